@@ -1,0 +1,143 @@
+"""The charger's wall clock: one injectable source of timestamps that are never before 2020.
+
+Rule (documented in the README, "Time"):
+
+1. Once the central system has told us its time (BootNotification.conf ``currentTime``,
+   Heartbeat.conf), timestamps are trio's monotonic clock plus the offset that time
+   gives. A later answer moves the offset only when it differs by more than
+   ``STEP_S`` (network delay is not a clock error); each such step is logged.
+2. Before that, the system clock is used when it reads 2020-01-01 or later (a Pi
+   without a real-time clock restores its last known time at boot, or NTP set it).
+3. Otherwise the time is unknown: :meth:`Clock.now` returns None and callers hold the
+   event as a :class:`Stamp` (monotonic reading + boot id) that :meth:`Clock.resolve`
+   turns into a time once it is known (rule 4).
+4. A stamp from this OS boot resolves exactly (monotonic distance to now). A stamp
+   from an earlier boot whose time was never known resolves to the first known time
+   of this process: the earliest time that is certainly after the event.
+
+Stamps handed out never decrease: after a backward step the clock stands still until
+it has caught up, so timestamps within a transaction never go backwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import trio
+
+log = logging.getLogger(__name__)
+
+EPOCH_FLOOR = datetime(2020, 1, 1, tzinfo=UTC)
+STEP_S = 2.0
+
+
+def _read_boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return uuid.uuid4().hex  # not Linux: each process counts as its own boot
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When something happened: monotonic seconds in an OS boot, and the wall time if known."""
+
+    boot_id: str
+    mono: float
+    wall: datetime | None
+
+
+class Clock:
+    """Wall-clock time for the charger. Tests inject ``wall`` and a trio MockClock."""
+
+    def __init__(
+        self,
+        wall: Callable[[], float] = time.time,
+        boot_id: str | None = None,
+        monotonic: Callable[[], float] = trio.current_time,
+    ) -> None:
+        self._wall = wall
+        self._monotonic = monotonic
+        self.boot_id = boot_id or _read_boot_id()
+        self._offset: float | None = None  # wall - monotonic, from the central system
+        self._last: float = 0.0  # the last wall time handed out (never go back)
+        self._first_known: tuple[float, float] | None = None  # (mono, wall) first known
+
+    def monotonic(self) -> float:
+        return self._monotonic()
+
+    @property
+    def source(self) -> str:
+        """Where time comes from now: ``central-system``, ``system`` or ``unknown``."""
+        if self._offset is not None:
+            return "central-system"
+        return "system" if self._wall() >= EPOCH_FLOOR.timestamp() else "unknown"
+
+    def _candidate(self, mono: float) -> float | None:
+        if self._offset is not None:
+            return mono + self._offset
+        wall = self._wall()
+        return wall if wall >= EPOCH_FLOOR.timestamp() else None
+
+    def now(self) -> datetime | None:
+        """The current time (UTC), or None while it is unknown (rule 3)."""
+        mono = self.monotonic()
+        wall = self._candidate(mono)
+        if wall is None:
+            return None
+        if self._first_known is None:
+            self._first_known = (mono, wall)
+        self._last = max(self._last, wall)
+        return datetime.fromtimestamp(self._last, UTC)
+
+    def stamp(self) -> Stamp:
+        return Stamp(self.boot_id, self.monotonic(), self.now())
+
+    def resolve(self, stamp: Stamp) -> datetime | None:
+        """The wall time of ``stamp`` (rule 4), or None while the time is still unknown."""
+        if stamp.wall is not None:
+            return stamp.wall
+        now = self.now()
+        if now is None or self._first_known is None:
+            return None
+        if stamp.boot_id == self.boot_id:
+            wall = now.timestamp() - (self.monotonic() - stamp.mono)
+            return datetime.fromtimestamp(max(wall, EPOCH_FLOOR.timestamp()), UTC)
+        return datetime.fromtimestamp(self._first_known[1], UTC)
+
+    def set_reference(self, current_time: datetime) -> float | None:
+        """Take the central system's time. Returns the step in seconds when the clock moved."""
+        mono = self.monotonic()
+        reference = current_time.timestamp()
+        if reference < EPOCH_FLOOR.timestamp():
+            log.warning("central system time %s is before 2020; ignored", current_time)
+            return None
+        before = self._candidate(mono)
+        if before is not None and abs(reference - before) <= STEP_S:
+            if self._offset is None:
+                self._offset = before - mono  # adopt without a visible step
+            return None
+        self._offset = reference - mono
+        step = reference - before if before is not None else None
+        if step is not None:
+            log.info("clock set from central system time: step of %+.1f s", step)
+        else:
+            log.info("clock set from central system time %s", current_time.isoformat())
+        return step
+
+    def __repr__(self) -> str:
+        now = self.now()
+        return f"<Clock source={self.source} now={now.isoformat() if now else None}>"
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
+
+
+__all__ = ["EPOCH_FLOOR", "Clock", "Stamp", "utc"]
