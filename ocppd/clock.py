@@ -131,13 +131,62 @@ class Clock:
             log.info("clock set from central system time %s", current_time.isoformat())
         return step
 
+    def timestamp(self) -> str:
+        """The wire text of now, or a placeholder (rule 3) that :meth:`resolve_text` fills later."""
+        stamp = self.stamp()
+        if stamp.wall is not None:
+            return format_time(stamp.wall)
+        return f"{PLACEHOLDER}{stamp.boot_id}:{stamp.mono:.3f}"
+
+    def resolve_text(self, text: str) -> str | None:
+        """A timestamp text ready for the wire, or None while a placeholder cannot be resolved."""
+        if not text.startswith(PLACEHOLDER):
+            return text
+        boot_id, _, mono = text[len(PLACEHOLDER):].rpartition(":")
+        wall = self.resolve(Stamp(boot_id, float(mono), None))
+        return None if wall is None else format_time(wall)
+
     def __repr__(self) -> str:
         now = self.now()
         return f"<Clock source={self.source} now={now.isoformat() if now else None}>"
+
+
+PLACEHOLDER = "@unknown-time:"
+
+
+def format_time(dt: datetime) -> str:
+    """ISO 8601 UTC with a Z, milliseconds only when not zero (as the protocol codec writes)."""
+    dt = dt.astimezone(UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = dt.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def resolve_payload(clock: Clock, payload: object) -> object | None:
+    """``payload`` with every placeholder resolved, or None while one cannot be (time unknown)."""
+    if isinstance(payload, str):
+        return clock.resolve_text(payload)
+    if isinstance(payload, dict):
+        out = {}
+        for key, value in payload.items():
+            resolved = resolve_payload(clock, value)
+            if resolved is None and value is not None:
+                return None
+            out[key] = resolved
+        return out
+    if isinstance(payload, list):
+        items = []
+        for value in payload:
+            resolved = resolve_payload(clock, value)
+            if resolved is None and value is not None:
+                return None
+            items.append(resolved)
+        return items
+    return payload
 
 
 def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-__all__ = ["EPOCH_FLOOR", "Clock", "Stamp", "utc"]
+__all__ = ["EPOCH_FLOOR", "PLACEHOLDER", "Clock", "Stamp", "format_time", "resolve_payload", "utc"]

@@ -344,6 +344,7 @@ class CentralSystem:
     response_timeout: float = 30.0
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     path: str = "/ocpp"
+    on_frame: Callable[[str, Frame], None] | None = None  # every frame, as it passes
 
     def __post_init__(self) -> None:
         self.url = ""
@@ -376,8 +377,10 @@ class CentralSystem:
             payload = msg[3] if kind == 2 else msg[2] if kind == 3 else msg[2:]
         except (ValueError, IndexError, TypeError):
             kind, uid, action, payload = 0, "", None, text
-        self.frames.append((cp_id, Frame(trio.current_time(), direction, kind, uid, action,
-                                         payload)))
+        frame = Frame(trio.current_time(), direction, kind, uid, action, payload)
+        self.frames.append((cp_id, frame))
+        if self.on_frame is not None:
+            self.on_frame(cp_id, frame)
 
     def _notify(self) -> None:
         self._changed.set()

@@ -1,0 +1,315 @@
+"""The daemon: the one place that wires settings, hardware, journal, model, features and I/O.
+
+Start order matters for safety and for systemd:
+
+1. build the hardware and open every contactor before anything else;
+2. open the journal (a corrupt one is moved aside and reported);
+3. load the OCPP keys (defaults < config file < values the central system set);
+4. stop transactions a crash or power cut left running (PowerLoss);
+5. run the connectors, the control socket, then tell systemd READY=1 (the central
+   system may be unreachable for hours; the charger works meanwhile);
+6. keep the connection to the central system.
+
+An orderly stop (SIGTERM/SIGINT, or a reset) stops every transaction with its reason,
+opens every contactor, gives the outbox a short grace period to deliver the stops
+while the link is up, and closes the journal. SIGHUP re-reads the config.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import trio
+
+from hal import Hardware, build_hardware
+from ocppd import __version__, config, logs
+from ocppd.clock import Clock
+from ocppd.config import Settings
+from ocppd.connection import Connection
+from ocppd.control.commands import Sources, commands
+from ocppd.control.server import serve_control
+from ocppd.features import Features, build_features
+from ocppd.journal import Journal, JournalUnavailable
+from ocppd.model.auth import Authorizer
+from ocppd.model.charger import Charger, OpenTransaction
+from ocppd.model.keys import Keys
+from ocppd.model.transaction import StopReason
+from ocppd.protocol.ids import MessageIds
+from ocppd.sdnotify import Notifier
+from ocppd.transport.backoff import Backoff
+from ocppd.transport.link import LinkTarget
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
+
+
+class Outcome(Enum):
+    """How the daemon ended: the CLI turns these into an exit or a re-exec."""
+
+    STOPPED = "stopped"
+    SOFT_RESET = "soft-reset"
+    HARD_RESET = "hard-reset"
+
+
+class StartupError(Exception):
+    """The daemon cannot start (the message is for the operator; exit status follows)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Parts:
+    """What a running daemon is made of (tests and the demo look inside)."""
+
+    hardware: Hardware
+    journal: Journal
+    keys: Keys
+    charger: Charger
+    connection: Connection
+    features: Features
+
+
+class Daemon:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 notifier: Notifier | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.notifier = notifier or Notifier()
+        self.parts: Parts | None = None
+        self._stop = trio.Event()
+        self._reload_errors: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"<Daemon {self.settings.ocpp.charge_point_id} parts={self.parts is not None}>"
+
+    # --- start ---
+
+    def _link_target(self, keys: Keys) -> Callable[[], LinkTarget]:
+        def target() -> LinkTarget:
+            o = self.settings.ocpp
+            key = keys.get_str("AuthorizationKey") or o.authorization_key
+            return LinkTarget(url=o.endpoint, charge_point_id=o.charge_point_id,
+                              security_profile=o.security_profile, authorization_key=key,
+                              ca_file=o.ca_file, cert_file=o.cert_file, key_file=o.key_file,
+                              connect_timeout_s=o.connect_timeout_s,
+                              max_frame_bytes=o.max_frame_bytes)
+        return target
+
+    async def _open_journal(self) -> Journal:
+        state_dir = self.settings.storage.state_dir
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            return await Journal.open(state_dir,
+                                      max_bytes=int(self.settings.storage.journal_max_mb * 2**20))
+        except (OSError, JournalUnavailable) as exc:
+            raise StartupError(f"cannot open the journal in {state_dir}: {exc}", 73) from exc
+
+    async def _build(self) -> Parts:
+        s = self.settings
+        hardware = build_hardware([c.spec() for c in s.connectors], s.rfid, s.storage.state_dir)
+        for devices in hardware.connectors.values():  # safe before anything else
+            await devices.contactor.set_closed(False)
+        journal = await self._open_journal()
+        stored = await journal.settings()
+        features = build_features(settings=s, hardware=hardware, journal=journal,
+                                  clock=self.clock, persisted=stored)
+        keys = features.keys
+        connection = Connection(
+            target=self._link_target(keys), ids=features.ids,
+            supported=lambda: frozenset(features.handlers), handler=features.dispatch,
+            conversation=features.conversation, call_timeout=s.ocpp.call_timeout_s,
+            backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
+            ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
+            answering=features.conversation.answering, now=self.clock.now,
+        )
+        features.conversation.connection = connection
+        async def new_key(_value: object) -> None:
+            hang_up(connection, "new AuthorizationKey")
+
+        keys.on_change("AuthorizationKey", new_key)
+        charger = features.charger
+        charger.restore_availability(stored)
+        return Parts(hardware, journal, keys, charger, connection, features)
+
+    async def _recover(self, parts: Parts) -> None:
+        records = await parts.journal.open_transactions()
+        await parts.charger.recover([
+            OpenTransaction(r.local_id, r.connector_id, r.id_tag, r.meter_start_wh,
+                            r.meter_last_wh, r.meter_last_at) for r in records])
+
+    # --- run ---
+
+    async def run(self, *, task_status: trio.TaskStatus[Parts] = trio.TASK_STATUS_IGNORED
+                  ) -> Outcome:
+        parts = await self._build()
+        self.parts = parts
+        outcome = Outcome.STOPPED
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(parts.journal.run)
+                await nursery.start(parts.charger.run)
+                await self._recover(parts)
+                await nursery.start(serve_control, self.settings.control.socket,
+                                    commands(self._sources(parts)))
+                nursery.start_soon(parts.connection.run)
+                nursery.start_soon(self.notifier.run_watchdog)
+                nursery.start_soon(self._signals)
+                nursery.start_soon(self._status_line, parts)
+                self.notifier.send(READY=1, STATUS="started; connecting to the central system")
+                log.info("ocppd %s running: %d connector(s), state in %s", __version__,
+                         len(parts.charger.connectors), self.settings.storage.state_dir)
+                task_status.started(parts)
+                outcome = await self._until_stop(parts)
+                await self._orderly_stop(parts, outcome)
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                self.notifier.send(STOPPING=1)
+                await parts.hardware.aclose()
+                await parts.journal.aclose()
+        return outcome
+
+    def _sources(self, parts: Parts) -> Sources:
+        return Sources(self.settings.ocpp.charge_point_id, parts.charger, parts.connection,
+                       parts.features.conversation, parts.journal, parts.hardware.sim,
+                       lambda: self.clock.source)
+
+    def stop(self) -> None:
+        """Ask for an orderly stop (what SIGTERM does)."""
+        self._stop.set()
+
+    async def _until_stop(self, parts: Parts) -> Outcome:
+        result = Outcome.STOPPED
+        async with trio.open_nursery() as nursery:
+            async def reset() -> None:
+                nonlocal result
+                kind = await parts.charger.wait_reset()
+                result = Outcome.HARD_RESET if kind == "Hard" else Outcome.SOFT_RESET
+                nursery.cancel_scope.cancel()
+
+            async def stop() -> None:
+                await self._stop.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(reset)
+            nursery.start_soon(stop)
+        return result
+
+    async def _orderly_stop(self, parts: Parts, outcome: Outcome) -> None:
+        reason = {Outcome.STOPPED: StopReason.REBOOT, Outcome.SOFT_RESET: StopReason.SOFT_RESET,
+                  Outcome.HARD_RESET: StopReason.HARD_RESET}[outcome]
+        log.info("stopping (%s): ending transactions, opening contactors", outcome.value)
+        self.notifier.send(STOPPING=1, STATUS=f"stopping ({outcome.value})")
+        await parts.charger.stop_all(reason)
+        # give the outbox a moment to deliver the stops while the link is up
+        with trio.move_on_after(STOP_GRACE_S):
+            while parts.features.conversation.online:
+                stats = await parts.journal.queue_stats()
+                if stats.pending == 0:
+                    break
+                await trio.sleep(0.1)
+
+    async def _signals(self) -> None:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as received:
+            async for signum in received:
+                if signum == signal.SIGHUP:
+                    self.reload()
+                else:
+                    log.info("received %s: orderly stop", signal.Signals(signum).name)
+                    self.stop()
+
+    async def _status_line(self, parts: Parts) -> None:
+        """STATUS= for `systemctl status`: connection, registration, connectors, queue."""
+        while True:
+            conn = parts.connection
+            statuses = ", ".join(f"{c.id}:{c.reported.status}"
+                                 for c in parts.charger.connectors.values())
+            registration = parts.features.conversation.registration
+            self.notifier.status(f"{conn.state}"
+                                 f"{', ' + registration.value if registration else ''}; "
+                                 f"connectors {statuses}")
+            with trio.move_on_after(60):
+                await conn.wait_changed()
+
+    # --- SIGHUP ---
+
+    def reload(self) -> list[str]:
+        """Re-read the config. Returns the problem lines (empty when applied)."""
+        features = self.parts.features if self.parts else None
+        check = features.check_key if features else None
+        try:
+            new = config.load(self.settings.path, check)
+        except config.ConfigError as exc:
+            lines = exc.lines()
+            for line in lines:
+                log.error("reload refused: %s", line)
+            log.error("still running on the previous configuration")
+            return lines
+        old, self.settings = self.settings, new
+        logs.set_level(new.log.level)
+        for what, changed in (
+            ("connectors and devices", old.connectors != new.connectors or old.rfid != new.rfid),
+            ("storage", old.storage != new.storage),
+            ("control socket", old.control != new.control),
+            ("[ocpp.keys]", old.ocpp.keys != new.ocpp.keys),
+            ("[charge_point] (sent at the next start)", old.charge_point != new.charge_point),
+        ):
+            if changed:
+                log.warning("reload: %s changed: needs restart", what)
+        if self.parts is not None:
+            conn = self.parts.connection
+            conn.backoff.minimum = new.ocpp.reconnect_min_s
+            conn.backoff.maximum = new.ocpp.reconnect_max_s
+            if _link_fields(old) != _link_fields(new):
+                hang_up(conn, "central system settings changed")
+        log.info("configuration reloaded from %s", new.path)
+        return []
+
+
+def hang_up(connection: Connection, why: str) -> None:
+    """Close the current link (after what is being sent); the supervisor dials anew."""
+    session = connection.session
+    if session is None:
+        return
+    log.info("reconnecting: %s", why)
+
+    async def close() -> None:
+        await session.link.aclose(1000, why)
+
+    session.start_soon(close)
+
+
+def _link_fields(s: Settings) -> tuple[Any, ...]:
+    o = s.ocpp
+    return (o.url, o.charge_point_id, o.security_profile, o.authorization_key, o.ca_file,
+            o.cert_file, o.key_file, o.max_frame_bytes, o.connect_timeout_s)
+
+
+def key_checker() -> config.KeyCheck:
+    """Check ``[ocpp.keys]`` without a running daemon (``ocppd check-config``)."""
+    from ocppd.features import declared_keys
+
+    specs = {spec.name: spec for spec in declared_keys()}
+
+    def check(name: str, raw: Any) -> str | None:
+        spec = specs.get(name)
+        if spec is None:
+            return f"unknown OCPP configuration key (expected one of {', '.join(sorted(specs))})"
+        if spec.derived:
+            return "set by the charger itself (expected no value here)"
+        try:
+            spec.from_config(raw)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return check
+

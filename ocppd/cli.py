@@ -1,0 +1,134 @@
+"""``ocppd``: run the daemon, check a config, or show the whole product in a demo.
+
+Exit statuses: 0 orderly stop; 78 (EX_CONFIG) bad configuration; 73 (EX_CANTCREAT)
+the journal cannot be opened; 75 (EX_TEMPFAIL) another daemon holds the control
+socket; 1 an unexpected error (the traceback is in the log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import trio
+
+from ocppd import __version__, config, logs
+
+log = logging.getLogger("ocppd")
+
+EX_CONFIG = 78
+EX_CANTCREAT = 73
+EX_TEMPFAIL = 75
+
+
+def _load(path: Path) -> config.Settings:
+    from ocppd.app import key_checker
+
+    settings = config.load(path, key_checker())
+    for warning in config.permission_warnings(settings):
+        print(f"warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def check_config(path: Path) -> int:
+    try:
+        settings = _load(path)
+    except config.ConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EX_CONFIG
+    print(settings.summary())
+    return 0
+
+
+def run(path: Path) -> int:
+    try:
+        settings = _load(path)
+    except config.ConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EX_CONFIG
+    logs.setup(settings.log.level)
+    faulthandler.enable()  # a watchdog SIGABRT leaves a Python stack in the journal
+    from ocppd.app import Daemon, Outcome, StartupError
+    from ocppd.control.server import SocketInUse
+
+    daemon = Daemon(settings)
+    try:
+        outcome = trio.run(daemon.run, strict_exception_groups=True)
+    except BaseException as raised:
+        exc = _single(raised)
+        if isinstance(exc, StartupError):
+            log.error("%s", exc)
+            return exc.status
+        if isinstance(exc, SocketInUse):
+            log.error("%s", exc)
+            return EX_TEMPFAIL
+        raise
+    settings = daemon.settings
+    if outcome is Outcome.SOFT_RESET:
+        log.warning("soft reset: restarting in place")
+        logging.shutdown()
+        os.execv(sys.executable, [sys.executable, "-m", "ocppd", *sys.argv[1:]])
+    if outcome is Outcome.HARD_RESET:
+        command = list(settings.system.hard_reset_command)
+        log.warning("hard reset: running %s", " ".join(command))
+        try:
+            result = subprocess.run(command, check=False, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.error("hard reset command failed: %s; exiting so systemd restarts ocppd", exc)
+            return 1
+        if result.returncode != 0:
+            log.error("hard reset command exited %d; exiting so systemd restarts ocppd",
+                      result.returncode)
+            return 1
+    log.info("stopped")
+    return 0
+
+
+def _single(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def demo(args: argparse.Namespace) -> int:
+    from ocppd.demo import main as demo_main
+
+    return demo_main(fast=args.fast)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocppd", description="OCPP-J 1.6 charge point daemon.")
+    p.add_argument("--version", action="version", version=f"ocppd {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in (("run", "run the daemon in the foreground (what systemd starts)"),
+                       ("check-config", "check the configuration file and exit")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("-c", "--config", type=Path, default=config.DEFAULT_PATH,
+                         help=f"configuration file (default {config.DEFAULT_PATH})")
+    d = sub.add_parser("demo", help="a central system, simulated hardware, one charging session")
+    d.add_argument("--fast", action="store_true",
+                   help="run on a virtual clock: an hour of charging in seconds")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.config)
+    if args.command == "run":
+        try:
+            return run(args.config)
+        except KeyboardInterrupt:
+            return 130
+    return demo(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

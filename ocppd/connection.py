@@ -1,0 +1,160 @@
+"""The connection supervisor: keeps a session with the central system, whatever the network does.
+
+Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` and the
+conversation the features want (registration, heartbeat, the outbox ...), and when
+anything ends it (the peer closes, a ping gets no pong, a TLS or HTTP refusal, a
+timeout) close, log the reason, wait a back-off with full jitter, and dial again.
+There is no state in which it stops trying. The back-off resets once a session
+has been registered (or has stayed up for ``reconnect_max_s``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import trio
+
+from ocppd.protocol.ids import MessageIds
+from ocppd.protocol.rpc import Rpc
+from ocppd.session import Handler, Session
+from ocppd.transport.backoff import Backoff
+from ocppd.transport.link import LinkError, LinkTarget, open_link
+
+log = logging.getLogger(__name__)
+
+Conversation = Callable[[Session], Awaitable[None]]
+
+
+class ConversationEnded(Exception):
+    """The conversation asked for a new connection (e.g. new credentials); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Connection:
+    def __init__(
+        self,
+        *,
+        target: Callable[[], LinkTarget],
+        ids: MessageIds,
+        supported: Callable[[], frozenset[str]],
+        handler: Handler,
+        conversation: Conversation,
+        backoff: Backoff,
+        call_timeout: float,
+        ping_interval: Callable[[], int] = lambda: 0,
+        answering: Callable[[], bool] = lambda: True,
+        now: Callable[[], datetime | None] = lambda: None,
+    ) -> None:
+        self._target = target
+        self._ids = ids
+        self._supported = supported
+        self._handler = handler
+        self._conversation = conversation
+        self.backoff = backoff
+        self._call_timeout = call_timeout
+        self._ping_interval = ping_interval
+        self._answering = answering
+        self._now = now
+        self.state = "disconnected"
+        self.since: datetime | None = None
+        self.last_error: str | None = None
+        self.url = ""
+        self.session: Session | None = None
+        self.connects = 0
+        self.healthy = False  # the conversation reached a steady state (registered)
+        self._changed = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.state} {self.url} last_error={self.last_error!r}>"
+
+    def _set(self, state: str) -> None:
+        self.state = state
+        self.since = self._now()
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_changed(self) -> None:
+        await self._changed.wait()
+
+    def mark_healthy(self) -> None:
+        """The features call this once registered: the back-off starts from the floor again."""
+        self.healthy = True
+        self.backoff.reset()
+
+    async def run(self) -> None:
+        """Dial, converse, back off, forever (until cancelled)."""
+        while True:
+            started = trio.current_time()
+            reason = await self._one_connection()
+            self.session = None
+            self.healthy = False
+            if trio.current_time() - started >= self.backoff.maximum:
+                self.backoff.reset()
+            self.last_error = reason
+            self._set("disconnected")
+            delay = self.backoff.next_delay()
+            log.warning("central system connection lost or refused: %s; next try in %.1f s",
+                        reason, delay)
+            await trio.sleep(delay)
+
+    async def _one_connection(self) -> str:
+        try:
+            target = self._target()
+        except LinkError as exc:
+            return exc.reason
+        self.url = target.url
+        self._set("connecting")
+        log.info("connecting to %s (security profile %d)", target.url, target.security_profile)
+        try:
+            async with open_link(target) as link:
+                self.connects += 1
+                self._set("connected")
+                log.info("connected to %s", target.url)
+                rpc = Rpc(self._ids, self._supported())
+                session = Session(link, rpc, self._handler, call_timeout=self._call_timeout,
+                                  answering=self._answering)
+                self.session = session
+                try:
+                    async with trio.open_nursery() as nursery:
+                        await nursery.start(session.run)
+                        nursery.start_soon(self._pinger, link, nursery.cancel_scope)
+                        await self._conversation(session)
+                        nursery.cancel_scope.cancel()  # the conversation is over: hang up
+                    return "conversation ended"
+                finally:
+                    self.session = None
+                    await link.aclose()
+        except LinkError as exc:
+            return exc.reason
+        except ConversationEnded as exc:
+            return exc.reason
+        except BaseExceptionGroup as group:  # trio 0.22 without strict groups wraps several
+            reasons = [_reason(e) for e in group.exceptions]
+            if all(r is not None for r in reasons):
+                return "; ".join(r for r in reasons if r)
+            raise
+
+    async def _pinger(self, link: Any, scope: trio.CancelScope) -> None:
+        """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""
+        while True:
+            interval = self._ping_interval()
+            if interval <= 0:
+                await trio.sleep(60)  # the key may change; look again now and then
+                continue
+            await trio.sleep(interval)
+            await link.ping(timeout=interval)
+
+
+def _reason(exc: BaseException) -> str | None:
+    if isinstance(exc, LinkError | ConversationEnded):
+        return exc.reason
+    if isinstance(exc, BaseExceptionGroup):
+        reasons = [_reason(e) for e in exc.exceptions]
+        return "; ".join(r for r in reasons if r) if all(r is not None for r in reasons) else None
+    return None

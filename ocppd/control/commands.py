@@ -1,0 +1,125 @@
+"""What ``ocppctl`` can ask: status, swipe, and driving the simulated connectors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from hal.base import Fault
+from hal.sim import SimWorld
+from ocppd import __version__
+from ocppd.clock import format_time
+from ocppd.control.server import ControlError, Handler
+from ocppd.model.charger import Charger
+from ocppd.model.connector import Refused
+from ocppd.model.status import CODE_FAULTS, ErrorCode
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 1.0  # a status refreshes meter readings for at most this long
+
+
+@dataclass
+class Sources:
+    """Everything a status is made of; app.py fills it in."""
+
+    charge_point_id: str
+    charger: Charger
+    connection: Any  # ocppd.connection.Connection
+    conversation: Any  # the Core conversation (registration)
+    journal: Any  # ocppd.journal.Journal
+    sim: dict[int, SimWorld]
+    clock_source: Callable[[], str]
+
+
+def _int(request: dict[str, Any], key: str) -> int:
+    value = request.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(f"{key} must be an integer")
+    return value
+
+
+def commands(src: Sources) -> dict[str, Handler]:
+    async def status(request: dict[str, Any]) -> dict[str, Any]:
+        with trio.move_on_after(REFRESH_S):
+            for connector in src.charger.connectors.values():
+                await connector.read_meter()
+        conn = src.connection
+        stats = await src.journal.queue_stats()
+        return {
+            "version": __version__,
+            "charge_point_id": src.charge_point_id,
+            "connection": {
+                "state": conn.state,
+                "url": conn.url,
+                "registration": src.conversation.snapshot()["registration"],
+                "since": format_time(conn.since) if conn.since else None,
+                "last_error": conn.last_error,
+            },
+            "queue": {"pending": stats.pending, "dead": stats.dead, "dropped": stats.dropped},
+            "journal": {"healthy": src.journal.healthy, "problem": src.journal.problem,
+                        "startup": str(src.journal.report)},
+            "clock": src.clock_source(),
+            "connectors": src.charger.snapshot(),
+        }
+
+    async def swipe(request: dict[str, Any]) -> str:
+        tag = request.get("id_tag")
+        if not isinstance(tag, str) or not tag.strip():
+            raise ControlError("id_tag must be a non-empty text")
+        if len(tag.strip()) > 20:
+            raise ControlError("an idTag has at most 20 characters")
+        try:
+            return await src.charger.present_tag(tag, "ocppctl")
+        except Refused as exc:
+            raise ControlError(str(exc)) from None
+
+    async def sim(request: dict[str, Any]) -> str:
+        action = request.get("action")
+        cid = _int(request, "connector")
+        if src.charger.connector(cid) is None:
+            raise ControlError(f"no connector {cid}")
+        world = src.sim.get(cid)
+        if world is None:
+            raise ControlError(f"connector {cid} is not simulated (its plug driver is not sim)")
+        if action == "plug":
+            world.plug()
+        elif action == "unplug":
+            world.unplug()
+        elif action == "suspend":
+            world.suspend()
+        elif action == "resume":
+            world.resume()
+        elif action == "power":
+            watts = request.get("watts")
+            if isinstance(watts, bool) or not isinstance(watts, int | float) or watts < 0:
+                raise ControlError("watts must be a number >= 0")
+            world.set_power(float(watts))
+        elif action == "fault":
+            code = request.get("error_code")
+            try:
+                error = ErrorCode(code)
+            except ValueError:
+                raise ControlError(f"{code!r} is not a ChargePointErrorCode (expected one of "
+                                   f"{', '.join(e.value for e in ErrorCode)})") from None
+            if error is ErrorCode.NO_ERROR:
+                world.clear_faults()
+            elif error is ErrorCode.LOCAL_LIST_CONFLICT:
+                raise ControlError("LocalListConflict is not a hardware fault")
+            else:
+                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}",
+                                        blocks_charging=error is not ErrorCode.EV_COMMUNICATION_ERROR))
+        else:
+            raise ControlError(f"unknown sim action {action!r}")
+        await trio.sleep(0)  # let the connector take the event before we answer
+        log.info("sim: connector %d %s", cid, action)
+        return f"connector {cid}: {action}"
+
+    handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+        "status": status, "swipe": swipe, "sim": sim,
+    }
+    return handlers

@@ -1,0 +1,180 @@
+"""ocppctl: look at and poke a running ocppd through its control socket.
+
+Exit codes: 0 success, 1 the daemon refused (message on stderr), 2 usage error,
+3 the daemon cannot be reached. Plain blocking sockets: a one-shot tool needs no
+event loop, and starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+from ocppd import __version__
+
+DEFAULT_SOCKET = "/run/ocppd/control.sock"
+TIMEOUT_S = 15.0
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class Unreachable(Exception):
+    pass
+
+
+class Refused(Exception):
+    pass
+
+
+def request(path: str, message: dict[str, Any], timeout: float = TIMEOUT_S) -> Any:
+    """Send one request, return its result; raise Unreachable or Refused."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(json.dumps(message).encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except FileNotFoundError:
+        raise Unreachable(f"{path}: no such socket (is ocppd running?)") from None
+    except PermissionError:
+        raise Unreachable(f"{path}: permission denied (run as root or a member of group ocppd)"
+                          ) from None
+    except OSError as exc:
+        raise Unreachable(f"{path}: {exc.strerror or exc}") from None
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        raise Unreachable(f"{path}: the daemon closed the connection without an answer") from None
+    if not reply.get("ok"):
+        raise Refused(reply.get("error", "refused"))
+    return reply.get("result")
+
+
+# --- the human status table ------------------------------------------------------------------
+
+
+def _kw(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 1000:.1f} kW" if abs(value) >= 1000 else f"{value:.0f} W"
+
+
+def _kwh(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1000:.3f} kWh"
+
+
+def format_status(status: dict[str, Any]) -> str:
+    conn = status["connection"]
+    lines = [f"ocppd {status.get('version', '?')}  {status.get('charge_point_id', '')}".rstrip()]
+    since = f" since {conn['since']}" if conn.get("since") else ""
+    registration = conn.get("registration") or "-"
+    lines.append(f"  connection    {conn['state']}{since}  ({conn.get('url', '')})")
+    if conn.get("last_error"):
+        lines.append(f"  last error    {conn['last_error']}")
+    lines.append(f"  registration  {registration}")
+    queue = status.get("queue", {})
+    extra = []
+    if queue.get("dead"):
+        extra.append(f"{queue['dead']} given up")
+    if queue.get("dropped"):
+        extra.append(f"{queue['dropped']} meter values thinned")
+    lines.append(f"  queue         {queue.get('pending', 0)} pending"
+                 + ("; " + ", ".join(extra) if extra else ""))
+    journal = status.get("journal")
+    if journal and journal.get("problem"):
+        lines.append(f"  journal       {journal['problem']}")
+    header = ("connector", "status", "error", "plugged", "contactor", "limit", "power",
+              "energy", "transaction")
+    rows = [header]
+    for c in status.get("connectors", []):
+        tx = c.get("transaction")
+        tx_text = "-"
+        if tx:
+            tx_id = tx.get("id")
+            tx_text = f"{tx_id if tx_id is not None else 'pending'} {tx.get('id_tag', '')}".strip()
+            if tx.get("started"):
+                tx_text += f" since {tx['started']}"
+        limit = c.get("current_limit_a")
+        rows.append((
+            str(c["id"]), c["status"], c["error_code"],
+            "yes" if c.get("plugged") else "no",
+            "closed" if c.get("contactor_closed") else "open",
+            "-" if limit is None else f"{limit:g} A",
+            _kw(c.get("power_w")), _kwh(c.get("energy_wh")), tx_text,
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines.append("")
+    for r in rows:
+        lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+                     .rstrip())
+    return "\n".join(lines)
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocppctl", description="Control a running ocppd.")
+    p.add_argument("-s", "--socket", default=os.environ.get("OCPPCTL_SOCKET", DEFAULT_SOCKET),
+                   help=f"control socket (default {DEFAULT_SOCKET})")
+    p.add_argument("--version", action="version", version=f"ocppctl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    status = sub.add_parser("status", help="connection, connectors, transactions, queue")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    swipe = sub.add_parser("swipe", help="present an idTag as if the RFID reader read it")
+    swipe.add_argument("tag")
+    sim = sub.add_parser("sim", help="drive a simulated connector")
+    simsub = sim.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (("plug", "plug the simulated EV in"), ("unplug", "unplug it"),
+                         ("suspend", "the EV pauses drawing power"),
+                         ("resume", "the EV draws power again")):
+        a = simsub.add_parser(action, help=text)
+        a.add_argument("connector", type=int)
+    power = simsub.add_parser("power", help="power the EV draws while the contactor is closed")
+    power.add_argument("connector", type=int)
+    power.add_argument("watts", type=float)
+    fault = simsub.add_parser("fault", help="raise a ChargePointErrorCode (NoError clears)")
+    fault.add_argument("connector", type=int)
+    fault.add_argument("error_code")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    message: dict[str, Any]
+    if args.command == "status":
+        message = {"cmd": "status"}
+    elif args.command == "swipe":
+        message = {"cmd": "swipe", "id_tag": args.tag}
+    else:
+        message = {"cmd": "sim", "action": args.action, "connector": args.connector}
+        if args.action == "power":
+            message["watts"] = args.watts
+        elif args.action == "fault":
+            message["error_code"] = args.error_code
+    try:
+        result = request(args.socket, message)
+    except Unreachable as exc:
+        print(f"ocppctl: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except Refused as exc:
+        print(f"ocppctl: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.command == "status":
+        print(json.dumps(result, indent=2) if args.json else format_status(result))
+    elif isinstance(result, str) and result:
+        print(result)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""``ocppd demo``: the whole product on any Linux box, in one command.
+
+A local central system (the independent one built on the ``ocpp`` package), the
+daemon with simulated hardware, and a driver who plugs in, shows a tag, charges,
+shows the tag again to stop, and unplugs, all through the same control socket
+``ocppctl`` uses. Everything that crosses the wire is printed as a timeline.
+With ``--fast`` it runs on a virtual clock: an hour of charging takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import trio
+import trio.testing
+
+from ocppd import config
+from ocppd.app import Daemon
+from ocppd.clock import Clock
+
+try:
+    from ocppd.testing.csms import CentralSystem, Frame
+except ImportError as exc:  # pragma: no cover - the installed package without the dev extras
+    CentralSystem = None  # type: ignore[assignment,misc]
+    _IMPORT_ERROR: ImportError | None = exc
+else:
+    _IMPORT_ERROR = None
+
+CP_ID = "DEMO-CP"
+TAG = "04A2B3C4"
+
+CONFIG = """
+[ocpp]
+url = "{url}"
+charge_point_id = "{cp_id}"
+reconnect_min_s = 1.0
+reconnect_max_s = 5.0
+
+[ocpp.keys]
+MeterValueSampleInterval = {sample}
+MeterValuesSampledData = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
+StopTxnSampledData = "Energy.Active.Import.Register"
+
+[charge_point]
+vendor = "ocppd"
+model = "demo"
+serial_number = "DEMO-0001"
+
+[storage]
+state_dir = "{dir}/state"
+
+[control]
+socket = "{dir}/control.sock"
+
+[log]
+level = "warning"
+
+[rfid]
+driver = "sim"
+
+[[connector]]
+id = 1
+max_current_a = 16.0
+phases = 3
+
+[connector.contactor]
+driver = "sim"
+
+[connector.plug]
+driver = "sim"
+power_w = 11000.0
+
+[connector.meter]
+driver = "sim"
+initial_wh = 120000.0
+"""
+
+
+class Timeline:
+    """Prints what happens, one line each, with the time since the demo started."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.start = trio.current_time()
+        self.calls: dict[str, tuple[str, str]] = {}  # unique id -> (action, direction)
+
+    def say(self, who: str, text: str) -> None:
+        elapsed = trio.current_time() - self.start
+        self.out.write(f"{elapsed:8.1f}s  {who:<12} {text}\n")
+        self.out.flush()
+
+    def frame(self, _cp_id: str, frame: Frame) -> None:
+        arrow = "CP -> CSMS" if frame.direction == "in" else "CSMS -> CP"
+        if frame.message_type == 2:
+            self.calls[frame.unique_id] = (frame.action or "", frame.direction)
+            self.say(arrow, describe_call(frame.action or "", frame.payload))
+        elif frame.message_type == 3:
+            action, _ = self.calls.pop(frame.unique_id, ("?", ""))
+            text = describe_result(action, frame.payload)
+            if text:
+                self.say(arrow, f"  {text}")
+        elif frame.message_type == 4:
+            self.say(arrow, f"  error: {json.dumps(frame.payload)}")
+
+
+def _values(payload: dict[str, Any]) -> str:
+    parts = []
+    for mv in payload.get("meterValue", []):
+        for sv in mv.get("sampledValue", []):
+            m = sv.get("measurand", "Energy.Active.Import.Register")
+            if m == "Energy.Active.Import.Register":
+                parts.append(f"{float(sv['value']) / 1000:.3f} kWh")
+            elif m == "Power.Active.Import":
+                parts.append(f"{float(sv['value']) / 1000:.1f} kW")
+            elif m == "Current.Import" and sv.get("phase") == "L1":
+                parts.append(f"{sv['value']} A/phase")
+    return ", ".join(parts)
+
+
+def describe_call(action: str, p: dict[str, Any]) -> str:
+    if action == "BootNotification":
+        return f"BootNotification ({p.get('chargePointVendor')} {p.get('chargePointModel')})"
+    if action == "StatusNotification":
+        error = "" if p.get("errorCode") == "NoError" else f" ({p.get('errorCode')})"
+        return f"StatusNotification connector {p.get('connectorId')}: {p.get('status')}{error}"
+    if action == "Authorize":
+        return f"Authorize tag {p.get('idTag')}"
+    if action == "StartTransaction":
+        return (f"StartTransaction connector {p.get('connectorId')}, tag {p.get('idTag')}, "
+                f"meter {p.get('meterStart', 0) / 1000:.3f} kWh")
+    if action == "MeterValues":
+        return f"MeterValues transaction {p.get('transactionId', '-')}: {_values(p)}"
+    if action == "StopTransaction":
+        return (f"StopTransaction {p.get('transactionId')} ({p.get('reason', 'Local')}), "
+                f"meter {p.get('meterStop', 0) / 1000:.3f} kWh")
+    return action
+
+
+def describe_result(action: str, p: dict[str, Any]) -> str:
+    if action == "BootNotification":
+        return f"{p.get('status')}, heartbeat every {p.get('interval')} s"
+    if action == "Heartbeat":
+        return ""
+    if action in ("Authorize", "StopTransaction") and "idTagInfo" in p:
+        return f"tag {p['idTagInfo']['status']}"
+    if action == "StartTransaction":
+        return f"transaction {p.get('transactionId')}, tag {p['idTagInfo']['status']}"
+    return ""
+
+
+async def control(socket: Path, message: dict[str, Any]) -> Any:
+    """One request over the control socket, exactly as ocppctl sends it."""
+    stream = await trio.open_unix_socket(str(socket))
+    async with stream:
+        await stream.send_all(json.dumps(message).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = await stream.receive_some(65536)
+            if not chunk:
+                break
+            data += chunk
+    reply = json.loads(data)
+    if not reply.get("ok"):
+        raise RuntimeError(reply.get("error"))
+    return reply["result"]
+
+
+async def _run(out: TextIO, fast: bool) -> bool:
+    sample_s = 300 if fast else 5
+    epoch = time.time() - trio.current_time()
+    clock = Clock(wall=lambda: epoch + trio.current_time())
+    assert CentralSystem is not None
+    csms = CentralSystem(heartbeat_interval=600 if fast else 30,
+                         now=lambda: datetime.fromtimestamp(epoch + trio.current_time(), UTC))
+    timeline = Timeline(out)
+    csms.on_frame = timeline.frame
+    with tempfile.TemporaryDirectory(prefix="ocppd-demo-") as tmp:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(csms.serve)
+            timeline.say("demo", f"central system listening on {csms.url}")
+            text = CONFIG.format(url=csms.url, cp_id=CP_ID, dir=tmp, sample=sample_s)
+            settings = config.parse(text, Path(tmp) / "ocppd.toml")
+            daemon = Daemon(settings, clock=clock)
+            async with trio.open_nursery() as inner:
+                parts = await inner.start(daemon.run)
+                ok = await _session(timeline, csms, settings, parts is not None, fast)
+                daemon.stop()
+            nursery.cancel_scope.cancel()
+        return ok
+
+
+async def _session(timeline: Timeline, csms: Any, settings: config.Settings, started: bool,
+                   fast: bool) -> bool:
+    """The driver's part: plug, tag, charge, tag, unplug; True when all of it reached the CSMS."""
+    charge_s = 3600 if fast else 20
+    sock = settings.control.socket
+    timeline.say("demo", "ocppd started with a simulated contactor, EV, meter and reader")
+    station = await csms.wait_station(CP_ID)
+    with trio.fail_after(60):
+        await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+        await trio.sleep(1)
+        timeline.say("driver", "plugs the EV into connector 1")
+        await control(sock, {"cmd": "sim", "action": "plug", "connector": 1})
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")
+        await trio.sleep(2)
+        timeline.say("driver", f"shows tag {TAG} to the reader")
+        await control(sock, {"cmd": "swipe", "id_tag": TAG})
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+    timeline.say("demo", f"charging for {charge_s} s "
+                         f"({'virtual clock' if fast else 'real time'})")
+    await trio.sleep(charge_s)
+    status = await control(sock, {"cmd": "status"})
+    c1 = status["connectors"][0]
+    timeline.say("ocppctl", f"status: {c1['status']}, contactor "
+                            f"{'closed' if c1['contactor_closed'] else 'open'}, "
+                            f"{(c1['power_w'] or 0) / 1000:.1f} kW, "
+                            f"{c1['energy_wh'] / 1000:.3f} kWh on the meter")
+    with trio.fail_after(60):
+        timeline.say("driver", f"shows tag {TAG} again to stop")
+        await control(sock, {"cmd": "swipe", "id_tag": TAG})
+        stop = await station.wait_for("StopTransaction")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Finishing")
+        await trio.sleep(2)
+        timeline.say("driver", "unplugs the EV")
+        await control(sock, {"cmd": "sim", "action": "unplug", "connector": 1})
+        await station.wait_for("StatusNotification",
+                               lambda p: p["status"] == "Available", count=2)
+        await trio.sleep(0.5)
+    start = station.calls("StartTransaction")[0].payload
+    delivered = stop.payload["meterStop"] - start["meterStart"]
+    samples = len(station.calls("MeterValues"))
+    timeline.say("demo", f"session complete: {delivered / 1000:.3f} kWh delivered, "
+                         f"{samples} meter value messages, "
+                         f"{len(csms.violations)} protocol violations")
+    for violation in csms.violations:
+        timeline.say("demo", f"violation: {violation.what}")
+    return not csms.violations and delivered > 0 and started
+
+
+def main(*, fast: bool = False, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
+    if CentralSystem is None:
+        stream.write(f"ocppd demo needs the 'ocpp' Python package ({_IMPORT_ERROR}); run it "
+                     "from a checkout with `make demo`, or `pip install ocpp`.\n")
+        return 1
+    clock = trio.testing.MockClock(autojump_threshold=0) if fast else None
+    ok = trio.run(_run, stream, fast, clock=clock, strict_exception_groups=True)
+    stream.write("demo finished: the session completed\n" if ok else "demo FAILED\n")
+    return 0 if ok else 1

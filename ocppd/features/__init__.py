@@ -1,0 +1,135 @@
+"""What OCPP asks for, by feature profile: handlers and the configuration keys they own.
+
+:func:`build_features` assembles the profiles this charge point implements into one
+handler table (the session finds a handler by action; an action without one is
+answered NotSupported) and one key registry, and builds the model around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hal import Hardware
+from hal.base import Quantity
+from ocppd.clock import Clock
+from ocppd.config import Settings
+from ocppd.features.core.conversation import Conversation
+from ocppd.features.core.handlers import CoreHandlers
+from ocppd.features.core.keys import core_keys
+from ocppd.features.core.transactions import Courier, Recorder
+from ocppd.journal import Journal, JournalUnavailable
+from ocppd.model.auth import Authorizer, IdTagInfo
+from ocppd.model.charger import Charger
+from ocppd.model.keys import Keys, KeySpec
+from ocppd.model.metering import supported_measurands
+from ocppd.protocol.ids import MessageIds
+from ocppd.protocol.rpc import IncomingCall
+
+PROFILES = ("Core",)
+KEY_PREFIX = "key."
+
+Handler = Callable[[IncomingCall], Awaitable[Any]]
+
+
+def declared_keys(
+    *, connectors: int = 1, measurands: frozenset[str] | None = None, security_profile: int = 0,
+) -> list[KeySpec]:
+    """Every configuration key this charge point declares."""
+    if measurands is None:
+        measurands = supported_measurands(Quantity)
+    return core_keys(connectors=connectors, measurands=measurands, profiles=PROFILES,
+                     security_profile=security_profile)
+
+
+@dataclass
+class Features:
+    keys: Keys
+    ids: MessageIds
+    charger: Charger
+    conversation: Conversation
+    courier: Courier
+    handlers: dict[str, Handler]
+
+    async def dispatch(self, call: IncomingCall) -> Any:
+        return await self.handlers[call.action](call)
+
+    def check_key(self, name: str, raw: Any) -> str | None:
+        spec = self.keys.specs.get(name)
+        if spec is None:
+            return "unknown OCPP configuration key"
+        try:
+            spec.from_config(raw)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+
+class _Delivery:
+    """Tells the model what the central system answered to its transaction messages."""
+
+    def __init__(self, charger: Charger, authorizer: Authorizer) -> None:
+        self.charger = charger
+        self.authorizer = authorizer
+
+    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        for connector in self.charger.connectors.values():
+            await connector.start_confirmed(local_id, transaction_id, info)
+
+    async def start_given_up(self, local_id: int) -> None:
+        for connector in self.charger.connectors.values():
+            tx = connector.tx
+            if tx is not None and tx.local_id == local_id:
+                tx.transaction_id = -1
+
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None:
+        await self.authorizer.remember(id_tag, info)
+
+
+def build_features(*, settings: Settings, hardware: Hardware, journal: Journal, clock: Clock,
+                   persisted: Mapping[str, str]) -> Features:
+    quantities: set[Quantity] = set()
+    for index, devices in enumerate(hardware.connectors.values()):
+        have = set(devices.meter.quantities)
+        if devices.temperature is not None:
+            have.add(Quantity.TEMPERATURE)
+        quantities = have if index == 0 else quantities & have
+    specs = declared_keys(connectors=len(hardware.connectors),
+                          measurands=supported_measurands(quantities),
+                          security_profile=settings.ocpp.security_profile)
+    keys = Keys(specs, settings.ocpp.keys,
+                {k[len(KEY_PREFIX):]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)})
+    ids = MessageIds()
+    courier_ref: list[Courier] = []
+    conversation_ref: list[Conversation] = []
+
+    def send_untracked(action: str, payload: dict[str, Any]) -> None:
+        conversation_ref[0].send_untracked(action, payload)
+
+    recorder = Recorder(journal, send_untracked, JournalUnavailable)
+    courier = Courier(journal, clock, ids,
+                      attempts=lambda: keys.get_int("TransactionMessageAttempts"),
+                      retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+                      delivery=None,  # type: ignore[arg-type]  # set below, once the model exists
+                      unavailable=JournalUnavailable)
+    courier_ref.append(courier)
+    conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock,
+                                courier=courier)
+    conversation_ref.append(conversation)
+    authorizer = Authorizer(keys, journal, clock, conversation)
+    charger = Charger(keys=keys, clock=clock, txlog=recorder, uplink=conversation,
+                      authorizer=authorizer, settings=journal, reader=hardware.rfid)
+    for c in settings.connectors:
+        charger.add_connector(hardware.connectors[c.id], max_current_a=c.max_current_a,
+                              phases=c.phases)
+    conversation.charger = charger
+    courier.delivery = _Delivery(charger, authorizer)
+
+    async def persist_key(name: str, value: str) -> None:
+        await journal.set_setting(KEY_PREFIX + name, value)
+
+    core = CoreHandlers(charger=charger, keys=keys, conversation=conversation,
+                        persist_key=persist_key)
+    return Features(keys=keys, ids=ids, charger=charger, conversation=conversation,
+                    courier=courier, handlers=core.table())

@@ -1,0 +1,271 @@
+"""What the charge point says on each connection: register, then heartbeat, status and the queue.
+
+Registration (1.6 §4.2): BootNotification on every process start until Accepted.
+Pending: answer the central system, send nothing of our own, ask again after
+``interval``. Rejected: send nothing and answer nothing until ``interval`` has passed.
+Accepted: take the heartbeat interval and the time, report connector 0 and every
+connector, then keep heartbeats, status changes and the outbox going. A plain
+reconnect in the same process does not boot again (OCPP-J §5.4); it reports the
+statuses that changed while offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import trio
+
+from ocppd.clock import Clock
+from ocppd.config import ChargePointInfo
+from ocppd.connection import Connection
+from ocppd.features.core.transactions import Courier
+from ocppd.logs import fields
+from ocppd.model.auth import AuthStatus, IdTagInfo, Offline
+from ocppd.model.charger import Charger
+from ocppd.model.keys import Keys
+from ocppd.model.status import ErrorCode, Status
+from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
+from ocppd.session import CallFailure, Session
+
+log = logging.getLogger(__name__)
+
+BOOT_RETRY_S = 60  # after a timeout or CALLERROR, and when Pending/Rejected come with interval 0
+
+
+class Registration(StrEnum):
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+@dataclass
+class Sent:
+    status: Status
+    error_code: ErrorCode
+    info: str | None
+
+
+class Conversation:
+    """The model's uplink, and the program each session runs."""
+
+    def __init__(self, *, info: ChargePointInfo, keys: Keys, clock: Clock, courier: Courier,
+                 firmware_version: str | None = None) -> None:
+        self.info = info
+        self.keys = keys
+        self.clock = clock
+        self.courier = courier
+        self.firmware_version = firmware_version
+        self.charger: Charger | None = None
+        self.connection: Connection | None = None
+        self.registration: Registration | None = None
+        self.registered_since: datetime | None = None
+        self._quiet_until = 0.0  # Rejected: no frames either way until then (trio clock)
+        self._status_event = trio.Event()
+        self._sent: dict[int, Sent] = {}
+        self._untracked: list[tuple[str, dict[str, Any]]] = []
+        self._untracked_event = trio.Event()
+        self.heartbeats = 0
+
+    def __repr__(self) -> str:
+        return f"<Conversation registration={self.registration} online={self.online}>"
+
+    # --- the model's Uplink ---
+
+    @property
+    def session(self) -> Session | None:
+        return self.connection.session if self.connection is not None else None
+
+    @property
+    def online(self) -> bool:
+        session = self.session
+        return (session is not None and not session.closed
+                and self.registration is Registration.ACCEPTED and self.connection is not None
+                and self.connection.healthy)
+
+    async def authorize(self, id_tag: str) -> IdTagInfo:
+        session = self.session
+        if session is None or not self.online:
+            raise Offline("not connected and registered")
+        try:
+            response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
+        except CallFailure as exc:
+            raise Offline(str(exc)) from exc
+        info = response.id_tag_info
+        return IdTagInfo(AuthStatus(info.status.value), info.expiry_date, info.parent_id_tag)
+
+    def wake(self) -> None:
+        self.courier.wake()
+
+    def status_changed(self) -> None:
+        self._status_event.set()
+
+    def send_untracked(self, action: str, payload: dict[str, Any]) -> None:
+        """A message that is not transaction-related: sent if online soon, else dropped."""
+        if not self.online:
+            log.debug("offline: %s not sent (not transaction-related)", action)
+            return
+        self._untracked.append((action, payload))
+        self._untracked_event.set()
+
+    def answering(self) -> bool:
+        """False while Rejected: the central system's CALLs get no answer at all (1.6 §4.2)."""
+        return not (self.registration is Registration.REJECTED
+                    and trio.current_time() < self._quiet_until)
+
+    # --- the program of one session ---
+
+    async def __call__(self, session: Session) -> None:
+        booted_now = False
+        if self.registration is not Registration.ACCEPTED:
+            await self._register(session)
+            booted_now = True
+        assert self.connection is not None
+        self.connection.mark_healthy()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._heartbeats, session)
+            nursery.start_soon(self._report_statuses, session, booted_now)
+            nursery.start_soon(self.courier.run, session)
+            nursery.start_soon(self._send_untracked, session)
+
+    def boot_request(self) -> m.BootNotificationRequest:
+        i = self.info
+        return m.BootNotificationRequest(
+            charge_point_vendor=i.vendor, charge_point_model=i.model,
+            charge_point_serial_number=i.serial_number,
+            charge_box_serial_number=i.charge_box_serial_number,
+            firmware_version=i.firmware_version or self.firmware_version, iccid=i.iccid,
+            imsi=i.imsi, meter_type=i.meter_type, meter_serial_number=i.meter_serial_number)
+
+    async def _register(self, session: Session) -> None:
+        while True:
+            wait = trio.current_time() < self._quiet_until
+            if wait:
+                await trio.sleep_until(self._quiet_until)
+            try:
+                response = await session.call(self.boot_request())
+            except CallFailure as exc:
+                if session.closed:
+                    raise
+                log.warning("BootNotification failed (%s); again in %d s", exc, BOOT_RETRY_S)
+                await trio.sleep(BOOT_RETRY_S)
+                continue
+            status = Registration(response.status.value)
+            interval = response.interval
+            self.registration = status
+            if status is Registration.ACCEPTED:
+                self.clock.set_reference(response.current_time)
+                self.registered_since = self.clock.now()
+                if interval > 0:
+                    await self.keys.apply("HeartbeatInterval", interval)
+                log.info("registration accepted; heartbeat every %d s",
+                         self.keys.get_int("HeartbeatInterval"))
+                return
+            retry = interval if interval > 0 else BOOT_RETRY_S
+            self._quiet_until = trio.current_time() + retry
+            if status is Registration.PENDING:
+                self.clock.set_reference(response.current_time)
+                log.info("registration pending; answering the central system, asking again "
+                         "in %d s", retry)
+            else:
+                log.warning("registration rejected; silent for %d s, then asking again", retry)
+
+    async def _heartbeats(self, session: Session) -> None:
+        while True:
+            interval = self.keys.get_int("HeartbeatInterval")
+            if interval <= 0:
+                await self.keys.wait_changed()
+                continue
+            with trio.move_on_after(interval):
+                await self.keys.wait_changed()
+                continue
+            try:
+                response = await session.call(m.HeartbeatRequest())
+            except CallFailure as exc:
+                if session.closed:
+                    raise
+                log.warning("heartbeat failed: %s", exc)
+                continue
+            self.heartbeats += 1
+            self.clock.set_reference(response.current_time)
+
+    async def _report_statuses(self, session: Session, everything: bool) -> None:
+        """StatusNotification on every change that lasted MinimumStatusDuration; after a boot,
+        connector 0 and every connector; after a reconnect, what changed meanwhile."""
+        charger = self.charger
+        assert charger is not None
+        if everything:
+            self._sent.clear()
+        while True:
+            self._status_event = trio.Event()
+            hold = self.keys.get_int("MinimumStatusDuration")
+            due = math_inf = float("inf")
+            now = trio.current_time()
+            for cid, (status, code, info, vendor, since) in self._current(charger).items():
+                last = self._sent.get(cid)
+                if last is not None and (last.status, last.error_code, last.info) == (
+                        status, code, info):
+                    continue
+                first = cid not in self._sent
+                if not first and hold > 0 and now - since < hold and code is ErrorCode.NO_ERROR:
+                    due = min(due, since + hold)
+                    continue
+                await self._notify(session, cid, status, code, info, vendor)
+                self._sent[cid] = Sent(status, code, info)
+            if due < math_inf:
+                with trio.move_on_at(due):
+                    await self._status_event.wait()
+            else:
+                await self._status_event.wait()
+
+    def _current(self, charger: Charger) -> dict[int, tuple[Status, ErrorCode, str | None,
+                                                             str | None, float]]:
+        status0, code0, info0 = charger.current()
+        out = {0: (status0, code0, info0, None, 0.0)}
+        for cid, c in charger.connectors.items():
+            r = c.reported
+            out[cid] = (r.status, r.error_code, r.info, r.vendor_error_code, c.changed_at)
+        return out
+
+    async def _notify(self, session: Session, cid: int, status: Status, code: ErrorCode,
+                      info: str | None, vendor: str | None) -> None:
+        request = m.StatusNotificationRequest(
+            connector_id=cid, error_code=ChargePointErrorCode(code.value),
+            status=ChargePointStatus(status.value), info=info, timestamp=self.clock.now(),
+            vendor_error_code=vendor)
+        try:
+            await session.call(request)
+        except CallFailure as exc:
+            if session.closed:
+                raise
+            log.warning("StatusNotification for connector %d failed: %s", cid, exc,
+                        extra=fields(connector=cid))
+
+    async def _send_untracked(self, session: Session) -> None:
+        while True:
+            await self._untracked_event.wait()
+            self._untracked_event = trio.Event()
+            batch, self._untracked = self._untracked, []
+            for action, payload in batch:
+                try:
+                    await session.call_payload(action, payload)
+                except CallFailure as exc:
+                    if session.closed:
+                        raise
+                    log.warning("%s not delivered: %s", action, exc)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"registration": None if self.registration is None else self.registration.value,
+                "heartbeats": self.heartbeats}
+
+
+def status_name(value: RegistrationStatus) -> str:
+    return value.value
+
+
+Clocked = Callable[[], float]

@@ -1,0 +1,184 @@
+"""The central system's Core-profile CALLs, one handler each, found through a table.
+
+Business refusals are answers (Rejected, NotSupported status ...), never CALLERRORs
+(OCPP-J §4.2.2). Work that must follow the answer (a remote start, a reset) is
+returned as :class:`ocppd.session.Then` and runs after the answer is on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ocppd.features.core.conversation import Conversation, Registration
+from ocppd.model.charger import Charger
+from ocppd.model.keys import ChangeResult, Keys
+from ocppd.model.transaction import StopReason
+from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.rpc import IncomingCall
+from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.enums import (
+    AvailabilityStatus,
+    AvailabilityType,
+    ClearCacheStatus,
+    ConfigurationStatus,
+    DataTransferStatus,
+    RemoteStartStopStatus,
+    ResetStatus,
+    UnlockStatus,
+)
+from ocppd.session import Then
+
+log = logging.getLogger(__name__)
+
+VendorHandler = Callable[[m.DataTransferRequest], Awaitable[m.DataTransferResponse]]
+Persist = Callable[[str, str], Awaitable[None]]
+
+
+class CoreHandlers:
+    def __init__(self, *, charger: Charger, keys: Keys, conversation: Conversation,
+                 persist_key: Persist) -> None:
+        self.charger = charger
+        self.keys = keys
+        self.conversation = conversation
+        self.persist_key = persist_key
+        self.vendors: dict[str, VendorHandler] = {}
+
+    def table(self) -> dict[str, Callable[[IncomingCall], Awaitable[Any]]]:
+        return {
+            "ChangeAvailability": self.change_availability,
+            "ChangeConfiguration": self.change_configuration,
+            "ClearCache": self.clear_cache,
+            "DataTransfer": self.data_transfer,
+            "GetConfiguration": self.get_configuration,
+            "RemoteStartTransaction": self.remote_start,
+            "RemoteStopTransaction": self.remote_stop,
+            "Reset": self.reset,
+            "UnlockConnector": self.unlock_connector,
+        }
+
+    @property
+    def _registered(self) -> bool:
+        return self.conversation.registration is Registration.ACCEPTED
+
+    async def change_availability(self, call: IncomingCall) -> m.ChangeAvailabilityResponse:
+        request = call.request
+        assert isinstance(request, m.ChangeAvailabilityRequest)
+        operative = request.type is AvailabilityType.OPERATIVE
+        result = await self.charger.change_availability(request.connector_id, operative)
+        log.info("ChangeAvailability connector %d %s: %s", request.connector_id,
+                 request.type, result)
+        return m.ChangeAvailabilityResponse(status=AvailabilityStatus(result))
+
+    async def change_configuration(self, call: IncomingCall) -> m.ChangeConfigurationResponse:
+        request = call.request
+        assert isinstance(request, m.ChangeConfigurationRequest)
+        result, value, why = self.keys.check_change(request.key, request.value)
+        spec = self.keys.specs.get(request.key)
+        shown = "***" if spec is not None and spec.secret else repr(request.value)
+        if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
+            try:
+                await self.persist_key(request.key, request.value)
+            except Exception as exc:  # not persisted = not changed
+                log.error("ChangeConfiguration %s: cannot persist (%s)", request.key, exc)
+                result = ChangeResult.REJECTED
+            else:
+                await self.keys.apply(request.key, value)
+        log.info("ChangeConfiguration %s = %s: %s%s", request.key, shown, result.value,
+                 f" ({why})" if why else "")
+        return m.ChangeConfigurationResponse(status=ConfigurationStatus(result.value))
+
+    async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
+        try:
+            await self.charger.authorizer.cache.cache_clear()
+        except Exception as exc:
+            log.error("ClearCache failed: %s", exc)
+            return m.ClearCacheResponse(status=ClearCacheStatus.REJECTED)
+        log.info("authorization cache cleared")
+        return m.ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
+
+    async def data_transfer(self, call: IncomingCall) -> m.DataTransferResponse:
+        request = call.request
+        assert isinstance(request, m.DataTransferRequest)
+        handler = self.vendors.get(request.vendor_id)
+        if handler is None:
+            return m.DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
+        return await handler(request)
+
+    async def get_configuration(self, call: IncomingCall) -> m.GetConfigurationResponse:
+        request = call.request
+        assert isinstance(request, m.GetConfigurationRequest)
+        names = request.key
+        limit = self.keys.get_int("GetConfigurationMaxKeys")
+        if names is not None and len(names) > limit:
+            raise OcppError(ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                            f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)")
+        known, unknown = self.keys.listing(names or None)
+        return m.GetConfigurationResponse(
+            configuration_key=tuple(m.KeyValue(key=spec.name, readonly=spec.readonly,
+                                               value=value) for spec, value in known) or None,
+            unknown_key=tuple(unknown) or None)
+
+    async def remote_start(self, call: IncomingCall) -> Any:
+        request = call.request
+        assert isinstance(request, m.RemoteStartTransactionRequest)
+        rejected = m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
+        if not self._registered:
+            log.info("RemoteStartTransaction rejected: not registered")
+            return rejected
+        if request.connector_id == 0:
+            log.info("RemoteStartTransaction rejected: connector 0 cannot charge")
+            return rejected
+        connector = self.charger.remote_target(request.connector_id)
+        if connector is None:
+            log.info("RemoteStartTransaction rejected: connector %s is not free",
+                     request.connector_id)
+            return rejected
+        if request.charging_profile is not None:
+            log.info("RemoteStartTransaction carries a charging profile; smart charging is not "
+                     "supported, so it is ignored")
+        from ocppd.model.auth import AuthResult
+
+        connector.claim(request.id_tag, AuthResult(True, None, "remote"), remote=True)
+        authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
+
+        async def start() -> None:
+            await self.charger.remote_start(connector, request.id_tag,
+                                            authorize_first=authorize_first)
+
+        return Then(m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED),
+                    start)
+
+    async def remote_stop(self, call: IncomingCall) -> Any:
+        request = call.request
+        assert isinstance(request, m.RemoteStopTransactionRequest)
+        connector = self.charger.find_transaction(request.transaction_id)
+        if connector is None or not self._registered:
+            return m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
+
+        async def stop() -> None:
+            await connector.stop(StopReason.REMOTE)
+
+        return Then(m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED), stop)
+
+    async def reset(self, call: IncomingCall) -> Any:
+        request = call.request
+        assert isinstance(request, m.ResetRequest)
+        kind = request.type.value
+        log.warning("Reset %s requested by the central system", kind)
+
+        async def later() -> None:
+            self.charger.request_reset(kind)
+
+        return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later)
+
+    async def unlock_connector(self, call: IncomingCall) -> m.UnlockConnectorResponse:
+        request = call.request
+        assert isinstance(request, m.UnlockConnectorRequest)
+        connector = self.charger.connector(request.connector_id)
+        if connector is None:
+            return m.UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
+        result = await connector.unlock()
+        log.info("UnlockConnector %d: %s", request.connector_id, result)
+        return m.UnlockConnectorResponse(status=UnlockStatus(result))

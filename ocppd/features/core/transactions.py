@@ -1,0 +1,254 @@
+"""Transaction messages: journaled before their first send, delivered in order, exactly as made.
+
+:class:`Recorder` is the model's TransactionLog: it turns a start, a sample or a stop
+into the OCPP 1.6 payload and commits it to the journal's outbox in the same unit
+as the ledger row. :class:`Courier` drains the outbox over the session, one message
+at a time in journal order, only after BootNotification was Accepted:
+
+- the transactionId of a StopTransaction or MeterValues is filled in at send time
+  from the ledger (a Stop never carries a placeholder: it waits behind its Start);
+- a clock placeholder (time unknown when the event happened) is resolved, then the
+  message id and the final payload are sealed in the journal before the first
+  send, so a resend after a timeout or a lost link is byte-identical;
+- a CALLERROR (or a timeout while the link stays up) counts an attempt; after
+  ``TransactionMessageAttempts`` the message becomes a dead letter, and a given-up
+  StartTransaction makes the rest of its transaction use transactionId -1;
+- a lost link leaves the message where it is, for the next connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import trio
+
+from ocppd.clock import Clock, resolve_payload
+from ocppd.logs import fields
+from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
+from ocppd.model.metering import Sample
+from ocppd.model.transaction import StopReason, StorageUnavailable
+from ocppd.protocol.ids import MessageIds
+from ocppd.protocol.v16.codec import to_payload
+from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
+
+log = logging.getLogger(__name__)
+
+START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
+
+
+class Outbox(Protocol):
+    """The part of the journal the courier and recorder use."""
+
+    healthy: bool
+
+    async def wait_healthy(self) -> None: ...
+    async def start_transaction(self, *, connector_id: int, id_tag: str, meter_start_wh: int,
+                                timestamp: str, reservation_id: int | None,
+                                payload: dict[str, Any]) -> int: ...
+    async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None: ...
+    async def add_meter_values(self, local_id: int | None, *, connector_id: int,
+                               payload: dict[str, Any], droppable: bool) -> int: ...
+    async def stop_transaction(self, local_id: int, *, meter_stop_wh: int, timestamp: str,
+                               reason: str, id_tag: str | None, payload: dict[str, Any]) -> int: ...
+    async def next_message(self) -> Any: ...
+    async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
+    async def acknowledge(self, seq: int, response: dict[str, Any]) -> None: ...
+    async def record_failure(self, seq: int, error: str) -> int: ...
+    async def give_up(self, seq: int, reason: str) -> None: ...
+
+
+def meter_value(sample: Sample) -> dict[str, Any]:
+    """A MeterValue payload (the timestamp may still be a clock placeholder)."""
+    values = []
+    for v in sample.values:
+        item: dict[str, Any] = {"value": v.value, "context": v.context.value,
+                                "measurand": v.measurand}
+        if v.phase:
+            item["phase"] = v.phase
+        if v.location:
+            item["location"] = v.location
+        if v.unit:
+            item["unit"] = v.unit
+        values.append(item)
+    return {"timestamp": sample.timestamp, "sampledValue": values}
+
+
+def _translate(exc: Exception) -> StorageUnavailable:
+    return StorageUnavailable(getattr(exc, "reason", None) or str(exc))
+
+
+class Recorder:
+    """The model's TransactionLog, on the journal."""
+
+    def __init__(self, journal: Outbox, send_untracked: Callable[[str, dict[str, Any]], None],
+                 unavailable: type[Exception]) -> None:
+        self.journal = journal
+        self._send_untracked = send_untracked
+        self._unavailable = unavailable
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.journal.healthy)
+
+    async def wait_healthy(self) -> None:
+        await self.journal.wait_healthy()
+
+    async def start(self, *, connector_id: int, id_tag: str, meter_start_wh: int, timestamp: str,
+                    reservation_id: int | None) -> int:
+        payload: dict[str, Any] = {"connectorId": connector_id, "idTag": id_tag,
+                                   "meterStart": meter_start_wh, "timestamp": timestamp}
+        if reservation_id is not None:
+            payload["reservationId"] = reservation_id
+        try:
+            return await self.journal.start_transaction(
+                connector_id=connector_id, id_tag=id_tag, meter_start_wh=meter_start_wh,
+                timestamp=timestamp, reservation_id=reservation_id, payload=payload)
+        except self._unavailable as exc:
+            raise _translate(exc) from exc
+
+    async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
+        try:
+            await self.journal.record_meter(local_id, energy_wh=energy_wh, timestamp=timestamp)
+        except self._unavailable as exc:
+            raise _translate(exc) from exc
+
+    async def meter_values(self, local_id: int | None, *, connector_id: int,
+                           samples: list[Sample], droppable: bool) -> None:
+        payload = {"connectorId": connector_id, "meterValue": [meter_value(s) for s in samples]}
+        if local_id is None:  # not transaction-related: sent now or never (1.6 §3.7)
+            self._send_untracked(METER_VALUES, payload)
+            return
+        try:
+            await self.journal.add_meter_values(local_id, connector_id=connector_id,
+                                                payload=payload, droppable=droppable)
+        except self._unavailable as exc:
+            raise _translate(exc) from exc
+
+    async def stop(self, local_id: int, *, meter_stop_wh: int, timestamp: str, reason: StopReason,
+                   id_tag: str | None, transaction_data: list[Sample]) -> None:
+        payload: dict[str, Any] = {"meterStop": meter_stop_wh, "timestamp": timestamp,
+                                   "reason": reason.value}
+        if id_tag:
+            payload["idTag"] = id_tag
+        if transaction_data:
+            payload["transactionData"] = [meter_value(s) for s in transaction_data]
+        try:
+            await self.journal.stop_transaction(local_id, meter_stop_wh=meter_stop_wh,
+                                                timestamp=timestamp, reason=reason.value,
+                                                id_tag=id_tag, payload=payload)
+        except self._unavailable as exc:
+            raise _translate(exc) from exc
+
+
+def id_tag_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
+    if not raw:
+        return None
+    return IdTagInfo(AuthStatus(raw["status"]), parse_time(raw.get("expiryDate")),
+                     raw.get("parentIdTag"))
+
+
+class Delivery(Protocol):
+    """Who wants to know what the central system answered to a transaction message."""
+
+    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None: ...
+    async def start_given_up(self, local_id: int) -> None: ...
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
+
+
+class Courier:
+    def __init__(self, journal: Outbox, clock: Clock, ids: MessageIds,
+                 attempts: Callable[[], int], retry_interval: Callable[[], int],
+                 delivery: Delivery, unavailable: type[Exception]) -> None:
+        self.journal = journal
+        self.clock = clock
+        self.ids = ids
+        self._attempts = attempts
+        self._retry_interval = retry_interval
+        self.delivery = delivery
+        self._unavailable = unavailable
+        self._wake = trio.Event()
+        self.delivered = 0
+
+    def __repr__(self) -> str:
+        return f"<Courier delivered={self.delivered}>"
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, session: Session) -> None:
+        """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
+        while True:
+            self._wake = trio.Event()
+            try:
+                message = await self.journal.next_message()
+            except self._unavailable:
+                await self.journal.wait_healthy()
+                continue
+            if message is None:
+                await self._wake.wait()
+                continue
+            waited = await self._deliver(session, message)
+            if waited is not None:
+                await waited()
+
+    async def _deliver(self, session: Session, message: Any
+                       ) -> Callable[[], Awaitable[None]] | None:
+        """Try once. Returns something to wait for before the next try, or None."""
+        payload: dict[str, Any] = message.payload
+        message_id: str | None = message.message_id
+        if message_id is None:
+            if message.local_id is not None and message.action in (STOP, METER_VALUES):
+                if message.transaction_id is None:
+                    log.error("outbox: %s %d waits for the answer to its StartTransaction",
+                              message.action, message.seq)
+                    return self._wake.wait
+                payload = {**payload, "transactionId": message.transaction_id}
+            resolved = resolve_payload(self.clock, payload)
+            if resolved is None:
+                log.info("outbox: %s waits until the time is known", message.action)
+                return lambda: trio.sleep(10)
+            assert isinstance(resolved, dict)
+            payload, message_id = resolved, self.ids.next()
+            await self.journal.seal(message.seq, message_id, payload)
+        context = fields(action=message.action, message_id=message_id)
+        try:
+            response = await session.call_payload(message.action, payload, unique_id=message_id)
+        except SessionClosed:
+            raise
+        except (CallRejected, CallTimeout) as exc:
+            if isinstance(exc, CallTimeout) and session.closed:
+                raise SessionClosed(str(exc)) from None
+            return await self._failed(message, str(exc), context)
+        answer = to_payload(response)
+        await self.journal.acknowledge(message.seq, answer)
+        self.delivered += 1
+        await self._delivered(message, payload, answer)
+        return None
+
+    async def _failed(self, message: Any, error: str, context: dict[str, Any]
+                      ) -> Callable[[], Awaitable[None]] | None:
+        attempts = await self.journal.record_failure(message.seq, error)
+        limit = self._attempts()
+        if attempts >= limit:
+            log.error("outbox: giving up %s after %d attempts (%s); kept as a dead letter",
+                      message.action, attempts, error, extra=context)
+            await self.journal.give_up(message.seq, error)
+            if message.action == START and message.local_id is not None:
+                await self.delivery.start_given_up(message.local_id)
+            return None
+        delay = self._retry_interval() * attempts
+        log.warning("outbox: %s failed (%s); attempt %d of %d, next in %d s",
+                    message.action, error, attempts, limit, delay, extra=context)
+        return lambda: trio.sleep(delay)
+
+    async def _delivered(self, message: Any, payload: dict[str, Any],
+                         answer: dict[str, Any]) -> None:
+        info = id_tag_info(answer.get("idTagInfo"))
+        if message.action == START and message.local_id is not None:
+            assert info is not None
+            await self.delivery.started(message.local_id, answer["transactionId"], info)
+            await self.delivery.remember(payload["idTag"], info)
+        elif message.action == STOP and info is not None and payload.get("idTag"):
+            await self.delivery.remember(payload["idTag"], info)

@@ -1,0 +1,177 @@
+"""Who may charge: Authorize online, the authorization cache, and the offline rules.
+
+The rules (OCPP 1.6 §3.5 and the errata, in ``notes/ocpp16-rules.md`` §B):
+
+- Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
+  Authorize.req asks the central system, and its answer updates the cache.
+- Offline (or when Authorize gets no answer): a cached Accepted, unexpired tag is
+  accepted when ``LocalAuthorizeOffline`` is on; a tag cached as anything else, or
+  expired, is refused; an unknown tag is accepted only with
+  ``AllowOfflineTxForUnknownId``.
+- Tags are compared case-insensitively (CiString20).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from ocppd.clock import Clock, format_time
+from ocppd.model.keys import Keys
+
+log = logging.getLogger(__name__)
+
+
+class AuthStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+
+
+@dataclass(frozen=True, slots=True)
+class IdTagInfo:
+    status: AuthStatus
+    expiry: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+class Offline(Exception):
+    """The central system cannot be asked now."""
+
+
+class Uplink(Protocol):
+    """What the model needs from the connection to the central system."""
+
+    @property
+    def online(self) -> bool: ...
+
+    async def authorize(self, id_tag: str) -> IdTagInfo:
+        """Authorize.req; raises Offline when it cannot get an answer."""
+        ...
+
+    def wake(self) -> None:
+        """The journal's outbox has something new to send."""
+        ...
+
+    def status_changed(self) -> None:
+        """A connector's status or error changed."""
+        ...
+
+
+class CacheStore(Protocol):
+    """The journal's authorization cache."""
+
+    async def cache_lookup(self, id_tag: str) -> object | None: ...
+
+    async def cache_store(self, id_tag: str, status: str, expiry: str | None,
+                          parent_id_tag: str | None, now: str) -> None: ...
+
+    async def cache_clear(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    accepted: bool
+    info: IdTagInfo | None
+    source: str  # "central-system", "cache", "offline-unknown"
+    why: str = ""
+
+    @property
+    def parent_id_tag(self) -> str | None:
+        return self.info.parent_id_tag if self.info else None
+
+
+def same_tag(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.upper() == b.upper()
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class Authorizer:
+    def __init__(self, keys: Keys, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
+        self.keys = keys
+        self.cache = cache
+        self.clock = clock
+        self.uplink = uplink
+
+    def __repr__(self) -> str:
+        return f"<Authorizer online={self.uplink.online} cache={self._cache_enabled}>"
+
+    @property
+    def _cache_enabled(self) -> bool:
+        return self.keys.has("AuthorizationCacheEnabled") and self.keys.get_bool(
+            "AuthorizationCacheEnabled")
+
+    async def cached(self, id_tag: str) -> IdTagInfo | None:
+        """The cached info of ``id_tag`` (status Expired when its expiry has passed)."""
+        if not self._cache_enabled:
+            return None
+        entry = await self.cache.cache_lookup(id_tag.upper())
+        if entry is None:
+            return None
+        status = AuthStatus(getattr(entry, "status"))
+        expiry = parse_time(getattr(entry, "expiry"))
+        now = self.clock.now()
+        if status is AuthStatus.ACCEPTED and expiry is not None and now is not None \
+                and expiry <= now:
+            status = AuthStatus.EXPIRED
+        return IdTagInfo(status, expiry, getattr(entry, "parent_id_tag"))
+
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None:
+        """Keep the newest IdTagInfo the central system gave for ``id_tag`` (1.6 §3.5.1)."""
+        if not self._cache_enabled:
+            return
+        now = self.clock.timestamp()
+        expiry = format_time(info.expiry) if info.expiry else None
+        try:
+            await self.cache.cache_store(id_tag.upper(), info.status.value, expiry,
+                                         info.parent_id_tag, now)
+        except Exception as exc:  # a full disk must not stop charging; the cache is a cache
+            log.warning("authorization cache not updated for a tag: %s", exc)
+
+    async def clear(self) -> bool:
+        if not self._cache_enabled:
+            return False
+        await self.cache.cache_clear()
+        return True
+
+    async def authorize(self, id_tag: str) -> AuthResult:
+        cached = await self.cached(id_tag)
+        valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
+        if self.uplink.online:
+            if valid_cached and self.keys.get_bool("LocalPreAuthorize"):
+                return AuthResult(True, cached, "cache")
+            try:
+                info = await self.uplink.authorize(id_tag)
+            except Offline as exc:
+                log.info("Authorize got no answer (%s); applying the offline rules", exc)
+            else:
+                await self.remember(id_tag, info)
+                accepted = info.status is AuthStatus.ACCEPTED
+                return AuthResult(accepted, info, "central-system",
+                                  "" if accepted else f"central system says {info.status}")
+        return self._offline(cached)
+
+    def _offline(self, cached: IdTagInfo | None) -> AuthResult:
+        if cached is not None:
+            if cached.status is AuthStatus.ACCEPTED:
+                if self.keys.get_bool("LocalAuthorizeOffline"):
+                    return AuthResult(True, cached, "cache")
+                return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
+            return AuthResult(False, cached, "cache", f"cached as {cached.status}")
+        if self.keys.has("AllowOfflineTxForUnknownId") and self.keys.get_bool(
+                "AllowOfflineTxForUnknownId"):
+            return AuthResult(True, None, "offline-unknown")
+        return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")

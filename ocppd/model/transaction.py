@@ -1,0 +1,93 @@
+"""A running transaction, the record that outlives it, and the journal it is written to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from ocppd.model.metering import Sample
+
+# transactionData keeps Begin and End always; intermediate samples are thinned beyond this
+# (1.6 errata 3.14: drop intermediate values first, never the start or stop values).
+MAX_STOP_SAMPLES = 96
+
+
+class StopReason(StrEnum):
+    """OCPP 1.6 Reason values."""
+
+    EMERGENCY_STOP = "EmergencyStop"
+    EV_DISCONNECTED = "EVDisconnected"
+    HARD_RESET = "HardReset"
+    LOCAL = "Local"
+    OTHER = "Other"
+    POWER_LOSS = "PowerLoss"
+    REBOOT = "Reboot"
+    REMOTE = "Remote"
+    SOFT_RESET = "SoftReset"
+    UNLOCK_COMMAND = "UnlockCommand"
+    DE_AUTHORIZED = "DeAuthorized"
+
+
+class StorageUnavailable(Exception):
+    """The journal cannot be written now (disk full, read-only, I/O error)."""
+
+
+class TransactionLog(Protocol):
+    """Where transactions are made durable and queued for the central system."""
+
+    @property
+    def healthy(self) -> bool: ...
+
+    async def wait_healthy(self) -> None:
+        """Return once the journal can be written again."""
+        ...
+
+    async def start(self, *, connector_id: int, id_tag: str, meter_start_wh: int,
+                    timestamp: str, reservation_id: int | None) -> int:
+        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable."""
+        ...
+
+    async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
+        """Remember the latest reading (meterStop after a power cut)."""
+        ...
+
+    async def meter_values(self, local_id: int | None, *, connector_id: int,
+                           samples: list[Sample], droppable: bool) -> None:
+        """Transaction meter values are journaled; others (local_id None) are sent if online."""
+        ...
+
+    async def stop(self, local_id: int, *, meter_stop_wh: int, timestamp: str, reason: StopReason,
+                   id_tag: str | None, transaction_data: list[Sample]) -> None:
+        """Journal the StopTransaction (idempotent per transaction). StorageUnavailable."""
+        ...
+
+
+@dataclass
+class Transaction:
+    """A transaction while it runs on a connector."""
+
+    local_id: int
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    meter_start_wh: int
+    started: str  # wire timestamp (or clock placeholder)
+    reservation_id: int | None = None
+    transaction_id: int | None = None  # the central system's id, once StartTransaction.conf came
+    permitted: bool = True  # False: the charger suspends energy (SuspendedEVSE)
+    invalid_at_wh: float | None = None  # register when the central system said the tag is invalid
+    last_energy_wh: float = 0.0
+    stop_data: list[Sample] = field(default_factory=list)
+
+    def keep_for_stop(self, sample: Sample) -> None:
+        """Add a sample for StopTransaction.transactionData, thinning intermediates when full."""
+        self.stop_data.append(sample)
+        if len(self.stop_data) > MAX_STOP_SAMPLES:
+            # keep the first (Transaction.Begin) and the newest; drop every second in between
+            middle = self.stop_data[1:-1]
+            self.stop_data = [self.stop_data[0], *middle[1::2], self.stop_data[-1]]
+
+    def __repr__(self) -> str:
+        return (f"<Transaction local={self.local_id} id={self.transaction_id} "
+                f"connector={self.connector_id} permitted={self.permitted}>")

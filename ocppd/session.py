@@ -1,0 +1,260 @@
+"""One connected conversation with the central system.
+
+A :class:`Session` owns two tasks while its link is up: the reader, which always
+drains the socket (so pings are answered and crossing CALLs are seen while our own
+CALL waits), and the dispatcher, which answers the central system's CALLs one at a
+time in arrival order. :meth:`Session.call` sends one CALL of ours at a time (a fair
+lock; OCPP-J allows one in flight) and waits for its answer under a cancel scope.
+
+Frames are logged at DEBUG with secrets redacted. The session ends when the link
+does: every waiting caller gets :class:`SessionClosed`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from ocppd.logs import fields
+from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.frames import CallError
+from ocppd.protocol.rpc import Answered, Failed, Ignored, IncomingCall, PendingCall, Reply, Rpc
+from ocppd.protocol.v16.codec import action_of
+from ocppd.transport.link import Link, LinkError
+
+log = logging.getLogger(__name__)
+frames_log = logging.getLogger("ocppd.frames")
+
+SECRET_KEYS = frozenset({"AuthorizationKey"})
+INCOMING_BACKLOG = 16
+
+
+class CallFailure(Exception):
+    """Our CALL got no usable answer."""
+
+
+class CallTimeout(CallFailure):
+    def __init__(self, action: str, timeout: float) -> None:
+        super().__init__(f"{action}: no answer within {timeout:g} s")
+        self.action = action
+
+
+class CallRejected(CallFailure):
+    """The central system answered with a CALLERROR (or an answer that failed validation)."""
+
+    def __init__(self, action: str, error: CallError) -> None:
+        super().__init__(f"{action}: {error.code}: {error.description}")
+        self.action = action
+        self.error = error
+
+
+class SessionClosed(CallFailure):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"link closed: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Then:
+    """A handler's answer plus work to start after the answer is on the wire
+    (TriggerMessage sends the triggered message only after its own conf)."""
+
+    response: Any
+    after: Callable[[], Awaitable[None]]
+
+
+Handler = Callable[[IncomingCall], Awaitable[Any]]
+
+
+def redact(text: str) -> str:
+    """A frame for the log: values of secret configuration keys replaced by ``***``."""
+    if not any(key in text for key in SECRET_KEYS):
+        return text
+    try:
+        frame = json.loads(text)
+        payload = frame[3]
+        if isinstance(payload, dict) and payload.get("key") in SECRET_KEYS:
+            frame[3] = {**payload, "value": "***"}
+            return json.dumps(frame)
+    except (ValueError, IndexError, KeyError, TypeError):
+        pass
+    return "[frame withheld: it names a secret configuration key]"
+
+
+class Session:
+    def __init__(
+        self,
+        link: Link,
+        rpc: Rpc,
+        handler: Handler,
+        *,
+        call_timeout: float,
+        answering: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.link = link
+        self.rpc = rpc
+        self._handler = handler
+        self.call_timeout = call_timeout
+        self._answering = answering  # False while Rejected: CSMS CALLs get no answer at all
+        self._lock = trio.Lock()
+        self._answer: Answered | Failed | None = None
+        self._answered = trio.Event()
+        self._closed: str | None = None
+        self._incoming_send, self._incoming = trio.open_memory_channel[IncomingCall](
+            INCOMING_BACKLOG)
+        self._nursery: trio.Nursery | None = None
+        self.sent_calls = 0
+        self.last_sent = 0.0
+
+    def __repr__(self) -> str:
+        pending = self.rpc.outstanding
+        return (f"<Session {self.link.target.url} closed={self._closed!r} "
+                f"waiting_for={pending.action if pending else None}>")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    # --- lifetime ---
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run until the link breaks (raises LinkError) or the caller cancels."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._read)
+                nursery.start_soon(self._dispatch)
+                task_status.started()
+        except BaseException as exc:
+            self._close(getattr(exc, "reason", None) or type(exc).__name__)
+            raise
+        finally:
+            self._close("session ended")
+
+    def _close(self, reason: str) -> None:
+        if self._closed is None:
+            self._closed = reason
+            self._answered.set()
+
+    def start_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` for as long as this session lives."""
+        if self._nursery is None:
+            raise RuntimeError("session is not running")
+        self._nursery.start_soon(fn)
+
+    # --- our CALLs ---
+
+    async def call(self, request: Any, *, timeout: float | None = None) -> Any:
+        """Send a typed request; return the typed response (CallFailure subclasses otherwise)."""
+        async with self._lock:
+            text, pending = self.rpc.call(request)
+            return await self._exchange(text, pending, timeout)
+
+    async def call_payload(
+        self, action: str, payload: dict[str, Any], *, unique_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send a stored payload (the durable outbox), optionally under its original id."""
+        async with self._lock:
+            text, pending = self.rpc.call_payload(action, payload, unique_id=unique_id)
+            return await self._exchange(text, pending, timeout)
+
+    async def _exchange(self, text: str, pending: PendingCall, timeout: float | None) -> Any:
+        if self._closed is not None:
+            self.rpc.abandon()
+            raise SessionClosed(self._closed)
+        limit = timeout if timeout is not None else self.call_timeout
+        self._answer = None
+        self._answered = trio.Event()
+        frames_log.debug("-> %s", redact(text),
+                         extra=fields(action=pending.action, message_id=pending.unique_id))
+        try:
+            await self.link.send(text)
+        except LinkError as exc:
+            self.rpc.abandon()
+            self._close(exc.reason)
+            raise SessionClosed(exc.reason) from None
+        self.sent_calls += 1
+        self.last_sent = trio.current_time()
+        with trio.move_on_after(limit):
+            await self._answered.wait()
+        answer = self._answer
+        if answer is None:
+            self.rpc.abandon()
+            if self._closed is not None:
+                raise SessionClosed(self._closed)
+            raise CallTimeout(pending.action, limit)
+        if isinstance(answer, Failed):
+            raise CallRejected(pending.action, answer.error)
+        return answer.response
+
+    # --- the reader ---
+
+    async def _read(self) -> None:
+        while True:
+            text = await self.link.receive()
+            event = self.rpc.receive(text)
+            if isinstance(event, Answered | Failed):
+                frames_log.debug("<- %s", text, extra=fields(action=event.call.action,
+                                                             message_id=event.call.unique_id))
+                self._answer = event
+                self._answered.set()
+            elif isinstance(event, IncomingCall):
+                frames_log.debug("<- %s", redact(text), extra=fields(
+                    action=event.action, message_id=event.unique_id))
+                if not self._answering():
+                    log.info("not answering %s %s: registration was rejected",
+                             event.action, event.unique_id)
+                    continue
+                try:
+                    self._incoming_send.send_nowait(event)
+                except trio.WouldBlock:
+                    busy = OcppError(ErrorCode.GENERIC_ERROR, "too many calls at once")
+                    await self._send(self.rpc.reply_error(event.unique_id, busy))
+            elif isinstance(event, Reply):
+                frames_log.debug("<- %s", redact(text))
+                log.warning("malformed call from the central system (%s)", event.reason)
+                if self._answering():
+                    await self._send(event.text)
+            elif isinstance(event, Ignored):
+                log.warning("ignored a frame from the central system: %s", event.reason)
+
+    async def _send(self, text: str) -> None:
+        frames_log.debug("-> %s", redact(text))
+        await self.link.send(text)
+
+    # --- answering the central system ---
+
+    async def _dispatch(self) -> None:
+        async for call in self._incoming:
+            reply, after = await self._handle(call)
+            await self._send(reply)
+            if after is not None:
+                self.start_soon(after)
+
+    async def _handle(
+        self, call: IncomingCall
+    ) -> tuple[str, Callable[[], Awaitable[None]] | None]:
+        context = fields(action=call.action, message_id=call.unique_id)
+        try:
+            result = await self._handler(call)
+        except OcppError as exc:
+            log.info("%s answered %s: %s", call.action, exc.code, exc.description, extra=context)
+            return self.rpc.reply_error(call.unique_id, exc), None
+        except Exception:  # a bug in a handler is an InternalError for this call only
+            log.exception("handling %s failed", call.action, extra=context)
+            error = OcppError(ErrorCode.INTERNAL_ERROR, f"{call.action} failed inside the charge "
+                              "point")
+            return self.rpc.reply_error(call.unique_id, error), None
+        if isinstance(result, Then):
+            return self.rpc.reply(call.unique_id, result.response), result.after
+        return self.rpc.reply(call.unique_id, result), None
+
+
+def describe(request: Any) -> str:
+    return action_of(request)
