@@ -304,7 +304,7 @@ class Reader:
             stem = path.stem
             request = not stem.endswith("Response")
             action = stem if request else stem.removesuffix("Response")
-            if request:
+            if action not in self.model.actions:
                 self.model.actions.append(action)
             schema = json.loads(path.read_text(encoding="utf-8"))
             owner = action + ("Request" if request else "Response")
