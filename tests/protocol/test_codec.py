@@ -33,6 +33,8 @@ from ocppd.protocol.v16.codec import (
 from ocppd.protocol.v16.enums import (
     Action,
     AuthorizationStatus,
+    ChargingRateUnitType,
+    GetCompositeScheduleStatus,
     Measurand,
     Phase,
     ReadingContext,
@@ -151,6 +153,22 @@ def test_to_payload_writes_arrays_as_lists():
     message = m.GetConfigurationRequest(key=("A", "B"))
     assert to_payload(message) == {"key": ["A", "B"]}
     assert type(to_payload(message)["key"]) is list
+
+
+def test_to_payload_rounds_numbers_to_the_schemas_multiple_of():
+    limit = 0.1 + 0.2  # 0.30000000000000004: the ocpp package refuses it as not a multiple of 0.1
+    schedule = m.ChargingSchedule(
+        charging_rate_unit=ChargingRateUnitType.A,
+        charging_schedule_period=(m.ChargingSchedulePeriod(start_period=0, limit=limit),),
+        min_charging_rate=6,
+    )
+    message = m.GetCompositeScheduleResponse(
+        status=GetCompositeScheduleStatus.ACCEPTED, charging_schedule=schedule
+    )
+    payload = to_payload(message)
+    assert payload["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 0.3
+    assert json.dumps(payload["chargingSchedule"]["minChargingRate"]) == "6"
+    check_with_ocpp_package("GetCompositeSchedule", payload, request=False)
 
 
 def test_to_payload_and_action_of_refuse_other_objects():

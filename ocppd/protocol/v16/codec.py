@@ -138,7 +138,26 @@ def _compile_encoder(node: Node, encoders: dict[type, Encoder]) -> Encoder | Non
         return lambda items: [encode_item(item) for item in items]
     if kind == "object":
         return _compile_object_encoder(node, encoders)
-    return None  # string, uri, integer, number, boolean
+    if kind == "number" and node[1] is not None:
+        return _compile_rounding(node[1])
+    return None  # string, uri, integer, number without multipleOf, boolean
+
+
+def _compile_rounding(multiple_of: float) -> Encoder:
+    """Round to the decimals of `multiple_of` (0.1 in every 1.6 schema) before sending.
+
+    A computed limit such as 0.1 + 0.2 is 0.30000000000000004 as a float; peers
+    that check multipleOf exactly (with decimals, as the ocpp package does)
+    reject it. Rounding to the schema's resolution sends 0.3.
+    """
+    digits = 0
+    while round(multiple_of * 10**digits) != multiple_of * 10**digits:
+        digits += 1
+        if digits > 6:
+            raise ValueError(f"multipleOf {multiple_of!r} is not a power of ten")
+    if round(multiple_of * 10**digits) != 1:
+        raise ValueError(f"multipleOf {multiple_of!r} is not a power of ten")
+    return lambda value: round(value, digits)
 
 
 def _compile_object_encoder(node: Node, encoders: dict[type, Encoder]) -> Encoder:
