@@ -278,6 +278,8 @@ def test_uri_needs_a_scheme():
     for bad in ("fw.example.com/fw.bin", "/fw.bin", "https://host/a b", ""):
         error = rejects("UpdateFirmware", {**base, "location": bad})
         assert error.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, bad
+    secret = rejects("UpdateFirmware", {**base, "location": "ftp://fw:s3cret@host/a b"})
+    assert "s3cret" not in secret.description
 
 
 def test_unknown_action_is_not_implemented():
