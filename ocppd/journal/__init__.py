@@ -1,0 +1,45 @@
+"""What must survive power loss: the transaction ledger, the outbox, settings, the auth cache.
+
+One SQLite file (``state_dir/journal.db``, WAL, ``synchronous=FULL``) written by one
+thread. See ``docs/journal.md`` for operators and :mod:`ocppd.journal.journal` for
+the guarantees.
+"""
+
+from ocppd.journal.errors import (
+    AlreadySealed,
+    ConnectorBusy,
+    JournalError,
+    JournalOpenError,
+    JournalUnavailable,
+    UnknownMessage,
+    UnknownTransaction,
+)
+from ocppd.journal.journal import DEFAULT_MAX_BYTES, Journal
+from ocppd.journal.records import (
+    CacheEntry,
+    DeadLetter,
+    OpenOutcome,
+    OpenReport,
+    OutboxMessage,
+    QueueStats,
+    TxRecord,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "AlreadySealed",
+    "CacheEntry",
+    "ConnectorBusy",
+    "DeadLetter",
+    "Journal",
+    "JournalError",
+    "JournalOpenError",
+    "JournalUnavailable",
+    "OpenOutcome",
+    "OpenReport",
+    "OutboxMessage",
+    "QueueStats",
+    "TxRecord",
+    "UnknownMessage",
+    "UnknownTransaction",
+]

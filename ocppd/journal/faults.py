@@ -1,0 +1,104 @@
+"""Storage faults: which SQLite errors mean "the storage refused", told in human words.
+
+A storage fault (disk full, read-only, I/O error, locked, corrupt) is not a bug in
+the caller: the journal turns it into :class:`JournalUnavailable` and an unhealthy
+state that the health probe clears. Any other ``sqlite3.Error`` (a constraint, bad
+SQL) is a bug and propagates unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+# Primary result codes (https://sqlite.org/rescode.html).
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+SQLITE_NOMEM = 7
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_PROTOCOL = 15
+SQLITE_NOTADB = 26
+
+CORRUPTION = frozenset({SQLITE_CORRUPT, SQLITE_NOTADB})
+
+# The probe also wants this much free space before it calls the storage healthy
+# again: a one-row write can succeed inside a WAL file that is already allocated
+# while the disk is still full.
+PROBE_MIN_FREE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A storage fault: ``problem`` is for people; ``corrupt`` needs a restart to clear."""
+
+    problem: str
+    corrupt: bool = False
+
+
+def primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def classify(exc: sqlite3.Error, state_dir: Path) -> Fault | None:
+    """The storage fault ``exc`` reports, or None when it is not one (a bug)."""
+    code = primary_code(exc)
+    detail = f"{exc} [{getattr(exc, 'sqlite_errorname', '?')}]"
+    if code in CORRUPTION:
+        return Fault(
+            f"journal database is corrupt ({detail}); restart ocppd to move it aside",
+            corrupt=True,
+        )
+    if code == SQLITE_FULL:
+        return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
+    if code in (SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN):
+        if is_read_only(state_dir):
+            return Fault(f"journal storage is read-only ({detail}); the filesystem was remounted")
+        if free_bytes(state_dir) == 0:
+            return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
+        return Fault(f"journal storage refused a write or read ({detail})")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return Fault(f"journal database is locked by another process ({detail})")
+    if code in (SQLITE_NOMEM, SQLITE_PROTOCOL):
+        return Fault(f"journal storage failed ({detail})")
+    return None
+
+
+def is_read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def free_bytes(path: Path) -> int | None:
+    """Bytes an unprivileged writer may still use, or None when unknown."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def _free_text(state_dir: Path) -> str:
+    free = free_bytes(state_dir)
+    return "" if free is None else f"; {free} bytes free in {state_dir}"
+
+
+def space_problem(state_dir: Path) -> str | None:
+    """Why the probe must not call the storage healthy yet, judged without writing."""
+    if is_read_only(state_dir):
+        return f"journal storage is read-only ({state_dir} is on a read-only filesystem)"
+    free = free_bytes(state_dir)
+    if free is not None and free < PROBE_MIN_FREE_BYTES:
+        return f"journal storage is full ({free} bytes free in {state_dir})"
+    return None
+
+
+__all__ = ["Fault", "classify", "free_bytes", "is_read_only", "space_problem"]

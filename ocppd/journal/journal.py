@@ -1,0 +1,484 @@
+"""The durable journal: ledger, outbox, settings and authorization cache in one SQLite file.
+
+Every public method is ``async``; the SQL runs off the event loop in one writer
+thread (a ``trio.CapacityLimiter(1)`` around ``trio.to_thread.run_sync``), one
+logical operation per ``BEGIN IMMEDIATE ... COMMIT``. The thread call is not
+abandoned on cancellation, so a cancelled caller never leaves a commit running
+beside the next one; an operation that started commits or rolls back whole.
+
+Health. A storage fault (disk full, read-only, I/O error, lock, corruption) raises
+:class:`JournalUnavailable` to the caller and turns :attr:`healthy` False with a
+human :attr:`problem`. :meth:`run` (a task the daemon keeps for the journal's
+lifetime) then probes with a one-row write, backing off from 1 s to 60 s, and turns
+:attr:`healthy` True again by itself; :meth:`wait_healthy` waits for that. Any
+successful write also proves the storage works. Corruption found while running
+stays unhealthy: the fix is a restart, which moves the file aside.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+
+from ocppd.journal import ledger, outbox, state
+from ocppd.journal.errors import JournalUnavailable, UnknownTransaction
+from ocppd.journal.faults import Fault, classify, space_problem
+from ocppd.journal.records import (
+    CacheEntry,
+    DeadLetter,
+    OpenReport,
+    OutboxMessage,
+    QueueStats,
+    TxRecord,
+)
+from ocppd.journal.schema import bundled_migrations
+from ocppd.journal.storage import open_database, probe_write
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_BYTES = 256 * 2**20
+PROBE_FIRST_S = 1.0
+PROBE_MAX_S = 60.0
+# After this many acknowledgements, a drained queue is a good moment to fold the WAL
+# into the database (PASSIVE: never waits). Fewer would add an fsync per message
+# online; SQLite's own auto-checkpoint (1000 pages) bounds the WAL in between.
+CHECKPOINT_AFTER_ACKS = 100
+
+
+class Journal:
+    """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        report: OpenReport,
+        lock_fd: int,
+        *,
+        max_bytes: int,
+        cache_max_entries: int,
+    ) -> None:
+        """Use :meth:`open`; this only assembles an already opened database."""
+        self._conn: sqlite3.Connection | None = conn
+        self._lock_fd = lock_fd
+        self._limiter = trio.CapacityLimiter(1)
+        self.report = report
+        self.path = report.path
+        self.max_bytes = max_bytes
+        self.cache_max_entries = cache_max_entries
+        self.healthy = True
+        self.problem: str | None = None
+        self._corrupt = False
+        self._became_healthy = trio.Event()
+        self._became_healthy.set()
+        self._became_unhealthy = trio.Event()
+        self._acks_since_checkpoint = 0
+
+    @classmethod
+    async def open(
+        cls,
+        state_dir: Path,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        cache_max_entries: int = 1000,
+        connection_factory: type[sqlite3.Connection] = sqlite3.Connection,
+    ) -> Journal:
+        """Open ``state_dir/journal.db``, creating, migrating or quarantining it as needed.
+
+        Raises :class:`JournalOpenError` when the state directory is not writable,
+        another process holds the journal, or its schema is newer than this ocppd.
+        ``connection_factory`` (a ``sqlite3.Connection`` subclass) is a fault-injection
+        seam for tests; the daemon leaves it alone.
+        """
+        if max_bytes <= 0 or cache_max_entries <= 0:
+            raise ValueError("max_bytes and cache_max_entries must be positive")
+        migrations = bundled_migrations()
+        opened = await trio.to_thread.run_sync(
+            open_database, Path(state_dir), migrations, connection_factory
+        )
+        journal = cls(
+            opened.conn,
+            opened.report,
+            opened.lock_fd,
+            max_bytes=max_bytes,
+            cache_max_entries=cache_max_entries,
+        )
+        log.info("%s", opened.report)
+        return journal
+
+    def __repr__(self) -> str:
+        if self._conn is None:
+            condition = "closed"
+        elif self.healthy:
+            condition = "healthy"
+        else:
+            condition = f"unhealthy problem={self.problem!r}"
+        return f"<Journal {self.path} {condition} opened={self.report.outcome.value}>"
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise trio.ClosedResourceError("the journal is closed")
+        return self._conn
+
+    def _write_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn, *args)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error as exc:  # the storage is failing; SQLite rolls back itself
+                    log.debug("journal rollback failed: %s", exc)
+            raise
+        return result
+
+    def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return fn(self._connection(), *args)
+
+    async def _run(self, sync: Callable[..., T], fn: Callable[..., Any], *args: Any) -> T:
+        try:
+            result: T = await trio.to_thread.run_sync(sync, fn, args, limiter=self._limiter)
+        except sqlite3.Error as exc:
+            fault = classify(exc, self.path.parent)
+            if fault is None:
+                raise
+            self._fault(fault)
+            raise JournalUnavailable(fault.problem) from exc
+        return result
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        result: T = await self._run(self._write_sync, fn, *args)
+        if not self.healthy and not self._corrupt:
+            self._recovered("a write succeeded")
+        return result
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        result: T = await self._run(self._read_sync, fn, *args)
+        return result
+
+    def _fault(self, fault: Fault) -> None:
+        self._corrupt = self._corrupt or fault.corrupt
+        if self.healthy or self.problem != fault.problem:
+            log.error("journal unavailable: %s", fault.problem)
+        self.problem = fault.problem
+        if self.healthy:
+            self.healthy = False
+            self._became_healthy = trio.Event()
+            self._became_unhealthy.set()
+
+    def _recovered(self, how: str) -> None:
+        log.warning("journal storage works again (%s); was: %s", how, self.problem)
+        self.healthy = True
+        self.problem = None
+        self._became_unhealthy = trio.Event()
+        self._became_healthy.set()
+
+    # ------------------------------------------------------------------ lifetime
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Health probe task: while unhealthy, probe with back-off until a write works."""
+        task_status.started()
+        while True:
+            await self._became_unhealthy.wait()
+            delay = PROBE_FIRST_S
+            while not self.healthy:
+                await trio.sleep(delay)
+                try:
+                    if await self._probe():
+                        break
+                except trio.ClosedResourceError:
+                    return
+                delay = min(delay * 2, PROBE_MAX_S)
+
+    async def _probe(self) -> bool:
+        if self._corrupt:
+            return False
+        why_not = space_problem(self.path.parent)
+        if why_not is not None:
+            log.debug("journal probe: %s", why_not)
+            return False
+        try:
+            await self._run(self._read_sync, probe_write)
+        except JournalUnavailable as exc:
+            log.debug("journal probe failed: %s", exc)
+            return False
+        if not self.healthy:
+            self._recovered("probe write succeeded")
+        return True
+
+    async def __aenter__(self) -> Journal:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def wait_healthy(self) -> None:
+        """Return once the storage accepts writes (at once if it does now)."""
+        while not self.healthy:
+            await self._became_healthy.wait()
+
+    async def aclose(self) -> None:
+        """Checkpoint the WAL into the database (TRUNCATE) and close. Safe to call twice."""
+        if self._conn is None:
+            return
+        await trio.to_thread.run_sync(self._close_sync, limiter=self._limiter)
+
+    def _close_sync(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("journal checkpoint at close failed (the WAL keeps the data): %s", exc)
+        try:
+            conn.close()
+        except sqlite3.Error as exc:
+            log.warning("journal close failed: %s", exc)
+        finally:
+            os.close(self._lock_fd)  # releases the flock: another ocppd may open it now
+        log.info("journal %s closed", self.path)
+
+    # ------------------------------------------------------------------ settings and cache
+
+    async def settings(self) -> dict[str, str]:
+        """All stored settings (OCPP keys the central system set, availability, ...)."""
+        return await self._read(state.settings)
+
+    async def set_setting(self, name: str, value: str | None) -> None:
+        """Store one setting durably; ``None`` deletes it."""
+        await self._write(state.set_setting, name, value)
+
+    async def cache_lookup(self, id_tag: str) -> CacheEntry | None:
+        """The cached IdTagInfo for ``id_tag`` (case-insensitive), or None."""
+        return await self._read(state.cache_lookup, id_tag)
+
+    async def cache_store(
+        self,
+        id_tag: str,
+        status: str,
+        expiry: str | None,
+        parent_id_tag: str | None,
+        now: str,
+    ) -> None:
+        """Insert or replace an entry; evicts non-Accepted, then oldest, over the limit."""
+        entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
+        await self._write(state.cache_store, entry, self.cache_max_entries)
+
+    async def cache_clear(self) -> None:
+        """Empty the authorization cache (ClearCache)."""
+        await self._write(state.cache_clear)
+
+    # ------------------------------------------------------------------ transactions
+
+    async def start_transaction(
+        self,
+        *,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: str,
+        reservation_id: int | None,
+        payload: dict[str, Any],
+    ) -> int:
+        """Journal a started transaction and queue its StartTransaction; one commit.
+
+        Returns the local id. Raises :class:`ConnectorBusy` if the connector still has
+        a running transaction (stop it first, e.g. with PowerLoss after a restart).
+        """
+        unit = functools.partial(
+            ledger.start,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start_wh,
+            timestamp=timestamp,
+            reservation_id=reservation_id,
+            payload=payload,
+            max_bytes=self.max_bytes,
+        )
+        return await self._write(unit)
+
+    async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
+        """Checkpoint the last meter reading of a running transaction (no outbox row)."""
+        await self._write(ledger.record_meter, local_id, energy_wh, timestamp)
+
+    async def add_meter_values(
+        self,
+        local_id: int | None,
+        *,
+        connector_id: int,
+        payload: dict[str, Any],
+        droppable: bool,
+    ) -> int:
+        """Queue a MeterValues (payload without transactionId); returns its seq.
+
+        ``droppable`` marks intermediate periodic samples that may be thinned under
+        the size cap; Transaction.Begin/End and anything else must pass False.
+        """
+        unit = functools.partial(
+            _add_meter_values,
+            local_id=local_id,
+            connector_id=connector_id,
+            payload=payload,
+            droppable=droppable,
+            max_bytes=self.max_bytes,
+        )
+        return await self._write(unit)
+
+    async def stop_transaction(
+        self,
+        local_id: int,
+        *,
+        meter_stop_wh: int,
+        timestamp: str,
+        reason: str,
+        id_tag: str | None,
+        payload: dict[str, Any],
+    ) -> int:
+        """Journal the stop and queue its StopTransaction; one commit; returns its seq.
+
+        Idempotent: a second call for the same transaction returns the first seq and
+        changes nothing (libocpp #239/#907).
+        """
+        unit = functools.partial(
+            ledger.stop,
+            local_id=local_id,
+            meter_stop_wh=meter_stop_wh,
+            timestamp=timestamp,
+            reason=reason,
+            id_tag=id_tag,
+            payload=payload,
+            max_bytes=self.max_bytes,
+        )
+        return await self._write(unit)
+
+    async def open_transactions(self) -> list[TxRecord]:
+        """Ledger rows still running: what a restart must stop with PowerLoss."""
+        return await self._read(ledger.running)
+
+    async def transaction(self, local_id: int) -> TxRecord | None:
+        return await self._read(ledger.get, local_id)
+
+    async def transactions(self, *, since_local_id: int = 0) -> list[TxRecord]:
+        """Ledger rows with ``local_id > since_local_id``, oldest first (audits, tests)."""
+        return await self._read(ledger.since, since_local_id)
+
+    # ------------------------------------------------------------------ the outbox
+
+    async def next_message(self) -> OutboxMessage | None:
+        """The lowest-seq queued message, or None when the queue is empty."""
+        return await self._read(outbox.head)
+
+    async def pending_messages(self, *, limit: int | None = None) -> list[OutboxMessage]:
+        """Queued messages in send order (for ``ocppctl`` and audits)."""
+        return await self._read(outbox.pending, limit)
+
+    async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None:
+        """Commit the message id and final payload before the first send."""
+        await self._write(outbox.seal, seq, message_id, payload)
+
+    async def acknowledge(self, seq: int, response: dict[str, Any]) -> None:
+        """The CALLRESULT arrived: delete the row and update the ledger, in one commit."""
+        await self._write(_acknowledge, seq, response)
+        self._acks_since_checkpoint += 1
+        if self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
+            try:
+                if await self._read(_checkpoint_if_idle):
+                    self._acks_since_checkpoint = 0
+            except JournalUnavailable as exc:  # the ack itself is committed
+                log.warning("journal checkpoint after the queue drained failed: %s", exc)
+
+    async def record_failure(self, seq: int, error: str) -> int:
+        """A CALLERROR (or a timeout the caller counts): attempts += 1; returns attempts."""
+        return await self._write(outbox.record_failure, seq, error)
+
+    async def give_up(self, seq: int, reason: str) -> None:
+        """Move the message to the dead letters; a given-up Start makes the id -1."""
+        await self._write(_give_up, seq, reason)
+
+    async def queue_stats(self) -> QueueStats:
+        return await self._read(outbox.stats, self.max_bytes)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest ``limit`` dead letters, oldest first."""
+        return await self._read(outbox.dead_letters, limit)
+
+
+# ---------------------------------------------------------------------- units of work
+# Each runs inside one BEGIN IMMEDIATE ... COMMIT in the writer thread.
+
+
+def _add_meter_values(
+    conn: sqlite3.Connection,
+    *,
+    local_id: int | None,
+    connector_id: int,
+    payload: dict[str, Any],
+    droppable: bool,
+    max_bytes: int,
+) -> int:
+    if local_id is not None:
+        tx_state = ledger.require(conn, local_id)
+        if tx_state != ledger.RUNNING:
+            log.warning(
+                "MeterValues for transaction %d queued after its stop (it is %s)",
+                local_id,
+                tx_state,
+            )
+    return outbox.enqueue(
+        conn,
+        action=outbox.METER_VALUES,
+        local_id=local_id,
+        connector_id=connector_id,
+        payload=payload,
+        droppable=droppable,
+        max_bytes=max_bytes,
+    )
+
+
+def _acknowledge(conn: sqlite3.Connection, seq: int, response: dict[str, Any]) -> None:
+    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        log.warning("acknowledge of seq %d ignored: it is no longer queued", seq)
+        return
+    action, local_id = row
+    if action == outbox.START and local_id is not None:
+        transaction_id = response.get("transactionId")
+        if not isinstance(transaction_id, int) or isinstance(transaction_id, bool):
+            raise ValueError(f"StartTransaction.conf without an integer transactionId: {response}")
+        info = response.get("idTagInfo")
+        status = info.get("status") if isinstance(info, dict) else None
+        ledger.mark_started(conn, local_id, transaction_id, status)
+    elif action == outbox.STOP and local_id is not None:
+        ledger.mark_done(conn, local_id)
+    outbox.take(conn, seq)
+
+
+def _give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:
+    action, local_id = outbox.bury(conn, seq, reason)
+    if action == outbox.START and local_id is not None:
+        ledger.mark_start_given_up(conn, local_id)
+    log.warning("gave up %s seq %d (local transaction %s): %s", action, seq, local_id, reason)
+
+
+def _checkpoint_if_idle(conn: sqlite3.Connection) -> bool:
+    if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None:
+        return False
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return True
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "Journal", "UnknownTransaction"]

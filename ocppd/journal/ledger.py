@@ -1,0 +1,179 @@
+"""The ledger: one row per local transaction, written before anything acts on it.
+
+Blocking functions that run inside a transaction the caller (the journal's writer
+thread) opened; each public journal operation is exactly one such transaction, so a
+ledger change and its outbox row commit together or not at all.
+
+Life of a row: ``running`` (StartTransaction queued) -> ``stopped`` (StopTransaction
+queued, stop fields set) -> ``done`` (StopTransaction.conf arrived).
+``transaction_id`` is None until StartTransaction.conf, or -1 once the Start was
+given up (OCPP 1.6 errata 3.18): later messages are then sent with -1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from ocppd.journal import outbox
+from ocppd.journal.errors import ConnectorBusy, UnknownTransaction
+from ocppd.journal.records import TX_COLUMNS, TxRecord, tx_from_row
+
+log = logging.getLogger(__name__)
+
+RUNNING, STOPPED, DONE = "running", "stopped", "done"
+
+
+def start(
+    conn: sqlite3.Connection,
+    *,
+    connector_id: int,
+    id_tag: str,
+    meter_start_wh: int,
+    timestamp: str,
+    reservation_id: int | None,
+    payload: dict[str, Any],
+    max_bytes: int,
+) -> int:
+    """Ledger row (running) + outbox StartTransaction; returns the local id."""
+    busy = conn.execute(
+        "SELECT local_id FROM transactions WHERE connector_id = ? AND state = ?",
+        (connector_id, RUNNING),
+    ).fetchone()
+    if busy is not None:
+        raise ConnectorBusy(connector_id, int(busy[0]))
+    cur = conn.execute(
+        "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
+        "started_at, start_seq) VALUES (?, ?, ?, ?, ?, 0)",
+        (connector_id, id_tag, reservation_id, meter_start_wh, timestamp),
+    )
+    local_id = int(cur.lastrowid or 0)
+    seq = outbox.enqueue(
+        conn,
+        action=outbox.START,
+        local_id=local_id,
+        connector_id=connector_id,
+        payload=payload,
+        droppable=False,
+        max_bytes=max_bytes,
+    )
+    conn.execute("UPDATE transactions SET start_seq = ? WHERE local_id = ?", (seq, local_id))
+    return local_id
+
+
+def record_meter(conn: sqlite3.Connection, local_id: int, energy_wh: float, timestamp: str) -> None:
+    """The last meter reading of a running transaction (PowerLoss recovery uses it)."""
+    state = _state(conn, local_id)
+    if state != RUNNING:
+        log.debug("meter reading for transaction %d ignored: it is %s", local_id, state)
+        return
+    conn.execute(
+        "UPDATE transactions SET meter_last_wh = ?, meter_last_at = ? WHERE local_id = ?",
+        (energy_wh, timestamp, local_id),
+    )
+
+
+def stop(
+    conn: sqlite3.Connection,
+    *,
+    local_id: int,
+    meter_stop_wh: int,
+    timestamp: str,
+    reason: str,
+    id_tag: str | None,
+    payload: dict[str, Any],
+    max_bytes: int,
+) -> int:
+    """Ledger row -> stopped + outbox StopTransaction; returns its seq. Idempotent."""
+    row = conn.execute(
+        "SELECT state, stop_seq, connector_id FROM transactions WHERE local_id = ?", (local_id,)
+    ).fetchone()
+    if row is None:
+        raise UnknownTransaction(local_id)
+    state, stop_seq, connector_id = row
+    if state != RUNNING:
+        # A second stop (e.g. a PowerLoss stop after a restart, libocpp #239/#907)
+        # changes nothing and gets the seq of the first.
+        log.info("transaction %d is already %s: stop not queued again", local_id, state)
+        return int(stop_seq)
+    seq = outbox.enqueue(
+        conn,
+        action=outbox.STOP,
+        local_id=local_id,
+        connector_id=int(connector_id),
+        payload=payload,
+        droppable=False,
+        max_bytes=max_bytes,
+    )
+    conn.execute(
+        "UPDATE transactions SET state = ?, meter_stop_wh = ?, stopped_at = ?, stop_reason = ?, "
+        "stop_id_tag = ?, stop_seq = ? WHERE local_id = ?",
+        (STOPPED, meter_stop_wh, timestamp, reason, id_tag, seq, local_id),
+    )
+    return seq
+
+
+def get(conn: sqlite3.Connection, local_id: int) -> TxRecord | None:
+    row = conn.execute(
+        f"SELECT {TX_COLUMNS} FROM transactions WHERE local_id = ?", (local_id,)
+    ).fetchone()
+    return None if row is None else tx_from_row(row)
+
+
+def running(conn: sqlite3.Connection) -> list[TxRecord]:
+    rows = conn.execute(
+        f"SELECT {TX_COLUMNS} FROM transactions WHERE state = ? ORDER BY local_id", (RUNNING,)
+    ).fetchall()
+    return [tx_from_row(r) for r in rows]
+
+
+def since(conn: sqlite3.Connection, since_local_id: int) -> list[TxRecord]:
+    rows = conn.execute(
+        f"SELECT {TX_COLUMNS} FROM transactions WHERE local_id > ? ORDER BY local_id",
+        (since_local_id,),
+    ).fetchall()
+    return [tx_from_row(r) for r in rows]
+
+
+def state_of(conn: sqlite3.Connection, local_id: int) -> str | None:
+    row = conn.execute("SELECT state FROM transactions WHERE local_id = ?", (local_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _state(conn: sqlite3.Connection, local_id: int) -> str:
+    state = state_of(conn, local_id)
+    if state is None:
+        raise UnknownTransaction(local_id)
+    return state
+
+
+def require(conn: sqlite3.Connection, local_id: int) -> str:
+    """The state of ``local_id``; raises :class:`UnknownTransaction` when there is none."""
+    return _state(conn, local_id)
+
+
+def mark_started(
+    conn: sqlite3.Connection, local_id: int, transaction_id: int, start_status: str | None
+) -> None:
+    conn.execute(
+        "UPDATE transactions SET transaction_id = ?, start_status = ? WHERE local_id = ?",
+        (transaction_id, start_status, local_id),
+    )
+
+
+def mark_done(conn: sqlite3.Connection, local_id: int) -> None:
+    conn.execute(
+        "UPDATE transactions SET state = ? WHERE local_id = ? AND state = ?",
+        (DONE, local_id, STOPPED),
+    )
+
+
+def mark_start_given_up(conn: sqlite3.Connection, local_id: int) -> None:
+    conn.execute(
+        "UPDATE transactions SET transaction_id = -1 WHERE local_id = ? AND transaction_id IS NULL",
+        (local_id,),
+    )
+
+
+__all__ = ["DONE", "RUNNING", "STOPPED"]

@@ -1,0 +1,247 @@
+"""The outbox: every transaction-related message, in one global sequence, until answered.
+
+Blocking functions that run inside a transaction the journal's writer thread opened.
+
+Order. ``seq`` is one global, never reused counter. The courier always takes the
+lowest pending seq, so per connector a Start precedes its MeterValues and its Stop,
+and the next transaction's Start follows the previous Stop: the journal order is the
+wire order.
+
+Identity. Payloads of MeterValues and StopTransaction are stored without
+``transactionId``: :func:`head` joins the ledger, so the courier fills in the id the
+central system assigned (or -1 after the Start was given up) at send time. This is
+what avoids libocpp #495 (a Stop sent with -1 because it was queued offline).
+
+Size cap. ``max_bytes`` bounds the UTF-8 bytes of queued payloads
+(``outbox_totals.bytes``, kept exact by triggers). When an insert would go over it,
+droppable MeterValues are thinned first, oldest first, every second one per
+connector (1st, 3rd, 5th ...; ERR16 3.14/3.91), until the queue is back under
+``THIN_TARGET`` of the cap. The row at the head and sealed rows (possibly on the
+wire) are never thinned. Start, Stop and undroppable MeterValues are never dropped:
+when only they remain the insert is accepted over the cap and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from ocppd.journal.errors import AlreadySealed, UnknownMessage
+from ocppd.journal.records import (
+    DeadLetter,
+    OutboxMessage,
+    QueueStats,
+    dump_payload,
+    load_payload,
+)
+
+log = logging.getLogger(__name__)
+
+START = "StartTransaction"
+STOP = "StopTransaction"
+METER_VALUES = "MeterValues"
+
+# After thinning the queue sits at 90 % of the cap, so thinning runs in batches
+# (each pass halves the oldest samples) rather than dropping one row per insert.
+THIN_TARGET = 0.9
+
+_MESSAGE_COLUMNS = (
+    "o.seq, o.action, o.payload, o.message_id, o.attempts, o.local_id, t.transaction_id, "
+    "o.connector_id, o.droppable"
+)
+_FROM_JOINED = "FROM outbox o LEFT JOIN transactions t ON t.local_id = o.local_id"
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    *,
+    action: str,
+    local_id: int | None,
+    connector_id: int | None,
+    payload: dict[str, Any],
+    droppable: bool,
+    max_bytes: int,
+) -> int:
+    """Append one message (thinning first if the cap requires it); returns its seq."""
+    text = dump_payload(payload)
+    size = len(text.encode("utf-8"))
+    queued = total_bytes(conn)
+    if queued + size > max_bytes:
+        target = int(max_bytes * THIN_TARGET) - size
+        count, freed = thin(conn, need=queued - target)
+        if queued - freed + size > max_bytes:
+            log.warning(
+                "outbox over its cap: %d bytes queued, cap %d; only messages that must not be "
+                "dropped remain (Start, Stop, Transaction.Begin/End values); %s accepted "
+                "over the cap",
+                queued - freed + size,
+                max_bytes,
+                action,
+            )
+        elif count:
+            log.debug("outbox back under its cap after thinning %d rows", count)
+    cur = conn.execute(
+        "INSERT INTO outbox (action, local_id, connector_id, droppable, payload, size) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (action, local_id, connector_id, int(droppable), text, size),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
+    """Drop droppable MeterValues until ``need`` bytes are freed; returns (rows, bytes).
+
+    Each pass walks the candidates oldest first and drops every second one of each
+    connector (1st, 3rd, 5th ...); the survivors of a pass are thinned again by the
+    next pass only if still more room is needed. Counted in ``outbox_totals.dropped``.
+    """
+    head = conn.execute("SELECT min(seq) FROM outbox").fetchone()[0]
+    if head is None or need <= 0:
+        return 0, 0
+    dropped: list[int] = []
+    freed = 0
+    while freed < need:
+        rows = conn.execute(
+            "SELECT seq, connector_id, size FROM outbox "
+            "WHERE droppable = 1 AND message_id IS NULL AND seq > ? ORDER BY seq",
+            (head,),
+        ).fetchall()
+        if not rows:
+            break
+        position: dict[int | None, int] = {}
+        batch: list[int] = []
+        for seq, connector_id, size in rows:
+            index = position.get(connector_id, 0)
+            position[connector_id] = index + 1
+            if index % 2 == 0:
+                batch.append(seq)
+                freed += size
+                if freed >= need:
+                    break
+        conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in batch])
+        dropped.extend(batch)
+    if dropped:
+        conn.execute("UPDATE outbox_totals SET dropped = dropped + ? WHERE id = 1", (len(dropped),))
+        total = conn.execute("SELECT dropped FROM outbox_totals WHERE id = 1").fetchone()[0]
+        log.warning(
+            "outbox reached its size cap: dropped %d intermediate MeterValues "
+            "(seq %d..%d, %d bytes); %d dropped since the journal was created",
+            len(dropped),
+            min(dropped),
+            max(dropped),
+            freed,
+            total,
+        )
+    return len(dropped), freed
+
+
+def total_bytes(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT bytes FROM outbox_totals WHERE id = 1").fetchone()[0])
+
+
+def head(conn: sqlite3.Connection) -> OutboxMessage | None:
+    row = conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} ORDER BY o.seq LIMIT 1"
+    ).fetchone()
+    return None if row is None else _message(row)
+
+
+def pending(conn: sqlite3.Connection, limit: int | None) -> list[OutboxMessage]:
+    rows = conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} ORDER BY o.seq LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    return [_message(r) for r in rows]
+
+
+def _message(row: tuple[Any, ...]) -> OutboxMessage:
+    seq, action, payload, message_id, attempts, local_id, tx_id, connector_id, droppable = row
+    return OutboxMessage(
+        seq=seq,
+        action=action,
+        payload=load_payload(payload),
+        message_id=message_id,
+        attempts=attempts,
+        local_id=local_id,
+        transaction_id=tx_id,
+        connector_id=connector_id,
+        droppable=bool(droppable),
+    )
+
+
+def seal(conn: sqlite3.Connection, seq: int, message_id: str, payload: dict[str, Any]) -> None:
+    """Fix the message id and final payload before the first send; a resend reuses them."""
+    row = conn.execute("SELECT message_id, payload FROM outbox WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        raise UnknownMessage(seq)
+    text = dump_payload(payload)
+    sealed_id, sealed_text = row
+    if sealed_id is not None:
+        if sealed_id == message_id and sealed_text == text:
+            return
+        raise AlreadySealed(seq, sealed_id)
+    conn.execute(
+        "UPDATE outbox SET message_id = ?, payload = ?, size = ? WHERE seq = ?",
+        (message_id, text, len(text.encode("utf-8")), seq),
+    )
+
+
+def take(conn: sqlite3.Connection, seq: int) -> tuple[str, int | None] | None:
+    """Delete an answered row; returns its (action, local_id), or None if it is gone."""
+    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        return None
+    conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+    return str(row[0]), row[1]
+
+
+def record_failure(conn: sqlite3.Connection, seq: int, error: str) -> int:
+    cur = conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? "
+        "RETURNING attempts",
+        (error, seq),
+    )
+    rows = cur.fetchall()  # step to the end: a half-stepped UPDATE would block COMMIT
+    if not rows:
+        raise UnknownMessage(seq)
+    return int(rows[0][0])
+
+
+def bury(conn: sqlite3.Connection, seq: int, reason: str) -> tuple[str, int | None]:
+    """Move a row to the dead letters; returns its (action, local_id)."""
+    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        raise UnknownMessage(seq)
+    conn.execute(
+        "INSERT INTO dead_letters (seq, action, local_id, connector_id, payload, message_id, "
+        "attempts, last_error, reason, queued_at) "
+        "SELECT seq, action, local_id, connector_id, payload, message_id, attempts, last_error, "
+        "?, queued_at FROM outbox WHERE seq = ?",
+        (reason, seq),
+    )
+    conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+    return str(row[0]), row[1]
+
+
+def stats(conn: sqlite3.Connection, max_bytes: int) -> QueueStats:
+    pending_count = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+    queued, dropped = conn.execute(
+        "SELECT bytes, dropped FROM outbox_totals WHERE id = 1"
+    ).fetchone()
+    return QueueStats(
+        pending=pending_count, dead=dead, dropped=dropped, bytes=queued, max_bytes=max_bytes
+    )
+
+
+def dead_letters(conn: sqlite3.Connection, limit: int) -> list[DeadLetter]:
+    rows = conn.execute(
+        "SELECT seq, action, local_id, connector_id, payload, message_id, attempts, last_error, "
+        "reason, queued_at, given_up_at FROM dead_letters ORDER BY seq DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [DeadLetter(r[0], r[1], r[2], r[3], load_payload(r[4]), *r[5:]) for r in reversed(rows)]
+
+
+__all__ = ["METER_VALUES", "START", "STOP", "THIN_TARGET"]

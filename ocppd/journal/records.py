@@ -1,0 +1,157 @@
+"""What the journal hands out: frozen values, never live rows.
+
+Timestamps are the ISO 8601 strings the caller gave (the journal does not read a
+clock for anything it returns, except the diagnostic ``queued_at``/``given_up_at``
+of dead letters, which are the system clock when the row was written).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class OpenOutcome(StrEnum):
+    """What :meth:`Journal.open` found."""
+
+    CREATED = "created"  # no journal existed: a new one was made
+    OPENED = "opened"  # an existing journal at the current schema
+    MIGRATED = "migrated"  # an existing journal, upgraded from an older schema
+    QUARANTINED = "quarantined"  # a corrupt journal was moved aside; a fresh one was made
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    """How the journal was opened; the daemon logs it and ``ocppctl status`` shows it."""
+
+    outcome: OpenOutcome
+    path: Path
+    schema_from: int  # user_version found (0 for a new or quarantined journal)
+    schema_to: int  # user_version now
+    moved_to: Path | None = None  # QUARANTINED: where the corrupt file went
+    reason: str | None = None  # QUARANTINED: why it was judged corrupt
+
+    def __str__(self) -> str:
+        if self.outcome is OpenOutcome.QUARANTINED:
+            return (
+                f"journal {self.path} was corrupt ({self.reason}); moved to {self.moved_to}, "
+                f"started a fresh journal (schema {self.schema_to})"
+            )
+        if self.outcome is OpenOutcome.MIGRATED:
+            return (
+                f"journal {self.path} migrated from schema {self.schema_from} to {self.schema_to}"
+            )
+        return f"journal {self.path} {self.outcome.value} (schema {self.schema_to})"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """One authorization cache entry (OCPP 1.6 section 3.5.1); id_tag is upper-cased."""
+
+    id_tag: str
+    status: str
+    expiry: str | None
+    parent_id_tag: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TxRecord:
+    """One ledger row: a local transaction as it happened."""
+
+    local_id: int
+    connector_id: int
+    id_tag: str
+    reservation_id: int | None
+    meter_start_wh: int
+    started_at: str
+    transaction_id: int | None  # None until StartTransaction.conf; -1 if the Start was given up
+    start_status: str | None
+    meter_last_wh: float | None
+    meter_last_at: str | None
+    state: str  # "running" | "stopped" | "done"
+    meter_stop_wh: int | None
+    stopped_at: str | None
+    stop_reason: str | None
+    stop_id_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """The next thing to send. ``transaction_id`` comes from the ledger at read time."""
+
+    seq: int
+    action: str
+    payload: dict[str, Any]
+    message_id: str | None  # None until sealed; a resend reuses it
+    attempts: int
+    local_id: int | None
+    transaction_id: int | None  # None while the Start is unanswered; -1 if it was given up
+    connector_id: int | None = None
+    droppable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Counts for ``ocppctl status``; ``bytes`` is what the size cap measures."""
+
+    pending: int
+    dead: int
+    dropped: int  # droppable MeterValues thinned under the cap, ever
+    bytes: int  # UTF-8 bytes of the queued payloads
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message given up after repeated failures: kept, counted, listed, never resent."""
+
+    seq: int
+    action: str
+    local_id: int | None
+    connector_id: int | None
+    payload: dict[str, Any]
+    message_id: str | None
+    attempts: int
+    last_error: str | None
+    reason: str
+    queued_at: str
+    given_up_at: str
+
+
+TX_COLUMNS = (
+    "local_id, connector_id, id_tag, reservation_id, meter_start_wh, started_at, "
+    "transaction_id, start_status, meter_last_wh, meter_last_at, state, meter_stop_wh, "
+    "stopped_at, stop_reason, stop_id_tag"
+)
+
+
+def tx_from_row(row: sqlite3.Row | tuple[Any, ...]) -> TxRecord:
+    return TxRecord(*row)
+
+
+def dump_payload(payload: dict[str, Any]) -> str:
+    """Compact JSON, key order kept: what is stored is what will be sent."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def load_payload(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError(f"journal payload is not a JSON object: {text[:60]!r}")
+    return value
+
+
+__all__ = [
+    "CacheEntry",
+    "DeadLetter",
+    "OpenOutcome",
+    "OpenReport",
+    "OutboxMessage",
+    "QueueStats",
+    "TxRecord",
+]

@@ -1,0 +1,77 @@
+"""Small durable state: settings and the authorization cache.
+
+Blocking functions that run inside a transaction the journal's writer thread opened.
+
+The authorization cache follows OCPP 1.6 section 3.5.1: it keeps the latest
+IdTagInfo per id (valid or not), compares ids case-insensitively (stored
+upper-cased), and when it is over ``max_entries`` evicts the entries that are not
+``Accepted`` first, then the least recently updated.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ocppd.journal.records import CacheEntry
+
+
+def settings(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT name, value FROM settings ORDER BY name").fetchall())
+
+
+def set_setting(conn: sqlite3.Connection, name: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM settings WHERE name = ?", (name,))
+    else:
+        conn.execute(
+            "INSERT INTO settings (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
+def cache_key(id_tag: str) -> str:
+    return id_tag.upper()
+
+
+def cache_lookup(conn: sqlite3.Connection, id_tag: str) -> CacheEntry | None:
+    row = conn.execute(
+        "SELECT id_tag, status, expiry, parent_id_tag, updated_at FROM auth_cache WHERE id_tag = ?",
+        (cache_key(id_tag),),
+    ).fetchone()
+    return None if row is None else CacheEntry(*row)
+
+
+def cache_store(
+    conn: sqlite3.Connection,
+    entry: CacheEntry,
+    max_entries: int,
+) -> int:
+    """Insert or replace ``entry``, then evict down to ``max_entries``; returns evictions."""
+    conn.execute(
+        "INSERT INTO auth_cache (id_tag, status, expiry, parent_id_tag, updated_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "
+        "expiry = excluded.expiry, parent_id_tag = excluded.parent_id_tag, "
+        "updated_at = excluded.updated_at",
+        (
+            cache_key(entry.id_tag),
+            entry.status,
+            entry.expiry,
+            entry.parent_id_tag,
+            entry.updated_at,
+        ),
+    )
+    count = conn.execute("SELECT count(*) FROM auth_cache").fetchone()[0]
+    excess = count - max_entries
+    if excess <= 0:
+        return 0
+    conn.execute(
+        "DELETE FROM auth_cache WHERE id_tag IN (SELECT id_tag FROM auth_cache "
+        "ORDER BY status = 'Accepted', updated_at, id_tag LIMIT ?)",
+        (excess,),
+    )
+    return int(excess)
+
+
+def cache_clear(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM auth_cache")

@@ -1,0 +1,239 @@
+"""Opening the journal file: lock, connect, pragmas, integrity check, quarantine, migrate.
+
+Everything here is blocking and runs in the journal's writer thread.
+
+Order of :func:`open_database` and why:
+
+1. Create the state directory and prove it is writable with a real file write
+   (permission bits do not stop root; a read-only filesystem does).
+2. Take an exclusive ``flock`` on ``journal.lock``: a second ocppd on the same
+   state directory would break "once". The kernel drops it when the process dies.
+3. Connect (autocommit, any thread), set WAL, ``synchronous=FULL``, ``busy_timeout``,
+   ``temp_store=MEMORY``, ``foreign_keys``; run ``PRAGMA quick_check``.
+4. "file is not a database", a corruption error or a failed quick_check: move the
+   file and its ``-wal``/``-shm`` aside as ``journal.db.corrupt-<UTC>`` (never
+   deleted), log at ERROR, start a fresh journal. An I/O error is *not* treated as
+   corruption: the file may be fine once the storage is, so opening fails instead.
+5. Apply migrations, then one probe write: a database SQLite silently opened
+   read-only must fail here, not at the first StartTransaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ocppd.journal.errors import JournalOpenError
+from ocppd.journal.faults import CORRUPTION, primary_code
+from ocppd.journal.records import OpenOutcome, OpenReport
+from ocppd.journal.schema import Migration, SchemaTooNew, migrate
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "journal.db"
+LOCK_NAME = "journal.lock"
+BUSY_TIMEOUT_MS = 5000
+# A WAL that grew during one big transaction is cut back to this after a checkpoint.
+WAL_SIZE_LIMIT = 8 * 2**20
+SIDE_FILES = ("-wal", "-shm")
+
+
+class _Corrupt(Exception):
+    """Internal: the file must be quarantined, for ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Opened:
+    conn: sqlite3.Connection
+    report: OpenReport
+    lock_fd: int
+
+
+def open_database(
+    state_dir: Path,
+    migrations: Sequence[Migration],
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> Opened:
+    """Open (creating, migrating or quarantining as needed) ``state_dir/journal.db``."""
+    state_dir = Path(state_dir)
+    path = state_dir / DB_NAME
+    _prepare_dir(state_dir)
+    lock_fd = _lock(state_dir)
+    try:
+        existed = path.exists() and path.stat().st_size > 0
+        try:
+            conn = _connect_checked(path, factory)
+        except _Corrupt as corrupt:
+            moved_to = quarantine(path, corrupt.reason)
+            conn = _connect_checked(path, factory)
+            frm, to = _migrate(conn, path, migrations)
+            report = OpenReport(
+                OpenOutcome.QUARANTINED, path, frm, to, moved_to=moved_to, reason=corrupt.reason
+            )
+        else:
+            frm, to = _migrate(conn, path, migrations)
+            if not existed:
+                outcome = OpenOutcome.CREATED
+            elif frm < to:
+                outcome = OpenOutcome.MIGRATED
+            else:
+                outcome = OpenOutcome.OPENED
+            report = OpenReport(outcome, path, frm, to)
+        _probe_write(conn, path)
+        fsync_dir(state_dir)  # the new db file's directory entry must survive a power cut too
+    except BaseException:
+        os.close(lock_fd)
+        raise
+    return Opened(conn, report, lock_fd)
+
+
+def _prepare_dir(state_dir: Path) -> None:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        probe = state_dir / f".journal-write-test-{os.getpid()}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                probe.unlink()
+    except OSError as exc:
+        raise JournalOpenError(
+            f"journal: state directory {state_dir} is not writable: {exc.strerror or exc}"
+        ) from exc
+
+
+def _lock(state_dir: Path) -> int:
+    lock_path = state_dir / LOCK_NAME
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise JournalOpenError(f"journal: cannot create {lock_path}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise JournalOpenError(
+            f"journal: {state_dir} is in use by another ocppd process (lock {lock_path})"
+        ) from exc
+    return fd
+
+
+def _connect_checked(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, factory=factory, timeout=0
+    )
+    try:
+        configure(conn)
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise _Corrupt("quick_check: " + "; ".join(str(p) for p in problems[:5]))
+    except _Corrupt:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if primary_code(exc) in CORRUPTION:
+            raise _Corrupt(str(exc)) from exc
+        raise JournalOpenError(f"journal: cannot open {path}: {exc}") from exc
+    return conn
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    """The per-connection settings the durability promise depends on (see docs/journal.md)."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise JournalOpenError(f"journal: WAL mode refused (journal_mode is {mode!r})")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+
+
+def _migrate(
+    conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]
+) -> tuple[int, int]:
+    try:
+        return migrate(conn, migrations)
+    except SchemaTooNew as exc:
+        conn.close()
+        raise JournalOpenError(f"journal {path}: {exc}") from exc
+    except sqlite3.Error as exc:
+        conn.close()
+        raise JournalOpenError(f"journal {path}: migration failed: {exc}") from exc
+
+
+def _probe_write(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        probe_write(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise JournalOpenError(f"journal {path} is not writable: {exc}") from exc
+
+
+def probe_write(conn: sqlite3.Connection) -> None:
+    """The cheapest durable write there is: one row, one commit."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("UPDATE health_probe SET writes = writes + 1 WHERE id = 1")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def quarantine(path: Path, reason: str) -> Path:
+    """Move ``path`` and its ``-wal``/``-shm`` aside as ``<name>.corrupt-<UTC>``; never delete."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    try:
+        # Side files first: a -wal left behind would be replayed into the fresh
+        # journal.db (SQLite cannot tell whose WAL it is) and corrupt it.
+        for suffix in SIDE_FILES:
+            side = Path(f"{path}{suffix}")
+            if side.exists():
+                os.rename(side, f"{target}{suffix}")
+        os.rename(path, target)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise JournalOpenError(
+            f"journal {path} is corrupt ({reason}) and could not be moved aside: {exc}"
+        ) from exc
+    log.error(
+        "journal %s is corrupt (%s): moved to %s; starting a fresh journal. "
+        "Queued messages in the old file were NOT sent; keep it for inspection.",
+        path,
+        reason,
+        target,
+    )
+    return target
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["DB_NAME", "LOCK_NAME", "Opened", "configure", "open_database", "quarantine"]

@@ -1,0 +1,72 @@
+"""The error codes and the one table from violations to them."""
+
+from __future__ import annotations
+
+from ocppd.protocol.errors import VIOLATION_CODES, ErrorCode, OcppError, Violation
+
+# The decisions, written out independently of the table: changing a row is a
+# decision to take on purpose, in both places.
+DECIDED = {
+    Violation.CALL_INCOMPLETE: "ProtocolError",
+    Violation.CALL_TOO_MANY_ELEMENTS: "FormationViolation",
+    Violation.UNIQUE_ID_TOO_LONG: "ProtocolError",
+    Violation.DUPLICATE_UNIQUE_ID: "ProtocolError",
+    Violation.ACTION_NOT_STRING: "FormationViolation",
+    Violation.PAYLOAD_NOT_OBJECT: "FormationViolation",
+    Violation.UNKNOWN_ACTION: "NotImplemented",
+    Violation.UNSUPPORTED_ACTION: "NotSupported",
+    Violation.ADDITIONAL_PROPERTY: "FormationViolation",
+    Violation.MISSING_PROPERTY: "OccurenceConstraintViolation",
+    Violation.TOO_FEW_ITEMS: "OccurenceConstraintViolation",
+    Violation.WRONG_TYPE: "TypeConstraintViolation",
+    Violation.STRING_TOO_LONG: "TypeConstraintViolation",
+    Violation.NOT_IN_ENUM: "PropertyConstraintViolation",
+    Violation.BAD_DATE_TIME: "PropertyConstraintViolation",
+    Violation.BAD_URI: "PropertyConstraintViolation",
+    Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
+    Violation.HANDLER_FAILED: "InternalError",
+}
+
+
+def test_every_violation_has_a_row():
+    assert set(VIOLATION_CODES) == set(Violation)
+
+
+def test_table_holds_the_decided_codes():
+    assert {v: code.value for v, code in VIOLATION_CODES.items()} == DECIDED
+
+
+def test_error_codes_are_spelled_as_in_ocpp_j_1_6():
+    assert [code.value for code in ErrorCode] == [
+        "NotImplemented",
+        "NotSupported",
+        "InternalError",
+        "ProtocolError",
+        "SecurityError",
+        "FormationViolation",
+        "PropertyConstraintViolation",
+        "OccurenceConstraintViolation",
+        "TypeConstraintViolation",
+        "GenericError",
+    ]
+    assert ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION == "OccurenceConstraintViolation"
+
+
+def test_ocpp_error_from_violation_takes_the_code_from_the_table():
+    error = OcppError.from_violation(Violation.NOT_IN_ENUM, "type: 'Medium' is not ...", {"a": 1})
+    assert error.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+    assert error.description == "type: 'Medium' is not ..."
+    assert error.details == {"a": 1}
+
+
+def test_ocpp_error_details_default_to_a_fresh_empty_dict():
+    first, second = OcppError(ErrorCode.GENERIC_ERROR), OcppError(ErrorCode.GENERIC_ERROR)
+    first.details["x"] = 1
+    assert second.details == {}
+    assert second.description == ""
+
+
+def test_ocpp_error_reads_well_in_logs():
+    error = OcppError(ErrorCode.SECURITY_ERROR, "not accepted yet")
+    assert str(error) == "SecurityError: not accepted yet"
+    assert repr(error) == "OcppError('SecurityError', 'not accepted yet', {})"

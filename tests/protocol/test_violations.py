@@ -1,0 +1,114 @@
+"""Every row of VIOLATION_CODES, exercised by real frame text through Rpc.receive."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ocppd.protocol.errors import VIOLATION_CODES, OcppError, Violation
+from ocppd.protocol.frames import CallError, parse_frame
+from ocppd.protocol.ids import MessageIds
+from ocppd.protocol.rpc import IncomingCall, Reply, Rpc
+
+SUPPORTED = {
+    "ChangeAvailability",
+    "ChangeConfiguration",
+    "GetConfiguration",
+    "MeterValues",  # not something a CSMS sends; the only CALL with minItems
+    "Reset",
+    "ReserveNow",
+    "SetChargingProfile",
+    "UpdateFirmware",
+}
+LONG_ID = "0123456789abcdef0123456789abcdef-long"  # 37 characters
+
+
+def profile(limit: float) -> dict:
+    return {
+        "connectorId": 1,
+        "csChargingProfiles": {
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
+            },
+        },
+    }
+
+
+def call(action: str, payload: object, unique_id: str = "c1") -> str:
+    return json.dumps([2, unique_id, action, payload])
+
+
+# violation -> (frames received in order, the last one is answered with a CALLERROR)
+FRAMES: dict[Violation, list[str]] = {
+    Violation.CALL_INCOMPLETE: ['[2,"c1","Reset"]'],
+    Violation.CALL_TOO_MANY_ELEMENTS: ['[2,"c1","Reset",{"type":"Soft"},{}]'],
+    Violation.UNIQUE_ID_TOO_LONG: [call("Reset", {"type": "Soft"}, LONG_ID)],
+    Violation.DUPLICATE_UNIQUE_ID: [
+        call("Reset", {"type": "Soft"}),
+        call("Reset", {"type": "Hard"}),
+    ],
+    Violation.ACTION_NOT_STRING: ['[2,"c1",7,{}]'],
+    Violation.PAYLOAD_NOT_OBJECT: ['[2,"c1","Reset","Soft"]'],
+    Violation.UNKNOWN_ACTION: [call("FlyToTheMoon", {})],
+    Violation.UNSUPPORTED_ACTION: [call("SendLocalList", {"not": "validated"})],
+    Violation.ADDITIONAL_PROPERTY: [call("Reset", {"type": "Soft", "when": "now"})],
+    Violation.MISSING_PROPERTY: [call("ChangeAvailability", {"connectorId": 1})],
+    Violation.TOO_FEW_ITEMS: [call("MeterValues", {"connectorId": 1, "meterValue": []})],
+    Violation.WRONG_TYPE: [call("ChangeAvailability", {"connectorId": "1", "type": "Operative"})],
+    Violation.STRING_TOO_LONG: [call("ChangeConfiguration", {"key": "K" * 51, "value": "1"})],
+    Violation.NOT_IN_ENUM: [call("Reset", {"type": "Medium"})],
+    Violation.BAD_DATE_TIME: [
+        call(
+            "ReserveNow",
+            {"connectorId": 1, "expiryDate": "tomorrow", "idTag": "A", "reservationId": 1},
+        )
+    ],
+    Violation.BAD_URI: [
+        call("UpdateFirmware", {"location": "fw.bin", "retrieveDate": "2026-11-21T10:00:00Z"})
+    ],
+    Violation.NOT_MULTIPLE_OF: [call("SetChargingProfile", profile(16.05))],
+}
+
+
+def test_every_violation_but_the_handlers_own_has_a_frame():
+    assert set(FRAMES) | {Violation.HANDLER_FAILED} == set(Violation)
+
+
+@pytest.mark.parametrize("violation", list(FRAMES), ids=lambda v: v.name)
+def test_violation_is_answered_with_its_code_from_the_table(violation):
+    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    *before, last = FRAMES[violation]
+    for text in before:
+        assert isinstance(rpc.receive(text), IncomingCall)
+    event = rpc.receive(last)
+    assert isinstance(event, Reply), event
+    error = parse_frame(event.text)
+    assert isinstance(error, CallError)
+    assert error.code == VIOLATION_CODES[violation].value
+    assert error.unique_id == (LONG_ID if violation is Violation.UNIQUE_ID_TOO_LONG else "c1")
+    assert error.description
+    assert error.description in event.reason
+
+
+def test_a_handler_failure_is_answered_internal_error():
+    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    event = rpc.receive(call("Reset", {"type": "Soft"}))
+    assert isinstance(event, IncomingCall)
+    failure = OcppError.from_violation(Violation.HANDLER_FAILED, "ZeroDivisionError in reset")
+    text = rpc.reply_error(event.unique_id, failure)
+    assert json.loads(text) == [4, "c1", "InternalError", "ZeroDivisionError in reset", {}]
+
+
+def test_payload_violations_carry_the_path_in_details():
+    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    event = rpc.receive(FRAMES[Violation.NOT_MULTIPLE_OF][0])
+    assert isinstance(event, Reply)
+    path = "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit"
+    assert json.loads(event.text)[4] == {"path": path}
+    assert path in event.reason
