@@ -34,12 +34,10 @@ from ocppd.connection import Connection
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import Features, build_features
-from ocppd.journal import Journal, JournalUnavailable
-from ocppd.model.auth import Authorizer
+from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys
 from ocppd.model.transaction import StopReason
-from ocppd.protocol.ids import MessageIds
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
@@ -78,9 +76,16 @@ class Parts:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        virtual_time: bool = False,
+    ) -> None:
         self.settings = settings
+        self.virtual_time = virtual_time  # trio MockClock: no worker threads (see Journal.open)
         self.clock = clock or Clock()
         self.notifier = notifier or Notifier()
         self.parts: Parts | None = None
@@ -96,20 +101,30 @@ class Daemon:
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
-            return LinkTarget(url=o.endpoint, charge_point_id=o.charge_point_id,
-                              security_profile=o.security_profile, authorization_key=key,
-                              ca_file=o.ca_file, cert_file=o.cert_file, key_file=o.key_file,
-                              connect_timeout_s=o.connect_timeout_s,
-                              max_frame_bytes=o.max_frame_bytes)
+            return LinkTarget(
+                url=o.endpoint,
+                charge_point_id=o.charge_point_id,
+                security_profile=o.security_profile,
+                authorization_key=key,
+                ca_file=o.ca_file,
+                cert_file=o.cert_file,
+                key_file=o.key_file,
+                connect_timeout_s=o.connect_timeout_s,
+                max_frame_bytes=o.max_frame_bytes,
+            )
+
         return target
 
     async def _open_journal(self) -> Journal:
         state_dir = self.settings.storage.state_dir
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            return await Journal.open(state_dir,
-                                      max_bytes=int(self.settings.storage.journal_max_mb * 2**20))
-        except (OSError, JournalUnavailable) as exc:
+            return await Journal.open(
+                state_dir,
+                max_bytes=int(self.settings.storage.journal_max_mb * 2**20),
+                inline=self.virtual_time,
+            )
+        except (OSError, JournalError) as exc:
             raise StartupError(f"cannot open the journal in {state_dir}: {exc}", 73) from exc
 
     async def _build(self) -> Parts:
@@ -119,18 +134,24 @@ class Daemon:
             await devices.contactor.set_closed(False)
         journal = await self._open_journal()
         stored = await journal.settings()
-        features = build_features(settings=s, hardware=hardware, journal=journal,
-                                  clock=self.clock, persisted=stored)
+        features = build_features(
+            settings=s, hardware=hardware, journal=journal, clock=self.clock, persisted=stored
+        )
         keys = features.keys
         connection = Connection(
-            target=self._link_target(keys), ids=features.ids,
-            supported=lambda: frozenset(features.handlers), handler=features.dispatch,
-            conversation=features.conversation, call_timeout=s.ocpp.call_timeout_s,
+            target=self._link_target(keys),
+            ids=features.ids,
+            supported=lambda: frozenset(features.handlers),
+            handler=features.dispatch,
+            conversation=features.conversation,
+            call_timeout=s.ocpp.call_timeout_s,
             backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
-            answering=features.conversation.answering, now=self.clock.now,
+            answering=features.conversation.answering,
+            now=self.clock.now,
         )
         features.conversation.connection = connection
+
         async def new_key(_value: object) -> None:
             hang_up(connection, "new AuthorizationKey")
 
@@ -141,14 +162,25 @@ class Daemon:
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
-        await parts.charger.recover([
-            OpenTransaction(r.local_id, r.connector_id, r.id_tag, r.meter_start_wh,
-                            r.meter_last_wh, r.meter_last_at) for r in records])
+        await parts.charger.recover(
+            [
+                OpenTransaction(
+                    r.local_id,
+                    r.connector_id,
+                    r.id_tag,
+                    r.meter_start_wh,
+                    r.meter_last_wh,
+                    r.meter_last_at,
+                )
+                for r in records
+            ]
+        )
 
     # --- run ---
 
-    async def run(self, *, task_status: trio.TaskStatus[Parts] = trio.TASK_STATUS_IGNORED
-                  ) -> Outcome:
+    async def run(
+        self, *, task_status: trio.TaskStatus[Parts] = trio.TASK_STATUS_IGNORED
+    ) -> Outcome:
         parts = await self._build()
         self.parts = parts
         outcome = Outcome.STOPPED
@@ -157,15 +189,20 @@ class Daemon:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
                 await self._recover(parts)
-                await nursery.start(serve_control, self.settings.control.socket,
-                                    commands(self._sources(parts)))
+                await nursery.start(
+                    serve_control, self.settings.control.socket, commands(self._sources(parts))
+                )
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
                 nursery.start_soon(self._signals)
                 nursery.start_soon(self._status_line, parts)
                 self.notifier.send(READY=1, STATUS="started; connecting to the central system")
-                log.info("ocppd %s running: %d connector(s), state in %s", __version__,
-                         len(parts.charger.connectors), self.settings.storage.state_dir)
+                log.info(
+                    "ocppd %s running: %d connector(s), state in %s",
+                    __version__,
+                    len(parts.charger.connectors),
+                    self.settings.storage.state_dir,
+                )
                 task_status.started(parts)
                 outcome = await self._until_stop(parts)
                 await self._orderly_stop(parts, outcome)
@@ -178,9 +215,15 @@ class Daemon:
         return outcome
 
     def _sources(self, parts: Parts) -> Sources:
-        return Sources(self.settings.ocpp.charge_point_id, parts.charger, parts.connection,
-                       parts.features.conversation, parts.journal, parts.hardware.sim,
-                       lambda: self.clock.source)
+        return Sources(
+            self.settings.ocpp.charge_point_id,
+            parts.charger,
+            parts.connection,
+            parts.features.conversation,
+            parts.journal,
+            parts.hardware.sim,
+            lambda: self.clock.source,
+        )
 
     def stop(self) -> None:
         """Ask for an orderly stop (what SIGTERM does)."""
@@ -189,6 +232,7 @@ class Daemon:
     async def _until_stop(self, parts: Parts) -> Outcome:
         result = Outcome.STOPPED
         async with trio.open_nursery() as nursery:
+
             async def reset() -> None:
                 nonlocal result
                 kind = await parts.charger.wait_reset()
@@ -204,8 +248,11 @@ class Daemon:
         return result
 
     async def _orderly_stop(self, parts: Parts, outcome: Outcome) -> None:
-        reason = {Outcome.STOPPED: StopReason.REBOOT, Outcome.SOFT_RESET: StopReason.SOFT_RESET,
-                  Outcome.HARD_RESET: StopReason.HARD_RESET}[outcome]
+        reason = {
+            Outcome.STOPPED: StopReason.REBOOT,
+            Outcome.SOFT_RESET: StopReason.SOFT_RESET,
+            Outcome.HARD_RESET: StopReason.HARD_RESET,
+        }[outcome]
         log.info("stopping (%s): ending transactions, opening contactors", outcome.value)
         self.notifier.send(STOPPING=1, STATUS=f"stopping ({outcome.value})")
         await parts.charger.stop_all(reason)
@@ -230,12 +277,15 @@ class Daemon:
         """STATUS= for `systemctl status`: connection, registration, connectors, queue."""
         while True:
             conn = parts.connection
-            statuses = ", ".join(f"{c.id}:{c.reported.status}"
-                                 for c in parts.charger.connectors.values())
+            statuses = ", ".join(
+                f"{c.id}:{c.reported.status}" for c in parts.charger.connectors.values()
+            )
             registration = parts.features.conversation.registration
-            self.notifier.status(f"{conn.state}"
-                                 f"{', ' + registration.value if registration else ''}; "
-                                 f"connectors {statuses}")
+            self.notifier.status(
+                f"{conn.state}"
+                f"{', ' + registration.value if registration else ''}; "
+                f"connectors {statuses}"
+            )
             with trio.move_on_after(60):
                 await conn.wait_changed()
 
@@ -289,8 +339,17 @@ def hang_up(connection: Connection, why: str) -> None:
 
 def _link_fields(s: Settings) -> tuple[Any, ...]:
     o = s.ocpp
-    return (o.url, o.charge_point_id, o.security_profile, o.authorization_key, o.ca_file,
-            o.cert_file, o.key_file, o.max_frame_bytes, o.connect_timeout_s)
+    return (
+        o.url,
+        o.charge_point_id,
+        o.security_profile,
+        o.authorization_key,
+        o.ca_file,
+        o.cert_file,
+        o.key_file,
+        o.max_frame_bytes,
+        o.connect_timeout_s,
+    )
 
 
 def key_checker() -> config.KeyCheck:
@@ -312,4 +371,3 @@ def key_checker() -> config.KeyCheck:
         return None
 
     return check
-

@@ -62,12 +62,12 @@ def run(path: Path) -> int:
     try:
         outcome = trio.run(daemon.run, strict_exception_groups=True)
     except BaseException as raised:
-        exc = _single(raised)
-        if isinstance(exc, StartupError):
-            log.error("%s", exc)
-            return exc.status
-        if isinstance(exc, SocketInUse):
-            log.error("%s", exc)
+        error = _single(raised)
+        if isinstance(error, StartupError):
+            log.error("%s", error)
+            return error.status
+        if isinstance(error, SocketInUse):
+            log.error("%s", error)
             return EX_TEMPFAIL
         raise
     settings = daemon.settings
@@ -84,8 +84,9 @@ def run(path: Path) -> int:
             log.error("hard reset command failed: %s; exiting so systemd restarts ocppd", exc)
             return 1
         if result.returncode != 0:
-            log.error("hard reset command exited %d; exiting so systemd restarts ocppd",
-                      result.returncode)
+            log.error(
+                "hard reset command exited %d; exiting so systemd restarts ocppd", result.returncode
+            )
             return 1
     log.info("stopped")
     return 0
@@ -107,14 +108,22 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocppd", description="OCPP-J 1.6 charge point daemon.")
     p.add_argument("--version", action="version", version=f"ocppd {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, text in (("run", "run the daemon in the foreground (what systemd starts)"),
-                       ("check-config", "check the configuration file and exit")):
+    for name, text in (
+        ("run", "run the daemon in the foreground (what systemd starts)"),
+        ("check-config", "check the configuration file and exit"),
+    ):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("-c", "--config", type=Path, default=config.DEFAULT_PATH,
-                         help=f"configuration file (default {config.DEFAULT_PATH})")
+        cmd.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            default=config.DEFAULT_PATH,
+            help=f"configuration file (default {config.DEFAULT_PATH})",
+        )
     d = sub.add_parser("demo", help="a central system, simulated hardware, one charging session")
-    d.add_argument("--fast", action="store_true",
-                   help="run on a virtual clock: an hour of charging in seconds")
+    d.add_argument(
+        "--fast", action="store_true", help="run on a virtual clock: an hour of charging in seconds"
+    )
     return p
 
 

@@ -142,7 +142,7 @@ class Clock:
         """A timestamp text ready for the wire, or None while a placeholder cannot be resolved."""
         if not text.startswith(PLACEHOLDER):
             return text
-        boot_id, _, mono = text[len(PLACEHOLDER):].rpartition(":")
+        boot_id, _, mono = text[len(PLACEHOLDER) :].rpartition(":")
         wall = self.resolve(Stamp(boot_id, float(mono), None))
         return None if wall is None else format_time(wall)
 

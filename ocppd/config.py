@@ -28,7 +28,6 @@ from hal.options import (
     OptionError,
     Problem,
     any_scalar,
-    boolean,
     choice,
     integer,
     number,
@@ -36,7 +35,14 @@ from hal.options import (
     read_options,
     string,
 )
-from hal.registry import OPTIONAL_KINDS, REQUIRED_KINDS, DeviceKind, DeviceSpec, driver_for, drivers_of
+from hal.registry import (
+    OPTIONAL_KINDS,
+    REQUIRED_KINDS,
+    DeviceKind,
+    DeviceSpec,
+    driver_for,
+    drivers_of,
+)
 
 DEFAULT_PATH = Path("/etc/ocppd.toml")
 EX_CONFIG = 78
@@ -196,8 +202,10 @@ def _command() -> Kind:
 
 OCPP_OPTIONS = (
     Option("url", _url()),
-    Option("charge_point_id", string(pattern=IDENTITY,
-                                     expected="1-48 characters of A-Z a-z 0-9 *-_=:+|@.")),
+    Option(
+        "charge_point_id",
+        string(pattern=IDENTITY, expected="1-48 characters of A-Z a-z 0-9 *-_=:+|@."),
+    ),
     Option("security_profile", choice(0, 1, 2, 3), 0),
     Option("authorization_key", string(max_length=255), None),
     Option("ca_file", path(), None),
@@ -294,12 +302,16 @@ def _connector(c: _Collector, where: str, raw: Any) -> ConnectorSettings | None:
             if spec is not None:
                 devices[kind] = spec
         elif kind in REQUIRED_KINDS:
-            c.add(f"{where}.{kind.value}", "missing table",
-                  f'a [connector.{kind.value}] table with driver = "sim" or a real driver')
+            c.add(
+                f"{where}.{kind.value}",
+                "missing table",
+                f'a [connector.{kind.value}] table with driver = "sim" or a real driver',
+            )
     if "id" not in values or any(k not in devices for k in REQUIRED_KINDS):
         return None
-    return ConnectorSettings(values["id"], values["max_current_a"], values["phases"],
-                             MappingProxyType(devices))
+    return ConnectorSettings(
+        values["id"], values["max_current_a"], values["phases"], MappingProxyType(devices)
+    )
 
 
 def _ocpp(c: _Collector, raw: Any, check_key: KeyCheck | None) -> OcppSettings | None:
@@ -326,24 +338,36 @@ def _ocpp(c: _Collector, raw: Any, check_key: KeyCheck | None) -> OcppSettings |
     profile = values["security_profile"]
     scheme = urlsplit(values["url"]).scheme
     if profile >= 2 and scheme != "wss":
-        c.add("ocpp.url", f"is {scheme}:// but security_profile is {profile}",
-              "a wss:// URL: profiles 2 and 3 need TLS, which never falls back to plain ws")
+        c.add(
+            "ocpp.url",
+            f"is {scheme}:// but security_profile is {profile}",
+            "a wss:// URL: profiles 2 and 3 need TLS, which never falls back to plain ws",
+        )
     if profile in (1, 2) and not values["authorization_key"]:
-        c.add("ocpp.authorization_key", f"missing for security_profile {profile}",
-              "the basic-auth password")
+        c.add(
+            "ocpp.authorization_key",
+            f"missing for security_profile {profile}",
+            "the basic-auth password",
+        )
     if profile == 3:
         for key in ("cert_file", "key_file"):
             if not values[key]:
-                c.add(f"ocpp.{key}", "missing for security_profile 3",
-                      "the client certificate and its key (PEM files)")
+                c.add(
+                    f"ocpp.{key}",
+                    "missing for security_profile 3",
+                    "the client certificate and its key (PEM files)",
+                )
     if profile >= 2:
         for key in ("ca_file", "cert_file", "key_file"):
             file = values[key]
             if file and not os.access(file, os.R_OK):
                 c.add(f"ocpp.{key}", f"cannot read {file}", "a readable PEM file")
     if values["reconnect_max_s"] < values["reconnect_min_s"]:
-        c.add("ocpp.reconnect_max_s", f"{values['reconnect_max_s']:g} is below reconnect_min_s",
-              f"a number >= {values['reconnect_min_s']:g}")
+        c.add(
+            "ocpp.reconnect_max_s",
+            f"{values['reconnect_max_s']:g} is below reconnect_min_s",
+            f"a number >= {values['reconnect_min_s']:g}",
+        )
     return OcppSettings(keys=MappingProxyType(keys), **values)
 
 
@@ -389,8 +413,11 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
                 connectors.append(conn)
         ids = sorted(conn.id for conn in connectors)
         if len(ids) == len(raw_connectors) and ids != list(range(1, len(ids) + 1)):
-            c.add("connector", f"ids are {ids}",
-                  f"ids 1 to {len(ids)}, each once (OCPP numbers connectors from 1)")
+            c.add(
+                "connector",
+                f"ids are {ids}",
+                f"ids 1 to {len(ids)}, each once (OCPP numbers connectors from 1)",
+            )
     if c.problems or ocpp is None:
         raise ConfigError(path, c.problems)
     return Settings(
@@ -413,7 +440,9 @@ def load(path: Path = DEFAULT_PATH, check_key: KeyCheck | None = None) -> Settin
     except OSError as exc:
         raise ConfigError(path, [Problem("", f"cannot read: {exc.strerror or exc}", "")]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, [Problem("", f"not UTF-8 ({exc.reason})", "a UTF-8 text")]) from None
+        raise ConfigError(
+            path, [Problem("", f"not UTF-8 ({exc.reason})", "a UTF-8 text")]
+        ) from None
     return parse(text, path, check_key)
 
 
@@ -424,6 +453,8 @@ def permission_warnings(settings: Settings) -> list[str]:
     except OSError:
         return []
     if settings.ocpp.authorization_key and mode & stat.S_IROTH:
-        return [f"{settings.path}: holds ocpp.authorization_key but is readable by every user "
-                f"(mode {stat.S_IMODE(mode):04o}; expected 0640 root:ocppd)"]
+        return [
+            f"{settings.path}: holds ocpp.authorization_key but is readable by every user "
+            f"(mode {stat.S_IMODE(mode):04o}; expected 0640 root:ocppd)"
+        ]
     return []

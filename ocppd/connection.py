@@ -99,8 +99,9 @@ class Connection:
             self.last_error = reason
             self._set("disconnected")
             delay = self.backoff.next_delay()
-            log.warning("central system connection lost or refused: %s; next try in %.1f s",
-                        reason, delay)
+            log.warning(
+                "central system connection lost or refused: %s; next try in %.1f s", reason, delay
+            )
             await trio.sleep(delay)
 
     async def _one_connection(self) -> str:
@@ -117,8 +118,13 @@ class Connection:
                 self._set("connected")
                 log.info("connected to %s", target.url)
                 rpc = Rpc(self._ids, self._supported())
-                session = Session(link, rpc, self._handler, call_timeout=self._call_timeout,
-                                  answering=self._answering)
+                session = Session(
+                    link,
+                    rpc,
+                    self._handler,
+                    call_timeout=self._call_timeout,
+                    answering=self._answering,
+                )
                 self.session = session
                 try:
                     async with trio.open_nursery() as nursery:

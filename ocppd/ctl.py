@@ -46,8 +46,9 @@ def request(path: str, message: dict[str, Any], timeout: float = TIMEOUT_S) -> A
     except FileNotFoundError:
         raise Unreachable(f"{path}: no such socket (is ocppd running?)") from None
     except PermissionError:
-        raise Unreachable(f"{path}: permission denied (run as root or a member of group ocppd)"
-                          ) from None
+        raise Unreachable(
+            f"{path}: permission denied (run as root or a member of group ocppd)"
+        ) from None
     except OSError as exc:
         raise Unreachable(f"{path}: {exc.strerror or exc}") from None
     try:
@@ -87,13 +88,24 @@ def format_status(status: dict[str, Any]) -> str:
         extra.append(f"{queue['dead']} given up")
     if queue.get("dropped"):
         extra.append(f"{queue['dropped']} meter values thinned")
-    lines.append(f"  queue         {queue.get('pending', 0)} pending"
-                 + ("; " + ", ".join(extra) if extra else ""))
+    lines.append(
+        f"  queue         {queue.get('pending', 0)} pending"
+        + ("; " + ", ".join(extra) if extra else "")
+    )
     journal = status.get("journal")
     if journal and journal.get("problem"):
         lines.append(f"  journal       {journal['problem']}")
-    header = ("connector", "status", "error", "plugged", "contactor", "limit", "power",
-              "energy", "transaction")
+    header = (
+        "connector",
+        "status",
+        "error",
+        "plugged",
+        "contactor",
+        "limit",
+        "power",
+        "energy",
+        "transaction",
+    )
     rows = [header]
     for c in status.get("connectors", []):
         tx = c.get("transaction")
@@ -104,18 +116,25 @@ def format_status(status: dict[str, Any]) -> str:
             if tx.get("started"):
                 tx_text += f" since {tx['started']}"
         limit = c.get("current_limit_a")
-        rows.append((
-            str(c["id"]), c["status"], c["error_code"],
-            "yes" if c.get("plugged") else "no",
-            "closed" if c.get("contactor_closed") else "open",
-            "-" if limit is None else f"{limit:g} A",
-            _kw(c.get("power_w")), _kwh(c.get("energy_wh")), tx_text,
-        ))
+        rows.append(
+            (
+                str(c["id"]),
+                c["status"],
+                c["error_code"],
+                "yes" if c.get("plugged") else "no",
+                "closed" if c.get("contactor_closed") else "open",
+                "-" if limit is None else f"{limit:g} A",
+                _kw(c.get("power_w")),
+                _kwh(c.get("energy_wh")),
+                tx_text,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines.append("")
     for r in rows:
-        lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True))
-                     .rstrip())
+        lines.append(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        )
     return "\n".join(lines)
 
 
@@ -124,8 +143,12 @@ def format_status(status: dict[str, Any]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocppctl", description="Control a running ocppd.")
-    p.add_argument("-s", "--socket", default=os.environ.get("OCPPCTL_SOCKET", DEFAULT_SOCKET),
-                   help=f"control socket (default {DEFAULT_SOCKET})")
+    p.add_argument(
+        "-s",
+        "--socket",
+        default=os.environ.get("OCPPCTL_SOCKET", DEFAULT_SOCKET),
+        help=f"control socket (default {DEFAULT_SOCKET})",
+    )
     p.add_argument("--version", action="version", version=f"ocppctl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     status = sub.add_parser("status", help="connection, connectors, transactions, queue")
@@ -134,9 +157,12 @@ def _parser() -> argparse.ArgumentParser:
     swipe.add_argument("tag")
     sim = sub.add_parser("sim", help="drive a simulated connector")
     simsub = sim.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (("plug", "plug the simulated EV in"), ("unplug", "unplug it"),
-                         ("suspend", "the EV pauses drawing power"),
-                         ("resume", "the EV draws power again")):
+    for action, text in (
+        ("plug", "plug the simulated EV in"),
+        ("unplug", "unplug it"),
+        ("suspend", "the EV pauses drawing power"),
+        ("resume", "the EV draws power again"),
+    ):
         a = simsub.add_parser(action, help=text)
         a.add_argument("connector", type=int)
     power = simsub.add_parser("power", help="power the EV draws while the contactor is closed")

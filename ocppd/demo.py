@@ -132,13 +132,17 @@ def describe_call(action: str, p: dict[str, Any]) -> str:
     if action == "Authorize":
         return f"Authorize tag {p.get('idTag')}"
     if action == "StartTransaction":
-        return (f"StartTransaction connector {p.get('connectorId')}, tag {p.get('idTag')}, "
-                f"meter {p.get('meterStart', 0) / 1000:.3f} kWh")
+        return (
+            f"StartTransaction connector {p.get('connectorId')}, tag {p.get('idTag')}, "
+            f"meter {p.get('meterStart', 0) / 1000:.3f} kWh"
+        )
     if action == "MeterValues":
         return f"MeterValues transaction {p.get('transactionId', '-')}: {_values(p)}"
     if action == "StopTransaction":
-        return (f"StopTransaction {p.get('transactionId')} ({p.get('reason', 'Local')}), "
-                f"meter {p.get('meterStop', 0) / 1000:.3f} kWh")
+        return (
+            f"StopTransaction {p.get('transactionId')} ({p.get('reason', 'Local')}), "
+            f"meter {p.get('meterStop', 0) / 1000:.3f} kWh"
+        )
     return action
 
 
@@ -176,8 +180,10 @@ async def _run(out: TextIO, fast: bool) -> bool:
     epoch = time.time() - trio.current_time()
     clock = Clock(wall=lambda: epoch + trio.current_time())
     assert CentralSystem is not None
-    csms = CentralSystem(heartbeat_interval=600 if fast else 30,
-                         now=lambda: datetime.fromtimestamp(epoch + trio.current_time(), UTC))
+    csms = CentralSystem(
+        heartbeat_interval=600 if fast else 30,
+        now=lambda: datetime.fromtimestamp(epoch + trio.current_time(), UTC),
+    )
     timeline = Timeline(out)
     csms.on_frame = timeline.frame
     with tempfile.TemporaryDirectory(prefix="ocppd-demo-") as tmp:
@@ -186,7 +192,7 @@ async def _run(out: TextIO, fast: bool) -> bool:
             timeline.say("demo", f"central system listening on {csms.url}")
             text = CONFIG.format(url=csms.url, cp_id=CP_ID, dir=tmp, sample=sample_s)
             settings = config.parse(text, Path(tmp) / "ocppd.toml")
-            daemon = Daemon(settings, clock=clock)
+            daemon = Daemon(settings, clock=clock, virtual_time=fast)
             async with trio.open_nursery() as inner:
                 parts = await inner.start(daemon.run)
                 ok = await _session(timeline, csms, settings, parts is not None, fast)
@@ -195,8 +201,9 @@ async def _run(out: TextIO, fast: bool) -> bool:
         return ok
 
 
-async def _session(timeline: Timeline, csms: Any, settings: config.Settings, started: bool,
-                   fast: bool) -> bool:
+async def _session(
+    timeline: Timeline, csms: Any, settings: config.Settings, started: bool, fast: bool
+) -> bool:
     """The driver's part: plug, tag, charge, tag, unplug; True when all of it reached the CSMS."""
     charge_s = 3600 if fast else 20
     sock = settings.control.socket
@@ -212,15 +219,17 @@ async def _session(timeline: Timeline, csms: Any, settings: config.Settings, sta
         timeline.say("driver", f"shows tag {TAG} to the reader")
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
-    timeline.say("demo", f"charging for {charge_s} s "
-                         f"({'virtual clock' if fast else 'real time'})")
+    timeline.say("demo", f"charging for {charge_s} s ({'virtual clock' if fast else 'real time'})")
     await trio.sleep(charge_s)
     status = await control(sock, {"cmd": "status"})
     c1 = status["connectors"][0]
-    timeline.say("ocppctl", f"status: {c1['status']}, contactor "
-                            f"{'closed' if c1['contactor_closed'] else 'open'}, "
-                            f"{(c1['power_w'] or 0) / 1000:.1f} kW, "
-                            f"{c1['energy_wh'] / 1000:.3f} kWh on the meter")
+    timeline.say(
+        "ocppctl",
+        f"status: {c1['status']}, contactor "
+        f"{'closed' if c1['contactor_closed'] else 'open'}, "
+        f"{(c1['power_w'] or 0) / 1000:.1f} kW, "
+        f"{c1['energy_wh'] / 1000:.3f} kWh on the meter",
+    )
     with trio.fail_after(60):
         timeline.say("driver", f"shows tag {TAG} again to stop")
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
@@ -229,15 +238,17 @@ async def _session(timeline: Timeline, csms: Any, settings: config.Settings, sta
         await trio.sleep(2)
         timeline.say("driver", "unplugs the EV")
         await control(sock, {"cmd": "sim", "action": "unplug", "connector": 1})
-        await station.wait_for("StatusNotification",
-                               lambda p: p["status"] == "Available", count=2)
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Available", count=2)
         await trio.sleep(0.5)
     start = station.calls("StartTransaction")[0].payload
     delivered = stop.payload["meterStop"] - start["meterStart"]
     samples = len(station.calls("MeterValues"))
-    timeline.say("demo", f"session complete: {delivered / 1000:.3f} kWh delivered, "
-                         f"{samples} meter value messages, "
-                         f"{len(csms.violations)} protocol violations")
+    timeline.say(
+        "demo",
+        f"session complete: {delivered / 1000:.3f} kWh delivered, "
+        f"{samples} meter value messages, "
+        f"{len(csms.violations)} protocol violations",
+    )
     for violation in csms.violations:
         timeline.say("demo", f"violation: {violation.what}")
     return not csms.violations and delivered > 0 and started
@@ -246,8 +257,10 @@ async def _session(timeline: Timeline, csms: Any, settings: config.Settings, sta
 def main(*, fast: bool = False, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     if CentralSystem is None:
-        stream.write(f"ocppd demo needs the 'ocpp' Python package ({_IMPORT_ERROR}); run it "
-                     "from a checkout with `make demo`, or `pip install ocpp`.\n")
+        stream.write(
+            f"ocppd demo needs the 'ocpp' Python package ({_IMPORT_ERROR}); run it "
+            "from a checkout with `make demo`, or `pip install ocpp`.\n"
+        )
         return 1
     clock = trio.testing.MockClock(autojump_threshold=0) if fast else None
     ok = trio.run(_run, stream, fast, clock=clock, strict_exception_groups=True)

@@ -16,16 +16,28 @@ import os
 import sys
 from typing import Any
 
-_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
-             logging.DEBUG: 7}
+_PRIORITY = {
+    logging.CRITICAL: 2,
+    logging.ERROR: 3,
+    logging.WARNING: 4,
+    logging.INFO: 6,
+    logging.DEBUG: 7,
+}
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-          "error": logging.ERROR}
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def fields(
-    *, action: str | None = None, message_id: str | None = None,
-    connector: int | None = None, transaction: int | None = None,
+    *,
+    action: str | None = None,
+    message_id: str | None = None,
+    connector: int | None = None,
+    transaction: int | None = None,
 ) -> dict[str, Any]:
     """Structured journal fields (upper case, as journald requires) for ``extra=``."""
     out: dict[str, Any] = {}
@@ -79,8 +91,11 @@ def setup(level: str = "info", *, stream: Any = None) -> None:
             handler.setFormatter(PrefixFormatter("%(name)s: %(message)s"))
     if handler is None:
         handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
+            )
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     set_level(level)

@@ -106,15 +106,18 @@ class Session:
         self._answered = trio.Event()
         self._closed: str | None = None
         self._incoming_send, self._incoming = trio.open_memory_channel[IncomingCall](
-            INCOMING_BACKLOG)
+            INCOMING_BACKLOG
+        )
         self._nursery: trio.Nursery | None = None
         self.sent_calls = 0
         self.last_sent = 0.0
 
     def __repr__(self) -> str:
         pending = self.rpc.outstanding
-        return (f"<Session {self.link.target.url} closed={self._closed!r} "
-                f"waiting_for={pending.action if pending else None}>")
+        return (
+            f"<Session {self.link.target.url} closed={self._closed!r} "
+            f"waiting_for={pending.action if pending else None}>"
+        )
 
     @property
     def closed(self) -> bool:
@@ -156,7 +159,11 @@ class Session:
             return await self._exchange(text, pending, timeout)
 
     async def call_payload(
-        self, action: str, payload: dict[str, Any], *, unique_id: str | None = None,
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        unique_id: str | None = None,
         timeout: float | None = None,
     ) -> Any:
         """Send a stored payload (the durable outbox), optionally under its original id."""
@@ -171,8 +178,9 @@ class Session:
         limit = timeout if timeout is not None else self.call_timeout
         self._answer = None
         self._answered = trio.Event()
-        frames_log.debug("-> %s", redact(text),
-                         extra=fields(action=pending.action, message_id=pending.unique_id))
+        frames_log.debug(
+            "-> %s", redact(text), extra=fields(action=pending.action, message_id=pending.unique_id)
+        )
         try:
             await self.link.send(text)
         except LinkError as exc:
@@ -200,16 +208,25 @@ class Session:
             text = await self.link.receive()
             event = self.rpc.receive(text)
             if isinstance(event, Answered | Failed):
-                frames_log.debug("<- %s", text, extra=fields(action=event.call.action,
-                                                             message_id=event.call.unique_id))
+                frames_log.debug(
+                    "<- %s",
+                    text,
+                    extra=fields(action=event.call.action, message_id=event.call.unique_id),
+                )
                 self._answer = event
                 self._answered.set()
             elif isinstance(event, IncomingCall):
-                frames_log.debug("<- %s", redact(text), extra=fields(
-                    action=event.action, message_id=event.unique_id))
+                frames_log.debug(
+                    "<- %s",
+                    redact(text),
+                    extra=fields(action=event.action, message_id=event.unique_id),
+                )
                 if not self._answering():
-                    log.info("not answering %s %s: registration was rejected",
-                             event.action, event.unique_id)
+                    log.info(
+                        "not answering %s %s: registration was rejected",
+                        event.action,
+                        event.unique_id,
+                    )
                     continue
                 try:
                     self._incoming_send.send_nowait(event)
@@ -237,9 +254,7 @@ class Session:
             if after is not None:
                 self.start_soon(after)
 
-    async def _handle(
-        self, call: IncomingCall
-    ) -> tuple[str, Callable[[], Awaitable[None]] | None]:
+    async def _handle(self, call: IncomingCall) -> tuple[str, Callable[[], Awaitable[None]] | None]:
         context = fields(action=call.action, message_id=call.unique_id)
         try:
             result = await self._handler(call)
@@ -248,8 +263,9 @@ class Session:
             return self.rpc.reply_error(call.unique_id, exc), None
         except Exception:  # a bug in a handler is an InternalError for this call only
             log.exception("handling %s failed", call.action, extra=context)
-            error = OcppError(ErrorCode.INTERNAL_ERROR, f"{call.action} failed inside the charge "
-                              "point")
+            error = OcppError(
+                ErrorCode.INTERNAL_ERROR, f"{call.action} failed inside the charge point"
+            )
             return self.rpc.reply_error(call.unique_id, error), None
         if isinstance(result, Then):
             return self.rpc.reply(call.unique_id, result.response), result.after

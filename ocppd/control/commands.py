@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import trio
+import trio.lowlevel
 
 from hal.base import Fault
 from hal.sim import SimWorld
@@ -61,8 +62,11 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "last_error": conn.last_error,
             },
             "queue": {"pending": stats.pending, "dead": stats.dead, "dropped": stats.dropped},
-            "journal": {"healthy": src.journal.healthy, "problem": src.journal.problem,
-                        "startup": str(src.journal.report)},
+            "journal": {
+                "healthy": src.journal.healthy,
+                "problem": src.journal.problem,
+                "startup": str(src.journal.report),
+            },
             "clock": src.clock_source(),
             "connectors": src.charger.snapshot(),
         }
@@ -102,24 +106,33 @@ def commands(src: Sources) -> dict[str, Handler]:
         elif action == "fault":
             code = request.get("error_code")
             try:
-                error = ErrorCode(code)
+                error = ErrorCode(str(code))
             except ValueError:
-                raise ControlError(f"{code!r} is not a ChargePointErrorCode (expected one of "
-                                   f"{', '.join(e.value for e in ErrorCode)})") from None
+                raise ControlError(
+                    f"{code!r} is not a ChargePointErrorCode (expected one of "
+                    f"{', '.join(e.value for e in ErrorCode)})"
+                ) from None
             if error is ErrorCode.NO_ERROR:
                 world.clear_faults()
             elif error is ErrorCode.LOCAL_LIST_CONFLICT:
                 raise ControlError("LocalListConflict is not a hardware fault")
             else:
-                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}",
-                                        blocks_charging=error is not ErrorCode.EV_COMMUNICATION_ERROR))
+                world.raise_fault(
+                    Fault(
+                        CODE_FAULTS[error],
+                        f"simulated {error.value}",
+                        blocks_charging=error is not ErrorCode.EV_COMMUNICATION_ERROR,
+                    )
+                )
         else:
             raise ControlError(f"unknown sim action {action!r}")
-        await trio.sleep(0)  # let the connector take the event before we answer
+        await trio.lowlevel.checkpoint()  # let the connector take the event before we answer
         log.info("sim: connector %d %s", cid, action)
         return f"connector {cid}: {action}"
 
     handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
-        "status": status, "swipe": swipe, "sim": sim,
+        "status": status,
+        "swipe": swipe,
+        "sim": sim,
     }
     return handlers

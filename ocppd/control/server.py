@@ -127,7 +127,9 @@ async def _serve_connection(handlers: Mapping[str, Handler], stream: trio.Socket
 
 
 async def serve_control(
-    path: Path, handlers: Mapping[str, Handler], *,
+    path: Path,
+    handlers: Mapping[str, Handler],
+    *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``handlers`` on ``path`` until cancelled; the socket file is removed at the end."""
@@ -141,6 +143,6 @@ async def serve_control(
                     nursery.start_soon(_serve_connection, handlers, stream)
     finally:
         try:
-            path.unlink(missing_ok=True)
+            os.unlink(path)  # a socket file: not worth a thread
         except OSError:
             pass

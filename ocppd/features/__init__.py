@@ -34,13 +34,20 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 
 
 def declared_keys(
-    *, connectors: int = 1, measurands: frozenset[str] | None = None, security_profile: int = 0,
+    *,
+    connectors: int = 1,
+    measurands: frozenset[str] | None = None,
+    security_profile: int = 0,
 ) -> list[KeySpec]:
     """Every configuration key this charge point declares."""
     if measurands is None:
         measurands = supported_measurands(Quantity)
-    return core_keys(connectors=connectors, measurands=measurands, profiles=PROFILES,
-                     security_profile=security_profile)
+    return core_keys(
+        connectors=connectors,
+        measurands=measurands,
+        profiles=PROFILES,
+        security_profile=security_profile,
+    )
 
 
 @dataclass
@@ -87,19 +94,30 @@ class _Delivery:
         await self.authorizer.remember(id_tag, info)
 
 
-def build_features(*, settings: Settings, hardware: Hardware, journal: Journal, clock: Clock,
-                   persisted: Mapping[str, str]) -> Features:
+def build_features(
+    *,
+    settings: Settings,
+    hardware: Hardware,
+    journal: Journal,
+    clock: Clock,
+    persisted: Mapping[str, str],
+) -> Features:
     quantities: set[Quantity] = set()
     for index, devices in enumerate(hardware.connectors.values()):
         have = set(devices.meter.quantities)
         if devices.temperature is not None:
             have.add(Quantity.TEMPERATURE)
         quantities = have if index == 0 else quantities & have
-    specs = declared_keys(connectors=len(hardware.connectors),
-                          measurands=supported_measurands(quantities),
-                          security_profile=settings.ocpp.security_profile)
-    keys = Keys(specs, settings.ocpp.keys,
-                {k[len(KEY_PREFIX):]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)})
+    specs = declared_keys(
+        connectors=len(hardware.connectors),
+        measurands=supported_measurands(quantities),
+        security_profile=settings.ocpp.security_profile,
+    )
+    keys = Keys(
+        specs,
+        settings.ocpp.keys,
+        {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)},
+    )
     ids = MessageIds()
     courier_ref: list[Courier] = []
     conversation_ref: list[Conversation] = []
@@ -108,28 +126,46 @@ def build_features(*, settings: Settings, hardware: Hardware, journal: Journal, 
         conversation_ref[0].send_untracked(action, payload)
 
     recorder = Recorder(journal, send_untracked, JournalUnavailable)
-    courier = Courier(journal, clock, ids,
-                      attempts=lambda: keys.get_int("TransactionMessageAttempts"),
-                      retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
-                      delivery=None,  # type: ignore[arg-type]  # set below, once the model exists
-                      unavailable=JournalUnavailable)
+    courier = Courier(
+        journal,
+        clock,
+        ids,
+        attempts=lambda: keys.get_int("TransactionMessageAttempts"),
+        retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+        delivery=None,  # type: ignore[arg-type]  # set below, once the model exists
+        unavailable=JournalUnavailable,
+    )
     courier_ref.append(courier)
-    conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock,
-                                courier=courier)
+    conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock, courier=courier)
     conversation_ref.append(conversation)
     authorizer = Authorizer(keys, journal, clock, conversation)
-    charger = Charger(keys=keys, clock=clock, txlog=recorder, uplink=conversation,
-                      authorizer=authorizer, settings=journal, reader=hardware.rfid)
+    charger = Charger(
+        keys=keys,
+        clock=clock,
+        txlog=recorder,
+        uplink=conversation,
+        authorizer=authorizer,
+        settings=journal,
+        reader=hardware.rfid,
+    )
     for c in settings.connectors:
-        charger.add_connector(hardware.connectors[c.id], max_current_a=c.max_current_a,
-                              phases=c.phases)
+        charger.add_connector(
+            hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
+        )
     conversation.charger = charger
     courier.delivery = _Delivery(charger, authorizer)
 
     async def persist_key(name: str, value: str) -> None:
         await journal.set_setting(KEY_PREFIX + name, value)
 
-    core = CoreHandlers(charger=charger, keys=keys, conversation=conversation,
-                        persist_key=persist_key)
-    return Features(keys=keys, ids=ids, charger=charger, conversation=conversation,
-                    courier=courier, handlers=core.table())
+    core = CoreHandlers(
+        charger=charger, keys=keys, conversation=conversation, persist_key=persist_key
+    )
+    return Features(
+        keys=keys,
+        ids=ids,
+        charger=charger,
+        conversation=conversation,
+        courier=courier,
+        handlers=core.table(),
+    )

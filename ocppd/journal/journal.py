@@ -65,9 +65,11 @@ class Journal:
         *,
         max_bytes: int,
         cache_max_entries: int,
+        inline: bool = False,
     ) -> None:
         """Use :meth:`open`; this only assembles an already opened database."""
         self._conn: sqlite3.Connection | None = conn
+        self._inline = inline
         self._lock_fd = lock_fd
         self._limiter = trio.CapacityLimiter(1)
         self.report = report
@@ -90,6 +92,7 @@ class Journal:
         max_bytes: int = DEFAULT_MAX_BYTES,
         cache_max_entries: int = 1000,
         connection_factory: type[sqlite3.Connection] = sqlite3.Connection,
+        inline: bool = False,
     ) -> Journal:
         """Open ``state_dir/journal.db``, creating, migrating or quarantining it as needed.
 
@@ -97,6 +100,10 @@ class Journal:
         another process holds the journal, or its schema is newer than this ocppd.
         ``connection_factory`` (a ``sqlite3.Connection`` subclass) is a fault-injection
         seam for tests; the daemon leaves it alone.
+
+        ``inline=True`` runs SQL on the event loop instead of the writer thread. Only for
+        runs on trio's virtual clock (tests, ``ocppd demo --fast``): a MockClock cannot
+        see work in a thread and would jump past it.
         """
         if max_bytes <= 0 or cache_max_entries <= 0:
             raise ValueError("max_bytes and cache_max_entries must be positive")
@@ -110,6 +117,7 @@ class Journal:
             opened.lock_fd,
             max_bytes=max_bytes,
             cache_max_entries=cache_max_entries,
+            inline=inline,
         )
         log.info("%s", opened.report)
         return journal
@@ -150,7 +158,11 @@ class Journal:
 
     async def _run(self, sync: Callable[..., T], fn: Callable[..., Any], *args: Any) -> T:
         try:
-            result: T = await trio.to_thread.run_sync(sync, fn, args, limiter=self._limiter)
+            if self._inline:
+                await trio.lowlevel.checkpoint()
+                result: T = sync(fn, args)
+            else:
+                result = await trio.to_thread.run_sync(sync, fn, args, limiter=self._limiter)
         except sqlite3.Error as exc:
             fault = classify(exc, self.path.parent)
             if fault is None:
@@ -234,7 +246,10 @@ class Journal:
         """Checkpoint the WAL into the database (TRUNCATE) and close. Safe to call twice."""
         if self._conn is None:
             return
-        await trio.to_thread.run_sync(self._close_sync, limiter=self._limiter)
+        if self._inline:
+            self._close_sync()
+        else:
+            await trio.to_thread.run_sync(self._close_sync, limiter=self._limiter)
 
     def _close_sync(self) -> None:
         conn, self._conn = self._conn, None

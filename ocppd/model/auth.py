@@ -63,13 +63,23 @@ class Uplink(Protocol):
         ...
 
 
+class CachedTag(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def expiry(self) -> str | None: ...
+    @property
+    def parent_id_tag(self) -> str | None: ...
+
+
 class CacheStore(Protocol):
     """The journal's authorization cache."""
 
-    async def cache_lookup(self, id_tag: str) -> object | None: ...
+    async def cache_lookup(self, id_tag: str) -> CachedTag | None: ...
 
-    async def cache_store(self, id_tag: str, status: str, expiry: str | None,
-                          parent_id_tag: str | None, now: str) -> None: ...
+    async def cache_store(
+        self, id_tag: str, status: str, expiry: str | None, parent_id_tag: str | None, now: str
+    ) -> None: ...
 
     async def cache_clear(self) -> None: ...
 
@@ -112,7 +122,8 @@ class Authorizer:
     @property
     def _cache_enabled(self) -> bool:
         return self.keys.has("AuthorizationCacheEnabled") and self.keys.get_bool(
-            "AuthorizationCacheEnabled")
+            "AuthorizationCacheEnabled"
+        )
 
     async def cached(self, id_tag: str) -> IdTagInfo | None:
         """The cached info of ``id_tag`` (status Expired when its expiry has passed)."""
@@ -121,13 +132,17 @@ class Authorizer:
         entry = await self.cache.cache_lookup(id_tag.upper())
         if entry is None:
             return None
-        status = AuthStatus(getattr(entry, "status"))
-        expiry = parse_time(getattr(entry, "expiry"))
+        status = AuthStatus(entry.status)
+        expiry = parse_time(entry.expiry)
         now = self.clock.now()
-        if status is AuthStatus.ACCEPTED and expiry is not None and now is not None \
-                and expiry <= now:
+        if (
+            status is AuthStatus.ACCEPTED
+            and expiry is not None
+            and now is not None
+            and expiry <= now
+        ):
             status = AuthStatus.EXPIRED
-        return IdTagInfo(status, expiry, getattr(entry, "parent_id_tag"))
+        return IdTagInfo(status, expiry, entry.parent_id_tag)
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
         """Keep the newest IdTagInfo the central system gave for ``id_tag`` (1.6 §3.5.1)."""
@@ -136,8 +151,9 @@ class Authorizer:
         now = self.clock.timestamp()
         expiry = format_time(info.expiry) if info.expiry else None
         try:
-            await self.cache.cache_store(id_tag.upper(), info.status.value, expiry,
-                                         info.parent_id_tag, now)
+            await self.cache.cache_store(
+                id_tag.upper(), info.status.value, expiry, info.parent_id_tag, now
+            )
         except Exception as exc:  # a full disk must not stop charging; the cache is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
 
@@ -160,8 +176,12 @@ class Authorizer:
             else:
                 await self.remember(id_tag, info)
                 accepted = info.status is AuthStatus.ACCEPTED
-                return AuthResult(accepted, info, "central-system",
-                                  "" if accepted else f"central system says {info.status}")
+                return AuthResult(
+                    accepted,
+                    info,
+                    "central-system",
+                    "" if accepted else f"central system says {info.status}",
+                )
         return self._offline(cached)
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
@@ -172,6 +192,7 @@ class Authorizer:
                 return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
             return AuthResult(False, cached, "cache", f"cached as {cached.status}")
         if self.keys.has("AllowOfflineTxForUnknownId") and self.keys.get_bool(
-                "AllowOfflineTxForUnknownId"):
+            "AllowOfflineTxForUnknownId"
+        ):
             return AuthResult(True, None, "offline-unknown")
         return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")

@@ -29,7 +29,7 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import AuthResult, Authorizer, Uplink, same_tag
+from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
 from ocppd.model.connector import Connector, Pending, Refused
 from ocppd.model.keys import Keys
 from ocppd.model.status import FAULT_CODES, ErrorCode, Status, charger_status, is_blocking
@@ -56,8 +56,15 @@ class OpenTransaction:
 
 class Charger:
     def __init__(
-        self, *, keys: Keys, clock: Clock, txlog: TransactionLog, uplink: Uplink,
-        authorizer: Authorizer, settings: SettingsStore, reader: RfidReader | None = None,
+        self,
+        *,
+        keys: Keys,
+        clock: Clock,
+        txlog: TransactionLog,
+        uplink: Uplink,
+        authorizer: Authorizer,
+        settings: SettingsStore,
+        reader: RfidReader | None = None,
     ) -> None:
         self.keys = keys
         self.clock = clock
@@ -79,8 +86,9 @@ class Charger:
     def __repr__(self) -> str:
         return f"<Charger connectors={list(self.connectors.values())!r} operative={self.operative}>"
 
-    def add_connector(self, devices: ConnectorDevices, *, max_current_a: float,
-                      phases: int) -> Connector:
+    def add_connector(
+        self, devices: ConnectorDevices, *, max_current_a: float, phases: int
+    ) -> Connector:
         connector = Connector(self, devices, max_current_a=max_current_a, phases=phases)
         self.connectors[connector.id] = connector
         return connector
@@ -135,7 +143,8 @@ class Charger:
             self.faults[event.fault.kind] = event.fault
             log.warning("charger: %s fault: %s", event.fault.kind, event.fault.info)
             self.spawn(self._refresh_all)
-        elif isinstance(event, FaultCleared) and self.faults.pop(event.kind, None):
+        elif isinstance(event, FaultCleared) and event.kind in self.faults:
+            del self.faults[event.kind]
             log.info("charger: %s fault cleared", event.kind)
             self.spawn(self._refresh_all)
 
@@ -190,8 +199,11 @@ class Charger:
         target = self._target()  # authorizing took time: look again
         if target is not None:
             await target.authorized(id_tag, auth)
-            return (f"authorised: charging on connector {target.id}" if target.tx else
-                    f"authorised: plug in at connector {target.id}")
+            return (
+                f"authorised: charging on connector {target.id}"
+                if target.tx
+                else f"authorised: plug in at connector {target.id}"
+            )
         if self._several_free():
             timeout = self.keys.get_int("ConnectionTimeOut")
             self.pending = Pending(id_tag, auth, trio.current_time() + timeout)
@@ -226,8 +238,9 @@ class Charger:
             return connector if connector is not None and connector.free else None
         return self._target() or next((c for c in self.connectors.values() if c.free), None)
 
-    async def remote_start(self, connector: Connector, id_tag: str, *,
-                           authorize_first: bool) -> None:
+    async def remote_start(
+        self, connector: Connector, id_tag: str, *, authorize_first: bool
+    ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed)."""
         auth = AuthResult(True, None, "remote")
         if authorize_first:
@@ -253,8 +266,9 @@ class Charger:
             results = [await c.set_operative(operative) for c in self.connectors.values()]
             if self.operative != operative:
                 self.operative = operative
-                await self.settings.set_setting("availability.0",
-                                                None if operative else "Inoperative")
+                await self.settings.set_setting(
+                    "availability.0", None if operative else "Inoperative"
+                )
             await self._refresh_all()
             return "Scheduled" if "Scheduled" in results else "Accepted"
         connector = self.connectors.get(connector_id)
@@ -264,8 +278,9 @@ class Charger:
 
     async def persist_availability(self, connector: Connector) -> None:
         try:
-            await self.settings.set_setting(f"availability.{connector.id}",
-                                            None if connector.operative else "Inoperative")
+            await self.settings.set_setting(
+                f"availability.{connector.id}", None if connector.operative else "Inoperative"
+            )
         except Exception as exc:  # availability applies now even if the disk refuses it
             log.warning("availability of connector %d not persisted: %s", connector.id, exc)
 
@@ -306,19 +321,32 @@ class Charger:
                 meter_stop = max(round(reading.energy_wh), record.meter_start_wh)
                 timestamp = self.clock.timestamp()
             else:
-                meter_stop = round(record.meter_last_wh if record.meter_last_wh is not None
-                                   else record.meter_start_wh)
+                meter_stop = round(
+                    record.meter_last_wh
+                    if record.meter_last_wh is not None
+                    else record.meter_start_wh
+                )
                 timestamp = record.meter_last_at or self.clock.timestamp()
-            log.warning("transaction %d on connector %d was running when ocppd stopped "
-                        "unexpectedly: stopping it (PowerLoss, meterStop %d Wh)",
-                        record.local_id, record.connector_id, meter_stop)
+            log.warning(
+                "transaction %d on connector %d was running when ocppd stopped "
+                "unexpectedly: stopping it (PowerLoss, meterStop %d Wh)",
+                record.local_id,
+                record.connector_id,
+                meter_stop,
+            )
             try:
-                await self.txlog.stop(record.local_id, meter_stop_wh=meter_stop,
-                                      timestamp=timestamp, reason=StopReason.POWER_LOSS,
-                                      id_tag=None, transaction_data=[])
+                await self.txlog.stop(
+                    record.local_id,
+                    meter_stop_wh=meter_stop,
+                    timestamp=timestamp,
+                    reason=StopReason.POWER_LOSS,
+                    id_tag=None,
+                    transaction_data=[],
+                )
             except StorageUnavailable as exc:
-                log.error("power-loss stop of transaction %d not journaled: %s",
-                          record.local_id, exc)
+                log.error(
+                    "power-loss stop of transaction %d not journaled: %s", record.local_id, exc
+                )
         if open_transactions:
             self.uplink.wake()
 

@@ -48,10 +48,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INDICATOR = {
-    Status.AVAILABLE: IndicatorState.AVAILABLE, Status.PREPARING: IndicatorState.PREPARING,
-    Status.CHARGING: IndicatorState.CHARGING, Status.SUSPENDED_EV: IndicatorState.SUSPENDED,
-    Status.SUSPENDED_EVSE: IndicatorState.SUSPENDED, Status.FINISHING: IndicatorState.FINISHING,
-    Status.RESERVED: IndicatorState.RESERVED, Status.UNAVAILABLE: IndicatorState.UNAVAILABLE,
+    Status.AVAILABLE: IndicatorState.AVAILABLE,
+    Status.PREPARING: IndicatorState.PREPARING,
+    Status.CHARGING: IndicatorState.CHARGING,
+    Status.SUSPENDED_EV: IndicatorState.SUSPENDED,
+    Status.SUSPENDED_EVSE: IndicatorState.SUSPENDED,
+    Status.FINISHING: IndicatorState.FINISHING,
+    Status.RESERVED: IndicatorState.RESERVED,
+    Status.UNAVAILABLE: IndicatorState.UNAVAILABLE,
     Status.FAULTED: IndicatorState.FAULTED,
 }
 
@@ -88,8 +92,9 @@ class Refused(Exception):
 
 
 class Connector:
-    def __init__(self, charger: Charger, devices: ConnectorDevices, *, max_current_a: float,
-                 phases: int) -> None:
+    def __init__(
+        self, charger: Charger, devices: ConnectorDevices, *, max_current_a: float, phases: int
+    ) -> None:
         self.id = devices.connector_id
         self.charger = charger
         self.devices = devices
@@ -114,8 +119,10 @@ class Connector:
         self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
-        return (f"<Connector {self.id} {self.reported.status} plug={self.plug} "
-                f"contactor={self.devices.contactor.closed} tx={self.tx!r}>")
+        return (
+            f"<Connector {self.id} {self.reported.status} plug={self.plug} "
+            f"contactor={self.devices.contactor.closed} tx={self.tx!r}>"
+        )
 
     # --- facts and status ---
 
@@ -146,8 +153,12 @@ class Connector:
         fault = self.blocking_fault() or next(iter(self.faults.values()), None)
         if fault is None:
             return Reported(status, ErrorCode.NO_ERROR, None, None)
-        return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None,
-                        fault.vendor_code[:255] if fault.vendor_code else None)
+        return Reported(
+            status,
+            FAULT_CODES[fault.kind],
+            fault.info[:50] or None,
+            fault.vendor_code[:255] if fault.vendor_code else None,
+        )
 
     def current_limit_a(self) -> float:
         limit = self.max_current_a
@@ -159,8 +170,13 @@ class Connector:
     def free(self) -> bool:
         """Can a new session start here?"""
         facts = self.facts()
-        return (facts.operative and not facts.faulted and self.tx is None
-                and self.pending is None and not self.finishing)
+        return (
+            facts.operative
+            and not facts.faulted
+            and self.tx is None
+            and self.pending is None
+            and not self.finishing
+        )
 
     # --- the connector's task ---
 
@@ -194,9 +210,13 @@ class Connector:
                 if event is not None:
                     await self._on_event(event)
                 elif self.pending is not None and trio.current_time() >= self.pending.expires_at:
-                    log.info("connector %d: no cable within ConnectionTimeOut; %s no longer "
-                             "authorised here", self.id, "remote start" if self.pending.remote
-                             else "tag", extra=fields(connector=self.id))
+                    log.info(
+                        "connector %d: no cable within ConnectionTimeOut; %s no longer "
+                        "authorised here",
+                        self.id,
+                        "remote start" if self.pending.remote else "tag",
+                        extra=fields(connector=self.id),
+                    )
                     self.pending = None
                 await self._settle()
 
@@ -206,13 +226,22 @@ class Connector:
         elif isinstance(event, FaultRaised):
             fault = event.fault
             if self.faults.get(fault.kind) != fault:
-                log.warning("connector %d: %s fault: %s", self.id, fault.kind, fault.info,
-                            extra=fields(connector=self.id))
+                log.warning(
+                    "connector %d: %s fault: %s",
+                    self.id,
+                    fault.kind,
+                    fault.info,
+                    extra=fields(connector=self.id),
+                )
             self.faults[fault.kind] = fault
         elif isinstance(event, FaultCleared):
             if self.faults.pop(event.kind, None) is not None:
-                log.info("connector %d: %s fault cleared", self.id, event.kind,
-                         extra=fields(connector=self.id))
+                log.info(
+                    "connector %d: %s fault cleared",
+                    self.id,
+                    event.kind,
+                    extra=fields(connector=self.id),
+                )
         elif isinstance(event, ReadingTaken):
             self._remember(event.reading)
             await self._check_invalid_energy()
@@ -247,8 +276,13 @@ class Connector:
     async def _settle(self) -> None:
         """Make offer and contactor follow the facts; report a changed status."""
         tx = self.tx
-        allowed = (tx is not None and tx.permitted and self.plug.plugged
-                   and self.blocking_fault() is None and not self.charger.faulted)
+        allowed = (
+            tx is not None
+            and tx.permitted
+            and self.plug.plugged
+            and self.blocking_fault() is None
+            and not self.charger.faulted
+        )
         offer = self.current_limit_a() if allowed else None
         if offer is not None and offer <= 0:
             allowed, offer = False, None
@@ -271,9 +305,13 @@ class Connector:
     def _publish(self) -> None:
         now = self.current()
         if now != self.reported:
-            log.info("connector %d: %s%s", self.id, now.status,
-                     "" if now.error_code is ErrorCode.NO_ERROR else f" ({now.error_code})",
-                     extra=fields(connector=self.id))
+            log.info(
+                "connector %d: %s%s",
+                self.id,
+                now.status,
+                "" if now.error_code is ErrorCode.NO_ERROR else f" ({now.error_code})",
+                extra=fields(connector=self.id),
+            )
             self.reported = now
             self.changed_at = trio.current_time()
             self._show()
@@ -281,8 +319,9 @@ class Connector:
 
     def _show(self) -> None:
         if self.devices.indicator is not None:
-            self.devices.indicator.show(INDICATOR[self.reported.status],
-                                        online=self.charger.uplink.online)
+            self.devices.indicator.show(
+                INDICATOR[self.reported.status], online=self.charger.uplink.online
+            )
 
     async def _open_contactor(self, why: str = "") -> None:
         contactor = self.devices.contactor
@@ -292,11 +331,19 @@ class Connector:
             await contactor.set_closed(False)
         except DeviceError as exc:  # the driver has cut its output; feedback disagrees
             self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-            log.error("connector %d: contactor did not open: %s", self.id, exc,
-                      extra=fields(connector=self.id))
+            log.error(
+                "connector %d: contactor did not open: %s",
+                self.id,
+                exc,
+                extra=fields(connector=self.id),
+            )
         else:
-            log.info("connector %d: contactor opened%s", self.id, f" ({why})" if why else "",
-                     extra=fields(connector=self.id))
+            log.info(
+                "connector %d: contactor opened%s",
+                self.id,
+                f" ({why})" if why else "",
+                extra=fields(connector=self.id),
+            )
 
     async def _set_offer(self, amps: float | None) -> None:
         if amps == self._offered or self.devices.offer is None:
@@ -320,8 +367,9 @@ class Connector:
         try:
             reading = await self.devices.meter.read()
         except DeviceError as exc:
-            log.warning("connector %d: meter read failed: %s", self.id, exc,
-                        extra=fields(connector=self.id))
+            log.warning(
+                "connector %d: meter read failed: %s", self.id, exc, extra=fields(connector=self.id)
+            )
             return None
         self._remember(reading)
         return reading
@@ -376,21 +424,37 @@ class Connector:
         timestamp = self.charger.clock.timestamp()
         try:
             local_id = await self.charger.txlog.start(
-                connector_id=self.id, id_tag=id_tag, meter_start_wh=meter_start,
-                timestamp=timestamp, reservation_id=None)
+                connector_id=self.id,
+                id_tag=id_tag,
+                meter_start_wh=meter_start,
+                timestamp=timestamp,
+                reservation_id=None,
+            )
         except StorageUnavailable as exc:
             log.error("connector %d: not starting: %s", self.id, exc)
             return
-        tx = Transaction(local_id, self.id, id_tag, auth.parent_id_tag, meter_start, timestamp,
-                         last_energy_wh=reading.energy_wh)
+        tx = Transaction(
+            local_id,
+            self.id,
+            id_tag,
+            auth.parent_id_tag,
+            meter_start,
+            timestamp,
+            last_energy_wh=reading.energy_wh,
+        )
         begin = self._values(reading, "StopTxnSampledData", Context.BEGIN)
         if begin is not None:
             tx.keep_for_stop(begin)
         self.tx = tx
         self.finishing = False
-        log.info("connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
-                 self.id, local_id, meter_start, auth.source,
-                 extra=fields(connector=self.id))
+        log.info(
+            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
+            self.id,
+            local_id,
+            meter_start,
+            auth.source,
+            extra=fields(connector=self.id),
+        )
         if self.devices.lock is not None:
             try:
                 await self.devices.lock.lock()
@@ -431,29 +495,51 @@ class Connector:
                 tx.keep_for_stop(end)
         self.tx = None
         self.finishing = self.plug.plugged
-        log.info("connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
-                 self.id, tx.local_id, reason, meter_stop, meter_stop - tx.meter_start_wh,
-                 extra=fields(connector=self.id, transaction=tx.transaction_id))
+        log.info(
+            "connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
+            self.id,
+            tx.local_id,
+            reason,
+            meter_stop,
+            meter_stop - tx.meter_start_wh,
+            extra=fields(connector=self.id, transaction=tx.transaction_id),
+        )
         await self._journal_stop(tx, meter_stop, timestamp, reason, id_tag)
         if reason is StopReason.DE_AUTHORIZED:
             self.locked_for = tx.id_tag  # 1.6 errata 3.5: stays locked for the same tag
         elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own key
             await self._unlock_quietly()
 
-    async def _journal_stop(self, tx: Transaction, meter_stop: int, timestamp: str,
-                            reason: StopReason, id_tag: str | None) -> None:
+    async def _journal_stop(
+        self,
+        tx: Transaction,
+        meter_stop: int,
+        timestamp: str,
+        reason: StopReason,
+        id_tag: str | None,
+    ) -> None:
         """Journal the stop; while the journal cannot be written, keep trying in the background."""
+
         async def write() -> None:
-            await self.charger.txlog.stop(tx.local_id, meter_stop_wh=meter_stop,
-                                          timestamp=timestamp, reason=reason, id_tag=id_tag,
-                                          transaction_data=list(tx.stop_data))
+            await self.charger.txlog.stop(
+                tx.local_id,
+                meter_stop_wh=meter_stop,
+                timestamp=timestamp,
+                reason=reason,
+                id_tag=id_tag,
+                transaction_data=list(tx.stop_data),
+            )
             self.charger.uplink.wake()
 
         try:
             await write()
         except StorageUnavailable as exc:
-            log.error("connector %d: stop of transaction %d not journaled yet (%s); retrying",
-                      self.id, tx.local_id, exc)
+            log.error(
+                "connector %d: stop of transaction %d not journaled yet (%s); retrying",
+                self.id,
+                tx.local_id,
+                exc,
+            )
             self.charger.spawn(self.charger.retry_storage, write)
 
     async def _tick(self, tx: Transaction) -> None:
@@ -485,8 +571,9 @@ class Connector:
 
     async def _checkpoint(self, tx: Transaction, reading: MeterReading) -> None:
         try:
-            await self.charger.txlog.checkpoint(tx.local_id, energy_wh=reading.energy_wh,
-                                                timestamp=self.charger.clock.timestamp())
+            await self.charger.txlog.checkpoint(
+                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.charger.clock.timestamp()
+            )
         except StorageUnavailable:
             pass  # the last checkpoint that landed is what a power cut will use
 
@@ -502,7 +589,8 @@ class Connector:
             if sample is not None:
                 try:
                     await self.charger.txlog.meter_values(
-                        tx.local_id, connector_id=self.id, samples=[sample], droppable=True)
+                        tx.local_id, connector_id=self.id, samples=[sample], droppable=True
+                    )
                 except StorageUnavailable as exc:
                     log.warning("connector %d: meter values not journaled: %s", self.id, exc)
                 self.charger.uplink.wake()
@@ -518,20 +606,31 @@ class Connector:
             reading = await self.read_meter()
             if reading is None:
                 return
-            values = sampled_values(reading, self.keys.get_csl("MeterValuesAlignedData"),
-                                    Context.CLOCK, offered_a=self._offered)
+            values = sampled_values(
+                reading,
+                self.keys.get_csl("MeterValuesAlignedData"),
+                Context.CLOCK,
+                offered_a=self._offered,
+            )
             tx = self.tx
             if values:
                 try:
                     await self.charger.txlog.meter_values(
-                        tx.local_id if tx else None, connector_id=self.id,
-                        samples=[Sample(timestamp, values)], droppable=True)
+                        tx.local_id if tx else None,
+                        connector_id=self.id,
+                        samples=[Sample(timestamp, values)],
+                        droppable=True,
+                    )
                 except StorageUnavailable as exc:
                     log.warning("connector %d: aligned values not journaled: %s", self.id, exc)
                 self.charger.uplink.wake()
             if tx is not None:
-                stop_values = sampled_values(reading, self.keys.get_csl("StopTxnAlignedData"),
-                                             Context.CLOCK, offered_a=self._offered)
+                stop_values = sampled_values(
+                    reading,
+                    self.keys.get_csl("StopTxnAlignedData"),
+                    Context.CLOCK,
+                    offered_a=self._offered,
+                )
                 if stop_values:
                     tx.keep_for_stop(Sample(timestamp, stop_values))
 
@@ -545,8 +644,7 @@ class Connector:
 
     # --- what the central system says about a transaction ---
 
-    async def start_confirmed(self, local_id: int, transaction_id: int,
-                              info: IdTagInfo) -> None:
+    async def start_confirmed(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
         """StartTransaction.conf arrived (possibly long after an offline start)."""
         async with self._lock:
             tx = self.tx
@@ -556,9 +654,13 @@ class Connector:
             if info.parent_id_tag:
                 tx.parent_id_tag = info.parent_id_tag
             if info.status is not AuthStatus.ACCEPTED:
-                log.warning("connector %d: central system says the tag of transaction %d is %s",
-                            self.id, transaction_id, info.status,
-                            extra=fields(connector=self.id, transaction=transaction_id))
+                log.warning(
+                    "connector %d: central system says the tag of transaction %d is %s",
+                    self.id,
+                    transaction_id,
+                    info.status,
+                    extra=fields(connector=self.id, transaction=transaction_id),
+                )
                 tx.invalid_at_wh = tx.last_energy_wh
                 await self._check_invalid_energy()
             await self._settle()
@@ -568,8 +670,11 @@ class Connector:
         tx = self.tx
         if tx is None or tx.invalid_at_wh is None:
             return
-        allowance = (self.keys.get_int("MaxEnergyOnInvalidId")
-                     if self.keys.has("MaxEnergyOnInvalidId") else 0)
+        allowance = (
+            self.keys.get_int("MaxEnergyOnInvalidId")
+            if self.keys.has("MaxEnergyOnInvalidId")
+            else 0
+        )
         delivered = tx.last_energy_wh - tx.meter_start_wh
         if allowance > 0 and delivered < allowance:
             return
@@ -613,9 +718,9 @@ class Connector:
                 await lock.unlock()
             except DeviceError as exc:
                 log.warning("connector %d: unlock failed: %s", self.id, exc)
-                self.faults[FaultKind.CONNECTOR_LOCK] = Fault(FaultKind.CONNECTOR_LOCK,
-                                                              str(exc)[:50],
-                                                              blocks_charging=False)
+                self.faults[FaultKind.CONNECTOR_LOCK] = Fault(
+                    FaultKind.CONNECTOR_LOCK, str(exc)[:50], blocks_charging=False
+                )
                 await self._settle()
                 return "UnlockFailed"
             self.faults.pop(FaultKind.CONNECTOR_LOCK, None)
@@ -679,14 +784,24 @@ class Connector:
             "ev_requesting": self.plug.ev_requesting,
             "contactor_closed": self.devices.contactor.closed,
             "operative": self.operative,
-            "scheduled_availability": (None if self.scheduled_operative is None else
-                                       "Operative" if self.scheduled_operative else "Inoperative"),
+            "scheduled_availability": (
+                None
+                if self.scheduled_operative is None
+                else "Operative"
+                if self.scheduled_operative
+                else "Inoperative"
+            ),
             "current_limit_a": self.current_limit_a(),
             "power_w": reading.power_w if reading else None,
             "energy_wh": round(reading.energy_wh) if reading else None,
-            "transaction": None if tx is None else {
-                "id": tx.transaction_id, "local_id": tx.local_id, "id_tag": tx.id_tag,
-                "meter_start_wh": tx.meter_start_wh, "started": tx.started,
+            "transaction": None
+            if tx is None
+            else {
+                "id": tx.transaction_id,
+                "local_id": tx.local_id,
+                "id_tag": tx.id_tag,
+                "meter_start_wh": tx.meter_start_wh,
+                "started": tx.started,
                 "suspended_by_charger": not tx.permitted,
             },
         }

@@ -165,12 +165,12 @@ class Keys:
             spec = self.specs[name]  # the config loader already checked names and values
             self._values[name] = spec.from_config(raw)
         for name, text in (persisted or {}).items():
-            spec = self.specs.get(name)
-            if spec is None:
+            known = self.specs.get(name)
+            if known is None:
                 log.warning("ignoring persisted value of unknown configuration key %s", name)
                 continue
             try:
-                self._values[name] = spec.parse(text)
+                self._values[name] = known.parse(text)
             except ValueError as exc:
                 log.warning("ignoring persisted %s: %s", name, exc)
 
@@ -222,8 +222,11 @@ class Keys:
             value = spec.parse(text)
         except ValueError as exc:
             return ChangeResult.REJECTED, None, str(exc)
-        return (ChangeResult.REBOOT_REQUIRED if spec.reboot_required else ChangeResult.ACCEPTED,
-                value, "")
+        return (
+            ChangeResult.REBOOT_REQUIRED if spec.reboot_required else ChangeResult.ACCEPTED,
+            value,
+            "",
+        )
 
     async def apply(self, name: str, value: Value) -> None:
         """Take a value already checked by :meth:`check_change` (and persisted by the caller)."""
@@ -245,8 +248,9 @@ class Keys:
         spec = self.specs[name]
         return spec.format(self._values[name])
 
-    def listing(self, names: Iterable[str] | None) -> tuple[list[tuple[KeySpec, str | None]],
-                                                             list[str]]:
+    def listing(
+        self, names: Iterable[str] | None
+    ) -> tuple[list[tuple[KeySpec, str | None]], list[str]]:
         """GetConfiguration: (known keys with their value text, None for write-only; unknown)."""
         wanted = list(self.specs) if names is None else list(names)
         known: list[tuple[KeySpec, str | None]] = []

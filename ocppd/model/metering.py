@@ -89,23 +89,27 @@ def sampled_values(
             out.append(SampledValue(_number(reading.power_w), measurand, "W", context))
         elif measurand == "Current.Import":
             for i, amps in enumerate(reading.current_a):
-                out.append(SampledValue(_number(amps, 2), measurand, "A", context,
-                                        phase=f"L{i + 1}"))
+                out.append(
+                    SampledValue(_number(amps, 2), measurand, "A", context, phase=f"L{i + 1}")
+                )
         elif measurand == "Voltage":
             for i, volts in enumerate(reading.voltage_v):
-                out.append(SampledValue(_number(volts), measurand, "V", context,
-                                        phase=f"L{i + 1}-N"))
+                out.append(
+                    SampledValue(_number(volts), measurand, "V", context, phase=f"L{i + 1}-N")
+                )
         elif measurand == "Frequency" and reading.frequency_hz is not None:
             out.append(SampledValue(_number(reading.frequency_hz, 2), measurand, None, context))
         elif measurand == "Temperature":
             celsius = temperature_c if temperature_c is not None else reading.temperature_c
             if celsius is not None:
-                out.append(SampledValue(_number(celsius), measurand, "Celsius", context,
-                                        location="Body"))
+                out.append(
+                    SampledValue(_number(celsius), measurand, "Celsius", context, location="Body")
+                )
         elif measurand == "Current.Offered":
             out.append(SampledValue(_number(offered_a or 0.0), measurand, "A", context))
         elif measurand == "Power.Offered" and reading.voltage_v:
             volts = sum(reading.voltage_v) / len(reading.voltage_v)
-            out.append(SampledValue(_number((offered_a or 0.0) * volts * phases), measurand,
-                                    "W", context))
+            out.append(
+                SampledValue(_number((offered_a or 0.0) * volts * phases), measurand, "W", context)
+            )
     return tuple(out)

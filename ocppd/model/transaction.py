@@ -43,8 +43,15 @@ class TransactionLog(Protocol):
         """Return once the journal can be written again."""
         ...
 
-    async def start(self, *, connector_id: int, id_tag: str, meter_start_wh: int,
-                    timestamp: str, reservation_id: int | None) -> int:
+    async def start(
+        self,
+        *,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: str,
+        reservation_id: int | None,
+    ) -> int:
         """Journal a StartTransaction; returns the local transaction id. StorageUnavailable."""
         ...
 
@@ -52,13 +59,22 @@ class TransactionLog(Protocol):
         """Remember the latest reading (meterStop after a power cut)."""
         ...
 
-    async def meter_values(self, local_id: int | None, *, connector_id: int,
-                           samples: list[Sample], droppable: bool) -> None:
+    async def meter_values(
+        self, local_id: int | None, *, connector_id: int, samples: list[Sample], droppable: bool
+    ) -> None:
         """Transaction meter values are journaled; others (local_id None) are sent if online."""
         ...
 
-    async def stop(self, local_id: int, *, meter_stop_wh: int, timestamp: str, reason: StopReason,
-                   id_tag: str | None, transaction_data: list[Sample]) -> None:
+    async def stop(
+        self,
+        local_id: int,
+        *,
+        meter_stop_wh: int,
+        timestamp: str,
+        reason: StopReason,
+        id_tag: str | None,
+        transaction_data: list[Sample],
+    ) -> None:
         """Journal the StopTransaction (idempotent per transaction). StorageUnavailable."""
         ...
 
@@ -89,5 +105,7 @@ class Transaction:
             self.stop_data = [self.stop_data[0], *middle[1::2], self.stop_data[-1]]
 
     def __repr__(self) -> str:
-        return (f"<Transaction local={self.local_id} id={self.transaction_id} "
-                f"connector={self.connector_id} permitted={self.permitted}>")
+        return (
+            f"<Transaction local={self.local_id} id={self.transaction_id} "
+            f"connector={self.connector_id} permitted={self.permitted}>"
+        )

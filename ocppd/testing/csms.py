@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
-
 import ocpp.charge_point
 import ocpp.exceptions
 import ocpp.messages
+import trio
 from ocpp.messages import Call, CallError, CallResult, unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as _OcppChargePoint
@@ -40,6 +38,7 @@ from ocpp.v16.enums import (
     DataTransferStatus,
     RegistrationStatus,
 )
+from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
 ocpp.messages.ASYNC_VALIDATION = False  # validate inline: no asyncio executor under trio
 
@@ -207,10 +206,13 @@ class Station(_OcppChargePoint):
         return [r for r in self.inbox if action is None or r.action == action]
 
     async def wait_for(
-        self, action: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
-        *, count: int = 1,
+        self,
+        action: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
+        *,
+        count: int = 1,
     ) -> Received:
-        """Wait until ``count`` CALLs of ``action`` matching ``predicate`` arrived; return the last."""
+        """Wait for ``count`` CALLs of ``action`` matching ``predicate``; return the last."""
         while True:
             hits = [r for r in self.calls(action) if predicate(r.payload)]
             if len(hits) >= count:
@@ -223,11 +225,16 @@ class Station(_OcppChargePoint):
         """Send a CALL to the charge point (one at a time); return the typed response."""
         action = type(request).__name__
         payload = ocpp.charge_point.remove_nones(
-            ocpp.charge_point.snake_to_camel_case(ocpp.charge_point.serialize_as_dict(request)))
+            ocpp.charge_point.snake_to_camel_case(ocpp.charge_point.serialize_as_dict(request))
+        )
         return await self.call_raw(action, payload, timeout=timeout)
 
     async def call_raw(
-        self, action: str, payload: dict[str, Any], *, timeout: float | None = None,
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,
         validate: bool = True,
     ) -> Any:
         msg = Call(unique_id=str(next(self.csms.ids)), action=action, payload=payload)
@@ -248,8 +255,9 @@ class Station(_OcppChargePoint):
         try:
             ocpp.messages._validate_payload(answer, "1.6")
         except ocpp.exceptions.OCPPError as exc:
-            self.csms.violations.append(Violation(self.id, f"{action} response: {exc}",
-                                                  json.dumps(answer.payload)))
+            self.csms.violations.append(
+                Violation(self.id, f"{action} response: {exc}", json.dumps(answer.payload))
+            )
             raise
         cls = getattr(call_result, action)
         return cls(**ocpp.charge_point.camel_to_snake_case(answer.payload))
@@ -266,8 +274,10 @@ class Station(_OcppChargePoint):
     @on(Action.boot_notification)
     def on_boot(self, **_: Any) -> Any:
         return call_result.BootNotification(
-            current_time=self.csms.now_text(), interval=self.csms.heartbeat_interval,
-            status=RegistrationStatus(self.csms.boot_status))
+            current_time=self.csms.now_text(),
+            interval=self.csms.heartbeat_interval,
+            status=RegistrationStatus(self.csms.boot_status),
+        )
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> Any:
@@ -285,7 +295,8 @@ class Station(_OcppChargePoint):
     def on_start(self, id_tag: str, **_: Any) -> Any:
         return call_result.StartTransaction(
             transaction_id=next(self.csms.transaction_ids),
-            id_tag_info=self.csms.id_tag_info(id_tag))
+            id_tag_info=self.csms.id_tag_info(id_tag),
+        )
 
     @on(Action.stop_transaction)
     def on_stop(self, id_tag: str | None = None, **_: Any) -> Any:
@@ -357,7 +368,6 @@ class CentralSystem:
         self.ids = itertools.count(1)
         self.transaction_ids = itertools.count(1)
         self._changed = trio.Event()
-        self._listeners: list[trio.SocketListener] = []
 
     def __repr__(self) -> str:
         return f"<CentralSystem {self.url} stations={sorted(self.stations)}>"
@@ -386,15 +396,20 @@ class CentralSystem:
         self._changed.set()
         self._changed = trio.Event()
 
-    async def serve(self, host: str = "127.0.0.1", port: int = 0, *,
-                    task_status: trio.TaskStatus[CentralSystem] = trio.TASK_STATUS_IGNORED,
-                    ) -> None:
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        task_status: trio.TaskStatus[CentralSystem] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
         async with trio.open_nursery() as nursery:
-            listeners = await nursery.start(
+            server = await nursery.start(
                 lambda task_status: serve_websocket(
-                    self._handle, host, port, self.ssl_context, task_status=task_status))
-            self._listeners = listeners.listeners
-            self.port = self._listeners[0].socket.getsockname()[1]
+                    self._handle, host, port, self.ssl_context, task_status=task_status
+                )
+            )
+            self.port = server.port
             scheme = "wss" if self.ssl_context else "ws"
             self.url = f"{scheme}://127.0.0.1:{self.port}{self.path}"
             task_status.started(self)
@@ -402,11 +417,11 @@ class CentralSystem:
     async def _handle(self, request: WebSocketRequest) -> None:
         path = request.path
         prefix = self.path.rstrip("/") + "/"
-        if not path.startswith(prefix) or "/" in path[len(prefix):]:
+        if not path.startswith(prefix) or "/" in path[len(prefix) :]:
             self.rejections.append(f"bad path {path}")
             await request.reject(404)
             return
-        cp_id = path[len(prefix):]
+        cp_id = path[len(prefix) :]
         if self.passwords:
             expected = self.passwords.get(cp_id)
             given = dict(request.headers).get(b"authorization", b"")

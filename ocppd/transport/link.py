@@ -201,7 +201,8 @@ async def open_link(target: LinkTarget, *, message_queue_size: int = 32) -> Asyn
     established = False
     try:
         async with open_websocket_url(
-            target.url, context,
+            target.url,
+            context,
             subprotocols=[SUBPROTOCOL],
             extra_headers=target.headers(),
             message_queue_size=message_queue_size,
@@ -211,8 +212,10 @@ async def open_link(target: LinkTarget, *, message_queue_size: int = 32) -> Asyn
         ) as ws:
             if ws.subprotocol != SUBPROTOCOL:
                 await ws.aclose(1002, "subprotocol ocpp1.6 required")
-                raise LinkError(f"central system did not agree to subprotocol {SUBPROTOCOL} "
-                                f"(answered {ws.subprotocol!r})")
+                raise LinkError(
+                    f"central system did not agree to subprotocol {SUBPROTOCOL} "
+                    f"(answered {ws.subprotocol!r})"
+                )
             established = True
             yield Link(ws, target)
     except BaseException as raised:

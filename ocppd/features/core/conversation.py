@@ -54,8 +54,15 @@ class Sent:
 class Conversation:
     """The model's uplink, and the program each session runs."""
 
-    def __init__(self, *, info: ChargePointInfo, keys: Keys, clock: Clock, courier: Courier,
-                 firmware_version: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        info: ChargePointInfo,
+        keys: Keys,
+        clock: Clock,
+        courier: Courier,
+        firmware_version: str | None = None,
+    ) -> None:
         self.info = info
         self.keys = keys
         self.clock = clock
@@ -84,9 +91,13 @@ class Conversation:
     @property
     def online(self) -> bool:
         session = self.session
-        return (session is not None and not session.closed
-                and self.registration is Registration.ACCEPTED and self.connection is not None
-                and self.connection.healthy)
+        return (
+            session is not None
+            and not session.closed
+            and self.registration is Registration.ACCEPTED
+            and self.connection is not None
+            and self.connection.healthy
+        )
 
     async def authorize(self, id_tag: str) -> IdTagInfo:
         session = self.session
@@ -115,8 +126,9 @@ class Conversation:
 
     def answering(self) -> bool:
         """False while Rejected: the central system's CALLs get no answer at all (1.6 §4.2)."""
-        return not (self.registration is Registration.REJECTED
-                    and trio.current_time() < self._quiet_until)
+        return not (
+            self.registration is Registration.REJECTED and trio.current_time() < self._quiet_until
+        )
 
     # --- the program of one session ---
 
@@ -136,11 +148,16 @@ class Conversation:
     def boot_request(self) -> m.BootNotificationRequest:
         i = self.info
         return m.BootNotificationRequest(
-            charge_point_vendor=i.vendor, charge_point_model=i.model,
+            charge_point_vendor=i.vendor,
+            charge_point_model=i.model,
             charge_point_serial_number=i.serial_number,
             charge_box_serial_number=i.charge_box_serial_number,
-            firmware_version=i.firmware_version or self.firmware_version, iccid=i.iccid,
-            imsi=i.imsi, meter_type=i.meter_type, meter_serial_number=i.meter_serial_number)
+            firmware_version=i.firmware_version or self.firmware_version,
+            iccid=i.iccid,
+            imsi=i.imsi,
+            meter_type=i.meter_type,
+            meter_serial_number=i.meter_serial_number,
+        )
 
     async def _register(self, session: Session) -> None:
         while True:
@@ -163,15 +180,19 @@ class Conversation:
                 self.registered_since = self.clock.now()
                 if interval > 0:
                     await self.keys.apply("HeartbeatInterval", interval)
-                log.info("registration accepted; heartbeat every %d s",
-                         self.keys.get_int("HeartbeatInterval"))
+                log.info(
+                    "registration accepted; heartbeat every %d s",
+                    self.keys.get_int("HeartbeatInterval"),
+                )
                 return
             retry = interval if interval > 0 else BOOT_RETRY_S
             self._quiet_until = trio.current_time() + retry
             if status is Registration.PENDING:
                 self.clock.set_reference(response.current_time)
-                log.info("registration pending; answering the central system, asking again "
-                         "in %d s", retry)
+                log.info(
+                    "registration pending; answering the central system, asking again in %d s",
+                    retry,
+                )
             else:
                 log.warning("registration rejected; silent for %d s, then asking again", retry)
 
@@ -209,7 +230,10 @@ class Conversation:
             for cid, (status, code, info, vendor, since) in self._current(charger).items():
                 last = self._sent.get(cid)
                 if last is not None and (last.status, last.error_code, last.info) == (
-                        status, code, info):
+                    status,
+                    code,
+                    info,
+                ):
                     continue
                 first = cid not in self._sent
                 if not first and hold > 0 and now - since < hold and code is ErrorCode.NO_ERROR:
@@ -223,28 +247,46 @@ class Conversation:
             else:
                 await self._status_event.wait()
 
-    def _current(self, charger: Charger) -> dict[int, tuple[Status, ErrorCode, str | None,
-                                                             str | None, float]]:
+    def _current(
+        self, charger: Charger
+    ) -> dict[int, tuple[Status, ErrorCode, str | None, str | None, float]]:
         status0, code0, info0 = charger.current()
-        out = {0: (status0, code0, info0, None, 0.0)}
+        out: dict[int, tuple[Status, ErrorCode, str | None, str | None, float]] = {
+            0: (status0, code0, info0, None, 0.0)
+        }
         for cid, c in charger.connectors.items():
             r = c.reported
             out[cid] = (r.status, r.error_code, r.info, r.vendor_error_code, c.changed_at)
         return out
 
-    async def _notify(self, session: Session, cid: int, status: Status, code: ErrorCode,
-                      info: str | None, vendor: str | None) -> None:
+    async def _notify(
+        self,
+        session: Session,
+        cid: int,
+        status: Status,
+        code: ErrorCode,
+        info: str | None,
+        vendor: str | None,
+    ) -> None:
         request = m.StatusNotificationRequest(
-            connector_id=cid, error_code=ChargePointErrorCode(code.value),
-            status=ChargePointStatus(status.value), info=info, timestamp=self.clock.now(),
-            vendor_error_code=vendor)
+            connector_id=cid,
+            error_code=ChargePointErrorCode(code.value),
+            status=ChargePointStatus(status.value),
+            info=info,
+            timestamp=self.clock.now(),
+            vendor_error_code=vendor,
+        )
         try:
             await session.call(request)
         except CallFailure as exc:
             if session.closed:
                 raise
-            log.warning("StatusNotification for connector %d failed: %s", cid, exc,
-                        extra=fields(connector=cid))
+            log.warning(
+                "StatusNotification for connector %d failed: %s",
+                cid,
+                exc,
+                extra=fields(connector=cid),
+            )
 
     async def _send_untracked(self, session: Session) -> None:
         while True:
@@ -260,8 +302,10 @@ class Conversation:
                     log.warning("%s not delivered: %s", action, exc)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"registration": None if self.registration is None else self.registration.value,
-                "heartbeats": self.heartbeats}
+        return {
+            "registration": None if self.registration is None else self.registration.value,
+            "heartbeats": self.heartbeats,
+        }
 
 
 def status_name(value: RegistrationStatus) -> str:

@@ -37,8 +37,9 @@ Persist = Callable[[str, str], Awaitable[None]]
 
 
 class CoreHandlers:
-    def __init__(self, *, charger: Charger, keys: Keys, conversation: Conversation,
-                 persist_key: Persist) -> None:
+    def __init__(
+        self, *, charger: Charger, keys: Keys, conversation: Conversation, persist_key: Persist
+    ) -> None:
         self.charger = charger
         self.keys = keys
         self.conversation = conversation
@@ -67,8 +68,9 @@ class CoreHandlers:
         assert isinstance(request, m.ChangeAvailabilityRequest)
         operative = request.type is AvailabilityType.OPERATIVE
         result = await self.charger.change_availability(request.connector_id, operative)
-        log.info("ChangeAvailability connector %d %s: %s", request.connector_id,
-                 request.type, result)
+        log.info(
+            "ChangeAvailability connector %d %s: %s", request.connector_id, request.type, result
+        )
         return m.ChangeAvailabilityResponse(status=AvailabilityStatus(result))
 
     async def change_configuration(self, call: IncomingCall) -> m.ChangeConfigurationResponse:
@@ -85,8 +87,13 @@ class CoreHandlers:
                 result = ChangeResult.REJECTED
             else:
                 await self.keys.apply(request.key, value)
-        log.info("ChangeConfiguration %s = %s: %s%s", request.key, shown, result.value,
-                 f" ({why})" if why else "")
+        log.info(
+            "ChangeConfiguration %s = %s: %s%s",
+            request.key,
+            shown,
+            result.value,
+            f" ({why})" if why else "",
+        )
         return m.ChangeConfigurationResponse(status=ConfigurationStatus(result.value))
 
     async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
@@ -112,13 +119,19 @@ class CoreHandlers:
         names = request.key
         limit = self.keys.get_int("GetConfigurationMaxKeys")
         if names is not None and len(names) > limit:
-            raise OcppError(ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
-                            f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)")
+            raise OcppError(
+                ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)",
+            )
         known, unknown = self.keys.listing(names or None)
         return m.GetConfigurationResponse(
-            configuration_key=tuple(m.KeyValue(key=spec.name, readonly=spec.readonly,
-                                               value=value) for spec, value in known) or None,
-            unknown_key=tuple(unknown) or None)
+            configuration_key=tuple(
+                m.KeyValue(key=spec.name, readonly=spec.readonly, value=value)
+                for spec, value in known
+            )
+            or None,
+            unknown_key=tuple(unknown) or None,
+        )
 
     async def remote_start(self, call: IncomingCall) -> Any:
         request = call.request
@@ -132,23 +145,26 @@ class CoreHandlers:
             return rejected
         connector = self.charger.remote_target(request.connector_id)
         if connector is None:
-            log.info("RemoteStartTransaction rejected: connector %s is not free",
-                     request.connector_id)
+            log.info(
+                "RemoteStartTransaction rejected: connector %s is not free", request.connector_id
+            )
             return rejected
         if request.charging_profile is not None:
-            log.info("RemoteStartTransaction carries a charging profile; smart charging is not "
-                     "supported, so it is ignored")
+            log.info(
+                "RemoteStartTransaction carries a charging profile; smart charging is not "
+                "supported, so it is ignored"
+            )
         from ocppd.model.auth import AuthResult
 
         connector.claim(request.id_tag, AuthResult(True, None, "remote"), remote=True)
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
 
         async def start() -> None:
-            await self.charger.remote_start(connector, request.id_tag,
-                                            authorize_first=authorize_first)
+            await self.charger.remote_start(
+                connector, request.id_tag, authorize_first=authorize_first
+            )
 
-        return Then(m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED),
-                    start)
+        return Then(m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED), start)
 
     async def remote_stop(self, call: IncomingCall) -> Any:
         request = call.request

@@ -19,7 +19,7 @@ at a time in journal order, only after BootNotification was Accepted:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import trio
@@ -36,6 +36,8 @@ from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
 log = logging.getLogger(__name__)
 
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
+WAKE = float("inf")  # pause until something new is journaled
+TIME_UNKNOWN_RETRY_S = 10.0
 
 
 class Outbox(Protocol):
@@ -44,14 +46,30 @@ class Outbox(Protocol):
     healthy: bool
 
     async def wait_healthy(self) -> None: ...
-    async def start_transaction(self, *, connector_id: int, id_tag: str, meter_start_wh: int,
-                                timestamp: str, reservation_id: int | None,
-                                payload: dict[str, Any]) -> int: ...
+    async def start_transaction(
+        self,
+        *,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: str,
+        reservation_id: int | None,
+        payload: dict[str, Any],
+    ) -> int: ...
     async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None: ...
-    async def add_meter_values(self, local_id: int | None, *, connector_id: int,
-                               payload: dict[str, Any], droppable: bool) -> int: ...
-    async def stop_transaction(self, local_id: int, *, meter_stop_wh: int, timestamp: str,
-                               reason: str, id_tag: str | None, payload: dict[str, Any]) -> int: ...
+    async def add_meter_values(
+        self, local_id: int | None, *, connector_id: int, payload: dict[str, Any], droppable: bool
+    ) -> int: ...
+    async def stop_transaction(
+        self,
+        local_id: int,
+        *,
+        meter_stop_wh: int,
+        timestamp: str,
+        reason: str,
+        id_tag: str | None,
+        payload: dict[str, Any],
+    ) -> int: ...
     async def next_message(self) -> Any: ...
     async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
     async def acknowledge(self, seq: int, response: dict[str, Any]) -> None: ...
@@ -63,8 +81,11 @@ def meter_value(sample: Sample) -> dict[str, Any]:
     """A MeterValue payload (the timestamp may still be a clock placeholder)."""
     values = []
     for v in sample.values:
-        item: dict[str, Any] = {"value": v.value, "context": v.context.value,
-                                "measurand": v.measurand}
+        item: dict[str, Any] = {
+            "value": v.value,
+            "context": v.context.value,
+            "measurand": v.measurand,
+        }
         if v.phase:
             item["phase"] = v.phase
         if v.location:
@@ -82,8 +103,12 @@ def _translate(exc: Exception) -> StorageUnavailable:
 class Recorder:
     """The model's TransactionLog, on the journal."""
 
-    def __init__(self, journal: Outbox, send_untracked: Callable[[str, dict[str, Any]], None],
-                 unavailable: type[Exception]) -> None:
+    def __init__(
+        self,
+        journal: Outbox,
+        send_untracked: Callable[[str, dict[str, Any]], None],
+        unavailable: type[Exception],
+    ) -> None:
         self.journal = journal
         self._send_untracked = send_untracked
         self._unavailable = unavailable
@@ -95,16 +120,32 @@ class Recorder:
     async def wait_healthy(self) -> None:
         await self.journal.wait_healthy()
 
-    async def start(self, *, connector_id: int, id_tag: str, meter_start_wh: int, timestamp: str,
-                    reservation_id: int | None) -> int:
-        payload: dict[str, Any] = {"connectorId": connector_id, "idTag": id_tag,
-                                   "meterStart": meter_start_wh, "timestamp": timestamp}
+    async def start(
+        self,
+        *,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: str,
+        reservation_id: int | None,
+    ) -> int:
+        payload: dict[str, Any] = {
+            "connectorId": connector_id,
+            "idTag": id_tag,
+            "meterStart": meter_start_wh,
+            "timestamp": timestamp,
+        }
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
         try:
             return await self.journal.start_transaction(
-                connector_id=connector_id, id_tag=id_tag, meter_start_wh=meter_start_wh,
-                timestamp=timestamp, reservation_id=reservation_id, payload=payload)
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start_wh=meter_start_wh,
+                timestamp=timestamp,
+                reservation_id=reservation_id,
+                payload=payload,
+            )
         except self._unavailable as exc:
             raise _translate(exc) from exc
 
@@ -114,30 +155,48 @@ class Recorder:
         except self._unavailable as exc:
             raise _translate(exc) from exc
 
-    async def meter_values(self, local_id: int | None, *, connector_id: int,
-                           samples: list[Sample], droppable: bool) -> None:
+    async def meter_values(
+        self, local_id: int | None, *, connector_id: int, samples: list[Sample], droppable: bool
+    ) -> None:
         payload = {"connectorId": connector_id, "meterValue": [meter_value(s) for s in samples]}
         if local_id is None:  # not transaction-related: sent now or never (1.6 §3.7)
             self._send_untracked(METER_VALUES, payload)
             return
         try:
-            await self.journal.add_meter_values(local_id, connector_id=connector_id,
-                                                payload=payload, droppable=droppable)
+            await self.journal.add_meter_values(
+                local_id, connector_id=connector_id, payload=payload, droppable=droppable
+            )
         except self._unavailable as exc:
             raise _translate(exc) from exc
 
-    async def stop(self, local_id: int, *, meter_stop_wh: int, timestamp: str, reason: StopReason,
-                   id_tag: str | None, transaction_data: list[Sample]) -> None:
-        payload: dict[str, Any] = {"meterStop": meter_stop_wh, "timestamp": timestamp,
-                                   "reason": reason.value}
+    async def stop(
+        self,
+        local_id: int,
+        *,
+        meter_stop_wh: int,
+        timestamp: str,
+        reason: StopReason,
+        id_tag: str | None,
+        transaction_data: list[Sample],
+    ) -> None:
+        payload: dict[str, Any] = {
+            "meterStop": meter_stop_wh,
+            "timestamp": timestamp,
+            "reason": reason.value,
+        }
         if id_tag:
             payload["idTag"] = id_tag
         if transaction_data:
             payload["transactionData"] = [meter_value(s) for s in transaction_data]
         try:
-            await self.journal.stop_transaction(local_id, meter_stop_wh=meter_stop_wh,
-                                                timestamp=timestamp, reason=reason.value,
-                                                id_tag=id_tag, payload=payload)
+            await self.journal.stop_transaction(
+                local_id,
+                meter_stop_wh=meter_stop_wh,
+                timestamp=timestamp,
+                reason=reason.value,
+                id_tag=id_tag,
+                payload=payload,
+            )
         except self._unavailable as exc:
             raise _translate(exc) from exc
 
@@ -145,8 +204,9 @@ class Recorder:
 def id_tag_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
     if not raw:
         return None
-    return IdTagInfo(AuthStatus(raw["status"]), parse_time(raw.get("expiryDate")),
-                     raw.get("parentIdTag"))
+    return IdTagInfo(
+        AuthStatus(raw["status"]), parse_time(raw.get("expiryDate")), raw.get("parentIdTag")
+    )
 
 
 class Delivery(Protocol):
@@ -158,9 +218,16 @@ class Delivery(Protocol):
 
 
 class Courier:
-    def __init__(self, journal: Outbox, clock: Clock, ids: MessageIds,
-                 attempts: Callable[[], int], retry_interval: Callable[[], int],
-                 delivery: Delivery, unavailable: type[Exception]) -> None:
+    def __init__(
+        self,
+        journal: Outbox,
+        clock: Clock,
+        ids: MessageIds,
+        attempts: Callable[[], int],
+        retry_interval: Callable[[], int],
+        delivery: Delivery,
+        unavailable: type[Exception],
+    ) -> None:
         self.journal = journal
         self.clock = clock
         self.ids = ids
@@ -189,26 +256,30 @@ class Courier:
             if message is None:
                 await self._wake.wait()
                 continue
-            waited = await self._deliver(session, message)
-            if waited is not None:
-                await waited()
+            pause = await self._deliver(session, message)
+            if pause == WAKE:
+                await self._wake.wait()
+            elif pause > 0:
+                await trio.sleep(pause)
 
-    async def _deliver(self, session: Session, message: Any
-                       ) -> Callable[[], Awaitable[None]] | None:
-        """Try once. Returns something to wait for before the next try, or None."""
+    async def _deliver(self, session: Session, message: Any) -> float:
+        """Try once. Returns how long to pause before the next message (WAKE: until woken)."""
         payload: dict[str, Any] = message.payload
         message_id: str | None = message.message_id
         if message_id is None:
             if message.local_id is not None and message.action in (STOP, METER_VALUES):
                 if message.transaction_id is None:
-                    log.error("outbox: %s %d waits for the answer to its StartTransaction",
-                              message.action, message.seq)
-                    return self._wake.wait
+                    log.error(
+                        "outbox: %s %d waits for the answer to its StartTransaction",
+                        message.action,
+                        message.seq,
+                    )
+                    return WAKE
                 payload = {**payload, "transactionId": message.transaction_id}
             resolved = resolve_payload(self.clock, payload)
             if resolved is None:
                 log.info("outbox: %s waits until the time is known", message.action)
-                return lambda: trio.sleep(10)
+                return TIME_UNKNOWN_RETRY_S
             assert isinstance(resolved, dict)
             payload, message_id = resolved, self.ids.next()
             await self.journal.seal(message.seq, message_id, payload)
@@ -225,26 +296,38 @@ class Courier:
         await self.journal.acknowledge(message.seq, answer)
         self.delivered += 1
         await self._delivered(message, payload, answer)
-        return None
+        return 0.0
 
-    async def _failed(self, message: Any, error: str, context: dict[str, Any]
-                      ) -> Callable[[], Awaitable[None]] | None:
+    async def _failed(self, message: Any, error: str, context: dict[str, Any]) -> float:
         attempts = await self.journal.record_failure(message.seq, error)
         limit = self._attempts()
         if attempts >= limit:
-            log.error("outbox: giving up %s after %d attempts (%s); kept as a dead letter",
-                      message.action, attempts, error, extra=context)
+            log.error(
+                "outbox: giving up %s after %d attempts (%s); kept as a dead letter",
+                message.action,
+                attempts,
+                error,
+                extra=context,
+            )
             await self.journal.give_up(message.seq, error)
             if message.action == START and message.local_id is not None:
                 await self.delivery.start_given_up(message.local_id)
-            return None
+            return 0.0
         delay = self._retry_interval() * attempts
-        log.warning("outbox: %s failed (%s); attempt %d of %d, next in %d s",
-                    message.action, error, attempts, limit, delay, extra=context)
-        return lambda: trio.sleep(delay)
+        log.warning(
+            "outbox: %s failed (%s); attempt %d of %d, next in %d s",
+            message.action,
+            error,
+            attempts,
+            limit,
+            delay,
+            extra=context,
+        )
+        return float(delay)
 
-    async def _delivered(self, message: Any, payload: dict[str, Any],
-                         answer: dict[str, Any]) -> None:
+    async def _delivered(
+        self, message: Any, payload: dict[str, Any], answer: dict[str, Any]
+    ) -> None:
         info = id_tag_info(answer.get("idTagInfo"))
         if message.action == START and message.local_id is not None:
             assert info is not None
