@@ -57,17 +57,22 @@ def _prepare_path(path: Path) -> None:
 
 
 async def open_control_listener(path: Path) -> trio.SocketListener:
-    """Bind the socket (replacing a stale one), mode 0660."""
+    """Bind the socket (replacing a stale one), mode 0660.
+
+    The bind is a quick local file system call; trio would run it in a thread, which
+    tests on a virtual clock cannot see, so it is done here directly.
+    """
     _prepare_path(path)
-    sock = trio.socket.socket(trio.socket.AF_UNIX, trio.socket.SOCK_STREAM)
+    raw = stdlib_socket.socket(stdlib_socket.AF_UNIX, stdlib_socket.SOCK_STREAM)
     try:
-        await sock.bind(str(path))
+        raw.bind(str(path))
         os.chmod(path, 0o660)
-        sock.listen(16)
+        raw.listen(16)
     except BaseException:
-        sock.close()
+        raw.close()
         raise
-    return trio.SocketListener(sock)
+    await trio.lowlevel.checkpoint()
+    return trio.SocketListener(trio.socket.from_stdlib_socket(raw))
 
 
 async def _read_line(stream: trio.abc.ReceiveStream, buffer: bytearray) -> bytes | None:

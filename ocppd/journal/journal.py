@@ -108,9 +108,13 @@ class Journal:
         if max_bytes <= 0 or cache_max_entries <= 0:
             raise ValueError("max_bytes and cache_max_entries must be positive")
         migrations = bundled_migrations()
-        opened = await trio.to_thread.run_sync(
-            open_database, Path(state_dir), migrations, connection_factory
-        )
+        if inline:
+            await trio.lowlevel.checkpoint()
+            opened = open_database(Path(state_dir), migrations, connection_factory)
+        else:
+            opened = await trio.to_thread.run_sync(
+                open_database, Path(state_dir), migrations, connection_factory
+            )
         journal = cls(
             opened.conn,
             opened.report,
