@@ -4,8 +4,8 @@
 schema and build its dataclass in the same pass (see `v16.validation` for the
 order of checks); a violation becomes an `OcppError` whose code comes from
 `VIOLATION_CODES` and whose description names the property path.
-`to_payload` goes the other way. The schemas are compiled per action on
-first use, so importing this module costs little.
+`to_payload` goes the other way. Decoders are compiled per action on first
+use; the encoders (one small closure per type) when this module is imported.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ Decoded = Any
 """What `decode_request`/`decode_response` return: an instance of ``REQUESTS[action]`` or
 ``RESPONSES[action]``. Typed Any so that callers can use the concrete type without a cast."""
 
-ACTIONS: frozenset[str] = frozenset(Action)
+ACTIONS: frozenset[str] = frozenset(action.value for action in Action)
 """Every OCPP 1.6 action name, security white paper included."""
 
 REQUESTS: Mapping[str, type[Message]] = MappingProxyType(messages.REQUESTS)
