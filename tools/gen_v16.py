@@ -6,7 +6,8 @@ reads them and writes three modules under ``ocppd/protocol/v16/``:
 
 - ``enums.py``: one ``StrEnum`` per 1.6 enumeration type, plus ``Action``;
 - ``messages.py``: one frozen, slotted dataclass per action and direction,
-  and the nested types (``IdTagInfo``, ``MeterValue``, ...);
+  and the nested types (``IdTagInfo``, ``MeterValue``, ...), written out in
+  full on ``v16.base.Message`` rather than decorated (base.py says why);
 - ``schemas.py``: every payload's schema as small nested tuples that
   ``v16.validation`` compiles into checking closures, so that the daemon needs
   neither the JSON files nor jsonschema at runtime.
