@@ -123,6 +123,8 @@ def parse_frame(text: str | bytes) -> Frame:
         message = _decode_json(text)
     except ValueError as exc:
         raise BadFrame(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise BadFrame("not JSON we accept: nested too deeply") from None
     if type(message) is not list:
         raise BadFrame(f"not a JSON array but {json_type(message)}")
     type_id = _TYPE_IDS.get(message[0]) if message and type(message[0]) is int else None

@@ -311,6 +311,10 @@ def test_multiple_of_tolerates_float_representation():
 
     for limit in (21.4, 0.1 + 0.2, 7400, 1e6 + 0.1):
         validate_response("GetCompositeSchedule", period(limit))
+    validate_response("GetCompositeSchedule", period(1e308))  # whole, and /0.1 is inf
+    error = rejects("GetCompositeSchedule", period(10**400), request=False)
+    assert error.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    assert "401 digits" in error.description
     error = rejects("GetCompositeSchedule", period(16.05), request=False)
     assert error.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
     assert error.details == {"path": "chargingSchedule.chargingSchedulePeriod[0].limit"}

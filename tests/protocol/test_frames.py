@@ -61,6 +61,8 @@ def unanswerable(text: str | bytes) -> BadFrame:
         ('[2,"1","Heartbeat",{}', "not JSON"),
         ('[2,"1","Heartbeat",{"v":NaN}]', "not JSON"),
         ('[3,"1",{"v":Infinity}]', "not JSON"),
+        ("[" * 100_000, "not JSON we accept: nested too deeply"),
+        ('[2,"1","Heartbeat",' + '{"a":' * 100_000, "not JSON we accept: nested too deeply"),
         ('{"messageTypeId":2}', "not a JSON array but object"),
         ('"hello"', "not a JSON array but string"),
         ("[]", "unknown MessageTypeId nothing"),
