@@ -6,7 +6,8 @@ reads them and writes three modules under ``ocppd/protocol/v16/``:
 
 - ``enums.py``: one ``StrEnum`` per 1.6 enumeration type, plus ``Action``;
 - ``messages.py``: one frozen, slotted dataclass per action and direction,
-  and the nested types (``IdTagInfo``, ``MeterValue``, ...);
+  and the nested types (``IdTagInfo``, ``MeterValue``, ...), written out in
+  full on ``v16.base.Message`` rather than decorated (base.py says why);
 - ``schemas.py``: every payload's schema as small nested tuples that
   ``v16.validation`` compiles into checking closures, so that the daemon needs
   neither the JSON files nor jsonschema at runtime.
@@ -504,16 +505,18 @@ def emit_messages(model: Model) -> str:
     enum_names = sorted(model.enums)
     lines = [
         HEADER,
-        '"""OCPP 1.6 payloads as frozen dataclasses: one per action and direction."""',
+        '"""OCPP 1.6 payloads as frozen, slotted dataclasses: one per action and direction."""',
         "",
         "from __future__ import annotations",
         "",
-        "from dataclasses import dataclass",
         "from datetime import datetime",
         "",
+        "from ocppd.protocol.v16.base import Message, message",
         "from ocppd.protocol.v16.enums import (",
         *[f"    {name}," for name in enum_names],
         ")",
+        "",
+        "_set = object.__setattr__  # what frozen dataclasses use to fill their fields",
     ]
     messages = [c for c in model.classes.values() if c.action]
     nested = [c for c in model.classes.values() if not c.action]
@@ -526,7 +529,7 @@ def emit_messages(model: Model) -> str:
             cls = by_action[(action, request)]
             lines += class_lines(cls, message_doc(action, request))
     for mapping, request in (("REQUESTS", True), ("RESPONSES", False)):
-        lines += ["", "", f"{mapping}: dict[str, type] = {{"]
+        lines += ["", "", f"{mapping}: dict[str, type[Message]] = {{"]
         lines += [f"    {q(a)}: {by_action[(a, request)].name}," for a in model.actions]
         lines.append("}")
     return "\n".join(lines) + "\n"
@@ -544,15 +547,26 @@ def message_doc(action: str, request: bool) -> str:
 
 
 def class_lines(cls: ClassType, doc: str) -> list[str]:
-    lines = ["", "", "@dataclass(frozen=True, slots=True)", f"class {cls.name}:", *docstring(doc)]
-    if cls.fields:
-        lines.append("")
+    """A frozen, slotted dataclass written out in full (see ``ocppd/protocol/v16/base.py``).
+
+    Required fields come first, optional ones default to None; ``__slots__``,
+    ``__match_args__`` and the ``__init__`` parameters share that order.
+    """
+    lines = ["", "", "@message", f"class {cls.name}(Message):", *docstring(doc), ""]
     ordered = [f for f in cls.fields if f[2]] + [f for f in cls.fields if not f[2]]
+    names = ", ".join(q(attr) for _, attr, _, _ in ordered) + ("," if len(ordered) == 1 else "")
+    lines += [f"    __slots__ = ({names})", f"    __match_args__ = ({names})"]
+    if not ordered:
+        return lines
+    lines.append("")
+    params = []
     for _wire, attr, required, annotation in ordered:
-        if required:
-            lines.append(f"    {attr}: {annotation}")
-        else:
-            lines.append(f"    {attr}: {annotation} | None = None")
+        typed = annotation if required else f"{annotation} | None"
+        lines.append(f"    {attr}: {typed}")
+        params.append(f"{attr}: {typed}" + ("" if required else " = None"))
+    lines += ["", "    def __init__(", "        self,", *(f"        {p}," for p in params)]
+    lines.append("    ) -> None:")
+    lines += [f"        _set(self, {q(attr)}, {attr})" for _, attr, _, _ in ordered]
     return lines
 
 

@@ -58,6 +58,7 @@ class Violation(Enum):
     TOO_FEW_ITEMS = "array has fewer items than minItems"
     WRONG_TYPE = "value has the wrong JSON type"
     STRING_TOO_LONG = "string longer than its maxLength"
+    NUMBER_OUT_OF_RANGE = "number too large for a decimal (a double)"
     NOT_IN_ENUM = "value is not one of the enumerated values"
     BAD_DATE_TIME = "string is not an RFC 3339 date-time"
     BAD_URI = "string is not a URI"
@@ -81,6 +82,7 @@ VIOLATION_CODES: Mapping[Violation, ErrorCode] = MappingProxyType(
         Violation.TOO_FEW_ITEMS: ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
         Violation.WRONG_TYPE: ErrorCode.TYPE_CONSTRAINT_VIOLATION,
         Violation.STRING_TOO_LONG: ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+        Violation.NUMBER_OUT_OF_RANGE: ErrorCode.TYPE_CONSTRAINT_VIOLATION,
         Violation.NOT_IN_ENUM: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.BAD_DATE_TIME: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.BAD_URI: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
@@ -112,10 +114,11 @@ was broken, and leaves the edges to us [ERRJ]. The reasoning per row:
   below minItems breaks an occurrence constraint: OccurenceConstraintViolation.
   A value of the wrong JSON type is TypeConstraintViolation (Table 7's own
   example); so is a string over its maxLength, because CiString20Type and its
-  siblings are data types whose definition includes the length. A value of the
-  right type that the field does not allow (not in the enum, not a date-time,
-  not a URI, not a multiple of multipleOf) is "a field contains an invalid
-  value": PropertyConstraintViolation [ERR16 §3.24, §3.38].
+  siblings are data types whose definition includes the length, and for the
+  same reason a number too large for the decimal type (beyond a double). A
+  value of the right type that the field does not allow (not in the enum, not
+  a date-time, not a URI, not a multiple of multipleOf) is "a field contains
+  an invalid value": PropertyConstraintViolation [ERR16 §3.24, §3.38].
 - Our side. An exception escaping a handler is InternalError ("the receiver
   was not able to process the requested Action successfully").
 """

@@ -123,6 +123,12 @@ def parse_frame(text: str | bytes) -> Frame:
         message = _decode_json(text)
     except ValueError as exc:
         raise BadFrame(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise BadFrame("not JSON we accept: nested too deeply") from None
+    if ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(message):
+        # \ud800 alone is valid JSON but no Unicode: whatever echoes it (the unique
+        # id in our answer, a log line) would fail to encode as UTF-8 later.
+        raise BadFrame("not JSON we accept: escaped lone surrogate")
     if type(message) is not list:
         raise BadFrame(f"not a JSON array but {json_type(message)}")
     type_id = _TYPE_IDS.get(message[0]) if message and type(message[0]) is int else None
@@ -185,6 +191,14 @@ def _parse_call(message: list[Any], unique_id: str) -> Call:
             violation=Violation.PAYLOAD_NOT_OBJECT,
         )
     return Call(unique_id, action, payload)
+
+
+def _has_lone_surrogate(message: object) -> bool:
+    try:
+        _encode_json(message).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def encode_frame(frame: Frame) -> str:

@@ -33,6 +33,7 @@ from ocppd.protocol.v16.codec import (
     ACTIONS,
     REQUESTS,
     RESPONSES,
+    Decoded,
     Message,
     action_of,
     decode_request,
@@ -63,7 +64,7 @@ class IncomingCall:
 
     unique_id: str
     action: str
-    request: Message
+    request: Decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ class Answered:
     """Our outstanding call got a valid CALLRESULT; ``response`` is typed."""
 
     call: PendingCall
-    response: Message
+    response: Decoded
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import inspect
 import json
+import pickle
 from collections.abc import Iterator
-from dataclasses import FrozenInstanceError, fields
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -173,23 +176,64 @@ def test_to_payload_rounds_numbers_to_the_schemas_multiple_of():
 
 def test_to_payload_and_action_of_refuse_other_objects():
     with pytest.raises(TypeError):
-        to_payload({"idTag": "A"})
+        to_payload({"idTag": "A"})  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         action_of(m.IdTagInfo(status=AuthorizationStatus.ACCEPTED))
 
 
 def test_messages_are_frozen_and_slotted():
     for cls in [*REQUESTS.values(), *RESPONSES.values(), m.IdTagInfo, m.SampledValue]:
-        assert hasattr(cls, "__slots__"), cls
+        assert "__slots__" in vars(cls), cls
+        assert dataclasses.is_dataclass(cls), cls
     message = m.AuthorizeRequest(id_tag="A")
+    assert not hasattr(message, "__dict__")
     with pytest.raises(FrozenInstanceError):
         message.id_tag = "B"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del message.id_tag  # type: ignore[misc]
+
+
+def test_messages_behave_as_dataclasses():
+    info = m.IdTagInfo(AuthorizationStatus.BLOCKED, parent_id_tag="P")
+    assert [f.name for f in dataclasses.fields(info)] == ["status", "expiry_date", "parent_id_tag"]
+    assert dataclasses.replace(info, status=AuthorizationStatus.ACCEPTED) == m.IdTagInfo(
+        AuthorizationStatus.ACCEPTED, None, "P"
+    )
+    assert dataclasses.asdict(m.AuthorizeResponse(info)) == {
+        "id_tag_info": {"status": "Blocked", "expiry_date": None, "parent_id_tag": "P"}
+    }
+    assert repr(info) == (
+        "IdTagInfo(status=<AuthorizationStatus.BLOCKED: 'Blocked'>, expiry_date=None, "
+        "parent_id_tag='P')"
+    )
+    assert repr(m.HeartbeatRequest()) == "HeartbeatRequest()"
+
+
+def test_messages_compare_hash_copy_and_pickle_by_value():
+    message = decode_request("MeterValues", examples.REQUESTS["MeterValues"])
+    same = decode_request("MeterValues", examples.REQUESTS["MeterValues"])
+    assert message == same and message is not same
+    assert hash(message) == hash(same)
+    assert message != m.MeterValuesRequest(2, message.meter_value)
+    assert m.HeartbeatRequest() == m.HeartbeatRequest() != m.HeartbeatResponse(datetime.now(UTC))
+    assert copy.copy(message) == copy.deepcopy(message) == pickle.loads(pickle.dumps(message))
+
+
+def test_messages_match_by_position_in_field_order():
+    match m.StartTransactionResponse(m.IdTagInfo(AuthorizationStatus.ACCEPTED), 42):
+        case m.StartTransactionResponse(m.IdTagInfo(status), transaction_id):
+            assert (status, transaction_id) == (AuthorizationStatus.ACCEPTED, 42)
+        case _:
+            pytest.fail("no match")
 
 
 def test_required_fields_come_first_and_optional_ones_default_to_none():
-    names = [(f.name, f.default) for f in fields(m.StopTransactionRequest)]
-    assert [name for name, _ in names[:3]] == ["meter_stop", "timestamp", "transaction_id"]
-    assert all(default is None for _, default in names[3:])
+    parameters = list(inspect.signature(m.StopTransactionRequest).parameters.values())
+    names = [p.name for p in parameters]
+    assert names[:3] == ["meter_stop", "timestamp", "transaction_id"]
+    assert all(p.default is inspect.Parameter.empty for p in parameters[:3])
+    assert all(p.default is None for p in parameters[3:])
+    assert tuple(names) == m.StopTransactionRequest.__match_args__
 
 
 # -- violations -------------------------------------------------------------
@@ -267,6 +311,10 @@ def test_multiple_of_tolerates_float_representation():
 
     for limit in (21.4, 0.1 + 0.2, 7400, 1e6 + 0.1):
         validate_response("GetCompositeSchedule", period(limit))
+    validate_response("GetCompositeSchedule", period(1e308))  # whole, and /0.1 is inf
+    error = rejects("GetCompositeSchedule", period(10**400), request=False)
+    assert error.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    assert "401 digits" in error.description
     error = rejects("GetCompositeSchedule", period(16.05), request=False)
     assert error.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
     assert error.details == {"path": "chargingSchedule.chargingSchedulePeriod[0].limit"}

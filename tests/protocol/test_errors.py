@@ -20,6 +20,7 @@ DECIDED = {
     Violation.TOO_FEW_ITEMS: "OccurenceConstraintViolation",
     Violation.WRONG_TYPE: "TypeConstraintViolation",
     Violation.STRING_TOO_LONG: "TypeConstraintViolation",
+    Violation.NUMBER_OUT_OF_RANGE: "TypeConstraintViolation",
     Violation.NOT_IN_ENUM: "PropertyConstraintViolation",
     Violation.BAD_DATE_TIME: "PropertyConstraintViolation",
     Violation.BAD_URI: "PropertyConstraintViolation",

@@ -34,6 +34,11 @@ def test_parses_the_three_frame_types():
     )
 
 
+def test_escaped_surrogate_pairs_are_fine():
+    frame = parse_frame(r'[2,"1","DataTransfer",{"vendorId":"\ud83d\ude00"}]')
+    assert frame == Call("1", "DataTransfer", {"vendorId": "\U0001f600"})
+
+
 def test_parses_utf8_bytes():
     frame = parse_frame('[2,"1","DataTransfer",{"vendorId":"Grüße"}]'.encode())
     assert frame == Call("1", "DataTransfer", {"vendorId": "Grüße"})
@@ -61,6 +66,10 @@ def unanswerable(text: str | bytes) -> BadFrame:
         ('[2,"1","Heartbeat",{}', "not JSON"),
         ('[2,"1","Heartbeat",{"v":NaN}]', "not JSON"),
         ('[3,"1",{"v":Infinity}]', "not JSON"),
+        ("[" * 100_000, "not JSON we accept: nested too deeply"),
+        ('[2,"1","Heartbeat",' + '{"a":' * 100_000, "not JSON we accept: nested too deeply"),
+        (r'[2,"\ud800","Heartbeat",{}]', "not JSON we accept: escaped lone surrogate"),
+        (r'[2,"1","DataTransfer",{"vendorId":"\uDC00"}]', "not JSON we accept: escaped lone"),
         ('{"messageTypeId":2}', "not a JSON array but object"),
         ('"hello"', "not a JSON array but string"),
         ("[]", "unknown MessageTypeId nothing"),

@@ -166,7 +166,7 @@ def test_call_refuses_what_cannot_be_a_call():
     with pytest.raises(TypeError):
         rpc.call(m.HeartbeatResponse(current_time=datetime(2026, 1, 1, tzinfo=UTC)))
     with pytest.raises(TypeError):
-        rpc.call({"action": "Heartbeat"})
+        rpc.call({"action": "Heartbeat"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"not an OCPP 1\.6 action"):
         rpc.call_payload("Teleport", {})
     with pytest.raises(ValueError, match="unique id"):

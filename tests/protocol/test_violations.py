@@ -62,6 +62,7 @@ FRAMES: dict[Violation, list[str]] = {
     Violation.TOO_FEW_ITEMS: [call("MeterValues", {"connectorId": 1, "meterValue": []})],
     Violation.WRONG_TYPE: [call("ChangeAvailability", {"connectorId": "1", "type": "Operative"})],
     Violation.STRING_TOO_LONG: [call("ChangeConfiguration", {"key": "K" * 51, "value": "1"})],
+    Violation.NUMBER_OUT_OF_RANGE: [call("SetChargingProfile", profile(10**400))],
     Violation.NOT_IN_ENUM: [call("Reset", {"type": "Medium"})],
     Violation.BAD_DATE_TIME: [
         call(

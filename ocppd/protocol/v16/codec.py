@@ -4,8 +4,8 @@
 schema and build its dataclass in the same pass (see `v16.validation` for the
 order of checks); a violation becomes an `OcppError` whose code comes from
 `VIOLATION_CODES` and whose description names the property path.
-`to_payload` goes the other way. The schemas are compiled per action on
-first use, so importing this module costs little.
+`to_payload` goes the other way. Decoders are compiled per action on first
+use; the encoders (one small closure per type) when this module is imported.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.v16 import messages, schemas
+from ocppd.protocol.v16.base import Message
 from ocppd.protocol.v16.datetimes import format_datetime, parse_datetime
 from ocppd.protocol.v16.enums import Action
 from ocppd.protocol.v16.validation import Decoder, Invalid, Node, compile_node
@@ -24,6 +25,7 @@ __all__ = [
     "ACTIONS",
     "REQUESTS",
     "RESPONSES",
+    "Decoded",
     "Message",
     "action_of",
     "decode_request",
@@ -35,19 +37,20 @@ __all__ = [
     "validate_response",
 ]
 
-Message = Any
-"""An instance of one of the dataclasses in `v16.messages`."""
+Decoded = Any
+"""What `decode_request`/`decode_response` return: an instance of ``REQUESTS[action]`` or
+``RESPONSES[action]``. Typed Any so that callers can use the concrete type without a cast."""
 
-ACTIONS: frozenset[str] = frozenset(Action)
+ACTIONS: frozenset[str] = frozenset(action.value for action in Action)
 """Every OCPP 1.6 action name, security white paper included."""
 
-REQUESTS: Mapping[str, type] = MappingProxyType(messages.REQUESTS)
+REQUESTS: Mapping[str, type[Message]] = MappingProxyType(messages.REQUESTS)
 """Action name -> dataclass of its request (the .req)."""
 
-RESPONSES: Mapping[str, type] = MappingProxyType(messages.RESPONSES)
+RESPONSES: Mapping[str, type[Message]] = MappingProxyType(messages.RESPONSES)
 """Action name -> dataclass of its response (the .conf)."""
 
-_ACTION_OF: dict[type, str] = {cls: action for action, cls in REQUESTS.items()} | {
+_ACTION_OF: dict[type[Message], str] = {cls: action for action, cls in REQUESTS.items()} | {
     cls: action for action, cls in RESPONSES.items()
 }
 
@@ -60,12 +63,12 @@ def action_of(message: Message) -> str:
         raise TypeError(f"not an OCPP 1.6 request or response: {message!r}") from None
 
 
-def decode_request(action: str, payload: dict[str, Any]) -> Message:
+def decode_request(action: str, payload: dict[str, Any]) -> Decoded:
     """Validate a CALL payload and build its request dataclass, or raise `OcppError`."""
     return _decode(action, payload, schemas.REQUESTS, _request_decoders, "request")
 
 
-def decode_response(action: str, payload: dict[str, Any]) -> Message:
+def decode_response(action: str, payload: dict[str, Any]) -> Decoded:
     """Validate a CALLRESULT payload and build its response dataclass, or raise `OcppError`."""
     return _decode(action, payload, schemas.RESPONSES, _response_decoders, "response")
 
@@ -90,7 +93,7 @@ def _decode(
     nodes: Mapping[str, Node],
     decoders: dict[str, Decoder],
     kind: str,
-) -> Message:
+) -> Decoded:
     decoder = decoders.get(action)
     if decoder is None:
         node = nodes.get(action)

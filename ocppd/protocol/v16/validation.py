@@ -35,6 +35,7 @@ Node = tuple[Any, ...]
 # RFC 3986 absolute URI: a scheme, a colon, and no whitespace or control characters.
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*", re.ASCII)
 _RELATIVE_TOLERANCE = 1e-9
+_WHOLE = float(2**52)  # from here on, floats have no fractional digits
 
 
 class Invalid(Exception):
@@ -175,19 +176,36 @@ def _compile_number(node: Node) -> Decoder:
 
     def decode_number(value: Any) -> Any:
         kind = type(value)
-        if kind is not float and kind is not int:
-            raise _wrong_type("number", value)
-        if multiple_of is not None:
-            # Floats cannot hold 0.1 exactly (21.4 / 0.1 == 213.99999999999997), so
-            # compare with a relative tolerance instead of testing a remainder.
-            quotient = value / multiple_of
-            if abs(quotient - round(quotient)) > _RELATIVE_TOLERANCE * max(1.0, abs(quotient)):
+        if kind is int:
+            try:
+                value = float(value)
+            except OverflowError:
                 raise Invalid(
-                    Violation.NOT_MULTIPLE_OF, f"{value!r} is not a multiple of {multiple_of!r}"
-                )
-        return float(value)
+                    Violation.NUMBER_OUT_OF_RANGE,
+                    f"integer of {len(str(abs(value)))} digits does not fit a decimal",
+                ) from None
+        elif kind is not float:
+            raise _wrong_type("number", value)
+        if multiple_of is not None and not _is_multiple(value, multiple_of):
+            raise Invalid(
+                Violation.NOT_MULTIPLE_OF, f"{value!r} is not a multiple of {multiple_of!r}"
+            )
+        return value
 
     return decode_number
+
+
+def _is_multiple(value: float, multiple_of: float) -> bool:
+    """Whether `value` is a whole multiple of `multiple_of`, as far as floats can tell.
+
+    Floats cannot hold 0.1 exactly (21.4 / 0.1 == 213.99999999999997), so the
+    quotient is compared with a relative tolerance instead of testing a
+    remainder. From 2**52 on every float is whole, and the quotient may be inf.
+    """
+    quotient = abs(value / multiple_of)
+    if quotient >= _WHOLE:
+        return True
+    return abs(quotient - round(quotient)) <= _RELATIVE_TOLERANCE * max(1.0, quotient)
 
 
 def _compile_boolean(node: Node) -> Decoder:
