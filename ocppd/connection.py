@@ -69,6 +69,7 @@ class Connection:
         self.connects = 0
         self.healthy = False  # the conversation reached a steady state (registered)
         self._changed = trio.Event()
+        self._connected_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.state} {self.url} last_error={self.last_error!r}>"
@@ -90,12 +91,13 @@ class Connection:
     async def run(self) -> None:
         """Dial, converse, back off, forever (until cancelled)."""
         while True:
-            started = trio.current_time()
+            self._connected_at = None
             reason = await self._one_connection()
             self.session = None
             self.healthy = False
-            if trio.current_time() - started >= self.backoff.maximum:
-                self.backoff.reset()
+            up = self._connected_at
+            if up is not None and trio.current_time() - up >= self.backoff.maximum:
+                self.backoff.reset()  # it was a good connection that broke, not a refusal
             self.last_error = reason
             self._set("disconnected")
             delay = self.backoff.next_delay()
@@ -115,6 +117,7 @@ class Connection:
         try:
             async with open_link(target) as link:
                 self.connects += 1
+                self._connected_at = trio.current_time()
                 self._set("connected")
                 log.info("connected to %s", target.url)
                 rpc = Rpc(self._ids, self._supported())
