@@ -81,6 +81,15 @@ class NoAnswer:
 
 
 @dataclass(frozen=True)
+class Delay:
+    """Returned by an override: answer ``answer`` (a payload or an ErrorAnswer) after ``seconds``,
+    without holding up anything else on the connection."""
+
+    seconds: float
+    answer: Any
+
+
+@dataclass(frozen=True)
 class ErrorAnswer:
     """Returned by an override: answer with a CALLERROR."""
 
@@ -113,6 +122,7 @@ class Station(_OcppChargePoint):
         self._changed = trio.Event()
         self._call_lock = trio.Lock()  # type: ignore[assignment]
         self._closed = False
+        self._nursery: trio.Nursery = None  # type: ignore[assignment]  # set by serve()
         self._incoming_ids: set[str] = set()  # CALLs from the charge point
         self._deliberate_errors: set[str] = set()  # CALLERRORs a test asked for
 
@@ -123,8 +133,12 @@ class Station(_OcppChargePoint):
 
     async def send(self, text: str) -> None:
         self.csms._record(self.id, "out", text)
-        msg = json.loads(text)
-        if msg[0] == 4 and msg[1] in self._incoming_ids and not self._error_expected(msg[1]):
+        try:
+            msg = json.loads(text)
+            answered_with_error = msg[0] == 4 and msg[1] in self._incoming_ids
+        except (ValueError, IndexError, KeyError, TypeError):  # tests send garbage on purpose
+            answered_with_error = False
+        if answered_with_error and not self._error_expected(msg[1]):
             self.csms.violations.append(Violation(self.id, f"{msg[2]}: {msg[3]}", text))
         try:
             await self.ws.send_message(text)
@@ -141,11 +155,13 @@ class Station(_OcppChargePoint):
 
     async def serve(self) -> None:
         try:
-            while True:
-                text = await self.ws.get_message()
-                self.csms._record(self.id, "in", text)
-                await self._route(text)
-        except ConnectionClosed:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                while True:
+                    text = await self.ws.get_message()
+                    self.csms._record(self.id, "in", text)
+                    await self._route(text)
+        except* ConnectionClosed:
             pass
         finally:
             self._closed = True
@@ -186,6 +202,16 @@ class Station(_OcppChargePoint):
         answer = override(self, msg.payload)
         if isinstance(answer, Awaitable):
             answer = await answer
+        if isinstance(answer, Delay):
+            self._nursery.start_soon(self._answer_later, msg, answer)
+            return
+        await self._answer(msg, answer)
+
+    async def _answer_later(self, msg: Call, delay: Delay) -> None:
+        await trio.sleep(delay.seconds)
+        await self._answer(msg, delay.answer)
+
+    async def _answer(self, msg: Call, answer: Any) -> None:
         if isinstance(answer, NoAnswer):
             return
         if isinstance(answer, ErrorAnswer):
@@ -385,7 +411,7 @@ class CentralSystem:
             kind, uid = int(msg[0]), str(msg[1])
             action = msg[2] if kind == 2 else None
             payload = msg[3] if kind == 2 else msg[2] if kind == 3 else msg[2:]
-        except (ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, TypeError, KeyError):
             kind, uid, action, payload = 0, "", None, text
         frame = Frame(trio.current_time(), direction, kind, uid, action, payload)
         self.frames.append((cp_id, frame))
