@@ -236,7 +236,7 @@ STORAGE_OPTIONS = (
 )
 CONTROL_OPTIONS = (Option("socket", path(), "/run/ocppd/control.sock"),)
 LOG_OPTIONS = (Option("level", choice("debug", "info", "warning", "error"), "info"),)
-SYSTEM_OPTIONS = (Option("hard_reset_command", _command(), "systemctl reboot"),)
+SYSTEM_OPTIONS = (Option("hard_reset_command", _command(), ("systemctl", "reboot")),)
 CONNECTOR_OPTIONS = (
     Option("id", integer(1, 99)),
     Option("max_current_a", number(6, 1000), 32.0),
@@ -307,8 +307,10 @@ def _connector(c: _Collector, where: str, raw: Any) -> ConnectorSettings | None:
                 "missing table",
                 f'a [connector.{kind.value}] table with driver = "sim" or a real driver',
             )
-    if "id" not in values or any(k not in devices for k in REQUIRED_KINDS):
-        return None
+    if any(o.name not in values for o in CONNECTOR_OPTIONS) or any(
+        k not in devices for k in REQUIRED_KINDS
+    ):
+        return None  # the problems are reported already
     return ConnectorSettings(
         values["id"], values["max_current_a"], values["phases"], MappingProxyType(devices)
     )
@@ -333,8 +335,8 @@ def _ocpp(c: _Collector, raw: Any, check_key: KeyCheck | None) -> OcppSettings |
             continue
         if check_key is not None and (problem := check_key(name, value)) is not None:
             c.add(f"ocpp.keys.{name}", *_split_expected(problem))
-    if not {"url", "charge_point_id"} <= values.keys():
-        return None
+    if any(o.name not in values for o in OCPP_OPTIONS):
+        return None  # the problems are reported already; cross-checks need every value
     profile = values["security_profile"]
     scheme = urlsplit(values["url"]).scheme
     if profile >= 2 and scheme != "wss":
