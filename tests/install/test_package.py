@@ -144,6 +144,27 @@ def test_installed_unit_security_exposure_is_at_most_2_0(installed: Path) -> Non
     assert (returncode, float(match.group(1)) <= 2.0) == (0, True), output
 
 
+def test_service_runs_under_systemd_when_systemd_is_pid_1(
+    installed: Path, daemon_cli: None
+) -> None:
+    """Only on a machine booted with systemd (not in a container): the sandbox for real."""
+    if not Path("/run/systemd/system").is_dir():
+        pytest.skip("systemd is not PID 1 here: the unit was checked offline only")
+    state = ""
+    for _ in range(60):  # the postinst started it; at most ~30 s to READY=1
+        state = run(["systemctl", "is-active", "ocppd"], check=False).stdout.strip()
+        if state in ("active", "failed"):
+            break
+        subprocess.run(["sleep", "0.5"], check=True, timeout=5)
+    journal = run(["journalctl", "-u", "ocppd", "-n", "50", "--no-pager"], check=False).stdout
+    assert state == "active", journal
+    pid = run(["systemctl", "show", "-p", "MainPID", "--value", "ocppd"]).stdout.strip()
+    assert pwd.getpwuid(Path(f"/proc/{pid}").stat().st_uid).pw_name == USER
+    assert run([OCPPCTL, "status"], check=False).returncode == 0, journal
+    run(["systemctl", "reload", "ocppd"])
+    assert run(["systemctl", "show", "-p", "MainPID", "--value", "ocppd"]).stdout.strip() == pid
+
+
 def test_upgrades_restart_the_service_and_never_stop_it_first(
     installed: Path, tmp_path: Path
 ) -> None:
@@ -262,7 +283,7 @@ def test_polkit_lets_user_ocppd_and_no_one_else_reboot(
 
 
 def test_installed_commands_run_on_debians_python(
-    installed: Path, daemon_cli: None, deb_version: str, tmp_path: Path
+    installed: Path, daemon_cli: None, deb_version: str, charger: Charger
 ) -> None:
     version = run([OCPPD, "--version"])
     assert deb_version.split("+", maxsplit=1)[0] in version.stdout + version.stderr
@@ -271,8 +292,7 @@ def test_installed_commands_run_on_debians_python(
     packaged = run([OCPPD, "check-config"], user=USER, check=False)
     assert packaged.returncode == 0, packaged.stderr
 
-    tmp_path.chmod(0o755)
-    broken = tmp_path / "broken.toml"
+    broken = charger.config
     broken.write_text('[ocpp]\nurl = 42\ncharge_point_id = "CP0001"\n', encoding="utf-8")
     broken.chmod(0o644)
     refused = run([OCPPD, "check-config", "-c", str(broken)], user=USER, check=False)
@@ -281,11 +301,96 @@ def test_installed_commands_run_on_debians_python(
         refused.stderr
     )
 
-    unreachable = run([OCPPCTL, "-s", str(tmp_path / "no.sock"), "status"], check=False)
+    unreachable = run([OCPPCTL, "-s", str(charger.root / "no.sock"), "status"], check=False)
     assert unreachable.returncode == 3, unreachable.stderr
 
 
-# --- one session of the installed daemon against an independent central system ----------
+# --- the installed daemon: the packaged config, one session against a central system ---
+
+
+@pytest.fixture
+def service_dirs(installed: Path) -> Iterator[Path]:
+    """/var/lib/ocppd and /run/ocppd as StateDirectory=/RuntimeDirectory= (0750) make them,
+    for running the daemon without systemd; yields the runtime directory."""
+    if Path("/run/systemd/system").is_dir():
+        pytest.skip("systemd is PID 1: the service itself runs the packaged config")
+    user = pwd.getpwnam(USER)
+    runtime = Path("/run/ocppd")
+    for directory in (STATE_DIR, runtime):
+        directory.mkdir(mode=0o750, exist_ok=True)
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)  # a tmpfs under systemd; the state stays
+
+
+async def test_packaged_config_starts_harmlessly_with_the_services_layout(
+    installed: Path, daemon_cli: None, charger: Charger, service_dirs: Path
+) -> None:
+    """What the postinst starts on install and upgrade: /usr/bin/ocppd run on the unedited
+    /etc/ocppd.toml, as user ocppd, in the directories the unit gives it. It must come up
+    (READY=1) and keep running without a central system, so an upgrade never leaves a
+    charger stopped, and stop with exit 0 on SIGTERM."""
+    user = pwd.getpwnam(USER)
+    runtime = service_dirs
+    notes: list[str] = []
+    ready = trio.Event()
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            notify = trio.socket.socket(trio.socket.AF_UNIX, trio.socket.SOCK_DGRAM)
+            await notify.bind(str(charger.notify_socket))
+            os.chown(charger.notify_socket, user.pw_uid, user.pw_gid)
+
+            async def read_notifications() -> None:
+                while True:
+                    notes.append((await notify.recv(4096)).decode(errors="replace"))
+                    if "READY=1" in notes[-1].split("\n"):
+                        ready.set()
+
+            nursery.start_soon(read_notifications)
+            env = {
+                **CLEAN_ENV,
+                "HOME": str(runtime),
+                "NOTIFY_SOCKET": str(charger.notify_socket),
+            }
+            with charger.open_log() as log:
+                proc = await trio.lowlevel.open_process(
+                    [OCPPD, "run"],
+                    env=env,
+                    cwd=str(runtime),
+                    user=USER,
+                    group=USER,
+                    extra_groups=supplementary_groups(USER),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                with trio.fail_after(30):
+                    await ready.wait()
+                await trio.sleep(3)  # connection attempts to the placeholder address
+                assert proc.poll() is None, "the packaged config made the daemon exit"
+                status = await trio.run_process(
+                    [OCPPCTL, "status", "--json"],
+                    capture_stdout=True,
+                    capture_stderr=True,
+                    check=False,
+                    env=CLEAN_ENV,
+                )
+                assert status.returncode == 0, status.stderr.decode()
+                proc.send_signal(signal.SIGTERM)
+                with trio.fail_after(30):
+                    assert await proc.wait() == 0
+            except BaseException as exc:
+                exc.add_note(
+                    f"--- daemon log (tail)\n{charger.log_tail()}\n--- sd_notify: {notes[-5:]}"
+                )
+                raise
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    with trio.move_on_after(10):
+                        await proc.wait()
+                nursery.cancel_scope.cancel()
 
 
 def _import_csms() -> Any:
@@ -511,10 +616,10 @@ def test_upgrade_keeps_the_edited_config_its_owner_mode_and_statoverride(
 
 
 def test_remove_keeps_config_and_state_and_purge_deletes_them(installed: Path) -> None:
-    # What the service leaves behind (StateDirectory=ocppd, as user ocppd).
+    # Stands for what the service leaves behind (StateDirectory=ocppd, as user ocppd).
     user = pwd.getpwnam(USER)
     STATE_DIR.mkdir(mode=0o750, exist_ok=True)
-    journal = STATE_DIR / "journal.sqlite"
+    journal = STATE_DIR / "left-by-tests-install"
     journal.write_bytes(b"transactions")
     for path in (STATE_DIR, journal):
         os.chown(path, user.pw_uid, user.pw_gid)
