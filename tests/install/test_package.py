@@ -377,6 +377,20 @@ async def test_packaged_config_starts_harmlessly_with_the_services_layout(
                     env=CLEAN_ENV,
                 )
                 assert status.returncode == 0, status.stderr.decode()
+                # The socket is for root and group ocppd: a member may use ocppctl,
+                # others cannot reach the daemon (exit 3).
+                for extra_groups, expected in (([user.pw_gid], 0), ([], 3)):
+                    as_nobody = await trio.run_process(
+                        [OCPPCTL, "status"],
+                        capture_stdout=True,
+                        capture_stderr=True,
+                        check=False,
+                        env=CLEAN_ENV,
+                        user="nobody",
+                        group="nogroup",
+                        extra_groups=extra_groups,
+                    )
+                    assert as_nobody.returncode == expected, (extra_groups, as_nobody.stderr)
                 proc.send_signal(signal.SIGTERM)
                 with trio.fail_after(30):
                     assert await proc.wait() == 0
