@@ -83,12 +83,17 @@ class _Delivery:
     async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
         for connector in self.charger.connectors.values():
             await connector.start_confirmed(local_id, transaction_id, info)
+        self.charger.acknowledged(local_id, "start")
+
+    async def stopped(self, local_id: int) -> None:
+        self.charger.acknowledged(local_id, "stop")
 
     async def start_given_up(self, local_id: int) -> None:
         for connector in self.charger.connectors.values():
             tx = connector.tx
             if tx is not None and tx.local_id == local_id:
                 tx.transaction_id = -1
+        self.charger.acknowledged(local_id, "start")
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
         await self.authorizer.remember(id_tag, info)

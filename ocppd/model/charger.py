@@ -254,6 +254,13 @@ class Charger:
         except Refused as exc:
             log.info("remote start on connector %d not possible: %s", connector.id, exc)
 
+    def acknowledged(self, local_id: int, what: str) -> None:
+        """The central system answered (or the outbox gave up) a Start or Stop."""
+        for connector in self.connectors.values():
+            if (local_id, what) in connector.awaiting:
+                connector.awaiting.discard((local_id, what))
+                self.status_changed()
+
     def find_transaction(self, transaction_id: int) -> Connector | None:
         for connector in self.connectors.values():
             if connector.tx is not None and connector.tx.transaction_id == transaction_id:

@@ -110,6 +110,8 @@ class Connector:
         self.cable_limit_a: float | None = None
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
+        # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
+        self.awaiting: set[tuple[int, str]] = set()
         self.reported = self.current()
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
@@ -433,6 +435,7 @@ class Connector:
         except StorageUnavailable as exc:
             log.error("connector %d: not starting: %s", self.id, exc)
             return
+        self.awaiting.add((local_id, "start"))
         tx = Transaction(
             local_id,
             self.id,
@@ -531,6 +534,7 @@ class Connector:
             )
             self.charger.uplink.wake()
 
+        self.awaiting.add((tx.local_id, "stop"))
         try:
             await write()
         except StorageUnavailable as exc:

@@ -36,6 +36,10 @@ from ocppd.session import CallFailure, Session
 log = logging.getLogger(__name__)
 
 BOOT_RETRY_S = 60  # after a timeout or CALLERROR, and when Pending/Rejected come with interval 0
+# A connector's new status waits at most this long for its StartTransaction/StopTransaction to be
+# answered, so the central system sees "StartTransaction, then Charging" (statuses are not queued
+# and may otherwise overtake the transaction messages, 1.6 §3.7).
+TX_HOLD_S = 10.0
 
 
 class Registration(StrEnum):
@@ -228,6 +232,10 @@ class Conversation:
             due = math_inf = float("inf")
             now = trio.current_time()
             for cid, (status, code, info, vendor, since) in self._current(charger).items():
+                connector = charger.connectors.get(cid)
+                if connector is not None and connector.awaiting and now - since < TX_HOLD_S:
+                    due = min(due, since + TX_HOLD_S)
+                    continue
                 last = self._sent.get(cid)
                 if last is not None and (last.status, last.error_code, last.info) == (
                     status,

@@ -214,6 +214,7 @@ class Delivery(Protocol):
 
     async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None: ...
     async def start_given_up(self, local_id: int) -> None: ...
+    async def stopped(self, local_id: int) -> None: ...
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
 
 
@@ -312,6 +313,8 @@ class Courier:
             await self.journal.give_up(message.seq, error)
             if message.action == START and message.local_id is not None:
                 await self.delivery.start_given_up(message.local_id)
+            elif message.action == STOP and message.local_id is not None:
+                await self.delivery.stopped(message.local_id)
             return 0.0
         delay = self._retry_interval() * attempts
         log.warning(
@@ -333,5 +336,8 @@ class Courier:
             assert info is not None
             await self.delivery.started(message.local_id, answer["transactionId"], info)
             await self.delivery.remember(payload["idTag"], info)
-        elif message.action == STOP and info is not None and payload.get("idTag"):
-            await self.delivery.remember(payload["idTag"], info)
+        elif message.action == STOP:
+            if message.local_id is not None:
+                await self.delivery.stopped(message.local_id)
+            if info is not None and payload.get("idTag"):
+                await self.delivery.remember(payload["idTag"], info)
