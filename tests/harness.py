@@ -155,8 +155,9 @@ class Charger:
 
     async def station(self, connection: int = 1) -> Station:
         with trio.fail_after(120):
-            return await self.csms.wait_station(self.settings.ocpp.charge_point_id,
-                                                connection=connection)
+            return await self.csms.wait_station(
+                self.settings.ocpp.charge_point_id, connection=connection
+            )
 
     async def registered(self, connection: int = 1) -> Station:
         """The station once BootNotification was answered and statuses were sent."""
@@ -164,8 +165,7 @@ class Charger:
         with trio.fail_after(120):
             await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 0)
             n = len(self.parts.charger.connectors)
-            await station.wait_for("StatusNotification",
-                                   lambda p: p["connectorId"] == n)
+            await station.wait_for("StatusNotification", lambda p: p["connectorId"] == n)
         return station
 
     async def control(self, message: dict[str, Any]) -> Any:
@@ -185,8 +185,7 @@ class Charger:
         return reply["result"]
 
     async def sim(self, action: str, connector: int = 1, **extra: Any) -> Any:
-        return await self.control({"cmd": "sim", "action": action, "connector": connector,
-                                   **extra})
+        return await self.control({"cmd": "sim", "action": action, "connector": connector, **extra})
 
     async def swipe(self, tag: str) -> Any:
         return await self.control({"cmd": "swipe", "id_tag": tag})

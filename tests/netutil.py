@@ -21,8 +21,9 @@ class Proxy:
     def __repr__(self) -> str:
         return f"<Proxy :{self.port} -> :{self.target_port} blackholed={self.blackholed}>"
 
-    async def serve(self, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
-                    ) -> None:
+    async def serve(
+        self, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
         self.port = listeners[0].socket.getsockname()[1]
         async with trio.open_nursery() as nursery:
@@ -47,8 +48,10 @@ class Proxy:
         if self.refuse:  # a central system behind a load balancer that is down
             try:
                 await client.receive_some(65536)
-                await client.send_all(b"HTTP/1.1 503 Service Unavailable\r\n"
-                                      b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+                await client.send_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\n"
+                    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+                )
             except trio.BrokenResourceError:
                 pass
             await client.aclose()
@@ -66,8 +69,9 @@ class Proxy:
                 nursery.start_soon(self._pump, server, client, nursery.cancel_scope)
         self._scopes.remove(scope)
 
-    async def _pump(self, src: trio.SocketStream, dst: trio.SocketStream,
-                    scope: trio.CancelScope) -> None:
+    async def _pump(
+        self, src: trio.SocketStream, dst: trio.SocketStream, scope: trio.CancelScope
+    ) -> None:
         try:
             while True:
                 data = await src.receive_some(65536)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import ssl
 from pathlib import Path
@@ -50,7 +51,8 @@ def test_backoff_refuses_nonsense() -> None:
 
 
 async def test_refused_connections_are_retried_within_the_backoff_bounds(
-        nursery, start_csms, autojump_clock):
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     proxy = await nursery.start(Proxy(csms.port).serve)
     proxy.refuse = True
@@ -61,7 +63,7 @@ async def test_refused_connections_are_retried_within_the_backoff_bounds(
             await conn.wait_changed()
             if conn.state == "connecting":
                 attempts.append((conn.backoff.failures, trio.current_time()))
-        for (_, before), (failures, at) in zip(attempts, attempts[1:], strict=False):
+        for (_, before), (failures, at) in itertools.pairwise(attempts):
             ceiling = min(30.0, 2.0 ** (failures - 1))  # the wait chosen after failure n-1
             assert 1.0 <= at - before <= ceiling + 0.01, attempts
         assert "handshake" in (conn.last_error or "") or "closed" in (conn.last_error or "")
@@ -74,7 +76,8 @@ async def test_refused_connections_are_retried_within_the_backoff_bounds(
 
 
 async def test_a_reconnect_does_not_boot_again_and_reports_only_changes(
-        nursery, start_csms, autojump_clock):
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         first = await cp.registered()
@@ -91,8 +94,7 @@ async def test_a_reconnect_does_not_boot_again_and_reports_only_changes(
 async def test_a_dead_link_is_found_by_ping_and_redialled(nursery, start_csms, autojump_clock):
     csms = await start_csms()
     proxy = await nursery.start(Proxy(csms.port).serve)
-    async with charger(nursery, csms, url=proxy.url,
-                       keys={"WebSocketPingInterval": 20}) as cp:
+    async with charger(nursery, csms, url=proxy.url, keys={"WebSocketPingInterval": 20}) as cp:
         await cp.registered()
         conn = cp.parts.connection
         proxy.blackhole()
@@ -108,7 +110,8 @@ async def test_a_dead_link_is_found_by_ping_and_redialled(nursery, start_csms, a
 
 
 async def test_a_central_system_without_the_ocpp16_subprotocol_is_refused(
-        nursery, start_csms, autojump_clock):
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms(accept_subprotocol=False)
     async with charger(nursery, csms) as cp:
         conn = cp.parts.connection
@@ -119,7 +122,8 @@ async def test_a_central_system_without_the_ocpp16_subprotocol_is_refused(
 
 
 async def test_a_frame_over_the_size_limit_closes_the_link_and_it_is_redialled(
-        nursery, start_csms, autojump_clock):
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     async with charger(nursery, csms, ocpp={"max_frame_bytes": 8192}) as cp:
         station = await cp.registered()
@@ -133,14 +137,17 @@ async def test_a_frame_over_the_size_limit_closes_the_link_and_it_is_redialled(
 
 
 async def test_profile_1_sends_basic_auth_and_a_wrong_password_is_refused(
-        nursery, start_csms, autojump_clock):
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms(passwords={CP_ID: "s3cret-password"})
-    async with charger(nursery, csms, ocpp={"security_profile": 1,
-                                            "authorization_key": "s3cret-password"}) as cp:
+    async with charger(
+        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password"}
+    ) as cp:
         await cp.registered()
     csms.passwords[CP_ID] = "another-password"
-    async with charger(nursery, csms, ocpp={"security_profile": 1,
-                                            "authorization_key": "s3cret-password"}) as cp:
+    async with charger(
+        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password"}
+    ) as cp:
         conn = cp.parts.connection
         while conn.last_error is None:
             await conn.wait_changed()
@@ -169,48 +176,67 @@ def _write(tmp: Path, name: str, blob: trustme.Blob) -> str:
 
 
 async def test_profile_2_verifies_the_server_against_the_configured_ca(
-        nursery, start_csms, autojump_clock, ca, tmp_path):
-    csms = await start_csms(ssl_context=_server_context(ca, client_certs=False),
-                            passwords={CP_ID: "tls-password-1234"})
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    csms = await start_csms(
+        ssl_context=_server_context(ca, client_certs=False), passwords={CP_ID: "tls-password-1234"}
+    )
     assert csms.url.startswith("wss://")
     ca_file = _write(tmp_path, "ca.pem", ca.cert_pem)
-    async with charger(nursery, csms, ocpp={"security_profile": 2, "ca_file": ca_file,
-                                            "authorization_key": "tls-password-1234"}) as cp:
+    async with charger(
+        nursery,
+        csms,
+        ocpp={"security_profile": 2, "ca_file": ca_file, "authorization_key": "tls-password-1234"},
+    ) as cp:
         await cp.registered()
 
 
 async def test_profile_2_never_connects_to_a_server_of_another_ca(
-        nursery, start_csms, autojump_clock, ca, tmp_path):
-    csms = await start_csms(ssl_context=_server_context(ca, client_certs=False),
-                            passwords={CP_ID: "tls-password-1234"})
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    csms = await start_csms(
+        ssl_context=_server_context(ca, client_certs=False), passwords={CP_ID: "tls-password-1234"}
+    )
     stranger = _write(tmp_path, "other-ca.pem", trustme.CA().cert_pem)
-    async with charger(nursery, csms, ocpp={"security_profile": 2, "ca_file": stranger,
-                                            "authorization_key": "tls-password-1234"}) as cp:
+    async with charger(
+        nursery,
+        csms,
+        ocpp={"security_profile": 2, "ca_file": stranger, "authorization_key": "tls-password-1234"},
+    ) as cp:
         conn = cp.parts.connection
         errors: set[str] = set()
-        while len(errors) < 1 or conn.connects == 0 and trio.current_time() < 300:
-            await conn.wait_changed()
-            if conn.last_error:
-                errors.add(conn.last_error)
-            if trio.current_time() > 200:
-                break
+        with trio.move_on_after(200):  # several attempts, none may get through
+            while True:
+                await conn.wait_changed()
+                if conn.last_error:
+                    errors.add(conn.last_error)
         assert conn.connects == 0
         assert not csms.stations
         assert any("certificate" in e for e in errors), errors
 
 
-async def test_profile_3_presents_a_client_certificate(nursery, start_csms, autojump_clock, ca,
-                                                       tmp_path):
+async def test_profile_3_presents_a_client_certificate(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
     csms = await start_csms(ssl_context=_server_context(ca, client_certs=True))
     client = ca.issue_cert(CP_ID)
-    files = {"ca_file": _write(tmp_path, "ca.pem", ca.cert_pem),
-             "cert_file": _write(tmp_path, "client.pem", client.cert_chain_pems[0]),
-             "key_file": _write(tmp_path, "client.key", client.private_key_pem)}
+    files = {
+        "ca_file": _write(tmp_path, "ca.pem", ca.cert_pem),
+        "cert_file": _write(tmp_path, "client.pem", client.cert_chain_pems[0]),
+        "key_file": _write(tmp_path, "client.key", client.private_key_pem),
+    }
     async with charger(nursery, csms, ocpp={"security_profile": 3, **files}) as cp:
         await cp.registered()
     # the same server refuses a charge point without a certificate
-    async with charger(nursery, csms, ocpp={"security_profile": 2, "ca_file": files["ca_file"],
-                                            "authorization_key": "unused-password-1"}) as cp:
+    async with charger(
+        nursery,
+        csms,
+        ocpp={
+            "security_profile": 2,
+            "ca_file": files["ca_file"],
+            "authorization_key": "unused-password-1",
+        },
+    ) as cp:
         conn = cp.parts.connection
         while conn.last_error is None:
             await conn.wait_changed()

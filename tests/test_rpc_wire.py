@@ -17,14 +17,21 @@ from ocppd.protocol.errors import VIOLATION_CODES, Violation
 from ocppd.testing.csms import CentralSystem, Delay, Station
 from tests.harness import charger, csms_now
 
-PROFILE_FIELDS = ('"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",'
-                  '"chargingProfileKind":"Relative"')
+PROFILE_FIELDS = (
+    '"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",'
+    '"chargingProfileKind":"Relative"'
+)
 
 
 def schedule(period: str, extra: str = "") -> str:
-    return ('{"idTag":"A1","chargingProfile":{' + PROFILE_FIELDS + extra +
-            ',"chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[' + period +
-            "]}}}")
+    return (
+        '{"idTag":"A1","chargingProfile":{'
+        + PROFILE_FIELDS
+        + extra
+        + ',"chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":['
+        + period
+        + "]}}}"
+    )
 
 
 # (violation, frame text); the unique id is always "e2e"
@@ -39,22 +46,34 @@ ROWS: list[tuple[Violation, str]] = [
     (Violation.MISSING_PROPERTY, '[2,"e2e","Reset",{}]'),
     (Violation.WRONG_TYPE, '[2,"e2e","ChangeAvailability",{"connectorId":"1","type":"Operative"}]'),
     (Violation.STRING_TOO_LONG, '[2,"e2e","RemoteStartTransaction",{"idTag":"' + "X" * 21 + '"}]'),
-    (Violation.NUMBER_OUT_OF_RANGE,
-     '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":' + "9" * 400 + "}")
-     + "]"),
+    (
+        Violation.NUMBER_OUT_OF_RANGE,
+        '[2,"e2e","RemoteStartTransaction",'
+        + schedule('{"startPeriod":0,"limit":' + "9" * 400 + "}")
+        + "]",
+    ),
     (Violation.NOT_IN_ENUM, '[2,"e2e","Reset",{"type":"Medium"}]'),
-    (Violation.BAD_DATE_TIME,
-     '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":16}',
-                                                     ',"validFrom":"yesterday"') + "]"),
-    (Violation.NOT_MULTIPLE_OF,
-     '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":7.05}') + "]"),
+    (
+        Violation.BAD_DATE_TIME,
+        '[2,"e2e","RemoteStartTransaction",'
+        + schedule('{"startPeriod":0,"limit":16}', ',"validFrom":"yesterday"')
+        + "]",
+    ),
+    (
+        Violation.NOT_MULTIPLE_OF,
+        '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":7.05}') + "]",
+    ),
 ]
 # Rows that cannot be reached over the wire with the actions this charge point handles are
 # covered by tests/protocol: a too-long id (answered, below), a duplicate id (our handlers answer
 # before the next frame is read), minItems and format uri (no supported action has them), and a
 # handler failure.
-UNREACHABLE = {Violation.DUPLICATE_UNIQUE_ID, Violation.TOO_FEW_ITEMS, Violation.BAD_URI,
-               Violation.HANDLER_FAILED}
+UNREACHABLE = {
+    Violation.DUPLICATE_UNIQUE_ID,
+    Violation.TOO_FEW_ITEMS,
+    Violation.BAD_URI,
+    Violation.HANDLER_FAILED,
+}
 
 
 def test_every_violation_has_a_wire_row_or_a_reason() -> None:
@@ -66,14 +85,18 @@ async def _answer_to(csms: CentralSystem, unique_id: str) -> list[Any]:
     while True:
         for _, frame in csms.frames:
             if frame.direction == "in" and frame.unique_id == unique_id and frame.message_type != 2:
-                return [frame.message_type, frame.unique_id, *frame.payload] \
-                    if frame.message_type == 4 else [3, frame.unique_id, frame.payload]
+                return (
+                    [frame.message_type, frame.unique_id, *frame.payload]
+                    if frame.message_type == 4
+                    else [3, frame.unique_id, frame.payload]
+                )
         await trio.sleep(0.01)
 
 
 @pytest.mark.parametrize(("violation", "text"), ROWS, ids=[v.name for v, _ in ROWS])
 async def test_a_malformed_call_gets_the_callerror_of_its_row(
-        nursery, start_csms, autojump_clock, violation: Violation, text: str):
+    nursery, start_csms, autojump_clock, violation: Violation, text: str
+):
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -89,8 +112,7 @@ async def test_a_malformed_call_gets_the_callerror_of_its_row(
         assert response.configuration_key[0]["value"] == "1"
 
 
-async def test_a_too_long_unique_id_is_answered_with_that_id(nursery, start_csms,
-                                                            autojump_clock):
+async def test_a_too_long_unique_id_is_answered_with_that_id(nursery, start_csms, autojump_clock):
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -102,17 +124,21 @@ async def test_a_too_long_unique_id_is_answered_with_that_id(nursery, start_csms
         assert cp.charger.reset_requested is None
 
 
-@pytest.mark.parametrize("text", [
-    "this is not JSON",
-    '{"not": "an array"}',
-    '[9,"x1",{}]',
-    '[3,"nobody-asked",{}]',
-    '[4,"nobody-asked","GenericError","",{}]',
-    "[]",
-    '[2,12345,"Reset",{"type":"Soft"}]',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is not JSON",
+        '{"not": "an array"}',
+        '[9,"x1",{}]',
+        '[3,"nobody-asked",{}]',
+        '[4,"nobody-asked","GenericError","",{}]',
+        "[]",
+        '[2,12345,"Reset",{"type":"Soft"}]',
+    ],
+)
 async def test_frames_that_ask_nothing_are_ignored_and_the_link_stays(
-        nursery, start_csms, autojump_clock, text: str):
+    nursery, start_csms, autojump_clock, text: str
+):
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -127,8 +153,9 @@ async def test_frames_that_ask_nothing_are_ignored_and_the_link_stays(
         assert cp.charger.reset_requested is None
 
 
-async def test_crossing_calls_are_answered_while_our_call_waits(nursery, start_csms,
-                                                                autojump_clock):
+async def test_crossing_calls_are_answered_while_our_call_waits(
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms(heartbeat_interval=60)
     held = trio.Event()
 

@@ -409,7 +409,7 @@ async def test_packaged_config_starts_harmlessly_with_the_services_layout(
 
 def _import_csms() -> Any:
     try:
-        from ocppd.testing import csms  # noqa: PLC0415 - in the test venv, not the package
+        from ocppd.testing import csms  # in the test venv, not in the package
     except ImportError as exc:
         skip_or_fail(f"the test central system ocppd.testing.csms is not importable: {exc}")
     return csms
