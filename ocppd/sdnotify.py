@@ -39,10 +39,13 @@ class Notifier:
         if self._addr is None:
             return False
         message = "\n".join(f"{k}={v}" for k, v in values.items()).encode()
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        # Never block the event loop: if systemd does not drain its queue, the message is
+        # dropped (a missed WATCHDOG=1 is better than a frozen charger).
+        flags = socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
+        with socket.socket(socket.AF_UNIX, flags) as sock:
             try:
                 sock.connect(self._addr)
-                sock.sendall(message)
+                sock.send(message)
             except OSError:
                 return False
         return True

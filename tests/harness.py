@@ -27,6 +27,7 @@ import trio
 from ocppd import config
 from ocppd.app import Daemon, Outcome, Parts
 from ocppd.clock import Clock
+from ocppd.sdnotify import Notifier
 from ocppd.testing.csms import CentralSystem, Station
 
 EPOCH = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC).timestamp()
@@ -128,6 +129,7 @@ class Charger:
     parts: Parts
     settings: config.Settings
     state_dir: Path
+    settings_text: str = ""
     outcome: list[Outcome] = field(default_factory=list)
     done: trio.Event = field(default_factory=trio.Event)
 
@@ -214,6 +216,7 @@ async def charger(
     *,
     state_dir: Path | None = None,
     url: str | None = None,
+    notifier: Notifier | None = None,
     **options: Any,
 ) -> AsyncIterator[Charger]:
     """Start a daemon (stopped in order at the end of the block)."""
@@ -223,8 +226,15 @@ async def charger(
         state_dir = Path(tmp.name)
     socket = Path(tempfile.mkdtemp(prefix="ocppd-sock-")) / "control.sock"
     text = config_text(url=url or csms.url, state_dir=state_dir, socket=socket, **options)
-    settings = config.parse(text, state_dir / "ocppd.toml")
-    daemon = Daemon(settings, clock=Clock(wall=wall, boot_id="test-boot"), virtual_time=True)
+    path = state_dir / "ocppd.toml"
+    path.write_text(text)  # SIGHUP re-reads it
+    settings = config.parse(text, path)
+    daemon = Daemon(
+        settings,
+        clock=Clock(wall=wall, boot_id="test-boot"),
+        notifier=notifier or Notifier({}),
+        virtual_time=True,
+    )
     handle: Charger | None = None
     started = trio.Event()
     holder: dict[str, Any] = {}
@@ -238,7 +248,7 @@ async def charger(
     nursery.start_soon(run)
     with trio.fail_after(30):
         await started.wait()
-    handle = Charger(csms, daemon, holder["parts"], settings, state_dir)
+    handle = Charger(csms, daemon, holder["parts"], settings, state_dir, text)
     try:
         yield handle
     finally:
