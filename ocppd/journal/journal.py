@@ -54,6 +54,14 @@ PROBE_MAX_S = 60.0
 CHECKPOINT_AFTER_ACKS = 100
 
 
+class _StorageFault(Exception):
+    """Internal: carries a classified fault out of the writer thread."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.problem)
+        self.fault = fault
+
+
 class Journal:
     """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`."""
 
@@ -148,15 +156,30 @@ class Journal:
     def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         return fn(self._connection(), *args)
 
-    async def _run(self, sync: Callable[..., T], fn: Callable[..., Any], *args: Any) -> T:
+    def _in_thread(
+        self,
+        sync: Callable[[Callable[..., T], tuple[Any, ...]], T],
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+    ) -> T:
         try:
-            result: T = await trio.to_thread.run_sync(sync, fn, args, limiter=self._limiter)
+            return sync(fn, args)
         except sqlite3.Error as exc:
+            # classified here, in the worker thread: telling a full disk from a
+            # read-only one touches the filesystem, which may hang on a failing card
             fault = classify(exc, self.path.parent)
             if fault is None:
                 raise
-            self._fault(fault)
-            raise JournalUnavailable(fault.problem) from exc
+            raise _StorageFault(fault) from exc
+
+    async def _run(self, sync: Callable[..., T], fn: Callable[..., Any], *args: Any) -> T:
+        try:
+            result: T = await trio.to_thread.run_sync(
+                self._in_thread, sync, fn, args, limiter=self._limiter
+            )
+        except _StorageFault as exc:
+            self._fault(exc.fault)
+            raise JournalUnavailable(exc.fault.problem) from exc.__cause__
         return result
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -206,14 +229,13 @@ class Journal:
     async def _probe(self) -> bool:
         if self._corrupt:
             return False
-        why_not = space_problem(self.path.parent)
-        if why_not is not None:
-            log.debug("journal probe: %s", why_not)
-            return False
         try:
-            await self._run(self._read_sync, probe_write)
+            why_not = await self._run(self._read_sync, _probe_unit, self.path.parent)
         except JournalUnavailable as exc:
             log.debug("journal probe failed: %s", exc)
+            return False
+        if why_not is not None:
+            log.debug("journal probe: %s", why_not)
             return False
         if not self.healthy:
             self._recovered("probe write succeeded")
@@ -472,6 +494,14 @@ def _give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:
     if action == outbox.START and local_id is not None:
         ledger.mark_start_given_up(conn, local_id)
     log.warning("gave up %s seq %d (local transaction %s): %s", action, seq, local_id, reason)
+
+
+def _probe_unit(conn: sqlite3.Connection, state_dir: Path) -> str | None:
+    """Why the storage is not usable yet (no write tried), or None after a probe write."""
+    why_not = space_problem(state_dir)
+    if why_not is None:
+        probe_write(conn)
+    return why_not
 
 
 def _checkpoint_if_idle(conn: sqlite3.Connection) -> bool:

@@ -75,6 +75,7 @@ def open_database(
     path = state_dir / DB_NAME
     _prepare_dir(state_dir)
     lock_fd = _lock(state_dir)
+    conn: sqlite3.Connection | None = None
     try:
         existed = path.exists() and path.stat().st_size > 0
         problem = check_integrity(path) if existed else None
@@ -99,6 +100,8 @@ def open_database(
         _probe_write(conn, path)
         fsync_dir(state_dir)  # the new db file's directory entry must survive a power cut too
     except BaseException:
+        if conn is not None:
+            conn.close()  # closing twice is harmless
         os.close(lock_fd)
         raise
     return Opened(conn, report, lock_fd)
