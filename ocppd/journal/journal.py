@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import ledger, outbox, state
-from ocppd.journal.errors import JournalUnavailable, UnknownTransaction
-from ocppd.journal.faults import Fault, classify, space_problem
+from ocppd.journal import ledger, outbox, state, units
+from ocppd.journal.errors import JournalUnavailable
+from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
@@ -39,7 +39,7 @@ from ocppd.journal.records import (
     TxRecord,
 )
 from ocppd.journal.schema import bundled_migrations
-from ocppd.journal.storage import open_database, probe_write
+from ocppd.journal.storage import Opened, open_database
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,27 @@ class _StorageFault(Exception):
 
 
 class Journal:
-    """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`."""
+    """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`.
+
+    How the rest of the daemon uses it::
+
+        journal = await Journal.open(state_dir)          # JournalOpenError: report, exit
+        nursery.start_soon(journal.run)                  # health probe, for its lifetime
+        for tx in await journal.open_transactions():     # after a crash or power cut
+            await journal.stop_transaction(tx.local_id, reason="PowerLoss", ...)
+
+        # the courier, after BootNotification Accepted, one message at a time:
+        while (msg := await journal.next_message()) is not None:
+            if msg.message_id is None:                   # first send: fix id and payload
+                payload = msg.payload                    # + transactionId for Stop/MeterValues
+                await journal.seal(msg.seq, new_id(), payload)
+            ... send exactly the sealed id and payload; on CALLRESULT:
+            await journal.acknowledge(msg.seq, response)
+            ... on CALLERROR: record_failure(); after TransactionMessageAttempts: give_up()
+
+    A Stop or MeterValues whose ``transaction_id`` is None is waiting for its
+    Start, which is earlier in seq order, so the courier never sees one at the head.
+    """
 
     def __init__(
         self,
@@ -108,10 +128,7 @@ class Journal:
         """
         if max_bytes <= 0 or cache_max_entries <= 0:
             raise ValueError("max_bytes and cache_max_entries must be positive")
-        migrations = bundled_migrations()
-        opened = await trio.to_thread.run_sync(
-            open_database, Path(state_dir), migrations, connection_factory
-        )
+        opened = await trio.to_thread.run_sync(_open_sync, Path(state_dir), connection_factory)
         journal = cls(
             opened.conn,
             opened.report,
@@ -230,7 +247,7 @@ class Journal:
         if self._corrupt:
             return False
         try:
-            why_not = await self._run(self._read_sync, _probe_unit, self.path.parent)
+            why_not = await self._run(self._read_sync, units.probe_unit, self.path.parent)
         except JournalUnavailable as exc:
             log.debug("journal probe failed: %s", exc)
             return False
@@ -351,7 +368,7 @@ class Journal:
         the size cap; Transaction.Begin/End and anything else must pass False.
         """
         unit = functools.partial(
-            _add_meter_values,
+            units.add_meter_values,
             local_id=local_id,
             connector_id=connector_id,
             payload=payload,
@@ -414,11 +431,11 @@ class Journal:
 
     async def acknowledge(self, seq: int, response: dict[str, Any]) -> None:
         """The CALLRESULT arrived: delete the row and update the ledger, in one commit."""
-        await self._write(_acknowledge, seq, response)
+        await self._write(units.acknowledge, seq, response)
         self._acks_since_checkpoint += 1
         if self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
             try:
-                if await self._read(_checkpoint_if_idle):
+                if await self._read(units.checkpoint_if_idle):
                     self._acks_since_checkpoint = 0
             except JournalUnavailable as exc:  # the ack itself is committed
                 log.warning("journal checkpoint after the queue drained failed: %s", exc)
@@ -429,7 +446,7 @@ class Journal:
 
     async def give_up(self, seq: int, reason: str) -> None:
         """Move the message to the dead letters; a given-up Start makes the id -1."""
-        await self._write(_give_up, seq, reason)
+        await self._write(units.give_up, seq, reason)
 
     async def queue_stats(self) -> QueueStats:
         return await self._read(outbox.stats, self.max_bytes)
@@ -439,76 +456,8 @@ class Journal:
         return await self._read(outbox.dead_letters, limit)
 
 
-# ---------------------------------------------------------------------- units of work
-# Each runs inside one BEGIN IMMEDIATE ... COMMIT in the writer thread.
+def _open_sync(state_dir: Path, factory: type[sqlite3.Connection]) -> Opened:
+    return open_database(state_dir, bundled_migrations(), factory)
 
 
-def _add_meter_values(
-    conn: sqlite3.Connection,
-    *,
-    local_id: int | None,
-    connector_id: int,
-    payload: dict[str, Any],
-    droppable: bool,
-    max_bytes: int,
-) -> int:
-    if local_id is not None:
-        tx_state = ledger.require(conn, local_id)
-        if tx_state != ledger.RUNNING:
-            log.warning(
-                "MeterValues for transaction %d queued after its stop (it is %s)",
-                local_id,
-                tx_state,
-            )
-    return outbox.enqueue(
-        conn,
-        action=outbox.METER_VALUES,
-        local_id=local_id,
-        connector_id=connector_id,
-        payload=payload,
-        droppable=droppable,
-        max_bytes=max_bytes,
-    )
-
-
-def _acknowledge(conn: sqlite3.Connection, seq: int, response: dict[str, Any]) -> None:
-    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
-    if row is None:
-        log.warning("acknowledge of seq %d ignored: it is no longer queued", seq)
-        return
-    action, local_id = row
-    if action == outbox.START and local_id is not None:
-        transaction_id = response.get("transactionId")
-        if not isinstance(transaction_id, int) or isinstance(transaction_id, bool):
-            raise ValueError(f"StartTransaction.conf without an integer transactionId: {response}")
-        info = response.get("idTagInfo")
-        status = info.get("status") if isinstance(info, dict) else None
-        ledger.mark_started(conn, local_id, transaction_id, status)
-    elif action == outbox.STOP and local_id is not None:
-        ledger.mark_done(conn, local_id)
-    outbox.take(conn, seq)
-
-
-def _give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:
-    action, local_id = outbox.bury(conn, seq, reason)
-    if action == outbox.START and local_id is not None:
-        ledger.mark_start_given_up(conn, local_id)
-    log.warning("gave up %s seq %d (local transaction %s): %s", action, seq, local_id, reason)
-
-
-def _probe_unit(conn: sqlite3.Connection, state_dir: Path) -> str | None:
-    """Why the storage is not usable yet (no write tried), or None after a probe write."""
-    why_not = space_problem(state_dir)
-    if why_not is None:
-        probe_write(conn)
-    return why_not
-
-
-def _checkpoint_if_idle(conn: sqlite3.Connection) -> bool:
-    if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None:
-        return False
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    return True
-
-
-__all__ = ["DEFAULT_MAX_BYTES", "Journal", "UnknownTransaction"]
+__all__ = ["DEFAULT_MAX_BYTES", "Journal"]
