@@ -377,6 +377,27 @@ class Journal:
         )
         return await self._write(unit)
 
+    async def add_message(
+        self, action: str, payload: dict[str, Any], *, connector_id: int | None = None
+    ) -> int:
+        """Queue another message that must not be lost (e.g. a critical
+        SecurityEventNotification); never thinned; returns its seq.
+
+        Start, Stop and MeterValues have their own methods (they touch the ledger).
+        """
+        if action in (outbox.START, outbox.STOP, outbox.METER_VALUES):
+            raise ValueError(f"queue {action} with its own journal method, not add_message")
+        unit = functools.partial(
+            outbox.enqueue,
+            action=action,
+            local_id=None,
+            connector_id=connector_id,
+            payload=payload,
+            droppable=False,
+            max_bytes=self.max_bytes,
+        )
+        return await self._write(unit)
+
     async def stop_transaction(
         self,
         local_id: int,

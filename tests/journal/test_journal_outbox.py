@@ -244,3 +244,22 @@ def test_default_cap_holds_seven_days_of_minute_samples_for_two_connectors() -> 
     seven_days_two_connectors = 7 * 24 * 60 * 2
     assert seven_days_two_connectors * size < DEFAULT_MAX_BYTES
     assert DEFAULT_MAX_BYTES // (2 * 24 * 60 * size) >= 60  # about two months, in fact
+
+
+async def test_other_must_deliver_messages_queue_in_the_same_order(journal: Journal) -> None:
+    # critical security events use the same outbox (DESIGN decision 5, notes (d) 3)
+    local_id = await start(journal)
+    seq = await journal.add_message(
+        "SecurityEventNotification", {"type": "StartupOfTheDevice", "timestamp": T0}
+    )
+    head = await journal.next_message()
+    assert head is not None and head.local_id == local_id
+    await journal.acknowledge(head.seq, {"transactionId": 5, "idTagInfo": {"status": "Accepted"}})
+    event = await journal.next_message()
+    assert event is not None and (event.seq, event.action, event.transaction_id) == (
+        seq,
+        "SecurityEventNotification",
+        None,
+    )
+    with pytest.raises(ValueError, match="own journal method"):
+        await journal.add_message("StopTransaction", {})
