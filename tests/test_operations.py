@@ -232,12 +232,12 @@ async def test_sighup_applies_a_good_config_and_keeps_running_on_a_broken_one(
         await cp.registered()
         path: Path = cp.settings.path
         text = cp.settings_text
-        path.write_text(text.replace('level = "debug"', 'level = "warning"'))
+        await trio.Path(path).write_text(text.replace('level = "debug"', 'level = "warning"'))
         os.kill(os.getpid(), signal.SIGHUP)
         await trio.sleep(1)
         assert logging.getLogger().level == logging.WARNING
         caplog.clear()
-        path.write_text(text.replace('vendor = "ocppd-tests"', "vendor = 7"))
+        await trio.Path(path).write_text(text.replace('vendor = "ocppd-tests"', "vendor = 7"))
         os.kill(os.getpid(), signal.SIGHUP)
         await trio.sleep(1)
         assert f"{path}: charge_point.vendor: got 7" in caplog.text

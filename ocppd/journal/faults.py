@@ -8,6 +8,7 @@ SQL) is a bug and propagates unchanged.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -58,15 +59,34 @@ def classify(exc: sqlite3.Error, state_dir: Path) -> Fault | None:
     if code == SQLITE_FULL:
         return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
     if code in (SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN):
-        if is_read_only(state_dir):
-            return Fault(f"journal storage is read-only ({detail}); the filesystem was remounted")
-        if free_bytes(state_dir) == 0:
+        # SQLite does not say which errno it got: ask the filesystem the same question
+        err = create_errno(state_dir)
+        if err == errno.EROFS or is_read_only(state_dir):
+            return Fault(f"journal storage is read-only ({detail}): the filesystem went read-only")
+        if err in (errno.ENOSPC, errno.EDQUOT) or free_bytes(state_dir) == 0:
             return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
-        return Fault(f"journal storage refused a write or read ({detail})")
+        if err is not None:
+            return Fault(f"journal storage fails ({detail}; {os.strerror(err)} in {state_dir})")
+        return Fault(f"journal storage refused an operation ({detail})")
     if code in (SQLITE_BUSY, SQLITE_LOCKED):
         return Fault(f"journal database is locked by another process ({detail})")
     if code in (SQLITE_NOMEM, SQLITE_PROTOCOL):
         return Fault(f"journal storage failed ({detail})")
+    return None
+
+
+def create_errno(state_dir: Path) -> int | None:
+    """Create and remove a small file in ``state_dir``: None if that works, else the errno."""
+    probe = state_dir / ".journal-fault-probe"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"probe")
+        finally:
+            os.close(fd)
+        probe.unlink()
+    except OSError as exc:
+        return exc.errno
     return None
 
 
@@ -92,8 +112,8 @@ def _free_text(state_dir: Path) -> str:
 
 
 def space_problem(state_dir: Path) -> str | None:
-    """Why the probe must not call the storage healthy yet, judged without writing."""
-    if is_read_only(state_dir):
+    """Why the probe must not call the storage healthy yet, judged before the probe write."""
+    if is_read_only(state_dir) or create_errno(state_dir) == errno.EROFS:
         return f"journal storage is read-only ({state_dir} is on a read-only filesystem)"
     free = free_bytes(state_dir)
     if free is not None and free < PROBE_MIN_FREE_BYTES:

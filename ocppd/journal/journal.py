@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import ledger, outbox, state
-from ocppd.journal.errors import JournalUnavailable, UnknownTransaction
-from ocppd.journal.faults import Fault, classify, space_problem
+from ocppd.journal import ledger, outbox, state, units
+from ocppd.journal.errors import JournalUnavailable
+from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
@@ -39,7 +39,7 @@ from ocppd.journal.records import (
     TxRecord,
 )
 from ocppd.journal.schema import bundled_migrations
-from ocppd.journal.storage import open_database, probe_write
+from ocppd.journal.storage import Opened, open_database
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,36 @@ PROBE_MAX_S = 60.0
 CHECKPOINT_AFTER_ACKS = 100
 
 
+class _StorageFault(Exception):
+    """Internal: carries a classified fault out of the writer thread."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.problem)
+        self.fault = fault
+
+
 class Journal:
-    """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`."""
+    """What must survive power loss. Open with :meth:`open`; close with :meth:`aclose`.
+
+    How the rest of the daemon uses it::
+
+        journal = await Journal.open(state_dir)          # JournalOpenError: report, exit
+        nursery.start_soon(journal.run)                  # health probe, for its lifetime
+        for tx in await journal.open_transactions():     # after a crash or power cut
+            await journal.stop_transaction(tx.local_id, reason="PowerLoss", ...)
+
+        # the courier, after BootNotification Accepted, one message at a time:
+        while (msg := await journal.next_message()) is not None:
+            if msg.message_id is None:                   # first send: fix id and payload
+                payload = msg.payload                    # + transactionId for Stop/MeterValues
+                await journal.seal(msg.seq, new_id(), payload)
+            ... send exactly the sealed id and payload; on CALLRESULT:
+            await journal.acknowledge(msg.seq, response)
+            ... on CALLERROR: record_failure(); after TransactionMessageAttempts: give_up()
+
+    A Stop or MeterValues whose ``transaction_id`` is None is waiting for its
+    Start, which is earlier in seq order, so the courier never sees one at the head.
+    """
 
     def __init__(
         self,
@@ -107,14 +135,11 @@ class Journal:
         """
         if max_bytes <= 0 or cache_max_entries <= 0:
             raise ValueError("max_bytes and cache_max_entries must be positive")
-        migrations = bundled_migrations()
         if inline:
             await trio.lowlevel.checkpoint()
-            opened = open_database(Path(state_dir), migrations, connection_factory)
+            opened = _open_sync(Path(state_dir), connection_factory)
         else:
-            opened = await trio.to_thread.run_sync(
-                open_database, Path(state_dir), migrations, connection_factory
-            )
+            opened = await trio.to_thread.run_sync(_open_sync, Path(state_dir), connection_factory)
         journal = cls(
             opened.conn,
             opened.report,
@@ -160,19 +185,34 @@ class Journal:
     def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         return fn(self._connection(), *args)
 
+    def _in_thread(
+        self,
+        sync: Callable[[Callable[..., T], tuple[Any, ...]], T],
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+    ) -> T:
+        try:
+            return sync(fn, args)
+        except sqlite3.Error as exc:
+            # classified here, in the worker thread: telling a full disk from a
+            # read-only one touches the filesystem, which may hang on a failing card
+            fault = classify(exc, self.path.parent)
+            if fault is None:
+                raise
+            raise _StorageFault(fault) from exc
+
     async def _run(self, sync: Callable[..., T], fn: Callable[..., Any], *args: Any) -> T:
         try:
             if self._inline:
                 await trio.lowlevel.checkpoint()
-                result: T = sync(fn, args)
+                result: T = self._in_thread(sync, fn, args)
             else:
-                result = await trio.to_thread.run_sync(sync, fn, args, limiter=self._limiter)
-        except sqlite3.Error as exc:
-            fault = classify(exc, self.path.parent)
-            if fault is None:
-                raise
-            self._fault(fault)
-            raise JournalUnavailable(fault.problem) from exc
+                result = await trio.to_thread.run_sync(
+                    self._in_thread, sync, fn, args, limiter=self._limiter
+                )
+        except _StorageFault as exc:
+            self._fault(exc.fault)
+            raise JournalUnavailable(exc.fault.problem) from exc.__cause__
         return result
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -222,14 +262,13 @@ class Journal:
     async def _probe(self) -> bool:
         if self._corrupt:
             return False
-        why_not = space_problem(self.path.parent)
-        if why_not is not None:
-            log.debug("journal probe: %s", why_not)
-            return False
         try:
-            await self._run(self._read_sync, probe_write)
+            why_not = await self._run(self._read_sync, units.probe_unit, self.path.parent)
         except JournalUnavailable as exc:
             log.debug("journal probe failed: %s", exc)
+            return False
+        if why_not is not None:
+            log.debug("journal probe: %s", why_not)
             return False
         if not self.healthy:
             self._recovered("probe write succeeded")
@@ -348,11 +387,32 @@ class Journal:
         the size cap; Transaction.Begin/End and anything else must pass False.
         """
         unit = functools.partial(
-            _add_meter_values,
+            units.add_meter_values,
             local_id=local_id,
             connector_id=connector_id,
             payload=payload,
             droppable=droppable,
+            max_bytes=self.max_bytes,
+        )
+        return await self._write(unit)
+
+    async def add_message(
+        self, action: str, payload: dict[str, Any], *, connector_id: int | None = None
+    ) -> int:
+        """Queue another message that must not be lost (e.g. a critical
+        SecurityEventNotification); never thinned; returns its seq.
+
+        Start, Stop and MeterValues have their own methods (they touch the ledger).
+        """
+        if action in (outbox.START, outbox.STOP, outbox.METER_VALUES):
+            raise ValueError(f"queue {action} with its own journal method, not add_message")
+        unit = functools.partial(
+            outbox.enqueue,
+            action=action,
+            local_id=None,
+            connector_id=connector_id,
+            payload=payload,
+            droppable=False,
             max_bytes=self.max_bytes,
         )
         return await self._write(unit)
@@ -411,11 +471,11 @@ class Journal:
 
     async def acknowledge(self, seq: int, response: dict[str, Any]) -> None:
         """The CALLRESULT arrived: delete the row and update the ledger, in one commit."""
-        await self._write(_acknowledge, seq, response)
+        await self._write(units.acknowledge, seq, response)
         self._acks_since_checkpoint += 1
         if self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
             try:
-                if await self._read(_checkpoint_if_idle):
+                if await self._read(units.checkpoint_if_idle):
                     self._acks_since_checkpoint = 0
             except JournalUnavailable as exc:  # the ack itself is committed
                 log.warning("journal checkpoint after the queue drained failed: %s", exc)
@@ -426,7 +486,7 @@ class Journal:
 
     async def give_up(self, seq: int, reason: str) -> None:
         """Move the message to the dead letters; a given-up Start makes the id -1."""
-        await self._write(_give_up, seq, reason)
+        await self._write(units.give_up, seq, reason)
 
     async def queue_stats(self) -> QueueStats:
         return await self._read(outbox.stats, self.max_bytes)
@@ -436,68 +496,8 @@ class Journal:
         return await self._read(outbox.dead_letters, limit)
 
 
-# ---------------------------------------------------------------------- units of work
-# Each runs inside one BEGIN IMMEDIATE ... COMMIT in the writer thread.
+def _open_sync(state_dir: Path, factory: type[sqlite3.Connection]) -> Opened:
+    return open_database(state_dir, bundled_migrations(), factory)
 
 
-def _add_meter_values(
-    conn: sqlite3.Connection,
-    *,
-    local_id: int | None,
-    connector_id: int,
-    payload: dict[str, Any],
-    droppable: bool,
-    max_bytes: int,
-) -> int:
-    if local_id is not None:
-        tx_state = ledger.require(conn, local_id)
-        if tx_state != ledger.RUNNING:
-            log.warning(
-                "MeterValues for transaction %d queued after its stop (it is %s)",
-                local_id,
-                tx_state,
-            )
-    return outbox.enqueue(
-        conn,
-        action=outbox.METER_VALUES,
-        local_id=local_id,
-        connector_id=connector_id,
-        payload=payload,
-        droppable=droppable,
-        max_bytes=max_bytes,
-    )
-
-
-def _acknowledge(conn: sqlite3.Connection, seq: int, response: dict[str, Any]) -> None:
-    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
-    if row is None:
-        log.warning("acknowledge of seq %d ignored: it is no longer queued", seq)
-        return
-    action, local_id = row
-    if action == outbox.START and local_id is not None:
-        transaction_id = response.get("transactionId")
-        if not isinstance(transaction_id, int) or isinstance(transaction_id, bool):
-            raise ValueError(f"StartTransaction.conf without an integer transactionId: {response}")
-        info = response.get("idTagInfo")
-        status = info.get("status") if isinstance(info, dict) else None
-        ledger.mark_started(conn, local_id, transaction_id, status)
-    elif action == outbox.STOP and local_id is not None:
-        ledger.mark_done(conn, local_id)
-    outbox.take(conn, seq)
-
-
-def _give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:
-    action, local_id = outbox.bury(conn, seq, reason)
-    if action == outbox.START and local_id is not None:
-        ledger.mark_start_given_up(conn, local_id)
-    log.warning("gave up %s seq %d (local transaction %s): %s", action, seq, local_id, reason)
-
-
-def _checkpoint_if_idle(conn: sqlite3.Connection) -> bool:
-    if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None:
-        return False
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    return True
-
-
-__all__ = ["DEFAULT_MAX_BYTES", "Journal", "UnknownTransaction"]
+__all__ = ["DEFAULT_MAX_BYTES", "Journal"]

@@ -14,11 +14,16 @@ what avoids libocpp #495 (a Stop sent with -1 because it was queued offline).
 
 Size cap. ``max_bytes`` bounds the UTF-8 bytes of queued payloads
 (``outbox_totals.bytes``, kept exact by triggers). When an insert would go over it,
-droppable MeterValues are thinned first, oldest first, every second one per
-connector (1st, 3rd, 5th ...; ERR16 3.14/3.91), until the queue is back under
-``THIN_TARGET`` of the cap. The row at the head and sealed rows (possibly on the
-wire) are never thinned. Start, Stop and undroppable MeterValues are never dropped:
-when only they remain the insert is accepted over the cap and logged.
+droppable MeterValues are thinned until the queue is back under ``THIN_TARGET`` of
+the cap: oldest first, every second one per connector (1st, 3rd, 5th ...; ERR16
+3.14/3.91). Each row remembers how many passes it survived (``thinned``); a pass
+only takes rows of the least thinned generation, so the next time the cap is hit
+thinning continues where it stopped, and survivors are halved again only after the
+whole queue was. Resolution thus degrades evenly (60 s -> 120 s -> 240 s ...), oldest
+first, instead of the oldest hours vanishing. The row at the head and sealed rows
+(possibly on the wire) are never thinned. Start, Stop and undroppable MeterValues
+are never dropped: when only they remain the insert is accepted over the cap and
+logged.
 """
 
 from __future__ import annotations
@@ -92,9 +97,7 @@ def enqueue(
 def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
     """Drop droppable MeterValues until ``need`` bytes are freed; returns (rows, bytes).
 
-    Each pass walks the candidates oldest first and drops every second one of each
-    connector (1st, 3rd, 5th ...); the survivors of a pass are thinned again by the
-    next pass only if still more room is needed. Counted in ``outbox_totals.dropped``.
+    Counted in ``outbox_totals.dropped`` and logged at WARNING.
     """
     head = conn.execute("SELECT min(seq) FROM outbox").fetchone()[0]
     if head is None or need <= 0:
@@ -102,25 +105,25 @@ def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
     dropped: list[int] = []
     freed = 0
     while freed < need:
-        rows = conn.execute(
-            "SELECT seq, connector_id, size FROM outbox "
-            "WHERE droppable = 1 AND message_id IS NULL AND seq > ? ORDER BY seq",
+        level = conn.execute(
+            "SELECT min(thinned) FROM outbox "
+            "WHERE droppable = 1 AND message_id IS NULL AND seq > ?",
             (head,),
-        ).fetchall()
-        if not rows:
+        ).fetchone()[0]
+        if level is None:
             break
-        position: dict[int | None, int] = {}
-        batch: list[int] = []
-        for seq, connector_id, size in rows:
-            index = position.get(connector_id, 0)
-            position[connector_id] = index + 1
-            if index % 2 == 0:
-                batch.append(seq)
-                freed += size
-                if freed >= need:
-                    break
+        rows = conn.execute(
+            "SELECT seq, connector_id, size FROM outbox WHERE droppable = 1 "
+            "AND message_id IS NULL AND seq > ? AND thinned = ? ORDER BY seq",
+            (head, level),
+        ).fetchall()
+        batch, kept, batch_bytes = _halve(rows, need - freed)
         conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in batch])
+        conn.executemany(
+            "UPDATE outbox SET thinned = thinned + 1 WHERE seq = ?", [(s,) for s in kept]
+        )
         dropped.extend(batch)
+        freed += batch_bytes
     if dropped:
         conn.execute("UPDATE outbox_totals SET dropped = dropped + ? WHERE id = 1", (len(dropped),))
         total = conn.execute("SELECT dropped FROM outbox_totals WHERE id = 1").fetchone()[0]
@@ -134,6 +137,41 @@ def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
             total,
         )
     return len(dropped), freed
+
+
+def _halve(rows: list[tuple[int, int | None, int]], need: int) -> tuple[list[int], list[int], int]:
+    """One pass over one generation: (seqs to drop, seqs that survive it, bytes freed).
+
+    Walks oldest first, dropping the 1st, 3rd, 5th ... row of each connector, and
+    stops once ``need`` bytes are freed. A connector whose last walked row was
+    dropped also gets its next row marked as a survivor, so the next pass (which
+    restarts at the first unmarked row) keeps the alternation instead of dropping
+    two neighbours.
+    """
+    position: dict[int | None, int] = {}
+    drop: list[int] = []
+    keep: list[int] = []
+    freed = 0
+    walked = 0
+    for seq, connector_id, size in rows:
+        walked += 1
+        index = position.get(connector_id, 0)
+        position[connector_id] = index + 1
+        if index % 2 == 0:
+            drop.append(seq)
+            freed += size
+            if freed >= need:
+                break
+        else:
+            keep.append(seq)
+    owed = {c for c, n in position.items() if n % 2 == 1}  # last walked row was dropped
+    for seq, connector_id, _ in rows[walked:]:
+        if not owed:
+            break
+        if connector_id in owed:
+            keep.append(seq)
+            owed.discard(connector_id)
+    return drop, keep, freed
 
 
 def total_bytes(conn: sqlite3.Connection) -> int:

@@ -8,14 +8,18 @@ Order of :func:`open_database` and why:
    (permission bits do not stop root; a read-only filesystem does).
 2. Take an exclusive ``flock`` on ``journal.lock``: a second ocppd on the same
    state directory would break "once". The kernel drops it when the process dies.
-3. Connect (autocommit, any thread), set WAL, ``synchronous=FULL``, ``busy_timeout``,
-   ``temp_store=MEMORY``, ``foreign_keys``; run ``PRAGMA quick_check``.
+3. Judge an existing file before any read-write connection touches it: the SQLite
+   header by hand, then ``PRAGMA quick_check`` on a *read-only* connection. (A
+   read-write connection that closes on a bad file checkpoints and deletes the
+   ``-wal``, which may hold the only copy of the last commits.)
 4. "file is not a database", a corruption error or a failed quick_check: move the
    file and its ``-wal``/``-shm`` aside as ``journal.db.corrupt-<UTC>`` (never
    deleted), log at ERROR, start a fresh journal. An I/O error is *not* treated as
    corruption: the file may be fine once the storage is, so opening fails instead.
-5. Apply migrations, then one probe write: a database SQLite silently opened
-   read-only must fail here, not at the first StartTransaction.
+5. Connect read-write (autocommit, any thread): WAL, ``synchronous=FULL``,
+   ``busy_timeout``, ``temp_store=MEMORY``, ``foreign_keys``; apply migrations; one
+   probe write, so a database SQLite silently opened read-only fails here, not at
+   the first StartTransaction.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ BUSY_TIMEOUT_MS = 5000
 # A WAL that grew during one big transaction is cut back to this after a checkpoint.
 WAL_SIZE_LIMIT = 8 * 2**20
 SIDE_FILES = ("-wal", "-shm")
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class _Corrupt(Exception):
@@ -70,29 +75,33 @@ def open_database(
     path = state_dir / DB_NAME
     _prepare_dir(state_dir)
     lock_fd = _lock(state_dir)
+    conn: sqlite3.Connection | None = None
     try:
         existed = path.exists() and path.stat().st_size > 0
+        problem = check_integrity(path) if existed else None
+        moved_to = None if problem is None else quarantine(path, problem)
         try:
-            conn = _connect_checked(path, factory)
-        except _Corrupt as corrupt:
-            moved_to = quarantine(path, corrupt.reason)
-            conn = _connect_checked(path, factory)
-            frm, to = _migrate(conn, path, migrations)
+            conn = _connect(path, factory)
+        except _Corrupt as corrupt:  # passed the read-only check, failed now: still corrupt
+            problem = corrupt.reason
+            moved_to = quarantine(path, problem)
+            conn = _connect(path, factory)
+        frm, to = _migrate(conn, path, migrations)
+        if moved_to is not None:
             report = OpenReport(
-                OpenOutcome.QUARANTINED, path, frm, to, moved_to=moved_to, reason=corrupt.reason
+                OpenOutcome.QUARANTINED, path, frm, to, moved_to=moved_to, reason=problem
             )
+        elif not existed:
+            report = OpenReport(OpenOutcome.CREATED, path, frm, to)
+        elif frm < to:
+            report = OpenReport(OpenOutcome.MIGRATED, path, frm, to)
         else:
-            frm, to = _migrate(conn, path, migrations)
-            if not existed:
-                outcome = OpenOutcome.CREATED
-            elif frm < to:
-                outcome = OpenOutcome.MIGRATED
-            else:
-                outcome = OpenOutcome.OPENED
-            report = OpenReport(outcome, path, frm, to)
+            report = OpenReport(OpenOutcome.OPENED, path, frm, to)
         _probe_write(conn, path)
         fsync_dir(state_dir)  # the new db file's directory entry must survive a power cut too
     except BaseException:
+        if conn is not None:
+            conn.close()  # closing twice is harmless
         os.close(lock_fd)
         raise
     return Opened(conn, report, lock_fd)
@@ -132,18 +141,39 @@ def _lock(state_dir: Path) -> int:
     return fd
 
 
-def _connect_checked(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connection:
+def check_integrity(path: Path) -> str | None:
+    """Why ``path`` is corrupt, or None. Never writes to it and never removes its -wal."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise JournalOpenError(f"journal: cannot read {path}: {exc.strerror}") from exc
+    if header != SQLITE_MAGIC:
+        return f"file is not a database (header {header[:16]!r})"
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise JournalOpenError(f"journal: cannot open {path}: {exc}") from exc
+    try:
+        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        if primary_code(exc) in CORRUPTION:
+            return str(exc)
+        raise JournalOpenError(f"journal: cannot check {path}: {exc}") from exc
+    finally:
+        conn.close()  # read-only: no checkpoint, the -wal stays as it was
+    if rows != ["ok"]:
+        return "quick_check: " + "; ".join(rows[:5])
+    return None
+
+
+def _connect(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connection:
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, factory=factory, timeout=0
     )
     try:
         configure(conn)
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
-        if problems != ["ok"]:
-            raise _Corrupt("quick_check: " + "; ".join(str(p) for p in problems[:5]))
-    except _Corrupt:
-        conn.close()
-        raise
     except sqlite3.DatabaseError as exc:
         conn.close()
         if primary_code(exc) in CORRUPTION:

@@ -15,12 +15,11 @@ tests that need it are skipped with the reason.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from journal_fs import Ext4Image, Mounted, loop_name, run, umount
 
 from ocppd.journal import Journal
 
@@ -39,71 +38,18 @@ async def journal(state_dir: Path) -> AsyncIterator[Journal]:
         await j.aclose()
 
 
-def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, check=False)
-
-
-def _umount(target: Path) -> None:
-    if _run("umount", str(target)).returncode != 0:
-        _run("umount", "-l", str(target))
-
-
-@dataclass
-class Mounted:
-    """A filesystem mounted for one test."""
-
-    path: Path
-    device: str | None = None
-
-    def remount(self, options: str) -> None:
-        result = _run("mount", "-o", f"remount,{options}", str(self.path))
-        assert result.returncode == 0, result.stderr
-
-    def fill(self, leave_bytes: int) -> Path:
-        """Write a ballast file until only ``leave_bytes`` stay free; returns its path."""
-        ballast = self.path / "ballast"
-        st = shutil.disk_usage(self.path)
-        with ballast.open("ab") as f:
-            f.write(b"\0" * max(st.free - leave_bytes, 0))
-        return ballast
-
-
 @pytest.fixture
 def tiny_tmpfs(tmp_path: Path) -> Iterator[Mounted]:
     """A 4 MiB tmpfs mounted for this test."""
     mnt = tmp_path / "tmpfs"
     mnt.mkdir()
-    result = _run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mnt))
+    result = run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mnt))
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs CAP_SYS_ADMIN): {result.stderr.strip()}")
     try:
         yield Mounted(mnt)
     finally:
-        _umount(mnt)
-
-
-@dataclass
-class Ext4Image(Mounted):
-    image: Path = Path()
-
-    def trigger_error(self) -> None:
-        """Make the kernel see a filesystem error: with errors=remount-ro it goes read-only."""
-        assert self.device is not None
-        knob = Path("/sys/fs/ext4") / self.device / "trigger_fs_error"
-        knob.write_text("ocppd journal test\n")
-
-    def reboot(self) -> None:
-        """What the next boot does: unmount, fsck, mount read-write again."""
-        _umount(self.path)
-        _run("e2fsck", "-fy", str(self.image))
-        result = _run("mount", "-o", "loop,errors=remount-ro", str(self.image), str(self.path))
-        assert result.returncode == 0, result.stderr
-        self.device = _loop_name(self.path)
-
-
-def _loop_name(mnt: Path) -> str:
-    source = _run("findmnt", "-n", "-o", "SOURCE", str(mnt)).stdout.strip()
-    return Path(source).name
+        umount(mnt)
 
 
 @pytest.fixture
@@ -116,16 +62,16 @@ def ext4_image(tmp_path: Path) -> Iterator[Ext4Image]:
     mnt.mkdir()
     with image.open("wb") as f:
         f.truncate(16 * 2**20)
-    made = _run("mkfs.ext4", "-q", "-F", str(image))
+    made = run("mkfs.ext4", "-q", "-F", str(image))
     if made.returncode != 0:
         pytest.skip(f"mkfs.ext4 failed: {made.stderr.strip()}")
-    result = _run("mount", "-o", "loop,errors=remount-ro", str(image), str(mnt))
+    result = run("mount", "-o", "loop,errors=remount-ro", str(image), str(mnt))
     if result.returncode != 0:
         pytest.skip(f"cannot loop-mount an ext4 image here: {result.stderr.strip()}")
-    fs = Ext4Image(mnt, _loop_name(mnt), image=image)
+    fs = Ext4Image(mnt, loop_name(mnt), image=image)
     try:
         if not (Path("/sys/fs/ext4") / (fs.device or "?") / "trigger_fs_error").exists():
             pytest.skip("this kernel has no /sys/fs/ext4/<dev>/trigger_fs_error")
         yield fs
     finally:
-        _umount(mnt)
+        umount(mnt)

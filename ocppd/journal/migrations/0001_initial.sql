@@ -57,6 +57,7 @@ CREATE TABLE outbox (
     local_id     INTEGER REFERENCES transactions (local_id),
     connector_id INTEGER,
     droppable    INTEGER NOT NULL DEFAULT 0 CHECK (droppable IN (0, 1)),
+    thinned      INTEGER NOT NULL DEFAULT 0,  -- thinning passes this droppable row survived
     payload      TEXT NOT NULL,        -- JSON; the final payload once sealed
     size         INTEGER NOT NULL,     -- UTF-8 bytes of payload, for the size cap
     message_id   TEXT,                 -- set by seal() before the first send
@@ -69,8 +70,8 @@ CREATE TABLE outbox (
 CREATE UNIQUE INDEX outbox_one_start_one_stop
     ON outbox (local_id, action) WHERE action IN ('StartTransaction', 'StopTransaction');
 
--- Thinning scans the droppable rows oldest first.
-CREATE INDEX outbox_droppable ON outbox (seq) WHERE droppable = 1;
+-- Thinning scans the droppable rows of the least thinned generation, oldest first.
+CREATE INDEX outbox_droppable ON outbox (thinned, seq) WHERE droppable = 1;
 
 -- Messages given up after repeated CALLERRORs: kept for audit, never sent again.
 CREATE TABLE dead_letters (

@@ -1,0 +1,61 @@
+"""Settings and the authorization cache (OCPP 1.6 section 3.5.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocppd.journal import CacheEntry, Journal
+
+
+async def test_settings_persist_and_none_deletes(state_dir: Path) -> None:
+    async with await Journal.open(state_dir) as journal:
+        await journal.set_setting("MeterValueSampleInterval", "60")
+        await journal.set_setting("connector.1.availability", "Inoperative")
+        await journal.set_setting("MeterValueSampleInterval", "30")
+    async with await Journal.open(state_dir) as journal:
+        assert await journal.settings() == {
+            "MeterValueSampleInterval": "30",
+            "connector.1.availability": "Inoperative",
+        }
+        await journal.set_setting("connector.1.availability", None)
+        await journal.set_setting("NeverSet", None)
+        assert await journal.settings() == {"MeterValueSampleInterval": "30"}
+
+
+async def test_cache_ids_compare_case_insensitively(state_dir: Path) -> None:
+    async with await Journal.open(state_dir) as journal:
+        await journal.cache_store(
+            "04a2b3c4", "Accepted", "2027-01-01T00:00:00Z", "PARENT", "2026-11-21T10:00:00Z"
+        )
+    async with await Journal.open(state_dir) as journal:  # survives a restart
+        entry = await journal.cache_lookup("04A2B3C4")
+        assert entry == CacheEntry(
+            "04A2B3C4", "Accepted", "2027-01-01T00:00:00Z", "PARENT", "2026-11-21T10:00:00Z"
+        )
+        await journal.cache_store("04A2b3C4", "Blocked", None, None, "2026-11-21T11:00:00Z")
+        assert await journal.cache_lookup("04a2b3c4") == CacheEntry(
+            "04A2B3C4", "Blocked", None, None, "2026-11-21T11:00:00Z"
+        )
+        assert await journal.cache_lookup("unknown") is None
+
+
+async def test_full_cache_evicts_not_accepted_first_then_the_oldest(state_dir: Path) -> None:
+    async with await Journal.open(state_dir, cache_max_entries=3) as journal:
+        await journal.cache_store("OLD-OK", "Accepted", None, None, "2026-11-21T08:00:00Z")
+        await journal.cache_store("BLOCKED", "Blocked", None, None, "2026-11-21T09:00:00Z")
+        await journal.cache_store("NEW-OK", "Accepted", None, None, "2026-11-21T10:00:00Z")
+        await journal.cache_store("NEWEST-OK", "Accepted", None, None, "2026-11-21T11:00:00Z")
+        assert await journal.cache_lookup("BLOCKED") is None  # not valid: first to go
+        assert await journal.cache_lookup("OLD-OK") is not None
+        await journal.cache_store("LATEST-OK", "Accepted", None, None, "2026-11-21T12:00:00Z")
+        assert await journal.cache_lookup("OLD-OK") is None  # then the oldest valid one
+        for tag in ("NEW-OK", "NEWEST-OK", "LATEST-OK"):
+            assert await journal.cache_lookup(tag) is not None
+
+
+async def test_clear_cache_empties_it_and_keeps_settings(journal: Journal) -> None:
+    await journal.set_setting("AuthorizationCacheEnabled", "true")
+    await journal.cache_store("A", "Accepted", None, None, "2026-11-21T10:00:00Z")
+    await journal.cache_clear()
+    assert await journal.cache_lookup("A") is None
+    assert await journal.settings() == {"AuthorizationCacheEnabled": "true"}
