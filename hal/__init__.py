@@ -91,8 +91,12 @@ def build_hardware(
         for kind, device_spec in spec.devices.items():
             context = DeviceContext(
                 name=f"connector {spec.connector_id} {kind} ({device_spec.driver})",
-                connector_id=spec.connector_id, state_dir=state_dir, shared=shared,
-                sim=world, max_current_a=spec.max_current_a, phases=spec.phases,
+                connector_id=spec.connector_id,
+                state_dir=state_dir,
+                shared=shared,
+                sim=world,
+                max_current_a=spec.max_current_a,
+                phases=spec.phases,
             )
             devices[kind] = _build(device_spec, context)
         built[spec.connector_id] = ConnectorDevices(
@@ -109,9 +113,15 @@ def build_hardware(
             sims[spec.connector_id] = world
     reader = None
     if rfid is not None:
-        reader = _build(rfid, DeviceContext(
-            name=f"rfid ({rfid.driver})", connector_id=None, state_dir=state_dir, shared=shared,
-        ))
+        reader = _build(
+            rfid,
+            DeviceContext(
+                name=f"rfid ({rfid.driver})",
+                connector_id=None,
+                state_dir=state_dir,
+                shared=shared,
+            ),
+        )
     return Hardware(built, reader, sims, shared)
 
 

@@ -181,7 +181,8 @@ class Contactor(Device, Protocol):
         ...
 
     async def set_closed(self, closed: bool) -> None:
-        """Close or open. Raises DeviceError when feedback does not follow; the output is then off."""
+        """Close or open. Raises DeviceError when feedback does not follow; the output is then
+        off."""
         ...
 
 
@@ -279,8 +280,14 @@ class ConnectorDevices:
 
     def all(self) -> list[Device]:
         devices: list[Device | None] = [
-            self.contactor, self.plug, self.meter, self.lock, self.offer, self.indicator,
-            self.temperature, *self.extra,
+            self.contactor,
+            self.plug,
+            self.meter,
+            self.lock,
+            self.offer,
+            self.indicator,
+            self.temperature,
+            *self.extra,
         ]
         seen: list[Device] = []
         for device in devices:

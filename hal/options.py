@@ -110,13 +110,19 @@ def boolean() -> Kind:
 
 
 def string(
-    *, nonempty: bool = True, max_length: int | None = None, pattern: str | None = None,
+    *,
+    nonempty: bool = True,
+    max_length: int | None = None,
+    pattern: str | None = None,
     expected: str | None = None,
 ) -> Kind:
     regex = re.compile(pattern) if pattern else None
     what = expected or (
-        f"a text of at most {max_length} characters" if max_length else "a non-empty text"
-        if nonempty else "a text"
+        f"a text of at most {max_length} characters"
+        if max_length
+        else "a non-empty text"
+        if nonempty
+        else "a text"
     )
 
     def convert(raw: Any) -> str:

@@ -78,35 +78,74 @@ def drivers_of(kind: DeviceKind) -> list[str]:
 # --- the sim drivers (hal.sim) -----------------------------------------------------------
 
 register(Driver(DeviceKind.CONTACTOR, "sim", "hal.sim:SimContactor", doc="simulated relay"))
-register(Driver(
-    DeviceKind.PLUG, "sim", "hal.sim:SimPlug",
-    options=(
-        Option("power_w", number(0, 1_000_000), 7360.0,
-               "power the simulated EV draws while the contactor is closed"),
-    ),
-    doc="simulated EV and cable, driven by `ocppctl sim`",
-))
-register(Driver(
-    DeviceKind.METER, "sim", "hal.sim:SimMeter",
-    options=(
-        Option("voltage_v", number(0, 1000, exclusive_min=True), 230.0, "nominal phase voltage"),
-        Option("initial_wh", number(0), 0.0, "register value on first start"),
-    ),
-    doc="integrates the simulated EV's power; the register survives restarts",
-))
+register(
+    Driver(
+        DeviceKind.PLUG,
+        "sim",
+        "hal.sim:SimPlug",
+        options=(
+            Option(
+                "power_w",
+                number(0, 1_000_000),
+                7360.0,
+                "power the simulated EV draws while the contactor is closed",
+            ),
+        ),
+        doc="simulated EV and cable, driven by `ocppctl sim`",
+    )
+)
+register(
+    Driver(
+        DeviceKind.METER,
+        "sim",
+        "hal.sim:SimMeter",
+        options=(
+            Option(
+                "voltage_v", number(0, 1000, exclusive_min=True), 230.0, "nominal phase voltage"
+            ),
+            Option("initial_wh", number(0), 0.0, "register value on first start"),
+        ),
+        doc="integrates the simulated EV's power; the register survives restarts",
+    )
+)
 register(Driver(DeviceKind.RFID, "sim", "hal.sim:SimReader", doc="no reader; use `ocppctl swipe`"))
-register(Driver(DeviceKind.LOCK, "sim", "hal.sim:SimLock",
-                options=(Option("fail", boolean(), False, "every unlock fails (for tests)"),)))
+register(
+    Driver(
+        DeviceKind.LOCK,
+        "sim",
+        "hal.sim:SimLock",
+        options=(Option("fail", boolean(), False, "every unlock fails (for tests)"),),
+    )
+)
 register(Driver(DeviceKind.OFFER, "sim", "hal.sim:SimOffer"))
 register(Driver(DeviceKind.INDICATOR, "sim", "hal.sim:SimIndicator"))
-register(Driver(DeviceKind.TEMPERATURE, "sim", "hal.sim:SimTemperature",
-                options=(Option("celsius", number(-60, 200), 25.0),)))
+register(
+    Driver(
+        DeviceKind.TEMPERATURE,
+        "sim",
+        "hal.sim:SimTemperature",
+        options=(Option("celsius", number(-60, 200), 25.0),),
+    )
+)
 
 # Real drivers register from hal.drivers (kept separate so this table stays readable).
 importlib.import_module("hal.drivers")
 
 __all__ = [
-    "REQUIRED_KINDS", "OPTIONAL_KINDS", "DeviceKind", "DeviceSpec", "Driver", "Option",
-    "boolean", "choice", "driver_for", "drivers_of", "integer", "number", "path", "pin",
-    "register", "string",
+    "OPTIONAL_KINDS",
+    "REQUIRED_KINDS",
+    "DeviceKind",
+    "DeviceSpec",
+    "Driver",
+    "Option",
+    "boolean",
+    "choice",
+    "driver_for",
+    "drivers_of",
+    "integer",
+    "number",
+    "path",
+    "pin",
+    "register",
+    "string",
 ]

@@ -74,7 +74,8 @@ class SimWorld:
         return PlugState(plugged=self.plugged, ev_requesting=self.plugged and not self.ev_suspended)
 
     def current_power_w(self) -> float:
-        """The power flowing now: the EV's demand, capped by the offered current, if energy flows."""
+        """The power flowing now: the EV's demand, capped by the offered current, if energy
+        flows."""
         if not (self.contactor_closed and self.plugged and not self.ev_suspended):
             return 0.0
         if any(f.blocks_charging for f in self.faults.values()):
@@ -160,13 +161,15 @@ class SimWorld:
         except FileNotFoundError:
             self.energy_wh = initial_wh
         except (ValueError, KeyError, TypeError, OSError) as exc:
-            log.warning("sim meter register %s unreadable (%s); starting at %s Wh",
-                        path, exc, initial_wh)
+            log.warning(
+                "sim meter register %s unreadable (%s); starting at %s Wh", path, exc, initial_wh
+            )
             self.energy_wh = initial_wh
         self._since = trio.current_time()
 
     def take_reading(self) -> MeterReading:
-        """Integrate up to now, persist the register (as a real meter keeps it), return a reading."""
+        """Integrate up to now, persist the register (as a real meter keeps it), return a
+        reading."""
         self._integrate()
         if self._register_file is not None:
             tmp = self._register_file.with_suffix(".tmp")
@@ -182,8 +185,11 @@ class SimWorld:
             power_w=power,
             current_a=tuple(amps for _ in range(self.phases)),
             voltage_v=tuple(self.voltage_v for _ in range(self.phases)),
-            power_offered_w=(self.offered_a * self.voltage_v * self.phases
-                             if self.offered_a is not None else None),
+            power_offered_w=(
+                self.offered_a * self.voltage_v * self.phases
+                if self.offered_a is not None
+                else None
+            ),
             frequency_hz=50.0,
             temperature_c=self.temperature_c,
         )
@@ -267,8 +273,15 @@ class SimMeter(_SimDevice):
 
     @property
     def quantities(self) -> frozenset[Quantity]:
-        return frozenset({Quantity.ENERGY_IMPORT, Quantity.POWER, Quantity.CURRENT,
-                          Quantity.VOLTAGE, Quantity.FREQUENCY})
+        return frozenset(
+            {
+                Quantity.ENERGY_IMPORT,
+                Quantity.POWER,
+                Quantity.CURRENT,
+                Quantity.VOLTAGE,
+                Quantity.FREQUENCY,
+            }
+        )
 
     @property
     def phases(self) -> int:
