@@ -213,7 +213,8 @@ class GpioContactor:
             info = "contactor did not close"
         else:
             info = "contactor welded: closed while commanded open"
-        log.error("%s: %s", self.name, info)
+        if not self._faults.active(FaultKind.POWER_SWITCH):
+            log.error("%s: %s", self.name, info)
         self._faults.raise_fault(Fault(FaultKind.POWER_SWITCH, info))
 
     async def run(self, sink: EventSink) -> None:
@@ -228,20 +229,23 @@ class GpioContactor:
 
     async def _watch(self, feedback: Input) -> None:
         mismatch_since: float | None = None
+        acted = False  # this mismatch has been reported already
         while True:
             now = trio.current_time()
             deadline = float("inf")
             if self._busy:  # the command confirms its own feedback
-                mismatch_since = None
+                mismatch_since, acted = None, False
             elif feedback.active != self._commanded:
                 mismatch_since = now if mismatch_since is None else mismatch_since
-                if now - mismatch_since >= self._timeout_s:
+                due = mismatch_since + self._timeout_s  # compared as computed: no float drift
+                if now < due:
+                    deadline = due
+                elif not acted:
+                    acted = True
                     self._mismatch(self._commanded)
-                    mismatch_since = None
                     continue
-                deadline = mismatch_since + self._timeout_s
             else:
-                mismatch_since = None
+                mismatch_since, acted = None, False
                 fault = self._faults.get(FaultKind.POWER_SWITCH)
                 if fault is not None and (self._clear_at is None or now >= self._clear_at):
                     self._clear_at = None
