@@ -52,7 +52,7 @@ PATTERNS: Mapping[IndicatorState, Pattern] = {
     IndicatorState.FINISHING: Pattern(((CYAN, 0.2), (DARK, 0.2), (CYAN, 0.2), (DARK, 1.4))),
     IndicatorState.RESERVED: Pattern(((YELLOW, 1.0), (DARK, 0.3), (YELLOW, 0.3), (DARK, 0.4))),
     IndicatorState.FAULTED: Pattern(((RED, 0.25), (DARK, 0.25))),
-    IndicatorState.UNAVAILABLE: Pattern(((RED, 2.0),), single=((DARK, 2.0),)),
+    IndicatorState.UNAVAILABLE: Pattern(((RED, 2.0),), single=((RED, 0.1), (DARK, 3.9))),
     IndicatorState.OFF: Pattern(((DARK, 2.0),)),
 }
 
