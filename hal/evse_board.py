@@ -48,7 +48,7 @@ from hal.base import (
 from hal.context import DeviceContext
 from hal.drivers import with_defaults
 from hal.health import Backoff, FaultLatch
-from hal.modbus import ModbusBus, line_settings, open_bus
+from hal.modbus import ModbusBus, ModbusRefused, line_settings, open_bus
 from hal.registry import DeviceKind
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,12 @@ class EvseDinBoard:
         log.info("%s: register 1000 = %s", self.name, value)
 
     async def _ensure_scale(self) -> None:
+        """Register 2005 bit 7: currents in 0.01 A (firmware 18+); older boards: whole A."""
         if self._scale is None:
-            (bits,) = await self.bus.read(self.unit, "holding", REG_CONFIG_BITS, 1)
+            try:
+                (bits,) = await self.bus.read(self.unit, "holding", REG_CONFIG_BITS, 1)
+            except ModbusRefused:
+                bits = 0
             self._scale = 100 if bits & PRECISE_CURRENT_BIT else 1
 
     # --- events ---
@@ -260,16 +264,11 @@ class EvseDinBoard:
             self._plug = plug
             log.info("%s: vehicle %s", self.name, VEHICLE_STATES.get(status.vehicle))
             self._report("plug", PlugChanged(plug))
-        limit = (
-            min(float(status.pp_limit_a), self.max_current_a)
-            if self._plug.plugged
-            else self.max_current_a
-        )
-        if (
-            plug is not None
-            and limit != self._pp
-            and (not self._plug.plugged or status.pp_limit_a > 0)
-        ):
+        # the cable's rating while one is plugged (0 = not detected yet), else no limit
+        limit = self.max_current_a
+        if self._plug.plugged and status.pp_limit_a > 0:
+            limit = min(float(status.pp_limit_a), self.max_current_a)
+        if limit != self._pp:
             self._pp = limit
             self._report(None, CurrentAvailable(limit))
 
