@@ -152,8 +152,11 @@ class SerialReader:
             self._faults.detach(sink)
 
     def _fault(self, what: str, exc: Exception) -> None:
-        if not self._faults.active(FaultKind.READER):
-            log.error("%s: %s: %s", self.name, what, exc)
+        """One READER fault per outage, however many retries fail (and however)."""
+        if self._faults.active(FaultKind.READER):
+            log.debug("%s: still unavailable: %s: %s", self.name, what, exc)
+            return
+        log.error("%s: %s: %s", self.name, what, exc)
         code = errno.errorcode.get(getattr(exc, "errno", None) or 0)
         self._faults.raise_fault(
             Fault(FaultKind.READER, "RFID reader not available", vendor_code=code)
