@@ -34,7 +34,7 @@ from hal.context import DeviceContext
 from hal.drivers import with_defaults
 from hal.health import Backoff, FaultLatch
 from hal.meter_maps import MODELS, Block, Field, decode
-from hal.modbus import ModbusBus, ModbusRefused, line_settings, open_bus
+from hal.modbus import ModbusBus, ModbusRefused, Table, line_settings, open_bus
 from hal.registry import DeviceKind
 
 log = logging.getLogger(__name__)
@@ -77,22 +77,19 @@ class ModbusMeter:
 
     async def _fetch(self) -> MeterReading:
         values: dict[int, int] = {}
-        for block in self._blocks:
-            try:
-                words = await self._bus.read(
-                    self._unit,
-                    self.model.table,  # type: ignore[arg-type]
-                    block.address,
-                    block.count,
-                )
-            except ModbusRefused as exc:
+        blocks = self._blocks
+        table: Table = "holding" if self.model.table == "holding" else "input"
+        answers = await self._bus.read_many(
+            self._unit, table, [(b.address, b.count) for b in blocks]
+        )
+        for block, words in zip(blocks, answers, strict=True):
+            if isinstance(words, ModbusRefused):
                 if block.required:
                     raise DeviceError(
                         f"{self.name}: meter refuses its import register "
-                        f"0x{block.address:04X} (is model "
-                        f"{self.model.name!r} right?): {exc}"
-                    ) from exc
-                self._drop(block, exc)
+                        f"0x{block.address:04X} (is model {self.model.name!r} right?): {words}"
+                    ) from words
+                self._drop(block, words)
                 continue
             values.update(
                 zip(range(block.address, block.address + block.count), words, strict=True)

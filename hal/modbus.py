@@ -214,6 +214,24 @@ class ModbusBus:
         Raises DeviceUnavailable (no answer) or ModbusRefused (exception response)."""
         return await self._in_thread(self._read_sync, unit, table, address, count)
 
+    def _read_many_sync(
+        self, unit: int, table: Table, ranges: Sequence[tuple[int, int]]
+    ) -> list[list[int] | ModbusRefused]:
+        out: list[list[int] | ModbusRefused] = []
+        for address, count in ranges:
+            try:
+                out.append(self._read_sync(unit, table, address, count))
+            except ModbusRefused as exc:
+                out.append(exc)
+        return out
+
+    async def read_many(
+        self, unit: int, table: Table, ranges: Sequence[tuple[int, int]]
+    ) -> list[list[int] | ModbusRefused]:
+        """Several reads in one worker-thread call (one wake-up, one consistent snapshot);
+        a refused range gives its ModbusRefused in place. Raises DeviceUnavailable."""
+        return await self._in_thread(self._read_many_sync, unit, table, tuple(ranges))
+
     async def write(self, unit: int, address: int, values: Sequence[int]) -> None:
         """Write holding registers with FC 16 (write multiple registers)."""
         await self._in_thread(self._write_sync, unit, address, tuple(values))
