@@ -171,6 +171,11 @@ class ModbusBus:
             self.failures += 1
             self._drop()
             raise DeviceUnavailable(f"{self.settings.describe()}: {what}: {exc}") from exc
+        except Exception as exc:  # a pymodbus bug on a garbled frame must not end a driver
+            self.failures += 1
+            self._drop()
+            log.exception("%s: %s: unexpected error in pymodbus", self.settings.describe(), what)
+            raise DeviceUnavailable(f"{self.settings.describe()}: {what}: {exc!r}") from exc
         if response is None or not hasattr(response, "isError"):
             self.failures += 1
             self._drop()

@@ -159,6 +159,7 @@ class RtuSlave:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self.garbage = 0
+        self.corrupt = False  # answers with a broken CRC and noise (a bad line)
 
     def _serve(self) -> None:
         buf = b""
@@ -185,7 +186,10 @@ class RtuSlave:
                 answer = self.slave.handle(frame[0], frame[1:-2])
                 if answer is not None:
                     reply = bytes([frame[0]]) + answer
-                    os.write(self.master, reply + crc16(reply))
+                    if self.corrupt:
+                        os.write(self.master, b"\x00\xff" + reply + b"\xde\xad")
+                    else:
+                        os.write(self.master, reply + crc16(reply))
 
     def __enter__(self) -> RtuSlave:
         self._thread.start()

@@ -135,6 +135,23 @@ async def test_one_lost_answer_is_not_a_fault(
     assert sink.faults() == []
 
 
+async def test_garbled_answers_are_a_fault_not_a_crash_and_clear_on_a_clean_line(
+    slave: Slave, rtu: RtuSlave, make_context: Any, sink: RecordingSink
+) -> None:
+    load(slave, 1, MODELS["sdm630"])
+    meter = meter_on(rtu, make_context, poll_interval_s=0.5)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(meter.run, sink)
+            await sink.wait_for(lambda e: isinstance(e, ReadingTaken))
+            rtu.corrupt = True
+            await sink.wait_for(raised(FaultKind.POWER_METER))
+            rtu.corrupt = False
+            await sink.wait_for(cleared(FaultKind.POWER_METER))
+            nursery.cancel_scope.cancel()
+    check(await meter.read(), "sdm630")
+
+
 async def test_meter_at_another_unit_address_does_not_answer_for_ours(
     slave: Slave, rtu: RtuSlave, make_context: Any
 ) -> None:
