@@ -220,7 +220,7 @@ class EvseDinBoard:
                 misses += 1
                 self._scale = None  # a board that was away may have been swapped or rebooted
                 if misses >= 2:
-                    self._fault("EVSE board not answering", None, exc)
+                    self._fault("EVSE board not answering", "evse-din:no-answer", exc)
                     await trio.sleep(backoff.next_delay())
                 else:
                     await trio.sleep(1.0)

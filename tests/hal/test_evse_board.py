@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import trio
-from conftest import RecordingSink, cleared, raised
-from fake_modbus import RtuSlave, Slave
-from meter_values import load
+from hal_fake_modbus import RtuSlave, Slave
+from hal_meter_values import load
+from hal_support import RecordingSink, cleared, raised
 
 from hal.base import (
     UNPLUGGED,

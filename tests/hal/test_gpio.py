@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import trio
-from conftest import RecordingSink, cleared, raised
+from hal_support import RecordingSink, cleared, raised
 
 from hal.base import DeviceError, FaultKind, PlugChanged, PlugState
 from hal.gpio import GpioContactor, GpioLock, GpioPlug

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from fake_modbus import Slave, TcpSlave
-from fake_serial import PtyPort
-from meter_values import load
+from hal_fake_modbus import Slave, TcpSlave
+from hal_fake_serial import PtyPort
+from hal_meter_values import load
 
 from hal import ConnectorSpec, build_hardware
 from hal.base import DeviceEvent, PlugChanged, ReadingTaken, TagRead

@@ -6,7 +6,7 @@ import math
 import struct
 
 import pytest
-from meter_values import VALUES, registers
+from hal_meter_values import VALUES, registers
 
 from hal.base import DeviceError, Quantity
 from hal.meter_maps import MODELS, Encoding, decode, encode, raw_value

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import trio
-from conftest import RecordingSink, cleared, raised
-from fake_modbus import RtuSlave, Slave, TcpSlave
-from meter_values import VALUES, load
+from hal_fake_modbus import RtuSlave, Slave, TcpSlave
+from hal_meter_values import VALUES, load
+from hal_support import RecordingSink, cleared, raised
 
 import hal.meters
 from hal.base import DeviceUnavailable, FaultKind, Quantity, ReadingTaken

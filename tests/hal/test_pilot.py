@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import trio
-from conftest import RecordingSink, cleared, raised
+from hal_support import RecordingSink, cleared, raised
 
 from hal.base import DeviceError, FaultKind
 from hal.pilot import PERIOD_NS, PwmPilot, amps_for_duty, duty_percent

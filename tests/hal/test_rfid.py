@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from conftest import RecordingSink, cleared, raised
-from fake_serial import FakePn532, PtyPort
+from hal_fake_serial import FakePn532, PtyPort
+from hal_support import RecordingSink, cleared, raised
 
 from hal.base import FaultKind, TagRead
 from hal.rfid import SerialReader

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import trio
-from conftest import RecordingSink, cleared, raised
+from hal_support import RecordingSink, cleared, raised
 
 from hal.base import CurrentAvailable, FaultKind, FaultRaised
 from hal.temperature import Level, Limits, SysfsTemperature, parse_sysfs

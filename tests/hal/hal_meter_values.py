@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_modbus import Slave
+from hal_fake_modbus import Slave
 
 from hal.base import Quantity
 from hal.meter_maps import MeterModel, encode
