@@ -15,7 +15,7 @@ from typing import Any
 
 import trio
 
-from hal.base import ConnectorDevices, Device, RfidReader
+from hal.base import ConnectorDevices, Device, HardwareError, Releasable, RfidReader
 from hal.context import DeviceContext, SharedResources
 from hal.registry import DeviceKind, DeviceSpec, driver_for
 from hal.sim import SimWorld
@@ -71,17 +71,53 @@ async def _close_quietly(device: Any) -> None:
         log.exception("closing %r failed", device)
 
 
-def _build(spec: DeviceSpec, context: DeviceContext) -> Any:
+def _build(spec: DeviceSpec, context: DeviceContext, built: list[Any]) -> Any:
     driver = driver_for(spec.kind, spec.driver)
     if driver is None:  # the config loader rejects unknown drivers; this is a programming error
         raise ValueError(f"no {spec.kind} driver named {spec.driver!r}")
-    return driver.load()(spec.options, context)
+    try:
+        device = driver.load()(spec.options, context)
+    except Exception as exc:  # any driver's failure becomes one clear message
+        reason = str(exc) or type(exc).__name__
+        if reason.startswith(f"{context.name}: "):
+            reason = reason[len(context.name) + 2 :]
+        raise HardwareError(context.name, reason) from exc
+    built.append(device)
+    return device
+
+
+def _release_all(devices: list[Any]) -> None:
+    """Make the devices built so far safe, without an event loop (see base.Releasable)."""
+    for device in reversed(devices):
+        if isinstance(device, Releasable):
+            try:
+                device.release()
+            except Exception:  # release must not raise; keep releasing the others
+                log.exception("releasing %r failed", device)
 
 
 def build_hardware(
     connectors: Sequence[ConnectorSpec], rfid: DeviceSpec | None, state_dir: Path
 ) -> Hardware:
-    """Construct every device (no I/O beyond opening what drivers open in their constructors)."""
+    """Construct every device (no I/O beyond claiming what drivers claim in constructors).
+
+    Raises :class:`HardwareError` naming the device that could not be built; the devices
+    built before it are released first, so no output stays energised.
+    """
+    built_devices: list[Any] = []
+    try:
+        return _build_all(connectors, rfid, state_dir, built_devices)
+    except BaseException:
+        _release_all(built_devices)
+        raise
+
+
+def _build_all(
+    connectors: Sequence[ConnectorSpec],
+    rfid: DeviceSpec | None,
+    state_dir: Path,
+    built_devices: list[Any],
+) -> Hardware:
     shared = SharedResources()
     built: dict[int, ConnectorDevices] = {}
     sims: dict[int, SimWorld] = {}
@@ -98,7 +134,7 @@ def build_hardware(
                 max_current_a=spec.max_current_a,
                 phases=spec.phases,
             )
-            devices[kind] = _build(device_spec, context)
+            devices[kind] = _build(device_spec, context, built_devices)
         built[spec.connector_id] = ConnectorDevices(
             connector_id=spec.connector_id,
             contactor=devices[DeviceKind.CONTACTOR],
@@ -121,8 +157,16 @@ def build_hardware(
                 state_dir=state_dir,
                 shared=shared,
             ),
+            built_devices,
         )
     return Hardware(built, reader, sims, shared)
 
 
-__all__ = ["ConnectorSpec", "DeviceKind", "DeviceSpec", "Hardware", "build_hardware"]
+__all__ = [
+    "ConnectorSpec",
+    "DeviceKind",
+    "DeviceSpec",
+    "Hardware",
+    "HardwareError",
+    "build_hardware",
+]

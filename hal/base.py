@@ -28,6 +28,16 @@ class DeviceUnavailable(DeviceError):
     """The device is absent or does not answer (unplugged reader, silent meter, closed port)."""
 
 
+class HardwareError(DeviceError):
+    """The charger's hardware could not be set up: ``device`` names which, ``reason`` why
+    (for example a GPIO pin already in use). Devices built before the failure are safe."""
+
+    def __init__(self, device: str, reason: str) -> None:
+        super().__init__(f"{device}: {reason}")
+        self.device = device
+        self.reason = reason
+
+
 class FaultKind(StrEnum):
     """What a device can report as wrong. The charger logic maps these to its protocol's codes."""
 
@@ -140,9 +150,13 @@ class ReadingTaken:
 
 @dataclass(frozen=True, slots=True)
 class CurrentAvailable:
-    """The current the vehicle side can take right now changed (cable rating, board limit)."""
+    """The current one limit allows right now changed (cable rating, board limit, derating).
+
+    Limits from different ``source``s combine: the charger offers the smallest.
+    """
 
     amps: float
+    source: str = "device"
 
 
 DeviceEvent = PlugChanged | TagRead | FaultRaised | FaultCleared | ReadingTaken | CurrentAvailable
@@ -170,6 +184,15 @@ class Device(Protocol):
     async def aclose(self) -> None:
         """Leave the hardware safe (outputs off) and release it. Never raises."""
         ...
+
+
+@runtime_checkable
+class Releasable(Protocol):
+    """Optional: a device that claims hardware in its constructor (GPIO pins) also has a
+    synchronous ``release()``: outputs safe, pins freed. ``build_hardware`` calls it on the
+    devices already built when a later one fails (no event loop is needed). Never raises."""
+
+    def release(self) -> None: ...
 
 
 class Contactor(Device, Protocol):

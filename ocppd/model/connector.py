@@ -107,7 +107,7 @@ class Connector:
         self.pending: Pending | None = None
         self.tx: Transaction | None = None
         self.finishing = False
-        self.cable_limit_a: float | None = None
+        self.limits: dict[str, float] = {}  # current limits by source (cable, temperature)
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
@@ -163,10 +163,7 @@ class Connector:
         )
 
     def current_limit_a(self) -> float:
-        limit = self.max_current_a
-        if self.cable_limit_a is not None:
-            limit = min(limit, self.cable_limit_a)
-        return limit
+        return min([self.max_current_a, *self.limits.values()])
 
     @property
     def free(self) -> bool:
@@ -248,7 +245,7 @@ class Connector:
             self._remember(event.reading)
             await self._check_invalid_energy()
         elif isinstance(event, CurrentAvailable):
-            self.cable_limit_a = event.amps
+            self.limits[event.source] = event.amps
         elif isinstance(event, TagRead):  # a reader wired to the connector
             self.charger.spawn(self.charger.present_tag, event.id_tag, "reader")
 
