@@ -369,9 +369,9 @@ async def test_minimum_status_duration_hides_short_states(nursery, start_csms, a
         await cp.sim("plug", 1)
         await trio.sleep(60)
         assert statuses(station) == ["Available", "Preparing"]
-        preparing = [
+        preparing = next(
             c for c in station.calls("StatusNotification") if c.payload["status"] == "Preparing"
-        ][0]
+        )
         assert preparing.t - station.calls("BootNotification")[0].t >= 70 + 30
 
 
