@@ -10,8 +10,10 @@ from ocpp.v16 import call
 from tests.harness import charger
 
 TAG = "METER001"
-ALL = ("Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
-       "Current.Offered,Power.Offered,Frequency")
+ALL = (
+    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
+    "Current.Offered,Power.Offered,Frequency"
+)
 
 
 async def charging(cp: Any, station: Any) -> None:
@@ -24,8 +26,9 @@ def values(meter_values: Any) -> list[dict[str, Any]]:
     return [v for mv in meter_values.payload["meterValue"] for v in mv["sampledValue"]]
 
 
-async def test_sampled_values_carry_unit_phase_context_and_location(nursery, start_csms,
-                                                                    autojump_clock):
+async def test_sampled_values_carry_unit_phase_context_and_location(
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     keys = {"MeterValueSampleInterval": 30, "MeterValuesSampledData": ALL}
     async with charger(nursery, csms, keys=keys) as cp:
@@ -36,8 +39,12 @@ async def test_sampled_values_carry_unit_phase_context_and_location(nursery, sta
         got = {(v["measurand"], v.get("phase")): v for v in values(sample)}
         assert got[("Energy.Active.Import.Register", None)]["unit"] == "Wh"
         assert got[("Power.Active.Import", None)] == {
-            "value": "6900", "context": "Sample.Periodic", "measurand": "Power.Active.Import",
-            "location": "Outlet", "unit": "W"}
+            "value": "6900",
+            "context": "Sample.Periodic",
+            "measurand": "Power.Active.Import",
+            "location": "Outlet",
+            "unit": "W",
+        }
         for phase in ("L1", "L2", "L3"):
             assert got[("Current.Import", phase)]["value"] == "10"
             assert got[("Current.Import", phase)]["unit"] == "A"
@@ -49,28 +56,33 @@ async def test_sampled_values_carry_unit_phase_context_and_location(nursery, sta
         assert not csms.violations
 
 
-async def test_an_unsupported_measurand_is_rejected_and_nothing_changes(nursery, start_csms,
-                                                                        autojump_clock):
+async def test_an_unsupported_measurand_is_rejected_and_nothing_changes(
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
         for bad in ("SoC", "Energy.Active.Import.Register,RPM", "Temperature"):
-            answer = await station.call(call.ChangeConfiguration(key="MeterValuesSampledData",
-                                                                 value=bad))
+            answer = await station.call(
+                call.ChangeConfiguration(key="MeterValuesSampledData", value=bad)
+            )
             assert answer.status == "Rejected", bad
         current = await station.call(call.GetConfiguration(key=["MeterValuesSampledData"]))
         assert current.configuration_key[0]["value"] == "Energy.Active.Import.Register"
 
 
-async def test_temperature_is_offered_when_a_sensor_is_fitted(nursery, start_csms,
-                                                              autojump_clock):
+async def test_temperature_is_offered_when_a_sensor_is_fitted(nursery, start_csms, autojump_clock):
     csms = await start_csms()
     extra = '[connector.temperature]\ndriver = "sim"\ncelsius = 41.5\n'
-    async with charger(nursery, csms, connector_extra=extra,
-                       keys={"MeterValueSampleInterval": 10}) as cp:
+    async with charger(
+        nursery, csms, connector_extra=extra, keys={"MeterValueSampleInterval": 10}
+    ) as cp:
         station = await cp.registered()
-        answer = await station.call(call.ChangeConfiguration(
-            key="MeterValuesSampledData", value="Energy.Active.Import.Register,Temperature"))
+        answer = await station.call(
+            call.ChangeConfiguration(
+                key="MeterValuesSampledData", value="Energy.Active.Import.Register,Temperature"
+            )
+        )
         assert answer.status == "Accepted"
         await charging(cp, station)
         sample = await station.wait_for("MeterValues")
@@ -78,11 +90,15 @@ async def test_temperature_is_offered_when_a_sensor_is_fitted(nursery, start_csm
         assert temperature["unit"] == "Celsius" and temperature["location"] == "Body"
 
 
-async def test_clock_aligned_values_fall_on_the_wall_clock_boundaries(nursery, start_csms,
-                                                                      autojump_clock):
+async def test_clock_aligned_values_fall_on_the_wall_clock_boundaries(
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
-    keys = {"ClockAlignedDataInterval": 900, "MeterValueSampleInterval": 0,
-            "StopTxnAlignedData": "Energy.Active.Import.Register"}
+    keys = {
+        "ClockAlignedDataInterval": 900,
+        "MeterValueSampleInterval": 0,
+        "StopTxnAlignedData": "Energy.Active.Import.Register",
+    }
     async with charger(nursery, csms, keys=keys) as cp:
         station = await cp.registered()
         await trio.sleep(1000)  # one idle boundary: 10:15:00
@@ -98,8 +114,11 @@ async def test_clock_aligned_values_fall_on_the_wall_clock_boundaries(nursery, s
         assert all(v["context"] == "Sample.Clock" for mv in during for v in values(mv))
         await cp.swipe(TAG)
         stop = (await station.wait_for("StopTransaction")).payload
-        clocked = [mv for mv in stop["transactionData"]
-                   if mv["sampledValue"][0]["context"] == "Sample.Clock"]
+        clocked = [
+            mv
+            for mv in stop["transactionData"]
+            if mv["sampledValue"][0]["context"] == "Sample.Clock"
+        ]
         assert [mv["timestamp"] for mv in clocked] == stamps
 
 
@@ -113,15 +132,17 @@ async def test_zero_intervals_send_no_meter_values(nursery, start_csms, autojump
         assert not station.calls("MeterValues")
 
 
-async def test_a_new_sample_interval_applies_to_the_running_transaction(nursery, start_csms,
-                                                                        autojump_clock):
+async def test_a_new_sample_interval_applies_to_the_running_transaction(
+    nursery, start_csms, autojump_clock
+):
     csms = await start_csms()
     async with charger(nursery, csms, keys={"MeterValueSampleInterval": 600}) as cp:
         station = await cp.registered()
         await charging(cp, station)
         await trio.sleep(100)
-        answer = await station.call(call.ChangeConfiguration(key="MeterValueSampleInterval",
-                                                             value="20"))
+        answer = await station.call(
+            call.ChangeConfiguration(key="MeterValueSampleInterval", value="20")
+        )
         assert answer.status == "Accepted"
         changed = trio.current_time()
         await station.wait_for("MeterValues", count=3)

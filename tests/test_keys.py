@@ -1,0 +1,155 @@
+"""Every configuration key: listed, read, changed, refused, and still changed after a restart."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+from ocpp.v16 import call
+
+from ocppd.features import declared_keys
+from ocppd.testing.csms import CallFailed
+from tests.harness import charger
+
+# key -> (a valid new value, an invalid value)
+WRITABLE = {
+    "AllowOfflineTxForUnknownId": ("true", "maybe"),
+    "AuthorizationCacheEnabled": ("false", "2"),
+    "AuthorizeRemoteTxRequests": ("true", "yes"),
+    "ClockAlignedDataInterval": ("900", "-5"),
+    "ConnectionTimeOut": ("90", "0"),
+    "ConnectorPhaseRotation": ("0.RST,1.RST", "1.XYZ"),
+    "HeartbeatInterval": ("600", "abc"),
+    "LocalAuthorizeOffline": ("false", ""),
+    "LocalPreAuthorize": ("true", "TRUE!"),
+    "MaxEnergyOnInvalidId": ("2000", "-1"),
+    "MeterValuesAlignedData": ("Power.Active.Import", "Bogus"),
+    "MeterValuesSampledData": ("Voltage,Current.Import", "Energy.Active.Import.Register,,Voltage"),
+    "MeterValueSampleInterval": ("15", "1.5"),
+    "MinimumStatusDuration": ("5", "-1"),
+    "ResetRetries": ("3", "11"),
+    "StopTransactionOnEVSideDisconnect": ("false", "no"),
+    "StopTransactionOnInvalidId": ("false", "0"),
+    "StopTxnAlignedData": ("Energy.Active.Import.Register", "Nope"),
+    "StopTxnSampledData": ("Energy.Active.Import.Register,Power.Active.Import", "X"),
+    "TransactionMessageAttempts": ("5", "0"),
+    "TransactionMessageRetryInterval": ("30", "0"),
+    "UnlockConnectorOnEVSideDisconnect": ("false", "f"),
+    "WebSocketPingInterval": ("30", "-1"),
+}
+WRITE_ONLY = {"AuthorizationKey"}
+READ_ONLY = {
+    "GetConfigurationMaxKeys": "100",
+    "MeterValuesAlignedDataMaxLength": "12",
+    "MeterValuesSampledDataMaxLength": "12",
+    "NumberOfConnectors": "1",
+    "StopTxnAlignedDataMaxLength": "12",
+    "StopTxnSampledDataMaxLength": "12",
+    "SupportedFeatureProfiles": "Core",
+    "SecurityProfile": "0",
+}
+
+
+def test_every_declared_key_has_a_row_here() -> None:
+    names = {spec.name for spec in declared_keys()}
+    assert names == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY)
+
+
+async def test_get_configuration_lists_every_key_with_its_access(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        listing = await station.call(call.GetConfiguration())
+        got = {k["key"]: k for k in listing.configuration_key}
+        assert set(got) == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY)
+        for name, value in READ_ONLY.items():
+            assert got[name] == {"key": name, "readonly": True, "value": value}
+        for name in WRITABLE:
+            assert got[name]["readonly"] is False and "value" in got[name]
+        assert got["AuthorizationKey"] == {"key": "AuthorizationKey", "readonly": False}
+        assert listing.unknown_key is None
+        some = await station.call(call.GetConfiguration(key=["HeartbeatInterval", "Foo", "Bar"]))
+        assert [k["key"] for k in some.configuration_key] == ["HeartbeatInterval"]
+        assert some.unknown_key == ["Foo", "Bar"]
+
+
+async def test_get_configuration_refuses_more_keys_than_it_takes(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        with pytest.raises(CallFailed) as refused:
+            await station.call(call.GetConfiguration(key=[f"K{i}" for i in range(101)]))
+        assert refused.value.code == "OccurenceConstraintViolation"
+        assert not csms.violations or all("GetConfiguration" not in v.what for v in csms.violations)
+
+
+async def test_every_writable_key_accepts_refuses_and_persists(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms(heartbeat_interval=300)
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        for name, (good, bad) in WRITABLE.items():
+            before = await station.call(call.GetConfiguration(key=[name]))
+            refused = await station.call(call.ChangeConfiguration(key=name, value=bad))
+            assert refused.status == "Rejected", name
+            after = await station.call(call.GetConfiguration(key=[name]))
+            assert after.configuration_key == before.configuration_key, name
+            accepted = await station.call(call.ChangeConfiguration(key=name, value=good))
+            assert accepted.status == "Accepted", name
+            now = await station.call(call.GetConfiguration(key=[name]))
+            assert now.configuration_key[0]["value"] == good, name
+        for name in READ_ONLY:
+            answer = await station.call(call.ChangeConfiguration(key=name, value="1"))
+            assert answer.status == "Rejected", name
+        unknown = await station.call(call.ChangeConfiguration(key="HeartBeatInterval", value="60"))
+        assert unknown.status == "NotSupported"
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=2)
+        listing = await station.call(call.GetConfiguration(key=list(WRITABLE)))
+        got = {k["key"]: k["value"] for k in listing.configuration_key}
+        for name, (good, _) in WRITABLE.items():
+            # the BootNotification answer sets the heartbeat interval on every start
+            expected = "300" if name == "HeartbeatInterval" else good
+            assert got[name] == expected, name
+        assert not csms.violations
+
+
+async def test_a_value_the_central_system_set_wins_over_the_config_file(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    async with charger(
+        nursery, csms, state_dir=tmp_path, keys={"MeterValueSampleInterval": 120}
+    ) as cp:
+        station = await cp.registered()
+        assert cp.keys.get_int("MeterValueSampleInterval") == 120
+        await station.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="45"))
+    async with charger(
+        nursery, csms, state_dir=tmp_path, keys={"MeterValueSampleInterval": 120}
+    ) as cp:
+        await cp.registered(connection=2)
+        assert cp.keys.get_int("MeterValueSampleInterval") == 45
+
+
+async def test_a_new_heartbeat_interval_applies_at_once(nursery, start_csms, autojump_clock):
+    csms = await start_csms(heartbeat_interval=3600)
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await station.call(call.ChangeConfiguration(key="HeartbeatInterval", value="20"))
+        changed = trio.current_time()
+        await station.wait_for("Heartbeat", count=2)
+        assert trio.current_time() - changed <= 41
+
+
+async def test_an_authorization_key_that_is_not_hex_is_refused(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        for bad in ("short", "zz" * 16, "00" * 21):
+            answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=bad))
+            assert answer.status == "Rejected"
+        assert cp.parts.connection.connects == 1

@@ -1,0 +1,262 @@
+"""What an operator does from the central system: reset, availability, unlock, data transfer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+from ocpp.v16 import call
+
+from ocppd.app import Outcome
+from ocppd.testing.csms import NoAnswer
+from tests.harness import CP_ID, ControlRefused, charger, config_text
+
+TAG = "OPER0001"
+REPO = Path(__file__).resolve().parent.parent
+
+
+async def charging(cp, station, connector: int = 1) -> None:
+    await cp.sim("plug", connector)
+    await cp.swipe(TAG)
+    await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+
+
+async def test_soft_reset_stops_the_transaction_first_then_restarts(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        answer = await station.call(call.Reset(type="Soft"))
+        assert answer.status == "Accepted"
+        stop = await station.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "SoftReset"
+        with trio.fail_after(30):
+            await cp.done.wait()
+        assert cp.outcome == [Outcome.SOFT_RESET]
+        assert not cp.world(1).contactor_closed
+
+
+async def test_hard_reset_stops_with_hard_reset(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        await station.call(call.Reset(type="Hard"))
+        stop = await station.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "HardReset"
+        with trio.fail_after(30):
+            await cp.done.wait()
+        assert cp.outcome == [Outcome.HARD_RESET]
+
+
+async def test_a_stop_unanswered_before_a_reset_is_resent_identically_after_it(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    csms.overrides["StopTransaction"] = lambda station, payload: NoAnswer()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        await station.call(call.Reset(type="Soft"))
+        with trio.fail_after(60):
+            await cp.done.wait()
+    del csms.overrides["StopTransaction"]
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered(connection=2)
+        with trio.fail_after(120):
+            while (
+                len(stops := [c for c in csms.all_calls(CP_ID) if c.action == "StopTransaction"])
+                < 2
+            ):
+                await trio.sleep(1)
+        assert stops[0].payload == stops[1].payload, "the resend is identical"
+        assert stops[0].unique_id == stops[1].unique_id
+        assert stops[1].payload["reason"] == "SoftReset"
+        await trio.sleep(5)
+        assert await cp.journal.queue_stats() is not None
+        assert (await cp.journal.queue_stats()).pending == 0
+
+
+async def test_change_availability_accepted_scheduled_rejected(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        unknown = await station.call(call.ChangeAvailability(connector_id=5, type="Inoperative"))
+        assert unknown.status == "Rejected"
+        now = await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+        assert now.status == "Accepted"
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 2 and p["status"] == "Unavailable"
+        )
+        again = await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+        assert again.status == "Accepted"
+        await charging(cp, station, connector=1)
+        later = await station.call(call.ChangeAvailability(connector_id=1, type="Inoperative"))
+        assert later.status == "Scheduled"
+        await trio.sleep(5)
+        assert cp.connector(1).reported.status.value == "Charging"
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Unavailable"
+        )
+        with pytest.raises(ControlRefused, match="no free connector"):
+            await cp.swipe(TAG)
+    # Inoperative survives a restart (OCTT TC_034)
+    async with charger(nursery, csms, connectors=2, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=2)
+        boot_statuses = {
+            c.payload["connectorId"]: c.payload["status"]
+            for c in station.calls("StatusNotification")
+        }
+        assert boot_statuses == {0: "Available", 1: "Unavailable", 2: "Unavailable"}
+        back = await station.call(call.ChangeAvailability(connector_id=0, type="Operative"))
+        assert back.status == "Accepted"
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 2 and p["status"] == "Available"
+        )
+
+
+async def test_unlock_connector_without_a_lock_is_not_supported(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        for connector in (1, 3):
+            answer = await station.call(call.UnlockConnector(connector_id=connector))
+            assert answer.status == "NotSupported"
+        assert not station.calls("StopTransaction"), "not a remote stop"
+
+
+async def test_unlock_connector_ends_the_transaction_then_unlocks(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, connector_extra='[connector.lock]\ndriver = "sim"\n') as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        assert cp.parts.hardware.connectors[1].lock.locked
+        answer = await station.call(call.UnlockConnector(connector_id=1))
+        assert answer.status == "Unlocked"
+        stop = await station.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "UnlockCommand"
+        assert not cp.parts.hardware.connectors[1].lock.locked
+        idle = await station.call(call.UnlockConnector(connector_id=1))
+        assert idle.status == "Unlocked"
+
+
+async def test_unlock_failed_only_when_the_lock_did_not_open(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    extra = '[connector.lock]\ndriver = "sim"\nfail = true\n'
+    async with charger(nursery, csms, connector_extra=extra) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.UnlockConnector(connector_id=1))
+        assert answer.status == "UnlockFailed"
+        report = await station.wait_for(
+            "StatusNotification", lambda p: p["errorCode"] == "ConnectorLockFailure"
+        )
+        assert report.payload["status"] == "Available"  # a warning: charging stays possible
+
+
+async def test_data_transfer_to_an_unknown_vendor(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.DataTransfer(vendor_id="com.example", data="hi"))
+        assert answer.status == "UnknownVendorId"
+
+
+def test_a_hard_reset_runs_the_configured_command(tmp_path):
+    """The real process: Reset Hard stops, runs [system] hard_reset_command, exits 0."""
+    marker = tmp_path / "rebooted"
+
+    async def main() -> int:
+        from tests.harness import make_csms
+
+        csms = make_csms()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(csms.serve)
+            text = config_text(
+                url=csms.url,
+                state_dir=tmp_path / "state",
+                socket=tmp_path / "ctl.sock",
+                log_level="info",
+            )
+            text = text.replace(
+                "[rfid]",
+                f"[system]\nhard_reset_command = "
+                f"{json.dumps(['sh', '-c', f'echo done > {marker}'])}\n\n[rfid]",
+            )
+            (tmp_path / "ocppd.toml").write_text(text)
+            process = await trio.lowlevel.open_process(
+                [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")],
+                cwd=REPO,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                with trio.fail_after(30):
+                    station = await csms.wait_station(CP_ID)
+                    await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+                    await station.call(call.Reset(type="Hard"))
+                    code = await process.wait()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+            nursery.cancel_scope.cancel()
+        return code
+
+    assert trio.run(main) == 0
+    assert marker.read_text() == "done\n"
+
+
+def test_a_soft_reset_keeps_the_process_and_boots_again(tmp_path):
+    async def main() -> tuple[int, list[str]]:
+        from tests.harness import make_csms
+
+        csms = make_csms()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(csms.serve)
+            text = config_text(
+                url=csms.url,
+                state_dir=tmp_path / "state",
+                socket=tmp_path / "ctl.sock",
+                log_level="info",
+            )
+            (tmp_path / "ocppd.toml").write_text(text)
+            process = await trio.lowlevel.open_process(
+                [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")],
+                cwd=REPO,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                with trio.fail_after(60):
+                    station = await csms.wait_station(CP_ID)
+                    await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+                    await station.call(call.Reset(type="Soft"))
+                    again = await csms.wait_station(CP_ID, connection=2)
+                    await again.wait_for("BootNotification")
+                    alive = process.returncode is None
+                    os.kill(process.pid, signal.SIGTERM)
+                    code = await process.wait()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+            nursery.cancel_scope.cancel()
+        assert alive
+        return code, [c.action for c in csms.all_calls(CP_ID)]
+
+    code, actions = trio.run(main)
+    assert code == 0
+    assert actions.count("BootNotification") == 2
