@@ -83,14 +83,15 @@ class Daemon:
         clock: Clock | None = None,
         notifier: Notifier | None = None,
         virtual_time: bool = False,
+        journal_options: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.virtual_time = virtual_time  # trio MockClock: no worker threads (see Journal.open)
+        self.journal_options = journal_options or {}  # tests: Journal.open's fault seam
         self.clock = clock or Clock()
         self.notifier = notifier or Notifier()
         self.parts: Parts | None = None
         self._stop = trio.Event()
-        self._reload_errors: list[str] = []
 
     def __repr__(self) -> str:
         return f"<Daemon {self.settings.ocpp.charge_point_id} parts={self.parts is not None}>"
@@ -123,6 +124,7 @@ class Daemon:
                 state_dir,
                 max_bytes=int(self.settings.storage.journal_max_mb * 2**20),
                 inline=self.virtual_time,
+                **self.journal_options,
             )
         except (OSError, JournalError) as exc:
             raise StartupError(f"cannot open the journal in {state_dir}: {exc}", 73) from exc

@@ -39,6 +39,11 @@ def wall() -> float:
     return EPOCH + trio.current_time()
 
 
+def _current_wall() -> float:
+    """Looked up at each call, so a test may replace ``wall`` (a board without a clock)."""
+    return wall()
+
+
 def csms_now() -> datetime:
     return datetime.fromtimestamp(wall(), UTC)
 
@@ -217,6 +222,7 @@ async def charger(
     state_dir: Path | None = None,
     url: str | None = None,
     notifier: Notifier | None = None,
+    journal_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> AsyncIterator[Charger]:
     """Start a daemon (stopped in order at the end of the block)."""
@@ -231,9 +237,10 @@ async def charger(
     settings = config.parse(text, path)
     daemon = Daemon(
         settings,
-        clock=Clock(wall=wall, boot_id="test-boot"),
+        clock=Clock(wall=_current_wall, boot_id="test-boot"),
         notifier=notifier or Notifier({}),
         virtual_time=True,
+        journal_options=journal_options,
     )
     handle: Charger | None = None
     started = trio.Event()

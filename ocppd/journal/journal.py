@@ -280,6 +280,11 @@ class Journal:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def wait_unhealthy(self) -> None:
+        """Return once a write failed for a storage fault (at once if the journal is unhealthy)."""
+        while self.healthy:
+            await self._became_unhealthy.wait()
+
     async def wait_healthy(self) -> None:
         """Return once the storage accepts writes (at once if it does now)."""
         while not self.healthy:

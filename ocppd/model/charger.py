@@ -37,6 +37,8 @@ from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionL
 
 log = logging.getLogger(__name__)
 
+STORAGE_VENDOR_CODE = "journal"
+
 
 class SettingsStore(Protocol):
     async def set_setting(self, name: str, value: str | None) -> None: ...
@@ -102,8 +104,16 @@ class Charger:
     def faulted(self) -> bool:
         return any(is_blocking(f) for f in self.faults.values())
 
+    @property
+    def storage_ok(self) -> bool:
+        """False while the journal cannot be written: no new session may start."""
+        return (
+            FaultKind.OTHER not in self.faults
+            or self.faults[FaultKind.OTHER].vendor_code != STORAGE_VENDOR_CODE
+        )
+
     def current(self) -> tuple[Status, ErrorCode, str | None]:
-        status = charger_status(self.operative, self.faulted)
+        status = charger_status(self.operative and self.storage_ok, self.faulted)
         fault = next(iter(self.faults.values()), None)
         if fault is None:
             return status, ErrorCode.NO_ERROR, None
@@ -133,6 +143,7 @@ class Charger:
             if self.reader is not None:
                 nursery.start_soon(self.reader.run, self, name=f"{self.reader.name} watch")
             nursery.start_soon(self._aligned_readings)
+            nursery.start_soon(self._watch_storage)
             task_status.started()
 
     def report(self, event: DeviceEvent) -> None:
@@ -147,6 +158,25 @@ class Charger:
             del self.faults[event.kind]
             log.info("charger: %s fault cleared", event.kind)
             self.spawn(self._refresh_all)
+
+    async def _watch_storage(self) -> None:
+        """While the journal cannot be written, refuse new sessions and say why (connector 0:
+        OtherError "journal: ..."; idle connectors: Unavailable); running ones go on."""
+        while True:
+            await self.txlog.wait_unhealthy()
+            problem = self.txlog.problem or "cannot be written"
+            log.error("journal unavailable (%s): no new sessions until it can be written", problem)
+            self.faults[FaultKind.OTHER] = Fault(
+                FaultKind.OTHER,
+                f"journal: {problem}"[:50],
+                STORAGE_VENDOR_CODE,
+                blocks_charging=False,
+            )
+            await self._refresh_all()
+            await self.txlog.wait_healthy()
+            log.warning("journal writable again: sessions may start")
+            self.faults.pop(FaultKind.OTHER, None)
+            await self._refresh_all()
 
     async def _refresh_all(self) -> None:
         for connector in self.connectors.values():
@@ -189,6 +219,8 @@ class Charger:
                 auth = auth or await self.authorizer.authorize(id_tag)
                 if await connector.release_lock_for(id_tag, auth.parent_id_tag):
                     return f"connector {connector.id} unlocked"
+        if not self.storage_ok:
+            raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
         target = self._target()
         if target is None and not self._several_free():
             raise Refused("no free connector")

@@ -140,7 +140,7 @@ class Connector:
 
     def facts(self) -> Facts:
         return Facts(
-            operative=self.operative and self.charger.operative,
+            operative=self.operative and self.charger.operative and self.charger.storage_ok,
             plugged=self.plug.plugged,
             ev_requesting=self.plug.ev_requesting,
             faulted=self.blocking_fault() is not None or self.charger.faulted,

@@ -39,8 +39,17 @@ class TransactionLog(Protocol):
     @property
     def healthy(self) -> bool: ...
 
+    @property
+    def problem(self) -> str | None:
+        """Why the journal cannot be written (None while it can)."""
+        ...
+
     async def wait_healthy(self) -> None:
         """Return once the journal can be written again."""
+        ...
+
+    async def wait_unhealthy(self) -> None:
+        """Return once the journal cannot be written."""
         ...
 
     async def start(

@@ -44,8 +44,10 @@ class Outbox(Protocol):
     """The part of the journal the courier and recorder use."""
 
     healthy: bool
+    problem: str | None
 
     async def wait_healthy(self) -> None: ...
+    async def wait_unhealthy(self) -> None: ...
     async def start_transaction(
         self,
         *,
@@ -117,8 +119,15 @@ class Recorder:
     def healthy(self) -> bool:
         return bool(self.journal.healthy)
 
+    @property
+    def problem(self) -> str | None:
+        return self.journal.problem
+
     async def wait_healthy(self) -> None:
         await self.journal.wait_healthy()
+
+    async def wait_unhealthy(self) -> None:
+        await self.journal.wait_unhealthy()
 
     async def start(
         self,
