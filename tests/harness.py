@@ -75,7 +75,9 @@ def config_text(
     connector_extra: str = "",
     rfid: str = 'driver = "sim"',
     log_level: str = "debug",
+    devices: str | None = None,
 ) -> str:
+    """A config for tests: sim devices unless ``devices`` gives connector 1's device tables."""
     ocpp_lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in (ocpp or {}).items())
     key_lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in (keys or {}).items())
     text = f"""
@@ -107,6 +109,9 @@ level = "{log_level}"
 {rfid}
 """
     for cid in range(1, connectors + 1):
+        if devices is not None and cid == 1:
+            text += f"\n[[connector]]\nid = 1\nmax_current_a = 32.0\nphases = 3\n{devices}\n"
+            continue
         text += f"""
 [[connector]]
 id = {cid}
