@@ -35,6 +35,7 @@ async def test_ocppctl_status_shows_the_connection_and_every_connector(nursery, 
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
         await cp.registered()
+        assert cp.socket.stat().st_mode & 0o777 == 0o660  # root and group ocppd only
         code, out, _ = await run_ctl(["-s", str(cp.socket), "status"], capsys)
         assert code == 0
         assert "connection    connected" in out

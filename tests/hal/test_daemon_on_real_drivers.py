@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from hal_fake_modbus import Slave, TcpSlave
 from hal_fake_serial import PtyPort
@@ -15,7 +16,7 @@ from hal_meter_values import load
 
 from hal.meter_maps import MODELS, Encoding, encode
 from hal.rfid_protocols import rdm6300_frame
-from tests.harness import charger, make_csms
+from tests.harness import ControlRefused, charger, make_csms
 
 COIL, AUX, PLUG = 17, 22, 27
 TAG = "0F00A1B2C3"
@@ -72,6 +73,8 @@ poll_interval_s = 1
             },
         ) as cp:
             station = await cp.registered()
+            with pytest.raises(ControlRefused, match="not simulated"):
+                await cp.sim("plug", 1)  # `ocppctl sim` drives sim connectors only
             pins.pin(PLUG).drive_high()
             await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")
             reader.write(rdm6300_frame(TAG) * 3)  # held on the reader: one swipe
