@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -149,6 +149,7 @@ class Daemon:
             call_timeout=s.ocpp.call_timeout_s,
             backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
+            settings_changed=keys.wait_changed,
             answering=features.conversation.answering,
             now=self.clock.now,
         )
@@ -288,8 +289,7 @@ class Daemon:
                 f"{', ' + registration.value if registration else ''}; "
                 f"connectors {statuses}"
             )
-            with trio.move_on_after(60):
-                await conn.wait_changed()
+            await first_of(conn.wait_changed, parts.charger.wait_changed)
 
     # --- SIGHUP ---
 
@@ -324,6 +324,18 @@ class Daemon:
                 hang_up(conn, "central system settings changed")
         log.info("configuration reloaded from %s", new.path)
         return []
+
+
+async def first_of(*waits: Callable[[], Awaitable[None]]) -> None:
+    """Return as soon as any of ``waits`` returns."""
+    async with trio.open_nursery() as nursery:
+        for wait in waits:
+
+            async def one(wait: Callable[[], Awaitable[None]] = wait) -> None:
+                await wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(one)
 
 
 def hang_up(connection: Connection, why: str) -> None:

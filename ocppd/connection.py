@@ -48,6 +48,7 @@ class Connection:
         backoff: Backoff,
         call_timeout: float,
         ping_interval: Callable[[], int] = lambda: 0,
+        settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
         answering: Callable[[], bool] = lambda: True,
         now: Callable[[], datetime | None] = lambda: None,
     ) -> None:
@@ -59,6 +60,7 @@ class Connection:
         self.backoff = backoff
         self._call_timeout = call_timeout
         self._ping_interval = ping_interval
+        self._settings_changed = settings_changed
         self._answering = answering
         self._now = now
         self.state = "disconnected"
@@ -151,9 +153,11 @@ class Connection:
         while True:
             interval = self._ping_interval()
             if interval <= 0:
-                await trio.sleep(60)  # the key may change; look again now and then
+                await self._settings_changed()
                 continue
-            await trio.sleep(interval)
+            with trio.move_on_after(interval):
+                await self._settings_changed()
+                continue  # the interval may have changed: start over with the new one
             await link.ping(timeout=interval)
 
 

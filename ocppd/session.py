@@ -24,7 +24,6 @@ from ocppd.logs import fields
 from ocppd.protocol.errors import ErrorCode, OcppError
 from ocppd.protocol.frames import CallError
 from ocppd.protocol.rpc import Answered, Failed, Ignored, IncomingCall, PendingCall, Reply, Rpc
-from ocppd.protocol.v16.codec import action_of
 from ocppd.transport.link import Link, LinkError
 
 log = logging.getLogger(__name__)
@@ -270,7 +269,3 @@ class Session:
         if isinstance(result, Then):
             return self.rpc.reply(call.unique_id, result.response), result.after
         return self.rpc.reply(call.unique_id, result), None
-
-
-def describe(request: Any) -> str:
-    return action_of(request)

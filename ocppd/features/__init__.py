@@ -124,25 +124,8 @@ def build_features(
         {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)},
     )
     ids = MessageIds()
-    courier_ref: list[Courier] = []
-    conversation_ref: list[Conversation] = []
-
-    def send_untracked(action: str, payload: dict[str, Any]) -> None:
-        conversation_ref[0].send_untracked(action, payload)
-
-    recorder = Recorder(journal, send_untracked, JournalUnavailable)
-    courier = Courier(
-        journal,
-        clock,
-        ids,
-        attempts=lambda: keys.get_int("TransactionMessageAttempts"),
-        retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
-        delivery=None,  # type: ignore[arg-type]  # set below, once the model exists
-        unavailable=JournalUnavailable,
-    )
-    courier_ref.append(courier)
-    conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock, courier=courier)
-    conversation_ref.append(conversation)
+    conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock)
+    recorder = Recorder(journal, conversation.send_untracked, JournalUnavailable)
     authorizer = Authorizer(keys, journal, clock, conversation)
     charger = Charger(
         keys=keys,
@@ -157,8 +140,16 @@ def build_features(
         charger.add_connector(
             hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
         )
-    conversation.charger = charger
-    courier.delivery = _Delivery(charger, authorizer)
+    courier = Courier(
+        journal,
+        clock,
+        ids,
+        attempts=lambda: keys.get_int("TransactionMessageAttempts"),
+        retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+        delivery=_Delivery(charger, authorizer),
+        unavailable=JournalUnavailable,
+    )
+    conversation.attach(charger, courier)
 
     async def persist_key(name: str, value: str) -> None:
         await journal.set_setting(KEY_PREFIX + name, value)

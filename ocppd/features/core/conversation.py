@@ -12,7 +12,6 @@ statuses that changed while offline.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,7 +29,7 @@ from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.status import ErrorCode, Status
 from ocppd.protocol.v16 import messages as m
-from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
+from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus
 from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
@@ -64,13 +63,12 @@ class Conversation:
         info: ChargePointInfo,
         keys: Keys,
         clock: Clock,
-        courier: Courier,
         firmware_version: str | None = None,
     ) -> None:
         self.info = info
         self.keys = keys
         self.clock = clock
-        self.courier = courier
+        self.courier: Courier | None = None  # attach() gives it, once the model exists
         self.firmware_version = firmware_version
         self.charger: Charger | None = None
         self.connection: Connection | None = None
@@ -82,6 +80,11 @@ class Conversation:
         self._untracked: list[tuple[str, dict[str, Any]]] = []
         self._untracked_event = trio.Event()
         self.heartbeats = 0
+
+    def attach(self, charger: Charger, courier: Courier) -> None:
+        """The model and the outbox courier, built after this (they need it as their uplink)."""
+        self.charger = charger
+        self.courier = courier
 
     def __repr__(self) -> str:
         return f"<Conversation registration={self.registration} online={self.online}>"
@@ -115,7 +118,8 @@ class Conversation:
         return IdTagInfo(AuthStatus(info.status.value), info.expiry_date, info.parent_id_tag)
 
     def wake(self) -> None:
-        self.courier.wake()
+        if self.courier is not None:
+            self.courier.wake()
 
     def status_changed(self) -> None:
         self._status_event.set()
@@ -141,7 +145,7 @@ class Conversation:
         if self.registration is not Registration.ACCEPTED:
             await self._register(session)
             booted_now = True
-        assert self.connection is not None
+        assert self.connection is not None and self.courier is not None
         self.connection.mark_healthy()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._heartbeats, session)
@@ -229,7 +233,7 @@ class Conversation:
         while True:
             self._status_event = trio.Event()
             hold = self.keys.get_int("MinimumStatusDuration")
-            due = math_inf = float("inf")
+            due = float("inf")
             now = trio.current_time()
             for cid, (status, code, info, vendor, since) in self._current(charger).items():
                 connector = charger.connectors.get(cid)
@@ -249,7 +253,7 @@ class Conversation:
                     continue
                 await self._notify(session, cid, status, code, info, vendor)
                 self._sent[cid] = Sent(status, code, info)
-            if due < math_inf:
+            if due < float("inf"):
                 with trio.move_on_at(due):
                     await self._status_event.wait()
             else:
@@ -314,10 +318,3 @@ class Conversation:
             "registration": None if self.registration is None else self.registration.value,
             "heartbeats": self.heartbeats,
         }
-
-
-def status_name(value: RegistrationStatus) -> str:
-    return value.value
-
-
-Clocked = Callable[[], float]
