@@ -23,6 +23,7 @@ import trio.testing
 from ocppd import config
 from ocppd.app import Daemon
 from ocppd.clock import Clock
+from ocppd.control.client import request
 
 try:
     from ocppd.testing.csms import CentralSystem, Frame
@@ -160,19 +161,7 @@ def describe_result(action: str, p: dict[str, Any]) -> str:
 
 async def control(socket: Path, message: dict[str, Any]) -> Any:
     """One request over the control socket, exactly as ocppctl sends it."""
-    stream = await trio.open_unix_socket(str(socket))
-    async with stream:
-        await stream.send_all(json.dumps(message).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = await stream.receive_some(65536)
-            if not chunk:
-                break
-            data += chunk
-    reply = json.loads(data)
-    if not reply.get("ok"):
-        raise RuntimeError(reply.get("error"))
-    return reply["result"]
+    return await request(socket, message)
 
 
 async def _run(out: TextIO, fast: bool) -> bool:

@@ -27,6 +27,7 @@ import trio
 from ocppd import config
 from ocppd.app import Daemon, Outcome, Parts
 from ocppd.clock import Clock
+from ocppd.control.client import Refused, request
 from ocppd.sdnotify import Notifier
 from ocppd.testing.csms import CentralSystem, Station
 
@@ -182,19 +183,7 @@ class Charger:
 
     async def control(self, message: dict[str, Any]) -> Any:
         """One request over the real control socket; raises ControlRefused on ok=false."""
-        stream = await trio.open_unix_socket(str(self.socket))
-        async with stream:
-            await stream.send_all(json.dumps(message).encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = await stream.receive_some(65536)
-                if not chunk:
-                    break
-                data += chunk
-        reply = json.loads(data)
-        if not reply.get("ok"):
-            raise ControlRefused(reply.get("error"))
-        return reply["result"]
+        return await request(self.socket, message)
 
     async def sim(self, action: str, connector: int = 1, **extra: Any) -> Any:
         return await self.control({"cmd": "sim", "action": action, "connector": connector, **extra})
@@ -215,8 +204,7 @@ class Charger:
             await self.done.wait()
 
 
-class ControlRefused(Exception):
-    pass
+ControlRefused = Refused
 
 
 @asynccontextmanager

@@ -7,7 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -15,7 +18,7 @@ from ocpp.v16 import call
 
 from ocppd.app import Outcome
 from ocppd.testing.csms import NoAnswer
-from tests.harness import CP_ID, ControlRefused, charger, config_text
+from tests.harness import CP_ID, ControlRefused, charger, config_text, make_csms
 
 TAG = "OPER0001"
 REPO = Path(__file__).resolve().parent.parent
@@ -178,85 +181,66 @@ async def test_data_transfer_to_an_unknown_vendor(nursery, start_csms, autojump_
         assert answer.status == "UnknownVendorId"
 
 
+@asynccontextmanager
+async def daemon_process(tmp_path: Path, extra: str = "") -> AsyncIterator[tuple[Any, Any]]:
+    """A central system here and the real daemon as a process; yields (csms, process) once
+    the charge point has registered. The process is killed if it is still running at the end."""
+    csms = make_csms()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(csms.serve)
+        text = config_text(
+            url=csms.url,
+            state_dir=tmp_path / "state",
+            socket=tmp_path / "ctl.sock",
+            log_level="info",
+        )
+        (tmp_path / "ocppd.toml").write_text(text.replace("[rfid]", f"{extra}\n[rfid]"))
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")],
+            cwd=REPO,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with trio.fail_after(60):
+                station = await csms.wait_station(CP_ID)
+                await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+                yield csms, process
+        finally:
+            if process.returncode is None:
+                process.kill()
+            nursery.cancel_scope.cancel()
+
+
 def test_a_hard_reset_runs_the_configured_command(tmp_path):
     """The real process: Reset Hard stops, runs [system] hard_reset_command, exits 0."""
     marker = tmp_path / "rebooted"
+    command = json.dumps(["sh", "-c", f"echo done > {marker}"])
 
     async def main() -> int:
-        from tests.harness import make_csms
-
-        csms = make_csms()
-        async with trio.open_nursery() as nursery:
-            await nursery.start(csms.serve)
-            text = config_text(
-                url=csms.url,
-                state_dir=tmp_path / "state",
-                socket=tmp_path / "ctl.sock",
-                log_level="info",
-            )
-            text = text.replace(
-                "[rfid]",
-                f"[system]\nhard_reset_command = "
-                f"{json.dumps(['sh', '-c', f'echo done > {marker}'])}\n\n[rfid]",
-            )
-            (tmp_path / "ocppd.toml").write_text(text)
-            process = await trio.lowlevel.open_process(
-                [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")],
-                cwd=REPO,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                with trio.fail_after(30):
-                    station = await csms.wait_station(CP_ID)
-                    await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
-                    await station.call(call.Reset(type="Hard"))
-                    code = await process.wait()
-            finally:
-                if process.returncode is None:
-                    process.kill()
-            nursery.cancel_scope.cancel()
-        return code
+        async with daemon_process(tmp_path, f"[system]\nhard_reset_command = {command}\n") as (
+            csms,
+            process,
+        ):
+            await csms.stations[CP_ID].call(call.Reset(type="Hard"))
+            with trio.fail_after(30):
+                return await process.wait()
 
     assert trio.run(main) == 0
     assert marker.read_text() == "done\n"
 
 
 def test_a_soft_reset_keeps_the_process_and_boots_again(tmp_path):
-    async def main() -> tuple[int, list[str]]:
-        from tests.harness import make_csms
+    async def main() -> tuple[int, bool, list[str]]:
+        async with daemon_process(tmp_path) as (csms, process):
+            await csms.stations[CP_ID].call(call.Reset(type="Soft"))
+            with trio.fail_after(60):
+                again = await csms.wait_station(CP_ID, connection=2)
+                await again.wait_for("BootNotification")
+                alive = process.returncode is None  # the same process, re-executed in place
+                os.kill(process.pid, signal.SIGTERM)
+                code = await process.wait()
+            return code, alive, [c.action for c in csms.all_calls(CP_ID)]
 
-        csms = make_csms()
-        async with trio.open_nursery() as nursery:
-            await nursery.start(csms.serve)
-            text = config_text(
-                url=csms.url,
-                state_dir=tmp_path / "state",
-                socket=tmp_path / "ctl.sock",
-                log_level="info",
-            )
-            (tmp_path / "ocppd.toml").write_text(text)
-            process = await trio.lowlevel.open_process(
-                [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")],
-                cwd=REPO,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                with trio.fail_after(60):
-                    station = await csms.wait_station(CP_ID)
-                    await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
-                    await station.call(call.Reset(type="Soft"))
-                    again = await csms.wait_station(CP_ID, connection=2)
-                    await again.wait_for("BootNotification")
-                    alive = process.returncode is None
-                    os.kill(process.pid, signal.SIGTERM)
-                    code = await process.wait()
-            finally:
-                if process.returncode is None:
-                    process.kill()
-            nursery.cancel_scope.cancel()
-        assert alive
-        return code, [c.action for c in csms.all_calls(CP_ID)]
-
-    code, actions = trio.run(main)
-    assert code == 0
+    code, alive, actions = trio.run(main)
+    assert code == 0 and alive
     assert actions.count("BootNotification") == 2
