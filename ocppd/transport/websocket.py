@@ -17,7 +17,6 @@ import base64
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HANDSHAKE_BYTES = 16 * 1024
@@ -80,12 +79,17 @@ def accept_token(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
 
 
-@dataclass(frozen=True)
 class Handshake:
     """One opening handshake: the request to send, and what the answer must carry."""
 
-    request: bytes
-    key: str
+    __slots__ = ("key", "request")
+
+    def __init__(self, request: bytes, key: str) -> None:
+        self.request = request
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<Handshake key={self.key}>"
 
     @classmethod
     def build(
@@ -183,25 +187,51 @@ def encode_close(code: int, reason: str = "") -> bytes:
     return encode(CLOSE, body)
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    data: str | bytes
+class _Event:
+    """Base of the events; plain slotted classes (a charger pays for every generated method)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({shown})"
 
 
-@dataclass(frozen=True, slots=True)
-class Ping:
-    payload: bytes
+class Message(_Event):
+    __slots__ = ("data",)
+
+    def __init__(self, data: str | bytes) -> None:
+        self.data = data
 
 
-@dataclass(frozen=True, slots=True)
-class Pong:
-    payload: bytes
+class Ping(_Event):
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
 
 
-@dataclass(frozen=True, slots=True)
-class Close:
-    code: int
-    reason: str
+class Pong(_Event):
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+
+class Close(_Event):
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
 
 
 Event = Message | Ping | Pong | Close
