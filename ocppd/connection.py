@@ -19,7 +19,7 @@ import trio
 
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
-from ocppd.session import Handler, Session
+from ocppd.session import Handler, Session, SessionClosed
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkError, LinkTarget, open_link
 
@@ -146,7 +146,7 @@ class Connection:
         except BaseExceptionGroup as group:  # trio 0.22 without strict groups wraps several
             reasons = [_reason(e) for e in group.exceptions]
             if all(r is not None for r in reasons):
-                return "; ".join(r for r in reasons if r)
+                return "; ".join(dict.fromkeys(r for r in reasons if r))
             raise
 
     async def _pinger(self, link: Any, scope: trio.CancelScope) -> None:
@@ -161,9 +161,12 @@ class Connection:
 
 
 def _reason(exc: BaseException) -> str | None:
-    if isinstance(exc, LinkError | ConversationEnded):
+    # SessionClosed: a call of ours was waiting when the link went (the reader's LinkError
+    # comes beside it, with the same reason); it ends this connection, not the daemon
+    if isinstance(exc, LinkError | ConversationEnded | SessionClosed):
         return exc.reason
     if isinstance(exc, BaseExceptionGroup):
         reasons = [_reason(e) for e in exc.exceptions]
-        return "; ".join(r for r in reasons if r) if all(r is not None for r in reasons) else None
+        if all(r is not None for r in reasons):
+            return "; ".join(dict.fromkeys(r for r in reasons if r))
     return None
