@@ -149,6 +149,8 @@ class Station:
         if kind == 2:
             action, payload = msg[2], msg[3]
             self.counts[action] += 1
+            if action in TRANSACTION_ACTIONS:
+                self.csms.transaction_messages_total += 1
             self.first_at.setdefault(action, at_ns)
             self.last_at[action] = at_ns
             answer = self.csms.answer(self, action, payload)
@@ -245,6 +247,7 @@ class CentralSystem:
         self.stations: dict[str, Station] = {}
         self.connections = 0
         self.refused = 0
+        self.transaction_messages_total = 0  # over every connection
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
 
