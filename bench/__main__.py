@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=3, help="runs of each charge point (default 3)")
     p.add_argument("--idle", type=float, default=60.0, help="idle window in seconds (default 60)")
     p.add_argument("--calls", type=int, default=1000, help="CSMS calls per run (default 1000)")
+    p.add_argument(
+        "--starts", type=int, default=5, help="extra start-only samples per run (default 5)"
+    )
     p.add_argument("--journal-runs", type=int, default=3, help="queue-and-drain runs (default 3)")
     p.add_argument("--quick", action="store_true", help="1 run, 15 s idle, 1 journal run")
     p.add_argument("--skip", action="append", default=[], choices=("compare", "devices", "journal"))
@@ -69,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    settings = Settings(runs=args.runs, idle_s=args.idle, calls=args.calls)
+    settings = Settings(runs=args.runs, idle_s=args.idle, calls=args.calls, starts=args.starts)
     results: dict[str, Any] = {
         "environment": {
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -96,7 +99,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.quick:
-        args.runs, args.idle, args.journal_runs = 1, 15.0, 1
+        args.runs, args.idle, args.journal_runs, args.starts = 1, 15.0, 1, 2
     _warm_up()
     results = trio.run(_main, args)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ class Settings:
     runs: int = 3
     idle_s: float = 60.0
     calls: int = 1000
+    starts: int = 5  # extra start-only samples per run and charge point (start is noisy)
 
 
 @dataclass
@@ -180,6 +181,33 @@ async def measure(
     )
 
 
+async def start_only(who: str, tag: str) -> float:
+    """Spawn, wait for the BootNotification, stop: milliseconds from spawn to boot."""
+    cp_id = f"{who}-{tag}"
+    with tempfile.TemporaryDirectory(prefix=f"ocppd-bench-{who}-") as tmp:
+        workdir = Path(tmp)
+        async with trio.open_nursery() as nursery:
+            csms = await nursery.start(CentralSystem(heartbeat_interval=HEARTBEAT_S).serve)
+            if who == "peer":
+                command = peer_command(csms.url, cp_id)
+            else:
+                command = ocppd_command(ocppd_config(csms.url, cp_id, workdir))
+            async with spawn(who, command, workdir) as child:
+                await until(
+                    child,
+                    csms,
+                    lambda: (
+                        cp_id in csms.stations
+                        and csms.stations[cp_id].counts["BootNotification"] > 0
+                    ),
+                    "BootNotification",
+                    START_TIMEOUT_S,
+                )
+                boot_ns = csms.stations[cp_id].first_at["BootNotification"]
+            nursery.cancel_scope.cancel()
+    return (boot_ns - child.spawned_ns) / 1e6
+
+
 def medians(results: list[RunResult]) -> dict[str, Any]:
     """Per-metric median over runs (each metric on its own)."""
     rows = [asdict(r) for r in results]
@@ -193,7 +221,17 @@ def medians(results: list[RunResult]) -> dict[str, Any]:
 async def compare(settings: Settings, progress: Callable[[str], None]) -> dict[str, Any]:
     """Alternate ocppd and the peer ``settings.runs`` times each; medians and every run."""
     runs: dict[str, list[RunResult]] = {"ocppd": [], "peer": []}
+    starts: dict[str, list[float]] = {"ocppd": [], "peer": []}
     for run in range(1, settings.runs + 1):
+        for n in range(settings.starts):
+            for who in ("ocppd", "peer"):
+                starts[who].append(await start_only(who, f"s{run}-{n}"))
+        if settings.starts:
+            progress(
+                f"run {run}/{settings.runs}: {settings.starts} extra starts each, median so far "
+                f"ocppd {statistics.median(starts['ocppd']):.0f} ms, "
+                f"peer {statistics.median(starts['peer']):.0f} ms"
+            )
         for who in ("ocppd", "peer"):
             progress(
                 f"run {run}/{settings.runs}: {who} (idle {settings.idle_s:g} s, "
@@ -208,9 +246,15 @@ async def compare(settings: Settings, progress: Callable[[str], None]) -> dict[s
                 f"{result.calls_cpu_ms_per_1000:.0f} ms CPU/1000 calls, "
                 f"p50 {result.rtt_p50_ms:.3f} ms, p99 {result.rtt_p99_ms:.3f} ms"
             )
+    summary = {who: medians(results) for who, results in runs.items()}
+    for who, results in runs.items():  # every start counts: the full runs' and the extra ones
+        samples = [r.start_to_boot_ms for r in results] + starts[who]
+        summary[who]["start_to_boot_ms"] = statistics.median(samples)
+        summary[who]["start_samples"] = len(samples)
     return {
-        "median": {who: medians(results) for who, results in runs.items()},
+        "median": summary,
         "runs": {who: [asdict(r) for r in results] for who, results in runs.items()},
+        "starts": starts,
     }
 
 

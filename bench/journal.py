@@ -30,6 +30,7 @@ from bench.launch import ocppd_command, ocppd_config, spawn
 from ocppd.journal import Journal
 
 QUEUED = 10_000
+SMALL_QUEUE = 100  # the reference for "RSS stays flat however long the queue"
 OFFLINE_S = 3.0
 DRAIN_TIMEOUT_S = 300.0
 SAMPLE_S = 0.1
@@ -181,16 +182,43 @@ async def drain_once(total: int = QUEUED) -> dict[str, Any]:
     }
 
 
+async def offline_rss(total: int) -> float:
+    """RSS (MB) of a daemon running offline with ``total`` queued messages, once settled."""
+    with tempfile.TemporaryDirectory(prefix="ocppd-bench-queued-") as tmp:
+        workdir = Path(tmp)
+        await fill(workdir / "state", total)
+        samples: list[int] = []
+        async with trio.open_nursery() as nursery:
+            csms = await nursery.start(CentralSystem(accepting=False).serve)
+            config = ocppd_config(
+                csms.url, "ocppd-queued", workdir, reconnect_min_s=0.2, reconnect_max_s=0.5
+            )
+            async with spawn("ocppd", ocppd_command(config), workdir) as child:
+                with trio.fail_after(30):
+                    while csms.refused == 0:
+                        child.check_alive()
+                        await trio.sleep(0.05)
+                end = trio.current_time() + OFFLINE_S
+                while trio.current_time() < end:
+                    samples.append(procstat.rss_kb(child.pid))
+                    await trio.sleep(SAMPLE_S)
+                child.check_alive()
+            nursery.cancel_scope.cancel()
+    return statistics.median(samples[len(samples) // 2 :]) / 1024
+
+
 async def journal_figures(runs: int, progress: Callable[[str], None]) -> dict[str, Any]:
     results = []
     for run in range(1, runs + 1):
         progress(f"journal {run}/{runs}: queue {QUEUED} messages, then drain them")
         result = await drain_once()
+        result["rss_offline_small_queue_mb"] = await offline_rss(SMALL_QUEUE)
         results.append(result)
         progress(
             f"  {result['appends_per_s']:.0f} appends/s; drained {result['messages']} in "
             f"{result['drain_s']:.2f} s ({result['messages_per_s']:.0f}/s); RSS offline "
-            f"{result['rss_offline_queued_mb']:.1f} MB, draining max "
+            f"{result['rss_offline_queued_mb']:.1f} MB ({SMALL_QUEUE} queued: "
+            f"{result['rss_offline_small_queue_mb']:.1f} MB), draining max "
             f"{result['rss_draining_max_mb']:.1f} MB"
         )
     keys = [k for k, v in results[0].items() if isinstance(v, int | float)]

@@ -76,8 +76,11 @@ def render(results: dict[str, Any]) -> str:
             f"GetConfiguration\n"
         )
         rows = [["metric", "ocppd", "peer", "ocppd/peer", "goal", ""]]
-        for m in COMPARED:
+        for metric in COMPARED:
+            m = metric
             a, b = ours[m.key], peer[m.key]
+            if m.key == "start_to_boot_ms" and "start_samples" in ours:
+                m = Metric(m.key, f"{m.label} ({ours['start_samples']} starts)", m.unit, m.goal, 0)
             ratio = f"{a / b:.2f}" if b else "-"
             goal = "" if m.goal is None else f"<= {_fmt(m.goal, m.digits)}"
             rows.append(
@@ -148,7 +151,22 @@ def render(results: dict[str, Any]) -> str:
                 _verdict(Metric("", "", "", 1000, lower_is_worse=True), j["messages_per_s"]),
             ],
             ["  daemon CPU per message (ms)", _fmt(j["cpu_ms_per_message"], 3), "", ""],
+            [
+                "RSS offline with 100 queued (MB)",
+                _fmt(j.get("rss_offline_small_queue_mb"), 1),
+                "",
+                "",
+            ],
             ["RSS offline with 10,000 queued (MB)", _fmt(j["rss_offline_queued_mb"], 1), "", ""],
+            [
+                "  difference (MB)",
+                _fmt(j["rss_offline_queued_mb"] - j.get("rss_offline_small_queue_mb", 0), 1),
+                "<= 1.0",
+                _verdict(
+                    Metric("", "", "", 1.0),
+                    j["rss_offline_queued_mb"] - j.get("rss_offline_small_queue_mb", 0),
+                ),
+            ],
             ["RSS while draining, max (MB)", _fmt(j["rss_draining_max_mb"], 1), "", ""],
             [
                 "  growth while draining (MB)",
