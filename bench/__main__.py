@@ -44,7 +44,7 @@ def _load() -> str:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for name in ("ocppd", "trio", "trio-websocket", "wsproto", "ocpp", "websockets", "jsonschema"):
+    for name in ("ocppd", "trio", "ocpp", "websockets", "jsonschema"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="1 run, 15 s idle, 1 journal run")
     p.add_argument("--skip", action="append", default=[], choices=("compare", "devices", "journal"))
     p.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results")
+    p.add_argument(
+        "--limit", type=float, default=3600.0, help="give up after this many seconds (3600)"
+    )
     return p
 
 
@@ -85,6 +88,13 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
             "command": " ".join(["python -m bench", *sys.argv[1:]]),
         }
     }
+    with trio.fail_after(args.limit):  # a hung charge point cannot keep the bench forever
+        await _measure(args, settings, results)
+    results["environment"]["load_after"] = _load()
+    return results
+
+
+async def _measure(args: argparse.Namespace, settings: Settings, results: dict[str, Any]) -> None:
     if "compare" not in args.skip:
         results["compare"] = await compare(settings, _progress)
         results["compare"]["settings"] = asdict(settings)
@@ -92,8 +102,6 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         results["devices"] = await device_libraries(args.runs, _progress)
     if "journal" not in args.skip:
         results["journal"] = await journal_figures(args.journal_runs, _progress)
-    results["environment"]["load_after"] = _load()
-    return results
 
 
 def main(argv: list[str] | None = None) -> int:

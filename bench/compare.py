@@ -30,6 +30,7 @@ from bench.csms import CentralSystem, Station
 from bench.launch import Child, ocppd_command, ocppd_config, peer_command, spawn
 
 START_TIMEOUT_S = 30.0
+CALLS_TIMEOUT_S = 300.0  # for the whole batch; a healthy one takes a second or two
 SETTLE_S = 3.0
 WARMUP_CALLS = 50
 CALL = ("GetConfiguration", {"key": ["HeartbeatInterval"]})
@@ -114,7 +115,8 @@ async def idle_window(child: Child, station: Station, seconds: float) -> procsta
 
 async def call_batch(child: Child, station: Station, n: int) -> tuple[procstat.Totals, list[int]]:
     action, payload = CALL
-    answer, _ = await station.call(action, payload)
+    with trio.fail_after(START_TIMEOUT_S):
+        answer, _ = await station.call(action, payload)
     value = answer["configurationKey"][0]["value"]
     if value != str(HEARTBEAT_S):
         raise RuntimeError(f"{child.name}: GetConfiguration answered HeartbeatInterval={value!r}")
@@ -122,10 +124,11 @@ async def call_batch(child: Child, station: Station, n: int) -> tuple[procstat.T
         await station.call(action, payload)
     meter = procstat.Meter(child.pid)
     rtts = []
-    meter.start()
-    for _ in range(n):
-        _, rtt = await station.call(action, payload)
-        rtts.append(rtt)
+    with trio.fail_after(CALLS_TIMEOUT_S):
+        meter.start()
+        for _ in range(n):
+            _, rtt = await station.call(action, payload)
+            rtts.append(rtt)
     return meter.stop(), rtts
 
 

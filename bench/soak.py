@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -304,9 +305,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--trace", action="store_true", help="tracemalloc: where memory grew since hour 2"
     )
+    p.add_argument(
+        "--limit", type=float, default=1800.0, help="killed after this many real seconds"
+    )
     p.add_argument("--log", default="error", help="log level of the daemon (default error)")
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # virtual time cannot time out a hang in real time: the kernel can
+    signal.alarm(int(args.limit))
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ocppd-soak-") as tmp:
         if args.trace:
@@ -315,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         clock = trio.testing.MockClock(autojump_threshold=0)
         trio.run(soak.run, clock=clock, strict_exception_groups=True)
         soak.trace_growth()
+    signal.alarm(0)
     result = {
         "hours": args.hours,
         "seed": args.seed,
