@@ -73,6 +73,18 @@ def cpu_ticks_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _thread_cpu_ns(task: Path) -> int:
+    """CPU time of one thread: schedstat (ns) where the kernel has it, else stat's ticks."""
+    try:
+        return int((task / "schedstat").read_text().split()[0])
+    except FileNotFoundError:
+        if not task.exists():
+            raise
+    fields = (task / "stat").read_text().rpartition(")")[2].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
 def threads(pid: int) -> dict[int, ThreadTimes]:
     """Per-thread CPU time (ns) and context switches, for every live thread of ``pid``."""
     base = Path(f"/proc/{pid}/task")
@@ -83,7 +95,7 @@ def threads(pid: int) -> dict[int, ThreadTimes]:
         raise ProcessGone(pid) from exc
     for tid in tids:
         try:
-            cpu_ns = int((base / str(tid) / "schedstat").read_text().split()[0])
+            cpu_ns = _thread_cpu_ns(base / str(tid))
             fields = _status_fields(base / str(tid) / "status")
         except (FileNotFoundError, ProcessLookupError):
             continue  # the thread ended just now
