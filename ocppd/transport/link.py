@@ -136,14 +136,22 @@ class Link:
     # --- sending ---
 
     async def _send_frame(self, frame: bytes) -> None:
-        async with self._send_lock:
-            try:
-                await self._stream.send_all(frame)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                raise self._lost() from None
-            except trio.Cancelled:  # part of a frame may be out: the stream is unusable
-                self._lost("closed (a send was interrupted)")
-                raise
+        # A cancelled caller stops here, before a byte is out. Past this point a Cancelled
+        # may leave half a frame on the wire, so it breaks the link.
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:  # uncontended (nearly always): no extra trip through the scheduler per frame
+            self._send_lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self._send_lock.acquire()
+        try:
+            await self._stream.send_all(frame)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise self._lost() from None
+        except trio.Cancelled:
+            self._lost("closed (a send was interrupted)")
+            raise
+        finally:
+            self._send_lock.release()
 
     def _lost(self, why: str | None = None) -> LinkError:
         self._broken = True
