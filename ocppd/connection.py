@@ -19,7 +19,7 @@ import trio
 
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
-from ocppd.session import Handler, Session, SessionClosed
+from ocppd.session import CallFailure, Handler, Session, SessionClosed
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkError, LinkTarget, open_link
 
@@ -139,15 +139,12 @@ class Connection:
                 finally:
                     self.session = None
                     await link.aclose()
-        except LinkError as exc:
-            return exc.reason
-        except ConversationEnded as exc:
-            return exc.reason
-        except BaseExceptionGroup as group:  # trio 0.22 without strict groups wraps several
-            reasons = [_reason(e) for e in group.exceptions]
-            if all(r is not None for r in reasons):
-                return "; ".join(dict.fromkeys(r for r in reasons if r))
-            raise
+        except Exception as exc:  # every way a conversation can end; cancellation passes
+            reason = _reason(exc)
+            if reason is None:  # a bug: the charger must keep trying, and say what broke
+                log.exception("the conversation with the central system failed")
+                reason = f"internal error ({type(exc).__name__})"
+            return reason
 
     async def _pinger(self, link: Any, scope: trio.CancelScope) -> None:
         """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""
@@ -161,12 +158,23 @@ class Connection:
 
 
 def _reason(exc: BaseException) -> str | None:
-    # SessionClosed: a call of ours was waiting when the link went (the reader's LinkError
-    # comes beside it, with the same reason); it ends this connection, not the daemon
-    if isinstance(exc, LinkError | ConversationEnded | SessionClosed):
+    """Why a connection ended, for the log and ``ocppctl status``; None for a bug.
+
+    The link breaking shows up in several tasks at once (the reader sees the close,
+    a waiting call sees the session close): the link's own reason wins.
+    """
+    if isinstance(exc, LinkError | ConversationEnded):
         return exc.reason
+    if isinstance(exc, SessionClosed):
+        return exc.reason
+    if isinstance(exc, CallFailure):
+        return str(exc)
     if isinstance(exc, BaseExceptionGroup):
         reasons = [_reason(e) for e in exc.exceptions]
-        if all(r is not None for r in reasons):
-            return "; ".join(dict.fromkeys(r for r in reasons if r))
+        if any(r is None for r in reasons):
+            return None
+        links = [
+            _reason(e) for e in exc.exceptions if isinstance(e, LinkError | BaseExceptionGroup)
+        ]
+        return (links or reasons)[0]
     return None

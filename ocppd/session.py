@@ -134,7 +134,7 @@ class Session:
                 nursery.start_soon(self._dispatch)
                 task_status.started()
         except BaseException as exc:
-            self._close(_why(exc))
+            self._close(getattr(exc, "reason", None) or type(exc).__name__)
             raise
         finally:
             self._close("session ended")
@@ -270,13 +270,6 @@ class Session:
         if isinstance(result, Then):
             return self.rpc.reply(call.unique_id, result.response), result.after
         return self.rpc.reply(call.unique_id, result), None
-
-
-def _why(exc: BaseException) -> str:
-    """The reason a link error carries, looking inside (trio's strict) exception groups."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return getattr(exc, "reason", None) or type(exc).__name__
 
 
 def describe(request: Any) -> str:
