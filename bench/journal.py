@@ -133,7 +133,10 @@ async def drain_once(total: int = QUEUED) -> dict[str, Any]:
 
                 async def sample() -> None:
                     while True:
-                        rss = procstat.rss_kb(child.pid)
+                        try:
+                            rss = procstat.rss_kb(child.pid)
+                        except procstat.ProcessGone:
+                            return  # stopped at the end of the run (or died: checked below)
                         samples.append((trio.current_time(), phase, rss))
                         await trio.sleep(SAMPLE_S)
 
@@ -157,7 +160,7 @@ async def drain_once(total: int = QUEUED) -> dict[str, Any]:
                 phase = "drained"
                 await trio.sleep(1.0)
                 child.check_alive()
-            nursery.cancel_scope.cancel()
+                nursery.cancel_scope.cancel()  # the sampler stops before the daemon does
     first = station.first_at["StartTransaction"]
     last = station.last_at["StopTransaction"]
     boot = station.first_at["BootNotification"]

@@ -56,6 +56,8 @@ def memory_kb(pid: int) -> tuple[int, int]:
         fields = _status_fields(Path(f"/proc/{pid}/status"))
     except (FileNotFoundError, ProcessLookupError) as exc:
         raise ProcessGone(pid) from exc
+    if "VmRSS" not in fields:  # a zombie: exited, not yet reaped
+        raise ProcessGone(pid)
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
