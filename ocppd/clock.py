@@ -22,8 +22,8 @@ it has caught up, so timestamps within a transaction never go backwards.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +41,7 @@ def _read_boot_id() -> str:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
             return f.read().strip()
     except OSError:
-        return uuid.uuid4().hex  # not Linux: each process counts as its own boot
+        return os.urandom(16).hex()  # not Linux: each process counts as its own boot
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import pytest
 import trio
 import trustme
 
+from ocppd.testing.csms import NoAnswer
 from ocppd.transport.backoff import Backoff
 from tests.harness import CP_ID, charger
 from tests.netutil import Proxy
@@ -89,6 +90,18 @@ async def test_a_reconnect_does_not_boot_again_and_reports_only_changes(
         await trio.sleep(30)
         assert [c.action for c in second.inbox] == ["StatusNotification"]
         assert len(csms.all_calls(CP_ID)) == len(first.inbox) + 1
+
+
+async def test_a_link_closed_while_our_call_waits_is_redialled(nursery, start_csms, autojump_clock):
+    csms = await start_csms(heartbeat_interval=10, overrides={"Heartbeat": lambda *_: NoAnswer()})
+    async with charger(nursery, csms) as cp:
+        first = await cp.registered()
+        await first.wait_for("Heartbeat")  # our Heartbeat now waits for an answer
+        await first.close()
+        second = await cp.station(connection=2)
+        await second.wait_for("Heartbeat")
+        assert "closed" in (cp.parts.connection.last_error or "")
+        assert cp.parts.connection.last_error.count("closed (") == 1, "one reason, said once"
 
 
 async def test_a_dead_link_is_found_by_ping_and_redialled(nursery, start_csms, autojump_clock):

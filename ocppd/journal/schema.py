@@ -18,7 +18,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ class SchemaTooNew(Exception):
 
 def bundled_migrations() -> tuple[Migration, ...]:
     """The migrations shipped with this ocppd, checked to be numbered 1, 2, 3 ... in order."""
-    folder = resources.files("ocppd.journal").joinpath("migrations")
+    # a plain path, not importlib.resources: ocppd is never zipped, and files() pulls in
+    # zipfile and friends (about 230 kB resident on a charger)
+    folder = Path(__file__).with_name("migrations")
     found = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
