@@ -18,6 +18,7 @@ while the link is up, and closes the journal. SIGHUP re-reads the config.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from ocppd.config import Settings
 from ocppd.connection import Connection
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
-from ocppd.features import Features, build_features
+from ocppd.features import JOURNAL_TOKEN, Features, build_features
 from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys
@@ -136,6 +137,9 @@ class Daemon:
             await devices.contactor.set_closed(False)
         journal = await self._open_journal()
         stored = await journal.settings()
+        if JOURNAL_TOKEN not in stored:  # a new journal: its own prefix for message ids
+            stored[JOURNAL_TOKEN] = os.urandom(4).hex()
+            await journal.set_setting(JOURNAL_TOKEN, stored[JOURNAL_TOKEN])
         features = build_features(
             settings=s, hardware=hardware, journal=journal, clock=self.clock, persisted=stored
         )

@@ -29,6 +29,7 @@ from ocppd.protocol.rpc import IncomingCall
 
 PROFILES = ("Core",)
 KEY_PREFIX = "key."
+JOURNAL_TOKEN = "journal.token"  # random, made once per journal file (see Courier)
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
 
@@ -148,6 +149,7 @@ def build_features(
         retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
         delivery=_Delivery(charger, authorizer),
         unavailable=JournalUnavailable,
+        token=persisted[JOURNAL_TOKEN],
     )
     conversation.attach(charger, courier)
 

@@ -474,16 +474,18 @@ class Journal:
         """Commit the message id and final payload before the first send."""
         await self._write(outbox.seal, seq, message_id, payload)
 
-    async def acknowledge(self, seq: int, response: dict[str, Any]) -> None:
-        """The CALLRESULT arrived: delete the row and update the ledger, in one commit."""
-        await self._write(units.acknowledge, seq, response)
+    async def acknowledge(self, seq: int, response: dict[str, Any]) -> OutboxMessage | None:
+        """The CALLRESULT arrived: delete the row and update the ledger, in one commit;
+        returns the next message (the new head), read in the same trip to the writer."""
+        following = await self._write(units.acknowledge_next, seq, response)
         self._acks_since_checkpoint += 1
-        if self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
+        if following is None and self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
             try:
                 if await self._read(units.checkpoint_if_idle):
                     self._acks_since_checkpoint = 0
             except JournalUnavailable as exc:  # the ack itself is committed
                 log.warning("journal checkpoint after the queue drained failed: %s", exc)
+        return following
 
     async def record_failure(self, seq: int, error: str) -> int:
         """A CALLERROR (or a timeout the caller counts): attempts += 1; returns attempts."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from ocppd.journal import ledger, outbox
 from ocppd.journal.faults import space_problem
+from ocppd.journal.records import OutboxMessage
 from ocppd.journal.storage import probe_write
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,14 @@ def acknowledge(conn: sqlite3.Connection, seq: int, response: dict[str, Any]) ->
     elif action == outbox.STOP and local_id is not None:
         ledger.mark_done(conn, local_id)
     outbox.take(conn, seq)
+
+
+def acknowledge_next(
+    conn: sqlite3.Connection, seq: int, response: dict[str, Any]
+) -> OutboxMessage | None:
+    """Acknowledge ``seq``; the new head of the queue, in the same transaction."""
+    acknowledge(conn, seq, response)
+    return outbox.head(conn)
 
 
 def give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:

@@ -74,7 +74,7 @@ class Outbox(Protocol):
     ) -> int: ...
     async def next_message(self) -> Any: ...
     async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
-    async def acknowledge(self, seq: int, response: dict[str, Any]) -> None: ...
+    async def acknowledge(self, seq: int, response: dict[str, Any]) -> Any: ...
     async def record_failure(self, seq: int, error: str) -> int: ...
     async def give_up(self, seq: int, reason: str) -> None: ...
 
@@ -237,6 +237,7 @@ class Courier:
         retry_interval: Callable[[], int],
         delivery: Delivery,
         unavailable: type[Exception],
+        token: str,
     ) -> None:
         self.journal = journal
         self.clock = clock
@@ -245,7 +246,9 @@ class Courier:
         self._retry_interval = retry_interval
         self.delivery = delivery
         self._unavailable = unavailable
+        self.token = token
         self._wake = trio.Event()
+        self._following: Any = None  # the next message, as the last acknowledge returned it
         self.delivered = 0
 
     def __repr__(self) -> str:
@@ -256,13 +259,16 @@ class Courier:
 
     async def run(self, session: Session) -> None:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
+        self._following = None
         while True:
             self._wake = trio.Event()
-            try:
-                message = await self.journal.next_message()
-            except self._unavailable:
-                await self.journal.wait_healthy()
-                continue
+            message, self._following = self._following, None
+            if message is None:
+                try:
+                    message = await self.journal.next_message()
+                except self._unavailable:
+                    await self.journal.wait_healthy()
+                    continue
             if message is None:
                 await self._wake.wait()
                 continue
@@ -291,8 +297,16 @@ class Courier:
                 log.info("outbox: %s waits until the time is known", message.action)
                 return TIME_UNKNOWN_RETRY_S
             assert isinstance(resolved, dict)
-            payload, message_id = resolved, self.ids.next()
-            await self.journal.seal(message.seq, message_id, payload)
+            if resolved == payload:
+                # Nothing needed resolving: a resend rebuilds the same bytes from the stored
+                # payload and the ledger (a transactionId never changes once known), so there
+                # is no seal commit. The id is the queue number under this journal's token:
+                # the same on every resend, unique across journals (a quarantined one
+                # restarts its numbers).
+                message_id = f"{self.token}-q{message.seq}"
+            else:
+                payload, message_id = resolved, self.ids.next()
+                await self.journal.seal(message.seq, message_id, payload)
         context = fields(action=message.action, message_id=message_id)
         try:
             response = await session.call_payload(message.action, payload, unique_id=message_id)
@@ -303,7 +317,7 @@ class Courier:
                 raise SessionClosed(str(exc)) from None
             return await self._failed(message, str(exc), context)
         answer = to_payload(response)
-        await self.journal.acknowledge(message.seq, answer)
+        self._following = await self.journal.acknowledge(message.seq, answer)
         self.delivered += 1
         await self._delivered(message, payload, answer)
         return 0.0
