@@ -19,7 +19,7 @@ import trio
 
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
-from ocppd.session import Handler, Session
+from ocppd.session import Handler, Session, SessionClosed
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkError, LinkTarget, open_link
 
@@ -139,9 +139,7 @@ class Connection:
                 finally:
                     self.session = None
                     await link.aclose()
-        except LinkError as exc:
-            return exc.reason
-        except ConversationEnded as exc:
+        except (LinkError, ConversationEnded, SessionClosed) as exc:
             return exc.reason
         except BaseExceptionGroup as group:  # trio 0.22 without strict groups wraps several
             reasons = [_reason(e) for e in group.exceptions]
@@ -161,7 +159,9 @@ class Connection:
 
 
 def _reason(exc: BaseException) -> str | None:
-    if isinstance(exc, LinkError | ConversationEnded):
+    # SessionClosed: a call of ours was waiting when the link went; it comes beside the
+    # reader's LinkError, and means the same thing
+    if isinstance(exc, LinkError | ConversationEnded | SessionClosed):
         return exc.reason
     if isinstance(exc, BaseExceptionGroup):
         reasons = [_reason(e) for e in exc.exceptions]
