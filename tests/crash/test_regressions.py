@@ -7,7 +7,8 @@ from typing import Any
 import trio
 
 from ocppd.testing.csms import NoAnswer, Station
-from tests.harness import charger
+from tests.harness import ControlRefused, charger
+from tests.netutil import Proxy
 
 
 async def test_link_lost_while_a_transaction_message_waits_for_its_answer_is_redialled(
@@ -36,3 +37,41 @@ async def test_link_lost_while_a_transaction_message_waits_for_its_answer_is_red
         first = station.calls("StartTransaction")[0]
         assert (again.unique_id, again.payload) == (first.unique_id, first.payload)
         assert not cp.done.is_set(), "the daemon stopped"
+
+
+async def test_a_tag_shown_while_the_link_dies_under_a_waiting_call_gets_the_offline_rules(
+    nursery, start_csms, autojump_clock
+):
+    """A swipe's Authorize queued behind a transaction message on a link that a missed pong
+    then ends must fall back to the offline rules, not fail with RpcBusy (crash test, seed 1,
+    life 6: "Authorize: call ... (MeterValues) is still outstanding")."""
+    swallowed = trio.Event()
+
+    def swallow(station: Station, payload: dict[str, Any]) -> Any:
+        swallowed.set()
+        return NoAnswer()
+
+    csms = await start_csms(overrides={"StartTransaction": swallow})
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    keys = {"WebSocketPingInterval": 5, "AllowOfflineTxForUnknownId": True}
+    async with charger(nursery, csms, url=proxy.url, connectors=2, keys=keys) as cp:
+        await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-ONE")
+        await swallowed.wait()  # the Start waits for an answer that never comes
+        await cp.sim("plug", 2)
+        outcome: list[str] = []
+
+        async def swipe() -> None:
+            try:
+                outcome.append(await cp.swipe("TAG-TWO"))  # its Authorize waits behind the Start
+            except ControlRefused as exc:
+                outcome.append(f"refused: {exc}")
+
+        nursery.start_soon(swipe)
+        await trio.sleep(1)
+        proxy.blackhole()  # no pong: the session is torn down with the Start outstanding
+        with trio.fail_after(60):
+            while not outcome:
+                await trio.sleep(0.5)
+        assert outcome == ["authorised: charging on connector 2"]
