@@ -415,6 +415,9 @@ class Connector:
 
     async def begin(self, id_tag: str, auth: AuthResult) -> None:
         """Start a transaction now (the caller holds the connector's lock)."""
+        if self.charger.stopping:
+            log.warning("connector %d: not starting: ocppd is stopping", self.id)
+            return
         if not self.charger.txlog.healthy:
             log.error("connector %d: not starting: the journal cannot be written", self.id)
             return

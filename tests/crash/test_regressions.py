@@ -6,7 +6,8 @@ from typing import Any
 
 import trio
 
-from ocppd.testing.csms import NoAnswer, Station
+from ocppd.journal import Journal
+from ocppd.testing.csms import Delay, NoAnswer, Station
 from tests.harness import ControlRefused, charger
 from tests.netutil import Proxy
 
@@ -75,3 +76,36 @@ async def test_a_tag_shown_while_the_link_dies_under_a_waiting_call_gets_the_off
             while not outcome:
                 await trio.sleep(0.5)
         assert outcome == ["authorised: charging on connector 2"]
+
+
+async def test_no_transaction_starts_once_an_orderly_stop_began(
+    nursery, start_csms, autojump_clock
+):
+    """SIGTERM stops every transaction with Reboot; a tag whose Authorize answer arrives during
+    the stop's grace period must not start a new one that is left running (crash test, seed 1,
+    life 6: the next start stopped it PowerLoss)."""
+    authorize_sent = trio.Event()
+
+    def slow_authorize(station: Station, payload: dict[str, Any]) -> Any:
+        authorize_sent.set()
+        return Delay(2.0, {"idTagInfo": {"status": "Accepted"}})
+
+    csms = await start_csms(overrides={"Authorize": slow_authorize})
+    async with charger(nursery, csms, connectors=2, keys={"LocalPreAuthorize": False}) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-ONE")  # its Authorize is slow too; it just waits
+        await station.wait_for("StartTransaction")
+        await cp.sim("plug", 2)
+        authorize_sent = trio.Event()
+        nursery.start_soon(cp.swipe, "TAG-TWO")
+        await authorize_sent.wait()
+        await cp.stop()  # the Reboot Stop of TAG-ONE waits behind the Authorize: a grace period
+        journal = await Journal.open(cp.state_dir, inline=True)
+        try:
+            ledger = await journal.transactions()
+        finally:
+            await journal.aclose()
+        assert [(tx.id_tag, tx.state, tx.stop_reason) for tx in ledger] == [
+            ("TAG-ONE", "done", "Reboot")
+        ]
