@@ -376,12 +376,17 @@ class Connector:
         self._remember(reading)
         return reading
 
-    def _values(self, reading: MeterReading, key: str, context: Context) -> Sample | None:
+    def _values(
+        self, reading: MeterReading, key: str, context: Context, timestamp: str | None = None
+    ) -> Sample | None:
+        """The configured values of one reading, stamped ``timestamp`` (default: now)."""
         measurands = self.keys.get_csl(key)
         if not measurands:
             return None
         values = sampled_values(reading, measurands, context, offered_a=self._offered)
-        return Sample(self.charger.clock.timestamp(), values) if values else None
+        if not values:
+            return None
+        return Sample(timestamp or self.charger.clock.timestamp(), values)
 
     # --- sessions ---
 
@@ -448,7 +453,7 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN)
+        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN, timestamp)
         if begin is not None:
             tx.keep_for_stop(begin)
         self.tx = tx
@@ -496,7 +501,7 @@ class Connector:
         meter_stop = max(round(energy), tx.meter_start_wh)
         timestamp = self.charger.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, "StopTxnSampledData", Context.END)
+            end = self._values(reading, "StopTxnSampledData", Context.END, timestamp)
             if end is not None:
                 tx.keep_for_stop(end)
         self.tx = None
@@ -592,7 +597,8 @@ class Connector:
             if reading is None:
                 return
             await self._checkpoint(tx, reading)
-            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC)
+            stamp = self.charger.clock.timestamp()  # one reading, one time
+            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC, stamp)
             if sample is not None:
                 try:
                     await self.charger.txlog.meter_values(
@@ -601,7 +607,7 @@ class Connector:
                 except StorageUnavailable as exc:
                     log.warning("connector %d: meter values not journaled: %s", self.id, exc)
                 self.charger.uplink.wake()
-            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC)
+            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC, stamp)
             if stop_sample is not None:
                 tx.keep_for_stop(stop_sample)
             await self._check_invalid_energy()
