@@ -139,7 +139,9 @@ class Life:
     """One run of the daemon process, from spawn to its death."""
 
     index: int
-    end: str  # how the test ends it: "kill" (SIGKILL), "term" (SIGTERM) or "final"
+    # how the test ends it: "kill" (SIGKILL), "term" (SIGTERM), "term-kill" (SIGTERM, then
+    # SIGKILL if still running a moment later: systemd's stop timeout) or "final" (SIGTERM)
+    end: str
     log_path: Path
     spawned_wall: float = 0.0
     spawned_t: float = 0.0
@@ -152,6 +154,11 @@ class Life:
     returncode: int | None = None
     exited_early: bool = False  # the process was already gone when the test came to end it
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def killed(self) -> bool:
+        """Did SIGKILL end this life (so a running transaction must be stopped PowerLoss)?"""
+        return self.end == "kill" or (self.end == "term-kill" and self.returncode == -9)
 
     @property
     def ready(self) -> bool:
@@ -242,6 +249,15 @@ class DaemonProcess:
             return await self.reap(timeout)
         except trio.TooSlowError:
             self.life.notes.append(f"did not exit within {timeout} s of SIGTERM: killed")
+            assert self.proc is not None
+            self.proc.kill()
+            return await self.reap(10.0)
+
+    async def reap_or_kill(self, grace: float) -> int:
+        """After SIGTERM: wait ``grace`` seconds for the exit, then SIGKILL."""
+        try:
+            return await self.reap(grace)
+        except trio.TooSlowError:
             assert self.proc is not None
             self.proc.kill()
             return await self.reap(10.0)

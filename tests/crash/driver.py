@@ -100,7 +100,7 @@ class Driver:
         if tx is not None:
             local_id = tx["local_id"]
             seen = self._seen_at.setdefault(local_id, now)
-            planned = self._charge_for.setdefault(local_id, self.rng.uniform(0.3, 3.0))
+            planned = self._charge_for.setdefault(local_id, self.rng.uniform(0.3, 2.0))
             if now - seen < planned:
                 return
             if self.rng.random() < 0.5:

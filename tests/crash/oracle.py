@@ -20,7 +20,8 @@ Rules (shared/notes/ocpp16-rules.md (b), plus the crash contract of INTERFACE.md
   the repeat).
 - L3 order per connector (first arrival of each message): Start < its MeterValues <
   Stop < the next transaction's Start; MeterValues timestamps strictly increase
-  within a transaction.
+  within a transaction; samples every MeterValueSampleInterval +/- 1 s (OCTT TC_036: no
+  gap over the interval + 1 s between the start, the samples and the stop or kill).
 - L4 energy (Energy.Active.Import.Register, Wh), with P the simulated EV's power:
   (a) within a transaction meterStart <= every register value sent (MeterValues in
   order, transactionData) <= meterStop, never decreasing; transactionData's
@@ -38,7 +39,8 @@ Rules (shared/notes/ocpp16-rules.md (b), plus the crash contract of INTERFACE.md
   given up while the central system answers).
 - L6 time: no timestamp before 2020 or outside the test's wall-clock window;
   timestamps within a transaction never decrease (start <= samples <= stop).
-- C crash contract: a transaction whose life ended with SIGKILL is stopped PowerLoss,
+- C crash contract: a transaction whose life ended with SIGKILL (also a SIGKILL soon after
+  SIGTERM, as systemd's stop timeout does) is stopped PowerLoss,
   exactly once, at the next start that got as far as answering ``status`` (recovery
   precedes the control socket); SIGTERM stops it Reboot in the same life; Local and
   EVDisconnected stops follow a swipe of that tag / an unplug of that connector;
@@ -67,6 +69,7 @@ FLOOR = datetime(2020, 1, 1, tzinfo=UTC).timestamp()
 SLACK_S = 1.5  # contactor closes after the Start timestamp; the stop timestamp follows the cause
 ANSWER_MARGIN_S = 0.5  # an answer this close before a disruption may not have arrived
 LIFE_SLACK_S = 0.05
+SAMPLE_TOLERANCE_S = 1.0  # OCTT TC_036: samples spaced by MeterValueSampleInterval +/- 1 s
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Evidence:
     assigned: dict[str, int]  # Start payload key -> transactionId the central system gave
     wall_window: tuple[float, float]
     power_w: float
+    sample_interval: float
 
 
 @dataclass
@@ -176,6 +180,7 @@ class Oracle:
         self.completeness(starts, stops)
         self.generated_once(starts, stops, meter_values)
         self.order(meter_values)
+        self.cadence(meter_values)
         self.energy(meter_values, stops)
         self.identity(meter_values, stops)
         self.time(meter_values, stops)
@@ -393,6 +398,36 @@ class Oracle:
                         )
                     last = t
 
+    def cadence(self, meter_values: dict[int, list[Call]]) -> None:
+        """Samples every MeterValueSampleInterval +/- 1 s (TC_036): no gap between the start,
+        the samples and the end (the stop, or the SIGKILL) over the interval + 1 s."""
+        interval = self.e.sample_interval
+        worst = 0.0
+        for tx in self.e.ledger:
+            if tx.stopped_at is None:
+                continue
+            start, end = wall(tx.started_at), wall(tx.stopped_at)
+            if tx.stop_reason == "PowerLoss":
+                life = self.life_of(start)
+                end = self.e.lives[life].died_wall if life is not None else end
+            stamps = [
+                wall(mv["timestamp"])
+                for call in meter_values.get(tx.local_id, [])
+                if call is self._first_copy(call)
+                for mv in call.payload["meterValue"]
+            ]
+            points = [start, *stamps, end]
+            gap = max(b - a for a, b in itertools.pairwise(points))
+            worst = max(worst, gap)
+            if gap > interval + SAMPLE_TOLERANCE_S:
+                self.bad(
+                    "L3",
+                    f"{tx.local_id}: {gap:.1f} s without a sample (MeterValueSampleInterval "
+                    f"{interval} s) between {iso_list(points)}",
+                    meter_values.get(tx.local_id, []),
+                )
+        self.stats["max_sample_gap_s"] = round(worst, 2)
+
     def _first_copy(self, call: Call) -> Call:
         return self.first[call.unique_id]
 
@@ -552,7 +587,7 @@ class Oracle:
                 continue
             life = lives[begun]
             if tx.stop_reason == "PowerLoss":
-                if life.end != "kill":
+                if not life.killed:
                     self.bad(
                         "C",
                         f"{tx.local_id}: PowerLoss but life {begun} ended {life.end}",
@@ -589,7 +624,7 @@ class Oracle:
                     life=begun,
                 )
             elif tx.stop_reason == "Reboot":
-                if life.end not in ("term", "final") or (
+                if life.end not in ("term", "term-kill", "final") or (
                     life.signalled_wall is not None
                     and wall(tx.stopped_at) < life.signalled_wall - LIFE_SLACK_S
                 ):
@@ -617,8 +652,8 @@ class Oracle:
                 self.bad("C", f"{tx.local_id}: unexpected stop reason {tx.stop_reason}", life=begun)
         self.stats["reasons"] = dict(reasons)
         for life in lives:
-            expected = -9 if life.end == "kill" else 0
-            if life.exited_early or life.returncode != expected:
+            expected = {"kill": (-9,), "term-kill": (0, -9)}.get(life.end, (0,))
+            if life.exited_early or life.returncode not in expected:
                 self.bad(
                     "C",
                     f"life {life.index} ({life.end}): exit status {life.returncode}"
@@ -702,6 +737,10 @@ class Oracle:
                 )
             if "Traceback" in line or "quarantine" in line or "was corrupt" in line:
                 self.bad("C", f"life {life.index}: {line}", life=life.index)
+
+
+def iso_list(points: list[float]) -> str:
+    return ", ".join(datetime.fromtimestamp(p, UTC).strftime("%H:%M:%S.%f")[:-3] for p in points)
 
 
 def _timestamps(payload: Any) -> list[str]:

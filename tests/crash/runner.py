@@ -43,6 +43,7 @@ from ocppd.journal import DeadLetter, Journal, QueueStats, TxRecord
 from ocppd.testing.csms import CentralSystem, Delay, ErrorAnswer, Frame, NoAnswer, Station
 from tests.crash.daemon import (
     CP_ID,
+    KEYS,
     POWER_W,
     ControlUnreachable,
     DaemonProcess,
@@ -55,6 +56,7 @@ from tests.netutil import Proxy
 
 RUN_LIVES = 20  # lives per run: the short test is one run, the full test many
 TERM_SHARE = 0.2  # lives ended by SIGTERM instead of SIGKILL
+TERM_KILL_SHARE = 0.25  # of those: SIGKILL too if still running up to a second later
 EARLY_SHARE = 0.15  # kills within the first second (start-up, recovery, registration)
 LIFE_S = (0.8, 3.5)  # otherwise a life lasts this long (seconds after spawn)
 DRAIN_TIMEOUT_S = 120.0
@@ -73,19 +75,23 @@ class RunResult:
 
     def summary(self) -> str:
         s = self.stats
-        ends = {k: sum(1 for life in self.lives if life.end == k) for k in ("kill", "term")}
+        ends = {
+            k: sum(1 for life in self.lives if life.end == k) for k in ("kill", "term", "term-kill")
+        }
         alive = sum(life.died_t - life.spawned_t for life in self.lives if life.end != "final")
         final = self.lives[-1] if self.lives and self.lives[-1].end == "final" else None
         drain = f"{final.died_t - final.spawned_t:.0f} s" if final else "-"
         return (
             f"seed {self.seed}: {len(self.lives) - 1} lives ({ends['kill']} SIGKILL, "
-            f"{ends['term']} SIGTERM, {alive:.0f} s) + final drain ({drain}) "
+            f"{ends['term']} SIGTERM, {ends['term-kill']} SIGTERM+SIGKILL, {alive:.0f} s) "
+            f"+ final drain ({drain}) "
             f"in {self.seconds:.0f} s; "
             f"{s.get('transactions', 0)} transactions, stop reasons {s.get('reasons', {})}, "
             f"{s.get('energy_wh', 0)} Wh; link down {s.get('link_downs', 0)} times; "
             f"central system refused {s.get('refused', 0)}, ignored {s.get('ignored', 0)}, "
             f"delayed {s.get('delayed', 0)} transaction messages; "
             f"{s.get('repeats', 0)} repeated frames; "
+            f"longest gap between samples {s.get('max_sample_gap_s', 0)} s; "
             f"{len(self.violations)} violation(s)"
         )
 
@@ -209,6 +215,9 @@ class _Run:
 
     async def life(self, index: int) -> None:
         end = "term" if self.rng.random() < TERM_SHARE else "kill"
+        if end == "term" and self.rng.random() < TERM_KILL_SHARE:
+            end = "term-kill"
+        grace = self.rng.uniform(0.0, 1.0)
         early = end == "kill" and self.rng.random() < EARLY_SHARE
         duration = self.rng.uniform(0.0, 1.0) if early else self.rng.uniform(*LIFE_S)
         driver = Driver(
@@ -221,30 +230,35 @@ class _Run:
         life, proc = self._life(index, end)
         try:
             await proc.start()
-            ready = trio.Event()
+            up = trio.Event()  # the daemon answered status, or is known dead
             async with trio.open_nursery() as nursery:
 
                 async def come_up_and_drive() -> None:
                     try:
                         await proc.wait_ready()
-                    except ControlUnreachable as exc:
+                    except ControlUnreachable as exc:  # it died: the oracle sees exited_early
                         life.notes.append(str(exc))
                         return
-                    ready.set()
+                    finally:
+                        up.set()
                     await driver.run()
 
                 nursery.start_soon(come_up_and_drive)
-                if end == "term":  # an orderly stop of a daemon that is up
-                    with trio.fail_after(30):
-                        await ready.wait()
+                if end != "kill":  # an orderly stop of a daemon that is up (or dead)
+                    with trio.fail_after(40):
+                        await up.wait()
                 await trio.sleep_until(life.spawned_t + duration)
                 self.disruptions.append((trio.current_time(), end))
                 proc.send_signal(signal.SIGKILL if end == "kill" else signal.SIGTERM)
                 nursery.cancel_scope.cancel()
             if end == "kill":
                 await proc.reap(10.0)
-            else:
+            elif end == "term":
                 await proc.reap_term(30.0)
+            else:
+                await proc.reap_or_kill(grace)
+                if life.returncode == -9:
+                    self.disruptions.append((trio.current_time(), "kill"))
         finally:
             await proc.aclose()
             self.actions += driver.actions
@@ -344,6 +358,7 @@ class _Run:
             assigned=self.assigned,
             wall_window=window,
             power_w=POWER_W,
+            sample_interval=float(KEYS["MeterValueSampleInterval"]),
         )
 
 
@@ -360,15 +375,18 @@ async def read_journal(state_dir: Path) -> tuple[list[TxRecord], QueueStats, lis
         await journal.aclose()
 
 
-async def run_crash(seed: int, lives: int = RUN_LIVES, *, connectors: int = 2) -> RunResult:
-    """One run; the temp dir is removed afterwards unless CRASH_KEEP=1 and the run failed."""
+async def run_crash(
+    seed: int, lives: int = RUN_LIVES, *, connectors: int = 2, limit_s: float | None = None
+) -> RunResult:
+    """One run (at most ``limit_s`` seconds); the temp dir is removed afterwards unless
+    CRASH_KEEP=1 and the run failed."""
     workdir = Path(tempfile.mkdtemp(prefix=f"ocppd-crash-{seed}-"))
     run = _Run(seed, lives, connectors, workdir)
     began_wall, began_t = time.time(), trio.current_time()
     kept = False
     try:
         try:
-            with trio.fail_after(lives * 20 + DRAIN_TIMEOUT_S + 60):
+            with trio.fail_after(limit_s or lives * 20 + DRAIN_TIMEOUT_S + 60):
                 await run.run()
         except Exception as exc:  # the run itself broke: report it with the seed and the logs
             trace = "".join(traceback.format_exception(exc))

@@ -61,7 +61,7 @@ def tx(local_id: int, tx_id: int, start: float, meter_start: int, **stop: Any) -
 
 def clean(tmp_path: Path) -> Evidence:
     lives = []
-    for index, (end, spawned, died) in enumerate((("kill", 0.0, 10.0), ("final", 11.0, 20.0))):
+    for index, (end, spawned, died) in enumerate((("kill", 0.0, 7.0), ("final", 8.0, 20.0))):
         log = tmp_path / f"life-{index}.log"
         log.write_text("x INFO ocppd.app: ocppd 0.1.0 running: 1 connector(s)\n")
         life = Life(index, end, log, spawned_wall=BASE + spawned, spawned_t=spawned)
@@ -74,7 +74,7 @@ def clean(tmp_path: Path) -> Evidence:
         life.returncode = -9 if end == "kill" else 0
         lives.append(life)
     one = tx(1, 1, 1.0, 1000, meter_stop=1010, at=3.0, reason="Local", id_tag="TAG1")
-    two = tx(2, 2, 4.0, 1010, meter_stop=1020, at=11.5, reason="PowerLoss", meter_last_wh=1020.0)
+    two = tx(2, 2, 4.0, 1010, meter_stop=1020, at=8.5, reason="PowerLoss", meter_last_wh=1020.0)
     start1 = {"connectorId": 1, "idTag": "TAG1", "meterStart": 1000, "timestamp": iso(1.0)}
     start2 = {"connectorId": 1, "idTag": "TAG2", "meterStart": 1010, "timestamp": iso(4.0)}
     stop1 = {
@@ -85,7 +85,7 @@ def clean(tmp_path: Path) -> Evidence:
         "transactionData": [mv(1.0, 1000, "Transaction.Begin"), mv(3.0, 1010, "Transaction.End")],
         "transactionId": 1,
     }
-    stop2 = {"meterStop": 1020, "timestamp": iso(11.5), "reason": "PowerLoss", "transactionId": 2}
+    stop2 = {"meterStop": 1020, "timestamp": iso(8.5), "reason": "PowerLoss", "transactionId": 2}
     calls = [
         Call(0, 1.1, 1, "a-1", "StartTransaction", start1),
         Call(
@@ -106,7 +106,7 @@ def clean(tmp_path: Path) -> Evidence:
             "MeterValues",
             {"connectorId": 1, "transactionId": 2, "meterValue": [mv(5.0, 1015)]},
         ),
-        Call(10, 12.0, 2, "b-1", "StopTransaction", stop2),
+        Call(10, 9.0, 2, "b-1", "StopTransaction", stop2),
     ]
     answers = {
         "a-1": [Answer(1.2, 3, {"transactionId": 1})],
@@ -114,7 +114,7 @@ def clean(tmp_path: Path) -> Evidence:
         "a-3": [Answer(3.2, 3, {})],
         "a-4": [Answer(4.2, 3, {"transactionId": 2})],
         "a-5": [Answer(5.2, 3, {})],
-        "b-1": [Answer(12.1, 3, {})],
+        "b-1": [Answer(9.1, 3, {})],
     }
     return Evidence(
         calls=calls,
@@ -127,11 +127,12 @@ def clean(tmp_path: Path) -> Evidence:
             Action(0, BASE + 2.9, 2.9, "swipe", 1, "TAG1", "transaction on connector 1 stopped")
         ],
         seen={},
-        disruptions=[(9.99, "kill"), (19.99, "term")],
+        disruptions=[(6.99, "kill"), (19.99, "term")],
         schema_violations=[],
         assigned={start_key(start1): 1, start_key(start2): 2},
         wall_window=(BASE - 1, BASE + 21),
         power_w=P,
+        sample_interval=1.0,
     )
 
 
@@ -151,8 +152,8 @@ def _replace_call(e: Evidence, uid: str, **payload: Any) -> None:
 
 def stop_sent_twice_after_reboot(e: Evidence) -> None:  # libocpp #239, #907
     again = copy.deepcopy(e.calls[-1])
-    e.calls.append(Call(12, 13.0, 2, "b-2", again.action, again.payload))
-    e.answers["b-2"] = [Answer(13.1, 3, {})]
+    e.calls.append(Call(12, 10.0, 2, "b-2", again.action, again.payload))
+    e.answers["b-2"] = [Answer(10.1, 3, {})]
 
 
 def stop_with_minus_one(e: Evidence) -> None:  # libocpp #495
@@ -211,6 +212,10 @@ def contactor_closed_at_start(e: Evidence) -> None:
     }
 
 
+def samples_missing(e: Evidence) -> None:
+    e.sample_interval = 0.3  # 2 s from the last sample to the kill: several samples missing
+
+
 def stop_differs_from_the_ledger(e: Evidence) -> None:
     _replace_call(e, "b-1", meterStop=1019)
 
@@ -229,6 +234,7 @@ MUTATIONS: dict[str, tuple[Callable[[Evidence], None], str]] = {
     "a timestamp from 1970": (timestamp_from_1970, "L6"),
     "a contactor closed at start-up": (contactor_closed_at_start, "C"),
     "a Stop that differs from the ledger": (stop_differs_from_the_ledger, "L1"),
+    "samples missing": (samples_missing, "L3"),
 }
 
 
