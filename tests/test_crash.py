@@ -32,18 +32,25 @@ async def test_crash_short() -> None:
 
 
 @pytest.mark.slow
-async def test_crash_full(request: pytest.FixtureRequest) -> None:
+async def test_crash_full(
+    request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
     iterations = int(request.config.getoption("crash_iterations"))
     master = _seed()
     rng = random.Random(master)
-    print(f"crash test: {iterations} lives, master seed {master}")
+
+    def show(line: str) -> None:  # on the terminal even under -q and output capture
+        with capsys.disabled():
+            print(line, flush=True)
+
+    show(f"crash test: {iterations} lives, master seed {master} (CRASH_SEED={master})")
     done = 0
     run = 0
     while done < iterations:
         lives = min(RUN_LIVES, iterations - done)
         seed = rng.randrange(2**32)
         result = await run_crash(seed, lives)
-        print(f"run {run}: {result.summary()}", flush=True)
+        show(f"run {run}: {result.summary()}")
         result.assert_ok(f"(run {run} of the full test, master seed {master})")
         done += lives
         run += 1
