@@ -8,7 +8,6 @@ speaks (``{"cmd": "status"}`` ...), from trio with a deadline on every request.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -100,18 +99,6 @@ driver = "sim"
 initial_wh = {INITIAL_WH}
 """
     return text
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL it if the test process dies (a timeout, ^C)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the finally blocks still reap it
-        pass
-
-
-PR_SET_PDEATHSIG = 1
 
 
 class ControlUnreachable(Exception):
@@ -211,7 +198,6 @@ class DaemonProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=_die_with_parent,
         )
 
     @property

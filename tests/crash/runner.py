@@ -236,8 +236,9 @@ class _Run:
                 async def come_up_and_drive() -> None:
                     try:
                         await proc.wait_ready()
-                    except ControlUnreachable as exc:  # it died: the oracle sees exited_early
-                        life.notes.append(str(exc))
+                    except ControlUnreachable as exc:
+                        if life.signalled_wall is None:  # it died on its own
+                            life.notes.append(str(exc))
                         return
                     finally:
                         up.set()
@@ -293,6 +294,7 @@ class _Run:
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._sigterm_ends_the_run)
             await nursery.start(self.csms.serve)
             self.proxy = await nursery.start(Proxy(self.csms.port).serve)
             assert self.proxy is not None
@@ -312,6 +314,13 @@ class _Run:
                 links.cancel_scope.cancel()
             await self.final_life()
             nursery.cancel_scope.cancel()
+
+    async def _sigterm_ends_the_run(self) -> None:
+        """SIGTERM to the test (make's ``timeout``): unwind, so every daemon is killed and
+        reaped by its life's ``finally`` instead of being left behind."""
+        with trio.open_signal_receiver(signal.SIGTERM) as signals:
+            async for _ in signals:
+                raise KeyboardInterrupt("SIGTERM: the crash test was stopped")
 
     # --- evidence ---
 
