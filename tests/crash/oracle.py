@@ -15,9 +15,11 @@ Rules (shared/notes/ocpp16-rules.md (b), plus the crash contract of INTERFACE.md
   exactly the ledger's.
 - L2 generated once, delivered at least once: one message id per Start, per Stop and
   per MeterValues; a message id never carries two different payloads; a copy is sent
-  again only when the previous copy got no CALLRESULT the daemon could have read
-  (none was sent, or a kill, SIGTERM, cut or blackhole came between the answer and
-  the repeat).
+  again only when the previous copy got no CALLRESULT the daemon could have read and
+  committed: none was sent; or, with no other transaction message sent in between (the
+  outbox moves on only once its head is acknowledged), a kill, SIGTERM, cut or
+  blackhole came between the answer and the repeat, or the answer's connection ended
+  (e.g. a missed pong) with no later CALL over it and the repeat came over another.
 - L3 order per connector (first arrival of each message): Start < its MeterValues <
   Stop < the next transaction's Start; MeterValues timestamps strictly increase
   within a transaction; samples every MeterValueSampleInterval +/- 1 s (OCTT TC_036: no
@@ -96,6 +98,7 @@ class Answer:
     t: float
     kind: int  # 3 CALLRESULT, 4 CALLERROR
     payload: Any
+    connection: int = 0  # the websocket connection it was sent on (0: unknown)
 
 
 @dataclass
@@ -287,6 +290,30 @@ class Oracle:
     def _disrupted(self, since: float, until: float) -> bool:
         return any(since - ANSWER_MARGIN_S <= t <= until for t, _ in self.e.disruptions)
 
+    def _delivered(self, uid: str, answer: Answer, repeat: Call) -> bool:
+        """Did this CALLRESULT certainly reach a daemon that lived on to commit it?
+
+        Yes if another transaction message went out between the answer and the repeat: the
+        outbox sends in order, the next only after the head was acknowledged (committed).
+        Otherwise no if a kill, SIGTERM, cut or blackhole came between them; else yes if the
+        repeat came over the same connection, or the daemon sent another CALL over that
+        connection after the answer (one CALL in flight: the answered one was over). A
+        connection that just ended (a missed pong under load) may have lost it.
+        """
+        if any(
+            c.unique_id != uid and c.action in (START, STOP, METER_VALUES)
+            for c in self.e.calls
+            if answer.t < c.t < repeat.t
+        ):
+            return True
+        if self._disrupted(answer.t, repeat.t):
+            return False
+        if repeat.connection == answer.connection:
+            return True
+        return any(
+            c.connection == answer.connection and answer.t < c.t < repeat.t for c in self.e.calls
+        )
+
     def generated_once(
         self,
         starts: dict[int, list[Call]],
@@ -308,11 +335,11 @@ class Oracle:
             for prev, nxt in itertools.pairwise(same):
                 for answer in self.e.answers.get(uid, []):
                     if answer.kind == 3 and prev.t <= answer.t < nxt.t:
-                        if not self._disrupted(answer.t, nxt.t):
+                        if self._delivered(uid, answer, nxt):
                             self.bad(
                                 "L2",
-                                f"{uid} sent again although its CALLRESULT (t={answer.t:.3f}) "
-                                "was delivered with nothing in between",
+                                f"{uid} sent again although its CALLRESULT (t={answer.t:.3f}, "
+                                f"connection {answer.connection}) reached the daemon",
                                 [prev, nxt],
                             )
                         break

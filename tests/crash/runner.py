@@ -55,7 +55,7 @@ from tests.crash.oracle import Answer, Call, Evidence, Violation, check, start_k
 from tests.netutil import Proxy
 
 RUN_LIVES = 20  # lives per run: the short test is one run, the full test many
-TERM_SHARE = 0.2  # lives ended by SIGTERM instead of SIGKILL
+TERM_SHARE = 0.2  # lives ended by SIGTERM instead of SIGKILL (they take longer: 5-12 s)
 TERM_KILL_SHARE = 0.25  # of those: SIGKILL too if still running up to a second later
 EARLY_SHARE = 0.15  # kills within the first second (start-up, recovery, registration)
 LIFE_S = (0.8, 3.5)  # otherwise a life lasts this long (seconds after spawn)
@@ -131,6 +131,14 @@ class _Run:
         self.socket = workdir / "control.sock"
         self.config = workdir / "ocppd.toml"
         self.run_tag = f"{seed % 0xFFFF:04X}"
+        # how each life ends: exactly TERM_SHARE of them by SIGTERM (a steady run time)
+        terms = set(self.rng.sample(range(lives), round(lives * TERM_SHARE)))
+        self.ends = [
+            ("term-kill" if self.rng.random() < TERM_KILL_SHARE else "term")
+            if i in terms
+            else "kill"
+            for i in range(lives)
+        ]
         self.lives: list[Life] = []
         self.actions: list[Action] = []
         self.seen: dict[int, dict[str, Any]] = {}  # local id -> transaction as status showed it
@@ -214,9 +222,7 @@ class _Run:
         return life, DaemonProcess(self.config, self.socket, life)
 
     async def life(self, index: int) -> None:
-        end = "term" if self.rng.random() < TERM_SHARE else "kill"
-        if end == "term" and self.rng.random() < TERM_KILL_SHARE:
-            end = "term-kill"
+        end = self.ends[index]
         grace = self.rng.uniform(0.0, 1.0)
         early = end == "kill" and self.rng.random() < EARLY_SHARE
         duration = self.rng.uniform(0.0, 1.0) if early else self.rng.uniform(*LIFE_S)
@@ -351,7 +357,7 @@ class _Run:
                 )
             elif frame.direction == "out" and frame.message_type in (3, 4):
                 answers.setdefault(frame.unique_id, []).append(
-                    Answer(frame.t, frame.message_type, frame.payload)
+                    Answer(frame.t, frame.message_type, frame.payload, connection)
                 )
         return Evidence(
             calls=calls,

@@ -109,12 +109,12 @@ def clean(tmp_path: Path) -> Evidence:
         Call(10, 9.0, 2, "b-1", "StopTransaction", stop2),
     ]
     answers = {
-        "a-1": [Answer(1.2, 3, {"transactionId": 1})],
-        "a-2": [Answer(2.2, 3, {})],
-        "a-3": [Answer(3.2, 3, {})],
-        "a-4": [Answer(4.2, 3, {"transactionId": 2})],
-        "a-5": [Answer(5.2, 3, {})],
-        "b-1": [Answer(9.1, 3, {})],
+        "a-1": [Answer(1.2, 3, {"transactionId": 1}, 1)],
+        "a-2": [Answer(2.2, 3, {}, 1)],
+        "a-3": [Answer(3.2, 3, {}, 1)],
+        "a-4": [Answer(4.2, 3, {"transactionId": 2}, 1)],
+        "a-5": [Answer(5.2, 3, {}, 1)],
+        "b-1": [Answer(9.1, 3, {}, 2)],
     }
     return Evidence(
         calls=calls,
@@ -142,6 +142,20 @@ def test_a_clean_history_passes(tmp_path: Path) -> None:
     assert stats["reasons"] == {"Local": 1, "PowerLoss": 1}
 
 
+def test_a_repeat_after_an_answer_lost_with_its_connection_is_allowed(tmp_path: Path) -> None:
+    """The answer to the last MeterValues went out on connection 1 just as it ended (a missed
+    pong): nothing else came over connection 1, and the copy on connection 2 is legitimate."""
+    e = clean(tmp_path)
+    e.disruptions = [(19.99, "term")]  # no kill: life 0 ended some other way, say
+    e.lives[0].end = "term"
+    e.lives[0].returncode = 0
+    again = e.calls[4]
+    e.calls.insert(5, Call(9, 5.8, 2, again.unique_id, again.action, again.payload))
+    e.answers["a-5"].append(Answer(5.9, 3, {}, 2))
+    violations, _ = check(e)
+    assert [v for v in violations if v.rule == "L2"] == []
+
+
 def _replace_call(e: Evidence, uid: str, **payload: Any) -> None:
     for i, c in enumerate(e.calls):
         if c.unique_id == uid:
@@ -153,7 +167,7 @@ def _replace_call(e: Evidence, uid: str, **payload: Any) -> None:
 def stop_sent_twice_after_reboot(e: Evidence) -> None:  # libocpp #239, #907
     again = copy.deepcopy(e.calls[-1])
     e.calls.append(Call(12, 10.0, 2, "b-2", again.action, again.payload))
-    e.answers["b-2"] = [Answer(10.1, 3, {})]
+    e.answers["b-2"] = [Answer(10.1, 3, {}, 2)]
 
 
 def stop_with_minus_one(e: Evidence) -> None:  # libocpp #495
@@ -166,14 +180,21 @@ def start_lost_in_a_reset(e: Evidence) -> None:  # MicroOcpp #454
 
 def start_retried_under_a_new_id(e: Evidence) -> None:  # libocpp #688
     first = e.calls[3]
-    e.answers["a-4"] = [Answer(4.2, 4, ["InternalError", "", {}])]
+    e.answers["a-4"] = [Answer(4.2, 4, ["InternalError", "", {}], 1)]
     e.calls.insert(4, Call(7, 4.5, 1, "a-4b", first.action, first.payload))
-    e.answers["a-4b"] = [Answer(4.6, 3, {"transactionId": 2})]
+    e.answers["a-4b"] = [Answer(4.6, 3, {"transactionId": 2}, 1)]
 
 
 def resent_after_its_answer(e: Evidence) -> None:
     again = e.calls[1]
     e.calls.insert(2, Call(3, 2.5, 1, again.unique_id, again.action, again.payload))
+
+
+def resent_after_the_queue_moved_on(e: Evidence) -> None:
+    # the first MeterValues was answered and the Stop after it was sent: its answer was
+    # committed (the outbox sends in order), so a copy after the restart is a bug
+    again = e.calls[1]
+    e.calls.append(Call(11, 9.5, 2, again.unique_id, again.action, again.payload))
 
 
 def id_reused_for_another_message(e: Evidence) -> None:
@@ -226,6 +247,7 @@ MUTATIONS: dict[str, tuple[Callable[[Evidence], None], str]] = {
     "start lost in a reset (MicroOcpp #454)": (start_lost_in_a_reset, "L1"),
     "start retried under a new id (libocpp #688)": (start_retried_under_a_new_id, "L2"),
     "a message resent after its CALLRESULT": (resent_after_its_answer, "L2"),
+    "resent after the queue had moved on": (resent_after_the_queue_moved_on, "L2"),
     "a message id reused": (id_reused_for_another_message, "L2"),
     "MeterValues after the Stop": (meter_values_after_the_stop, "L3"),
     "the register goes backwards between transactions": (register_goes_backwards, "L4"),
