@@ -171,6 +171,15 @@ class Session:
             return await self._exchange(text, pending, timeout)
 
     async def _exchange(self, text: str, pending: PendingCall, timeout: float | None) -> Any:
+        try:
+            return await self._send_and_wait(text, pending, timeout)
+        finally:
+            # Cancelled while waiting (the session is being torn down): the next caller on this
+            # session must get SessionClosed, not find our call still outstanding (RpcBusy).
+            if self.rpc.outstanding is pending:
+                self.rpc.abandon()
+
+    async def _send_and_wait(self, text: str, pending: PendingCall, timeout: float | None) -> Any:
         if self._closed is not None:
             self.rpc.abandon()
             raise SessionClosed(self._closed)

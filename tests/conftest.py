@@ -22,3 +22,9 @@ def start_csms(nursery: trio.Nursery) -> Callable[..., Awaitable[CentralSystem]]
         return csms
 
     return start
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from tests.crash.conftest import add_crash_options  # --crash-iterations
+
+    add_crash_options(parser)

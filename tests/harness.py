@@ -13,7 +13,7 @@ the journal runs inline (a worker thread would be invisible to the clock).
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -223,7 +223,8 @@ async def charger(
     if state_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="ocppd-test-")
         state_dir = Path(tmp.name)
-    socket = Path(tempfile.mkdtemp(prefix="ocppd-sock-")) / "control.sock"
+    socket_dir = Path(tempfile.mkdtemp(prefix="ocppd-sock-"))
+    socket = socket_dir / "control.sock"
     text = config_text(url=url or csms.url, state_dir=state_dir, socket=socket, **options)
     path = state_dir / "ocppd.toml"
     path.write_text(text)  # SIGHUP re-reads it
@@ -256,7 +257,7 @@ async def charger(
             daemon.stop()
             with trio.move_on_after(60):
                 await handle.done.wait()
-        os.unlink(socket) if socket.exists() else None
+        shutil.rmtree(socket_dir, ignore_errors=True)
         if tmp is not None:
             tmp.cleanup()
 

@@ -80,6 +80,7 @@ class Charger:
         self.faults: dict[FaultKind, Fault] = {}
         self.pending: Pending | None = None  # tag first, several free connectors
         self.reset_requested: str | None = None  # "Soft" | "Hard"
+        self.stopping = False  # an orderly stop began: no new transaction may start
         self._reset = trio.Event()
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
@@ -332,7 +333,12 @@ class Charger:
         self.reported = self.current()
 
     async def stop_all(self, reason: StopReason) -> None:
-        """Stop every transaction with ``reason`` and open every contactor (shielded)."""
+        """Stop every transaction with ``reason`` and open every contactor (shielded).
+
+        From here on no transaction starts: a tag whose Authorize is still on its way, or a
+        cable plugged now, would otherwise start one that the daemon leaves running.
+        """
+        self.stopping = True
         with trio.CancelScope(shield=True):
             for connector in self.connectors.values():
                 await connector.shutdown(reason)

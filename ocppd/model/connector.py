@@ -373,12 +373,17 @@ class Connector:
         self._remember(reading)
         return reading
 
-    def _values(self, reading: MeterReading, key: str, context: Context) -> Sample | None:
+    def _values(
+        self, reading: MeterReading, key: str, context: Context, timestamp: str | None = None
+    ) -> Sample | None:
+        """The configured values of one reading, stamped ``timestamp`` (default: now)."""
         measurands = self.keys.get_csl(key)
         if not measurands:
             return None
         values = sampled_values(reading, measurands, context, offered_a=self._offered)
-        return Sample(self.charger.clock.timestamp(), values) if values else None
+        if not values:
+            return None
+        return Sample(timestamp or self.charger.clock.timestamp(), values)
 
     # --- sessions ---
 
@@ -412,6 +417,9 @@ class Connector:
 
     async def begin(self, id_tag: str, auth: AuthResult) -> None:
         """Start a transaction now (the caller holds the connector's lock)."""
+        if self.charger.stopping:
+            log.warning("connector %d: not starting: ocppd is stopping", self.id)
+            return
         if not self.charger.txlog.healthy:
             log.error("connector %d: not starting: the journal cannot be written", self.id)
             return
@@ -442,7 +450,7 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN)
+        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN, timestamp)
         if begin is not None:
             tx.keep_for_stop(begin)
         self.tx = tx
@@ -490,7 +498,7 @@ class Connector:
         meter_stop = max(round(energy), tx.meter_start_wh)
         timestamp = self.charger.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, "StopTxnSampledData", Context.END)
+            end = self._values(reading, "StopTxnSampledData", Context.END, timestamp)
             if end is not None:
                 tx.keep_for_stop(end)
         self.tx = None
@@ -586,7 +594,8 @@ class Connector:
             if reading is None:
                 return
             await self._checkpoint(tx, reading)
-            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC)
+            stamp = self.charger.clock.timestamp()  # one reading, one time
+            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC, stamp)
             if sample is not None:
                 try:
                     await self.charger.txlog.meter_values(
@@ -595,7 +604,7 @@ class Connector:
                 except StorageUnavailable as exc:
                     log.warning("connector %d: meter values not journaled: %s", self.id, exc)
                 self.charger.uplink.wake()
-            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC)
+            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC, stamp)
             if stop_sample is not None:
                 tx.keep_for_stop(stop_sample)
             await self._check_invalid_energy()
