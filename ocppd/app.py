@@ -34,7 +34,7 @@ from ocppd.config import Settings
 from ocppd.connection import Connection
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
-from ocppd.features import JOURNAL_TOKEN, Features, build_features
+from ocppd.features import JOURNAL_TOKEN, Features, build_features, declared_keys
 from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys
@@ -372,8 +372,6 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
 
 def key_checker() -> config.KeyCheck:
     """Check ``[ocpp.keys]`` without a running daemon (``ocppd check-config``)."""
-    from ocppd.features import declared_keys
-
     specs = {spec.name: spec for spec in declared_keys()}
 
     def check(name: str, raw: Any) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocppd.features.core.conversation import Conversation, Registration
+from ocppd.model.auth import AuthResult
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
 from ocppd.model.transaction import StopReason
@@ -154,8 +155,6 @@ class CoreHandlers:
                 "RemoteStartTransaction carries a charging profile; smart charging is not "
                 "supported, so it is ignored"
             )
-        from ocppd.model.auth import AuthResult
-
         connector.claim(request.id_tag, AuthResult(True, None, "remote"), remote=True)
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
 
