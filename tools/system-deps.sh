@@ -6,7 +6,7 @@ set -eu
 
 demo_pkgs="python3 python3-venv"
 # systemd-python (journald tests) is built from source: compiler, headers, pkg-config.
-test_pkgs="$demo_pkgs python3-dev build-essential pkg-config libsystemd-dev systemd"
+test_pkgs="$demo_pkgs python3-dev build-essential pkg-config libsystemd-dev systemd socat"
 deb_pkgs="debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
 python3-pytest lintian fakeroot dpkg-dev build-essential systemd"
 
