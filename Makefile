@@ -12,7 +12,7 @@ PYTEST := timeout 1200 $(BIN)/pytest
 # what lint covers (bench/ and tools/ may not exist in every checkout)
 CODE := $(wildcard ocppd hal tests bench tools)
 
-.PHONY: demo test setup setup-test lint typecheck unit crash-test install-test deb bench soak gen clean
+.PHONY: demo test test-bookworm setup setup-test lint typecheck unit crash-test install-test deb bench soak gen clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	tools/system-deps.sh demo
@@ -43,6 +43,23 @@ typecheck: setup-test
 
 unit: setup-test
 	$(PYTEST) -q -m 'not slow and not install'
+
+# The suite on Debian bookworm's library versions (from PyPI, pinned): trio 0.22,
+# trio-websocket 0.9.2, pymodbus 3.0, gpiozero 1.6.2, pytest 7.2. Not part of `make test`
+# (the install test runs the packaged daemon on Debian's own libraries there).
+BOOKWORM_PINS := trio==0.22.0 trio-websocket==0.9.2 pymodbus==3.0.0 gpiozero==1.6.2 \
+	pyserial==3.5 pyserial-asyncio pytest==7.2.1 pytest-trio==0.8.0 ocpp trustme
+
+.venv-bookworm/.stamp: pyproject.toml
+	tools/system-deps.sh test
+	$(PYTHON) -m venv .venv-bookworm
+	.venv-bookworm/bin/python -m pip install -q $(BOOKWORM_PINS)
+	.venv-bookworm/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+test-bookworm: .venv-bookworm/.stamp
+	timeout 1800 .venv-bookworm/bin/pytest -q -m 'not slow and not install' \
+		-W ignore::DeprecationWarning -p no:cacheprovider
 
 # SIGKILL the daemon at random points of charging cycles, then check the oracle.
 crash-test: setup-test

@@ -116,6 +116,7 @@ class Connection:
         self.url = target.url
         self._set("connecting")
         log.info("connecting to %s (security profile %d)", target.url, target.security_profile)
+        ended: list[str] = []
         try:
             async with open_link(target) as link:
                 self.connects += 1
@@ -133,22 +134,37 @@ class Connection:
                 self.session = session
                 try:
                     async with trio.open_nursery() as nursery:
-                        await nursery.start(session.run)
-                        nursery.start_soon(self._pinger, link, nursery.cancel_scope)
-                        await self._conversation(session)
-                        nursery.cancel_scope.cancel()  # the conversation is over: hang up
-                    return "conversation ended"
+
+                        def end(reason: str) -> None:
+                            ended.append(reason)
+                            nursery.cancel_scope.cancel()
+
+                        async def run_session(
+                            task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+                        ) -> None:
+                            await _until_it_fails(end, lambda: session.run(task_status=task_status))
+
+                        async def converse() -> None:
+                            await self._conversation(session)
+                            end("conversation ended")
+
+                        await nursery.start(run_session)
+                        nursery.start_soon(_until_it_fails, end, lambda: self._pinger(link))
+                        nursery.start_soon(_until_it_fails, end, converse)
                 finally:
                     self.session = None
                     await link.aclose()
-        except Exception as exc:  # every way a conversation can end; cancellation passes
-            reason = _reason(exc)
-            if reason is None:  # a bug: the charger must keep trying, and say what broke
-                log.exception("the conversation with the central system failed")
-                reason = f"internal error ({type(exc).__name__})"
-            return reason
+        except* LinkError as group:  # could not connect, or the close went wrong
+            ended.append(_reason(group) or "link lost")
+        except* Exception as group:  # a bug: the charger must keep trying, and say what broke
+            log.error(
+                "the conversation with the central system failed",
+                exc_info=(type(group), group, group.__traceback__),
+            )
+            ended.append(f"internal error ({type(group.exceptions[0]).__name__})")
+        return ended[0] if ended else "conversation ended"
 
-    async def _pinger(self, link: Any, scope: trio.CancelScope) -> None:
+    async def _pinger(self, link: Any) -> None:
         """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""
         while True:
             interval = self._ping_interval()
@@ -159,6 +175,18 @@ class Connection:
                 await self._settings_changed()
                 continue  # the interval may have changed: start over with the new one
             await link.ping(timeout=interval)
+
+
+async def _until_it_fails(end: Callable[[str], None], task: Callable[[], Awaitable[None]]) -> None:
+    """Run ``task``; when the link or a call on it fails, end the connection with the reason.
+
+    The failure must not cross the nursery as an exception: during a stop it would meet
+    the cancellation in one exception group that nothing above could take apart.
+    """
+    try:
+        await task()
+    except* (LinkError, ConversationEnded, CallFailure) as group:
+        end(_reason(group) or "link lost")
 
 
 def _reason(exc: BaseException) -> str | None:

@@ -254,3 +254,40 @@ async def test_profile_3_presents_a_client_certificate(
         while conn.last_error is None:
             await conn.wait_changed()
         assert conn.connects == 0 or cp.parts.features.conversation.registration is None
+
+
+async def test_a_link_failure_during_a_stop_does_not_escape_the_supervisor(
+    nursery, start_csms, autojump_clock
+):
+    """The conversation fails at the very moment the daemon is being stopped: only the
+    cancellation may leave the supervisor, never the failure (it would end the daemon with a
+    traceback instead of an orderly stop)."""
+    from ocppd.connection import Connection
+    from ocppd.protocol.ids import MessageIds
+    from ocppd.session import SessionClosed
+    from ocppd.transport.link import LinkTarget
+
+    csms = await start_csms()
+
+    async def failing_conversation(session) -> None:
+        await trio.sleep(5)
+        with trio.CancelScope(shield=True):  # e.g. a stop being journaled
+            await trio.sleep(1)  # meanwhile the daemon is told to stop
+        raise SessionClosed("the link went away")
+
+    async def no_calls(call) -> None:
+        raise AssertionError("no calls expected")
+
+    connection = Connection(
+        target=lambda: LinkTarget(url=csms.url + "/" + CP_ID, charge_point_id=CP_ID),
+        ids=MessageIds(),
+        supported=frozenset,
+        handler=no_calls,
+        conversation=failing_conversation,
+        backoff=Backoff(1, 2),
+        call_timeout=5,
+    )
+    with trio.CancelScope() as scope:
+        scope.deadline = trio.current_time() + 5.5  # the stop lands while it fails
+        await connection.run()
+    assert scope.cancelled_caught

@@ -7,6 +7,7 @@ the reference implementation of the other side of the RS-485 line. Real clock.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -32,6 +33,14 @@ datastore = pytest.importorskip("pymodbus.datastore")
 
 if shutil.which("socat") is None:  # installed by tools/system-deps.sh test
     pytest.skip("socat is not installed", allow_module_level=True)
+
+_VERSION = tuple(int(part) for part in importlib.metadata.version("pymodbus").split(".")[:2])
+if _VERSION < (3, 5):
+    pytest.skip(
+        "pymodbus 3.0's serial server does not answer over a pty; on 3.0 the RTU driver is "
+        "tested against the independent slave (test_meters.py, test_evse_board.py)",
+        allow_module_level=True,
+    )
 
 UNIT = 5
 
