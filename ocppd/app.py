@@ -203,6 +203,7 @@ class Daemon:
                 nursery.start_soon(self.notifier.run_watchdog)
                 nursery.start_soon(self._signals)
                 nursery.start_soon(self._status_line, parts)
+                nursery.start_soon(self._indicators_follow_link, parts)
                 self.notifier.send(READY=1, STATUS="started; connecting to the central system")
                 log.info(
                     "ocppd %s running: %d connector(s), state in %s",
@@ -294,6 +295,17 @@ class Daemon:
                 f"connectors {statuses}"
             )
             await first_of(conn.wait_changed, parts.charger.wait_changed)
+
+    async def _indicators_follow_link(self, parts: Parts) -> None:
+        """The LEDs' "central system unreachable" flashes follow the link, not only status
+        changes: on when the link is lost, off once registered again."""
+        shown = parts.features.conversation.online
+        while True:
+            await parts.connection.wait_changed()
+            online = parts.features.conversation.online
+            if online != shown:
+                shown = online
+                parts.charger.uplink_changed()
 
     # --- SIGHUP ---
 

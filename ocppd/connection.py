@@ -86,9 +86,12 @@ class Connection:
         await self._changed.wait()
 
     def mark_healthy(self) -> None:
-        """The features call this once registered: the back-off starts from the floor again."""
+        """The features call this once registered: the back-off starts from the floor again,
+        and whoever waits for a change hears of it (the charge point is now online)."""
         self.healthy = True
         self.backoff.reset()
+        self._changed.set()
+        self._changed = trio.Event()
 
     async def run(self) -> None:
         """Dial, converse, back off, forever (until cancelled)."""

@@ -129,6 +129,11 @@ class Charger:
     async def wait_changed(self) -> None:
         await self._changed.wait()
 
+    def uplink_changed(self) -> None:
+        """The central system became reachable or unreachable: the indicators show it."""
+        for connector in self.connectors.values():
+            connector.show_indicator()
+
     # --- lifetime ---
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:

@@ -191,7 +191,7 @@ class Connector:
                 for device in self.devices.all():
                     nursery.start_soon(device.run, self, name=f"{device.name} watch")
                 nursery.start_soon(self._process_events)
-                self._show()
+                self.show_indicator()
                 task_status.started()
         finally:
             with trio.CancelScope(shield=True):
@@ -313,10 +313,11 @@ class Connector:
             )
             self.reported = now
             self.changed_at = trio.current_time()
-            self._show()
+            self.show_indicator()
             self.charger.status_changed()
 
-    def _show(self) -> None:
+    def show_indicator(self) -> None:
+        """The reported status and whether the central system is reachable, on the LEDs."""
         if self.devices.indicator is not None:
             self.devices.indicator.show(
                 INDICATOR[self.reported.status], online=self.charger.uplink.online
