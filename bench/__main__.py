@@ -20,7 +20,7 @@ from typing import Any
 
 import trio
 
-from bench.compare import Settings, compare, device_libraries
+from bench.compare import Settings, compare, on_real_drivers
 from bench.journal import journal_figures
 from bench.launch import ROOT
 from bench.report import render
@@ -99,7 +99,7 @@ async def _measure(args: argparse.Namespace, settings: Settings, results: dict[s
         results["compare"] = await compare(settings, _progress)
         results["compare"]["settings"] = asdict(settings)
     if "devices" not in args.skip:
-        results["devices"] = await device_libraries(args.runs, _progress)
+        results["devices"] = await on_real_drivers(settings, _progress)
     if "journal" not in args.skip:
         results["journal"] = await journal_figures(args.journal_runs, _progress)
 

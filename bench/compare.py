@@ -27,6 +27,7 @@ import trio
 
 from bench import procstat
 from bench.csms import CentralSystem, Station
+from bench.devices import METER_POLL_S, Devices, real_drivers
 from bench.launch import Child, ocppd_command, ocppd_config, peer_command, spawn
 
 START_TIMEOUT_S = 30.0
@@ -133,9 +134,10 @@ async def call_batch(child: Child, station: Station, n: int) -> tuple[procstat.T
 
 
 async def measure(
-    who: str, run: int, settings: Settings, *, device_libraries: bool = False
+    who: str, run: int, settings: Settings, *, devices: Devices | None = None
 ) -> RunResult:
-    """One run of ``who`` ("ocppd" or "peer") against a fresh central system."""
+    """One run of ``who`` ("ocppd" or "peer") against a fresh central system; ocppd on
+    sim drivers, or on the real ones in ``devices``."""
     cp_id = f"{who}-{run}"
     with tempfile.TemporaryDirectory(prefix=f"ocppd-bench-{who}-") as tmp:
         workdir = Path(tmp)
@@ -144,9 +146,13 @@ async def measure(
             if who == "peer":
                 command = peer_command(csms.url, cp_id)
             else:
-                config = ocppd_config(csms.url, cp_id, workdir)
-                command = ocppd_command(config, device_libraries=device_libraries)
-            async with spawn(who, command, workdir) as child:
+                if devices is None:
+                    config = ocppd_config(csms.url, cp_id, workdir)
+                else:
+                    config = ocppd_config(csms.url, cp_id, workdir, devices=devices.sections)
+                command = ocppd_command(config)
+            env = devices.env if devices is not None else None
+            async with spawn(who, command, workdir, env) as child:
                 station = await boot(child, csms, cp_id)
                 start_ms = (station.first_at["BootNotification"] - child.spawned_ns) / 1e6
                 await trio.sleep(SETTLE_S)
@@ -261,19 +267,40 @@ async def compare(settings: Settings, progress: Callable[[str], None]) -> dict[s
     }
 
 
-async def device_libraries(runs: int, progress: Callable[[str], None]) -> dict[str, Any]:
-    """ocppd with pymodbus, pyserial and gpiozero imported: RSS once settled (no idle minute)."""
-    quick = Settings(runs=runs, idle_s=0, calls=0)
-    plain, loaded = [], []
-    for run in range(1, runs + 1):
-        progress(f"device libraries {run}/{runs}")
-        plain.append((await measure("ocppd", 100 + run, quick)).settled_rss_mb)
-        loaded.append(
-            (await measure("ocppd", 200 + run, quick, device_libraries=True)).settled_rss_mb
+async def on_real_drivers(settings: Settings, progress: Callable[[str], None]) -> dict[str, Any]:
+    """ocppd on sim drivers and on real ones (bench/devices.py), alternating: RSS once
+    settled, and for the real drivers an idle window (half the comparison's) with the meter
+    polled every 5 s. No CSMS calls: those do not touch the drivers."""
+    plain_settings = Settings(runs=settings.runs, idle_s=0, calls=0)
+    real_settings = Settings(runs=settings.runs, idle_s=settings.idle_s / 2, calls=0)
+    plain: list[RunResult] = []
+    real: list[RunResult] = []
+    meter_reads: list[int] = []
+    for run in range(1, settings.runs + 1):
+        progress(f"real drivers {run}/{settings.runs}")
+        plain.append(await measure("ocppd", 100 + run, plain_settings))
+        with real_drivers() as devices:
+            real.append(await measure("ocppd", 200 + run, real_settings, devices=devices))
+            meter_reads.append(len(devices.slave.requests))
+        if not meter_reads[-1]:
+            raise RuntimeError("ocppd on real drivers never read the meter")
+        progress(
+            f"  sim {plain[-1].settled_rss_mb:.1f} MB; real drivers "
+            f"{real[-1].settled_rss_mb:.1f} MB settled, {real[-1].idle_rss_mb:.1f} MB idle, "
+            f"{real[-1].idle_cpu_s_per_min:.4f} s/min, "
+            f"{real[-1].idle_wakeups_per_min:.0f} wake-ups/min, {meter_reads[-1]} meter reads"
         )
+    sim_median, real_median = medians(plain), medians(real)
     return {
-        "plain_settled_rss_mb": statistics.median(plain),
-        "with_device_libraries_settled_rss_mb": statistics.median(loaded),
-        "runs_plain": plain,
-        "runs_loaded": loaded,
+        "plain_settled_rss_mb": sim_median["settled_rss_mb"],
+        "real_settled_rss_mb": real_median["settled_rss_mb"],
+        "real_idle_rss_mb": real_median["idle_rss_mb"],
+        "real_peak_rss_mb": real_median["peak_rss_mb"],
+        "real_idle_cpu_s_per_min": real_median["idle_cpu_s_per_min"],
+        "real_idle_wakeups_per_min": real_median["idle_wakeups_per_min"],
+        "idle_s": real_settings.idle_s,
+        "meter_poll_s": METER_POLL_S,
+        "meter_reads": meter_reads,
+        "runs_plain": [asdict(r) for r in plain],
+        "runs_real": [asdict(r) for r in real],
     }

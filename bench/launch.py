@@ -1,6 +1,6 @@
 """Starting the measured charge points as processes of their own, and always stopping them.
 
-:func:`spawn` starts ocppd (``python -m ocppd run -c <generated config>``, sim drivers,
+:func:`spawn` starts ocppd (``python -m ocppd run -c <generated config>``, sim drivers unless told,
 a temporary state directory and control socket, log level ``warning``) or the
 reference peer (``python -m bench.peer``) and yields a :class:`Child` with the
 perf-counter time of the spawn. Leaving the block sends SIGTERM, then SIGKILL after
@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +47,9 @@ socket = "{socket}"
 [log]
 level = "warning"
 
+{devices}"""
+
+SIM_DEVICES = """\
 [rfid]
 driver = "sim"
 
@@ -65,11 +68,6 @@ driver = "sim"
 driver = "sim"
 """
 
-# The device libraries a charger with Modbus, serial and GPIO drivers loads. ocppd has
-# no such drivers yet; this imports the libraries in the daemon process, which is what
-# loading them would cost at least.
-DEVICE_LIBRARIES = ("pymodbus.client", "serial", "gpiozero")
-
 
 def ocppd_config(
     url: str,
@@ -80,8 +78,10 @@ def ocppd_config(
     reconnect_min_s: float = 1.0,
     reconnect_max_s: float = 5.0,
     state_dir: Path | None = None,
+    devices: str = SIM_DEVICES,
 ) -> Path:
-    """Write a config for ocppd into ``workdir``; returns its path."""
+    """Write a config for ocppd into ``workdir``; returns its path. ``devices``: the
+    ``[rfid]`` and ``[[connector]]`` sections (sim drivers unless given)."""
     lines = [
         f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in (keys or {}).items()
     ]
@@ -93,30 +93,25 @@ def ocppd_config(
         socket=workdir / "control.sock",
         reconnect_min_s=reconnect_min_s,
         reconnect_max_s=reconnect_max_s,
+        devices=devices,
     )
     path = workdir / "ocppd.toml"
     path.write_text(text)
     return path
 
 
-def ocppd_command(config: Path, *, device_libraries: bool = False) -> list[str]:
-    if not device_libraries:
-        return [sys.executable, "-m", "ocppd", "run", "-c", str(config)]
-    preload = "; ".join(f"import {name}" for name in DEVICE_LIBRARIES)
-    code = (
-        f"{preload}; import sys, runpy; sys.argv = ['ocppd', 'run', '-c', {str(config)!r}]; "
-        "runpy.run_module('ocppd', run_name='__main__', alter_sys=True)"
-    )
-    return [sys.executable, "-c", code]
+def ocppd_command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "ocppd", "run", "-c", str(config)]
 
 
 def peer_command(url: str, cp_id: str) -> list[str]:
     return [sys.executable, "-m", "bench.peer", url, cp_id]
 
 
-def child_env() -> dict[str, str]:
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
     return env
 
 
@@ -156,8 +151,11 @@ class ChildDied(Exception):
 
 
 @asynccontextmanager
-async def spawn(name: str, command: Sequence[str], workdir: Path) -> AsyncIterator[Child]:
-    """Start ``command``; stop it (SIGTERM, then SIGKILL) when the block ends, however it ends."""
+async def spawn(
+    name: str, command: Sequence[str], workdir: Path, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Child]:
+    """Start ``command`` (``env``: added to the environment); stop it (SIGTERM, then
+    SIGKILL) when the block ends, however it ends."""
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as out:
         spawned_ns = time.perf_counter_ns()
@@ -167,7 +165,7 @@ async def spawn(name: str, command: Sequence[str], workdir: Path) -> AsyncIterat
             stdout=out,
             stderr=out,
             cwd=str(ROOT),
-            env=child_env(),
+            env=child_env(env),
         )
     child = Child(name, process, spawned_ns, log_path)
     try:
