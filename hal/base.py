@@ -274,7 +274,8 @@ class Indicator(Device, Protocol):
     """Status LEDs of one connector."""
 
     def show(self, state: IndicatorState, *, online: bool = True) -> None:
-        """Show ``state``; ``online=False`` adds the "central system unreachable" pattern."""
+        """Show ``state``; ``online=False`` adds the "central system unreachable" pattern.
+        Called again with what is already shown, it changes nothing (no restart of a blink)."""
         ...
 
 

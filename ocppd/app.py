@@ -298,14 +298,11 @@ class Daemon:
 
     async def _indicators_follow_link(self, parts: Parts) -> None:
         """The LEDs' "central system unreachable" flashes follow the link, not only status
-        changes: on when the link is lost, off once registered again."""
-        shown = parts.features.conversation.online
+        changes: on when the link is lost, off once registered again. An indicator that
+        already shows the right thing ignores the call."""
         while True:
             await parts.connection.wait_changed()
-            online = parts.features.conversation.online
-            if online != shown:
-                shown = online
-                parts.charger.uplink_changed()
+            parts.charger.uplink_changed()
 
     # --- SIGHUP ---
 
