@@ -21,7 +21,7 @@ from typing import Any
 import trio
 
 from ocppd.logs import fields
-from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.errors import ErrorCode, OcppError, Violation
 from ocppd.protocol.frames import CallError
 from ocppd.protocol.rpc import Answered, Failed, Ignored, IncomingCall, PendingCall, Reply, Rpc
 from ocppd.transport.link import Link, LinkError
@@ -242,12 +242,36 @@ class Session:
                     busy = OcppError(ErrorCode.GENERIC_ERROR, "too many calls at once")
                     await self._send(self.rpc.reply_error(event.unique_id, busy))
             elif isinstance(event, Reply):
-                frames_log.debug("<- %s", redact(text))
-                log.warning("malformed call from the central system (%s)", event.reason)
+                self._log_refusal(event, text)
                 if self._answering():
                     await self._send(event.text)
             elif isinstance(event, Ignored):
                 log.warning("ignored a frame from the central system: %s", event.reason)
+
+    @staticmethod
+    def _log_refusal(reply: Reply, text: str) -> None:
+        """Say what a CALL answered with a CALLERROR was: an action we do not handle is the
+        central system asking for a feature we lack (INFO); an unknown action or a broken
+        frame is its mistake (WARNING)."""
+        context = fields(action=reply.action)
+        if reply.violation is Violation.NESTED_TOO_DEEPLY:  # never decoded: show none of it
+            frames_log.debug("<- [%d characters nested too deeply]", len(text))
+        else:
+            frames_log.debug("<- %s", redact(text), extra=context)
+        if reply.violation is Violation.UNSUPPORTED_ACTION:
+            log.info(
+                "unsupported action %s from the central system (answered NotSupported)",
+                reply.action,
+                extra=context,
+            )
+        elif reply.violation is Violation.UNKNOWN_ACTION:
+            log.warning(
+                "unknown action %r from the central system (answered NotImplemented)",
+                reply.action,
+                extra=context,
+            )
+        else:
+            log.warning("malformed call from the central system: %s", reply.reason, extra=context)
 
     async def _send(self, text: str) -> None:
         frames_log.debug("-> %s", redact(text))

@@ -7,6 +7,7 @@ frames the central system recorded.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -35,7 +36,9 @@ def schedule(period: str, extra: str = "") -> str:
 
 
 # (violation, frame text); the unique id is always "e2e"
+DEEP = 100_000
 ROWS: list[tuple[Violation, str]] = [
+    (Violation.NESTED_TOO_DEEPLY, '[2,"e2e","Reset",{"type":' + "[" * DEEP + "]" * DEEP + "}]"),
     (Violation.CALL_INCOMPLETE, '[2,"e2e","Reset"]'),
     (Violation.CALL_TOO_MANY_ELEMENTS, '[2,"e2e","Reset",{"type":"Soft"},1]'),
     (Violation.ACTION_NOT_STRING, '[2,"e2e",7,{}]'),
@@ -134,6 +137,8 @@ async def test_a_too_long_unique_id_is_answered_with_that_id(nursery, start_csms
         '[4,"nobody-asked","GenericError","",{}]',
         "[]",
         '[2,12345,"Reset",{"type":"Soft"}]',
+        "[" * DEEP,
+        '[3,"nobody-asked",' + "[" * DEEP + "]" * DEEP + "]",
     ],
 )
 async def test_frames_that_ask_nothing_are_ignored_and_the_link_stays(
@@ -192,3 +197,39 @@ async def test_only_one_call_of_ours_is_in_flight(nursery, start_csms, autojump_
             peak = max(peak, outstanding)
         assert peak == 1
         json.dumps([f.payload for _, f in csms.frames])  # everything recorded is plain JSON
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "line"),
+    [
+        (
+            '[2,"e2e","CancelReservation",{"reservationId":1}]',
+            logging.INFO,
+            "unsupported action CancelReservation from the central system (answered NotSupported)",
+        ),
+        (
+            '[2,"e2e","FlyToTheMoon",{}]',
+            logging.WARNING,
+            "unknown action 'FlyToTheMoon' from the central system (answered NotImplemented)",
+        ),
+        (
+            '[2,"e2e","Reset",{"type":"Medium"}]',
+            logging.WARNING,
+            "malformed call from the central system: invalid Reset request",
+        ),
+    ],
+    ids=["unsupported", "unknown", "malformed"],
+)
+async def test_the_log_says_whether_an_action_is_unsupported_unknown_or_malformed(
+    nursery, start_csms, autojump_clock, caplog, text: str, level: int, line: str
+):
+    caplog.set_level(logging.INFO)
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        caplog.clear()
+        await station.send_text(text)
+        with trio.fail_after(10):
+            await _answer_to(csms, "e2e")
+    said = [r for r in caplog.records if r.name == "ocppd.session"]
+    assert [(r.levelno, r.getMessage()[: len(line)]) for r in said] == [(level, line)]

@@ -43,6 +43,7 @@ class Violation(Enum):
     """
 
     # the frame (the JSON array around the payload)
+    NESTED_TOO_DEEPLY = "frame nests arrays and objects deeper than any OCPP 1.6 PDU"
     CALL_INCOMPLETE = "CALL frame has fewer than 4 elements"
     CALL_TOO_MANY_ELEMENTS = "CALL frame has more than 4 elements"
     UNIQUE_ID_TOO_LONG = "unique id longer than 36 characters"
@@ -69,6 +70,7 @@ class Violation(Enum):
 
 VIOLATION_CODES: Mapping[Violation, ErrorCode] = MappingProxyType(
     {
+        Violation.NESTED_TOO_DEEPLY: ErrorCode.FORMATION_VIOLATION,
         Violation.CALL_INCOMPLETE: ErrorCode.PROTOCOL_ERROR,
         Violation.CALL_TOO_MANY_ELEMENTS: ErrorCode.FORMATION_VIOLATION,
         Violation.UNIQUE_ID_TOO_LONG: ErrorCode.PROTOCOL_ERROR,
@@ -99,9 +101,11 @@ was broken, and leaves the edges to us [ERRJ]. The reasoning per row:
   with fewer than 4 elements is exactly that. An envelope that is present but
   not shaped like the PDU (extra elements, an action that is not a string, a
   payload that is not an object) is FormationViolation ("syntactically
-  incorrect or not conform the PDU structure"). §4.2.3 names "unique
-  identifier too long" and "a call with the same unique identifier is being
-  handled already" as CALLERROR cases without a code; both are faults of the
+  incorrect or not conform the PDU structure"); so is a frame nested deeper
+  than any 1.6 PDU, refused before it is decoded (its unique id is read from
+  the start of the text). §4.2.3 names "unique identifier too long" and "a
+  call with the same unique identifier is being handled already" as CALLERROR
+  cases without a code; both are faults of the
   RPC protocol itself rather than of the payload, so ProtocolError. The too-long
   id is answered with the id as received, so the peer can match the error.
 - The action. NotImplemented is "Action is not known by receiver": a name that

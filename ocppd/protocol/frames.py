@@ -10,14 +10,23 @@ payload schemas: that is `v16.codec`'s job.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 from ocppd.protocol.errors import Violation
+from ocppd.protocol.jsondepth import deeper_than
 
 MAX_UNIQUE_ID_LENGTH = 36
 """The longest unique id OCPP-J 1.6 allows [J16 §4.1.4]."""
+
+MAX_DEPTH = 16
+"""How deeply a frame may nest arrays and objects. The deepest OCPP 1.6 frames
+(MeterValues, StopTransaction, RemoteStartTransaction, SetChargingProfile) nest 6
+levels, frame array included; anything past this limit cannot conform to a PDU and
+is refused before the JSON decoder sees it, so no decoded frame is ever deep enough
+to make a decoder, encoder or log line recurse out of its stack."""
 
 
 class MessageTypeId(IntEnum):
@@ -109,7 +118,8 @@ def parse_frame(text: str | bytes) -> Frame:
     """Parse one websocket message into a frame, or raise `BadFrame`.
 
     The checks run in this order, so the first problem found is the one
-    reported: JSON, array, MessageTypeId, unique id (a string, then for a CALL
+    reported: nesting depth (at most `MAX_DEPTH`, checked on the text before
+    decoding), JSON, array, MessageTypeId, unique id (a string, then for a CALL
     at most 36 characters), element count, then the types of the remaining
     elements. Payloads are only checked to be objects; their content is
     validated per action later.
@@ -119,6 +129,8 @@ def parse_frame(text: str | bytes) -> Frame:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadFrame(f"not UTF-8: {exc}") from None
+    if deeper_than(text, MAX_DEPTH):
+        raise _too_deep(text)
     try:
         message = _decode_json(text)
     except ValueError as exc:
@@ -133,7 +145,7 @@ def parse_frame(text: str | bytes) -> Frame:
         raise BadFrame(f"not a JSON array but {json_type(message)}")
     type_id = _TYPE_IDS.get(message[0]) if message and type(message[0]) is int else None
     if type_id is None:
-        first = repr(message[0]) if message else "nothing"
+        first = repr(message[0])[:40] if message else "nothing"  # a log line, not a dump
         raise BadFrame(f"unknown MessageTypeId {first}")
     if len(message) < 2 or type(message[1]) is not str:
         found = json_type(message[1]) if len(message) > 1 else "nothing"
@@ -191,6 +203,30 @@ def _parse_call(message: list[Any], unique_id: str) -> Call:
             violation=Violation.PAYLOAD_NOT_OBJECT,
         )
     return Call(unique_id, action, payload)
+
+
+# The start of a CALL, up to its unique id: what can be read of a frame we will not decode.
+_WS = r"[ \t\n\r]*"  # JSON's whitespace, no more
+_CALL_PREFIX = re.compile(rf'{_WS}\[{_WS}2{_WS},{_WS}("[^"\\]*(?:\\.[^"\\]*)*")')
+
+
+def _too_deep(text: str) -> BadFrame:
+    """The refusal of a frame nested deeper than `MAX_DEPTH`.
+
+    When the text starts like a CALL with a readable unique id, the sender gets a
+    FormationViolation ("syntactically incorrect or not conform the PDU structure",
+    J16 §4.2.3); otherwise nobody can be answered.
+    """
+    reason = f"not JSON we accept: nested deeper than {MAX_DEPTH} levels"
+    prefix = _CALL_PREFIX.match(text)
+    if prefix is None:
+        return BadFrame(reason)
+    try:
+        unique_id = _decode_json(prefix.group(1))  # one flat string literal
+        unique_id.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):  # a broken escape or a lone surrogate
+        return BadFrame(reason)
+    return BadFrame(reason, unique_id=unique_id, violation=Violation.NESTED_TOO_DEEPLY)
 
 
 def _has_lone_surrogate(message: object) -> bool:

@@ -69,10 +69,17 @@ class IncomingCall:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A CALLERROR the shell must send as is: the incoming CALL cannot be handled."""
+    """A CALLERROR the shell must send as is: the incoming CALL cannot be handled.
+
+    ``violation`` says what was wrong (None: the payload broke its action's schema),
+    ``action`` names the action when the frame could be read that far; the shell
+    logs an unsupported action differently from a malformed frame.
+    """
 
     text: str
     reason: str
+    violation: Violation | None = None
+    action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,23 +218,28 @@ class Rpc:
             )
         if action not in ACTIONS:
             return self._refuse(
-                unique_id, Violation.UNKNOWN_ACTION, f"{action!r} is not an OCPP 1.6 action"
+                unique_id,
+                Violation.UNKNOWN_ACTION,
+                f"{action!r} is not an OCPP 1.6 action",
+                action,
             )
         if action not in self._supported:
             return self._refuse(
-                unique_id, Violation.UNSUPPORTED_ACTION, f"{action} is not supported"
+                unique_id, Violation.UNSUPPORTED_ACTION, f"{action} is not supported", action
             )
         try:
             request = decode_request(action, call.payload)
         except OcppError as exc:
             reason = f"invalid {action} request: {exc.description}"
-            return Reply(_error_text(unique_id, exc), reason)
+            return Reply(_error_text(unique_id, exc), reason, None, action)
         self._handling[unique_id] = action
         return IncomingCall(unique_id, action, request)
 
-    def _refuse(self, unique_id: str, violation: Violation, reason: str) -> Reply:
+    def _refuse(
+        self, unique_id: str, violation: Violation, reason: str, action: str | None = None
+    ) -> Reply:
         error = OcppError(VIOLATION_CODES[violation], reason)
-        return Reply(_error_text(unique_id, error), reason)
+        return Reply(_error_text(unique_id, error), reason, violation, action)
 
     def reply(self, unique_id: str, response: Message) -> str:
         """The CALLRESULT text answering the incoming CALL `unique_id` with a typed response.

@@ -136,7 +136,7 @@ class Station(_OcppChargePoint):
         try:
             msg = json.loads(text)
             answered_with_error = msg[0] == 4 and msg[1] in self._incoming_ids
-        except (ValueError, IndexError, KeyError, TypeError):  # tests send garbage on purpose
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError):  # garbage on purpose
             answered_with_error = False
         if answered_with_error and not self._error_expected(msg[1]):
             self.csms.violations.append(Violation(self.id, f"{msg[2]}: {msg[3]}", text))
@@ -411,7 +411,7 @@ class CentralSystem:
             kind, uid = int(msg[0]), str(msg[1])
             action = msg[2] if kind == 2 else None
             payload = msg[3] if kind == 2 else msg[2] if kind == 3 else msg[2:]
-        except (ValueError, IndexError, TypeError, KeyError):
+        except (ValueError, IndexError, TypeError, KeyError, RecursionError):
             kind, uid, action, payload = 0, "", None, text
         frame = Frame(trio.current_time(), direction, kind, uid, action, payload)
         self.frames.append((cp_id, frame))

@@ -7,6 +7,7 @@ from ocppd.protocol.errors import VIOLATION_CODES, ErrorCode, OcppError, Violati
 # The decisions, written out independently of the table: changing a row is a
 # decision to take on purpose, in both places.
 DECIDED = {
+    Violation.NESTED_TOO_DEEPLY: "FormationViolation",
     Violation.CALL_INCOMPLETE: "ProtocolError",
     Violation.CALL_TOO_MANY_ELEMENTS: "FormationViolation",
     Violation.UNIQUE_ID_TOO_LONG: "ProtocolError",

@@ -46,6 +46,7 @@ def call(action: str, payload: object, unique_id: str = "c1") -> str:
 
 # violation -> (frames received in order, the last one is answered with a CALLERROR)
 FRAMES: dict[Violation, list[str]] = {
+    Violation.NESTED_TOO_DEEPLY: ['[2,"c1","Reset",{"type":' + "[" * 20 + "]" * 20 + "}]"],
     Violation.CALL_INCOMPLETE: ['[2,"c1","Reset"]'],
     Violation.CALL_TOO_MANY_ELEMENTS: ['[2,"c1","Reset",{"type":"Soft"},{}]'],
     Violation.UNIQUE_ID_TOO_LONG: [call("Reset", {"type": "Soft"}, LONG_ID)],
