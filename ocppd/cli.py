@@ -1,8 +1,9 @@
 """``ocppd``: run the daemon, check a config, or show the whole product in a demo.
 
 Exit statuses: 0 orderly stop; 78 (EX_CONFIG) bad configuration; 73 (EX_CANTCREAT)
-the journal cannot be opened; 75 (EX_TEMPFAIL) another daemon holds the control
-socket; 1 an unexpected error (the traceback is in the log).
+the journal cannot be opened, or something other than a stale socket is at the control
+socket path; 75 (EX_TEMPFAIL) another daemon holds the control socket; 1 an unexpected
+error (the traceback is in the log).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def run(path: Path) -> int:
     logs.setup(settings.log.level)
     faulthandler.enable()  # a watchdog SIGABRT leaves a Python stack in the journal
     from ocppd.app import Daemon, Outcome, StartupError
-    from ocppd.control.server import SocketInUse
+    from ocppd.control.server import SocketInUse, SocketPathTaken
 
     daemon = Daemon(settings)
     try:
@@ -69,6 +70,9 @@ def run(path: Path) -> int:
         if isinstance(error, SocketInUse):
             log.error("%s", error)
             return EX_TEMPFAIL
+        if isinstance(error, SocketPathTaken):
+            log.error("%s", error)
+            return EX_CANTCREAT
         raise
     settings = daemon.settings
     if outcome is Outcome.SOFT_RESET:
