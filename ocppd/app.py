@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -37,7 +37,7 @@ from ocppd.control.server import serve_control
 from ocppd.features import JOURNAL_TOKEN, Features, build_features, declared_keys
 from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
-from ocppd.model.keys import Keys
+from ocppd.model.keys import Keys, KeySpecs
 from ocppd.model.transaction import StopReason
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
@@ -309,7 +309,12 @@ class Daemon:
     def reload(self) -> list[str]:
         """Re-read the config. Returns the problem lines (empty when applied)."""
         features = self.parts.features if self.parts else None
-        check = features.check_key if features else None
+        check: config.KeyCheck | None = None
+        if features is not None:  # keys and connectors need a restart: check as running
+
+            def check(name: str, raw: Any, _phases: Mapping[int, int]) -> str | None:
+                return features.check_key(name, raw)
+
         try:
             new = config.load(self.settings.path, check)
         except config.ConfigError as exc:
@@ -380,10 +385,11 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
 
 
 def key_checker() -> config.KeyCheck:
-    """Check ``[ocpp.keys]`` without a running daemon (``ocppd check-config``)."""
-    specs = {spec.name: spec for spec in declared_keys()}
+    """Check ``[ocpp.keys]`` without a running daemon (``ocppd check-config``), against
+    the connectors the same file declares. Names match in any case, as OCPP's do."""
 
-    def check(name: str, raw: Any) -> str | None:
+    def check(name: str, raw: Any, phases: Mapping[int, int]) -> str | None:
+        specs = KeySpecs(declared_keys(phases=phases))
         spec = specs.get(name)
         if spec is None:
             return f"unknown OCPP configuration key (expected one of {', '.join(sorted(specs))})"

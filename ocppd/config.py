@@ -15,7 +15,7 @@ import shlex
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -245,7 +245,9 @@ CONNECTOR_OPTIONS = (
 
 TOP_LEVEL = ("ocpp", "charge_point", "storage", "control", "log", "system", "rfid", "connector")
 
-KeyCheck = Callable[[str, Any], str | None]
+KeyCheck = Callable[[str, Any, Mapping[int, int]], str | None]
+"""Checks one ``[ocpp.keys]`` entry: (name, value, phases per connector id) -> problem or None.
+Some keys depend on the charger's layout (ConnectorPhaseRotation names connectors)."""
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -316,27 +318,42 @@ def _connector(c: _Collector, where: str, raw: Any) -> ConnectorSettings | None:
     )
 
 
-def _ocpp(c: _Collector, raw: Any, check_key: KeyCheck | None) -> OcppSettings | None:
-    if raw is None:
-        c.add("ocpp", "missing table", "an [ocpp] table with url and charge_point_id")
-        return None
-    values = c.table("ocpp", OCPP_OPTIONS, raw, ignore=("keys",))
+def _ocpp_keys(
+    raw_keys: dict[str, Any], check_key: KeyCheck | None, phases: Mapping[int, int]
+) -> tuple[dict[str, bool | int | float | str], list[Problem]]:
+    """``[ocpp.keys]``: OCPP key names are case-insensitive (CiString50Type), so two
+    spellings of one key are one key given twice."""
+    c = _Collector()
     keys: dict[str, bool | int | float | str] = {}
-    raw_keys = raw.get("keys", {}) if isinstance(raw, dict) else {}
-    if not isinstance(raw_keys, dict):
-        c.add("ocpp.keys", f"is a {type(raw_keys).__name__}", "a table of OCPP configuration keys")
-        raw_keys = {}
+    seen: dict[str, str] = {}
     scalar = any_scalar()
     for name, value in raw_keys.items():
+        first = seen.setdefault(name.casefold(), name)
+        if first != name:
+            c.add(f"ocpp.keys.{name}", f"is {first} again (key names ignore case)", "each key once")
+            continue
         try:
             keys[name] = scalar(value)
         except OptionError as exc:
             c.add(f"ocpp.keys.{name}", exc.problem, exc.expected)
             continue
-        if check_key is not None and (problem := check_key(name, value)) is not None:
+        if check_key is not None and (problem := check_key(name, value, phases)) is not None:
             c.add(f"ocpp.keys.{name}", *_split_expected(problem))
+    return keys, c.problems
+
+
+def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any]]:
+    """The ``[ocpp]`` table, and its ``keys`` table unchecked (they need the connectors)."""
+    if raw is None:
+        c.add("ocpp", "missing table", "an [ocpp] table with url and charge_point_id")
+        return None, {}
+    values = c.table("ocpp", OCPP_OPTIONS, raw, ignore=("keys",))
+    raw_keys = raw.get("keys", {}) if isinstance(raw, dict) else {}
+    if not isinstance(raw_keys, dict):
+        c.add("ocpp.keys", f"is a {type(raw_keys).__name__}", "a table of OCPP configuration keys")
+        raw_keys = {}
     if any(o.name not in values for o in OCPP_OPTIONS):
-        return None  # the problems are reported already; cross-checks need every value
+        return None, raw_keys  # the problems are reported already; cross-checks need every value
     profile = values["security_profile"]
     scheme = urlsplit(values["url"]).scheme
     if profile >= 2 and scheme != "wss":
@@ -370,7 +387,7 @@ def _ocpp(c: _Collector, raw: Any, check_key: KeyCheck | None) -> OcppSettings |
             f"{values['reconnect_max_s']:g} is below reconnect_min_s",
             f"a number >= {values['reconnect_min_s']:g}",
         )
-    return OcppSettings(keys=MappingProxyType(keys), **values)
+    return OcppSettings(keys=MappingProxyType({}), **values), raw_keys
 
 
 def _split_expected(problem: str) -> tuple[str, str]:
@@ -390,7 +407,8 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
     for key in doc:
         if key not in TOP_LEVEL:
             c.add(key, "unknown table", "one of " + ", ".join(TOP_LEVEL))
-    ocpp = _ocpp(c, doc.get("ocpp"), check_key)
+    ocpp, raw_keys = _ocpp(c, doc.get("ocpp"))
+    keys_at = len(c.problems)  # [ocpp.keys] is checked once the connectors are known
     cp_raw = doc.get("charge_point")
     if cp_raw is None:
         c.add("charge_point", "missing table", "a [charge_point] table with vendor and model")
@@ -420,11 +438,15 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
                 f"ids are {ids}",
                 f"ids 1 to {len(ids)}, each once (OCPP numbers connectors from 1)",
             )
+    keys, key_problems = _ocpp_keys(
+        raw_keys, check_key, {conn.id: conn.phases for conn in connectors}
+    )
+    c.problems[keys_at:keys_at] = key_problems
     if c.problems or ocpp is None:
         raise ConfigError(path, c.problems)
     return Settings(
         path=path,
-        ocpp=ocpp,
+        ocpp=replace(ocpp, keys=MappingProxyType(keys)),
         charge_point=ChargePointInfo(**cp_values),
         storage=StorageSettings(Path(storage["state_dir"]), storage["journal_max_mb"]),
         control=ControlSettings(Path(control["socket"])),

@@ -183,8 +183,34 @@ def test_the_shipped_example_config_is_valid_and_harmless() -> None:
             "ocpp.keys.NumberOfConnectors: set by the charger itself (expected no value here)",
         ),
         (
-            lambda t: t + "\n[ocpp.keys]\nHeartBeatInterval = 60\n",
-            "ocpp.keys.HeartBeatInterval: unknown OCPP configuration key (expected one of",
+            lambda t: t + "\n[ocpp.keys]\nHeartbeatIntervall = 60\n",
+            "ocpp.keys.HeartbeatIntervall: unknown OCPP configuration key (expected one of",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nHeartbeatInterval = 60\nheartbeatinterval = 30\n",
+            "ocpp.keys.heartbeatinterval: is HeartbeatInterval again (key names ignore case) "
+            "(expected each key once)",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nConnectorPhaseRotation = '0.RST,2.RST'\n",
+            "ocpp.keys.ConnectorPhaseRotation: 2.RST: no connector 2 (0 to 1)",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nConnectorPhaseRotation = 'RST'\n",
+            "ocpp.keys.ConnectorPhaseRotation: 'RST' is not <connector>.<rotation>, e.g. 1.RST",
+        ),
+        (
+            lambda t: (
+                t.replace("id = 1\n", "id = 1\nphases = 1\n")
+                + "\n[ocpp.keys]\nConnectorPhaseRotation = '1.RST'\n"
+            ),
+            "ocpp.keys.ConnectorPhaseRotation: 1.RST: connector 1 is single-phase "
+            "(NotApplicable or Unknown)",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nConnectorPhaseRotation = '1.NotApplicable'\n",
+            "ocpp.keys.ConnectorPhaseRotation: 1.NotApplicable: NotApplicable is for "
+            "single-phase connectors only",
         ),
         (
             lambda t: t + "\n[ocpp.keys]\nMeterValuesSampledData = 'Energy.Reactive.Magic'\n",
@@ -209,6 +235,41 @@ def test_keys_under_ocpp_keys_go_where_the_ocpp_table_is(tmp_path: Path) -> None
     path = tmp_path / "ocppd.toml"
     path.write_text(text)
     assert config.load(path, key_checker()).ocpp.keys["MeterValueSampleInterval"] == 30
+
+
+def test_a_key_name_in_another_case_is_that_key(tmp_path: Path) -> None:
+    """OCPP key names are CiString50Type: ``heartbeatinterval`` is no typo."""
+    path = tmp_path / "ocppd.toml"
+    path.write_text(
+        GOOD + "\n[ocpp.keys]\nheartbeatinterval = 60\nCONNECTORPHASEROTATION = '0.RST,1.RTS'\n"
+    )
+    settings = config.load(path, key_checker())
+    assert dict(settings.ocpp.keys) == {
+        "heartbeatinterval": 60,
+        "CONNECTORPHASEROTATION": "0.RST,1.RTS",
+    }
+
+
+def test_connector_phase_rotation_is_checked_against_the_connectors_of_the_file(
+    tmp_path: Path,
+) -> None:
+    two = GOOD + GOOD[GOOD.index("[[connector]]") :].replace("id = 1", "id = 2\nphases = 1")
+    path = tmp_path / "ocppd.toml"
+    path.write_text(two + "\n[ocpp.keys]\nConnectorPhaseRotation = '0.RST,1.TSR,2.NotApplicable'\n")
+    assert config.load(path, key_checker()).ocpp.keys["ConnectorPhaseRotation"]
+    path.write_text(two + "\n[ocpp.keys]\nConnectorPhaseRotation = '2.RST'\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, key_checker())
+    assert "2.RST: connector 2 is single-phase" in caught.value.lines()[0]
+
+
+def test_key_problems_keep_their_place_in_file_order(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'charge_point_id = "CP0001"',
+        'charge_point_id = "CP0001"\n[ocpp.keys]\nNope = 1\nConnectorPhaseRotation = "9.RST"',
+    ).replace('model = "PiCharger"', "model = 7")
+    keys = [line.split(": ")[1] for line in problems(text, tmp_path)]
+    assert keys == ["ocpp.keys.Nope", "ocpp.keys.ConnectorPhaseRotation", "charge_point.model"]
 
 
 def test_every_problem_is_reported_at_once_in_file_order(tmp_path: Path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import trio
 from ocpp.v16 import call
 
 from ocppd.features import declared_keys
+from ocppd.features.core.keys import default_rotation, rotation_check
+from ocppd.model.keys import Keys
 from ocppd.testing.csms import CallFailed
 from tests.harness import charger
 
@@ -38,6 +42,7 @@ WRITABLE = {
 }
 WRITE_ONLY = {"AuthorizationKey"}
 READ_ONLY = {
+    "ConnectorPhaseRotationMaxLength": "2",
     "GetConfigurationMaxKeys": "100",
     "MeterValuesAlignedDataMaxLength": "12",
     "MeterValuesSampledDataMaxLength": "12",
@@ -105,7 +110,7 @@ async def test_every_writable_key_accepts_refuses_and_persists(
         for name in READ_ONLY:
             answer = await station.call(call.ChangeConfiguration(key=name, value="1"))
             assert answer.status == "Rejected", name
-        unknown = await station.call(call.ChangeConfiguration(key="HeartBeatInterval", value="60"))
+        unknown = await station.call(call.ChangeConfiguration(key="HeartbeatIntervall", value="6"))
         assert unknown.status == "NotSupported"
     async with charger(nursery, csms, state_dir=tmp_path) as cp:
         station = await cp.registered(connection=2)
@@ -153,3 +158,137 @@ async def test_an_authorization_key_that_is_not_hex_is_refused(nursery, start_cs
             answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=bad))
             assert answer.status == "Rejected"
         assert cp.parts.connection.connects == 1
+
+
+# --- key names are CiString50Type (1.6 §7.17): case-insensitive -----------------------------
+
+
+async def test_key_names_match_in_any_case_and_answers_give_the_declared_spelling(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        changed = await station.call(
+            call.ChangeConfiguration(key="metervaluesampleinterval", value="45")
+        )
+        assert changed.status == "Accepted"
+        assert cp.keys.get_int("MeterValueSampleInterval") == 45
+        asked = ["METERVALUESAMPLEINTERVAL", "Nope", "meterValueSampleInterval", "nope"]
+        listing = await station.call(call.GetConfiguration(key=asked))
+        assert listing.configuration_key == [
+            {"key": "MeterValueSampleInterval", "readonly": False, "value": "45"}
+        ]
+        assert listing.unknown_key == ["Nope", "nope"]  # as asked
+        readonly = await station.call(call.ChangeConfiguration(key="numberofconnectors", value="3"))
+        assert readonly.status == "Rejected"
+        stored = await cp.journal.settings()  # persisted under the declared name, once
+        assert [
+            (k, v) for k, v in stored.items() if k.lower() == "key.metervaluesampleinterval"
+        ] == [("key.MeterValueSampleInterval", "45")]
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered(connection=2)
+        assert cp.keys.get_int("MeterValueSampleInterval") == 45
+        assert not csms.violations
+
+
+async def test_a_secret_key_in_another_case_is_still_secret(
+    nursery, start_csms, autojump_clock, caplog
+):
+    caplog.set_level(logging.INFO)
+    secret = "00112233445566778899AABBCCDDEEFF"
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.ChangeConfiguration(key="authorizationkey", value=secret))
+        assert answer.status == "Accepted"
+        assert cp.keys.get_str("AuthorizationKey") == secret
+        station = await cp.station(connection=2)  # a new key: a new connection with it
+        listing = await station.call(call.GetConfiguration(key=["AUTHORIZATIONKEY"]))
+        assert listing.configuration_key == [{"key": "AuthorizationKey", "readonly": False}]
+    assert "ChangeConfiguration AuthorizationKey = ***: Accepted" in caplog.text
+    assert secret not in caplog.text
+
+
+def test_config_file_and_journal_names_in_another_case_reach_the_key() -> None:
+    keys = Keys(
+        declared_keys(),
+        config={"heartbeatinterval": 60},
+        persisted={"METERVALUESAMPLEINTERVAL": "15"},
+    )
+    assert keys.get_int("HeartbeatInterval") == 60
+    assert keys.get_int("MeterValueSampleInterval") == 15
+    assert "heartbeatINTERVAL" in keys.specs
+    assert "HeartbeatInterval" in list(keys.specs)
+
+
+# --- ConnectorPhaseRotation (1.6 §9.1) ------------------------------------------------------------
+
+THREE_AND_SINGLE = {1: 3, 2: 1}  # connector 1 three-phase, connector 2 single-phase
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0.RST, 1.RST",  # the spec's own example, spaces and all
+        "0.Unknown,1.TSR,2.NotApplicable",
+        "1.RTS",  # connector 0 is reported only if known
+        "2.Unknown",
+        "",
+    ],
+)
+def test_phase_rotations_the_spec_allows(value: str) -> None:
+    spec = {s.name: s for s in declared_keys(phases=THREE_AND_SINGLE)}["ConnectorPhaseRotation"]
+    spec.parse(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("RST", "'RST' is not <connector>.<rotation>, e.g. 1.RST"),
+        (
+            "1.rst",
+            "1.rst: 'rst' is not one of NotApplicable, Unknown, RST, RTS, SRT, STR, TRS, TSR",
+        ),
+        ("1.XYZ", "1.XYZ: 'XYZ' is not one of"),
+        ("01.RST", "'01.RST' is not <connector>.<rotation>"),
+        ("-1.RST", "'-1.RST' is not <connector>.<rotation>"),
+        ("3.RST", "3.RST: no connector 3 (0 to 2)"),
+        ("1.RST,1.RTS", "1.RTS: connector 1 is given twice"),
+        ("1.NotApplicable", "1.NotApplicable: NotApplicable is for single-phase connectors only"),
+        ("0.NotApplicable", "0.NotApplicable: NotApplicable is for single-phase connectors only"),
+        ("2.RST", "2.RST: connector 2 is single-phase (NotApplicable or Unknown)"),
+        ("0.RST,1.RST,2.Unknown,0.RTS", "more than 3 items"),
+    ],
+)
+def test_phase_rotations_the_spec_does_not_allow(value: str, problem: str) -> None:
+    spec = {s.name: s for s in declared_keys(phases=THREE_AND_SINGLE)}["ConnectorPhaseRotation"]
+    with pytest.raises(ValueError) as caught:
+        spec.parse(value)
+    assert str(caught.value).startswith(problem)
+
+
+def test_the_default_rotation_follows_the_phases_of_each_connector() -> None:
+    assert default_rotation(THREE_AND_SINGLE) == ("1.Unknown", "2.NotApplicable")
+    assert default_rotation({1: 1, 2: 1}) == ("1.NotApplicable", "2.NotApplicable")
+    assert rotation_check({1: 1, 2: 1})(("0.NotApplicable",)) is None  # all single-phase
+    specs = {s.name: s for s in declared_keys(phases=THREE_AND_SINGLE)}
+    assert specs["ConnectorPhaseRotationMaxLength"].default == 3
+
+
+async def test_connector_phase_rotation_over_ocpp(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        listing = await station.call(call.GetConfiguration(key=["ConnectorPhaseRotation"]))
+        assert listing.configuration_key[0]["value"] == "1.Unknown,2.Unknown"
+        for bad in ("NotApplicable", "3.RST", "1.NotApplicable", "1.RST,1.RTS"):
+            answer = await station.call(
+                call.ChangeConfiguration(key="ConnectorPhaseRotation", value=bad)
+            )
+            assert answer.status == "Rejected", bad
+        good = await station.call(
+            call.ChangeConfiguration(key="connectorphaserotation", value="0.RST,1.RST,2.RTS")
+        )
+        assert good.status == "Accepted"
+        assert cp.keys.get_csl("ConnectorPhaseRotation") == ("0.RST", "1.RST", "2.RTS")

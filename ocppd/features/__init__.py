@@ -37,14 +37,16 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 def declared_keys(
     *,
     connectors: int = 1,
+    phases: Mapping[int, int] | None = None,
     measurands: frozenset[str] | None = None,
     security_profile: int = 0,
 ) -> list[KeySpec]:
-    """Every configuration key this charge point declares."""
+    """Every configuration key this charge point declares; ``phases`` (connector id ->
+    phase count) defaults to ``connectors`` three-phase connectors."""
     if measurands is None:
         measurands = supported_measurands(Quantity)
     return core_keys(
-        connectors=connectors,
+        phases=phases if phases is not None else dict.fromkeys(range(1, connectors + 1), 3),
         measurands=measurands,
         profiles=PROFILES,
         security_profile=security_profile,
@@ -115,7 +117,7 @@ def build_features(
             have.add(Quantity.TEMPERATURE)
         quantities = have if index == 0 else quantities & have
     specs = declared_keys(
-        connectors=len(hardware.connectors),
+        phases={c.id: c.phases for c in settings.connectors},
         measurands=supported_measurands(quantities),
         security_profile=settings.ocpp.security_profile,
     )

@@ -7,13 +7,18 @@ by what the central system set with ChangeConfiguration (persisted in the journa
 so it survives restarts). GetConfiguration and ChangeConfiguration work on any
 declared key without knowing it; code that uses a key reads it typed
 (``keys.get_int("HeartbeatInterval")``) and may wait for it to change.
+
+Key names are CiString50Type in OCPP 1.6 (§6.9, §6.23, §7.17): case-insensitive.
+``heartbeatinterval`` from the central system, the config file or the journal is
+HeartbeatInterval; answers always give the declared spelling, and a list of unknown
+keys repeats what was asked.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -143,6 +148,31 @@ class KeySpec:
 Hook = Callable[[Value], Awaitable[None]]
 
 
+class KeySpecs(Mapping[str, KeySpec]):
+    """The declared keys by name, looked up case-insensitively (CiString); iterating gives
+    the declared spellings."""
+
+    def __init__(self, specs: Iterable[KeySpec]) -> None:
+        self._specs: dict[str, KeySpec] = {}
+        for spec in specs:
+            folded = spec.name.casefold()
+            if folded in self._specs:
+                raise ValueError(f"configuration key {spec.name} declared twice")
+            self._specs[folded] = spec
+
+    def __getitem__(self, name: str) -> KeySpec:
+        return self._specs[name.casefold()]
+
+    def __iter__(self) -> Iterator[str]:
+        return (spec.name for spec in self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __repr__(self) -> str:
+        return f"<KeySpecs {len(self)} keys>"
+
+
 class Keys:
     """The effective configuration. Mutations go through :meth:`change`."""
 
@@ -152,25 +182,21 @@ class Keys:
         config: Mapping[str, Any] | None = None,
         persisted: Mapping[str, str] | None = None,
     ) -> None:
-        self.specs: dict[str, KeySpec] = {}
-        for spec in specs:
-            if spec.name in self.specs:
-                raise ValueError(f"configuration key {spec.name} declared twice")
-            self.specs[spec.name] = spec
+        self.specs = KeySpecs(specs)
         self._values: dict[str, Value] = {name: s.default for name, s in self.specs.items()}
         self._pending_reboot: set[str] = set()
         self._changed = trio.Event()
         self._hooks: dict[str, list[Hook]] = {}
         for name, raw in (config or {}).items():
             spec = self.specs[name]  # the config loader already checked names and values
-            self._values[name] = spec.from_config(raw)
+            self._values[spec.name] = spec.from_config(raw)
         for name, text in (persisted or {}).items():
             known = self.specs.get(name)
             if known is None:
                 log.warning("ignoring persisted value of unknown configuration key %s", name)
                 continue
             try:
-                self._values[name] = known.parse(text)
+                self._values[known.name] = known.parse(text)
             except ValueError as exc:
                 log.warning("ignoring persisted %s: %s", name, exc)
 
@@ -209,10 +235,12 @@ class Keys:
 
     def on_change(self, name: str, hook: Hook) -> None:
         """Run ``await hook(new_value)`` after the central system changed ``name``."""
-        self._hooks.setdefault(name, []).append(hook)
+        self._hooks.setdefault(self.specs[name].name, []).append(hook)
 
     def check_change(self, name: str, text: str) -> tuple[ChangeResult, Value | None, str]:
-        """Decide a ChangeConfiguration without applying it: (result, parsed value, why)."""
+        """Decide a ChangeConfiguration without applying it: (result, parsed value, why).
+
+        ``name`` in any case: the key is a CiString50Type."""
         spec = self.specs.get(name)
         if spec is None:
             return ChangeResult.NOT_SUPPORTED, None, "unknown key"
@@ -232,12 +260,12 @@ class Keys:
         """Take a value already checked by :meth:`check_change` (and persisted by the caller)."""
         spec = self.specs[name]
         if spec.reboot_required:
-            self._pending_reboot.add(name)  # takes effect after the next start
+            self._pending_reboot.add(spec.name)  # takes effect after the next start
             return
-        self._values[name] = value
+        self._values[spec.name] = value
         self._changed.set()
         self._changed = trio.Event()
-        for hook in self._hooks.get(name, []):
+        for hook in self._hooks.get(spec.name, []):
             await hook(value)
 
     async def wait_changed(self) -> None:
@@ -251,14 +279,16 @@ class Keys:
     def listing(
         self, names: Iterable[str] | None
     ) -> tuple[list[tuple[KeySpec, str | None]], list[str]]:
-        """GetConfiguration: (known keys with their value text, None for write-only; unknown)."""
+        """GetConfiguration: (known keys with their value text, None for write-only; unknown).
+
+        Known keys come once each, in their declared spelling; unknown names as asked."""
         wanted = list(self.specs) if names is None else list(names)
-        known: list[tuple[KeySpec, str | None]] = []
+        known: dict[str, tuple[KeySpec, str | None]] = {}
         unknown: list[str] = []
         for name in wanted:
             spec = self.specs.get(name)
             if spec is None:
                 unknown.append(name)
-            else:
-                known.append((spec, None if spec.secret else self.text(name)))
-        return known, unknown
+            elif spec.name not in known:
+                known[spec.name] = (spec, None if spec.secret else self.text(spec.name))
+        return list(known.values()), unknown

@@ -78,19 +78,20 @@ class CoreHandlers:
         request = call.request
         assert isinstance(request, m.ChangeConfigurationRequest)
         result, value, why = self.keys.check_change(request.key, request.value)
-        spec = self.keys.specs.get(request.key)
+        spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
+        name = request.key if spec is None else spec.name
         shown = "***" if spec is not None and spec.secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
             try:
-                await self.persist_key(request.key, request.value)
+                await self.persist_key(name, request.value)
             except Exception as exc:  # not persisted = not changed
-                log.error("ChangeConfiguration %s: cannot persist (%s)", request.key, exc)
+                log.error("ChangeConfiguration %s: cannot persist (%s)", name, exc)
                 result = ChangeResult.REJECTED
             else:
-                await self.keys.apply(request.key, value)
+                await self.keys.apply(name, value)
         log.info(
             "ChangeConfiguration %s = %s: %s%s",
-            request.key,
+            name,
             shown,
             result.value,
             f" ({why})" if why else "",

@@ -8,20 +8,63 @@ MaxEnergyOnInvalidId and MinimumStatusDuration are all implemented.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 from ocppd.model.keys import KeySpec, KeyType, Value
 
 B, N, L, S = KeyType.BOOL, KeyType.INT, KeyType.CSL, KeyType.STRING
 
-ROTATIONS = ("NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR")
+# 1.6 §9.1 ConnectorPhaseRotation (9.1.7 in edition 2): R, S and T are L1, L2 and L3
+# as wired from the meter (or the grid) to the connector.
+NOT_APPLICABLE, UNKNOWN = "NotApplicable", "Unknown"
+THREE_PHASE_ROTATIONS = ("RST", "RTS", "SRT", "STR", "TRS", "TSR")
+ROTATIONS = (NOT_APPLICABLE, UNKNOWN, *THREE_PHASE_ROTATIONS)
 MEASURAND_LIST_MAX = 12
+_ROTATION_ITEM = re.compile(r"(0|[1-9][0-9]*)\.([A-Za-z]+)")
 
 
-def _rotation(value: Value) -> str | None:
-    assert isinstance(value, tuple)
-    pattern = re.compile(rf"(\d+\.)?({'|'.join(ROTATIONS)})")
-    bad = [item for item in value if not pattern.fullmatch(item)]
-    return f"not a phase rotation: {', '.join(bad)}" if bad else None
+def default_rotation(phases: Mapping[int, int]) -> tuple[str, ...]:
+    """``N.Unknown`` for each three-phase connector, ``N.NotApplicable`` for each single-phase
+    one. Connector 0 (grid connection to the main meter) is reported only "if known"
+    (§9.1), so it is left out until the central system or the config file sets it."""
+    return tuple(
+        f"{cid}.{NOT_APPLICABLE if count == 1 else UNKNOWN}"
+        for cid, count in sorted(phases.items())
+    )
+
+
+def rotation_check(phases: Mapping[int, int]) -> Callable[[Value], str | None]:
+    """The rules of §9.1 ConnectorPhaseRotation for a charger whose connector N has
+    ``phases[N]`` phases: items ``<connector>.<rotation>`` (``0.RST, 1.RST, 2.RTS``), each
+    connector 0..N at most once; NotApplicable only where there is no rotation (a
+    single-phase connector; connector 0 only when every connector is single-phase), and a
+    three-phase rotation only where there is one."""
+
+    def single_phase(cid: int) -> bool:
+        return all(n == 1 for n in phases.values()) if cid == 0 else phases[cid] == 1
+
+    def check(value: Value) -> str | None:
+        assert isinstance(value, tuple)
+        seen: set[int] = set()
+        for item in value:
+            match = _ROTATION_ITEM.fullmatch(item)
+            if match is None:
+                return f"{item!r} is not <connector>.<rotation>, e.g. 1.RST"
+            cid, rotation = int(match[1]), match[2]
+            if rotation not in ROTATIONS:
+                return f"{item}: {rotation!r} is not one of {', '.join(ROTATIONS)}"
+            if cid != 0 and cid not in phases:
+                return f"{item}: no connector {cid} (0 to {max(phases, default=0)})"
+            if cid in seen:
+                return f"{item}: connector {cid} is given twice"
+            seen.add(cid)
+            if rotation == NOT_APPLICABLE and not single_phase(cid):
+                return f"{item}: NotApplicable is for single-phase connectors only"
+            if rotation in THREE_PHASE_ROTATIONS and single_phase(cid):
+                return f"{item}: connector {cid} is single-phase (NotApplicable or Unknown)"
+        return None
+
+    return check
 
 
 def _hex_key(value: Value) -> str | None:
@@ -33,12 +76,14 @@ def _hex_key(value: Value) -> str | None:
 
 def core_keys(
     *,
-    connectors: int,
+    phases: Mapping[int, int],
     measurands: frozenset[str],
     profiles: tuple[str, ...],
     security_profile: int,
 ) -> list[KeySpec]:
-    """The Core keys for a charger with ``connectors`` and meters that can give ``measurands``."""
+    """The Core keys for a charger whose connector N has ``phases[N]`` phases and whose
+    meters can give ``measurands``."""
+    connectors = len(phases)
 
     def measurand_list(name: str, default: str, doc: str) -> KeySpec:
         return KeySpec(
@@ -88,11 +133,12 @@ def core_keys(
         KeySpec(
             "ConnectorPhaseRotation",
             L,
-            ("NotApplicable",),
+            default_rotation(phases),
             max_items=connectors + 1,
-            check=_rotation,
-            doc="per connector, e.g. 1.RST",
+            check=rotation_check(phases),
+            doc="per connector 0..N, e.g. 0.RST,1.RTS (NotApplicable: single-phase only)",
         ),
+        KeySpec("ConnectorPhaseRotationMaxLength", N, connectors + 1, readonly=True, derived=True),
         KeySpec("GetConfigurationMaxKeys", N, 100, readonly=True, derived=True),
         KeySpec(
             "HeartbeatInterval",
