@@ -111,6 +111,21 @@ class Clock:
             return datetime.fromtimestamp(max(wall, EPOCH_FLOOR.timestamp()), UTC)
         return datetime.fromtimestamp(self._first_known[1], UTC)
 
+    def at(self, mono: float) -> datetime | None:
+        """The wall time of an earlier reading ``mono`` of :meth:`monotonic` in this process,
+        by its distance to now, or None while the time is unknown.
+
+        What is known now applies to the past: a reading taken before the central system
+        set the clock (or while no time was known at all) is placed on the clock as it is
+        now. For an event whose report waits (a StatusNotification held back, or sent after
+        reconnecting) this is its own time, not the time of sending.
+        """
+        now = self.now()
+        if now is None:
+            return None
+        wall = now.timestamp() - max(0.0, self.monotonic() - mono)
+        return datetime.fromtimestamp(max(wall, EPOCH_FLOOR.timestamp()), UTC)
+
     def set_reference(self, current_time: datetime) -> float | None:
         """Take the central system's time. Returns the step in seconds when the clock moved."""
         mono = self.monotonic()

@@ -7,6 +7,14 @@ Accepted: take the heartbeat interval and the time, report connector 0 and every
 connector, then keep heartbeats, status changes and the outbox going. A plain
 reconnect in the same process does not boot again (OCPP-J §5.4); it reports the
 statuses that changed while offline.
+
+A StatusNotification carries the time of the transition it reports (1.6 §6.47: "the
+time for which the status is reported"), also when it is sent later: held back by
+MinimumStatusDuration or by its transaction message, or sent after reconnecting.
+Transitions are noted on trio's clock and placed on the wall clock when sent
+(:meth:`Clock.at`), so one that happened before the time was known gets its time
+once it is. Should the time still be unknown, the timestamp is left out, and the
+central system takes the time of receipt (§6.47).
 """
 
 from __future__ import annotations
@@ -77,6 +85,8 @@ class Conversation:
         self._quiet_until = 0.0  # Rejected: no frames either way until then (trio clock)
         self._status_event = trio.Event()
         self._sent: dict[int, Sent] = {}
+        # connector 0: its status, and when (trio clock) it last changed
+        self._zero: tuple[tuple[Status, ErrorCode, str | None] | None, float] = (None, 0.0)
         self._untracked: list[tuple[str, dict[str, Any]]] = []
         self._untracked_event = trio.Event()
         self.heartbeats = 0
@@ -85,6 +95,7 @@ class Conversation:
         """The model and the outbox courier, built after this (they need it as their uplink)."""
         self.charger = charger
         self.courier = courier
+        self._note_charger_status()
 
     def __repr__(self) -> str:
         return f"<Conversation registration={self.registration} online={self.online}>"
@@ -122,7 +133,17 @@ class Conversation:
             self.courier.wake()
 
     def status_changed(self) -> None:
+        self._note_charger_status()
         self._status_event.set()
+
+    def _note_charger_status(self) -> None:
+        """Connectors note when their status changed (``changed_at``); connector 0's is noted
+        here, as the charger tells of each change in the step that made it."""
+        if self.charger is None:
+            return
+        current = self.charger.current()
+        if current != self._zero[0]:
+            self._zero = (current, trio.current_time())
 
     def send_untracked(self, action: str, payload: dict[str, Any]) -> None:
         """A message that is not transaction-related: sent if online soon, else dropped."""
@@ -251,7 +272,7 @@ class Conversation:
                 if not first and hold > 0 and now - since < hold and code is ErrorCode.NO_ERROR:
                     due = min(due, since + hold)
                     continue
-                await self._notify(session, cid, status, code, info, vendor)
+                await self._notify(session, cid, status, code, info, vendor, since)
                 self._sent[cid] = Sent(status, code, info)
             if due < float("inf"):
                 with trio.move_on_at(due):
@@ -262,9 +283,10 @@ class Conversation:
     def _current(
         self, charger: Charger
     ) -> dict[int, tuple[Status, ErrorCode, str | None, str | None, float]]:
-        status0, code0, info0 = charger.current()
+        self._note_charger_status()
+        (status0, code0, info0), since0 = charger.current(), self._zero[1]
         out: dict[int, tuple[Status, ErrorCode, str | None, str | None, float]] = {
-            0: (status0, code0, info0, None, 0.0)
+            0: (status0, code0, info0, None, since0)
         }
         for cid, c in charger.connectors.items():
             r = c.reported
@@ -279,13 +301,14 @@ class Conversation:
         code: ErrorCode,
         info: str | None,
         vendor: str | None,
+        since: float,
     ) -> None:
         request = m.StatusNotificationRequest(
             connector_id=cid,
             error_code=ChargePointErrorCode(code.value),
             status=ChargePointStatus(status.value),
             info=info,
-            timestamp=self.clock.now(),
+            timestamp=self.clock.at(since),  # when it changed, not now (None: left out)
             vendor_error_code=vendor,
         )
         try:
