@@ -13,6 +13,10 @@ Start order matters for safety and for systemd:
 An orderly stop (SIGTERM/SIGINT, or a reset) stops every transaction with its reason,
 opens every contactor, gives the outbox a short grace period to deliver the stops
 while the link is up, and closes the journal. SIGHUP re-reads the config.
+
+Whatever was acquired is released on every path, a failed start included (a journal
+that cannot be opened, a control socket path that is taken): the hardware first (its
+outputs made safe, GPIO lines and serial ports let go), then the journal.
 """
 
 from __future__ import annotations
@@ -130,12 +134,21 @@ class Daemon:
         except (OSError, JournalError) as exc:
             raise StartupError(f"cannot open the journal in {state_dir}: {exc}", 73) from exc
 
-    async def _build(self) -> Parts:
+    async def _open_hardware(self) -> Hardware:
+        """Build every device and open every contactor; nothing stays claimed if that fails."""
         s = self.settings
         hardware = build_hardware([c.spec() for c in s.connectors], s.rfid, s.storage.state_dir)
-        for devices in hardware.connectors.values():  # safe before anything else
-            await devices.contactor.set_closed(False)
-        journal = await self._open_journal()
+        try:
+            for devices in hardware.connectors.values():  # safe before anything else
+                await devices.contactor.set_closed(False)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await hardware.aclose()
+            raise
+        return hardware
+
+    async def _build(self, hardware: Hardware, journal: Journal) -> Parts:
+        s = self.settings
         stored = await journal.settings()
         if JOURNAL_TOKEN not in stored:  # a new journal: its own prefix for message ids
             stored[JOURNAL_TOKEN] = os.urandom(4).hex()
@@ -188,10 +201,13 @@ class Daemon:
     async def run(
         self, *, task_status: trio.TaskStatus[Parts] = trio.TASK_STATUS_IGNORED
     ) -> Outcome:
-        parts = await self._build()
-        self.parts = parts
+        hardware = await self._open_hardware()
+        journal: Journal | None = None
         outcome = Outcome.STOPPED
         try:
+            journal = await self._open_journal()
+            parts = await self._build(hardware, journal)
+            self.parts = parts
             async with trio.open_nursery() as nursery:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
@@ -218,8 +234,9 @@ class Daemon:
         finally:
             with trio.CancelScope(shield=True):
                 self.notifier.send(STOPPING=1)
-                await parts.hardware.aclose()
-                await parts.journal.aclose()
+                await hardware.aclose()
+                if journal is not None:
+                    await journal.aclose()
         return outcome
 
     def _sources(self, parts: Parts) -> Sources:
