@@ -342,18 +342,20 @@ def _ocpp_keys(
     return keys, c.problems
 
 
-def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any]]:
-    """The ``[ocpp]`` table, and its ``keys`` table unchecked (they need the connectors)."""
+def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any], int]:
+    """The ``[ocpp]`` table; its ``keys`` table unchecked (they need the connectors), and
+    where in the problem list theirs belong."""
     if raw is None:
         c.add("ocpp", "missing table", "an [ocpp] table with url and charge_point_id")
-        return None, {}
+        return None, {}, len(c.problems)
     values = c.table("ocpp", OCPP_OPTIONS, raw, ignore=("keys",))
     raw_keys = raw.get("keys", {}) if isinstance(raw, dict) else {}
     if not isinstance(raw_keys, dict):
         c.add("ocpp.keys", f"is a {type(raw_keys).__name__}", "a table of OCPP configuration keys")
         raw_keys = {}
+    keys_at = len(c.problems)
     if any(o.name not in values for o in OCPP_OPTIONS):
-        return None, raw_keys  # the problems are reported already; cross-checks need every value
+        return None, raw_keys, keys_at  # reported already; cross-checks need every value
     profile = values["security_profile"]
     scheme = urlsplit(values["url"]).scheme
     if profile >= 2 and scheme != "wss":
@@ -387,7 +389,7 @@ def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any]]
             f"{values['reconnect_max_s']:g} is below reconnect_min_s",
             f"a number >= {values['reconnect_min_s']:g}",
         )
-    return OcppSettings(keys=MappingProxyType({}), **values), raw_keys
+    return OcppSettings(keys=MappingProxyType({}), **values), raw_keys, keys_at
 
 
 def _split_expected(problem: str) -> tuple[str, str]:
@@ -407,8 +409,7 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
     for key in doc:
         if key not in TOP_LEVEL:
             c.add(key, "unknown table", "one of " + ", ".join(TOP_LEVEL))
-    ocpp, raw_keys = _ocpp(c, doc.get("ocpp"))
-    keys_at = len(c.problems)  # [ocpp.keys] is checked once the connectors are known
+    ocpp, raw_keys, keys_at = _ocpp(c, doc.get("ocpp"))  # keys: once connectors are known
     cp_raw = doc.get("charge_point")
     if cp_raw is None:
         c.add("charge_point", "missing table", "a [charge_point] table with vendor and model")
