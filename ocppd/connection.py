@@ -79,7 +79,8 @@ class Connection:
         self._changed = trio.Event()
         self._connected_at: float | None = None
         self._hang_up: str | None = None  # why the current link is being closed on purpose
-        self._hung_up = trio.Event()
+        self._hung_up = trio.Event()  # set: close the open link after what is being sent
+        self._attempt = trio.CancelScope()  # the current dialling or back-off wait
 
     def __repr__(self) -> str:
         return f"<Connection {self.state} {self.url} last_error={self.last_error!r} {self.backoff}>"
@@ -101,13 +102,17 @@ class Connection:
         self._changed = trio.Event()
 
     def hang_up(self, why: str) -> None:
-        """Close the current link normally (after what is being sent) and dial again at once:
-        new credentials or settings are not a failure, so no back-off applies."""
-        if self.session is None or self._hang_up is not None:
+        """Dial again at once, e.g. with new credentials or settings (not a failure, so no
+        back-off). An open link is closed normally after what is being sent; an attempt in
+        progress or a back-off wait is abandoned."""
+        if self._hang_up is not None:
             return
         log.info("reconnecting: %s", why)
         self._hang_up = why
-        self._hung_up.set()
+        if self.session is not None:
+            self._hung_up.set()
+        else:
+            self._attempt.cancel()
 
     async def run(self) -> None:
         """Dial, converse, back off, forever (until cancelled)."""
@@ -115,21 +120,27 @@ class Connection:
             self._connected_at = None
             self._hang_up = None
             self._hung_up = trio.Event()
-            reason, kind = await self._one_connection()
-            self.session = None
+            ending: Ending = ("hung up", None)
+            with trio.CancelScope() as self._attempt:
+                ending = await self._one_connection()
             self.healthy = False
             up = self._connected_at
             if up is not None:
                 self.backoff.stayed_up(trio.current_time() - up)
-            self.last_error, self.last_error_kind = reason, kind
+            if self._hang_up is not None:
+                ending = (f"hung up: {self._hang_up}", None)
+            self.last_error, self.last_error_kind = ending
             self._set("disconnected")
             if self._hang_up is not None:
                 continue
             delay = self.backoff.next_delay()
             log.warning(
-                "central system connection lost or refused: %s; next try in %.1f s", reason, delay
+                "central system connection lost or refused: %s; next try in %.1f s",
+                ending[0],
+                delay,
             )
-            await trio.sleep(delay)
+            with trio.CancelScope() as self._attempt:
+                await trio.sleep(delay)
 
     async def _one_connection(self) -> Ending:
         """One link, from dialling to its end; returns why it ended."""
@@ -156,8 +167,6 @@ class Connection:
                 exc_info=(type(group), group, group.__traceback__),
             )
             ended.append((f"internal error ({type(group.exceptions[0]).__name__})", None))
-        if self._hang_up is not None:
-            return f"hung up: {self._hang_up}", None
         return _first(ended) if ended else ("conversation ended", None)
 
     async def _converse(self, link: Link, ended: list[Ending]) -> None:

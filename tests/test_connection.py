@@ -359,6 +359,23 @@ async def test_a_new_authorization_key_redials_at_once_without_counting_a_failur
         assert station.ws.closed is not None and station.ws.closed.code == 1000
 
 
+async def test_a_reload_with_a_corrected_url_dials_at_once_instead_of_waiting_out_the_backoff(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    proxy.refuse = True  # the installer typed the wrong address
+    async with charger(nursery, csms, url=proxy.url) as cp:
+        conn = cp.parts.connection
+        while conn.backoff.failures < 5:  # now waiting up to 30 s for the next try
+            await conn.wait_changed()
+        await trio.Path(cp.settings.path).write_text(cp.settings_text.replace(proxy.url, csms.url))
+        assert cp.daemon.reload() == []
+        fixed = trio.current_time()
+        await cp.station()
+        assert trio.current_time() - fixed < 0.5
+
+
 # --- closing cleanly and quickly ---------------------------------------------------------------
 
 
