@@ -342,6 +342,8 @@ class Daemon:
             conn.backoff.maximum = new.ocpp.reconnect_max_s
             if _link_fields(old) != _link_fields(new):
                 conn.hang_up("central system settings changed")
+            elif conn.state != "connected":  # e.g. a CA file replaced in place: try it now
+                conn.hang_up("configuration reloaded")
         log.info("configuration reloaded from %s", new.path)
         return []
 

@@ -376,6 +376,22 @@ async def test_a_reload_with_a_corrected_url_dials_at_once_instead_of_waiting_ou
         assert trio.current_time() - fixed < 0.5
 
 
+async def test_a_reload_while_disconnected_dials_at_once(nursery, start_csms, autojump_clock):
+    """The settings may be the same file names with new contents (a CA file replaced)."""
+    csms = await start_csms()
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    proxy.refuse = True
+    async with charger(nursery, csms, url=proxy.url) as cp:
+        conn = cp.parts.connection
+        while conn.backoff.failures < 5:
+            await conn.wait_changed()
+        proxy.refuse = False
+        assert cp.daemon.reload() == []
+        fixed = trio.current_time()
+        await cp.station()
+        assert trio.current_time() - fixed < 0.5
+
+
 # --- closing cleanly and quickly ---------------------------------------------------------------
 
 
