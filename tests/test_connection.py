@@ -16,6 +16,7 @@ import trio
 import trustme
 from ocpp.v16 import call
 
+from ocppd.app import STOP_GRACE_S
 from ocppd.session import redact
 from ocppd.testing.csms import NoAnswer
 from ocppd.transport.backoff import Backoff
@@ -408,6 +409,39 @@ async def test_an_orderly_stop_closes_the_link_cleanly_within_a_second(
         await cp.stop()
         assert trio.current_time() - start < 1.0
         assert station.ws.closed is not None and station.ws.closed.code == 1000
+
+
+async def test_an_orderly_stop_delivers_the_stop_and_exits_as_soon_as_it_is_answered(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-STOP")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+        start = trio.current_time()
+        await cp.stop()
+        assert trio.current_time() - start < 1.0
+        stop = await station.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "Reboot"
+        assert stop.t - start < 0.5
+
+
+async def test_an_orderly_stop_waits_at_most_the_grace_period_for_an_unanswered_stop(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms(overrides={"StopTransaction": lambda *_: NoAnswer()})
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-STOP")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+        start = trio.current_time()
+        await cp.stop()
+        took = trio.current_time() - start
+        assert STOP_GRACE_S <= took < STOP_GRACE_S + 1.0
+        assert station.calls("StopTransaction")  # sent, never answered: kept for the next start
 
 
 def test_a_soft_reset_reaches_the_new_boot_notification_within_about_a_second(tmp_path):
