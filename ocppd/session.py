@@ -6,8 +6,10 @@ CALL waits), and the dispatcher, which answers the central system's CALLs one at
 time in arrival order. :meth:`Session.call` sends one CALL of ours at a time (a fair
 lock; OCPP-J allows one in flight) and waits for its answer under a cancel scope.
 
-Frames are logged at DEBUG with secrets redacted. The session ends when the link
-does: every waiting caller gets :class:`SessionClosed`.
+Frames are logged at DEBUG with the values of secret configuration keys redacted
+(``secret_keys``: the keys declared ``secret``, matched in any spelling); the text is
+built only when a record is emitted. The session ends when the link does: every
+waiting caller gets :class:`SessionClosed`.
 """
 
 from __future__ import annotations
