@@ -604,6 +604,7 @@ async def test_a_secret_key_in_any_case_is_redacted_in_the_frame_log(
     frames = [r.getMessage() for r in caplog.records if r.name == "ocppd.frames"]
     assert sum('"ChangeConfiguration"' in f for f in frames) == 3
     assert not [f for f in frames if secret in f]
+    assert secret not in caplog.text  # nor in the line that logs the change
 
 
 SECRET_KEYS = frozenset({"AuthorizationKey"})

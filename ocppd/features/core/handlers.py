@@ -78,8 +78,11 @@ class CoreHandlers:
         request = call.request
         assert isinstance(request, m.ChangeConfigurationRequest)
         result, value, why = self.keys.check_change(request.key, request.value)
-        spec = self.keys.specs.get(request.key)
-        shown = "***" if spec is not None and spec.secret else repr(request.value)
+        secret = any(  # in any spelling: key names are CiString50 (case-insensitive)
+            s.secret and s.name.casefold() == request.key.casefold()
+            for s in self.keys.specs.values()
+        )
+        shown = "***" if secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
             try:
                 await self.persist_key(request.key, request.value)
