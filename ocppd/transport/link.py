@@ -43,6 +43,7 @@ from trio_websocket import (
     WebSocketConnection,
     wrap_client_stream,
 )
+from wsproto.utilities import LocalProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,23 @@ class Link:
             text += f": {reason.reason}"
         return LinkError(text, LinkFailure.CLOSED)
 
+    def _closing(self) -> LinkError:
+        """wsproto refuses to send once a Close is under way; trio-websocket 0.9 lets that
+        through as LocalProtocolError instead of ConnectionClosed."""
+        reason = self._ws.closed
+        return (
+            self._closed(ConnectionClosed(reason))
+            if reason
+            else LinkError("closed (while sending)", LinkFailure.CLOSED)
+        )
+
     async def send(self, text: str) -> None:
         try:
             await self._ws.send_message(text)
         except ConnectionClosed as exc:
             raise self._closed(exc) from None
+        except LocalProtocolError:
+            raise self._closing() from None
 
     async def receive(self) -> str:
         try:
@@ -183,6 +196,8 @@ class Link:
                 await self._ws.ping()
             except ConnectionClosed as exc:
                 raise self._closed(exc) from None
+            except LocalProtocolError:
+                raise self._closing() from None
             return
         raise LinkError(f"no pong within {timeout:g} s", LinkFailure.TIMEOUT)
 
