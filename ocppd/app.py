@@ -164,6 +164,7 @@ class Daemon:
             handler=features.dispatch,
             conversation=features.conversation,
             call_timeout=s.ocpp.call_timeout_s,
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
             backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,
@@ -173,7 +174,7 @@ class Daemon:
         features.conversation.connection = connection
 
         async def new_key(_value: object) -> None:
-            hang_up(connection, "new AuthorizationKey")
+            connection.hang_up("new AuthorizationKey")
 
         keys.on_change("AuthorizationKey", new_key)
         charger = features.charger
@@ -281,13 +282,19 @@ class Daemon:
         log.info("stopping (%s): ending transactions, opening contactors", outcome.value)
         self.notifier.send(STOPPING=1, STATUS=f"stopping ({outcome.value})")
         await parts.charger.stop_all(reason)
-        # give the outbox a moment to deliver the stops while the link is up
+        await self._deliver_stops(parts)
+
+    async def _deliver_stops(self, parts: Parts) -> None:
+        """Give the outbox up to STOP_GRACE_S to deliver what stop_all queued, while the link is
+        up: done as soon as the queue is empty (at once when it already is) or the link is lost.
+        Each delivery or change of the link wakes the check; nothing polls."""
+        courier, conversation = parts.features.courier, parts.features.conversation
         with trio.move_on_after(STOP_GRACE_S):
-            while parts.features.conversation.online:
-                stats = await parts.journal.queue_stats()
-                if stats.pending == 0:
+            while conversation.online:
+                progress = courier.progress  # take it before looking, so nothing is missed
+                if (await parts.journal.queue_stats()).pending == 0:
                     break
-                await trio.sleep(0.1)
+                await first_of(progress.wait, parts.connection.wait_changed)
 
     async def _signals(self) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as received:
@@ -356,7 +363,9 @@ class Daemon:
             conn.backoff.minimum = new.ocpp.reconnect_min_s
             conn.backoff.maximum = new.ocpp.reconnect_max_s
             if _link_fields(old) != _link_fields(new):
-                hang_up(conn, "central system settings changed")
+                conn.hang_up("central system settings changed")
+            elif conn.state != "connected":  # e.g. a CA file replaced in place: try it now
+                conn.hang_up("configuration reloaded")
         log.info("configuration reloaded from %s", new.path)
         return []
 
@@ -371,19 +380,6 @@ async def first_of(*waits: Callable[[], Awaitable[None]]) -> None:
                 nursery.cancel_scope.cancel()
 
             nursery.start_soon(one)
-
-
-def hang_up(connection: Connection, why: str) -> None:
-    """Close the current link (after what is being sent); the supervisor dials anew."""
-    session = connection.session
-    if session is None:
-        return
-    log.info("reconnecting: %s", why)
-
-    async def close() -> None:
-        await session.link.aclose(1000, why)
-
-    session.start_soon(close)
 
 
 def _link_fields(s: Settings) -> tuple[Any, ...]:

@@ -4,8 +4,10 @@ Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` and 
 conversation the features want (registration, heartbeat, the outbox ...), and when
 anything ends it (the peer closes, a ping gets no pong, a TLS or HTTP refusal, a
 timeout) close, log the reason, wait a back-off with full jitter, and dial again.
-There is no state in which it stops trying. The back-off resets once a session
-has been registered (or has stayed up for ``reconnect_max_s``).
+There is no state in which it stops trying. The back-off (``transport/backoff.py``)
+starts again from its first window only after a link that stayed up for
+``reconnect_max_s``; :meth:`Connection.hang_up` (new credentials, new settings)
+re-dials at once, as it is not a failure.
 """
 
 from __future__ import annotations
@@ -13,19 +15,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 import trio
 
+from ocppd.cadence import Cadence
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
 from ocppd.session import CallFailure, Handler, Session, SessionClosed
 from ocppd.transport.backoff import Backoff
-from ocppd.transport.link import LinkError, LinkTarget, open_link
+from ocppd.transport.link import Link, LinkError, LinkFailure, LinkTarget, open_link
 
 log = logging.getLogger(__name__)
 
 Conversation = Callable[[Session], Awaitable[None]]
+Ending = tuple[str, LinkFailure | None]  # why a link ended, and the kind when the link failed
 
 
 class ConversationEnded(Exception):
@@ -47,6 +50,7 @@ class Connection:
         conversation: Conversation,
         backoff: Backoff,
         call_timeout: float,
+        secret_keys: frozenset[str],
         ping_interval: Callable[[], int] = lambda: 0,
         settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
         answering: Callable[[], bool] = lambda: True,
@@ -59,6 +63,7 @@ class Connection:
         self._conversation = conversation
         self.backoff = backoff
         self._call_timeout = call_timeout
+        self._secret_keys = secret_keys
         self._ping_interval = ping_interval
         self._settings_changed = settings_changed
         self._answering = answering
@@ -66,15 +71,19 @@ class Connection:
         self.state = "disconnected"
         self.since: datetime | None = None
         self.last_error: str | None = None
+        self.last_error_kind: LinkFailure | None = None  # None: not a link failure
         self.url = ""
         self.session: Session | None = None
         self.connects = 0
         self.healthy = False  # the conversation reached a steady state (registered)
         self._changed = trio.Event()
         self._connected_at: float | None = None
+        self._hang_up: str | None = None  # why the current link is being closed on purpose
+        self._hung_up = trio.Event()  # set: close the open link after what is being sent
+        self._attempt = trio.CancelScope()  # the current dialling or back-off wait
 
     def __repr__(self) -> str:
-        return f"<Connection {self.state} {self.url} last_error={self.last_error!r}>"
+        return f"<Connection {self.state} {self.url} last_error={self.last_error!r} {self.backoff}>"
 
     def _set(self, state: str) -> None:
         self.state = state
@@ -86,101 +95,133 @@ class Connection:
         await self._changed.wait()
 
     def mark_healthy(self) -> None:
-        """The features call this once registered: the back-off starts from the floor again,
-        and whoever waits for a change hears of it (the charge point is now online)."""
+        """The features call this once registered: whoever waits for a change hears of it (the
+        charge point is now online). The back-off is not reset: only a link that lasts is."""
         self.healthy = True
-        self.backoff.reset()
         self._changed.set()
         self._changed = trio.Event()
+
+    def hang_up(self, why: str) -> None:
+        """Dial again at once, e.g. with new credentials or settings (not a failure, so no
+        back-off). An open link is closed normally after what is being sent; an attempt in
+        progress or a back-off wait is abandoned."""
+        if self._hang_up is not None:
+            return
+        log.info("reconnecting: %s", why)
+        self._hang_up = why
+        if self.session is not None:
+            self._hung_up.set()
+        else:
+            self._attempt.cancel()
 
     async def run(self) -> None:
         """Dial, converse, back off, forever (until cancelled)."""
         while True:
             self._connected_at = None
-            reason = await self._one_connection()
-            self.session = None
+            self._hang_up = None
+            self._hung_up = trio.Event()
+            ending: Ending = ("hung up", None)
+            with trio.CancelScope() as self._attempt:
+                ending = await self._one_connection()
             self.healthy = False
             up = self._connected_at
-            if up is not None and trio.current_time() - up >= self.backoff.maximum:
-                self.backoff.reset()  # it was a good connection that broke, not a refusal
-            self.last_error = reason
+            if up is not None:
+                self.backoff.stayed_up(trio.current_time() - up)
+            if self._hang_up is not None:
+                ending = (f"hung up: {self._hang_up}", None)
+            self.last_error, self.last_error_kind = ending
             self._set("disconnected")
+            if self._hang_up is not None:
+                continue
             delay = self.backoff.next_delay()
             log.warning(
-                "central system connection lost or refused: %s; next try in %.1f s", reason, delay
+                "central system connection lost or refused: %s; next try in %.1f s",
+                ending[0],
+                delay,
             )
-            await trio.sleep(delay)
+            with trio.CancelScope() as self._attempt:
+                await trio.sleep(delay)
 
-    async def _one_connection(self) -> str:
+    async def _one_connection(self) -> Ending:
+        """One link, from dialling to its end; returns why it ended."""
         try:
             target = self._target()
         except LinkError as exc:
-            return exc.reason
-        self.url = target.url
+            return exc.reason, exc.kind
+        self.url = target.shown_url
         self._set("connecting")
-        log.info("connecting to %s (security profile %d)", target.url, target.security_profile)
-        ended: list[str] = []
+        log.info("connecting to %s (security profile %d)", self.url, target.security_profile)
+        ended: list[Ending] = []
         try:
             async with open_link(target) as link:
                 self.connects += 1
                 self._connected_at = trio.current_time()
                 self._set("connected")
-                log.info("connected to %s", target.url)
-                rpc = Rpc(self._ids, self._supported())
-                session = Session(
-                    link,
-                    rpc,
-                    self._handler,
-                    call_timeout=self._call_timeout,
-                    answering=self._answering,
-                )
-                self.session = session
-                try:
-                    async with trio.open_nursery() as nursery:
-
-                        def end(reason: str) -> None:
-                            ended.append(reason)
-                            nursery.cancel_scope.cancel()
-
-                        async def run_session(
-                            task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-                        ) -> None:
-                            await _until_it_fails(end, lambda: session.run(task_status=task_status))
-
-                        async def converse() -> None:
-                            await self._conversation(session)
-                            end("conversation ended")
-
-                        await nursery.start(run_session)
-                        nursery.start_soon(_until_it_fails, end, lambda: self._pinger(link))
-                        nursery.start_soon(_until_it_fails, end, converse)
-                finally:
-                    self.session = None
-                    await link.aclose()
+                log.info("connected to %s", self.url)
+                await self._converse(link, ended)
         except* LinkError as group:  # could not connect, or the close went wrong
-            ended.append(_reason(group) or "link lost")
+            ended.append(_ending(group))
         except* Exception as group:  # a bug: the charger must keep trying, and say what broke
             log.error(
                 "the conversation with the central system failed",
                 exc_info=(type(group), group, group.__traceback__),
             )
-            ended.append(f"internal error ({type(group.exceptions[0]).__name__})")
-        return ended[0] if ended else "conversation ended"
+            ended.append((f"internal error ({type(group.exceptions[0]).__name__})", None))
+        return _first(ended) if ended else ("conversation ended", None)
 
-    async def _pinger(self, link: Any) -> None:
+    async def _converse(self, link: Link, ended: list[Ending]) -> None:
+        """The session, the pinger and the conversation on one link, until one of them ends."""
+        rpc = Rpc(self._ids, self._supported())
+        session = Session(
+            link,
+            rpc,
+            self._handler,
+            call_timeout=self._call_timeout,
+            answering=self._answering,
+            secret_keys=self._secret_keys,
+        )
+        self.session = session
+        try:
+            async with trio.open_nursery() as nursery:
+
+                def end(reason: str, kind: LinkFailure | None) -> None:
+                    ended.append((reason, kind))
+                    nursery.cancel_scope.cancel()
+
+                async def run_session(
+                    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+                ) -> None:
+                    await _until_it_fails(end, lambda: session.run(task_status=task_status))
+
+                async def converse() -> None:
+                    await self._conversation(session)
+                    end("conversation ended", None)
+
+                async def hang_up() -> None:
+                    await self._hung_up.wait()
+                    # Closing from here, not by cancelling the session: the answer that led to
+                    # the hang-up (ChangeConfiguration Accepted) is still on its way out, and
+                    # the session's reader sees the close and ends the link.
+                    await link.aclose(1000, self._hang_up)
+
+                await nursery.start(run_session)
+                nursery.start_soon(_until_it_fails, end, lambda: self._pinger(link))
+                nursery.start_soon(_until_it_fails, end, converse)
+                nursery.start_soon(hang_up)
+        finally:
+            self.session = None
+
+    async def _pinger(self, link: Link) -> None:
         """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""
+        cadence = Cadence(self._ping_interval, self._settings_changed)
         while True:
-            interval = self._ping_interval()
-            if interval <= 0:
-                await self._settings_changed()
-                continue
-            with trio.move_on_after(interval):
-                await self._settings_changed()
-                continue  # the interval may have changed: start over with the new one
+            interval = await cadence.wait()
             await link.ping(timeout=interval)
 
 
-async def _until_it_fails(end: Callable[[str], None], task: Callable[[], Awaitable[None]]) -> None:
+async def _until_it_fails(
+    end: Callable[[str, LinkFailure | None], None], task: Callable[[], Awaitable[None]]
+) -> None:
     """Run ``task``; when the link or a call on it fails, end the connection with the reason.
 
     The failure must not cross the nursery as an exception: during a stop it would meet
@@ -189,7 +230,24 @@ async def _until_it_fails(end: Callable[[str], None], task: Callable[[], Awaitab
     try:
         await task()
     except* (LinkError, ConversationEnded, CallFailure) as group:
-        end(_reason(group) or "link lost")
+        end(*_ending(group))
+
+
+def _ending(exc: BaseException) -> Ending:
+    return _reason(exc) or "link lost", _kind(exc)
+
+
+def _first(endings: list[Ending]) -> Ending:
+    """The reason a link ended: the first one that names a link failure, else the first."""
+    return next((e for e in endings if e[1] is not None), endings[0])
+
+
+def _kind(exc: BaseException) -> LinkFailure | None:
+    if isinstance(exc, LinkError):
+        return exc.kind
+    if isinstance(exc, BaseExceptionGroup):
+        return next((k for e in exc.exceptions if (k := _kind(e)) is not None), None)
+    return None
 
 
 def _reason(exc: BaseException) -> str | None:

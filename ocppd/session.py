@@ -6,14 +6,18 @@ CALL waits), and the dispatcher, which answers the central system's CALLs one at
 time in arrival order. :meth:`Session.call` sends one CALL of ours at a time (a fair
 lock; OCPP-J allows one in flight) and waits for its answer under a cancel scope.
 
-Frames are logged at DEBUG with secrets redacted. The session ends when the link
-does: every waiting caller gets :class:`SessionClosed`.
+Frames are logged at DEBUG with the values of secret configuration keys redacted
+(``secret_keys``: the keys declared ``secret``, matched in any spelling); the text is
+built only when a record is emitted. The session ends when the link does: every
+waiting caller gets :class:`SessionClosed`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +33,6 @@ from ocppd.transport.link import Link, LinkError
 log = logging.getLogger(__name__)
 frames_log = logging.getLogger("ocppd.frames")
 
-SECRET_KEYS = frozenset({"AuthorizationKey"})
 INCOMING_BACKLOG = 16
 
 
@@ -70,19 +73,75 @@ class Then:
 Handler = Callable[[IncomingCall], Awaitable[Any]]
 
 
-def redact(text: str) -> str:
-    """A frame for the log: values of secret configuration keys replaced by ``***``."""
-    if not any(key in text for key in SECRET_KEYS):
+def redact(text: str, secret_keys: frozenset[str]) -> str:
+    """A frame for the log: the values of secret configuration keys replaced by ``***``.
+
+    Key names match case-insensitively (1.6 types them CiString50), also when the
+    central system spells them with JSON escapes. A frame that names a secret key in
+    any other way (inside a longer text, say) is withheld whole.
+    """
+    pattern = _secret_pattern(secret_keys)
+    if pattern is None or (pattern.search(text) is None and "\\u" not in text):
         return text
     try:
         frame = json.loads(text)
-        payload = frame[3]
-        if isinstance(payload, dict) and payload.get("key") in SECRET_KEYS:
-            frame[3] = {**payload, "value": "***"}
-            return json.dumps(frame)
-    except (ValueError, IndexError, KeyError, TypeError):
-        pass
-    return "[frame withheld: it names a secret configuration key]"
+        hidden = _hide_secrets(frame, pattern)
+        if hidden is None:
+            return _WITHHELD
+        return json.dumps(frame) if hidden else text
+    except (ValueError, RecursionError):  # not JSON, or too deep to look at
+        return text if pattern.search(text) is None else _WITHHELD
+
+
+_WITHHELD = "[frame withheld: it names a secret configuration key]"
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_pattern(secret_keys: frozenset[str]) -> re.Pattern[str] | None:
+    if not secret_keys:
+        return None
+    names = "|".join(re.escape(name) for name in sorted(secret_keys))
+    return re.compile(f"(?:{names})", re.IGNORECASE)
+
+
+def _hide_secrets(frame: Any, pattern: re.Pattern[str]) -> bool | None:
+    """Replace, in place, the value of every ``{"key": <secret>, "value": ...}`` (and of every
+    member named like a secret key). True when something was hidden; None when a secret name
+    turns up where no value can be told apart (then nothing may be shown)."""
+    hidden = False
+    stack = [frame]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            key = node.get("key")
+            if isinstance(key, str) and pattern.fullmatch(key) and "value" in node:
+                node["value"] = "***"
+                hidden = True
+            for name in list(node):
+                if pattern.fullmatch(name):
+                    node[name] = "***"
+                    hidden = True
+                elif pattern.search(name):
+                    return None
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and pattern.search(node) and not pattern.fullmatch(node):
+            return None
+    return hidden
+
+
+class _Shown:
+    """A frame as the log shows it, redacted only if the record is emitted (DEBUG is rare)."""
+
+    __slots__ = ("secret_keys", "text")
+
+    def __init__(self, text: str, secret_keys: frozenset[str]) -> None:
+        self.text = text
+        self.secret_keys = secret_keys
+
+    def __str__(self) -> str:
+        return redact(self.text, self.secret_keys)
 
 
 class Session:
@@ -93,9 +152,11 @@ class Session:
         handler: Handler,
         *,
         call_timeout: float,
+        secret_keys: frozenset[str],
         answering: Callable[[], bool] = lambda: True,
     ) -> None:
         self.link = link
+        self._secret_keys = secret_keys  # names of the keys whose values the log never shows
         self.rpc = rpc
         self._handler = handler
         self.call_timeout = call_timeout
@@ -187,7 +248,9 @@ class Session:
         self._answer = None
         self._answered = trio.Event()
         frames_log.debug(
-            "-> %s", redact(text), extra=fields(action=pending.action, message_id=pending.unique_id)
+            "-> %s",
+            self._shown(text),
+            extra=fields(action=pending.action, message_id=pending.unique_id),
         )
         try:
             await self.link.send(text)
@@ -218,7 +281,7 @@ class Session:
             if isinstance(event, Answered | Failed):
                 frames_log.debug(
                     "<- %s",
-                    text,
+                    self._shown(text),
                     extra=fields(action=event.call.action, message_id=event.call.unique_id),
                 )
                 self._answer = event
@@ -226,7 +289,7 @@ class Session:
             elif isinstance(event, IncomingCall):
                 frames_log.debug(
                     "<- %s",
-                    redact(text),
+                    self._shown(text),
                     extra=fields(action=event.action, message_id=event.unique_id),
                 )
                 if not self._answering():
@@ -248,8 +311,7 @@ class Session:
             elif isinstance(event, Ignored):
                 log.warning("ignored a frame from the central system: %s", event.reason)
 
-    @staticmethod
-    def _log_refusal(reply: Reply, text: str) -> None:
+    def _log_refusal(self, reply: Reply, text: str) -> None:
         """Say what a CALL answered with a CALLERROR was: an action we do not handle is the
         central system asking for a feature we lack (INFO); an unknown action or a broken
         frame is its mistake (WARNING)."""
@@ -257,7 +319,7 @@ class Session:
         if reply.violation is Violation.NESTED_TOO_DEEPLY:  # never decoded: show none of it
             frames_log.debug("<- [%d characters nested too deeply]", len(text))
         else:
-            frames_log.debug("<- %s", redact(text), extra=context)
+            frames_log.debug("<- %s", self._shown(text), extra=context)
         if reply.violation is Violation.UNSUPPORTED_ACTION:
             log.info(
                 "unsupported action %s from the central system (answered NotSupported)",
@@ -274,8 +336,11 @@ class Session:
             log.warning("malformed call from the central system: %s", reply.reason, extra=context)
 
     async def _send(self, text: str) -> None:
-        frames_log.debug("-> %s", redact(text))
+        frames_log.debug("-> %s", self._shown(text))
         await self.link.send(text)
+
+    def _shown(self, text: str) -> _Shown:
+        return _Shown(text, self._secret_keys)
 
     # --- answering the central system ---
 

@@ -79,14 +79,13 @@ def config_text(
     devices: str | None = None,
 ) -> str:
     """A config for tests: sim devices unless ``devices`` gives connector 1's device tables."""
-    ocpp_lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in (ocpp or {}).items())
+    ocpp = {"reconnect_min_s": 1.0, "reconnect_max_s": 30.0, **(ocpp or {})}
+    ocpp_lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in ocpp.items())
     key_lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in (keys or {}).items())
     text = f"""
 [ocpp]
 url = "{url}"
 charge_point_id = "{cp_id}"
-reconnect_min_s = 1.0
-reconnect_max_s = 30.0
 {ocpp_lines}
 
 [ocpp.keys]

@@ -16,6 +16,7 @@ class Proxy:
         self.blackholed = False
         self.refuse = False
         self.connections = 0
+        self.openings: list[bytes] = []  # the first bytes each client sent (TLS: 0x16 ...)
         self._scopes: list[trio.CancelScope] = []
 
     def __repr__(self) -> str:
@@ -65,18 +66,25 @@ class Proxy:
                 await client.aclose()
                 return
             async with client, server, trio.open_nursery() as nursery:
-                nursery.start_soon(self._pump, client, server, nursery.cancel_scope)
+                nursery.start_soon(self._pump, client, server, nursery.cancel_scope, self.openings)
                 nursery.start_soon(self._pump, server, client, nursery.cancel_scope)
         self._scopes.remove(scope)
 
     async def _pump(
-        self, src: trio.SocketStream, dst: trio.SocketStream, scope: trio.CancelScope
+        self,
+        src: trio.SocketStream,
+        dst: trio.SocketStream,
+        scope: trio.CancelScope,
+        openings: list[bytes] | None = None,
     ) -> None:
         try:
             while True:
                 data = await src.receive_some(65536)
                 if not data:
                     break
+                if openings is not None:
+                    openings.append(bytes(data[:8]))
+                    openings = None
                 if not self.blackholed:
                     await dst.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):

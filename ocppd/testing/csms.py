@@ -39,6 +39,7 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+from wsproto.utilities import LocalProtocolError
 
 ocpp.messages.ASYNC_VALIDATION = False  # validate inline: no asyncio executor under trio
 
@@ -142,7 +143,7 @@ class Station(_OcppChargePoint):
             self.csms.violations.append(Violation(self.id, f"{msg[2]}: {msg[3]}", text))
         try:
             await self.ws.send_message(text)
-        except ConnectionClosed:
+        except (ConnectionClosed, LocalProtocolError):  # 0.9 raises the latter mid-close
             pass
 
     async def recv(self) -> str:  # pragma: no cover - the package's start() is not used

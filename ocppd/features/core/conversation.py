@@ -27,6 +27,7 @@ from typing import Any
 
 import trio
 
+from ocppd.cadence import Cadence
 from ocppd.clock import Clock
 from ocppd.config import ChargePointInfo
 from ocppd.connection import Connection
@@ -226,14 +227,11 @@ class Conversation:
                 log.warning("registration rejected; silent for %d s, then asking again", retry)
 
     async def _heartbeats(self, session: Session) -> None:
+        """A Heartbeat every HeartbeatInterval (none while it is 0). A change of that key moves
+        the deadline; a change of any other key leaves it where it is."""
+        cadence = Cadence(lambda: self.keys.get_int("HeartbeatInterval"), self.keys.wait_changed)
         while True:
-            interval = self.keys.get_int("HeartbeatInterval")
-            if interval <= 0:
-                await self.keys.wait_changed()
-                continue
-            with trio.move_on_after(interval):
-                await self.keys.wait_changed()
-                continue
+            await cadence.wait()
             try:
                 response = await session.call(m.HeartbeatRequest())
             except CallFailure as exc:

@@ -250,12 +250,17 @@ class Courier:
         self._wake = trio.Event()
         self._following: Any = None  # the next message, as the last acknowledge returned it
         self.delivered = 0
+        self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
 
     def __repr__(self) -> str:
         return f"<Courier delivered={self.delivered}>"
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _left_queue(self) -> None:
+        self.progress.set()
+        self.progress = trio.Event()
 
     async def run(self, session: Session) -> None:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
@@ -319,6 +324,7 @@ class Courier:
         answer = to_payload(response)
         self._following = await self.journal.acknowledge(message.seq, answer)
         self.delivered += 1
+        self._left_queue()
         await self._delivered(message, payload, answer)
         return 0.0
 
@@ -334,6 +340,7 @@ class Courier:
                 extra=context,
             )
             await self.journal.give_up(message.seq, error)
+            self._left_queue()
             if message.action == START and message.local_id is not None:
                 await self.delivery.start_given_up(message.local_id)
             elif message.action == STOP and message.local_id is not None:
