@@ -87,8 +87,7 @@ async def test_unplugged_reader_is_a_fault_retried_with_backoff_and_cleared_when
             await trio.sleep(0.5)
             assert device.opened == 1
             port.unplug()
-            event = await sink.wait_for(raised(FaultKind.READER))
-            assert event.fault.blocks_charging  # type: ignore[union-attr]
+            await sink.wait_for(raised(FaultKind.READER))
             await trio.sleep(120)  # retries, capped back-off, one fault only
             assert sink.faults() == [("raised", FaultKind.READER)]
             port.plug()  # same path, new device node
