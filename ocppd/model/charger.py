@@ -476,6 +476,9 @@ class Charger:
             if operative != self.operative:
                 await self.persist_availability(0, operative)
                 self.operative = operative
+                if not operative:
+                    for connector in self.connectors.values():
+                        connector.drop_claims()
         except StorageUnavailable as exc:
             log.error("ChangeAvailability of connector %d not possible: %s", connector_id, exc)
             return "Rejected"

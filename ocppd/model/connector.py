@@ -287,8 +287,9 @@ class Connector:
         now = trio.current_time()
         if self.pending is not None and now >= self.pending.expires_at:
             log.info(
-                "connector %d: no cable within ConnectionTimeOut; %s no longer authorised here",
+                "connector %d: %s within ConnectionTimeOut; %s no longer authorised here",
                 self.id,
+                "no authorisation" if self.pending.auth is None else "no cable",
                 "remote start" if self.pending.remote else "tag",
                 extra=fields(connector=self.id),
             )
@@ -488,11 +489,14 @@ class Connector:
     def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
         """Reserve this connector for ``id_tag`` (synchronous: no other call can sneak in).
 
-        ``auth`` None: the tag is still being authorised (no timeout yet, and a cable
-        plugged in meanwhile waits for the answer); otherwise the claim lasts
-        ConnectionTimeOut. A Finishing connector claimed this way is Preparing (F2).
+        ``auth`` None: the tag is still being authorised (a cable plugged in meanwhile
+        waits for the answer). The claim lasts ConnectionTimeOut, counted again once the
+        driver is authorised; a tag's claim while it is authorised has no time limit (the
+        Authorize call has its own, and the tag's task gives the claim up whatever happens),
+        a remote start's has (its work may never run if the answer could not be sent).
+        A Finishing connector claimed this way is Preparing (F2).
         """
-        if auth is None:
+        if auth is None and not remote:
             expires_at = math.inf
         else:
             expires_at = trio.current_time() + self.keys.get_int("ConnectionTimeOut")
@@ -511,6 +515,13 @@ class Connector:
 
     def claimed_by(self, id_tag: str) -> bool:
         return self.pending is not None and same_tag(self.pending.id_tag, id_tag)
+
+    def drop_claims(self) -> None:
+        """Whoever claimed this connector loses it (it went out of service)."""
+        if self.pending is not None:
+            self._drop_claim()
+            self._publish()
+            self._wake()
 
     def _drop_claim(self) -> None:
         pending, self.pending = self.pending, None
@@ -575,6 +586,11 @@ class Connector:
             raise self.refuse(what, "ocppd is stopping")
         if not self.charger.txlog.healthy:
             raise self.refuse(what, "the journal cannot be written")
+        facts = self.facts()
+        if facts.faulted:
+            raise self.refuse(what, f"connector {self.id} is faulted ({self.current().error_code})")
+        if not facts.operative:
+            raise self.refuse(what, f"connector {self.id} is unavailable")
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
