@@ -324,9 +324,11 @@ class Charger:
                 if await connector.release_lock_for(id_tag, auth.parent_id_tag):
                     return f"connector {connector.id} unlocked"
         claimed = [c for c in self.connectors.values() if c.claimed_by(id_tag)]
-        if claimed:  # shown again while authorising, or before the cable is in
+        if any(c.pending is not None and c.pending.auth is None for c in claimed):
+            return "already being authorised"  # held on the reader a little long
+        if claimed:  # shown again before the cable is in
             where = ", ".join(str(c.id) for c in claimed)
-            return f"already presented: plug in at connector {where}"
+            return f"already authorised: plug in at connector {where}"
         if self.stopping:
             raise Refused("ocppd is stopping")
         if not self.storage_ok:

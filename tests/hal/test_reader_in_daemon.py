@@ -64,6 +64,12 @@ async def arrival(station: Station, action: str, **kwargs: Any) -> Any:
         return await station.wait_for(action, **kwargs)
 
 
+async def reader_open(cp: Charger) -> None:
+    """The reader has opened its port (pyserial flushes what arrived before)."""
+    reader = cp.parts.hardware.rfid
+    await until(lambda: reader.opened >= 1, "open reader")
+
+
 def statuses(station: Station, connector: int = 1) -> list[str]:
     return [
         c.payload["status"]
@@ -85,6 +91,7 @@ async def test_an_unknown_card_on_the_reader_is_refused_and_the_daemon_carries_o
     csms = await start_csms(tags={STRANGER: "Invalid"})
     async with charger(nursery, csms, rfid=rfid(port), connector_extra=INDICATOR) as cp:
         station = await cp.registered()
+        await reader_open(cp)
         await cp.sim("plug", 1)
         await until_status(station, "Preparing")
         await show(port, STRANGER)
@@ -118,6 +125,7 @@ async def test_a_card_while_the_charger_is_busy_is_refused_and_at_finishing_star
     csms = await start_csms()
     async with charger(nursery, csms, rfid=rfid(port)) as cp:
         station = await cp.registered()
+        await reader_open(cp)
         await cp.sim("plug", 1)
         await show(port, TAG)
         await until_status(station, "Charging")
@@ -143,6 +151,7 @@ async def test_a_reader_unplugged_mid_session_is_a_warning_on_connector_0(
     csms = await start_csms()
     async with charger(nursery, csms, rfid=rfid(port), connectors=2) as cp:
         station = await cp.registered()
+        await reader_open(cp)
         await cp.sim("plug", 1)
         await show(port, TAG)
         await until_status(station, "Charging")
@@ -177,6 +186,7 @@ async def test_a_second_card_during_a_slow_authorize_and_a_full_journal_are_refu
     options = {"connection_factory": disk.factory()}
     async with charger(nursery, csms, rfid=rfid(port), journal_options=options) as cp:
         station = await cp.registered()
+        await reader_open(cp)
         await cp.sim("plug", 1)
         port.write(rdm6300_frame(TAG))
         with trio.fail_after(60):
