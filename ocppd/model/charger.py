@@ -305,24 +305,9 @@ class Charger:
     async def _present(self, id_tag: str, concerned: list[Connector]) -> str:
         if not id_tag:
             raise Refused("empty tag")
-        for connector in self.connectors.values():
-            tx = connector.tx
-            if tx is not None and same_tag(tx.id_tag, id_tag):
-                await connector.stop(StopReason.LOCAL, id_tag)
-                return f"transaction on connector {connector.id} stopped"
-        auth: AuthResult | None = None
-        for connector in self.connectors.values():
-            tx = connector.tx
-            if tx is not None and tx.parent_id_tag:
-                auth = auth or await self.authorizer.authorize(id_tag)
-                if same_tag(auth.parent_id_tag, tx.parent_id_tag):
-                    await connector.stop(StopReason.LOCAL, id_tag)
-                    return f"transaction on connector {connector.id} stopped (same group)"
-        for connector in self.connectors.values():
-            if connector.locked_for is not None:
-                auth = auth or await self.authorizer.authorize(id_tag)
-                if await connector.release_lock_for(id_tag, auth.parent_id_tag):
-                    return f"connector {connector.id} unlocked"
+        done, auth = await self._end_own(id_tag)
+        if done is not None:
+            return done
         claimed = [c for c in self.connectors.values() if c.claimed_by(id_tag)]
         if any(c.pending is not None and c.pending.auth is None for c in claimed):
             return "already being authorised"  # held on the reader a little long
@@ -346,6 +331,30 @@ class Charger:
             for connector in targets:  # claims nobody confirmed are given up
                 if connector.pending is not None and connector.pending.auth is None:
                     connector.release(id_tag)
+
+    async def _end_own(self, id_tag: str) -> tuple[str | None, AuthResult | None]:
+        """The tag ends its own transaction (no Authorize: 1.6 §3.4), one of its parent group,
+        or frees the cable its DeAuthorized transaction left locked. Returns what happened
+        (None: nothing) and the authorisation it needed, if any."""
+        for connector in self.connectors.values():
+            tx = connector.tx
+            if tx is not None and same_tag(tx.id_tag, id_tag):
+                await connector.stop(StopReason.LOCAL, id_tag)
+                return f"transaction on connector {connector.id} stopped", None
+        auth: AuthResult | None = None
+        for connector in self.connectors.values():
+            tx = connector.tx
+            if tx is not None and tx.parent_id_tag:
+                auth = auth or await self.authorizer.authorize(id_tag)
+                if same_tag(auth.parent_id_tag, tx.parent_id_tag):
+                    await connector.stop(StopReason.LOCAL, id_tag)
+                    return f"transaction on connector {connector.id} stopped (same group)", auth
+        for connector in self.connectors.values():
+            if connector.locked_for is not None:
+                auth = auth or await self.authorizer.authorize(id_tag)
+                if await connector.release_lock_for(id_tag, auth.parent_id_tag):
+                    return f"connector {connector.id} unlocked", auth
+        return None, auth
 
     def _targets(self) -> list[Connector]:
         """The connectors a new tag claims: the free one where an EV waits, else every free

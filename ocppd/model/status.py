@@ -4,6 +4,9 @@
 the transaction logic know), written as an ordered rule table in the manner of
 MicroOcpp's ``getStatus``: the first rule that matches wins. The values are the
 OCPP 1.6 ChargePointStatus strings; a later dialect maps them to its own.
+
+What a fault means for charging is decided here too, in one table (:data:`SEVERITY`):
+devices report what they see (``hal.base.FaultKind``), never whether energy may flow.
 """
 
 from __future__ import annotations
