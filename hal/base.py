@@ -39,19 +39,24 @@ class HardwareError(DeviceError):
 
 
 class FaultKind(StrEnum):
-    """What a device can report as wrong. The charger logic maps these to its protocol's codes."""
+    """What a device can report as wrong: physical facts, no policy. The charger logic decides
+    what each means for charging and maps it to its protocol's codes."""
 
     POWER_METER = "power-meter"  # the meter does not answer or reads nonsense
     READER = "reader"  # the RFID reader is gone
     POWER_SWITCH = "power-switch"  # contactor feedback does not follow the command (or welded)
-    CONNECTOR_LOCK = "connector-lock"  # lock actuator feedback does not follow the command
-    HIGH_TEMPERATURE = "high-temperature"
+    CONNECTOR_LOCK = "connector-lock"  # the cable lock did not lock (feedback says unlocked)
+    CONNECTOR_UNLOCK = "connector-unlock"  # the cable lock did not release (the cable is held)
+    HIGH_TEMPERATURE = "high-temperature"  # at or above the trip temperature
+    TEMPERATURE_DERATING = "temperature-derating"  # hot: the current is reduced
+    TEMPERATURE_SENSOR = "temperature-sensor"  # the temperature sensor cannot be read
     GROUND_FAILURE = "ground-failure"  # RCD / GFI tripped
     OVER_CURRENT = "over-current"
     OVER_VOLTAGE = "over-voltage"
     UNDER_VOLTAGE = "under-voltage"
     EV_COMMUNICATION = "ev-communication"  # pilot signal implausible, diode check failed
     CONTROLLER = "controller"  # an EVSE controller board reports a failure or stops answering
+    STORAGE = "storage"  # the charger's own storage (where its journal lives) cannot be written
     OTHER = "other"
 
 
@@ -60,15 +65,14 @@ class Fault:
     """A fault as a device reports it.
 
     ``info`` is a short human text (at most 50 characters reach the central
-    system); ``vendor_code`` an optional manufacturer code. ``blocks_charging``
-    says whether energy must not flow while it lasts: a warning (for example a
-    derating temperature) leaves charging possible.
+    system); ``vendor_code`` an optional manufacturer code. Whether energy may
+    flow while it lasts is not the device's call: the charger logic decides by
+    ``kind`` (``ocppd/model/status.py``, SEVERITY).
     """
 
     kind: FaultKind
     info: str = ""
     vendor_code: str | None = None
-    blocks_charging: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +271,7 @@ class IndicatorState(StrEnum):
     RESERVED = "reserved"
     FAULTED = "faulted"
     UNAVAILABLE = "unavailable"
+    REFUSED = "refused"  # shown for a few seconds: a tag or a start was refused
     OFF = "off"
 
 
@@ -275,7 +280,9 @@ class Indicator(Device, Protocol):
 
     def show(self, state: IndicatorState, *, online: bool = True) -> None:
         """Show ``state``; ``online=False`` adds the "central system unreachable" pattern.
-        Called again with what is already shown, it changes nothing (no restart of a blink)."""
+        Called again with what is already shown, it changes nothing (no restart of a blink).
+        REFUSED, like every state, lasts until the next call: the charger logic shows the
+        connector's status again after a few seconds."""
         ...
 
 

@@ -344,7 +344,8 @@ class GpioLock:
     """A cable-lock actuator: either a level output (``pin``: active = locked) or a motor
     driven by pulses (``lock_pin`` / ``unlock_pin`` for ``pulse_s``). With ``feedback_pin``
     (active = locked) a command not confirmed within ``feedback_timeout_s`` raises
-    CONNECTOR_LOCK and DeviceError; the fault clears when the feedback agrees again."""
+    CONNECTOR_LOCK (did not lock) or CONNECTOR_UNLOCK (did not release) and DeviceError;
+    the fault clears when the feedback agrees again."""
 
     def __init__(self, options: Mapping[str, Any], context: DeviceContext) -> None:
         options = with_defaults(DeviceKind.LOCK, "gpio", options)
@@ -408,10 +409,11 @@ class GpioLock:
                 await self._edges.wait()
         self._locked = self._feedback.active
         if self._locked == locked:
-            self._faults.clear_fault(FaultKind.CONNECTOR_LOCK)
+            self._agreed()
             return
         what = "lock" if locked else "unlock"
-        self._faults.raise_fault(Fault(FaultKind.CONNECTOR_LOCK, f"cable lock did not {what}"))
+        kind = FaultKind.CONNECTOR_LOCK if locked else FaultKind.CONNECTOR_UNLOCK
+        self._faults.raise_fault(Fault(kind, f"cable lock did not {what}"))
         raise DeviceError(f"{self.name}: feedback did not confirm {what} in {self._timeout_s} s")
 
     async def run(self, sink: EventSink) -> None:
@@ -426,9 +428,13 @@ class GpioLock:
                 self._locked = self._feedback.active
                 if self._locked == self._wanted:
                     # a stuck lock reached the commanded position late (or was freed by hand)
-                    self._faults.clear_fault(FaultKind.CONNECTOR_LOCK)
+                    self._agreed()
         finally:
             self._faults.detach(sink)
+
+    def _agreed(self) -> None:
+        self._faults.clear_fault(FaultKind.CONNECTOR_LOCK)
+        self._faults.clear_fault(FaultKind.CONNECTOR_UNLOCK)
 
     async def aclose(self) -> None:
         self.release()

@@ -53,6 +53,7 @@ PATTERNS: Mapping[IndicatorState, Pattern] = {
     IndicatorState.RESERVED: Pattern(((YELLOW, 1.0), (DARK, 0.3), (YELLOW, 0.3), (DARK, 0.4))),
     IndicatorState.FAULTED: Pattern(((RED, 0.25), (DARK, 0.25))),
     IndicatorState.UNAVAILABLE: Pattern(((RED, 2.0),), single=((RED, 0.1), (DARK, 3.9))),
+    IndicatorState.REFUSED: Pattern(((RED, 0.1), (DARK, 0.1))),
     IndicatorState.OFF: Pattern(((DARK, 2.0),)),
 }
 

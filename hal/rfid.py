@@ -6,10 +6,14 @@ can take a moment); reading is event-driven on the file descriptor with
 immediate. A port that is missing at start, disappears (USB unplugged: the read fails
 or returns end-of-file) or a PN532 that stops acknowledging raises a READER fault; the
 port is reopened with back-off (1 s doubling to 30 s, jittered) and the fault clears
-once it is open again (for a PN532: once it acknowledges again).
+once it has stayed open for ``STABLE_S`` (for a PN532: once it acknowledges again). Only
+then does the back-off start from 1 s again: a reader that opens and fails at once (a
+flaky USB cable) is retried less and less often, not every second, and its fault does
+not flap.
 
 A tag is reported once per presentation: frames of the same tag count as one swipe
-until no frame of it arrived for ``hold_s``.
+until no frame of it arrived for ``hold_s``. Tags are personal data: they are logged at
+DEBUG only (the charger logic logs that a tag was presented, without it).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 
 PN532_ANSWER_S = 1.0  # ACK and SAMConfiguration answer within ms; 1 s is generous
 PN532_PAUSE_S = 0.3  # between reads while a card stays on the reader
+STABLE_S = 2.0  # a stream reader's port open this long without failing counts as working
 
 
 class SerialPort:
@@ -116,7 +121,7 @@ class SerialReader:
         again = tag == self._last_tag and now - self._last_at < self.hold_s
         self._last_tag, self._last_at = tag, now
         if not again:
-            log.info("%s: tag %s", self.name, tag)
+            log.debug("%s: tag %s", self.name, tag)
             sink.report(TagRead(tag))
 
     # --- the port's life ---
@@ -167,14 +172,20 @@ class SerialReader:
         self._faults.clear_fault(FaultKind.READER)
 
     async def _stream(self, port: SerialPort, sink: EventSink, backoff: Backoff) -> None:
-        """rdm6300 and line readers only talk; an open port is a working reader."""
+        """rdm6300 and line readers only talk: a port that stays open is a working reader."""
         decoder: Rdm6300Decoder | LineDecoder = (
             Rdm6300Decoder(self.id_format) if self.protocol == "rdm6300" else LineDecoder()
         )
+
+        async def read_tags() -> None:
+            while True:
+                for tag in decoder.feed(await port.receive()):
+                    self._seen(tag, sink)
+
+        with trio.move_on_after(STABLE_S):
+            await read_tags()
         self._healthy(backoff)
-        while True:
-            for tag in decoder.feed(await port.receive()):
-                self._seen(tag, sink)
+        await read_tags()
 
     async def _pn532(self, port: SerialPort, sink: EventSink, backoff: Backoff) -> None:
         """Wake the chip, configure the SAM, then wait for cards with InListPassiveTarget.

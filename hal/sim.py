@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,11 @@ class SimWorld:
         self.offered_a: float | None = None
         self.faults: dict[FaultKind, Fault] = {}
         self.meter_silent = False
+        self.meter_delay_s = 0.0  # how long a reading takes (a slow bus, a meter timing out)
         self.lock_fails = False
         self.temperature_c = 25.0
         self.indicator: tuple[IndicatorState, bool] = (IndicatorState.OFF, True)
+        self.shown: deque[tuple[IndicatorState, bool]] = deque(maxlen=32)  # the last LED states
         self.energy_wh = 0.0
         self._since: float | None = None
         self._sinks: list[EventSink] = []
@@ -76,8 +79,6 @@ class SimWorld:
     def current_power_w(self) -> float:
         """The power flowing now: the EV's demand capped by the offered current."""
         if not (self.contactor_closed and self.plugged and not self.ev_suspended):
-            return 0.0
-        if any(f.blocks_charging for f in self.faults.values()):
             return 0.0
         power = self.power_w
         if self.offered_a is not None:
@@ -295,6 +296,8 @@ class SimMeter(_SimDevice):
     async def read(self) -> MeterReading:
         assert self.world is not None
         self._ensure_loaded()
+        if self.world.meter_delay_s > 0:
+            await trio.sleep(self.world.meter_delay_s)
         if self.world.meter_silent:
             raise DeviceUnavailable(f"{self.name}: no answer (simulated)")
         return self.world.take_reading()
@@ -357,6 +360,8 @@ class SimOffer(_SimDevice):
 class SimIndicator(_SimDevice):
     def show(self, state: IndicatorState, *, online: bool = True) -> None:
         assert self.world is not None
+        if self.world.indicator != (state, online):
+            self.world.shown.append((state, online))
         self.world.indicator = (state, online)
 
 

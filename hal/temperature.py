@@ -4,14 +4,15 @@
 ``run`` reads every ``poll_interval_s`` and applies the limits (documented in
 docs/hardware.md):
 
-- above ``derate_c``: a non-blocking HIGH_TEMPERATURE fault and ``CurrentAvailable``
+- above ``derate_c``: a TEMPERATURE_DERATING fault and ``CurrentAvailable``
   falling linearly from the connector's ``max_current_a`` at ``derate_c`` to
   ``min_current_a`` at ``max_c`` (whole amperes, rounded down);
-- at or above ``max_c``: a blocking HIGH_TEMPERATURE fault and ``CurrentAvailable(0)``;
+- at or above ``max_c``: a HIGH_TEMPERATURE fault and ``CurrentAvailable(0)``;
 - each level is left only ``hysteresis_c`` below its threshold.
 
-A sensor that cannot be read twice in a row raises a blocking OTHER fault (without the
-sensor nothing protects against overheating); it clears on the next good reading.
+A sensor that cannot be read twice in a row raises a TEMPERATURE_SENSOR fault; it
+clears on the next good reading. What each fault means for charging is the charger
+logic's table (``ocppd/model/status.py``).
 DS18B20s read exactly 85.000 °C after a power-on reset: such a value is read again.
 """
 
@@ -164,11 +165,11 @@ class SysfsTemperature:
                 except DeviceUnavailable as exc:
                     misses += 1
                     if misses >= 2:
-                        if not self._faults.active(FaultKind.OTHER):
+                        if not self._faults.active(FaultKind.TEMPERATURE_SENSOR):
                             log.error("%s: %s", self.name, exc)
                         self._faults.raise_fault(
                             Fault(
-                                FaultKind.OTHER,
+                                FaultKind.TEMPERATURE_SENSOR,
                                 "temperature sensor unreadable",
                                 vendor_code="temperature-sensor",
                             )
@@ -179,7 +180,7 @@ class SysfsTemperature:
                     continue
                 misses = 0
                 backoff.reset()
-                self._faults.clear_fault(FaultKind.OTHER)
+                self._faults.clear_fault(FaultKind.TEMPERATURE_SENSOR)
                 self._apply(celsius, sink)
                 await trio.sleep(self._poll_s)
         finally:
@@ -188,16 +189,18 @@ class SysfsTemperature:
     def _apply(self, celsius: float, sink: EventSink) -> None:
         before = self.limits.level
         level = self.limits.update(celsius)
+        # the new level's fault first, then the old one clears: never a moment without
         if level is Level.OVER:
             self._faults.raise_fault(Fault(FaultKind.HIGH_TEMPERATURE, "over temperature"))
+            self._faults.clear_fault(FaultKind.TEMPERATURE_DERATING)
         elif level is Level.DERATING:
             self._faults.raise_fault(
-                Fault(
-                    FaultKind.HIGH_TEMPERATURE, "high temperature: derating", blocks_charging=False
-                )
+                Fault(FaultKind.TEMPERATURE_DERATING, "high temperature: derating")
             )
+            self._faults.clear_fault(FaultKind.HIGH_TEMPERATURE)
         else:
             self._faults.clear_fault(FaultKind.HIGH_TEMPERATURE)
+            self._faults.clear_fault(FaultKind.TEMPERATURE_DERATING)
         if level is not before:
             log.warning("%s: %.1f °C: %s", self.name, celsius, level.name.lower())
         amps = self.limits.current(celsius)

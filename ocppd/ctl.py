@@ -95,6 +95,21 @@ def format_status(status: dict[str, Any]) -> str:
     journal = status.get("journal")
     if journal and journal.get("problem"):
         lines.append(f"  journal       {journal['problem']}")
+    point = status.get("charge_point")
+    if point and point.get("error_code", "NoError") != "NoError":
+        info = f" ({point['info']})" if point.get("info") else ""
+        lines.append(f"  charge point  {point['status']}, {point['error_code']}{info}")
+    tag = status.get("last_tag")
+    if tag:
+        verdict = "accepted" if tag.get("accepted") else "refused"
+        at = f" at {tag['at']}" if tag.get("at") else ""
+        lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
+    for c in status.get("connectors", []):
+        refusal = c.get("last_refusal")
+        if refusal:
+            at = f" at {refusal['at']}" if refusal.get("at") else ""
+            what, why = refusal.get("what"), refusal.get("why")
+            lines.append(f"  connector {c['id']}   {what} not started{at}: {why}")
     header = (
         "connector",
         "status",

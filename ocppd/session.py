@@ -55,19 +55,34 @@ class CallRejected(CallFailure):
         self.error = error
 
 
+class InvalidAnswer(CallRejected):
+    """The central system answered with a CALLRESULT that breaks the schema (``error`` is made
+    here, see :class:`ocppd.protocol.rpc.Failed`)."""
+
+
 class SessionClosed(CallFailure):
     def __init__(self, reason: str) -> None:
         super().__init__(f"link closed: {reason}")
         self.reason = reason
 
 
+Starter = Callable[[Callable[[], Awaitable[None]]], None]
+
+
 @dataclass(frozen=True)
 class Then:
-    """A handler's answer plus work to start after the answer is on the wire
-    (TriggerMessage sends the triggered message only after its own conf)."""
+    """A handler's answer plus work to start once the answer is on the wire (the central
+    system sees RemoteStartTransaction.conf before the StartTransaction.req it leads to).
+
+    ``owner`` starts the work where it belongs: what an Accepted answer promised (a remote
+    start or stop, a reset) must survive the link, so its owner is a nursery of the daemon
+    with its own error policy (1.6 errata 3.32: Accepted means "will attempt"). Without an
+    owner the work lives as long as this session: work that means nothing without this link.
+    """
 
     response: Any
     after: Callable[[], Awaitable[None]]
+    owner: Starter | None = None
 
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
@@ -269,6 +284,8 @@ class Session:
                 raise SessionClosed(self._closed)
             raise CallTimeout(pending.action, limit)
         if isinstance(answer, Failed):
+            if answer.invalid_result:
+                raise InvalidAnswer(pending.action, answer.error)
             raise CallRejected(pending.action, answer.error)
         return answer.response
 
@@ -346,12 +363,12 @@ class Session:
 
     async def _dispatch(self) -> None:
         async for call in self._incoming:
-            reply, after = await self._handle(call)
-            await self._send(reply)
-            if after is not None:
-                self.start_soon(after)
+            reply, then = await self._handle(call)
+            await self._send(reply)  # a link lost here raises: nothing was promised
+            if then is not None:  # handed over without a checkpoint: nothing can cancel it
+                (then.owner or self.start_soon)(then.after)
 
-    async def _handle(self, call: IncomingCall) -> tuple[str, Callable[[], Awaitable[None]] | None]:
+    async def _handle(self, call: IncomingCall) -> tuple[str, Then | None]:
         context = fields(action=call.action, message_id=call.unique_id)
         try:
             result = await self._handler(call)
@@ -365,5 +382,5 @@ class Session:
             )
             return self.rpc.reply_error(call.unique_id, error), None
         if isinstance(result, Then):
-            return self.rpc.reply(call.unique_id, result.response), result.after
+            return self.rpc.reply(call.unique_id, result.response), result
         return self.rpc.reply(call.unique_id, result), None

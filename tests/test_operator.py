@@ -19,9 +19,16 @@ from ocpp.v16 import call
 from ocppd.app import Outcome
 from ocppd.testing.csms import NoAnswer
 from tests.harness import CP_ID, ControlRefused, charger, config_text, make_csms
+from tests.test_offline import Disk
 
 TAG = "OPER0001"
 REPO = Path(__file__).resolve().parent.parent
+
+
+async def arrival(station: Any, action: str, *args: Any, **kwargs: Any) -> Any:
+    """The next ``action`` the central system receives (``Station.wait_for``), in bounded time."""
+    with trio.fail_after(120):
+        return await station.wait_for(action, *args, **kwargs)
 
 
 async def charging(cp, station, connector: int = 1) -> None:
@@ -128,6 +135,85 @@ async def test_change_availability_accepted_scheduled_rejected(
         await station.wait_for(
             "StatusNotification", lambda p: p["connectorId"] == 2 and p["status"] == "Available"
         )
+
+
+async def test_change_availability_that_cannot_be_persisted_is_rejected_and_changes_nothing(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """Review D5: it took effect first, then the journal fault became an InternalError."""
+    csms = await start_csms()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger(
+        nursery, csms, connectors=2, state_dir=tmp_path, journal_options=options
+    ) as cp:
+        station = await cp.registered()
+        disk.full = True
+        for connector in (0, 2):
+            answer = await station.call(
+                call.ChangeAvailability(connector_id=connector, type="Inoperative")
+            )
+            assert answer.status == "Rejected"
+        assert cp.charger.operative and cp.connector(2).operative
+        disk.full = False  # the journal's probe finds it writable again
+        await arrival(
+            station,
+            "StatusNotification",
+            lambda p: p["connectorId"] == 0 and p["errorCode"] == "NoError",
+            count=2,
+        )
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)  # still in service
+        await arrival(station, "StartTransaction")
+    async with charger(nursery, csms, connectors=2, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=2)
+        boot = {
+            c.payload["connectorId"]: c.payload["status"]
+            for c in station.calls("StatusNotification")
+        }
+        assert boot == {0: "Available", 1: "Available", 2: "Available"}
+    assert not csms.violations
+
+
+async def test_the_charge_point_stays_available_until_a_scheduled_inoperative_applies(
+    nursery, start_csms, autojump_clock
+):
+    """1.6 §5.2: a charge point is available while it is charging. ChangeAvailability(0,
+    Inoperative) during a transaction: Scheduled; no new session anywhere from now on, the
+    idle connector Unavailable at once, connector 0 only when the last transaction ended."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        await charging(cp, station, connector=1)
+        answer = await station.call(call.ChangeAvailability(connector_id=0, type="Inoperative"))
+        assert answer.status == "Scheduled"
+        await arrival(
+            station,
+            "StatusNotification",
+            lambda p: p["connectorId"] == 2 and p["status"] == "Unavailable",
+        )
+        await trio.sleep(60)
+        zero = [
+            c.payload for c in station.calls("StatusNotification") if c.payload["connectorId"] == 0
+        ]
+        assert [p["status"] for p in zero] == ["Available"]
+        assert cp.world(1).contactor_closed
+        await cp.sim("plug", 2)
+        with pytest.raises(ControlRefused, match="no free connector"):
+            await cp.swipe("SECOND01")
+        await cp.swipe(TAG)
+        await arrival(station, "StopTransaction")
+        await arrival(
+            station,
+            "StatusNotification",
+            lambda p: p["connectorId"] == 0 and p["status"] == "Unavailable",
+        )
+        await arrival(
+            station,
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Unavailable",
+        )
+    assert not csms.violations
 
 
 async def test_unlock_connector_without_a_lock_is_not_supported(

@@ -68,6 +68,8 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "startup": str(src.journal.report),
             },
             "clock": src.clock_source(),
+            "charge_point": src.charger.charge_point_snapshot(),
+            "last_tag": src.charger.tag_snapshot(),
             "connectors": src.charger.snapshot(),
         }
 
@@ -117,13 +119,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             elif error is ErrorCode.LOCAL_LIST_CONFLICT:
                 raise ControlError("LocalListConflict is not a hardware fault")
             else:
-                world.raise_fault(
-                    Fault(
-                        CODE_FAULTS[error],
-                        f"simulated {error.value}",
-                        blocks_charging=error is not ErrorCode.EV_COMMUNICATION_ERROR,
-                    )
-                )
+                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}"))
         else:
             raise ControlError(f"unknown sim action {action!r}")
         await trio.lowlevel.checkpoint()  # let the connector take the event before we answer

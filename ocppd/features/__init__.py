@@ -20,10 +20,12 @@ from ocppd.features.core.handlers import CoreHandlers
 from ocppd.features.core.keys import core_keys
 from ocppd.features.core.transactions import Courier, Recorder
 from ocppd.journal import Journal, JournalUnavailable
+from ocppd.journal.records import CacheEntry
 from ocppd.model.auth import Authorizer, IdTagInfo
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys, KeySpec
 from ocppd.model.metering import supported_measurands
+from ocppd.model.transaction import StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall
 
@@ -74,6 +76,43 @@ class Features:
         except ValueError as exc:
             return str(exc)
         return None
+
+
+class _ModelStorage:
+    """The journal as the model's SettingsStore and CacheStore: the journal's
+    JournalUnavailable becomes the model's StorageUnavailable (the model knows no journal)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __repr__(self) -> str:
+        return f"<ModelStorage {self.journal!r}>"
+
+    async def set_setting(self, name: str, value: str | None) -> None:
+        try:
+            await self.journal.set_setting(name, value)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def cache_lookup(self, id_tag: str) -> CacheEntry | None:
+        try:
+            return await self.journal.cache_lookup(id_tag)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def cache_store(
+        self, id_tag: str, status: str, expiry: str | None, parent_id_tag: str | None, now: str
+    ) -> None:
+        try:
+            await self.journal.cache_store(id_tag, status, expiry, parent_id_tag, now)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def cache_clear(self) -> None:
+        try:
+            await self.journal.cache_clear()
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
 
 class _Delivery:
@@ -129,14 +168,15 @@ def build_features(
     ids = MessageIds()
     conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock)
     recorder = Recorder(journal, conversation.send_untracked, JournalUnavailable)
-    authorizer = Authorizer(keys, journal, clock, conversation)
+    storage = _ModelStorage(journal)
+    authorizer = Authorizer(keys, storage, clock, conversation)
     charger = Charger(
         keys=keys,
         clock=clock,
         txlog=recorder,
         uplink=conversation,
         authorizer=authorizer,
-        settings=journal,
+        settings=storage,
         reader=hardware.rfid,
     )
     for c in settings.connectors:

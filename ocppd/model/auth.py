@@ -4,10 +4,17 @@ The rules (OCPP 1.6 §3.5 and the errata, in ``notes/ocpp16-rules.md`` §B):
 
 - Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
   Authorize.req asks the central system, and its answer updates the cache.
-- Offline (or when Authorize gets no answer): a cached Accepted, unexpired tag is
-  accepted when ``LocalAuthorizeOffline`` is on; a tag cached as anything else, or
-  expired, is refused; an unknown tag is accepted only with
-  ``AllowOfflineTxForUnknownId``.
+- Offline (or when Authorize gets no answer: a timeout or a lost link): a cached
+  Accepted, unexpired tag is accepted when ``LocalAuthorizeOffline`` is on; a tag
+  cached as anything else, or expired, is refused; an unknown tag is accepted only
+  with ``AllowOfflineTxForUnknownId``.
+- An answer without a usable verdict (a CALLERROR, or a CALLRESULT that breaks the
+  schema) refuses the tag: the central system is there, so the charge point is not
+  offline (1.6 §3.5: offline is "unavailability of the communications or even of the
+  Central System"), and the offline rules, which may accept unknown tags, must not
+  start a transaction the central system never accepted.
+- A cache that cannot be read is no entry online (the central system decides); offline
+  it refuses the tag, since a tag cached as blocked might otherwise pass as unknown.
 - Tags are compared case-insensitively (CiString20).
 """
 
@@ -21,6 +28,7 @@ from typing import Protocol
 
 from ocppd.clock import Clock, format_time
 from ocppd.model.keys import Keys
+from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,12 @@ class IdTagInfo:
 
 
 class Offline(Exception):
-    """The central system cannot be asked now."""
+    """The central system cannot be asked now (not connected, no answer in time)."""
+
+
+class NoVerdict(Exception):
+    """The central system answered Authorize without a usable verdict (a CALLERROR, or an
+    answer that breaks the schema); the message says what came back."""
 
 
 class Uplink(Protocol):
@@ -51,7 +64,8 @@ class Uplink(Protocol):
     def online(self) -> bool: ...
 
     async def authorize(self, id_tag: str) -> IdTagInfo:
-        """Authorize.req; raises Offline when it cannot get an answer."""
+        """Authorize.req. Raises Offline when no answer comes (not connected, timeout, the
+        link is lost), NoVerdict when the answer is unusable."""
         ...
 
     def wake(self) -> None:
@@ -73,7 +87,8 @@ class CachedTag(Protocol):
 
 
 class CacheStore(Protocol):
-    """The journal's authorization cache."""
+    """The journal's authorization cache. Every method raises StorageUnavailable when the
+    journal cannot be read or written."""
 
     async def cache_lookup(self, id_tag: str) -> CachedTag | None: ...
 
@@ -126,7 +141,10 @@ class Authorizer:
         )
 
     async def cached(self, id_tag: str) -> IdTagInfo | None:
-        """The cached info of ``id_tag`` (status Expired when its expiry has passed)."""
+        """The cached info of ``id_tag`` (status Expired when its expiry has passed).
+
+        Raises StorageUnavailable when the cache cannot be read.
+        """
         if not self._cache_enabled:
             return None
         entry = await self.cache.cache_lookup(id_tag.upper())
@@ -154,17 +172,25 @@ class Authorizer:
             await self.cache.cache_store(
                 id_tag.upper(), info.status.value, expiry, info.parent_id_tag, now
             )
-        except Exception as exc:  # a full disk must not stop charging; the cache is a cache
+        except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
 
     async def clear(self) -> bool:
+        """ClearCache. Raises StorageUnavailable."""
         if not self._cache_enabled:
             return False
         await self.cache.cache_clear()
         return True
 
     async def authorize(self, id_tag: str) -> AuthResult:
-        cached = await self.cached(id_tag)
+        """Who may charge, by the rules in the module docstring. Never raises for a refusal:
+        ``accepted`` and ``why`` say it."""
+        cache_readable = True
+        try:
+            cached = await self.cached(id_tag)
+        except StorageUnavailable as exc:
+            log.warning("authorization cache cannot be read: %s", exc)
+            cached, cache_readable = None, False
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
             if valid_cached and self.keys.get_bool("LocalPreAuthorize"):
@@ -173,6 +199,14 @@ class Authorizer:
                 info = await self.uplink.authorize(id_tag)
             except Offline as exc:
                 log.info("Authorize got no answer (%s); applying the offline rules", exc)
+            except NoVerdict as exc:
+                log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
+                return AuthResult(
+                    False,
+                    None,
+                    "central-system",
+                    f"no valid answer from the central system ({exc})",
+                )
             else:
                 await self.remember(id_tag, info)
                 accepted = info.status is AuthStatus.ACCEPTED
@@ -182,6 +216,10 @@ class Authorizer:
                     "central-system",
                     "" if accepted else f"central system says {info.status}",
                 )
+        if not cache_readable:
+            return AuthResult(
+                False, None, "cache", "offline and the authorization cache cannot be read"
+            )
         return self._offline(cached)
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:

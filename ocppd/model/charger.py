@@ -3,8 +3,17 @@
 A tag is presented to the charger, not to a connector: it ends its own transaction
 (or one of its parent group) wherever that runs, or starts a session on the
 connector where an EV waits, or on the only free connector, or on the first one
-plugged within ConnectionTimeOut. Remote start and stop, availability, the
-clock-aligned meter readings, power-loss recovery and reset requests live here too.
+plugged within ConnectionTimeOut (every free connector is Preparing meanwhile: the
+next cable plugged in starts this driver's session, 1.6 §4.9 A2), or, when no
+connector is free, restarts a single Finishing one (F2). Remote start and stop,
+availability, the clock-aligned meter readings, power-loss recovery and reset
+requests live here too.
+
+Errors: the charger owns the work it starts (:meth:`Charger.spawn`: tags from the
+reader, refreshes after charger-wide faults, journal retries, work promised by an
+Accepted answer to the central system); a refusal is a log line, an LED pattern and
+``ocppctl status``; a bug is logged with its traceback; neither ends the daemon
+(ocppd/model/supervise.py).
 """
 
 from __future__ import annotations
@@ -30,9 +39,19 @@ from hal.base import (
 )
 from ocppd.clock import Clock, format_time
 from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
-from ocppd.model.connector import Connector, Pending, Refused
+from ocppd.model.connector import Connector, Refused
 from ocppd.model.keys import Keys
-from ocppd.model.status import FAULT_CODES, ErrorCode, Status, charger_status, is_blocking
+from ocppd.model.status import (
+    FAULT_CODES,
+    ErrorCode,
+    Severity,
+    Status,
+    charger_status,
+    is_blocking,
+    severity,
+    worst,
+)
+from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -41,7 +60,20 @@ STORAGE_VENDOR_CODE = "journal"
 
 
 class SettingsStore(Protocol):
-    async def set_setting(self, name: str, value: str | None) -> None: ...
+    async def set_setting(self, name: str, value: str | None) -> None:
+        """Store one setting durably (None deletes it). Raises StorageUnavailable."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TagEvent:
+    """What became of the last tag presented, for ``ocppctl status``: never the tag itself
+    (tags are personal data)."""
+
+    at: str | None  # wall-clock time, None while the time is unknown
+    source: str  # "reader" or "ocppctl"
+    accepted: bool
+    outcome: str  # what happened, or why it was refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +110,7 @@ class Charger:
         self.connectors: dict[int, Connector] = {}
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
-        self.pending: Pending | None = None  # tag first, several free connectors
+        self.last_tag: TagEvent | None = None
         self.reset_requested: str | None = None  # "Soft" | "Hard"
         self.stopping = False  # an orderly stop began: no new transaction may start
         self._reset = trio.Event()
@@ -103,19 +135,33 @@ class Charger:
 
     @property
     def faulted(self) -> bool:
-        return any(is_blocking(f) for f in self.faults.values())
+        """A charger-wide fault stops energy on every connector (SEVERITY)."""
+        return self.blocking_fault() is not None
+
+    def blocking_fault(self) -> Fault | None:
+        return next((f for f in self.faults.values() if is_blocking(f)), None)
 
     @property
     def storage_ok(self) -> bool:
         """False while the journal cannot be written: no new session may start."""
-        return (
-            FaultKind.OTHER not in self.faults
-            or self.faults[FaultKind.OTHER].vendor_code != STORAGE_VENDOR_CODE
+        return FaultKind.STORAGE not in self.faults
+
+    @property
+    def accepts_sessions(self) -> bool:
+        """Operative and no charger-wide fault that stops new sessions (the journal)."""
+        return self.operative and not any(
+            severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values()
         )
 
     def current(self) -> tuple[Status, ErrorCode, str | None]:
-        status = charger_status(self.operative and self.storage_ok, self.faulted)
-        fault = next(iter(self.faults.values()), None)
+        """Connector 0: the charger's own faults (a reader outage is ReaderFailure beside the
+        status the charger really has), Unavailable only when it allows no charging at all."""
+        status = charger_status(
+            ready=self.accepts_sessions,
+            charging=any(c.tx is not None for c in self.connectors.values()),
+            faulted=self.faulted,
+        )
+        fault = worst(self.faults.values())
         if fault is None:
             return status, ErrorCode.NO_ERROR, None
         return status, FAULT_CODES[fault.kind], fault.info[:50] or None
@@ -136,10 +182,14 @@ class Charger:
 
     # --- lifetime ---
 
-    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def spawn(self, what: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Start ``fn(*args)`` in the charger's nursery, which lives as long as the daemon:
+        the work outlives whoever asked for it (a connection to the central system above
+        all). Its errors are log lines (ocppd/model/supervise.py); ``what`` names it there.
+        Raises RuntimeError when the charger is not running."""
         if self._nursery is None:
             raise RuntimeError("the charger is not running")
-        self._nursery.start_soon(fn, *args)
+        start_supervised(self._nursery, what, fn, *args)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -147,23 +197,47 @@ class Charger:
             for connector in self.connectors.values():
                 await nursery.start(connector.run)
             if self.reader is not None:
-                nursery.start_soon(self.reader.run, self, name=f"{self.reader.name} watch")
-            nursery.start_soon(self._aligned_readings)
-            nursery.start_soon(self._watch_storage)
+                self.spawn(f"{self.reader.name} watch", self._watch_reader, self.reader)
+            self.spawn("clock-aligned meter values", self._aligned_readings)
+            self.spawn("journal watch", self._watch_storage)
             task_status.started()
+
+    async def _watch_reader(self, reader: RfidReader) -> None:
+        """The reader's watch task; one that crashes (a driver bug) is a reader outage."""
+        try:
+            await reader.run(self)
+        except Exception:
+            self.report(FaultRaised(Fault(FaultKind.READER, "reader driver failed")))
+            raise  # the supervisor logs it with its traceback
 
     def report(self, event: DeviceEvent) -> None:
         """EventSink for charger-wide devices (the RFID reader)."""
         if isinstance(event, TagRead):
-            self.spawn(self.present_tag, event.id_tag, "reader")
+            self.tag_read(event.id_tag)
         elif isinstance(event, FaultRaised):
             self.faults[event.fault.kind] = event.fault
-            log.warning("charger: %s fault: %s", event.fault.kind, event.fault.info)
-            self.spawn(self._refresh_all)
+            log.warning(
+                "charger: %s fault (%s): %s",
+                event.fault.kind,
+                severity(event.fault),
+                event.fault.info,
+            )
+            self.spawn("charger fault", self._refresh_all)
         elif isinstance(event, FaultCleared) and event.kind in self.faults:
             del self.faults[event.kind]
             log.info("charger: %s fault cleared", event.kind)
-            self.spawn(self._refresh_all)
+            self.spawn("charger fault cleared", self._refresh_all)
+
+    def tag_read(self, id_tag: str) -> None:
+        """A reader read a tag: present it (a refusal is logged, shown and kept, never
+        raised: the reader has nobody to tell)."""
+        self.spawn("tag from the reader", self._tag_from_reader, id_tag)
+
+    async def _tag_from_reader(self, id_tag: str) -> None:
+        try:
+            await self.present_tag(id_tag, "reader")
+        except Refused:
+            pass  # present_tag logged it, showed it and keeps it for `ocppctl status`
 
     async def _watch_storage(self) -> None:
         """While the journal cannot be written, refuse new sessions and say why (connector 0:
@@ -172,16 +246,13 @@ class Charger:
             await self.txlog.wait_unhealthy()
             problem = self.txlog.problem or "cannot be written"
             log.error("journal unavailable (%s): no new sessions until it can be written", problem)
-            self.faults[FaultKind.OTHER] = Fault(
-                FaultKind.OTHER,
-                f"journal: {problem}"[:50],
-                STORAGE_VENDOR_CODE,
-                blocks_charging=False,
+            self.faults[FaultKind.STORAGE] = Fault(
+                FaultKind.STORAGE, f"journal: {problem}"[:50], STORAGE_VENDOR_CODE
             )
             await self._refresh_all()
             await self.txlog.wait_healthy()
             log.warning("journal writable again: sessions may start")
-            self.faults.pop(FaultKind.OTHER, None)
+            self.faults.pop(FaultKind.STORAGE, None)
             await self._refresh_all()
 
     async def _refresh_all(self) -> None:
@@ -190,7 +261,8 @@ class Charger:
         self.status_changed()
 
     async def retry_storage(self, write: Callable[[], Awaitable[None]]) -> None:
-        """Retry a journal write that must land (a stop) until the journal can be written."""
+        """Retry a journal write that must land (a stop) until the journal can be written.
+        Run it with :meth:`spawn`."""
         while True:
             await self.txlog.wait_healthy()
             try:
@@ -202,16 +274,73 @@ class Charger:
     # --- drivers' tags ---
 
     async def present_tag(self, id_tag: str, source: str = "reader") -> str:
-        """A tag was shown (reader or `ocppctl swipe`). Returns what happened, for people."""
+        """A tag was shown (reader or ``ocppctl swipe``). Returns what happened, for people.
+
+        Raises Refused (why, for people: never the tag) when it may not charge now: the
+        central system or the offline rules refuse it (Invalid, Blocked, Expired,
+        ConcurrentTx, unknown offline), no connector is free, the journal cannot be
+        written, ocppd is stopping. Either way the outcome is logged without the tag (tags
+        are personal data), kept for ``ocppctl status`` (:attr:`last_tag`), and a refusal
+        is shown on the LEDs of the connectors concerned (all of them when none is).
+        """
         id_tag = id_tag.strip().upper()[:20]
+        log.info("tag presented (%s)", source)
+        concerned: list[Connector] = []
+        try:
+            outcome = await self._present(id_tag, concerned)
+        except Refused as exc:
+            self._tag_event(source, accepted=False, outcome=str(exc))
+            log.info("tag (%s) refused: %s", source, exc)
+            for connector in concerned or self.connectors.values():
+                connector.show_refused()
+            raise
+        self._tag_event(source, accepted=True, outcome=outcome)
+        log.info("tag (%s): %s", source, outcome)
+        return outcome
+
+    def _tag_event(self, source: str, *, accepted: bool, outcome: str) -> None:
+        now = self.clock.now()
+        self.last_tag = TagEvent(format_time(now) if now else None, source, accepted, outcome)
+
+    async def _present(self, id_tag: str, concerned: list[Connector]) -> str:
         if not id_tag:
             raise Refused("empty tag")
-        log.info("tag presented (%s)", source)
+        done, auth = await self._end_own(id_tag)
+        if done is not None:
+            return done
+        claimed = [c for c in self.connectors.values() if c.claimed_by(id_tag)]
+        if any(c.pending is not None and c.pending.auth is None for c in claimed):
+            return "already being authorised"  # held on the reader a little long
+        if claimed:  # shown again before the cable is in
+            where = ", ".join(str(c.id) for c in claimed)
+            return f"already authorised: plug in at connector {where}"
+        if self.stopping:
+            raise Refused("ocppd is stopping")
+        if not self.storage_ok:
+            raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
+        targets = self._targets()
+        concerned.extend(targets)
+        for connector in targets:
+            connector.claim(id_tag, None)  # Preparing while the tag is authorised
+        try:
+            auth = auth or await self.authorizer.authorize(id_tag)
+            if not auth.accepted:
+                raise Refused(f"tag refused: {auth.why}")
+            return await self._start_claimed(id_tag, auth, targets)
+        finally:
+            for connector in targets:  # claims nobody confirmed are given up
+                if connector.pending is not None and connector.pending.auth is None:
+                    connector.release(id_tag)
+
+    async def _end_own(self, id_tag: str) -> tuple[str | None, AuthResult | None]:
+        """The tag ends its own transaction (no Authorize: 1.6 §3.4), one of its parent group,
+        or frees the cable its DeAuthorized transaction left locked. Returns what happened
+        (None: nothing) and the authorisation it needed, if any."""
         for connector in self.connectors.values():
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 await connector.stop(StopReason.LOCAL, id_tag)
-                return f"transaction on connector {connector.id} stopped"
+                return f"transaction on connector {connector.id} stopped", None
         auth: AuthResult | None = None
         for connector in self.connectors.values():
             tx = connector.tx
@@ -219,78 +348,106 @@ class Charger:
                 auth = auth or await self.authorizer.authorize(id_tag)
                 if same_tag(auth.parent_id_tag, tx.parent_id_tag):
                     await connector.stop(StopReason.LOCAL, id_tag)
-                    return f"transaction on connector {connector.id} stopped (same group)"
+                    return f"transaction on connector {connector.id} stopped (same group)", auth
         for connector in self.connectors.values():
             if connector.locked_for is not None:
                 auth = auth or await self.authorizer.authorize(id_tag)
                 if await connector.release_lock_for(id_tag, auth.parent_id_tag):
-                    return f"connector {connector.id} unlocked"
-        if not self.storage_ok:
-            raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
-        target = self._target()
-        if target is None and not self._several_free():
-            raise Refused("no free connector")
-        auth = auth or await self.authorizer.authorize(id_tag)
-        if not auth.accepted:
-            log.info("tag refused: %s", auth.why)
-            raise Refused(f"tag refused: {auth.why}")
-        target = self._target()  # authorizing took time: look again
-        if target is not None:
-            await target.authorized(id_tag, auth)
-            return (
-                f"authorised: charging on connector {target.id}"
-                if target.tx
-                else f"authorised: plug in at connector {target.id}"
-            )
-        if self._several_free():
-            timeout = self.keys.get_int("ConnectionTimeOut")
-            self.pending = Pending(id_tag, auth, trio.current_time() + timeout)
-            return "authorised: plug in at any free connector"
-        raise Refused("no free connector")
+                    return f"connector {connector.id} unlocked", auth
+        return None, auth
 
-    def _target(self) -> Connector | None:
-        """Where a new session goes: the free connector with an EV, else the only free one."""
+    def _targets(self) -> list[Connector]:
+        """The connectors a new tag claims: the free one where an EV waits, else every free
+        one (the first plugged in gets the session), else a single Finishing one (F2).
+
+        Raises Refused when there is none.
+        """
         free = [c for c in self.connectors.values() if c.free]
         waiting = [c for c in free if c.plug.plugged]
         if waiting:
-            return waiting[0]
-        return free[0] if len(free) == 1 else None
+            return waiting[:1]
+        if free:
+            return free
+        finishing = [c for c in self.connectors.values() if c.restartable]
+        if len(finishing) == 1:
+            return finishing
+        if finishing:
+            raise Refused(
+                "several connectors are finishing: plug in again where the session should start"
+            )
+        raise Refused("no free connector")
 
-    def _several_free(self) -> bool:
-        return sum(1 for c in self.connectors.values() if c.free) > 1
+    async def _start_claimed(self, id_tag: str, auth: AuthResult, targets: list[Connector]) -> str:
+        """The tag was accepted: start where the EV is, or keep the claims ConnectionTimeOut."""
+        mine = [c for c in targets if c.claimed_by(id_tag)]
+        if not mine:  # the claims were lost meanwhile (ChangeAvailability, a fault)
+            raise Refused("no free connector any more")
+        plugged = [c for c in mine if c.plug.plugged]
+        if plugged:
+            chosen = plugged[0]
+            for other in mine:  # synchronously, before anything can plug in there
+                if other is not chosen:
+                    other.release(id_tag)
+            if await chosen.authorized(id_tag, auth):
+                return f"authorised: charging on connector {chosen.id}"
+            return f"authorised: plug in at connector {chosen.id}"
+        for connector in mine:
+            connector.claim(id_tag, auth)
+        if len(mine) == 1:
+            return f"authorised: plug in at connector {mine[0].id}"
+        return "authorised: plug in at any free connector"
 
-    async def plugged_in(self, connector: Connector) -> None:
-        """An EV was plugged in at a free connector: a charger-wide authorization claims it.
-        Called by the connector under its own lock."""
-        pending, self.pending = self.pending, None
-        if pending is None or trio.current_time() > pending.expires_at:
-            return
-        await connector.begin(pending.id_tag, pending.auth)
+    def claim_taken(self, connector: Connector, id_tag: str) -> None:
+        """``id_tag`` starts at ``connector``: its claims elsewhere are given up."""
+        for other in self.connectors.values():
+            if other is not connector:
+                other.release(id_tag)
 
     # --- the central system's commands ---
 
     def remote_target(self, connector_id: int | None) -> Connector | None:
-        """The connector a RemoteStartTransaction would use, or None (then: Rejected)."""
+        """The connector a RemoteStartTransaction would use, or None (then: Rejected).
+
+        A named connector must be free, or Finishing (a new session there, F2); without
+        one: the free connector where an EV waits, else the first free one.
+        """
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
-            return connector if connector is not None and connector.free else None
-        return self._target() or next((c for c in self.connectors.values() if c.free), None)
+            if connector is not None and (connector.free or connector.restartable):
+                return connector
+            return None
+        free = [c for c in self.connectors.values() if c.free]
+        return next((c for c in free if c.plug.plugged), free[0] if free else None)
 
     async def remote_start(
         self, connector: Connector, id_tag: str, *, authorize_first: bool
     ) -> None:
-        """After RemoteStartTransaction was answered Accepted (the connector was claimed)."""
-        auth = AuthResult(True, None, "remote")
-        if authorize_first:
-            auth = await self.authorizer.authorize(id_tag)
-            if not auth.accepted:
-                log.info("remote start refused for connector %d: %s", connector.id, auth.why)
-                connector.release(id_tag)
-                return
+        """After RemoteStartTransaction was answered Accepted (the connector was claimed for
+        ``id_tag``; while ``authorize_first``, with no authorisation yet). Run it with
+        :meth:`spawn`: "Accepted" means "will attempt" (1.6 errata 3.32), whatever the link
+        does meanwhile.
+
+        Raises Refused when the start cannot happen (the tag is refused, the claim was given
+        up, the transaction cannot start); the reason is logged, shown on the connector's
+        LEDs and kept for ``ocppctl status``.
+        """
+        what = "remote start"
         try:
-            await connector.authorized(id_tag, auth, remote=True)
-        except Refused as exc:
-            log.info("remote start on connector %d not possible: %s", connector.id, exc)
+            if authorize_first:
+                auth = await self.authorizer.authorize(id_tag)
+                if not auth.accepted:
+                    raise connector.refuse(what, f"tag refused: {auth.why}")
+            else:
+                auth = AuthResult(True, None, "remote")
+            tx = connector.tx
+            if tx is not None and same_tag(tx.id_tag, id_tag):
+                return  # the EV was plugged in before this ran: already started
+            if not connector.claimed_by(id_tag):
+                raise connector.refuse(what, "the connector was given up meanwhile")
+            await connector.authorized(id_tag, auth, remote=True, what=what)
+        finally:
+            if connector.pending is not None and connector.pending.auth is None:
+                connector.release(id_tag)
 
     def acknowledged(self, local_id: int, what: str) -> None:
         """The central system answered (or the outbox gave up) a Start or Stop."""
@@ -306,28 +463,45 @@ class Charger:
         return None
 
     async def change_availability(self, connector_id: int, operative: bool) -> str:
-        """ChangeAvailability: Accepted, Scheduled or Rejected (unknown connector)."""
-        if connector_id == 0:
-            results = [await c.set_operative(operative) for c in self.connectors.values()]
-            if self.operative != operative:
-                self.operative = operative
-                await self.settings.set_setting(
-                    "availability.0", None if operative else "Inoperative"
-                )
-            await self._refresh_all()
-            return "Scheduled" if "Scheduled" in results else "Accepted"
-        connector = self.connectors.get(connector_id)
-        if connector is None:
-            return "Rejected"
-        return await connector.set_operative(operative)
+        """ChangeAvailability: Accepted, Scheduled (while a transaction runs) or Rejected
+        (unknown connector, or the change cannot be persisted).
 
-    async def persist_availability(self, connector: Connector) -> None:
+        Every change is persisted before it takes effect; a journal fault answers Rejected
+        and nothing changes (for connector 0 and Operative, connectors made operative
+        before the fault stay so, each persisted). Connector 0 applies to the charge point
+        and all connectors (1.6 §5.2): Inoperative takes every connector out of service for
+        new sessions at once, and each running transaction goes on until it ends; the
+        charge point as a whole (connector 0) reads Unavailable from then on.
+        """
         try:
-            await self.settings.set_setting(
-                f"availability.{connector.id}", None if connector.operative else "Inoperative"
-            )
-        except Exception as exc:  # availability applies now even if the disk refuses it
-            log.warning("availability of connector %d not persisted: %s", connector.id, exc)
+            if connector_id != 0:
+                connector = self.connectors.get(connector_id)
+                if connector is None:
+                    return "Rejected"
+                return await connector.set_operative(operative)
+            if not self.txlog.healthy:
+                raise StorageUnavailable(self.txlog.problem or "the journal cannot be written")
+            if operative:
+                for connector in self.connectors.values():
+                    await connector.set_operative(True)
+            if operative != self.operative:
+                await self.persist_availability(0, operative)
+                self.operative = operative
+                if not operative:
+                    for connector in self.connectors.values():
+                        connector.drop_claims()
+        except StorageUnavailable as exc:
+            log.error("ChangeAvailability of connector %d not possible: %s", connector_id, exc)
+            return "Rejected"
+        await self._refresh_all()
+        busy = any(c.tx is not None for c in self.connectors.values())
+        return "Scheduled" if busy and not operative else "Accepted"
+
+    async def persist_availability(self, connector_id: int, operative: bool) -> None:
+        """Raises StorageUnavailable."""
+        await self.settings.set_setting(
+            f"availability.{connector_id}", None if operative else "Inoperative"
+        )
 
     def restore_availability(self, settings: dict[str, str]) -> None:
         """Inoperative survives restarts (1.6 §4.9, OCTT TC_034)."""
@@ -423,3 +597,29 @@ class Charger:
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [c.snapshot() for c in self.connectors.values()]
+
+    def charge_point_snapshot(self) -> dict[str, Any]:
+        """Connector 0 as ``ocppctl status`` shows it."""
+        status, code, info = self.current()
+        return {
+            "status": status.value,
+            "error_code": code.value,
+            "info": info,
+            "operative": self.operative,
+            "faults": [
+                {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
+                for f in self.faults.values()
+            ],
+        }
+
+    def tag_snapshot(self) -> dict[str, Any] | None:
+        """The last tag event as ``ocppctl status`` shows it (without the tag)."""
+        event = self.last_tag
+        if event is None:
+            return None
+        return {
+            "at": event.at,
+            "source": event.source,
+            "accepted": event.accepted,
+            "outcome": event.outcome,
+        }

@@ -8,13 +8,18 @@ EV asks for it and no blocking fault is active) and reports a status change.
 
 Safety: the contactor is opened before anything else on every stop path, and in
 ``finally:`` under a shielded scope when the connector's task ends for any reason.
+
+Errors: the connector owns its tasks (the devices' watches, the event loop, sampling) and
+decides what their errors mean: a start that cannot happen is a :class:`Refused` with a
+reason that the log, the LEDs and ``ocppctl status`` show; a bug in handling one event is
+logged with its traceback and the outputs follow the facts again; a device watch that
+crashes is a fault of that connector. None of them ends the daemon.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +28,7 @@ import trio
 from hal.base import (
     ConnectorDevices,
     CurrentAvailable,
+    Device,
     DeviceError,
     DeviceEvent,
     Fault,
@@ -36,10 +42,22 @@ from hal.base import (
     ReadingTaken,
     TagRead,
 )
+from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
-from ocppd.model.status import FAULT_CODES, ErrorCode, Facts, Status, derive_status, is_blocking
+from ocppd.model.status import (
+    FAULT_CODES,
+    ErrorCode,
+    Facts,
+    Severity,
+    Status,
+    derive_status,
+    is_blocking,
+    severity,
+    worst,
+)
+from ocppd.model.supervise import Refused, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 if TYPE_CHECKING:
@@ -60,14 +78,33 @@ INDICATOR = {
 }
 
 
+REFUSED_SHOWN_S = 3.0  # how long the LEDs show a refusal before the status again
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A driver authorised before the transaction could start (tag first, or remote start)."""
+    """A driver claimed this connector before a transaction could start: a tag (tag first,
+    or the connector where the EV waits) or a remote start.
+
+    ``auth`` is None while the tag is being authorised (the connector is Preparing then,
+    1.6 §4.9 A2/F2, and no other driver can take it); ``was_finishing``: the claim took a
+    Finishing connector (F2), which becomes Finishing again if the claim is given up.
+    """
 
     id_tag: str
-    auth: AuthResult
-    expires_at: float  # trio clock: ConnectionTimeOut
+    auth: AuthResult | None
+    expires_at: float  # trio clock: ConnectionTimeOut (inf while authorising)
     remote: bool = False
+    was_finishing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The last start on a connector that could not happen, for ``ocppctl status``."""
+
+    at: str | None  # wall-clock time, None while the time is unknown
+    what: str  # "tag", "remote start", ...
+    why: str
 
 
 class _Rearm:
@@ -85,10 +122,6 @@ class Reported:
     error_code: ErrorCode
     info: str | None
     vendor_error_code: str | None
-
-
-class Refused(Exception):
-    """A request the connector cannot carry out now (the reason is for people)."""
 
 
 class Connector:
@@ -110,6 +143,7 @@ class Connector:
         self.limits: dict[str, float] = {}  # current limits by source (cable, temperature)
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
+        self.refusal: Refusal | None = None  # the last start here that could not happen
         # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
         self.awaiting: set[tuple[int, str]] = set()
         self.reported = self.current()
@@ -119,6 +153,7 @@ class Connector:
         self._offered: float | None = None
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
+        self._refused_until = -math.inf  # trio clock: the LEDs show REFUSED until then
 
     def __repr__(self) -> str:
         return (
@@ -133,14 +168,16 @@ class Connector:
         return self.charger.keys
 
     def blocking_fault(self) -> Fault | None:
+        """This connector's own fault that stops energy (SEVERITY), if any."""
         for fault in self.faults.values():
             if is_blocking(fault):
                 return fault
         return None
 
     def facts(self) -> Facts:
+        no_new_sessions = any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         return Facts(
-            operative=self.operative and self.charger.operative and self.charger.storage_ok,
+            operative=self.operative and self.charger.accepts_sessions and not no_new_sessions,
             plugged=self.plug.plugged,
             ev_requesting=self.plug.ev_requesting,
             faulted=self.blocking_fault() is not None or self.charger.faulted,
@@ -151,8 +188,12 @@ class Connector:
         )
 
     def current(self) -> Reported:
+        """Status and errorCode: Faulted always comes with the fault that caused it (this
+        connector's own, or the charger's), never with NoError."""
         status = derive_status(self.facts())
-        fault = self.blocking_fault() or next(iter(self.faults.values()), None)
+        fault = (
+            self.blocking_fault() or self.charger.blocking_fault() or worst(self.faults.values())
+        )
         if fault is None:
             return Reported(status, ErrorCode.NO_ERROR, None, None)
         return Reported(
@@ -167,14 +208,23 @@ class Connector:
 
     @property
     def free(self) -> bool:
-        """Can a new session start here?"""
+        """Can a new session start here? (Available, or Preparing with an EV and no driver.)"""
+        return self._idle() and not self.finishing
+
+    @property
+    def restartable(self) -> bool:
+        """Finishing, and a new tag may start a new session here (1.6 §4.9, F2) unless the
+        cable stays locked for the driver of a DeAuthorized transaction."""
+        return self._idle() and self.finishing and self.locked_for is None
+
+    def _idle(self) -> bool:
         facts = self.facts()
         return (
             facts.operative
             and not facts.faulted
             and self.tx is None
             and self.pending is None
-            and not self.finishing
+            and not self.charger.stopping
         )
 
     # --- the connector's task ---
@@ -189,7 +239,7 @@ class Connector:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 for device in self.devices.all():
-                    nursery.start_soon(device.run, self, name=f"{device.name} watch")
+                    start_supervised(nursery, f"{device.name} watch", self._watch, device)
                 nursery.start_soon(self._process_events)
                 self.show_indicator()
                 task_status.started()
@@ -197,27 +247,63 @@ class Connector:
             with trio.CancelScope(shield=True):
                 await self._open_contactor("connector task ended")
 
+    async def _watch(self, device: Device) -> None:
+        """A device's watch task. One that crashes (a driver bug) is a fault of this
+        connector, so the charger says so instead of trusting a device nobody watches."""
+        try:
+            await device.run(self)
+        except Exception:
+            self.report(FaultRaised(Fault(FaultKind.OTHER, f"{device.name} failed"[:50])))
+            raise  # the supervisor logs it with its traceback
+
     async def _process_events(self) -> None:
         while True:
             deadline = self.pending.expires_at if self.pending else math.inf
+            if self._refused_until > trio.current_time():
+                deadline = min(deadline, self._refused_until)
             event: DeviceEvent | _Rearm | None = None
             with trio.move_on_at(deadline):
                 event = await self._events.receive()
             async with self._lock:
                 if isinstance(event, _Rearm):
                     continue
-                if event is not None:
-                    await self._on_event(event)
-                elif self.pending is not None and trio.current_time() >= self.pending.expires_at:
-                    log.info(
-                        "connector %d: no cable within ConnectionTimeOut; %s no longer "
-                        "authorised here",
+                try:
+                    if event is not None:
+                        await self._on_event(event)
+                    else:
+                        self._on_deadline()
+                except Refused:
+                    pass  # begin() logged it and keeps it for `ocppctl status`
+                except Exception:  # a bug: this event is lost, the connector goes on
+                    log.exception(
+                        "connector %d: handling %s failed (a bug; carrying on)",
                         self.id,
-                        "remote start" if self.pending.remote else "tag",
+                        event,
                         extra=fields(connector=self.id),
                     )
-                    self.pending = None
-                await self._settle()
+                await self._settle_or_open()
+
+    def _on_deadline(self) -> None:
+        now = trio.current_time()
+        if self.pending is not None and now >= self.pending.expires_at:
+            log.info(
+                "connector %d: %s within ConnectionTimeOut; %s no longer authorised here",
+                self.id,
+                "no authorisation" if self.pending.auth is None else "no cable",
+                "remote start" if self.pending.remote else "tag",
+                extra=fields(connector=self.id),
+            )
+            self._drop_claim()
+        self.show_indicator()  # a refusal shown long enough: the status again
+
+    async def _settle_or_open(self) -> None:
+        """:meth:`_settle`; should it fail (a bug), at least no energy flows."""
+        try:
+            await self._settle()
+        except Exception:
+            log.exception("connector %d: updating the outputs failed (a bug)", self.id)
+            with trio.CancelScope(shield=True):
+                await self._open_contactor("internal error")
 
     async def _on_event(self, event: DeviceEvent) -> None:
         if isinstance(event, PlugChanged):
@@ -247,17 +333,19 @@ class Connector:
         elif isinstance(event, CurrentAvailable):
             self.limits[event.source] = event.amps
         elif isinstance(event, TagRead):  # a reader wired to the connector
-            self.charger.spawn(self.charger.present_tag, event.id_tag, "reader")
+            self.charger.tag_read(event.id_tag)
 
     async def _on_plug(self, state: PlugState) -> None:
         before, self.plug = self.plug, state
         if state.plugged and not before.plugged:
             log.info("connector %d: EV connected", self.id, extra=fields(connector=self.id))
-            if self.tx is None and self.pending is not None:
-                pending, self.pending = self.pending, None
-                await self.begin(pending.id_tag, pending.auth)
-            elif self.tx is None and self.free:
-                await self.charger.plugged_in(self)
+            pending = self.pending
+            if self.tx is None and pending is not None and pending.auth is not None:
+                # the driver was authorised first: this is where the EV is (1.6 §4.9 B3)
+                self.pending = None
+                self.charger.claim_taken(self, pending.id_tag)
+                what = "remote start" if pending.remote else "tag"
+                await self.begin(pending.id_tag, pending.auth, what)
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
@@ -297,8 +385,10 @@ class Connector:
                 self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
                 await self._open_contactor(str(exc))
         if self.tx is None and self.scheduled_operative is not None:
+            # persisted when it was asked for; takes effect now the transaction has ended
             self.operative, self.scheduled_operative = self.scheduled_operative, None
-            await self.charger.persist_availability(self)
+            if not self.operative:
+                self._drop_claim()
         self._publish()
 
     def _publish(self) -> None:
@@ -317,11 +407,19 @@ class Connector:
             self.charger.status_changed()
 
     def show_indicator(self) -> None:
-        """The reported status and whether the central system is reachable, on the LEDs."""
-        if self.devices.indicator is not None:
-            self.devices.indicator.show(
-                INDICATOR[self.reported.status], online=self.charger.uplink.online
-            )
+        """The reported status (or, for a few seconds after one, a refusal) and whether the
+        central system is reachable, on the LEDs."""
+        if self.devices.indicator is None:
+            return
+        refused = trio.current_time() < self._refused_until
+        state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
+        self.devices.indicator.show(state, online=self.charger.uplink.online)
+
+    def show_refused(self) -> None:
+        """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
+        self._refused_until = trio.current_time() + REFUSED_SHOWN_S
+        self.show_indicator()
+        self._wake()
 
     async def _open_contactor(self, why: str = "") -> None:
         contactor = self.devices.contactor
@@ -388,46 +486,114 @@ class Connector:
 
     # --- sessions ---
 
-    def claim(self, id_tag: str, auth: AuthResult, *, remote: bool) -> None:
-        """Reserve this connector for ``id_tag`` (synchronous: no other call can sneak in)."""
-        timeout = self.keys.get_int("ConnectionTimeOut")
-        self.pending = Pending(id_tag, auth, trio.current_time() + timeout, remote)
+    def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
+        """Reserve this connector for ``id_tag`` (synchronous: no other call can sneak in).
+
+        ``auth`` None: the tag is still being authorised (a cable plugged in meanwhile
+        waits for the answer). The claim lasts ConnectionTimeOut, counted again once the
+        driver is authorised; a tag's claim while it is authorised has no time limit (the
+        Authorize call has its own, and the tag's task gives the claim up whatever happens),
+        a remote start's has (its work may never run if the answer could not be sent).
+        A Finishing connector claimed this way is Preparing (F2).
+        """
+        if auth is None and not remote:
+            expires_at = math.inf
+        else:
+            expires_at = trio.current_time() + self.keys.get_int("ConnectionTimeOut")
+        was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
+        self.finishing = False
+        self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
         self._publish()
         self._wake()
 
     def release(self, id_tag: str) -> None:
+        """Give up the claim of ``id_tag`` here (refused, taken elsewhere, timed out)."""
         if self.pending is not None and same_tag(self.pending.id_tag, id_tag):
-            self.pending = None
+            self._drop_claim()
             self._publish()
             self._wake()
+
+    def claimed_by(self, id_tag: str) -> bool:
+        return self.pending is not None and same_tag(self.pending.id_tag, id_tag)
+
+    def drop_claims(self) -> None:
+        """Whoever claimed this connector loses it (it went out of service)."""
+        if self.pending is not None:
+            self._drop_claim()
+            self._publish()
+            self._wake()
+
+    def _drop_claim(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None and pending.was_finishing and self.plug.plugged:
+            self.finishing = True  # nothing restarted: the session is still finishing
 
     def _wake(self) -> None:
         self._send.send_nowait(_Rearm())
 
-    async def authorized(self, id_tag: str, auth: AuthResult, *, remote: bool = False) -> None:
-        """A driver is authorised for this connector: start now if the EV is there."""
-        async with self._lock:
-            if self.tx is not None:
-                raise Refused(f"connector {self.id} already has a transaction")
-            if self.plug.plugged:
-                self.pending = None
-                await self.begin(id_tag, auth)
-            else:
-                self.claim(id_tag, auth, remote=remote)
-            await self._settle()
+    async def authorized(
+        self, id_tag: str, auth: AuthResult, *, remote: bool = False, what: str = "tag"
+    ) -> bool:
+        """A driver is authorised for this connector: start now if the EV is there (True),
+        else keep the connector claimed for ConnectionTimeOut (False).
 
-    async def begin(self, id_tag: str, auth: AuthResult) -> None:
-        """Start a transaction now (the caller holds the connector's lock)."""
+        Raises Refused (with the reason, which the log and ``ocppctl status`` show) when the
+        connector is taken by another driver or the transaction cannot start.
+        """
+        async with self._lock:
+            try:
+                if self.tx is not None:
+                    raise self.refuse(what, f"connector {self.id} already has a transaction")
+                if self.pending is not None and not same_tag(self.pending.id_tag, id_tag):
+                    raise self.refuse(what, f"connector {self.id} was taken by another driver")
+                if not self.plug.plugged:
+                    self.claim(id_tag, auth, remote=remote)
+                    return False
+                claim = self.pending
+                self.pending = None
+                try:
+                    await self.begin(id_tag, auth, what)
+                except Refused:
+                    if claim is not None and claim.was_finishing:
+                        self.finishing = True
+                    raise
+                return True
+            finally:
+                await self._settle_or_open()
+
+    def refuse(self, what: str, why: str) -> Refused:
+        """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
+        caller raises the result."""
+        now = self.charger.clock.now()
+        self.refusal = Refusal(format_time(now) if now else None, what, why)
+        log.warning(
+            "connector %d: %s: not starting: %s",
+            self.id,
+            what,
+            why,
+            extra=fields(connector=self.id),
+        )
+        self.show_refused()
+        return Refused(why)
+
+    async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
+        """Start a transaction now (the caller holds the connector's lock).
+
+        Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
+        meter does not answer); the reason is logged and kept in :attr:`refusal`.
+        """
         if self.charger.stopping:
-            log.warning("connector %d: not starting: ocppd is stopping", self.id)
-            return
+            raise self.refuse(what, "ocppd is stopping")
         if not self.charger.txlog.healthy:
-            log.error("connector %d: not starting: the journal cannot be written", self.id)
-            return
+            raise self.refuse(what, "the journal cannot be written")
+        facts = self.facts()
+        if facts.faulted:
+            raise self.refuse(what, f"connector {self.id} is faulted ({self.current().error_code})")
+        if not facts.operative:
+            raise self.refuse(what, f"connector {self.id} is unavailable")
         reading = await self.read_meter()
         if reading is None:
-            log.error("connector %d: not starting: the meter does not answer", self.id)
-            return
+            raise self.refuse(what, "the meter does not answer")
         meter_start = round(reading.energy_wh)
         timestamp = self.charger.clock.timestamp()
         try:
@@ -439,8 +605,7 @@ class Connector:
                 reservation_id=None,
             )
         except StorageUnavailable as exc:
-            log.error("connector %d: not starting: %s", self.id, exc)
-            return
+            raise self.refuse(what, f"the journal cannot be written ({exc})") from None
         self.awaiting.add((local_id, "start"))
         tx = Transaction(
             local_id,
@@ -471,7 +636,7 @@ class Connector:
                 log.warning("connector %d: cable lock failed: %s", self.id, exc)
         self.charger.uplink.wake()
         if self._nursery is not None:
-            self._nursery.start_soon(self._tick, tx)
+            start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
 
     async def stop(self, reason: StopReason, id_tag: str | None = None) -> bool:
         """Stop the running transaction (False when there is none)."""
@@ -550,7 +715,9 @@ class Connector:
                 tx.local_id,
                 exc,
             )
-            self.charger.spawn(self.charger.retry_storage, write)
+            self.charger.spawn(
+                f"connector {self.id}: journaling the stop", self.charger.retry_storage, write
+            )
 
     async def _tick(self, tx: Transaction) -> None:
         """While ``tx`` runs: periodic samples and checkpoints of the meter register."""
@@ -698,20 +865,27 @@ class Connector:
     # --- availability and the lock ---
 
     async def set_operative(self, operative: bool) -> str:
-        """ChangeAvailability for this connector: "Accepted" or "Scheduled"."""
+        """ChangeAvailability for this connector: "Accepted", or "Scheduled" while a
+        transaction runs (it takes effect when the transaction ends, 1.6 §5.2).
+
+        Persisted before it takes effect, also when Scheduled (a restart during the
+        transaction, which ends it with PowerLoss, finds it applied: 1.6 §4.9, TC_034).
+        Raises StorageUnavailable when it cannot be persisted; then nothing changed.
+        """
         async with self._lock:
-            if self.tx is not None:
-                if operative == self.operative:
-                    self.scheduled_operative = None
-                    return "Accepted"
+            on_disk = (
+                self.operative if self.scheduled_operative is None else self.scheduled_operative
+            )
+            if operative != on_disk:
+                await self.charger.persist_availability(self.id, operative)
+            if self.tx is not None and operative != self.operative:
                 self.scheduled_operative = operative
                 return "Scheduled"
             self.scheduled_operative = None
             if operative != self.operative:
                 self.operative = operative
                 if not operative:
-                    self.pending = None
-                await self.charger.persist_availability(self)
+                    self._drop_claim()
             await self._settle()
             return "Accepted"
 
@@ -729,12 +903,12 @@ class Connector:
                 await lock.unlock()
             except DeviceError as exc:
                 log.warning("connector %d: unlock failed: %s", self.id, exc)
-                self.faults[FaultKind.CONNECTOR_LOCK] = Fault(
-                    FaultKind.CONNECTOR_LOCK, str(exc)[:50], blocks_charging=False
+                self.faults[FaultKind.CONNECTOR_UNLOCK] = Fault(
+                    FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
                 )
                 await self._settle()
                 return "UnlockFailed"
-            self.faults.pop(FaultKind.CONNECTOR_LOCK, None)
+            self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
             await self._settle()
             return "Unlocked"
 
@@ -805,6 +979,12 @@ class Connector:
             "current_limit_a": self.current_limit_a(),
             "power_w": reading.power_w if reading else None,
             "energy_wh": round(reading.energy_wh) if reading else None,
+            "claimed": None
+            if self.pending is None
+            else ("authorising" if self.pending.auth is None else "waiting for the EV"),
+            "last_refusal": None
+            if self.refusal is None
+            else {"at": self.refusal.at, "what": self.refusal.what, "why": self.refusal.why},
             "transaction": None
             if tx is None
             else {
@@ -818,8 +998,4 @@ class Connector:
         }
 
 
-def pick(connectors: list[Connector], key: Callable[[Connector], bool]) -> Connector | None:
-    return next((c for c in connectors if key(c)), None)
-
-
-__all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refused", "Reported"]
+__all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]

@@ -4,10 +4,14 @@
 the transaction logic know), written as an ordered rule table in the manner of
 MicroOcpp's ``getStatus``: the first rule that matches wins. The values are the
 OCPP 1.6 ChargePointStatus strings; a later dialect maps them to its own.
+
+What a fault means for charging is decided here too, in one table (:data:`SEVERITY`):
+devices report what they see (``hal.base.FaultKind``), never whether energy may flow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -47,38 +51,115 @@ class ErrorCode(StrEnum):
     WEAK_SIGNAL = "WeakSignal"
 
 
-# What each hardware fault is called on the wire.
+# What each fault is called on the wire.
 FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.POWER_METER: ErrorCode.POWER_METER_FAILURE,
     FaultKind.READER: ErrorCode.READER_FAILURE,
     FaultKind.POWER_SWITCH: ErrorCode.POWER_SWITCH_FAILURE,
     FaultKind.CONNECTOR_LOCK: ErrorCode.CONNECTOR_LOCK_FAILURE,
+    FaultKind.CONNECTOR_UNLOCK: ErrorCode.CONNECTOR_LOCK_FAILURE,
     FaultKind.HIGH_TEMPERATURE: ErrorCode.HIGH_TEMPERATURE,
+    FaultKind.TEMPERATURE_DERATING: ErrorCode.HIGH_TEMPERATURE,
+    FaultKind.TEMPERATURE_SENSOR: ErrorCode.OTHER_ERROR,
     FaultKind.GROUND_FAILURE: ErrorCode.GROUND_FAILURE,
     FaultKind.OVER_CURRENT: ErrorCode.OVER_CURRENT_FAILURE,
     FaultKind.OVER_VOLTAGE: ErrorCode.OVER_VOLTAGE,
     FaultKind.UNDER_VOLTAGE: ErrorCode.UNDER_VOLTAGE,
     FaultKind.EV_COMMUNICATION: ErrorCode.EV_COMMUNICATION_ERROR,
     FaultKind.CONTROLLER: ErrorCode.OTHER_ERROR,
+    FaultKind.STORAGE: ErrorCode.OTHER_ERROR,
     FaultKind.OTHER: ErrorCode.OTHER_ERROR,
 }
 
-# The reverse, for `ocppctl sim fault CONNECTOR CODE`.
+# The fault `ocppctl sim fault CONNECTOR CODE` raises for each error code.
 CODE_FAULTS: dict[ErrorCode, FaultKind] = {
+    ErrorCode.CONNECTOR_LOCK_FAILURE: FaultKind.CONNECTOR_LOCK,
+    ErrorCode.EV_COMMUNICATION_ERROR: FaultKind.EV_COMMUNICATION,
+    ErrorCode.GROUND_FAILURE: FaultKind.GROUND_FAILURE,
+    ErrorCode.HIGH_TEMPERATURE: FaultKind.HIGH_TEMPERATURE,
     ErrorCode.INTERNAL_ERROR: FaultKind.OTHER,
-    ErrorCode.WEAK_SIGNAL: FaultKind.OTHER,
+    ErrorCode.OTHER_ERROR: FaultKind.OTHER,
+    ErrorCode.OVER_CURRENT_FAILURE: FaultKind.OVER_CURRENT,
+    ErrorCode.OVER_VOLTAGE: FaultKind.OVER_VOLTAGE,
+    ErrorCode.POWER_METER_FAILURE: FaultKind.POWER_METER,
+    ErrorCode.POWER_SWITCH_FAILURE: FaultKind.POWER_SWITCH,
+    ErrorCode.READER_FAILURE: FaultKind.READER,
     ErrorCode.RESET_FAILURE: FaultKind.OTHER,
-    **{code: kind for kind, code in FAULT_CODES.items() if kind is not FaultKind.CONTROLLER},
+    ErrorCode.UNDER_VOLTAGE: FaultKind.UNDER_VOLTAGE,
+    ErrorCode.WEAK_SIGNAL: FaultKind.OTHER,
 }
 
-# Severity: which faults make a connector Faulted (no energy may flow). The others are
-# reported as an errorCode beside a normal status. EVCommunicationError is a warning by
-# definition (1.6 §4.9, only with Preparing, SuspendedEV/EVSE or Finishing).
-WARNING_ONLY = frozenset({FaultKind.EV_COMMUNICATION})
+
+class Severity(StrEnum):
+    """What a fault does to charging. Every fault is reported (its errorCode); the severity
+    decides what else happens."""
+
+    WARNING = "warning"
+    """Reported beside the status the connector really has; charging goes on (1.6 §4.9: a
+    status other than Faulted with an errorCode is a warning)."""
+
+    NO_NEW_SESSIONS = "no-new-sessions"
+    """Running transactions go on; no new one may start (idle connectors: Unavailable)."""
+
+    BLOCKING = "blocking"
+    """No energy may flow: the connector is Faulted with the fault's errorCode, its contactor
+    opens and no session starts. A running transaction is kept, without energy, and resumes
+    when the fault clears; the driver can still end it (tag, RemoteStop, unplugging)."""
+
+
+# Severity is the charger logic's decision, not the drivers' (they report what they see).
+# One row per fault kind, tested row by row (tests/model/test_status.py); docs/hardware.md
+# shows the same table to installers.
+SEVERITY: dict[FaultKind, Severity] = {
+    # the contactor does not follow its command, or is welded: energy cannot be controlled
+    FaultKind.POWER_SWITCH: Severity.BLOCKING,
+    # the cable lock did not lock: a socket outlet must not be live while the plug can be
+    # pulled (IEC 61851-1, case B)
+    FaultKind.CONNECTOR_LOCK: Severity.BLOCKING,
+    # the cable lock did not release: the cable is held, charging itself is safe
+    FaultKind.CONNECTOR_UNLOCK: Severity.WARNING,
+    # at or above the trip temperature
+    FaultKind.HIGH_TEMPERATURE: Severity.BLOCKING,
+    # hot, current reduced (the sensor's CurrentAvailable does the derating)
+    FaultKind.TEMPERATURE_DERATING: Severity.WARNING,
+    # without the sensor nothing protects against overheating
+    FaultKind.TEMPERATURE_SENSOR: Severity.BLOCKING,
+    FaultKind.GROUND_FAILURE: Severity.BLOCKING,
+    FaultKind.OVER_CURRENT: Severity.BLOCKING,
+    FaultKind.OVER_VOLTAGE: Severity.BLOCKING,
+    FaultKind.UNDER_VOLTAGE: Severity.BLOCKING,
+    # a warning by definition: only with Preparing, SuspendedEV/EVSE or Finishing (1.6 §4.9)
+    FaultKind.EV_COMMUNICATION: Severity.WARNING,
+    # billing needs the meter: energy that flows while the meter cannot be read has no
+    # meterStop to bill it by. Energy stops and the transaction waits; the fault clears by
+    # itself within a poll of the meter answering again, and charging resumes
+    FaultKind.POWER_METER: Severity.BLOCKING,
+    # an EVSE controller board that failed or stopped answering
+    FaultKind.CONTROLLER: Severity.BLOCKING,
+    # charging needs no reader (remote starts, running sessions); report it on connector 0
+    FaultKind.READER: Severity.WARNING,
+    # the journal cannot be written: a stop is retried until it lands, but a session that
+    # starts now could not be journaled
+    FaultKind.STORAGE: Severity.NO_NEW_SESSIONS,
+    # unknown: the safe side
+    FaultKind.OTHER: Severity.BLOCKING,
+}
+
+
+def severity(fault: Fault) -> Severity:
+    return SEVERITY[fault.kind]
 
 
 def is_blocking(fault: Fault) -> bool:
-    return fault.blocks_charging and fault.kind not in WARNING_ONLY
+    return SEVERITY[fault.kind] is Severity.BLOCKING
+
+
+def worst(faults: Iterable[Fault]) -> Fault | None:
+    """The fault to report: the first blocking one, else the first that stops new sessions,
+    else the first warning (None without faults)."""
+    order = (Severity.BLOCKING, Severity.NO_NEW_SESSIONS, Severity.WARNING)
+    found = sorted(faults, key=lambda f: order.index(SEVERITY[f.kind]))
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +198,14 @@ def derive_status(f: Facts) -> Status:
     return Status.AVAILABLE
 
 
-def charger_status(operative: bool, faulted: bool) -> Status:
-    """Connector 0 (the charge point as a whole) only takes Available, Unavailable, Faulted."""
+def charger_status(*, ready: bool, charging: bool, faulted: bool) -> Status:
+    """Connector 0, the charge point as a whole: only Available, Unavailable or Faulted.
+
+    1.6 §5.2: a charge point is available ("operative") when it is charging or ready for
+    charging, unavailable when it does not allow any charging. So after a ChangeAvailability(0,
+    Inoperative) answered Scheduled, connector 0 stays Available until the last transaction
+    has ended (the connectors themselves take no new session from the moment it was asked).
+    """
     if faulted:
         return Status.FAULTED
-    return Status.AVAILABLE if operative else Status.UNAVAILABLE
+    return Status.AVAILABLE if ready or charging else Status.UNAVAILABLE

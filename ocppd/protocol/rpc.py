@@ -94,12 +94,13 @@ class Answered:
 class Failed:
     """Our outstanding call got a CALLERROR, or a CALLRESULT whose payload is invalid.
 
-    In the second case ``error`` is made here: the violation's code, the
-    problem in its description and ``{"path": ...}`` in its details.
+    In the second case ``invalid_result`` is True and ``error`` is made here: the
+    violation's code, the problem in its description and ``{"path": ...}`` in its details.
     """
 
     call: PendingCall
     error: CallError
+    invalid_result: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,7 @@ class Rpc:
                 f"invalid response: {exc.description}",
                 exc.details,
             )
-            return Failed(pending, error)
+            return Failed(pending, error, invalid_result=True)
         return Answered(pending, response)
 
     def _receive_call(self, call: Call) -> RpcEvent:

@@ -98,9 +98,18 @@ async def test_no_transaction_starts_once_an_orderly_stop_began(
         await station.wait_for("StartTransaction")
         await cp.sim("plug", 2)
         authorize_sent = trio.Event()
-        nursery.start_soon(cp.swipe, "TAG-TWO")
+        refused: list[str] = []
+
+        async def second_swipe() -> None:
+            try:
+                await cp.swipe("TAG-TWO")
+            except ControlRefused as exc:  # the driver is told why
+                refused.append(str(exc))
+
+        nursery.start_soon(second_swipe)
         await authorize_sent.wait()
         await cp.stop()  # the Reboot Stop of TAG-ONE waits behind the Authorize: a grace period
+        assert refused == ["ocppd is stopping"]
         journal = await Journal.open(cp.state_dir, inline=True)
         try:
             ledger = await journal.transactions()

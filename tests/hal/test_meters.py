@@ -103,9 +103,8 @@ async def test_silent_meter_is_a_fault_within_10_s_and_clears_when_it_answers(
             await sink.wait_for(lambda e: isinstance(e, ReadingTaken))
             slave.silent = True
             silent_since = trio.current_time()
-            event = await sink.wait_for(raised(FaultKind.POWER_METER))
+            await sink.wait_for(raised(FaultKind.POWER_METER))
             assert trio.current_time() - silent_since < 10
-            assert event.fault.blocks_charging  # type: ignore[union-attr]
             with trio.fail_after(0.1), pytest.raises(DeviceUnavailable):
                 await meter.read()  # at once, not after another timeout
             await trio.sleep(3)

@@ -74,11 +74,10 @@ async def test_sensor_drives_faults_and_current_through_all_levels(
             await sink.wait_for(lambda e: isinstance(e, CurrentAvailable))
             assert await sensor.read() == 25.0
             value.write_text("68000\n")
-            event = await sink.wait_for(raised(FaultKind.HIGH_TEMPERATURE))
-            assert isinstance(event, FaultRaised) and not event.fault.blocks_charging
+            await sink.wait_for(raised(FaultKind.TEMPERATURE_DERATING))
             value.write_text("80000\n")
             await sink.wait_for(lambda e: isinstance(e, CurrentAvailable) and e.amps == 0)
-            assert sink.of(FaultRaised)[-1].fault.blocks_charging
+            assert sink.of(FaultRaised)[-1].fault.kind is FaultKind.HIGH_TEMPERATURE
             value.write_text("40000\n")
             await sink.wait_for(cleared(FaultKind.HIGH_TEMPERATURE))
             nursery.cancel_scope.cancel()
@@ -87,7 +86,7 @@ async def test_sensor_drives_faults_and_current_through_all_levels(
     assert any(6 <= a < 16 for a in amps)
 
 
-async def test_vanished_sensor_is_a_blocking_fault_until_it_reads_again(
+async def test_vanished_sensor_is_a_fault_until_it_reads_again(
     tmp_path: Path, make_context: Any, io_clock: Any, sink: RecordingSink
 ) -> None:
     zone = tmp_path / "thermal_zone0"
@@ -102,11 +101,11 @@ async def test_vanished_sensor_is_a_blocking_fault_until_it_reads_again(
             await sink.wait_for(lambda e: isinstance(e, CurrentAvailable))
             (zone / "temp").unlink()
             start = trio.current_time()
-            event = await sink.wait_for(raised(FaultKind.OTHER))
+            await sink.wait_for(raised(FaultKind.TEMPERATURE_SENSOR))
             assert trio.current_time() - start <= 2 * 2.0 + 1.0 + 0.5
-            assert event.fault.blocks_charging  # type: ignore[union-attr]
             await trio.sleep(100)
             (zone / "temp").write_text("41000\n")
-            await sink.wait_for(cleared(FaultKind.OTHER))
+            await sink.wait_for(cleared(FaultKind.TEMPERATURE_SENSOR))
             nursery.cancel_scope.cancel()
-    assert sink.faults() == [("raised", FaultKind.OTHER), ("cleared", FaultKind.OTHER)]
+    sensor_fault = FaultKind.TEMPERATURE_SENSOR
+    assert sink.faults() == [("raised", sensor_fault), ("cleared", sensor_fault)]

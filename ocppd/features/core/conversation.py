@@ -33,13 +33,13 @@ from ocppd.config import ChargePointInfo
 from ocppd.connection import Connection
 from ocppd.features.core.transactions import Courier
 from ocppd.logs import fields
-from ocppd.model.auth import AuthStatus, IdTagInfo, Offline
+from ocppd.model.auth import AuthStatus, IdTagInfo, NoVerdict, Offline
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.status import ErrorCode, Status
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus
-from ocppd.session import CallFailure, Session
+from ocppd.session import CallFailure, CallRejected, Session
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +119,17 @@ class Conversation:
         )
 
     async def authorize(self, id_tag: str) -> IdTagInfo:
+        """Authorize.req. No answer (not registered, a timeout, the link lost) is Offline: the
+        offline rules decide. An answer without a verdict (a CALLERROR, a CALLRESULT that
+        breaks the schema) is NoVerdict: the central system is there, so the tag is not
+        authorised (1.6 §3.5; never the offline rules while online)."""
         session = self.session
         if session is None or not self.online:
             raise Offline("not connected and registered")
         try:
             response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
+        except CallRejected as exc:  # InvalidAnswer too
+            raise NoVerdict(str(exc)) from exc
         except CallFailure as exc:
             raise Offline(str(exc)) from exc
         info = response.id_tag_info

@@ -2,7 +2,8 @@
 
 Business refusals are answers (Rejected, NotSupported status ...), never CALLERRORs
 (OCPP-J §4.2.2). Work that must follow the answer (a remote start, a reset) is
-returned as :class:`ocppd.session.Then` and runs after the answer is on the wire.
+returned as :class:`ocppd.session.Then` and runs after the answer is on the wire, in
+the charger's nursery: what an Accepted answer promised survives a lost link.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ocppd.features.core.conversation import Conversation, Registration
 from ocppd.model.auth import AuthResult
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
-from ocppd.model.transaction import StopReason
+from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.errors import ErrorCode, OcppError
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
@@ -29,7 +30,7 @@ from ocppd.protocol.v16.enums import (
     ResetStatus,
     UnlockStatus,
 )
-from ocppd.session import Then
+from ocppd.session import Starter, Then
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,15 @@ class CoreHandlers:
     @property
     def _registered(self) -> bool:
         return self.conversation.registration is Registration.ACCEPTED
+
+    def _kept(self, what: str) -> Starter:
+        """Where work an Accepted answer promised runs: the charger's nursery, which the
+        daemon owns (errors are log lines there, ocppd/model/supervise.py)."""
+
+        def start(work: Callable[[], Awaitable[None]]) -> None:
+            self.charger.spawn(what, work)
+
+        return start
 
     async def change_availability(self, call: IncomingCall) -> m.ChangeAvailabilityResponse:
         request = call.request
@@ -101,7 +111,7 @@ class CoreHandlers:
     async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
         try:
             await self.charger.authorizer.cache.cache_clear()
-        except Exception as exc:
+        except StorageUnavailable as exc:
             log.error("ClearCache failed: %s", exc)
             return m.ClearCacheResponse(status=ClearCacheStatus.REJECTED)
         log.info("authorization cache cleared")
@@ -145,10 +155,13 @@ class CoreHandlers:
         if request.connector_id == 0:
             log.info("RemoteStartTransaction rejected: connector 0 cannot charge")
             return rejected
-        connector = self.charger.remote_target(request.connector_id)
+        why_not = self._cannot_start()
+        connector = None if why_not else self.charger.remote_target(request.connector_id)
         if connector is None:
+            where = "any connector" if request.connector_id is None else request.connector_id
             log.info(
-                "RemoteStartTransaction rejected: connector %s is not free", request.connector_id
+                "RemoteStartTransaction rejected: %s",
+                why_not or f"{where} is not free (occupied, unavailable or faulted)",
             )
             return rejected
         if request.charging_profile is not None:
@@ -156,15 +169,30 @@ class CoreHandlers:
                 "RemoteStartTransaction carries a charging profile; smart charging is not "
                 "supported, so it is ignored"
             )
-        connector.claim(request.id_tag, AuthResult(True, None, "remote"), remote=True)
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
+        # claimed now, before the answer: no other driver can take the connector meanwhile
+        auth = None if authorize_first else AuthResult(True, None, "remote")
+        connector.claim(request.id_tag, auth, remote=True)
+        log.info("RemoteStartTransaction accepted on connector %d", connector.id)
 
         async def start() -> None:
             await self.charger.remote_start(
                 connector, request.id_tag, authorize_first=authorize_first
             )
 
-        return Then(m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED), start)
+        return Then(
+            m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED),
+            start,
+            owner=self._kept(f"RemoteStartTransaction on connector {connector.id}"),
+        )
+
+    def _cannot_start(self) -> str | None:
+        """Why no transaction can start anywhere now (then RemoteStart is Rejected), if so."""
+        if self.charger.stopping:
+            return "ocppd is stopping"
+        if not self.charger.storage_ok or not self.charger.txlog.healthy:
+            return f"the journal cannot be written ({self.charger.txlog.problem})"
+        return None
 
     async def remote_stop(self, call: IncomingCall) -> Any:
         request = call.request
@@ -176,7 +204,12 @@ class CoreHandlers:
         async def stop() -> None:
             await connector.stop(StopReason.REMOTE)
 
-        return Then(m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED), stop)
+        log.info("RemoteStopTransaction accepted on connector %d", connector.id)
+        return Then(
+            m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED),
+            stop,
+            owner=self._kept(f"RemoteStopTransaction on connector {connector.id}"),
+        )
 
     async def reset(self, call: IncomingCall) -> Any:
         request = call.request
@@ -187,7 +220,7 @@ class CoreHandlers:
         async def later() -> None:
             self.charger.request_reset(kind)
 
-        return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later)
+        return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later, owner=self._kept("Reset"))
 
     async def unlock_connector(self, call: IncomingCall) -> m.UnlockConnectorResponse:
         request = call.request
