@@ -13,7 +13,7 @@ from ocpp.v16 import call
 
 from hal.base import IndicatorState
 from ocppd import ctl
-from ocppd.testing.csms import ErrorAnswer, NoAnswer, Station
+from ocppd.testing.csms import Delay, ErrorAnswer, NoAnswer, Station
 from tests.harness import Charger, ControlRefused, charger
 from tests.test_offline import Disk
 
@@ -268,3 +268,32 @@ def test_ocppctl_status_tells_the_owner_what_became_of_the_last_tag_and_start():
     assert (
         "connector 1   remote start not started at 2026-11-21T10:01:00Z: the meter does not answer"
     ) in text
+
+
+async def test_a_status_that_lasts_while_the_reporter_waits_is_still_reported_in_order(
+    nursery, start_csms, autojump_clock
+):
+    """1.6 errata 3.19: every status change shall be sent. While the reporter waits for the
+    answer to another connector's StatusNotification, a cached tag (LocalPreAuthorize) at a
+    Finishing connector goes Finishing -> Preparing -> Charging; the reporter used to look
+    only at the newest status afterwards and never sent the Preparing."""
+    csms = await start_csms()
+    keys = {"LocalPreAuthorize": True, "AuthorizationCacheEnabled": True}
+    async with charger(nursery, csms, connectors=2, keys=keys) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await until_status(station, "Charging")
+        await cp.swipe(TAG)
+        await until_status(station, "Finishing")
+        csms.overrides["StatusNotification"] = lambda station, payload: Delay(3, {})
+        answer = await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+        assert answer.status == "Accepted"
+        await until_status(station, "Unavailable", connector=2)
+        await cp.swipe(TAG)  # while connector 2's StatusNotification waits for its answer
+        await until_status(station, "Charging", count=2)
+        assert len(station.calls("Authorize")) == 1  # the second start came from the cache
+        assert statuses(station)[-3:] == ["Finishing", "Preparing", "Charging"]
+        times = [c.payload.get("timestamp") for c in station.calls("StatusNotification")]
+        assert [t for t in times if t] == sorted(t for t in times if t)
+    assert not csms.violations

@@ -63,6 +63,31 @@ class Sent:
     info: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One status change of one connector, as the model made it (edge, not level)."""
+
+    status: Status
+    error_code: ErrorCode
+    info: str | None
+    vendor_error_code: str | None
+    since: float  # trio clock: when it changed
+    after_tx_message: bool  # a Start/Stop of this connector awaited its answer when it changed
+
+    def same_as(self, sent: Sent | None) -> bool:
+        return sent is not None and (sent.status, sent.error_code, sent.info) == (
+            self.status,
+            self.error_code,
+            self.info,
+        )
+
+
+# Changes kept per connector while they cannot be sent yet (offline, or held behind a
+# StartTransaction). Only the newest matters after a reconnect (1.6 §4.9); online, a burst
+# longer than this would lose its oldest, shortest-lived entries first.
+MAX_TRANSITIONS = 16
+
+
 class Conversation:
     """The model's uplink, and the program each session runs."""
 
@@ -86,6 +111,8 @@ class Conversation:
         self._quiet_until = 0.0  # Rejected: no frames either way until then (trio clock)
         self._status_event = trio.Event()
         self._sent: dict[int, Sent] = {}
+        self._transitions: dict[int, list[Transition]] = {}  # not yet sent, oldest first
+        self._captured: dict[int, tuple[Status, ErrorCode, str | None]] = {}
         # connector 0: its status, and when (trio clock) it last changed
         self._zero: tuple[tuple[Status, ErrorCode, str | None] | None, float] = (None, 0.0)
         self._untracked: list[tuple[str, dict[str, Any]]] = []
@@ -140,8 +167,35 @@ class Conversation:
             self.courier.wake()
 
     def status_changed(self) -> None:
-        self._note_charger_status()
+        """The model tells of every change in the step that made it: capture it now, so a
+        status that lasted no longer than one await (Preparing while a start is journaled)
+        is still reported, in order (1.6 errata 3.19: every change shall be sent)."""
+        self._capture()
         self._status_event.set()
+
+    def _capture(self) -> None:
+        charger = self.charger
+        if charger is None:
+            return
+        for cid, (status, code, info, vendor, since) in self._current(charger).items():
+            key = (status, code, info)
+            if self._captured.get(cid) == key:
+                continue
+            self._captured[cid] = key
+            connector = charger.connectors.get(cid)
+            queue = self._transitions.setdefault(cid, [])
+            queue.append(
+                Transition(
+                    status,
+                    code,
+                    info,
+                    vendor,
+                    since,
+                    connector is not None and bool(connector.awaiting),
+                )
+            )
+            if len(queue) > MAX_TRANSITIONS:
+                del queue[0]
 
     def _note_charger_status(self) -> None:
         """Connectors note when their status changed (``changed_at``); connector 0's is noted
@@ -249,40 +303,74 @@ class Conversation:
             self.clock.set_reference(response.current_time)
 
     async def _report_statuses(self, session: Session, everything: bool) -> None:
-        """StatusNotification on every change that lasted MinimumStatusDuration; after a boot,
-        connector 0 and every connector; after a reconnect, what changed meanwhile."""
-        charger = self.charger
-        assert charger is not None
+        """StatusNotification for every change, in order (1.6 §4.9, errata 3.19), with these
+        exceptions:
+
+        - a change that lasted less than MinimumStatusDuration is not sent (errors always are);
+        - a change made while the connector's StartTransaction/StopTransaction awaited its
+          answer waits for that answer, at most TX_HOLD_S, so the central system sees the
+          transaction message first;
+        - at the start of a connection only the current status of each connector counts:
+          after a boot, connector 0 and every connector; after a reconnect, those that differ
+          from what was last sent (history is not replayed, 1.6 §4.9).
+        """
+        self._capture()
         if everything:
             self._sent.clear()
+        for queue in self._transitions.values():
+            del queue[:-1]
         while True:
             self._status_event = trio.Event()
-            hold = self.keys.get_int("MinimumStatusDuration")
             due = float("inf")
-            now = trio.current_time()
-            for cid, (status, code, info, vendor, since) in self._current(charger).items():
-                connector = charger.connectors.get(cid)
-                if connector is not None and connector.awaiting and now - since < TX_HOLD_S:
-                    due = min(due, since + TX_HOLD_S)
-                    continue
-                last = self._sent.get(cid)
-                if last is not None and (last.status, last.error_code, last.info) == (
-                    status,
-                    code,
-                    info,
-                ):
-                    continue
-                first = cid not in self._sent
-                if not first and hold > 0 and now - since < hold and code is ErrorCode.NO_ERROR:
-                    due = min(due, since + hold)
-                    continue
-                await self._notify(session, cid, status, code, info, vendor, since)
-                self._sent[cid] = Sent(status, code, info)
+            for cid in sorted(self._transitions):
+                due = min(due, await self._report_connector(session, cid))
             if due < float("inf"):
                 with trio.move_on_at(due):
                     await self._status_event.wait()
             else:
                 await self._status_event.wait()
+
+    async def _report_connector(self, session: Session, cid: int) -> float:
+        """Send what can be sent of connector ``cid``'s changes; returns when to look again."""
+        charger = self.charger
+        assert charger is not None
+        queue = self._transitions[cid]
+        connector = charger.connectors.get(cid)
+        while queue:
+            change = queue[0]
+            now = trio.current_time()
+            hold = self.keys.get_int("MinimumStatusDuration")
+            if (
+                change.after_tx_message
+                and connector is not None
+                and connector.awaiting
+                and now - change.since < TX_HOLD_S
+            ):
+                return change.since + TX_HOLD_S
+            last = self._sent.get(cid)
+            if change.same_as(last):
+                queue.pop(0)
+                continue
+            if last is not None and hold > 0 and change.error_code is ErrorCode.NO_ERROR:
+                if len(queue) > 1:
+                    if queue[1].since - change.since < hold:  # too short-lived to tell
+                        queue.pop(0)
+                        continue
+                elif now - change.since < hold:
+                    return change.since + hold
+            await self._notify(
+                session,
+                cid,
+                change.status,
+                change.error_code,
+                change.info,
+                change.vendor_error_code,
+                change.since,
+            )
+            self._sent[cid] = Sent(change.status, change.error_code, change.info)
+            if queue and queue[0] is change:
+                queue.pop(0)
+        return float("inf")
 
     def _current(
         self, charger: Charger
