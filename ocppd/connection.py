@@ -1,7 +1,9 @@
 """The connection supervisor: keeps a session with the central system, whatever the network does.
 
-Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` and the
-conversation the features want (registration, heartbeat, the outbox ...), and when
+Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` in the
+OCPP version the central system agreed to (one of ``dialects``, offered as the
+target's websocket subprotocols) and the conversation the features want
+(registration, heartbeat, the outbox ...), and when
 anything ends it (the peer closes, a ping gets no pong, a TLS or HTTP refusal, a
 timeout) close, log the reason, wait a back-off with full jitter, and dial again.
 There is no state in which it stops trying. The back-off (``transport/backoff.py``)
@@ -13,12 +15,13 @@ re-dials at once, as it is not a failure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 import trio
 
 from ocppd.cadence import Cadence
+from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
 from ocppd.session import CallFailure, Handler, Session, SessionClosed
@@ -40,10 +43,15 @@ class ConversationEnded(Exception):
 
 
 class Connection:
+    """Keeps one link to the central system; ``dialects`` are the OCPP versions it can
+    speak, keyed by subprotocol (the target offers them); each session speaks the one
+    agreed. ``supported`` names the actions ``handler`` answers."""
+
     def __init__(
         self,
         *,
         target: Callable[[], LinkTarget],
+        dialects: Mapping[str, Dialect],
         ids: MessageIds,
         supported: Callable[[], frozenset[str]],
         handler: Handler,
@@ -57,6 +65,7 @@ class Connection:
         now: Callable[[], datetime | None] = lambda: None,
     ) -> None:
         self._target = target
+        self._dialects = dict(dialects)
         self._ids = ids
         self._supported = supported
         self._handler = handler
@@ -73,6 +82,7 @@ class Connection:
         self.last_error: str | None = None
         self.last_error_kind: LinkFailure | None = None  # None: not a link failure
         self.url = ""
+        self.dialect: Dialect | None = None  # the OCPP version of the open link
         self.session: Session | None = None
         self.connects = 0
         self.healthy = False  # the conversation reached a steady state (registered)
@@ -83,7 +93,11 @@ class Connection:
         self._attempt = trio.CancelScope()  # the current dialling or back-off wait
 
     def __repr__(self) -> str:
-        return f"<Connection {self.state} {self.url} last_error={self.last_error!r} {self.backoff}>"
+        spoken = f" {self.dialect.subprotocol}" if self.dialect else ""
+        return (
+            f"<Connection {self.state}{spoken} {self.url} last_error={self.last_error!r} "
+            f"{self.backoff}>"
+        )
 
     def _set(self, state: str) -> None:
         self.state = state
@@ -148,6 +162,9 @@ class Connection:
             target = self._target()
         except LinkError as exc:
             return exc.reason, exc.kind
+        unknown = [name for name in target.subprotocols if name not in self._dialects]
+        if unknown:  # a wiring mistake: a version offered that nobody here speaks
+            return f"no dialect for subprotocol {', '.join(unknown)}", LinkFailure.CONFIG
         self.url = target.shown_url
         self._set("connecting")
         log.info("connecting to %s (security profile %d)", self.url, target.security_profile)
@@ -157,7 +174,7 @@ class Connection:
                 self.connects += 1
                 self._connected_at = trio.current_time()
                 self._set("connected")
-                log.info("connected to %s", self.url)
+                log.info("connected to %s (%s)", self.url, link.subprotocol)
                 await self._converse(link, ended)
         except* LinkError as group:  # could not connect, or the close went wrong
             ended.append(_ending(group))
@@ -171,7 +188,8 @@ class Connection:
 
     async def _converse(self, link: Link, ended: list[Ending]) -> None:
         """The session, the pinger and the conversation on one link, until one of them ends."""
-        rpc = Rpc(self._ids, self._supported())
+        dialect = self._dialects[link.subprotocol]  # open_link agreed to one we offered
+        rpc = Rpc(self._ids, dialect, self._supported())
         session = Session(
             link,
             rpc,
@@ -181,6 +199,7 @@ class Connection:
             secret_keys=self._secret_keys,
         )
         self.session = session
+        self.dialect = dialect
         try:
             async with trio.open_nursery() as nursery:
 
@@ -210,6 +229,7 @@ class Connection:
                 nursery.start_soon(hang_up)
         finally:
             self.session = None
+            self.dialect = None
 
     async def _pinger(self, link: Link) -> None:
         """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""

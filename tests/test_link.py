@@ -41,6 +41,7 @@ def target(port: int, *, scheme: str = "ws", **options: object) -> LinkTarget:
     return LinkTarget(
         url=f"{scheme}://127.0.0.1:{port}/ocpp/CP-LINK",
         charge_point_id="CP-LINK",
+        subprotocols=("ocpp1.6",),
         **options,  # type: ignore[arg-type]
     )
 
