@@ -168,7 +168,7 @@ class Daemon:
             target=self._link_target(keys),
             dialects=DIALECTS,
             ids=features.ids,
-            supported=lambda: frozenset(features.handlers),
+            supported=lambda _dialect: frozenset(features.handlers),
             handler=features.dispatch,
             conversation=features.conversation,
             call_timeout=s.ocpp.call_timeout_s,

@@ -15,7 +15,7 @@ re-dials at once, as it is not a failure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
 
 import trio
@@ -45,7 +45,7 @@ class ConversationEnded(Exception):
 class Connection:
     """Keeps one link to the central system; ``dialects`` are the OCPP versions it can
     speak, keyed by subprotocol (the target offers them); each session speaks the one
-    agreed. ``supported`` names the actions ``handler`` answers."""
+    agreed. ``supported(dialect)`` names the actions ``handler`` answers in that dialect."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class Connection:
         target: Callable[[], LinkTarget],
         dialects: Mapping[str, Dialect],
         ids: MessageIds,
-        supported: Callable[[], frozenset[str]],
+        supported: Callable[[Dialect], Collection[str]],
         handler: Handler,
         conversation: Conversation,
         backoff: Backoff,
@@ -189,7 +189,7 @@ class Connection:
     async def _converse(self, link: Link, ended: list[Ending]) -> None:
         """The session, the pinger and the conversation on one link, until one of them ends."""
         dialect = self._dialects[link.subprotocol]  # open_link agreed to one we offered
-        rpc = Rpc(self._ids, dialect, self._supported())
+        rpc = Rpc(self._ids, dialect, self._supported(dialect))
         session = Session(
             link,
             rpc,
