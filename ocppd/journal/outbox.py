@@ -20,14 +20,14 @@ libocpp #495 (a Stop sent with -1 because it was queued offline).
 
 Size cap. ``max_bytes`` bounds the UTF-8 bytes of queued payloads
 (``outbox_totals.bytes``, kept exact by triggers). When an insert would go over it,
-droppable MeterValues are thinned until the queue is back under ``THIN_TARGET`` of
+droppable samples are thinned until the queue is back under ``THIN_TARGET`` of
 the cap: oldest first, every second one per connector (1st, 3rd, 5th ...; ERR16
 3.14/3.91). Each row remembers how many passes it survived (``thinned``); a pass
 only takes rows of the least thinned generation, so the next time the cap is hit
 thinning continues where it stopped, and survivors are halved again only after the
 whole queue was. Resolution thus degrades evenly (60 s -> 120 s -> 240 s ...), oldest
 first, instead of the oldest hours vanishing. The row at the head and sealed rows
-(possibly on the wire) are never thinned. Start, Stop and undroppable MeterValues
+(possibly on the wire) are never thinned. Start, Stop and undroppable samples
 are never dropped: when only they remain the insert is accepted over the cap and
 logged.
 """

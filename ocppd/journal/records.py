@@ -140,7 +140,7 @@ class QueueStats:
 
     pending: int
     dead: int
-    dropped: int  # droppable MeterValues thinned under the cap, ever
+    dropped: int  # droppable samples thinned under the cap, ever
     bytes: int  # UTF-8 bytes of the queued payloads
     max_bytes: int
 
