@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
+from enum import StrEnum
 
 import trio
 
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 
 Conversation = Callable[[Session], Awaitable[None]]
 Ending = tuple[str, LinkFailure | None]  # why a link ended, and the kind when the link failed
+
+
+class ConnectionState(StrEnum):
+    """Where the supervisor is; the values are what ``ocppctl status`` prints."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
 
 
 class ConversationEnded(Exception):
@@ -77,7 +86,7 @@ class Connection:
         self._settings_changed = settings_changed
         self._answering = answering
         self._now = now
-        self.state = "disconnected"
+        self.state = ConnectionState.DISCONNECTED
         self.since: datetime | None = None
         self.last_error: str | None = None
         self.last_error_kind: LinkFailure | None = None  # None: not a link failure
@@ -99,7 +108,7 @@ class Connection:
             f"{self.backoff}>"
         )
 
-    def _set(self, state: str) -> None:
+    def _set(self, state: ConnectionState) -> None:
         self.state = state
         self.since = self._now()
         self._changed.set()
@@ -144,7 +153,7 @@ class Connection:
             if self._hang_up is not None:
                 ending = (f"hung up: {self._hang_up}", None)
             self.last_error, self.last_error_kind = ending
-            self._set("disconnected")
+            self._set(ConnectionState.DISCONNECTED)
             if self._hang_up is not None:
                 continue
             delay = self.backoff.next_delay()
@@ -166,14 +175,14 @@ class Connection:
         if unknown:  # a wiring mistake: a version offered that nobody here speaks
             return f"no dialect for subprotocol {', '.join(unknown)}", LinkFailure.CONFIG
         self.url = target.shown_url
-        self._set("connecting")
+        self._set(ConnectionState.CONNECTING)
         log.info("connecting to %s (security profile %d)", self.url, target.security_profile)
         ended: list[Ending] = []
         try:
             async with open_link(target) as link:
                 self.connects += 1
                 self._connected_at = trio.current_time()
-                self._set("connected")
+                self._set(ConnectionState.CONNECTED)
                 log.info("connected to %s (%s)", self.url, link.subprotocol)
                 await self._converse(link, ended)
         except* LinkError as group:  # could not connect, or the close went wrong
