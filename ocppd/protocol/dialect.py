@@ -22,7 +22,7 @@ Decoder = Callable[[str, dict[str, Any]], Any]
 """``decode(action, payload)``: the typed message, or `OcppError` for an invalid payload."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)  # one object per version: compared by identity
 class Dialect:
     """One OCPP version: its actions, their typed messages and codecs, its error codes.
 
