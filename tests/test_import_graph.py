@@ -321,9 +321,11 @@ def test_the_model_names_no_16_configuration_key() -> None:
 
 
 def test_the_16_key_list_is_spelled_as_the_charge_point_declares_them() -> None:
-    declared = set(
-        re.findall(r'KeySpec\(\s*"(\w+)"', (ROOT / "ocppd/features/core/keys.py").read_text())
-    )
+    declared = {
+        name
+        for path in (ROOT / "ocppd/features").rglob("*.py")
+        for name in re.findall(r'KeySpec\(\s*"(\w+)"', path.read_text(encoding="utf-8"))
+    }
     assert declared and declared <= KEYS_16
 
 
