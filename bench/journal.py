@@ -27,6 +27,7 @@ import trio
 from bench import procstat
 from bench.csms import CentralSystem
 from bench.launch import ocppd_command, ocppd_config, spawn
+from ocppd.features.core.transactions import V16_WORDS as WORDS
 from ocppd.journal import Journal
 
 QUEUED = 10_000
@@ -84,12 +85,13 @@ async def fill(state_dir: Path, total: int = QUEUED) -> dict[str, float]:
             timestamp=start,
             reservation_id=None,
             payload={"connectorId": 1, "idTag": "BENCH", "meterStart": 1000, "timestamp": start},
+            words=WORDS,
         )
         appends = total - 2
         began = time.perf_counter()
         for i in range(appends):
             await journal.add_meter_values(
-                local_id, connector_id=1, payload=meter_payload(i), droppable=True
+                local_id, connector_id=1, payload=meter_payload(i), droppable=True, words=WORDS
             )
         elapsed = time.perf_counter() - began
         stop = _stamp(appends)
@@ -101,6 +103,7 @@ async def fill(state_dir: Path, total: int = QUEUED) -> dict[str, float]:
             reason="Local",
             id_tag=None,
             payload={"meterStop": meter_stop, "timestamp": stop, "reason": "Local"},
+            words=WORDS,
         )
         stats = await journal.queue_stats()
     finally:

@@ -1,29 +1,16 @@
-"""Registration of the real (non-sim) drivers: GPIO, Modbus, serial, sysfs.
+"""The driver tables: every driver of every kind, its options and its factory, as plain data.
 
-Each entry names its options and its factory module; nothing here imports a device
-library, so loading this table costs nothing on a sim-only charger. The option tables
-are what the config loader checks ``[connector.<kind>]`` and ``[rfid]`` against, and
-what docs/hardware.md lists.
+Each entry names its options and its factory as ``"module:attribute"``; nothing here
+imports a device library, so loading these tables costs nothing on a sim-only charger.
+The option tables are what the config loader checks ``[connector.<kind>]`` and
+``[rfid]`` against, and what docs/hardware.md lists. :mod:`hal.registry` indexes them
+once; adding a driver is adding an entry here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from hal.driver import DeviceKind, Driver
 from hal.options import Option, boolean, choice, integer, number, path, pin, string
-from hal.registry import DeviceKind, Driver, driver_for, register
-
-
-def with_defaults(kind: DeviceKind, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` plus the default of every optional key not given. The config loader
-    fills defaults itself; this lets tests and tools build devices from partial tables."""
-    driver = driver_for(kind, name)
-    assert driver is not None, (kind, name)
-    out = {o.name: o.default for o in driver.options if not o.required}
-    out.update(options)
-    return out
-
 
 # --- shared option groups -------------------------------------------------------------------
 
@@ -85,10 +72,62 @@ _METER_COMMON = (
         "seconds between readings; a silent meter is a fault within this + 3 s",
     ),
 )
+_EVSE_DIN = (
+    *_SERIAL_LINE,
+    _unit(),
+    _TIMEOUT,
+    Option("poll_interval_s", number(0.2, 30), 2.0, "seconds between status reads"),
+)
 
-# --- GPIO (hal.gpio, hal.leds) -------------------------------------------------------------
 
-register(
+SIM_DRIVERS: tuple[Driver, ...] = (
+    Driver(DeviceKind.CONTACTOR, "sim", "hal.sim:SimContactor", doc="simulated relay"),
+    Driver(
+        DeviceKind.PLUG,
+        "sim",
+        "hal.sim:SimPlug",
+        options=(
+            Option(
+                "power_w",
+                number(0, 1_000_000),
+                7360.0,
+                "power the simulated EV draws while the contactor is closed",
+            ),
+        ),
+        doc="simulated EV and cable, driven by `ocppctl sim`",
+    ),
+    Driver(
+        DeviceKind.METER,
+        "sim",
+        "hal.sim:SimMeter",
+        options=(
+            Option(
+                "voltage_v", number(0, 1000, exclusive_min=True), 230.0, "nominal phase voltage"
+            ),
+            Option("initial_wh", number(0), 0.0, "register value on first start"),
+        ),
+        doc="integrates the simulated EV's power; the register survives restarts",
+    ),
+    Driver(DeviceKind.RFID, "sim", "hal.sim:SimReader", doc="no reader; use `ocppctl swipe`"),
+    Driver(
+        DeviceKind.LOCK,
+        "sim",
+        "hal.sim:SimLock",
+        options=(Option("fail", boolean(), False, "every unlock fails (for tests)"),),
+    ),
+    Driver(DeviceKind.OFFER, "sim", "hal.sim:SimOffer"),
+    Driver(DeviceKind.INDICATOR, "sim", "hal.sim:SimIndicator"),
+    Driver(
+        DeviceKind.TEMPERATURE,
+        "sim",
+        "hal.sim:SimTemperature",
+        options=(Option("celsius", number(-60, 200), 25.0),),
+    ),
+)
+"""The simulated devices (:mod:`hal.sim`): every kind has one, driven by ``ocppctl sim``."""
+
+REAL_DRIVERS: tuple[Driver, ...] = (
+    # --- GPIO (hal.gpio, hal.leds) ---------------------------------------------------------------
     Driver(
         DeviceKind.CONTACTOR,
         "gpio",
@@ -110,9 +149,7 @@ register(
             ),
         ),
         doc="relay on a GPIO output, optional auxiliary-contact feedback (welded-contact check)",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.PLUG,
         "gpio",
@@ -134,9 +171,7 @@ register(
             Option("debounce_s", number(0, 5), 0.1, "a change counts once stable this long"),
         ),
         doc="EV-connected and EV-requesting inputs on GPIO",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.LOCK,
         "gpio",
@@ -156,9 +191,7 @@ register(
             ),
         ),
         doc="cable lock actuator on GPIO, optional feedback",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.INDICATOR,
         "gpio",
@@ -171,12 +204,8 @@ register(
             Option("active_high", boolean(), True, "LEDs light on a high output"),
         ),
         doc="status LEDs: one LED, green + red, or RGB; patterns in docs/hardware.md",
-    )
-)
-
-# --- control pilot ------------------------------------------------------------------------------
-
-register(
+    ),
+    # --- control pilot ---------------------------------------------------------------------------
     Driver(
         DeviceKind.OFFER,
         "pwm-sysfs",
@@ -199,21 +228,15 @@ register(
             ),
         ),
         doc="control-pilot PWM (1 kHz, IEC 61851 duty cycle) on a sysfs PWM channel",
-    )
-)
-
-# --- Modbus: meters and the EVSE DIN board ------------------------------------------------------
-
-register(
+    ),
+    # --- Modbus: meters and the EVSE DIN board ---------------------------------------------------
     Driver(
         DeviceKind.METER,
         "modbus-rtu",
         "hal.meters:rtu_meter",
         options=(*_SERIAL_LINE, _unit(), *_METER_COMMON, _TIMEOUT),
         doc="energy meter on Modbus RTU (RS-485)",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.METER,
         "modbus-tcp",
@@ -226,46 +249,29 @@ register(
             _TIMEOUT,
         ),
         doc="energy meter on Modbus TCP (or behind an RTU-to-TCP gateway)",
-    )
-)
-
-_EVSE_DIN = (
-    *_SERIAL_LINE,
-    _unit(),
-    _TIMEOUT,
-    Option("poll_interval_s", number(0.2, 30), 2.0, "seconds between status reads"),
-)
-register(
+    ),
     Driver(
         DeviceKind.PLUG,
         "evse-din",
         "hal.evse_board:EvseDinPlug",
         options=_EVSE_DIN,
         doc="vehicle state from an EVSE DIN board (Modbus RTU)",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.CONTACTOR,
         "evse-din",
         "hal.evse_board:EvseDinContactor",
         options=_EVSE_DIN,
         doc="charging enable/disable on an EVSE DIN board (it switches its relay)",
-    )
-)
-register(
+    ),
     Driver(
         DeviceKind.OFFER,
         "evse-din",
         "hal.evse_board:EvseDinOffer",
         options=_EVSE_DIN,
         doc="offered current on an EVSE DIN board",
-    )
-)
-
-# --- RFID ---------------------------------------------------------------------------------------
-
-register(
+    ),
+    # --- RFID ------------------------------------------------------------------------------------
     Driver(
         DeviceKind.RFID,
         "serial",
@@ -304,12 +310,8 @@ register(
             ),
         ),
         doc="RFID reader on a serial port",
-    )
-)
-
-# --- temperature --------------------------------------------------------------------------------
-
-register(
+    ),
+    # --- temperature -----------------------------------------------------------------------------
     Driver(
         DeviceKind.TEMPERATURE,
         "sysfs",
@@ -328,5 +330,8 @@ register(
             Option("poll_interval_s", number(1, 600), 10.0, "seconds between readings"),
         ),
         doc="DS18B20 (1-wire) or thermal zone temperature with derating",
-    )
+    ),
 )
+"""GPIO, Modbus, serial and sysfs drivers (:mod:`hal.gpio`, :mod:`hal.meters` ...)."""
+
+__all__ = ["REAL_DRIVERS", "SIM_DRIVERS"]

@@ -19,9 +19,8 @@ import trio
 
 from hal.base import DeviceError, EventSink, IndicatorState
 from hal.context import DeviceContext
-from hal.drivers import with_defaults
 from hal.gpio import claim, close_quietly
-from hal.registry import DeviceKind
+from hal.registry import DeviceKind, with_defaults
 
 log = logging.getLogger(__name__)
 

@@ -31,11 +31,10 @@ from hal.base import (
     ReadingTaken,
 )
 from hal.context import DeviceContext
-from hal.drivers import with_defaults
 from hal.health import Backoff, FaultLatch
 from hal.meter_maps import MODELS, Block, Field, decode
 from hal.modbus import ModbusBus, ModbusRefused, Table, line_settings, open_bus
-from hal.registry import DeviceKind
+from hal.registry import DeviceKind, with_defaults
 
 log = logging.getLogger(__name__)
 

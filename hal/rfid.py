@@ -29,9 +29,8 @@ import trio
 
 from hal.base import DeviceUnavailable, EventSink, Fault, FaultKind, TagRead
 from hal.context import DeviceContext
-from hal.drivers import with_defaults
 from hal.health import Backoff, FaultLatch
-from hal.registry import DeviceKind
+from hal.registry import DeviceKind, with_defaults
 from hal.rfid_protocols import (
     ACK,
     IN_LIST_PASSIVE_TARGET,

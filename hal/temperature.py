@@ -36,9 +36,8 @@ from hal.base import (
     FaultKind,
 )
 from hal.context import DeviceContext
-from hal.drivers import with_defaults
 from hal.health import Backoff, FaultLatch
-from hal.registry import DeviceKind
+from hal.registry import DeviceKind, with_defaults
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import trio
@@ -43,11 +44,16 @@ from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
 from ocppd.model.transaction import StopReason
+from ocppd.protocol.dialect import Dialect
+from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
 
 log = logging.getLogger(__name__)
+
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16})
+"""The OCPP versions this charge point speaks, by subprotocol, offered in this order."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 
@@ -110,6 +116,7 @@ class Daemon:
             return LinkTarget(
                 url=o.endpoint,
                 charge_point_id=o.charge_point_id,
+                subprotocols=tuple(DIALECTS),
                 security_profile=o.security_profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
@@ -159,8 +166,9 @@ class Daemon:
         keys = features.keys
         connection = Connection(
             target=self._link_target(keys),
+            dialects=DIALECTS,
             ids=features.ids,
-            supported=lambda: frozenset(features.handlers),
+            supported=lambda _dialect: frozenset(features.handlers),
             handler=features.dispatch,
             conversation=features.conversation,
             call_timeout=s.ocpp.call_timeout_s,

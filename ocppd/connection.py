@@ -1,7 +1,9 @@
 """The connection supervisor: keeps a session with the central system, whatever the network does.
 
-Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` and the
-conversation the features want (registration, heartbeat, the outbox ...), and when
+Loop: dial (:func:`ocppd.transport.link.open_link`), run a :class:`Session` in the
+OCPP version the central system agreed to (one of ``dialects``, offered as the
+target's websocket subprotocols) and the conversation the features want
+(registration, heartbeat, the outbox ...), and when
 anything ends it (the peer closes, a ping gets no pong, a TLS or HTTP refusal, a
 timeout) close, log the reason, wait a back-off with full jitter, and dial again.
 There is no state in which it stops trying. The back-off (``transport/backoff.py``)
@@ -13,12 +15,14 @@ re-dials at once, as it is not a failure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
+from enum import StrEnum
 
 import trio
 
 from ocppd.cadence import Cadence
+from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Rpc
 from ocppd.session import CallFailure, Handler, Session, SessionClosed
@@ -31,6 +35,14 @@ Conversation = Callable[[Session], Awaitable[None]]
 Ending = tuple[str, LinkFailure | None]  # why a link ended, and the kind when the link failed
 
 
+class ConnectionState(StrEnum):
+    """Where the supervisor is; the values are what ``ocppctl status`` prints."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
 class ConversationEnded(Exception):
     """The conversation asked for a new connection (e.g. new credentials); ``reason`` says why."""
 
@@ -40,12 +52,17 @@ class ConversationEnded(Exception):
 
 
 class Connection:
+    """Keeps one link to the central system; ``dialects`` are the OCPP versions it can
+    speak, keyed by subprotocol (the target offers them); each session speaks the one
+    agreed. ``supported(dialect)`` names the actions ``handler`` answers in that dialect."""
+
     def __init__(
         self,
         *,
         target: Callable[[], LinkTarget],
+        dialects: Mapping[str, Dialect],
         ids: MessageIds,
-        supported: Callable[[], frozenset[str]],
+        supported: Callable[[Dialect], Collection[str]],
         handler: Handler,
         conversation: Conversation,
         backoff: Backoff,
@@ -57,6 +74,7 @@ class Connection:
         now: Callable[[], datetime | None] = lambda: None,
     ) -> None:
         self._target = target
+        self._dialects = dict(dialects)
         self._ids = ids
         self._supported = supported
         self._handler = handler
@@ -68,11 +86,12 @@ class Connection:
         self._settings_changed = settings_changed
         self._answering = answering
         self._now = now
-        self.state = "disconnected"
+        self.state = ConnectionState.DISCONNECTED
         self.since: datetime | None = None
         self.last_error: str | None = None
         self.last_error_kind: LinkFailure | None = None  # None: not a link failure
         self.url = ""
+        self.dialect: Dialect | None = None  # the OCPP version of the open link
         self.session: Session | None = None
         self.connects = 0
         self.healthy = False  # the conversation reached a steady state (registered)
@@ -83,9 +102,13 @@ class Connection:
         self._attempt = trio.CancelScope()  # the current dialling or back-off wait
 
     def __repr__(self) -> str:
-        return f"<Connection {self.state} {self.url} last_error={self.last_error!r} {self.backoff}>"
+        spoken = f" {self.dialect.subprotocol}" if self.dialect else ""
+        return (
+            f"<Connection {self.state}{spoken} {self.url} last_error={self.last_error!r} "
+            f"{self.backoff}>"
+        )
 
-    def _set(self, state: str) -> None:
+    def _set(self, state: ConnectionState) -> None:
         self.state = state
         self.since = self._now()
         self._changed.set()
@@ -130,7 +153,7 @@ class Connection:
             if self._hang_up is not None:
                 ending = (f"hung up: {self._hang_up}", None)
             self.last_error, self.last_error_kind = ending
-            self._set("disconnected")
+            self._set(ConnectionState.DISCONNECTED)
             if self._hang_up is not None:
                 continue
             delay = self.backoff.next_delay()
@@ -148,16 +171,19 @@ class Connection:
             target = self._target()
         except LinkError as exc:
             return exc.reason, exc.kind
+        unknown = [name for name in target.subprotocols if name not in self._dialects]
+        if unknown:  # a wiring mistake: a version offered that nobody here speaks
+            return f"no dialect for subprotocol {', '.join(unknown)}", LinkFailure.CONFIG
         self.url = target.shown_url
-        self._set("connecting")
+        self._set(ConnectionState.CONNECTING)
         log.info("connecting to %s (security profile %d)", self.url, target.security_profile)
         ended: list[Ending] = []
         try:
             async with open_link(target) as link:
                 self.connects += 1
                 self._connected_at = trio.current_time()
-                self._set("connected")
-                log.info("connected to %s", self.url)
+                self._set(ConnectionState.CONNECTED)
+                log.info("connected to %s (%s)", self.url, link.subprotocol)
                 await self._converse(link, ended)
         except* LinkError as group:  # could not connect, or the close went wrong
             ended.append(_ending(group))
@@ -171,7 +197,8 @@ class Connection:
 
     async def _converse(self, link: Link, ended: list[Ending]) -> None:
         """The session, the pinger and the conversation on one link, until one of them ends."""
-        rpc = Rpc(self._ids, self._supported())
+        dialect = self._dialects[link.subprotocol]  # open_link agreed to one we offered
+        rpc = Rpc(self._ids, dialect, self._supported(dialect))
         session = Session(
             link,
             rpc,
@@ -181,6 +208,7 @@ class Connection:
             secret_keys=self._secret_keys,
         )
         self.session = session
+        self.dialect = dialect
         try:
             async with trio.open_nursery() as nursery:
 
@@ -210,6 +238,7 @@ class Connection:
                 nursery.start_soon(hang_up)
         finally:
             self.session = None
+            self.dialect = None
 
     async def _pinger(self, link: Link) -> None:
         """WebSocket pings: a half-open link shows as a missing pong, and we re-dial."""

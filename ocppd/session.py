@@ -25,7 +25,7 @@ from typing import Any
 import trio
 
 from ocppd.logs import fields
-from ocppd.protocol.errors import ErrorCode, OcppError, Violation
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.frames import CallError
 from ocppd.protocol.rpc import Answered, Failed, Ignored, IncomingCall, PendingCall, Reply, Rpc
 from ocppd.transport.link import Link, LinkError
@@ -319,7 +319,7 @@ class Session:
                 try:
                     self._incoming_send.send_nowait(event)
                 except trio.WouldBlock:
-                    busy = OcppError(ErrorCode.GENERIC_ERROR, "too many calls at once")
+                    busy = OcppError(Violation.BUSY, "too many calls at once")
                     await self._send(self.rpc.reply_error(event.unique_id, busy))
             elif isinstance(event, Reply):
                 self._log_refusal(event, text)
@@ -339,14 +339,16 @@ class Session:
             frames_log.debug("<- %s", self._shown(text), extra=context)
         if reply.violation is Violation.UNSUPPORTED_ACTION:
             log.info(
-                "unsupported action %s from the central system (answered NotSupported)",
+                "unsupported action %s from the central system (answered %s)",
                 reply.action,
+                self.rpc.dialect.error_codes[reply.violation],
                 extra=context,
             )
         elif reply.violation is Violation.UNKNOWN_ACTION:
             log.warning(
-                "unknown action %r from the central system (answered NotImplemented)",
+                "unknown action %r from the central system (answered %s)",
                 reply.action,
+                self.rpc.dialect.error_codes[reply.violation],
                 extra=context,
             )
         else:
@@ -373,12 +375,13 @@ class Session:
         try:
             result = await self._handler(call)
         except OcppError as exc:
-            log.info("%s answered %s: %s", call.action, exc.code, exc.description, extra=context)
+            code = self.rpc.dialect.code_of(exc)
+            log.info("%s answered %s: %s", call.action, code, exc.description, extra=context)
             return self.rpc.reply_error(call.unique_id, exc), None
         except Exception:  # a bug in a handler is an InternalError for this call only
             log.exception("handling %s failed", call.action, extra=context)
             error = OcppError(
-                ErrorCode.INTERNAL_ERROR, f"{call.action} failed inside the charge point"
+                Violation.HANDLER_FAILED, f"{call.action} failed inside the charge point"
             )
             return self.rpc.reply_error(call.unique_id, error), None
         if isinstance(result, Then):

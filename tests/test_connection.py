@@ -273,6 +273,7 @@ async def test_a_link_failure_during_a_stop_does_not_escape_the_supervisor(
     traceback instead of an orderly stop)."""
     from ocppd.connection import Connection
     from ocppd.protocol.ids import MessageIds
+    from ocppd.protocol.v16.dialect import V16
     from ocppd.session import SessionClosed
     from ocppd.transport.link import LinkTarget
 
@@ -288,9 +289,12 @@ async def test_a_link_failure_during_a_stop_does_not_escape_the_supervisor(
         raise AssertionError("no calls expected")
 
     connection = Connection(
-        target=lambda: LinkTarget(url=csms.url + "/" + CP_ID, charge_point_id=CP_ID),
+        target=lambda: LinkTarget(
+            url=csms.url + "/" + CP_ID, charge_point_id=CP_ID, subprotocols=(V16.subprotocol,)
+        ),
+        dialects={V16.subprotocol: V16},
         ids=MessageIds(),
-        supported=frozenset,
+        supported=lambda _dialect: frozenset(),
         handler=no_calls,
         conversation=failing_conversation,
         backoff=Backoff(1, 2),

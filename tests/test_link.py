@@ -38,6 +38,7 @@ async def tcp_server(
 
 
 def target(port: int, *, scheme: str = "ws", **options: object) -> LinkTarget:
+    options.setdefault("subprotocols", ("ocpp1.6",))
     return LinkTarget(
         url=f"{scheme}://127.0.0.1:{port}/ocpp/CP-LINK",
         charge_point_id="CP-LINK",
@@ -118,6 +119,15 @@ async def test_a_closed_port_fails_at_once_and_says_so(autojump_clock):
             error = await dial(target(port))
     assert error.kind is LinkFailure.NETWORK
     assert error.reason == f"cannot reach 127.0.0.1:{port}: Connection refused"
+
+
+async def test_a_target_that_offers_no_ocpp_version_fails_before_dialling(autojump_clock):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        with trio.fail_after(60):
+            error = await dial(target(unused.getsockname()[1], subprotocols=()))
+    assert error.kind is LinkFailure.CONFIG
+    assert "no OCPP version to offer" in error.reason
 
 
 # --- TLS refusals the whitepaper names (real time, a server that sends its alerts) --------------

@@ -14,7 +14,8 @@ import pytest
 import trio
 from ocpp.v16 import call
 
-from ocppd.protocol.errors import VIOLATION_CODES, Violation
+from ocppd.protocol.errors import Violation
+from ocppd.protocol.v16.errors import VIOLATION_CODES
 from ocppd.testing.csms import CentralSystem, Delay, Station
 from tests.harness import charger, csms_now
 
@@ -66,16 +67,23 @@ ROWS: list[tuple[Violation, str]] = [
         Violation.NOT_MULTIPLE_OF,
         '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":7.05}') + "]",
     ),
+    (  # one key more than GetConfigurationMaxKeys (100)
+        Violation.TOO_MANY_ITEMS,
+        '[2,"e2e","GetConfiguration",{"key":[' + ",".join(f'"K{n}"' for n in range(101)) + "]}]",
+    ),
 ]
 # Rows that cannot be reached over the wire with the actions this charge point handles are
 # covered by tests/protocol: a too-long id (answered, below), a duplicate id (our handlers answer
-# before the next frame is read), minItems and format uri (no supported action has them), and a
-# handler failure.
+# before the next frame is read), minItems and format uri (no supported action has them), a
+# handler failure, a security refusal (no handler of this charge point raises one yet) and a full
+# backlog (it fills only while a handler hangs).
 UNREACHABLE = {
     Violation.DUPLICATE_UNIQUE_ID,
     Violation.TOO_FEW_ITEMS,
     Violation.BAD_URI,
     Violation.HANDLER_FAILED,
+    Violation.NOT_PERMITTED,
+    Violation.BUSY,
 }
 
 

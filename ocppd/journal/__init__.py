@@ -18,11 +18,14 @@ from ocppd.journal.journal import DEFAULT_MAX_BYTES, Journal
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
+    Kind,
     OpenOutcome,
     OpenReport,
     OutboxMessage,
     QueueStats,
+    TransactionId,
     TxRecord,
+    TxWords,
 )
 
 __all__ = [
@@ -35,11 +38,14 @@ __all__ = [
     "JournalError",
     "JournalOpenError",
     "JournalUnavailable",
+    "Kind",
     "OpenOutcome",
     "OpenReport",
     "OutboxMessage",
     "QueueStats",
+    "TransactionId",
     "TxRecord",
+    "TxWords",
     "UnknownMessage",
     "UnknownTransaction",
 ]

@@ -33,10 +33,13 @@ from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
+    Kind,
     OpenReport,
     OutboxMessage,
     QueueStats,
+    TransactionId,
     TxRecord,
+    TxWords,
 )
 from ocppd.journal.schema import bundled_migrations
 from ocppd.journal.storage import Opened, open_database
@@ -72,17 +75,19 @@ class Journal:
         for tx in await journal.open_transactions():     # after a crash or power cut
             await journal.stop_transaction(tx.local_id, reason="PowerLoss", ...)
 
-        # the courier, after BootNotification Accepted, one message at a time:
+        # the courier, once registered, one message at a time:
         while (msg := await journal.next_message()) is not None:
             if msg.message_id is None:                   # first send: fix id and payload
-                payload = msg.payload                    # + transactionId for Stop/MeterValues
+                payload = msg.payload                    # + transactionId for tx-event/stop
                 await journal.seal(msg.seq, new_id(), payload)
             ... send exactly the sealed id and payload; on CALLRESULT:
-            await journal.acknowledge(msg.seq, response)
+            await journal.acknowledge(msg.seq, transaction_id=...)  # a tx-start's answer
             ... on CALLERROR: record_failure(); after TransactionMessageAttempts: give_up()
 
-    A Stop or MeterValues whose ``transaction_id`` is None is waiting for its
-    Start, which is earlier in seq order, so the courier never sees one at the head.
+    Rows are version-neutral (:class:`~ocppd.journal.records.Kind`); the caller names
+    its protocol's actions with :class:`~ocppd.journal.records.TxWords` and reads the
+    answers. A tx-event or tx-stop whose ``transaction_id`` is None is waiting for its
+    tx-start, which is earlier in seq order, so the courier never sees one at the head.
     """
 
     def __init__(
@@ -356,11 +361,15 @@ class Journal:
         timestamp: str,
         reservation_id: int | None,
         payload: dict[str, Any],
+        words: TxWords,
+        transaction_id: TransactionId | None = None,
     ) -> int:
-        """Journal a started transaction and queue its StartTransaction; one commit.
+        """Journal a started transaction and queue its tx-start (``words.start``); one commit.
 
-        Returns the local id. Raises :class:`ConnectorBusy` if the connector still has
-        a running transaction (stop it first, e.g. with PowerLoss after a restart).
+        ``transaction_id`` is given when the charge point names its transactions (2.0.1);
+        otherwise the answer brings it (:meth:`acknowledge`). Returns the local id. Raises
+        :class:`ConnectorBusy` if the connector still has a running transaction (stop it
+        first, e.g. with PowerLoss after a restart).
         """
         unit = functools.partial(
             ledger.start,
@@ -370,6 +379,8 @@ class Journal:
             timestamp=timestamp,
             reservation_id=reservation_id,
             payload=payload,
+            words=words,
+            transaction_id=transaction_id,
             max_bytes=self.max_bytes,
         )
         return await self._write(unit)
@@ -385,8 +396,10 @@ class Journal:
         connector_id: int,
         payload: dict[str, Any],
         droppable: bool,
+        words: TxWords,
     ) -> int:
-        """Queue a MeterValues (payload without transactionId); returns its seq.
+        """Queue a sample (``words.event``, payload without the transaction id): a tx-event
+        of transaction ``local_id``, or other when it belongs to none; returns its seq.
 
         ``droppable`` marks intermediate periodic samples that may be thinned under
         the size cap; Transaction.Begin/End and anything else must pass False.
@@ -397,23 +410,31 @@ class Journal:
             connector_id=connector_id,
             payload=payload,
             droppable=droppable,
+            words=words,
             max_bytes=self.max_bytes,
         )
         return await self._write(unit)
 
     async def add_message(
-        self, action: str, payload: dict[str, Any], *, connector_id: int | None = None
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        words: TxWords,
+        connector_id: int | None = None,
     ) -> int:
-        """Queue another message that must not be lost (e.g. a critical
+        """Queue another message of ``words.protocol`` that must not be lost (e.g. a critical
         SecurityEventNotification); never thinned; returns its seq.
 
-        Start, Stop and MeterValues have their own methods (they touch the ledger).
+        A transaction's messages have their own methods (they touch the ledger).
         """
-        if action in (outbox.START, outbox.STOP, outbox.METER_VALUES):
+        if words.reserved(action):
             raise ValueError(f"queue {action} with its own journal method, not add_message")
         unit = functools.partial(
             outbox.enqueue,
+            kind=Kind.OTHER,
             action=action,
+            protocol=words.protocol,
             local_id=None,
             connector_id=connector_id,
             payload=payload,
@@ -431,8 +452,10 @@ class Journal:
         reason: str,
         id_tag: str | None,
         payload: dict[str, Any],
+        words: TxWords,
     ) -> int:
-        """Journal the stop and queue its StopTransaction; one commit; returns its seq.
+        """Journal the stop and queue its tx-stop (``words.stop``); one commit; returns its
+        seq.
 
         Idempotent: a second call for the same transaction returns the first seq and
         changes nothing (libocpp #239/#907).
@@ -445,6 +468,7 @@ class Journal:
             reason=reason,
             id_tag=id_tag,
             payload=payload,
+            words=words,
             max_bytes=self.max_bytes,
         )
         return await self._write(unit)
@@ -474,10 +498,20 @@ class Journal:
         """Commit the message id and final payload before the first send."""
         await self._write(outbox.seal, seq, message_id, payload)
 
-    async def acknowledge(self, seq: int, response: dict[str, Any]) -> OutboxMessage | None:
+    async def acknowledge(
+        self,
+        seq: int,
+        *,
+        transaction_id: TransactionId | None = None,
+        start_status: str | None = None,
+    ) -> OutboxMessage | None:
         """The CALLRESULT arrived: delete the row and update the ledger, in one commit;
-        returns the next message (the new head), read in the same trip to the writer."""
-        following = await self._write(units.acknowledge_next, seq, response)
+        returns the next message (the new head), read in the same trip to the writer.
+
+        For a tx-start the caller passes what the answer says: the ``transaction_id`` it
+        assigned (1.6; a start without one, and without one given at the start, raises
+        ValueError and stays queued) and ``start_status``, the verdict on the tag."""
+        following = await self._write(units.acknowledge_next, seq, transaction_id, start_status)
         self._acks_since_checkpoint += 1
         if following is None and self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
             try:
@@ -491,9 +525,13 @@ class Journal:
         """A CALLERROR (or a timeout the caller counts): attempts += 1; returns attempts."""
         return await self._write(outbox.record_failure, seq, error)
 
-    async def give_up(self, seq: int, reason: str) -> None:
-        """Move the message to the dead letters; a given-up Start makes the id -1."""
-        await self._write(units.give_up, seq, reason)
+    async def give_up(
+        self, seq: int, reason: str, *, fallback_id: TransactionId | None = None
+    ) -> None:
+        """Move the message to the dead letters. A given-up tx-start whose transaction has
+        no id yet gives it ``fallback_id``, so the rest of it can be sent (1.6: -1, errata
+        3.18)."""
+        await self._write(units.give_up, seq, reason, fallback_id)
 
     async def queue_stats(self) -> QueueStats:
         return await self._read(outbox.stats, self.max_bytes)

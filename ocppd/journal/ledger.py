@@ -4,10 +4,13 @@ Blocking functions that run inside a transaction the caller (the journal's write
 thread) opened; each public journal operation is exactly one such transaction, so a
 ledger change and its outbox row commit together or not at all.
 
-Life of a row: ``running`` (StartTransaction queued) -> ``stopped`` (StopTransaction
-queued, stop fields set) -> ``done`` (StopTransaction.conf arrived).
-``transaction_id`` is None until StartTransaction.conf, or -1 once the Start was
-given up (OCPP 1.6 errata 3.18): later messages are then sent with -1.
+Life of a row: ``running`` (its tx-start queued) -> ``stopped`` (its tx-stop queued,
+stop fields set) -> ``done`` (the tx-stop was answered). ``transaction_id`` is given
+at the start when the charge point names its transactions (2.0.1), else None until
+the tx-start is answered (1.6 StartTransaction.conf). A tx-start given up while the
+id is still None takes the id the caller says (1.6 errata 3.18: -1), so later
+messages can be sent. The column has no declared type: SQLite keeps each id as it was
+given, an integer as an integer and a string as a string.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from ocppd.journal import outbox
 from ocppd.journal.errors import ConnectorBusy, UnknownTransaction
-from ocppd.journal.records import TX_COLUMNS, TxRecord, tx_from_row
+from ocppd.journal.records import TX_COLUMNS, Kind, TransactionId, TxRecord, TxWords, tx_from_row
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,11 @@ def start(
     timestamp: str,
     reservation_id: int | None,
     payload: dict[str, Any],
+    words: TxWords,
+    transaction_id: TransactionId | None,
     max_bytes: int,
 ) -> int:
-    """Ledger row (running) + outbox StartTransaction; returns the local id."""
+    """Ledger row (running) + outbox tx-start; returns the local id."""
     busy = conn.execute(
         "SELECT local_id FROM transactions WHERE connector_id = ? AND state = ?",
         (connector_id, RUNNING),
@@ -45,13 +50,15 @@ def start(
         raise ConnectorBusy(connector_id, int(busy[0]))
     cur = conn.execute(
         "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
-        "started_at, start_seq) VALUES (?, ?, ?, ?, ?, 0)",
-        (connector_id, id_tag, reservation_id, meter_start_wh, timestamp),
+        "started_at, transaction_id, start_seq) VALUES (?, ?, ?, ?, ?, ?, 0)",
+        (connector_id, id_tag, reservation_id, meter_start_wh, timestamp, transaction_id),
     )
     local_id = int(cur.lastrowid or 0)
     seq = outbox.enqueue(
         conn,
-        action=outbox.START,
+        kind=Kind.TX_START,
+        action=words.start,
+        protocol=words.protocol,
         local_id=local_id,
         connector_id=connector_id,
         payload=payload,
@@ -83,9 +90,10 @@ def stop(
     reason: str,
     id_tag: str | None,
     payload: dict[str, Any],
+    words: TxWords,
     max_bytes: int,
 ) -> int:
-    """Ledger row -> stopped + outbox StopTransaction; returns its seq. Idempotent."""
+    """Ledger row -> stopped + outbox tx-stop; returns its seq. Idempotent."""
     row = conn.execute(
         "SELECT state, stop_seq, connector_id FROM transactions WHERE local_id = ?", (local_id,)
     ).fetchone()
@@ -99,7 +107,9 @@ def stop(
         return int(stop_seq)
     seq = outbox.enqueue(
         conn,
-        action=outbox.STOP,
+        kind=Kind.TX_STOP,
+        action=words.stop,
+        protocol=words.protocol,
         local_id=local_id,
         connector_id=int(connector_id),
         payload=payload,
@@ -154,12 +164,25 @@ def require(conn: sqlite3.Connection, local_id: int) -> str:
 
 
 def mark_started(
-    conn: sqlite3.Connection, local_id: int, transaction_id: int, start_status: str | None
+    conn: sqlite3.Connection,
+    local_id: int,
+    transaction_id: TransactionId | None,
+    start_status: str | None,
 ) -> None:
+    """The tx-start was answered: the id it brought (None: keep the one given at the start)
+    and the verdict on the tag."""
     conn.execute(
-        "UPDATE transactions SET transaction_id = ?, start_status = ? WHERE local_id = ?",
+        "UPDATE transactions SET transaction_id = coalesce(?, transaction_id), start_status = ? "
+        "WHERE local_id = ?",
         (transaction_id, start_status, local_id),
     )
+
+
+def transaction_id_of(conn: sqlite3.Connection, local_id: int) -> TransactionId | None:
+    row = conn.execute(
+        "SELECT transaction_id FROM transactions WHERE local_id = ?", (local_id,)
+    ).fetchone()
+    return None if row is None else row[0]
 
 
 def mark_done(conn: sqlite3.Connection, local_id: int) -> None:
@@ -169,10 +192,15 @@ def mark_done(conn: sqlite3.Connection, local_id: int) -> None:
     )
 
 
-def mark_start_given_up(conn: sqlite3.Connection, local_id: int) -> None:
+def mark_start_given_up(
+    conn: sqlite3.Connection, local_id: int, fallback: TransactionId | None
+) -> None:
+    """The tx-start was given up: a transaction still without an id takes ``fallback``."""
+    if fallback is None:
+        return
     conn.execute(
-        "UPDATE transactions SET transaction_id = -1 WHERE local_id = ? AND transaction_id IS NULL",
-        (local_id,),
+        "UPDATE transactions SET transaction_id = ? WHERE local_id = ? AND transaction_id IS NULL",
+        (fallback, local_id),
     )
 
 

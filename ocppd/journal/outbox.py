@@ -2,26 +2,32 @@
 
 Blocking functions that run inside a transaction the journal's writer thread opened.
 
+Kinds. Each row says what it is to the ledger (``kind``: tx-start, tx-event, tx-stop
+or other, see :class:`~ocppd.journal.records.Kind`), which protocol it was recorded
+in and its action there; the journal acts on the kind and stores the rest. Below,
+"Start", "Stop" and "sample" are the kinds (1.6: StartTransaction, StopTransaction,
+MeterValues).
+
 Order. ``seq`` is one global, never reused counter. The courier always takes the
-lowest pending seq, so per connector a Start precedes its MeterValues and its Stop,
+lowest pending seq, so per connector a Start precedes its samples and its Stop,
 and the next transaction's Start follows the previous Stop: the journal order is the
 wire order.
 
-Identity. Payloads of MeterValues and StopTransaction are stored without
-``transactionId``: :func:`head` joins the ledger, so the courier fills in the id the
-central system assigned (or -1 after the Start was given up) at send time. This is
-what avoids libocpp #495 (a Stop sent with -1 because it was queued offline).
+Identity. Payloads of samples and Stops are stored without the transaction id:
+:func:`head` joins the ledger, so the courier fills in the id the central system
+assigned (or 1.6's -1 after the Start was given up) at send time. This is what avoids
+libocpp #495 (a Stop sent with -1 because it was queued offline).
 
 Size cap. ``max_bytes`` bounds the UTF-8 bytes of queued payloads
 (``outbox_totals.bytes``, kept exact by triggers). When an insert would go over it,
-droppable MeterValues are thinned until the queue is back under ``THIN_TARGET`` of
+droppable samples are thinned until the queue is back under ``THIN_TARGET`` of
 the cap: oldest first, every second one per connector (1st, 3rd, 5th ...; ERR16
 3.14/3.91). Each row remembers how many passes it survived (``thinned``); a pass
 only takes rows of the least thinned generation, so the next time the cap is hit
 thinning continues where it stopped, and survivors are halved again only after the
 whole queue was. Resolution thus degrades evenly (60 s -> 120 s -> 240 s ...), oldest
 first, instead of the oldest hours vanishing. The row at the head and sealed rows
-(possibly on the wire) are never thinned. Start, Stop and undroppable MeterValues
+(possibly on the wire) are never thinned. Start, Stop and undroppable samples
 are never dropped: when only they remain the insert is accepted over the cap and
 logged.
 """
@@ -35,6 +41,7 @@ from typing import Any
 from ocppd.journal.errors import AlreadySealed, UnknownMessage
 from ocppd.journal.records import (
     DeadLetter,
+    Kind,
     OutboxMessage,
     QueueStats,
     dump_payload,
@@ -43,17 +50,13 @@ from ocppd.journal.records import (
 
 log = logging.getLogger(__name__)
 
-START = "StartTransaction"
-STOP = "StopTransaction"
-METER_VALUES = "MeterValues"
-
 # After thinning the queue sits at 90 % of the cap, so thinning runs in batches
 # (each pass halves the oldest samples) rather than dropping one row per insert.
 THIN_TARGET = 0.9
 
 _MESSAGE_COLUMNS = (
     "o.seq, o.action, o.payload, o.message_id, o.attempts, o.local_id, t.transaction_id, "
-    "o.connector_id, o.droppable"
+    "o.connector_id, o.droppable, o.kind, o.protocol"
 )
 _FROM_JOINED = "FROM outbox o LEFT JOIN transactions t ON t.local_id = o.local_id"
 
@@ -61,7 +64,9 @@ _FROM_JOINED = "FROM outbox o LEFT JOIN transactions t ON t.local_id = o.local_i
 def enqueue(
     conn: sqlite3.Connection,
     *,
+    kind: Kind,
     action: str,
+    protocol: str,
     local_id: int | None,
     connector_id: int | None,
     payload: dict[str, Any],
@@ -78,8 +83,8 @@ def enqueue(
         if queued - freed + size > max_bytes:
             log.warning(
                 "outbox over its cap: %d bytes queued, cap %d; only messages that must not be "
-                "dropped remain (Start, Stop, Transaction.Begin/End values); %s accepted "
-                "over the cap",
+                "dropped remain (transaction starts and stops, values that are kept); %s "
+                "accepted over the cap",
                 queued - freed + size,
                 max_bytes,
                 action,
@@ -87,15 +92,15 @@ def enqueue(
         elif count:
             log.debug("outbox back under its cap after thinning %d rows", count)
     cur = conn.execute(
-        "INSERT INTO outbox (action, local_id, connector_id, droppable, payload, size) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (action, local_id, connector_id, int(droppable), text, size),
+        "INSERT INTO outbox (kind, action, protocol, local_id, connector_id, droppable, payload, "
+        "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind.value, action, protocol, local_id, connector_id, int(droppable), text, size),
     )
     return int(cur.lastrowid or 0)
 
 
 def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
-    """Drop droppable MeterValues until ``need`` bytes are freed; returns (rows, bytes).
+    """Drop droppable samples until ``need`` bytes are freed; returns (rows, bytes).
 
     Counted in ``outbox_totals.dropped`` and logged at WARNING.
     """
@@ -103,6 +108,7 @@ def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
     if head is None or need <= 0:
         return 0, 0
     dropped: list[int] = []
+    actions: set[str] = set()
     freed = 0
     while freed < need:
         level = conn.execute(
@@ -113,11 +119,13 @@ def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
         if level is None:
             break
         rows = conn.execute(
-            "SELECT seq, connector_id, size FROM outbox WHERE droppable = 1 "
+            "SELECT seq, connector_id, size, action FROM outbox WHERE droppable = 1 "
             "AND message_id IS NULL AND seq > ? AND thinned = ? ORDER BY seq",
             (head, level),
         ).fetchall()
-        batch, kept, batch_bytes = _halve(rows, need - freed)
+        batch, kept, batch_bytes = _halve([r[:3] for r in rows], need - freed)
+        gone = set(batch)
+        actions.update(action for seq, _, _, action in rows if seq in gone)
         conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in batch])
         conn.executemany(
             "UPDATE outbox SET thinned = thinned + 1 WHERE seq = ?", [(s,) for s in kept]
@@ -128,9 +136,10 @@ def thin(conn: sqlite3.Connection, need: int) -> tuple[int, int]:
         conn.execute("UPDATE outbox_totals SET dropped = dropped + ? WHERE id = 1", (len(dropped),))
         total = conn.execute("SELECT dropped FROM outbox_totals WHERE id = 1").fetchone()[0]
         log.warning(
-            "outbox reached its size cap: dropped %d intermediate MeterValues "
+            "outbox reached its size cap: dropped %d intermediate %s "
             "(seq %d..%d, %d bytes); %d dropped since the journal was created",
             len(dropped),
+            ", ".join(sorted(actions)),
             min(dropped),
             max(dropped),
             freed,
@@ -194,7 +203,19 @@ def pending(conn: sqlite3.Connection, limit: int | None) -> list[OutboxMessage]:
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:
-    seq, action, payload, message_id, attempts, local_id, tx_id, connector_id, droppable = row
+    (
+        seq,
+        action,
+        payload,
+        message_id,
+        attempts,
+        local_id,
+        tx_id,
+        connector_id,
+        droppable,
+        kind,
+        protocol,
+    ) = row
     return OutboxMessage(
         seq=seq,
         action=action,
@@ -205,6 +226,8 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         transaction_id=tx_id,
         connector_id=connector_id,
         droppable=bool(droppable),
+        kind=Kind(kind),
+        protocol=protocol,
     )
 
 
@@ -225,13 +248,13 @@ def seal(conn: sqlite3.Connection, seq: int, message_id: str, payload: dict[str,
     )
 
 
-def take(conn: sqlite3.Connection, seq: int) -> tuple[str, int | None] | None:
-    """Delete an answered row; returns its (action, local_id), or None if it is gone."""
-    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+def take(conn: sqlite3.Connection, seq: int) -> tuple[Kind, int | None] | None:
+    """Delete an answered row; returns its (kind, local_id), or None if it is gone."""
+    row = conn.execute("SELECT kind, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
     if row is None:
         return None
     conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-    return str(row[0]), row[1]
+    return Kind(row[0]), row[1]
 
 
 def record_failure(conn: sqlite3.Connection, seq: int, error: str) -> int:
@@ -246,20 +269,20 @@ def record_failure(conn: sqlite3.Connection, seq: int, error: str) -> int:
     return int(rows[0][0])
 
 
-def bury(conn: sqlite3.Connection, seq: int, reason: str) -> tuple[str, int | None]:
-    """Move a row to the dead letters; returns its (action, local_id)."""
-    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+def bury(conn: sqlite3.Connection, seq: int, reason: str) -> tuple[Kind, str, int | None]:
+    """Move a row to the dead letters; returns its (kind, action, local_id)."""
+    row = conn.execute("SELECT kind, action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
     if row is None:
         raise UnknownMessage(seq)
     conn.execute(
-        "INSERT INTO dead_letters (seq, action, local_id, connector_id, payload, message_id, "
-        "attempts, last_error, reason, queued_at) "
-        "SELECT seq, action, local_id, connector_id, payload, message_id, attempts, last_error, "
-        "?, queued_at FROM outbox WHERE seq = ?",
+        "INSERT INTO dead_letters (seq, kind, action, protocol, local_id, connector_id, payload, "
+        "message_id, attempts, last_error, reason, queued_at) "
+        "SELECT seq, kind, action, protocol, local_id, connector_id, payload, message_id, "
+        "attempts, last_error, ?, queued_at FROM outbox WHERE seq = ?",
         (reason, seq),
     )
     conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-    return str(row[0]), row[1]
+    return Kind(row[0]), str(row[1]), row[2]
 
 
 def stats(conn: sqlite3.Connection, max_bytes: int) -> QueueStats:
@@ -276,10 +299,31 @@ def stats(conn: sqlite3.Connection, max_bytes: int) -> QueueStats:
 def dead_letters(conn: sqlite3.Connection, limit: int) -> list[DeadLetter]:
     rows = conn.execute(
         "SELECT seq, action, local_id, connector_id, payload, message_id, attempts, last_error, "
-        "reason, queued_at, given_up_at FROM dead_letters ORDER BY seq DESC LIMIT ?",
+        "reason, queued_at, given_up_at, kind, protocol FROM dead_letters "
+        "ORDER BY seq DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    return [DeadLetter(r[0], r[1], r[2], r[3], load_payload(r[4]), *r[5:]) for r in reversed(rows)]
+    return [_dead_letter(r) for r in reversed(rows)]
 
 
-__all__ = ["METER_VALUES", "START", "STOP", "THIN_TARGET"]
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    seq, action, local_id, connector_id, payload, message_id, attempts, error, *rest = row
+    reason, queued_at, given_up_at, kind, protocol = rest
+    return DeadLetter(
+        seq,
+        action,
+        local_id,
+        connector_id,
+        load_payload(payload),
+        message_id,
+        attempts,
+        error,
+        reason,
+        queued_at,
+        given_up_at,
+        kind=Kind(kind),
+        protocol=protocol,
+    )
+
+
+__all__ = ["THIN_TARGET"]

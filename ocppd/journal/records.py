@@ -3,6 +3,13 @@
 Timestamps are the ISO 8601 strings the caller gave (the journal does not read a
 clock for anything it returns, except the diagnostic ``queued_at``/``given_up_at``
 of dead letters, which are the system clock when the row was written).
+
+The records speak no OCPP version. An outbox row has a :class:`Kind` (what it is to
+the ledger), the ``protocol`` it was recorded in (a websocket subprotocol such as
+``ocpp1.6``) and its ``action`` in that protocol, which the journal stores and never
+interprets; :class:`TxWords` is how a caller says which actions its protocol uses for
+a transaction's messages. A transaction id keeps the type it was given: an integer
+from a 1.6 central system, a string a 2.0.1 charge point made.
 """
 
 from __future__ import annotations
@@ -13,6 +20,34 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+
+class Kind(StrEnum):
+    """What an outbox row is to the ledger (``outbox.kind``)."""
+
+    TX_START = "tx-start"  # a transaction began (1.6 StartTransaction, 2.0.1 Started)
+    TX_EVENT = "tx-event"  # something during it (1.6 MeterValues, 2.0.1 Updated)
+    TX_STOP = "tx-stop"  # it ended (1.6 StopTransaction, 2.0.1 Ended)
+    OTHER = "other"  # not part of a transaction's life (never thinned, never joined)
+
+
+@dataclass(frozen=True, slots=True)
+class TxWords:
+    """How one protocol names the messages of a transaction's life: data the journal
+    stores with each row (``protocol``, ``action``), never interprets."""
+
+    protocol: str  # the subprotocol, e.g. "ocpp1.6"
+    start: str  # the action of a TX_START row
+    event: str  # the action of a TX_EVENT row
+    stop: str  # the action of a TX_STOP row
+
+    def reserved(self, action: str) -> bool:
+        """True for an action only the ledger's own methods may queue."""
+        return action in (self.start, self.event, self.stop)
+
+
+TransactionId = int | str
+"""The central system's (1.6) or the charge point's (2.0.1) name of a transaction."""
 
 
 class OpenOutcome(StrEnum):
@@ -69,7 +104,9 @@ class TxRecord:
     reservation_id: int | None
     meter_start_wh: int
     started_at: str
-    transaction_id: int | None  # None until StartTransaction.conf; -1 if the Start was given up
+    # None until the tx-start is answered (1.6), or set at the start (2.0.1); the caller's
+    # fallback (1.6: -1) once an unanswered start was given up
+    transaction_id: TransactionId | None
     start_status: str | None
     meter_last_wh: float | None
     meter_last_at: str | None
@@ -85,14 +122,16 @@ class OutboxMessage:
     """The next thing to send. ``transaction_id`` comes from the ledger at read time."""
 
     seq: int
-    action: str
+    action: str  # in ``protocol``
     payload: dict[str, Any]
     message_id: str | None  # None until sealed; a resend reuses it
     attempts: int
     local_id: int | None
-    transaction_id: int | None  # None while the Start is unanswered; -1 if it was given up
+    transaction_id: TransactionId | None  # None while the start is unanswered
     connector_id: int | None = None
     droppable: bool = False
+    kind: Kind = Kind.OTHER
+    protocol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +140,7 @@ class QueueStats:
 
     pending: int
     dead: int
-    dropped: int  # droppable MeterValues thinned under the cap, ever
+    dropped: int  # droppable samples thinned under the cap, ever
     bytes: int  # UTF-8 bytes of the queued payloads
     max_bytes: int
 
@@ -121,6 +160,8 @@ class DeadLetter:
     reason: str
     queued_at: str
     given_up_at: str
+    kind: Kind = Kind.OTHER
+    protocol: str = ""
 
 
 TX_COLUMNS = (
@@ -149,9 +190,12 @@ def load_payload(text: str) -> dict[str, Any]:
 __all__ = [
     "CacheEntry",
     "DeadLetter",
+    "Kind",
     "OpenOutcome",
     "OpenReport",
     "OutboxMessage",
     "QueueStats",
+    "TransactionId",
     "TxRecord",
+    "TxWords",
 ]

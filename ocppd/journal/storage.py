@@ -19,7 +19,7 @@ Order of :func:`open_database` and why:
 5. Connect read-write (autocommit, any thread): WAL, ``synchronous=FULL``,
    ``busy_timeout``, ``temp_store=MEMORY``, ``foreign_keys``; apply migrations; one
    probe write, so a database SQLite silently opened read-only fails here, not at
-   the first StartTransaction.
+   the first transaction.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from ocppd.journal import ledger, outbox
 from ocppd.journal.faults import space_problem
-from ocppd.journal.records import OutboxMessage
+from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
 from ocppd.journal.storage import probe_write
 
 log = logging.getLogger(__name__)
@@ -27,19 +27,24 @@ def add_meter_values(
     connector_id: int,
     payload: dict[str, Any],
     droppable: bool,
+    words: TxWords,
     max_bytes: int,
 ) -> int:
+    """A sample: tx-event of its transaction, or other when it belongs to none."""
     if local_id is not None:
         tx_state = ledger.require(conn, local_id)
         if tx_state != ledger.RUNNING:
             log.warning(
-                "MeterValues for transaction %d queued after its stop (it is %s)",
+                "%s for transaction %d queued after its stop (it is %s)",
+                words.event,
                 local_id,
                 tx_state,
             )
     return outbox.enqueue(
         conn,
-        action=outbox.METER_VALUES,
+        kind=Kind.OTHER if local_id is None else Kind.TX_EVENT,
+        action=words.event,
+        protocol=words.protocol,
         local_id=local_id,
         connector_id=connector_id,
         payload=payload,
@@ -48,36 +53,50 @@ def add_meter_values(
     )
 
 
-def acknowledge(conn: sqlite3.Connection, seq: int, response: dict[str, Any]) -> None:
-    row = conn.execute("SELECT action, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+def acknowledge(
+    conn: sqlite3.Connection,
+    seq: int,
+    transaction_id: TransactionId | None,
+    start_status: str | None,
+) -> None:
+    """The answer to ``seq`` arrived. For a tx-start, ``transaction_id`` is the id the
+    answer brought (1.6; None when the start already had one) and ``start_status`` the
+    verdict on the tag; a tx-stop marks its transaction done."""
+    row = conn.execute("SELECT kind, local_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
     if row is None:
         log.warning("acknowledge of seq %d ignored: it is no longer queued", seq)
         return
-    action, local_id = row
-    if action == outbox.START and local_id is not None:
-        transaction_id = response.get("transactionId")
-        if not isinstance(transaction_id, int) or isinstance(transaction_id, bool):
-            raise ValueError(f"StartTransaction.conf without an integer transactionId: {response}")
-        info = response.get("idTagInfo")
-        status = info.get("status") if isinstance(info, dict) else None
-        ledger.mark_started(conn, local_id, transaction_id, status)
-    elif action == outbox.STOP and local_id is not None:
+    kind, local_id = Kind(row[0]), row[1]
+    if kind is Kind.TX_START and local_id is not None:
+        if isinstance(transaction_id, bool) or not isinstance(transaction_id, int | str | None):
+            raise ValueError(f"a transactionId is an integer or a string, not {transaction_id!r}")
+        if transaction_id is None and ledger.transaction_id_of(conn, local_id) is None:
+            raise ValueError(
+                f"tx-start seq {seq} acknowledged without a transactionId, and it has none"
+            )
+        ledger.mark_started(conn, local_id, transaction_id, start_status)
+    elif kind is Kind.TX_STOP and local_id is not None:
         ledger.mark_done(conn, local_id)
     outbox.take(conn, seq)
 
 
 def acknowledge_next(
-    conn: sqlite3.Connection, seq: int, response: dict[str, Any]
+    conn: sqlite3.Connection,
+    seq: int,
+    transaction_id: TransactionId | None,
+    start_status: str | None,
 ) -> OutboxMessage | None:
     """Acknowledge ``seq``; the new head of the queue, in the same transaction."""
-    acknowledge(conn, seq, response)
+    acknowledge(conn, seq, transaction_id, start_status)
     return outbox.head(conn)
 
 
-def give_up(conn: sqlite3.Connection, seq: int, reason: str) -> None:
-    action, local_id = outbox.bury(conn, seq, reason)
-    if action == outbox.START and local_id is not None:
-        ledger.mark_start_given_up(conn, local_id)
+def give_up(
+    conn: sqlite3.Connection, seq: int, reason: str, fallback_id: TransactionId | None
+) -> None:
+    kind, action, local_id = outbox.bury(conn, seq, reason)
+    if kind is Kind.TX_START and local_id is not None:
+        ledger.mark_start_given_up(conn, local_id, fallback_id)
     log.warning("gave up %s seq %d (local transaction %s): %s", action, seq, local_id, reason)
 
 

@@ -4,7 +4,8 @@
 `BadFrame`, which says whether the sender can be answered with a CALLERROR
 (a CALL whose unique id we could read) or must be logged and ignored.
 `encode_frame` is its inverse. Neither knows anything about actions or
-payload schemas: that is `v16.codec`'s job.
+payload schemas: that is the dialect's job (`protocol/dialect.py`); the frames
+are the same in every OCPP-J version.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ocppd.protocol.errors import Violation
 from ocppd.protocol.jsondepth import deeper_than
 
 MAX_UNIQUE_ID_LENGTH = 36
-"""The longest unique id OCPP-J 1.6 allows [J16 §4.1.4]."""
+"""The longest unique id OCPP-J allows [J16 §4.1.4] (2.0.1 keeps it)."""
 
 MAX_DEPTH = 16
 """How deeply a frame may nest arrays and objects. The deepest OCPP 1.6 frames
@@ -58,7 +59,7 @@ class CallResult:
 class CallError:
     """An error response: ``[4, uniqueId, errorCode, errorDescription, errorDetails]``.
 
-    ``code`` is a plain string: a peer may send codes that are not in 1.6.
+    ``code`` is a plain string: a peer may send codes that its version does not define.
     """
 
     unique_id: str

@@ -3,7 +3,9 @@
 `Rpc` turns text from the websocket into events and typed messages into text
 for it; it never does I/O and never looks at a clock. The session shell owns
 the socket, the timeout of our CALL (it calls `Rpc.abandon` when it expires)
-and the handlers of incoming CALLs.
+and the handlers of incoming CALLs. The OCPP version is an argument: a
+:class:`~ocppd.protocol.dialect.Dialect` gives the actions, the codecs and the
+spelling of CALLERROR codes; the frames are the same in every version.
 
 At most one CALL of ours is outstanding [J16 §4.1.1]; `call` raises `RpcBusy`
 while one is. CALLs from the central system are independent of it, so calls
@@ -18,7 +20,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from ocppd.protocol.errors import VIOLATION_CODES, OcppError, Violation
+from ocppd.protocol.dialect import Dialect
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.frames import (
     MAX_UNIQUE_ID_LENGTH,
     BadFrame,
@@ -29,17 +32,10 @@ from ocppd.protocol.frames import (
     parse_frame,
 )
 from ocppd.protocol.ids import MessageIds
-from ocppd.protocol.v16.codec import (
-    ACTIONS,
-    REQUESTS,
-    RESPONSES,
-    Decoded,
-    Message,
-    action_of,
-    decode_request,
-    decode_response,
-    to_payload,
-)
+
+Decoded = Any
+"""A typed request or response of the dialect spoken (``dialect.requests[action]`` ...).
+Typed Any so that callers can use the concrete type without a cast."""
 
 
 class RpcBusy(Exception):
@@ -114,18 +110,19 @@ RpcEvent = IncomingCall | Reply | Answered | Failed | Ignored
 
 
 class Rpc:
-    """One conversation with the central system, as pure state.
+    """One conversation with the central system in one `dialect`, as pure state.
 
     `supported` names the actions we handle when the central system calls us;
-    other OCPP 1.6 actions are answered NotSupported, unknown names
+    other actions of the dialect are answered NotSupported, unknown names
     NotImplemented, both without looking at the payload.
     """
 
-    def __init__(self, ids: MessageIds, supported: Collection[str]) -> None:
-        unknown = sorted(set(supported) - ACTIONS)
+    def __init__(self, ids: MessageIds, dialect: Dialect, supported: Collection[str]) -> None:
+        unknown = sorted(set(supported) - dialect.actions)
         if unknown:
-            raise ValueError(f"not OCPP 1.6 actions: {', '.join(unknown)}")
+            raise ValueError(f"not {dialect.name} actions: {', '.join(unknown)}")
         self._ids = ids
+        self.dialect = dialect
         self._supported = frozenset(supported)
         self._outstanding: PendingCall | None = None
         self._handling: dict[str, str] = {}  # unique id -> action of incoming CALLs
@@ -140,16 +137,17 @@ class Rpc:
         """Unique ids of incoming CALLs that have not been replied to yet."""
         return frozenset(self._handling)
 
-    def call(self, request: Message, *, unique_id: str | None = None) -> tuple[str, PendingCall]:
+    def call(self, request: Any, *, unique_id: str | None = None) -> tuple[str, PendingCall]:
         """Start our CALL for a typed request; returns the text to send and the pending call.
 
         Raises `RpcBusy` while another call is outstanding and TypeError for a
         response or a non-message.
         """
-        action = action_of(request)
-        if type(request) is not REQUESTS[action]:
+        dialect = self.dialect
+        action = dialect.action_of(request)
+        if type(request) is not dialect.requests[action]:
             raise TypeError(f"{type(request).__name__} is a response, not a request")
-        return self.call_payload(action, to_payload(request), unique_id=unique_id)
+        return self.call_payload(action, dialect.to_payload(request), unique_id=unique_id)
 
     def call_payload(
         self, action: str, payload: dict[str, Any], *, unique_id: str | None = None
@@ -164,8 +162,8 @@ class Rpc:
                 f"{action}: call {self._outstanding.unique_id} "
                 f"({self._outstanding.action}) is still outstanding"
             )
-        if action not in ACTIONS:
-            raise ValueError(f"{action!r} is not an OCPP 1.6 action")
+        if action not in self.dialect.actions:
+            raise ValueError(f"{action!r} is not an {self.dialect.name} action")
         if unique_id is None:
             unique_id = self._ids.next()
         elif not unique_id or len(unique_id) > MAX_UNIQUE_ID_LENGTH:
@@ -198,11 +196,11 @@ class Rpc:
         if isinstance(frame, CallError):
             return Failed(pending, frame)
         try:
-            response = decode_response(pending.action, frame.payload)
+            response = self.dialect.decode_response(pending.action, frame.payload)
         except OcppError as exc:
             error = CallError(
                 pending.unique_id,
-                exc.code.value,
+                self.dialect.code_of(exc),
                 f"invalid response: {exc.description}",
                 exc.details,
             )
@@ -217,11 +215,11 @@ class Rpc:
                 Violation.DUPLICATE_UNIQUE_ID,
                 f"{self._handling[unique_id]} {unique_id!r} is still being handled",
             )
-        if action not in ACTIONS:
+        if action not in self.dialect.actions:
             return self._refuse(
                 unique_id,
                 Violation.UNKNOWN_ACTION,
-                f"{action!r} is not an OCPP 1.6 action",
+                f"{action!r} is not an {self.dialect.name} action",
                 action,
             )
         if action not in self._supported:
@@ -229,41 +227,45 @@ class Rpc:
                 unique_id, Violation.UNSUPPORTED_ACTION, f"{action} is not supported", action
             )
         try:
-            request = decode_request(action, call.payload)
+            request = self.dialect.decode_request(action, call.payload)
         except OcppError as exc:
             reason = f"invalid {action} request: {exc.description}"
-            return Reply(_error_text(unique_id, exc), reason, None, action)
+            return Reply(self._error_text(unique_id, exc), reason, None, action)
         self._handling[unique_id] = action
         return IncomingCall(unique_id, action, request)
 
     def _refuse(
         self, unique_id: str, violation: Violation, reason: str, action: str | None = None
     ) -> Reply:
-        error = OcppError(VIOLATION_CODES[violation], reason)
-        return Reply(_error_text(unique_id, error), reason, violation, action)
+        error = OcppError(violation, reason)
+        return Reply(self._error_text(unique_id, error), reason, violation, action)
 
-    def reply(self, unique_id: str, response: Message) -> str:
+    def reply(self, unique_id: str, response: Any) -> str:
         """The CALLRESULT text answering the incoming CALL `unique_id` with a typed response.
 
         Raises KeyError when no such call awaits a reply, TypeError when
         `response` is not the response type of its action.
         """
         action = self._awaiting(unique_id)
-        expected = RESPONSES[action]
+        expected = self.dialect.responses[action]
         if type(response) is not expected:
             raise TypeError(
                 f"{action} is answered with {expected.__name__}, not {type(response).__name__}"
             )
-        text = encode_frame(CallResult(unique_id, to_payload(response)))
+        text = encode_frame(CallResult(unique_id, self.dialect.to_payload(response)))
         del self._handling[unique_id]
         return text
 
     def reply_error(self, unique_id: str, error: OcppError) -> str:
         """The CALLERROR text answering the incoming CALL `unique_id`."""
         self._awaiting(unique_id)
-        text = _error_text(unique_id, error)
+        text = self._error_text(unique_id, error)
         del self._handling[unique_id]
         return text
+
+    def _error_text(self, unique_id: str, error: OcppError) -> str:
+        code = self.dialect.code_of(error)
+        return encode_frame(CallError(unique_id, code, error.description, error.details))
 
     def _awaiting(self, unique_id: str) -> str:
         try:
@@ -276,10 +278,6 @@ class Rpc:
         ours = f"{pending.action} {pending.unique_id}" if pending else "none"
         theirs = ", ".join(f"{action} {uid}" for uid, action in self._handling.items())
         return (
-            f"<Rpc outstanding={ours} handling=[{theirs}] "
+            f"<Rpc {self.dialect.subprotocol} outstanding={ours} handling=[{theirs}] "
             f"supported={len(self._supported)} ids={self._ids!r}>"
         )
-
-
-def _error_text(unique_id: str, error: OcppError) -> str:
-    return encode_frame(CallError(unique_id, error.code.value, error.description, error.details))

@@ -1,11 +1,15 @@
-"""The websocket link to the central system: security profiles 0-3, subprotocol ``ocpp1.6``.
+"""The websocket link to the central system: security profiles 0-3, the OCPP version agreed.
 
 :func:`open_link` dials the endpoint and yields a :class:`Link` that sends and
-receives text frames and pings. Every way the link can fail becomes a
-:class:`LinkError` with a ``reason`` (a short text for the log and ``ocppctl
-status``) and a ``kind`` (a :class:`LinkFailure` that code can act on, e.g. to raise
-the whitepaper's InvalidCentralSystemCertificate / InvalidTLSVersion /
-InvalidTLSCipherSuite security events).
+receives text frames and pings. The target names the OCPP versions to offer as
+websocket subprotocols, in order of preference (``ocpp2.0.1``, ``ocpp1.6`` ...); the
+central system picks one and :attr:`Link.subprotocol` says which, or the attempt
+fails [J16 §3.1.2, §3.2]. The link itself carries text and knows no OCPP version.
+
+Every way the link can fail becomes a :class:`LinkError` with a ``reason`` (a short
+text for the log and ``ocppctl status``) and a ``kind`` (a :class:`LinkFailure` that
+code can act on, e.g. to raise the whitepaper's InvalidCentralSystemCertificate /
+InvalidTLSVersion / InvalidTLSCipherSuite security events).
 
 Dialling is done here, step by step, under one deadline (``connect_timeout_s``): TCP
 connect, the TLS handshake on that stream (profiles 2 and 3; never a fallback to
@@ -47,7 +51,6 @@ from wsproto.utilities import LocalProtocolError
 
 log = logging.getLogger(__name__)
 
-SUBPROTOCOL = "ocpp1.6"
 CLOSE_TIMEOUT_S = 1.0  # how long a close waits for the peer's Close frame
 
 
@@ -81,6 +84,7 @@ class LinkTarget:
 
     url: str  # the full endpoint, charge point id included
     charge_point_id: str
+    subprotocols: tuple[str, ...]  # the OCPP versions offered, preferred first ("ocpp1.6", ...)
     security_profile: int = 0
     authorization_key: str | None = field(default=None, repr=False)
     ca_file: str | None = None
@@ -147,8 +151,10 @@ class Link:
         return f"<Link {self.target.shown_url} closed={self._ws.closed is not None}>"
 
     @property
-    def subprotocol(self) -> str | None:
-        return self._ws.subprotocol
+    def subprotocol(self) -> str:
+        """The OCPP version the central system agreed to: one of ``target.subprotocols``
+        (:func:`open_link` yields no link without one)."""
+        return self._ws.subprotocol or ""
 
     def _closed(self, exc: ConnectionClosed) -> LinkError:
         reason = exc.reason
@@ -297,6 +303,8 @@ async def open_link(target: LinkTarget, *, message_queue_size: int = 32) -> Asyn
 
     Raises LinkError for every failure to connect; errors from the block pass through.
     """
+    if not target.subprotocols:
+        raise LinkError("no OCPP version to offer (subprotocols is empty)", LinkFailure.CONFIG)
     context = target.ssl_context()
     try:
         async with trio.open_nursery() as nursery:
@@ -351,11 +359,12 @@ async def _connect(
             f"connect timed out after {target.connect_timeout_s:g} s in the {step}",
             LinkFailure.TIMEOUT,
         )
-    if link.subprotocol != SUBPROTOCOL:  # OCPP-J 1.6 §3.2: the server then closes at once
-        answered = link.subprotocol
-        await link.aclose(1002, f"subprotocol {SUBPROTOCOL} required")
+    answered = ws.subprotocol
+    if answered not in target.subprotocols:  # OCPP-J 1.6 §3.2: the server then closes at once
+        offered = " or ".join(target.subprotocols)
+        await link.aclose(1002, f"subprotocol {offered} required")
         raise LinkError(
-            f"central system did not agree to subprotocol {SUBPROTOCOL} (answered {answered!r})",
+            f"central system did not agree to subprotocol {offered} (answered {answered!r})",
             LinkFailure.PROTOCOL,
         )
     return link
@@ -381,7 +390,7 @@ async def _handshake(
                 cast(Any, stream),  # any trio Stream will do
                 host,
                 resource,
-                subprotocols=[SUBPROTOCOL],
+                subprotocols=list(target.subprotocols),
                 extra_headers=target.headers(),
                 message_queue_size=queue,
                 max_message_size=target.max_frame_bytes,

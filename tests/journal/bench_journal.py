@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
+from words16 import WORDS, acknowledge
 
 from ocppd.journal import Journal
 
@@ -48,11 +49,12 @@ async def bench(directory: Path, appends: int, drain: int) -> None:
             timestamp="2026-11-21T10:00:00Z",
             reservation_id=None,
             payload={"connectorId": 1},
+            words=WORDS,
         )
         t0 = time.perf_counter()
         for n in range(appends):
             await journal.add_meter_values(
-                local_id, connector_id=1, payload=sample(n), droppable=True
+                local_id, connector_id=1, payload=sample(n), droppable=True, words=WORDS
             )
         elapsed = time.perf_counter() - t0
         rate = appends / elapsed
@@ -60,7 +62,7 @@ async def bench(directory: Path, appends: int, drain: int) -> None:
 
         for n in range(max(drain - appends - 1, 0)):
             await journal.add_meter_values(
-                local_id, connector_id=1, payload=sample(n), droppable=True
+                local_id, connector_id=1, payload=sample(n), droppable=True, words=WORDS
             )
         queued = (await journal.queue_stats()).pending
         t0 = time.perf_counter()
@@ -68,7 +70,7 @@ async def bench(directory: Path, appends: int, drain: int) -> None:
         while (msg := await journal.next_message()) is not None:
             await journal.seal(msg.seq, f"id-{msg.seq}", msg.payload)
             response = {"transactionId": 1} if msg.action == "StartTransaction" else {}
-            await journal.acknowledge(msg.seq, response)
+            await acknowledge(journal, msg.seq, response)
             sent += 1
         elapsed = time.perf_counter() - t0
         print(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
+from words16 import WORDS, acknowledge
 
 from ocppd.journal import Journal, JournalUnavailable, OutboxMessage
 
@@ -73,6 +74,7 @@ async def cycle(state_dir: Path, seed: int) -> None:
             reason="PowerLoss",
             id_tag=None,
             payload={"meterStop": wh, "timestamp": stamp(clock), "reason": "PowerLoss"},
+            words=WORDS,
         )
         emit("stopped", tx.local_id, seq)
     meters = {1: 0.0, 2: 0.0}
@@ -100,6 +102,7 @@ async def charging_step(
             timestamp=stamp(clock),
             reservation_id=None,
             payload={"connectorId": connector, "idTag": f"TAG{connector}", "meterStart": start_wh},
+            words=WORDS,
         )
         emit("started", local_id, connector, start_wh)
         seq = await journal.add_meter_values(
@@ -107,6 +110,7 @@ async def charging_step(
             connector_id=connector,
             payload=meter_payload(connector, start_wh, "Transaction.Begin"),
             droppable=False,
+            words=WORDS,
         )
         emit("meter", local_id, seq)
         return
@@ -119,6 +123,7 @@ async def charging_step(
             connector_id=connector,
             payload=meter_payload(connector, meters[connector], "Sample.Periodic"),
             droppable=True,
+            words=WORDS,
         )
         emit("meter", tx.local_id, seq)
     else:
@@ -131,6 +136,7 @@ async def charging_step(
             reason="Local",
             id_tag=None,
             payload=payload,
+            words=WORDS,
         )
         emit("stopped", tx.local_id, seq)
         if rng.random() < 0.3:  # a duplicate stop, as after a reboot (libocpp #239/#907)
@@ -141,6 +147,7 @@ async def charging_step(
                 reason="PowerLoss",
                 id_tag=None,
                 payload=payload | {"reason": "PowerLoss"},
+                words=WORDS,
             )
             emit("stopped", tx.local_id, again)
 
@@ -161,7 +168,7 @@ async def courier_step(journal: Journal, rng: random.Random) -> None:
         attempts = await journal.record_failure(msg.seq, "GenericError")
         emit("failed", msg.seq, attempts)
     elif roll < 0.13 and msg.action == "StartTransaction":
-        await journal.give_up(msg.seq, "CALLERROR 3 times")
+        await journal.give_up(msg.seq, "CALLERROR 3 times", fallback_id=-1)
         emit("gaveup", msg.seq, msg.action, msg.local_id)
     else:
         response: dict[str, Any] = {}
@@ -170,7 +177,7 @@ async def courier_step(journal: Journal, rng: random.Random) -> None:
                 "transactionId": 1000 + (msg.local_id or 0),
                 "idTagInfo": {"status": "Accepted"},
             }
-        await journal.acknowledge(msg.seq, response)
+        await acknowledge(journal, msg.seq, response)
         emit("acked", msg.seq, msg.action, msg.local_id)
 
 
@@ -189,6 +196,7 @@ async def seal(state_dir: Path) -> None:
         timestamp="2026-11-21T10:00:00Z",
         reservation_id=None,
         payload={"connectorId": 1, "idTag": "04A2B3C4", "meterStart": 1200},
+        words=WORDS,
     )
     emit("started", local_id)
     msg = await journal.next_message()
@@ -214,6 +222,7 @@ async def fsize(state_dir: Path) -> None:
         timestamp=stamp(0),
         reservation_id=None,
         payload={"connectorId": 1},
+        words=WORDS,
     )
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (largest_file(state_dir) + 64 * 1024, hard))
@@ -221,7 +230,9 @@ async def fsize(state_dir: Path) -> None:
     writes = 0
     try:
         while writes < 10_000:
-            await journal.add_meter_values(local_id, connector_id=1, payload=big, droppable=False)
+            await journal.add_meter_values(
+                local_id, connector_id=1, payload=big, droppable=False, words=WORDS
+            )
             writes += 1
     except JournalUnavailable as exc:
         seen["unavailable"] = exc.reason
@@ -237,6 +248,7 @@ async def fsize(state_dir: Path) -> None:
             reason="Local",
             id_tag=None,
             payload={"meterStop": 10, "filler": "y" * 70_000},
+            words=WORDS,
         )
         seen["stop_while_full"] = "committed"
     except JournalUnavailable:
@@ -257,6 +269,7 @@ async def fsize(state_dir: Path) -> None:
             reason="Local",
             id_tag=None,
             payload={"meterStop": 10},
+            words=WORDS,
         )
         seen["stop_after_recovery"] = seq
         nursery.cancel_scope.cancel()

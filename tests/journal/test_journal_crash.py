@@ -21,6 +21,7 @@ from pathlib import Path
 
 import trio
 from journal_worker import worker_command
+from words16 import WORDS, acknowledge
 
 from ocppd.journal import Journal, OpenOutcome, OutboxMessage
 
@@ -166,11 +167,12 @@ async def test_ledger_and_outbox_survive_sigkill_at_random_points(tmp_path: Path
                 reason="PowerLoss",
                 id_tag=None,
                 payload={"meterStop": tx.meter_start_wh},
+                words=WORDS,
             )
         while (msg := await journal.next_message()) is not None:
             assert msg.action == "StartTransaction" or msg.transaction_id is not None
             response = {"transactionId": msg.seq} if msg.action == "StartTransaction" else {}
-            await journal.acknowledge(msg.seq, response)
+            await acknowledge(journal, msg.seq, response)
         ledger = await journal.transactions()
         dead = {d.local_id for d in await journal.dead_letters(limit=10_000)}
     assert {tx.local_id for tx in ledger} >= set(seen.started)

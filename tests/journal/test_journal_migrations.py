@@ -1,8 +1,7 @@
 """Schema migrations: every older version with data migrates; failures roll back whole.
 
-There is one real migration so far, so the mechanism (a second migration on top of
-a journal with data, a failing one, a newer schema) is exercised with throwaway
-migrations defined here.
+The mechanism (a next migration on top of a journal with data, a failing one, a
+newer schema) is exercised with throwaway migrations defined here.
 
 When you add migration N+1: add ``SEED[N]`` below (SQL that fills a schema-N journal
 with data) and ``test_every_older_schema_migrates_with_its_data`` covers it.
@@ -32,15 +31,24 @@ SEED: dict[int, str] = {
             VALUES ('StartTransaction', 1, 1, '{"connectorId":1}', 17);
     """,
 }
+SEED[2] = SEED[1]  # 0002 adds columns only, each with a default
+SEED[3] = """
+    INSERT INTO settings VALUES ('MeterValueSampleInterval', '60');
+    INSERT INTO transactions (connector_id, id_tag, meter_start_wh, started_at, start_seq,
+                              transaction_id)
+        VALUES (1, 'TAG', 100, '2026-11-21T10:00:00Z', 1, 'cp-made-7');
+    INSERT INTO outbox (kind, action, protocol, local_id, connector_id, payload, size)
+        VALUES ('tx-start', 'TransactionEvent', 'ocpp2.0.1', 1, 1, '{"connectorId":1}', 17);
+"""
 
 SECOND = Migration(
-    2,
+    LATEST + 1,
     "throwaway_add_column",
     "ALTER TABLE transactions ADD COLUMN note TEXT NOT NULL DEFAULT 'migrated';"
     "CREATE TABLE throwaway (x INTEGER);",
 )
 FAILING = Migration(
-    2,
+    LATEST + 1,
     "throwaway_failing",
     "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);",
 )
@@ -64,8 +72,8 @@ def test_bundled_migrations_are_numbered_from_one_without_gaps() -> None:
 
 
 # What SEED[version] must read back as, through the journal's API.
-EXPECTED_SETTINGS = {0: {}, 1: {"MeterValueSampleInterval": "60"}}
-EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1]}
+EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3)}
+EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1]}
 
 
 @pytest.mark.parametrize("version", range(LATEST))
@@ -118,7 +126,7 @@ def test_a_failing_migration_is_rolled_back_whole(tmp_path: Path) -> None:
     try:
         with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
             migrate(conn, [*BUNDLED, FAILING])
-        assert user_version(conn) == 1
+        assert user_version(conn) == LATEST
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "half_done" not in tables
         assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (1,)

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 import trio
+from words16 import WORDS
 
 from ocppd.journal import Journal, JournalOpenError, OpenOutcome
+from ocppd.journal.schema import bundled_migrations
+
+LATEST = len(bundled_migrations())
 
 
 async def fill(journal: Journal, n: int = 200) -> None:
     for i in range(n):
         await journal.add_meter_values(
-            None, connector_id=0, payload={"n": i, "pad": "p" * 200}, droppable=False
+            None, connector_id=0, payload={"n": i, "pad": "p" * 200}, droppable=False, words=WORDS
         )
 
 
@@ -24,11 +28,11 @@ async def test_first_open_creates_then_reopen_opens(state_dir: Path) -> None:
     async with await Journal.open(state_dir) as journal:
         assert journal.report.outcome is OpenOutcome.CREATED
         assert journal.report.path == state_dir / "journal.db"
-        assert (journal.report.schema_from, journal.report.schema_to) == (0, 1)
+        assert (journal.report.schema_from, journal.report.schema_to) == (0, LATEST)
         assert "healthy" in repr(journal) and "created" in repr(journal)
     async with await Journal.open(state_dir) as journal:
         assert journal.report.outcome is OpenOutcome.OPENED
-        assert str(journal.report) == f"journal {state_dir / 'journal.db'} opened (schema 1)"
+        assert str(journal.report) == f"journal {state_dir / 'journal.db'} opened (schema {LATEST})"
 
 
 async def test_database_is_in_wal_mode_and_closing_truncates_the_wal(state_dir: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from words16 import WORDS, acknowledge
 
 from ocppd.journal import DEFAULT_MAX_BYTES, AlreadySealed, Journal, UnknownMessage
 
@@ -23,6 +24,7 @@ async def start(journal: Journal, connector_id: int = 1) -> int:
         timestamp=T0,
         reservation_id=None,
         payload={"connectorId": connector_id, "idTag": "TAG", "meterStart": 0, "timestamp": T0},
+        words=WORDS,
     )
 
 
@@ -61,7 +63,9 @@ async def test_sealing_again_must_repeat_exactly_what_was_sealed(journal: Journa
 
 
 async def test_failures_count_attempts_and_give_up_keeps_a_dead_letter(journal: Journal) -> None:
-    seq = await journal.add_meter_values(None, connector_id=0, payload={"v": 1}, droppable=False)
+    seq = await journal.add_meter_values(
+        None, connector_id=0, payload={"v": 1}, droppable=False, words=WORDS
+    )
     await journal.seal(seq, "m-1", {"v": 1})
     assert await journal.record_failure(seq, "FormationViolation") == 1
     assert await journal.record_failure(seq, "FormationViolation: bad") == 2
@@ -88,9 +92,11 @@ async def test_failures_count_attempts_and_give_up_keeps_a_dead_letter(journal: 
 async def test_acknowledging_twice_is_harmless(
     journal: Journal, caplog: pytest.LogCaptureFixture
 ) -> None:
-    seq = await journal.add_meter_values(None, connector_id=0, payload={"v": 1}, droppable=False)
-    await journal.acknowledge(seq, {})
-    await journal.acknowledge(seq, {})
+    seq = await journal.add_meter_values(
+        None, connector_id=0, payload={"v": 1}, droppable=False, words=WORDS
+    )
+    await journal.acknowledge(seq)
+    await journal.acknowledge(seq)
     assert "no longer queued" in caplog.text
     assert await journal.next_message() is None
 
@@ -102,14 +108,14 @@ async def test_start_conf_without_transaction_id_is_refused_and_the_start_kept(
     msg = await journal.next_message()
     assert msg is not None
     with pytest.raises(ValueError, match="transactionId"):
-        await journal.acknowledge(msg.seq, {"idTagInfo": {"status": "Accepted"}})
+        await acknowledge(journal, msg.seq, {"idTagInfo": {"status": "Accepted"}})
     assert (await journal.next_message()) == msg
 
 
 async def test_queue_stats_count_the_payload_bytes(journal: Journal) -> None:
     payloads = [{"n": 1}, {"n": "ü" * 10}]
     for p in payloads:
-        await journal.add_meter_values(None, connector_id=0, payload=p, droppable=True)
+        await journal.add_meter_values(None, connector_id=0, payload=p, droppable=True, words=WORDS)
     stats = await journal.queue_stats()
     # compact JSON, UTF-8: {"n":1} is 7 bytes; {"n":"üüü..."} is 8 + 20
     assert (stats.pending, stats.bytes, stats.dropped, stats.max_bytes) == (
@@ -128,18 +134,28 @@ async def test_over_the_cap_every_second_oldest_droppable_sample_is_dropped(
     async with await Journal.open(state_dir, max_bytes=20_000) as journal:
         local_id = await start(journal)
         await journal.add_meter_values(
-            local_id, connector_id=1, payload={"context": "Transaction.Begin"}, droppable=False
+            local_id,
+            connector_id=1,
+            payload={"context": "Transaction.Begin"},
+            droppable=False,
+            words=WORDS,
         )
         for n in range(60):
             await journal.add_meter_values(
-                local_id, connector_id=1, payload=sample_payload(1, n), droppable=True
+                local_id, connector_id=1, payload=sample_payload(1, n), droppable=True, words=WORDS
             )
             if not first_thinning and (await journal.queue_stats()).dropped:
                 first_thinning = [
                     m.payload["n"] for m in await journal.pending_messages() if m.droppable
                 ]
         await journal.stop_transaction(
-            local_id, meter_stop_wh=60, timestamp=T0, reason="Local", id_tag=None, payload={"m": 60}
+            local_id,
+            meter_stop_wh=60,
+            timestamp=T0,
+            reason="Local",
+            id_tag=None,
+            payload={"m": 60},
+            words=WORDS,
         )
         pending = await journal.pending_messages()
         stats = await journal.queue_stats()
@@ -170,6 +186,7 @@ async def test_thinning_keeps_every_connectors_series(state_dir: Path) -> None:
                     connector_id=connector,
                     payload=sample_payload(connector, n),
                     droppable=True,
+                    words=WORDS,
                 )
         pending = await journal.pending_messages()
         assert (await journal.queue_stats()).dropped > 0
@@ -194,6 +211,7 @@ async def test_start_stop_and_undroppable_values_are_accepted_over_the_cap(
                 connector_id=connector,
                 payload=sample_payload(connector, 0),
                 droppable=False,
+                words=WORDS,
             )
             await journal.stop_transaction(
                 local_id,
@@ -202,6 +220,7 @@ async def test_start_stop_and_undroppable_values_are_accepted_over_the_cap(
                 reason="Local",
                 id_tag=None,
                 payload={"pad": "y" * 300},
+                words=WORDS,
             )
         stats = await journal.queue_stats()
     assert stats.pending == 15 and stats.dropped == 0 and stats.bytes > 2_000
@@ -211,12 +230,12 @@ async def test_start_stop_and_undroppable_values_are_accepted_over_the_cap(
 async def test_the_head_and_sealed_messages_are_never_thinned(state_dir: Path) -> None:
     async with await Journal.open(state_dir, max_bytes=5_000) as journal:
         first = await journal.add_meter_values(
-            None, connector_id=0, payload=sample_payload(0, 0), droppable=True
+            None, connector_id=0, payload=sample_payload(0, 0), droppable=True, words=WORDS
         )
         await journal.seal(first, "on-the-wire", sample_payload(0, 0))
         for n in range(1, 30):
             await journal.add_meter_values(
-                None, connector_id=0, payload=sample_payload(0, n), droppable=True
+                None, connector_id=0, payload=sample_payload(0, n), droppable=True, words=WORDS
             )
         head = await journal.next_message()
         assert (await journal.queue_stats()).dropped > 0
@@ -250,11 +269,11 @@ async def test_other_must_deliver_messages_queue_in_the_same_order(journal: Jour
     # critical security events use the same outbox (DESIGN decision 5, notes (d) 3)
     local_id = await start(journal)
     seq = await journal.add_message(
-        "SecurityEventNotification", {"type": "StartupOfTheDevice", "timestamp": T0}
+        "SecurityEventNotification", {"type": "StartupOfTheDevice", "timestamp": T0}, words=WORDS
     )
     head = await journal.next_message()
     assert head is not None and head.local_id == local_id
-    await journal.acknowledge(head.seq, {"transactionId": 5, "idTagInfo": {"status": "Accepted"}})
+    await acknowledge(journal, head.seq, {"transactionId": 5, "idTagInfo": {"status": "Accepted"}})
     event = await journal.next_message()
     assert event is not None and (event.seq, event.action, event.transaction_id) == (
         seq,
@@ -262,4 +281,4 @@ async def test_other_must_deliver_messages_queue_in_the_same_order(journal: Jour
         None,
     )
     with pytest.raises(ValueError, match="own journal method"):
-        await journal.add_message("StopTransaction", {})
+        await journal.add_message("StopTransaction", {}, words=WORDS)

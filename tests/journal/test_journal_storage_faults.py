@@ -20,6 +20,7 @@ import trio
 import trio.testing
 from journal_fs import Ext4Image, Mounted
 from journal_worker import worker_command
+from words16 import WORDS
 
 from ocppd.journal import Journal, JournalOpenError, JournalUnavailable
 
@@ -35,6 +36,7 @@ async def start(journal: Journal, connector_id: int = 1, **extra: Any) -> int:
         timestamp=T0,
         reservation_id=None,
         payload={"connectorId": connector_id, **extra},
+        words=WORDS,
     )
 
 
@@ -46,6 +48,7 @@ async def stop(journal: Journal, local_id: int) -> int:
         reason="Local",
         id_tag=None,
         payload={"meterStop": 10},
+        words=WORDS,
     )
 
 
@@ -65,7 +68,7 @@ async def test_disk_full_refuses_whole_units_and_recovers_when_space_returns(
         with pytest.raises(JournalUnavailable) as caught:
             for _ in range(200):
                 await journal.add_meter_values(
-                    local_id, connector_id=1, payload=BIG, droppable=False
+                    local_id, connector_id=1, payload=BIG, droppable=False, words=WORDS
                 )
         assert "full" in caught.value.reason
         assert not journal.healthy and journal.problem == caught.value.reason
@@ -82,6 +85,7 @@ async def test_disk_full_refuses_whole_units_and_recovers_when_space_returns(
                 reason="Local",
                 id_tag=None,
                 payload={"pad": "z" * 200_000},
+                words=WORDS,
             )
         assert (await journal.transactions(), await journal.queue_stats()) == before
 
@@ -108,7 +112,9 @@ async def test_filesystem_remounted_read_only_refuses_writes_and_keeps_what_was_
     state_dir = ext4_image.path / "state"
     journal = await Journal.open(state_dir)
     local_id = await start(journal)
-    await journal.add_meter_values(local_id, connector_id=1, payload={"n": 1}, droppable=True)
+    await journal.add_meter_values(
+        local_id, connector_id=1, payload={"n": 1}, droppable=True, words=WORDS
+    )
 
     ext4_image.trigger_error()  # the kernel remounts it read-only, as with a failing SD card
     with pytest.raises(JournalUnavailable, match="read-only"):

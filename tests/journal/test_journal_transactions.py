@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from words16 import WORDS, acknowledge
 
 from ocppd.journal import ConnectorBusy, Journal, UnknownTransaction
 
@@ -24,6 +25,7 @@ async def start(journal: Journal, connector_id: int = 1, meter: int = 1000) -> i
         timestamp=T0,
         reservation_id=None,
         payload={"connectorId": connector_id, "idTag": "04a2b3c4", "meterStart": meter},
+        words=WORDS,
     )
 
 
@@ -35,12 +37,17 @@ async def stop(journal: Journal, local_id: int, meter: int = 2000, reason: str =
         reason=reason,
         id_tag=None,
         payload={"meterStop": meter, "timestamp": "2026-11-21T11:00:00Z", "reason": reason},
+        words=WORDS,
     )
 
 
 async def sample(journal: Journal, local_id: int | None, n: int, *, droppable: bool = True) -> int:
     return await journal.add_meter_values(
-        local_id, connector_id=1, payload={"connectorId": 1, "n": n}, droppable=droppable
+        local_id,
+        connector_id=1,
+        payload={"connectorId": 1, "n": n},
+        droppable=droppable,
+        words=WORDS,
     )
 
 
@@ -55,7 +62,7 @@ async def drain(journal: Journal) -> list[tuple[str, int | None, dict[str, Any]]
                 "transactionId": 100 + (msg.local_id or 0),
                 "idTagInfo": {"status": "Accepted"},
             }
-        await journal.acknowledge(msg.seq, response)
+        await acknowledge(journal, msg.seq, response)
     return sent
 
 
@@ -115,8 +122,8 @@ async def test_stop_waits_with_no_transaction_id_while_its_start_is_unanswered(
     await stop(journal, local_id)
     start_msg, meter_msg, stop_msg = await journal.pending_messages()
     assert meter_msg.transaction_id is None and stop_msg.transaction_id is None
-    await journal.acknowledge(
-        start_msg.seq, {"transactionId": 42, "idTagInfo": {"status": "Accepted"}}
+    await acknowledge(
+        journal, start_msg.seq, {"transactionId": 42, "idTagInfo": {"status": "Accepted"}}
     )
     head = await journal.next_message()
     assert head is not None and (head.seq, head.transaction_id) == (meter_msg.seq, 42)
@@ -152,7 +159,7 @@ async def test_given_up_start_sends_the_rest_of_its_transaction_with_minus_one(
     assert head is not None
     for _ in range(3):
         await journal.record_failure(head.seq, "InternalError")
-    await journal.give_up(head.seq, "TransactionMessageAttempts reached")
+    await journal.give_up(head.seq, "TransactionMessageAttempts reached", fallback_id=-1)
     sent = await drain(journal)
     assert [(a, t) for a, t, _ in sent] == [("MeterValues", -1), ("StopTransaction", -1)]
     tx = await journal.transaction(local_id)
@@ -176,7 +183,7 @@ async def test_resend_after_callerror_reuses_the_sealed_id_so_the_conf_still_mat
         msg.payload,
         1,
     )
-    await journal.acknowledge(again.seq, {"transactionId": 7, "idTagInfo": {"status": "Blocked"}})
+    await acknowledge(journal, again.seq, {"transactionId": 7, "idTagInfo": {"status": "Blocked"}})
     tx = await journal.transaction(local_id)
     assert tx is not None and (tx.transaction_id, tx.start_status) == (7, "Blocked")
 
@@ -259,7 +266,11 @@ async def test_ledger_lists_all_transactions_and_the_running_ones(journal: Journ
 async def test_meter_values_without_a_transaction_carry_no_transaction_id(journal: Journal) -> None:
     # connector 0 / clock-aligned main-meter values (ERR16 3.16)
     seq = await journal.add_meter_values(
-        None, connector_id=0, payload={"connectorId": 0, "meterValue": []}, droppable=True
+        None,
+        connector_id=0,
+        payload={"connectorId": 0, "meterValue": []},
+        droppable=True,
+        words=WORDS,
     )
     msg = await journal.next_message()
     assert msg is not None and (msg.seq, msg.local_id, msg.transaction_id) == (seq, None, None)

@@ -20,7 +20,7 @@ from ocpp.messages import Call as OcppCall
 from ocpp.messages import CallResult as OcppCallResult
 from ocpp.messages import _validate_payload
 
-from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.errors import OcppError
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.codec import (
     ACTIONS,
@@ -33,6 +33,7 @@ from ocppd.protocol.v16.codec import (
     validate_request,
     validate_response,
 )
+from ocppd.protocol.v16.dialect import V16
 from ocppd.protocol.v16.enums import (
     Action,
     AuthorizationStatus,
@@ -43,6 +44,7 @@ from ocppd.protocol.v16.enums import (
     ReadingContext,
     UnitOfMeasure,
 )
+from ocppd.protocol.v16.errors import ErrorCode
 
 from . import examples
 
@@ -239,10 +241,20 @@ def test_required_fields_come_first_and_optional_ones_default_to_none():
 # -- violations -------------------------------------------------------------
 
 
-def rejects(action: str, payload: Any, request: bool = True) -> OcppError:
+@dataclasses.dataclass(frozen=True)
+class Rejected:
+    """The codec's `OcppError` as the 1.6 dialect answers it: ``code`` is the wire code."""
+
+    code: ErrorCode
+    description: str
+    details: dict[str, Any]
+
+
+def rejects(action: str, payload: Any, request: bool = True) -> Rejected:
     with pytest.raises(OcppError) as caught:
         (validate_request if request else validate_response)(action, payload)
-    return caught.value
+    error = caught.value
+    return Rejected(ErrorCode(V16.code_of(error)), error.description, error.details)
 
 
 def test_description_names_the_property_path():

@@ -1,8 +1,10 @@
-"""The error codes and the one table from violations to them."""
+"""Why a CALL is refused (neutral), and the 1.6 table from those reasons to wire codes."""
 
 from __future__ import annotations
 
-from ocppd.protocol.errors import VIOLATION_CODES, ErrorCode, OcppError, Violation
+from ocppd.protocol.errors import OcppError, Violation
+from ocppd.protocol.v16.dialect import V16
+from ocppd.protocol.v16.errors import VIOLATION_CODES, ErrorCode
 
 # The decisions, written out independently of the table: changing a row is a
 # decision to take on purpose, in both places.
@@ -26,6 +28,9 @@ DECIDED = {
     Violation.BAD_DATE_TIME: "PropertyConstraintViolation",
     Violation.BAD_URI: "PropertyConstraintViolation",
     Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
+    Violation.TOO_MANY_ITEMS: "OccurenceConstraintViolation",
+    Violation.NOT_PERMITTED: "SecurityError",
+    Violation.BUSY: "GenericError",
     Violation.HANDLER_FAILED: "InternalError",
 }
 
@@ -36,6 +41,10 @@ def test_every_violation_has_a_row():
 
 def test_table_holds_the_decided_codes():
     assert {v: code.value for v, code in VIOLATION_CODES.items()} == DECIDED
+
+
+def test_the_16_dialect_answers_with_this_table():
+    assert V16.error_codes is VIOLATION_CODES
 
 
 def test_error_codes_are_spelled_as_in_ocpp_j_1_6():
@@ -55,20 +64,22 @@ def test_error_codes_are_spelled_as_in_ocpp_j_1_6():
 
 
 def test_ocpp_error_from_violation_takes_the_code_from_the_table():
-    error = OcppError.from_violation(Violation.NOT_IN_ENUM, "type: 'Medium' is not ...", {"a": 1})
-    assert error.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+    error = OcppError(Violation.NOT_IN_ENUM, "type: 'Medium' is not ...", {"a": 1})
+    assert V16.code_of(error) is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
     assert error.description == "type: 'Medium' is not ..."
     assert error.details == {"a": 1}
 
 
 def test_ocpp_error_details_default_to_a_fresh_empty_dict():
-    first, second = OcppError(ErrorCode.GENERIC_ERROR), OcppError(ErrorCode.GENERIC_ERROR)
+    first, second = OcppError(Violation.BUSY), OcppError(Violation.BUSY)
     first.details["x"] = 1
     assert second.details == {}
     assert second.description == ""
 
 
 def test_ocpp_error_reads_well_in_logs():
-    error = OcppError(ErrorCode.SECURITY_ERROR, "not accepted yet")
-    assert str(error) == "SecurityError: not accepted yet"
-    assert repr(error) == "OcppError('SecurityError', 'not accepted yet', {})"
+    # no OCPP version's spelling: the session logs the code its dialect answers with
+    error = OcppError(Violation.NOT_PERMITTED, "not accepted yet")
+    assert str(error) == "NOT_PERMITTED: not accepted yet"
+    assert repr(error) == "OcppError(Violation.NOT_PERMITTED, 'not accepted yet', {})"
+    assert str(OcppError(Violation.BUSY)) == "BUSY"

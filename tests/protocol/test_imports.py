@@ -10,7 +10,7 @@ FORBIDDEN = ("trio", "trio_websocket", "wsproto", "websockets", "ocpp", "jsonsch
 
 def test_importing_the_protocol_core_pulls_in_no_io_library_and_no_dev_dependency():
     script = (
-        "import sys, ocppd.protocol.rpc, ocppd.protocol.v16.codec\n"
+        "import sys, ocppd.protocol.rpc, ocppd.protocol.v16.codec, ocppd.protocol.v16.dialect\n"
         f"print(sorted(m for m in {FORBIDDEN!r} if m in sys.modules))\n"
     )
     result = subprocess.run(

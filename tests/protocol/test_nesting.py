@@ -12,6 +12,7 @@ from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.jsondepth import deeper_than
 from ocppd.protocol.rpc import IncomingCall, Reply, Rpc
 from ocppd.protocol.v16.codec import ACTIONS
+from ocppd.protocol.v16.dialect import V16
 
 DEEP = 100_000
 
@@ -63,7 +64,7 @@ def test_a_call_one_level_deeper_is_answered_formation_violation_without_decodin
     ],
 )
 def test_a_deep_call_whose_id_can_be_read_gets_a_formation_violation(text):
-    rpc = Rpc(MessageIds("cp"), ACTIONS)
+    rpc = Rpc(MessageIds("cp"), V16, ACTIONS)
     event = rpc.receive(text)
     assert isinstance(event, Reply)
     assert event.violation is Violation.NESTED_TOO_DEEPLY

@@ -10,6 +10,7 @@ from typing import Any
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import Answered, Failed, Ignored, IncomingCall, Reply, Rpc
 from ocppd.protocol.v16.codec import ACTIONS
+from ocppd.protocol.v16.dialect import V16
 
 from . import examples
 
@@ -60,7 +61,7 @@ def test_every_odd_value_at_every_place_of_every_example_never_raises():
             for path in paths(table[action]):
                 for odd in ODD_VALUES:
                     payload = replaced(table[action], path, odd)
-                    rpc = Rpc(MessageIds("f"), ACTIONS)
+                    rpc = Rpc(MessageIds("f"), V16, ACTIONS)
                     if frame == 2:
                         event = rpc.receive(json.dumps([2, "cs-1", action, payload]))
                         expected: Any = IncomingCall | Reply
@@ -100,7 +101,7 @@ def test_mutated_calls_and_results_for_every_action_never_raise():
     outcomes: set[type] = set()
     for action in sorted(ACTIONS):
         for _ in range(40):
-            rpc = Rpc(MessageIds("f"), ACTIONS)
+            rpc = Rpc(MessageIds("f"), V16, ACTIONS)
             payload = mutate(examples.REQUESTS[action], rng)
             event = rpc.receive(json.dumps([2, "cs-1", action, payload]))
             outcomes.add(type(event))

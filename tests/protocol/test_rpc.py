@@ -10,7 +10,7 @@ from ocpp.messages import Call as OcppCall
 from ocpp.messages import CallResult as OcppCallResult
 from ocpp.messages import _validate_payload
 
-from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.frames import CallError
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import (
@@ -24,6 +24,7 @@ from ocppd.protocol.rpc import (
     RpcBusy,
 )
 from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.dialect import V16
 from ocppd.protocol.v16.enums import (
     ConfigurationStatus,
     RegistrationStatus,
@@ -36,7 +37,9 @@ BOOT_ACCEPTED = '{"status":"Accepted","currentTime":"2026-11-21T10:00:00Z","inte
 
 
 def new_rpc(*supported: str) -> Rpc:
-    return Rpc(MessageIds("cp"), supported or ("Reset", "GetConfiguration", "ChangeConfiguration"))
+    return Rpc(
+        MessageIds("cp"), V16, supported or ("Reset", "GetConfiguration", "ChangeConfiguration")
+    )
 
 
 def assert_valid_for_ocpp_package(text: str, action: str) -> None:
@@ -178,7 +181,7 @@ def test_call_refuses_what_cannot_be_a_call():
 
 def test_unsupported_actions_at_construction_are_refused():
     with pytest.raises(ValueError, match="Rest"):
-        Rpc(MessageIds(), {"Reset", "Rest"})
+        Rpc(MessageIds(), V16, {"Reset", "Rest"})
 
 
 def test_reply_checks_the_response_type_and_ends_the_handling():
@@ -195,14 +198,14 @@ def test_reply_checks_the_response_type_and_ends_the_handling():
     with pytest.raises(KeyError, match="cs-1"):
         rpc.reply("cs-1", m.ResetResponse(status=ResetStatus.ACCEPTED))
     with pytest.raises(KeyError):
-        rpc.reply_error("cs-1", OcppError(ErrorCode.INTERNAL_ERROR))
+        rpc.reply_error("cs-1", OcppError(Violation.HANDLER_FAILED))
 
 
 def test_a_unique_id_can_be_reused_once_its_call_was_answered():
     rpc = new_rpc()
     rpc.receive('[2,"cs-1","Reset",{"type":"Hard"}]')
     assert isinstance(rpc.receive('[2,"cs-1","Reset",{"type":"Soft"}]'), Reply)
-    rpc.reply_error("cs-1", OcppError(ErrorCode.SECURITY_ERROR, "not accepted yet"))
+    rpc.reply_error("cs-1", OcppError(Violation.NOT_PERMITTED, "not accepted yet"))
     assert isinstance(rpc.receive('[2,"cs-1","Reset",{"type":"Soft"}]'), IncomingCall)
 
 

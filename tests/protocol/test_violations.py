@@ -1,4 +1,4 @@
-"""Every row of VIOLATION_CODES, exercised by real frame text through Rpc.receive."""
+"""Every row of the 1.6 VIOLATION_CODES, exercised by real frame text through Rpc.receive."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from ocppd.protocol.errors import VIOLATION_CODES, OcppError, Violation
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.frames import CallError, parse_frame
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall, Reply, Rpc
+from ocppd.protocol.v16.dialect import V16
+from ocppd.protocol.v16.errors import VIOLATION_CODES
 
 SUPPORTED = {
     "ChangeAvailability",
@@ -78,13 +80,23 @@ FRAMES: dict[Violation, list[str]] = {
 }
 
 
+# what a handler or the session decides, not the frame: the code each is answered with
+HANDLERS_OWN = {
+    Violation.TOO_MANY_ITEMS: "OccurenceConstraintViolation",
+    Violation.NOT_PERMITTED: "SecurityError",
+    Violation.BUSY: "GenericError",
+    Violation.HANDLER_FAILED: "InternalError",
+}
+
+
 def test_every_violation_but_the_handlers_own_has_a_frame():
-    assert set(FRAMES) | {Violation.HANDLER_FAILED} == set(Violation)
+    assert set(FRAMES) | set(HANDLERS_OWN) == set(Violation)
+    assert not set(FRAMES) & set(HANDLERS_OWN)
 
 
 @pytest.mark.parametrize("violation", list(FRAMES), ids=lambda v: v.name)
 def test_violation_is_answered_with_its_code_from_the_table(violation):
-    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    rpc = Rpc(MessageIds("t"), V16, SUPPORTED)
     *before, last = FRAMES[violation]
     for text in before:
         assert isinstance(rpc.receive(text), IncomingCall)
@@ -99,16 +111,25 @@ def test_violation_is_answered_with_its_code_from_the_table(violation):
 
 
 def test_a_handler_failure_is_answered_internal_error():
-    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    rpc = Rpc(MessageIds("t"), V16, SUPPORTED)
     event = rpc.receive(call("Reset", {"type": "Soft"}))
     assert isinstance(event, IncomingCall)
-    failure = OcppError.from_violation(Violation.HANDLER_FAILED, "ZeroDivisionError in reset")
+    failure = OcppError(Violation.HANDLER_FAILED, "ZeroDivisionError in reset")
     text = rpc.reply_error(event.unique_id, failure)
     assert json.loads(text) == [4, "c1", "InternalError", "ZeroDivisionError in reset", {}]
 
 
+@pytest.mark.parametrize("violation", list(HANDLERS_OWN), ids=lambda v: v.name)
+def test_a_handlers_own_violation_is_answered_with_its_code(violation):
+    rpc = Rpc(MessageIds("t"), V16, SUPPORTED)
+    event = rpc.receive(call("Reset", {"type": "Soft"}))
+    assert isinstance(event, IncomingCall)
+    text = rpc.reply_error(event.unique_id, OcppError(violation, "why", {"n": 1}))
+    assert json.loads(text) == [4, "c1", HANDLERS_OWN[violation], "why", {"n": 1}]
+
+
 def test_payload_violations_carry_the_path_in_details():
-    rpc = Rpc(MessageIds("t"), SUPPORTED)
+    rpc = Rpc(MessageIds("t"), V16, SUPPORTED)
     event = rpc.receive(FRAMES[Violation.NOT_MULTIPLE_OF][0])
     assert isinstance(event, Reply)
     path = "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit"

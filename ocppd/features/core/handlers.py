@@ -17,7 +17,7 @@ from ocppd.model.auth import AuthResult
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
 from ocppd.model.transaction import StopReason, StorageUnavailable
-from ocppd.protocol.errors import ErrorCode, OcppError
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
@@ -132,7 +132,7 @@ class CoreHandlers:
         limit = self.keys.get_int("GetConfigurationMaxKeys")
         if names is not None and len(names) > limit:
             raise OcppError(
-                ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                Violation.TOO_MANY_ITEMS,
                 f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)",
             )
         known, unknown = self.keys.listing(names or None)

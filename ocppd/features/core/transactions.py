@@ -14,6 +14,11 @@ at a time in journal order, only after BootNotification was Accepted:
   ``TransactionMessageAttempts`` the message becomes a dead letter, and a given-up
   StartTransaction makes the rest of its transaction use transactionId -1;
 - a lost link leaves the message where it is, for the next connection.
+
+The journal is version-neutral: its rows have a kind (tx-start, tx-event, tx-stop,
+other) and the protocol they were recorded in; `V16_WORDS` tells it the 1.6 actions,
+and the courier reads the 1.6 answers for it (the transactionId and the verdict of a
+StartTransaction.conf).
 """
 
 from __future__ import annotations
@@ -25,17 +30,22 @@ from typing import Any, Protocol
 import trio
 
 from ocppd.clock import Clock, resolve_payload
+from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
 from ocppd.logs import fields
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
 from ocppd.model.metering import Sample
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.codec import to_payload
+from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
 
 log = logging.getLogger(__name__)
 
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
+V16_WORDS = TxWords(V16.subprotocol, start=START, event=METER_VALUES, stop=STOP)
+"""What the journal stores with each 1.6 transaction message."""
+GIVEN_UP_ID = -1  # transactionId once an unanswered StartTransaction was given up [ERR16 §3.18]
 WAKE = float("inf")  # pause until something new is journaled
 TIME_UNKNOWN_RETRY_S = 10.0
 
@@ -57,10 +67,17 @@ class Outbox(Protocol):
         timestamp: str,
         reservation_id: int | None,
         payload: dict[str, Any],
+        words: TxWords,
     ) -> int: ...
     async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None: ...
     async def add_meter_values(
-        self, local_id: int | None, *, connector_id: int, payload: dict[str, Any], droppable: bool
+        self,
+        local_id: int | None,
+        *,
+        connector_id: int,
+        payload: dict[str, Any],
+        droppable: bool,
+        words: TxWords,
     ) -> int: ...
     async def stop_transaction(
         self,
@@ -71,12 +88,21 @@ class Outbox(Protocol):
         reason: str,
         id_tag: str | None,
         payload: dict[str, Any],
+        words: TxWords,
     ) -> int: ...
-    async def next_message(self) -> Any: ...
+    async def next_message(self) -> OutboxMessage | None: ...
     async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
-    async def acknowledge(self, seq: int, response: dict[str, Any]) -> Any: ...
+    async def acknowledge(
+        self,
+        seq: int,
+        *,
+        transaction_id: TransactionId | None = None,
+        start_status: str | None = None,
+    ) -> OutboxMessage | None: ...
     async def record_failure(self, seq: int, error: str) -> int: ...
-    async def give_up(self, seq: int, reason: str) -> None: ...
+    async def give_up(
+        self, seq: int, reason: str, *, fallback_id: TransactionId | None = None
+    ) -> None: ...
 
 
 def meter_value(sample: Sample) -> dict[str, Any]:
@@ -154,6 +180,7 @@ class Recorder:
                 timestamp=timestamp,
                 reservation_id=reservation_id,
                 payload=payload,
+                words=V16_WORDS,
             )
         except self._unavailable as exc:
             raise _translate(exc) from exc
@@ -173,7 +200,11 @@ class Recorder:
             return
         try:
             await self.journal.add_meter_values(
-                local_id, connector_id=connector_id, payload=payload, droppable=droppable
+                local_id,
+                connector_id=connector_id,
+                payload=payload,
+                droppable=droppable,
+                words=V16_WORDS,
             )
         except self._unavailable as exc:
             raise _translate(exc) from exc
@@ -205,6 +236,7 @@ class Recorder:
                 reason=reason.value,
                 id_tag=id_tag,
                 payload=payload,
+                words=V16_WORDS,
             )
         except self._unavailable as exc:
             raise _translate(exc) from exc
@@ -248,7 +280,7 @@ class Courier:
         self._unavailable = unavailable
         self.token = token
         self._wake = trio.Event()
-        self._following: Any = None  # the next message, as the last acknowledge returned it
+        self._following: OutboxMessage | None = None  # the head the last acknowledge returned
         self.delivered = 0
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
 
@@ -283,12 +315,12 @@ class Courier:
             elif pause > 0:
                 await trio.sleep(pause)
 
-    async def _deliver(self, session: Session, message: Any) -> float:
+    async def _deliver(self, session: Session, message: OutboxMessage) -> float:
         """Try once. Returns how long to pause before the next message (WAKE: until woken)."""
         payload: dict[str, Any] = message.payload
         message_id: str | None = message.message_id
         if message_id is None:
-            if message.local_id is not None and message.action in (STOP, METER_VALUES):
+            if message.local_id is not None and message.kind in (Kind.TX_STOP, Kind.TX_EVENT):
                 if message.transaction_id is None:
                     log.error(
                         "outbox: %s %d waits for the answer to its StartTransaction",
@@ -322,13 +354,20 @@ class Courier:
                 raise SessionClosed(str(exc)) from None
             return await self._failed(message, str(exc), context)
         answer = to_payload(response)
-        self._following = await self.journal.acknowledge(message.seq, answer)
+        if message.kind is Kind.TX_START:  # StartTransaction.conf: the id and the verdict
+            self._following = await self.journal.acknowledge(
+                message.seq,
+                transaction_id=answer["transactionId"],
+                start_status=answer["idTagInfo"]["status"],
+            )
+        else:
+            self._following = await self.journal.acknowledge(message.seq)
         self.delivered += 1
         self._left_queue()
         await self._delivered(message, payload, answer)
         return 0.0
 
-    async def _failed(self, message: Any, error: str, context: dict[str, Any]) -> float:
+    async def _failed(self, message: OutboxMessage, error: str, context: dict[str, Any]) -> float:
         attempts = await self.journal.record_failure(message.seq, error)
         limit = self._attempts()
         if attempts >= limit:
@@ -339,11 +378,11 @@ class Courier:
                 error,
                 extra=context,
             )
-            await self.journal.give_up(message.seq, error)
+            await self.journal.give_up(message.seq, error, fallback_id=GIVEN_UP_ID)
             self._left_queue()
-            if message.action == START and message.local_id is not None:
+            if message.kind is Kind.TX_START and message.local_id is not None:
                 await self.delivery.start_given_up(message.local_id)
-            elif message.action == STOP and message.local_id is not None:
+            elif message.kind is Kind.TX_STOP and message.local_id is not None:
                 await self.delivery.stopped(message.local_id)
             return 0.0
         delay = self._retry_interval() * attempts
@@ -359,14 +398,14 @@ class Courier:
         return float(delay)
 
     async def _delivered(
-        self, message: Any, payload: dict[str, Any], answer: dict[str, Any]
+        self, message: OutboxMessage, payload: dict[str, Any], answer: dict[str, Any]
     ) -> None:
         info = id_tag_info(answer.get("idTagInfo"))
-        if message.action == START and message.local_id is not None:
+        if message.kind is Kind.TX_START and message.local_id is not None:
             assert info is not None
             await self.delivery.started(message.local_id, answer["transactionId"], info)
             await self.delivery.remember(payload["idTag"], info)
-        elif message.action == STOP:
+        elif message.kind is Kind.TX_STOP:
             if message.local_id is not None:
                 await self.delivery.stopped(message.local_id)
             if info is not None and payload.get("idTag"):

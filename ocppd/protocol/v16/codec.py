@@ -2,8 +2,9 @@
 
 `decode_request`/`decode_response` validate a payload against the action's
 schema and build its dataclass in the same pass (see `v16.validation` for the
-order of checks); a violation becomes an `OcppError` whose code comes from
-`VIOLATION_CODES` and whose description names the property path.
+order of checks); a violation becomes an `OcppError` that carries it (the 1.6
+dialect spells it with `v16.errors.VIOLATION_CODES`) and whose description names
+the property path.
 `to_payload` goes the other way. Decoders are compiled per action on first
 use; the encoders (one small closure per type) when this module is imported.
 """
@@ -98,16 +99,14 @@ def _decode(
     if decoder is None:
         node = nodes.get(action)
         if node is None:
-            raise OcppError.from_violation(
-                Violation.UNKNOWN_ACTION, f"{action!r} is not an OCPP 1.6 action"
-            )
+            raise OcppError(Violation.UNKNOWN_ACTION, f"{action!r} is not an OCPP 1.6 action")
         decoder = decoders[action] = compile_node(node)
     try:
         return decoder(payload)
     except Invalid as exc:
         path = exc.path
         problem = str(exc) if path else f"{action} {kind}: {exc.problem}"
-        raise OcppError.from_violation(exc.violation, problem, {"path": path}) from None
+        raise OcppError(exc.violation, problem, {"path": path}) from None
 
 
 def to_payload(message: Message) -> dict[str, Any]:
