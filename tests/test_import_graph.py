@@ -241,10 +241,6 @@ def test_the_journal_imports_no_model_feature_or_protocol() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs part 'model' of issue 12 (design item 5: a LinkState view, wiring in app.py)",
-)
 def test_features_see_the_link_through_a_view_not_the_connection() -> None:
     assert _forbidden("ocppd.features", ("ocppd.connection",)) == []
 

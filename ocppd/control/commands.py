@@ -15,6 +15,7 @@ from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
 from ocppd.control.server import ControlError, Handler
+from ocppd.features.core.registration import Registration
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
@@ -31,7 +32,7 @@ class Sources:
     charge_point_id: str
     charger: Charger
     connection: Any  # ocppd.connection.Connection
-    conversation: Any  # the Core conversation (registration)
+    registration: Registration
     journal: Any  # ocppd.journal.Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
@@ -50,6 +51,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             for connector in src.charger.connectors.values():
                 await connector.read_meter()
         conn = src.connection
+        registration = src.registration.status
         stats = await src.journal.queue_stats()
         return {
             "version": __version__,
@@ -57,7 +59,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             "connection": {
                 "state": conn.state,
                 "url": conn.url,
-                "registration": src.conversation.snapshot()["registration"],
+                "registration": None if registration is None else registration.value,
                 "since": format_time(conn.since) if conn.since else None,
                 "last_error": conn.last_error,
             },

@@ -32,7 +32,8 @@ import trio
 from ocppd.clock import Clock, resolve_payload
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
 from ocppd.logs import fields
-from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
+from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
+from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
@@ -259,6 +260,56 @@ class Delivery(Protocol):
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
 
 
+class ModelDelivery:
+    """The model told what the central system answered to its transaction messages."""
+
+    def __init__(self, charger: Charger, authorizer: Authorizer) -> None:
+        self.charger = charger
+        self.authorizer = authorizer
+
+    def __repr__(self) -> str:
+        return f"<ModelDelivery {self.charger!r}>"
+
+    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        for connector in self.charger.connectors.values():
+            await connector.start_confirmed(local_id, transaction_id, info)
+        self.charger.acknowledged(local_id, "start")
+
+    async def stopped(self, local_id: int) -> None:
+        self.charger.acknowledged(local_id, "stop")
+
+    async def start_given_up(self, local_id: int) -> None:
+        for connector in self.charger.connectors.values():
+            tx = connector.tx
+            if tx is not None and tx.local_id == local_id:
+                tx.transaction_id = GIVEN_UP_ID
+        self.charger.acknowledged(local_id, "start")
+
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None:
+        await self.authorizer.remember(id_tag, info)
+
+
+class OutboxSignal:
+    """ "Something new is in the outbox": the model rings it (through its uplink's ``wake``), the
+    courier waits for it. Built before both, so neither needs the other to exist."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<OutboxSignal rung={self._event.is_set()}>"
+
+    def ring(self) -> None:
+        self._event.set()
+
+    def rearm(self) -> None:
+        """Forget a ring already heard: the next :meth:`wait` waits for a new one."""
+        self._event = trio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
 class Courier:
     def __init__(
         self,
@@ -270,6 +321,7 @@ class Courier:
         delivery: Delivery,
         unavailable: type[Exception],
         token: str,
+        signal: OutboxSignal | None = None,
     ) -> None:
         self.journal = journal
         self.clock = clock
@@ -279,7 +331,7 @@ class Courier:
         self.delivery = delivery
         self._unavailable = unavailable
         self.token = token
-        self._wake = trio.Event()
+        self.signal = signal if signal is not None else OutboxSignal()
         self._following: OutboxMessage | None = None  # the head the last acknowledge returned
         self.delivered = 0
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
@@ -288,7 +340,7 @@ class Courier:
         return f"<Courier delivered={self.delivered}>"
 
     def wake(self) -> None:
-        self._wake.set()
+        self.signal.ring()
 
     def _left_queue(self) -> None:
         self.progress.set()
@@ -298,7 +350,7 @@ class Courier:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
         self._following = None
         while True:
-            self._wake = trio.Event()
+            self.signal.rearm()
             message, self._following = self._following, None
             if message is None:
                 try:
@@ -307,11 +359,11 @@ class Courier:
                     await self.journal.wait_healthy()
                     continue
             if message is None:
-                await self._wake.wait()
+                await self.signal.wait()
                 continue
             pause = await self._deliver(session, message)
             if pause == WAKE:
-                await self._wake.wait()
+                await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
 
