@@ -46,7 +46,7 @@ from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
-from ocppd.features.profile import Handler, Profile, Services, Task
+from ocppd.features.profile import Handler, Persist, Profile, Services, Task
 from ocppd.features.storage import ModelStorage
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -201,23 +201,17 @@ class Daemon:
             storage=storage,
         )
         ids = MessageIds()
-        courier = Courier(
+        courier = build_courier(
             journal,
-            clock,
-            ids,
-            attempts=lambda: keys.get_int("TransactionMessageAttempts"),
-            retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+            keys=keys,
+            clock=clock,
+            ids=ids,
             delivery=ModelDelivery(charger, authorizer),
-            unavailable=JournalUnavailable,
-            token=stored[JOURNAL_TOKEN],
             signal=outbox,
+            token=stored[JOURNAL_TOKEN],
         )
         statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
-
-        async def persist_key(name: str, value: str) -> None:
-            await journal.set_setting(KEY_PREFIX + name, value)
-
         services = Services(
             charger=charger,
             keys=keys,
@@ -225,7 +219,7 @@ class Daemon:
             registration=registration,
             heartbeat=heartbeat,
             statuses=statuses,
-            persist_key=persist_key,
+            persist_key=key_keeper(journal),
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -236,27 +230,7 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        connection = Connection(
-            target=self._link_target(keys),
-            dialects=DIALECTS,
-            ids=ids,
-            supported=lambda _dialect: frozenset(handlers),
-            handler=dispatcher(handlers),
-            conversation=conversation,
-            call_timeout=s.ocpp.call_timeout_s,
-            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
-            backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
-            ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
-            settings_changed=keys.wait_changed,
-            answering=registration.answering,
-            now=clock.now,
-            link=link,
-        )
-
-        async def new_key(_value: object) -> None:
-            connection.hang_up("new AuthorizationKey")
-
-        keys.on_change("AuthorizationKey", new_key)
+        connection = self._connection(keys, ids, handlers, conversation, registration, link)
         charger.restore_availability(stored)
         return Parts(
             hardware=hardware,
@@ -272,6 +246,41 @@ class Daemon:
             handlers=handlers,
             tasks=tuple(task for p in self.profiles for task in p.tasks(services)),
         )
+
+    def _connection(
+        self,
+        keys: Keys,
+        ids: MessageIds,
+        handlers: Mapping[str, Handler],
+        conversation: Conversation,
+        registration: Registration,
+        link: LinkState,
+    ) -> Connection:
+        """The supervisor of the link, built last: everything it runs exists. A new
+        AuthorizationKey re-dials with it."""
+        o = self.settings.ocpp
+        connection = Connection(
+            target=self._link_target(keys),
+            dialects=DIALECTS,
+            ids=ids,
+            supported=lambda _dialect: frozenset(handlers),
+            handler=dispatcher(handlers),
+            conversation=conversation,
+            call_timeout=o.call_timeout_s,
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
+            backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
+            ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
+            settings_changed=keys.wait_changed,
+            answering=registration.answering,
+            now=self.clock.now,
+            link_state=link,
+        )
+
+        async def new_key(_value: object) -> None:
+            connection.hang_up("new AuthorizationKey")
+
+        keys.on_change("AuthorizationKey", new_key)
+        return connection
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -536,6 +545,39 @@ def build_charger(
             hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
         )
     return charger
+
+
+def build_courier(
+    journal: Journal,
+    *,
+    keys: Keys,
+    clock: Clock,
+    ids: MessageIds,
+    delivery: ModelDelivery,
+    signal: OutboxSignal,
+    token: str,
+) -> Courier:
+    """The outbox courier, paced by the keys that govern retries."""
+    return Courier(
+        journal,
+        clock,
+        ids,
+        attempts=lambda: keys.get_int("TransactionMessageAttempts"),
+        retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+        delivery=delivery,
+        unavailable=JournalUnavailable,
+        token=token,
+        signal=signal,
+    )
+
+
+def key_keeper(journal: Journal) -> Persist:
+    """Keeps a key the central system changed in the journal, so it wins after a restart."""
+
+    async def persist_key(name: str, value: str) -> None:
+        await journal.set_setting(KEY_PREFIX + name, value)
+
+    return persist_key
 
 
 def build_handlers(profiles: tuple[Profile, ...], services: Services) -> dict[str, Handler]:

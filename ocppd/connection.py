@@ -112,7 +112,7 @@ class Connection:
         settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
         answering: Callable[[], bool] = lambda: True,
         now: Callable[[], datetime | None] = lambda: None,
-        link: LinkState | None = None,
+        link_state: LinkState | None = None,
     ) -> None:
         self._target = target
         self._dialects = dict(dialects)
@@ -127,7 +127,7 @@ class Connection:
         self._settings_changed = settings_changed
         self._answering = answering
         self._now = now
-        self.link = link if link is not None else LinkState()
+        self.link_state = link_state if link_state is not None else LinkState()
         self.last_error: str | None = None
         self.last_error_kind: LinkFailure | None = None  # None: not a link failure
         self.url = ""
@@ -147,27 +147,27 @@ class Connection:
 
     @property
     def state(self) -> ConnectionState:
-        return self.link.state
+        return self.link_state.state
 
     @property
     def since(self) -> datetime | None:
-        return self.link.since
+        return self.link_state.since
 
     @property
     def session(self) -> Session | None:
-        return self.link.session
+        return self.link_state.session
 
     @property
     def healthy(self) -> bool:
         """The conversation on the open link reached its steady state (registered). Marking
         it does not reset the back-off: only a link that lasts does."""
-        return self.link.healthy
+        return self.link_state.healthy
 
     def _set(self, state: ConnectionState) -> None:
-        self.link.moved(state, self._now())
+        self.link_state.moved(state, self._now())
 
     async def wait_changed(self) -> None:
-        await self.link.wait_changed()
+        await self.link_state.wait_changed()
 
     def hang_up(self, why: str) -> None:
         """Dial again at once, e.g. with new credentials or settings (not a failure, so no
@@ -191,7 +191,7 @@ class Connection:
             ending: Ending = ("hung up", None)
             with trio.CancelScope() as self._attempt:
                 ending = await self._one_connection()
-            self.link.healthy = False
+            self.link_state.healthy = False
             up = self._connected_at
             if up is not None:
                 self.backoff.stayed_up(trio.current_time() - up)
@@ -252,7 +252,7 @@ class Connection:
             answering=self._answering,
             secret_keys=self._secret_keys,
         )
-        self.link.session = session
+        self.link_state.session = session
         self.dialect = dialect
         try:
             async with trio.open_nursery() as nursery:
@@ -282,7 +282,7 @@ class Connection:
                 nursery.start_soon(_until_it_fails, end, converse)
                 nursery.start_soon(hang_up)
         finally:
-            self.link.session = None
+            self.link_state.session = None
             self.dialect = None
 
     async def _pinger(self, link: Link) -> None:

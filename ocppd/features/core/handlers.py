@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocppd.features.core.registration import Registration
+from ocppd.features.profile import Persist
 from ocppd.model.auth import AuthResult
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
@@ -35,7 +36,6 @@ from ocppd.session import Starter, Then
 log = logging.getLogger(__name__)
 
 VendorHandler = Callable[[m.DataTransferRequest], Awaitable[m.DataTransferResponse]]
-Persist = Callable[[str, str], Awaitable[None]]
 
 
 class CoreHandlers:
