@@ -15,6 +15,7 @@ from ocppd.app import build_handlers
 from ocppd.features import PROFILES, declared_keys
 from ocppd.features.profile import Profile, Services
 from ocppd.model.keys import KeySpec, KeyType
+from ocppd.protocol.v16.dialect import V16
 from ocppd.testing.csms import CallFailed, Station
 from tests import fake_profile
 from tests.harness import charger
@@ -69,6 +70,7 @@ async def test_without_a_profile_that_handles_it_a_call_is_not_supported(
             "SupportedFeatureProfiles": "Core"
         }
         assert cp.parts.tasks == ()
+        assert set(cp.parts.handlers) <= V16.actions  # a misspelt action would never be called
 
 
 async def test_a_second_profile_is_its_module_and_one_line_of_wiring(
