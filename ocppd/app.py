@@ -53,6 +53,7 @@ from ocppd.model.auth import Authorizer
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
 from ocppd.model.metering import supported_measurands
+from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
@@ -103,7 +104,7 @@ class Parts:
     statuses: StatusReporter
     courier: Courier
     handlers: Mapping[str, Handler]
-    tasks: tuple[Task, ...]  # the profiles' own, run beside the model
+    tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
 
 
 class Daemon:
@@ -244,7 +245,7 @@ class Daemon:
             statuses=statuses,
             courier=courier,
             handlers=handlers,
-            tasks=tuple(task for p in self.profiles for task in p.tasks(services)),
+            tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
         )
 
     def _connection(
@@ -314,8 +315,8 @@ class Daemon:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
                 await self._recover(parts)
-                for task in parts.tasks:
-                    nursery.start_soon(task)
+                for owner, task in parts.tasks:  # a bug in one is a log line, not the end
+                    start_supervised(nursery, f"a task of the {owner} profile", task)
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )

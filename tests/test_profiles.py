@@ -95,3 +95,24 @@ async def test_a_second_profile_is_its_module_and_one_line_of_wiring(
         answer = await station.call(call.GetConfiguration(key=["NumberOfConnectors"]))
         assert answer.configuration_key[0]["value"] == "1"
         assert not csms.violations
+
+
+async def test_a_profile_task_that_fails_is_a_logged_bug_and_the_daemon_carries_on(
+    nursery, start_csms, autojump_clock, caplog
+):
+    async def broken() -> None:
+        await trio.sleep(10)
+        raise RuntimeError("a bug in a profile")
+
+    crashy = Profile("Crashy", keys=lambda _site: [], tasks=lambda _services: [broken])
+    csms = await start_csms()
+    async with charger(nursery, csms, profiles=(*PROFILES, crashy)) as cp:
+        station = await cp.registered()
+        await trio.sleep(20)
+        assert "a task of the Crashy profile failed (a bug; ocppd carries on)" in caplog.text
+        assert await _keys(station, "SupportedFeatureProfiles") == {
+            "SupportedFeatureProfiles": "Core,Crashy"
+        }
+        await cp.sim("plug", 1)
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")
+        assert not cp.done.is_set()

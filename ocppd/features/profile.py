@@ -29,7 +29,8 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 """Answers one CSMS call: a response, or :class:`ocppd.session.Then` (a response and work
 to start once it is on the wire)."""
 Task = Callable[[], Awaitable[None]]
-"""Work that lives as long as the daemon (started in its nursery)."""
+"""Work that lives as long as the daemon: started in its nursery, supervised (a failure is
+a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""
 Persist = Callable[[str, str], Awaitable[None]]
 
 
