@@ -41,6 +41,7 @@ from ocppd.clock import Clock, format_time
 from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
 from ocppd.model.connector import Connector, Refused
 from ocppd.model.keys import Keys
+from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -111,7 +112,7 @@ class Charger:
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
         self.last_tag: TagEvent | None = None
-        self.reset_requested: str | None = None  # "Soft" | "Hard"
+        self.reset_requested: ResetKind | None = None
         self.stopping = False  # an orderly stop began: no new transaction may start
         self._reset = trio.Event()
         self._changed = trio.Event()
@@ -462,8 +463,8 @@ class Charger:
                 return connector
         return None
 
-    async def change_availability(self, connector_id: int, operative: bool) -> str:
-        """ChangeAvailability: Accepted, Scheduled (while a transaction runs) or Rejected
+    async def change_availability(self, connector_id: int, operative: bool) -> AvailabilityResult:
+        """ChangeAvailability: APPLIED, SCHEDULED (while a transaction runs) or REJECTED
         (unknown connector, or the change cannot be persisted).
 
         Every change is persisted before it takes effect; a journal fault answers Rejected
@@ -477,7 +478,7 @@ class Charger:
             if connector_id != 0:
                 connector = self.connectors.get(connector_id)
                 if connector is None:
-                    return "Rejected"
+                    return AvailabilityResult.REJECTED
                 return await connector.set_operative(operative)
             if not self.txlog.healthy:
                 raise StorageUnavailable(self.txlog.problem or "the journal cannot be written")
@@ -492,10 +493,12 @@ class Charger:
                         connector.drop_claims()
         except StorageUnavailable as exc:
             log.error("ChangeAvailability of connector %d not possible: %s", connector_id, exc)
-            return "Rejected"
+            return AvailabilityResult.REJECTED
         await self._refresh_all()
         busy = any(c.tx is not None for c in self.connectors.values())
-        return "Scheduled" if busy and not operative else "Accepted"
+        if busy and not operative:
+            return AvailabilityResult.SCHEDULED
+        return AvailabilityResult.APPLIED
 
     async def persist_availability(self, connector_id: int, operative: bool) -> None:
         """Raises StorageUnavailable."""
@@ -522,11 +525,11 @@ class Charger:
             for connector in self.connectors.values():
                 await connector.shutdown(reason)
 
-    def request_reset(self, kind: str) -> None:
+    def request_reset(self, kind: ResetKind) -> None:
         self.reset_requested = kind
         self._reset.set()
 
-    async def wait_reset(self) -> str:
+    async def wait_reset(self) -> ResetKind:
         await self._reset.wait()
         assert self.reset_requested is not None
         return self.reset_requested
@@ -594,32 +597,3 @@ class Charger:
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        return [c.snapshot() for c in self.connectors.values()]
-
-    def charge_point_snapshot(self) -> dict[str, Any]:
-        """Connector 0 as ``ocppctl status`` shows it."""
-        status, code, info = self.current()
-        return {
-            "status": status.value,
-            "error_code": code.value,
-            "info": info,
-            "operative": self.operative,
-            "faults": [
-                {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
-                for f in self.faults.values()
-            ],
-        }
-
-    def tag_snapshot(self) -> dict[str, Any] | None:
-        """The last tag event as ``ocppctl status`` shows it (without the tag)."""
-        event = self.last_tag
-        if event is None:
-            return None
-        return {
-            "at": event.at,
-            "source": event.source,
-            "accepted": event.accepted,
-            "outcome": event.outcome,
-        }

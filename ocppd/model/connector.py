@@ -46,6 +46,7 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
+from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -864,8 +865,8 @@ class Connector:
 
     # --- availability and the lock ---
 
-    async def set_operative(self, operative: bool) -> str:
-        """ChangeAvailability for this connector: "Accepted", or "Scheduled" while a
+    async def set_operative(self, operative: bool) -> AvailabilityResult:
+        """Take this connector in or out of service: APPLIED, or SCHEDULED while a
         transaction runs (it takes effect when the transaction ends, 1.6 §5.2).
 
         Persisted before it takes effect, also when Scheduled (a restart during the
@@ -880,21 +881,21 @@ class Connector:
                 await self.charger.persist_availability(self.id, operative)
             if self.tx is not None and operative != self.operative:
                 self.scheduled_operative = operative
-                return "Scheduled"
+                return AvailabilityResult.SCHEDULED
             self.scheduled_operative = None
             if operative != self.operative:
                 self.operative = operative
                 if not operative:
                     self._drop_claim()
             await self._settle()
-            return "Accepted"
+            return AvailabilityResult.APPLIED
 
-    async def unlock(self) -> str:
-        """UnlockConnector: end a transaction first, then unlock. Unlocked / UnlockFailed /
-        NotSupported (no lock)."""
+    async def unlock(self) -> UnlockResult:
+        """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
+        FAILED only when the lock was tried (1.6 errata: UnlockFailed), NO_LOCK without one."""
         lock = self.devices.lock
         if lock is None:
-            return "NotSupported"
+            return UnlockResult.NO_LOCK
         async with self._lock:
             if self.tx is not None:
                 await self._stop(StopReason.UNLOCK_COMMAND, None)
@@ -907,10 +908,10 @@ class Connector:
                     FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
                 )
                 await self._settle()
-                return "UnlockFailed"
+                return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
             await self._settle()
-            return "Unlocked"
+            return UnlockResult.UNLOCKED
 
     async def release_lock_for(self, id_tag: str, parent: str | None) -> bool:
         """After a DeAuthorized stop the cable stays locked until the same tag (or its parent
@@ -955,47 +956,6 @@ class Connector:
                     await self._stop(reason, None)
                 await self._open_contactor(str(reason))
                 await self._set_offer(None)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The connector as ``ocppctl status --json`` shows it."""
-        reading = self.latest
-        tx = self.tx
-        return {
-            "id": self.id,
-            "status": self.reported.status.value,
-            "error_code": self.reported.error_code.value,
-            "info": self.reported.info,
-            "plugged": self.plug.plugged,
-            "ev_requesting": self.plug.ev_requesting,
-            "contactor_closed": self.devices.contactor.closed,
-            "operative": self.operative,
-            "scheduled_availability": (
-                None
-                if self.scheduled_operative is None
-                else "Operative"
-                if self.scheduled_operative
-                else "Inoperative"
-            ),
-            "current_limit_a": self.current_limit_a(),
-            "power_w": reading.power_w if reading else None,
-            "energy_wh": round(reading.energy_wh) if reading else None,
-            "claimed": None
-            if self.pending is None
-            else ("authorising" if self.pending.auth is None else "waiting for the EV"),
-            "last_refusal": None
-            if self.refusal is None
-            else {"at": self.refusal.at, "what": self.refusal.what, "why": self.refusal.why},
-            "transaction": None
-            if tx is None
-            else {
-                "id": tx.transaction_id,
-                "local_id": tx.local_id,
-                "id_tag": tx.id_tag,
-                "meter_start_wh": tx.meter_start_wh,
-                "started": tx.started,
-                "suspended_by_charger": not tx.permitted,
-            },
-        }
 
 
 __all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]
