@@ -18,6 +18,7 @@ from ocppd.config import Settings
 from ocppd.features.core.conversation import Conversation
 from ocppd.features.core.handlers import CoreHandlers
 from ocppd.features.core.keys import core_keys
+from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.transactions import Courier, Recorder
 from ocppd.journal import Journal, JournalUnavailable
 from ocppd.journal.records import CacheEntry
@@ -169,9 +170,10 @@ def build_features(
     conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock)
     recorder = Recorder(journal, conversation.send_untracked, JournalUnavailable)
     storage = _ModelStorage(journal)
-    authorizer = Authorizer(keys, storage, clock, conversation)
+    policies = follow_keys(keys)
+    authorizer = Authorizer(policies, storage, clock, conversation)
     charger = Charger(
-        keys=keys,
+        policies=policies,
         clock=clock,
         txlog=recorder,
         uplink=conversation,

@@ -40,8 +40,8 @@ from hal.base import (
 from ocppd.clock import Clock, format_time
 from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
 from ocppd.model.connector import Connector, Refused
-from ocppd.model.keys import Keys
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
+from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -93,7 +93,7 @@ class Charger:
     def __init__(
         self,
         *,
-        keys: Keys,
+        policies: Policies,
         clock: Clock,
         txlog: TransactionLog,
         uplink: Uplink,
@@ -101,7 +101,7 @@ class Charger:
         settings: SettingsStore,
         reader: RfidReader | None = None,
     ) -> None:
-        self.keys = keys
+        self.policies = policies
         self.clock = clock
         self.txlog = txlog
         self.uplink = uplink
@@ -581,18 +581,18 @@ class Charger:
 
     async def _aligned_readings(self) -> None:
         """Every ClockAlignedDataInterval seconds, on the wall clock's boundaries (UTC
-        midnight and every interval after it), each connector reports MeterValuesAlignedData."""
+        midnight and every interval after it), each connector reports its aligned values."""
         while True:
-            interval = self.keys.get_int("ClockAlignedDataInterval")
+            interval = self.policies.meter.aligned_interval_s
             now = self.clock.now()
             if interval <= 0 or now is None:
                 with trio.move_on_after(60 if now is None and interval > 0 else math.inf):
-                    await self.keys.wait_changed()
+                    await self.policies.wait_changed()
                 continue
             wall = now.timestamp()
             boundary = (math.floor(wall / interval) + 1) * interval
             with trio.move_on_after(boundary - wall):
-                await self.keys.wait_changed()
+                await self.policies.wait_changed()
                 continue
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -47,6 +47,7 @@ from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -165,8 +166,8 @@ class Connector:
     # --- facts and status ---
 
     @property
-    def keys(self) -> Any:
-        return self.charger.keys
+    def policies(self) -> Policies:
+        return self.charger.policies
 
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
@@ -351,10 +352,10 @@ class Connector:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
             if self.tx is not None:
-                if self.keys.get_bool("StopTransactionOnEVSideDisconnect"):
+                if self.policies.tx.stop_on_ev_disconnect:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
-                if self.keys.get_bool("UnlockConnectorOnEVSideDisconnect"):
+                if self.policies.tx.unlock_on_ev_disconnect:
                     await self._unlock_quietly()
             elif self.locked_for is None:
                 await self._unlock_quietly()
@@ -474,10 +475,13 @@ class Connector:
         return reading
 
     def _values(
-        self, reading: MeterReading, key: str, context: Context, timestamp: str | None = None
+        self,
+        reading: MeterReading,
+        measurands: tuple[str, ...],
+        context: Context,
+        timestamp: str | None = None,
     ) -> Sample | None:
-        """The configured values of one reading, stamped ``timestamp`` (default: now)."""
-        measurands = self.keys.get_csl(key)
+        """The ``measurands`` of one reading, stamped ``timestamp`` (default: now)."""
         if not measurands:
             return None
         values = sampled_values(reading, measurands, context, offered_a=self._offered)
@@ -500,7 +504,7 @@ class Connector:
         if auth is None and not remote:
             expires_at = math.inf
         else:
-            expires_at = trio.current_time() + self.keys.get_int("ConnectionTimeOut")
+            expires_at = trio.current_time() + self.policies.tx.connection_timeout_s
         was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
         self.finishing = False
         self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
@@ -617,7 +621,7 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN, timestamp)
+        begin = self._values(reading, self.policies.meter.stop_sampled, Context.BEGIN, timestamp)
         if begin is not None:
             tx.keep_for_stop(begin)
         self.tx = tx
@@ -665,7 +669,7 @@ class Connector:
         meter_stop = max(round(energy), tx.meter_start_wh)
         timestamp = self.charger.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, "StopTxnSampledData", Context.END, timestamp)
+            end = self._values(reading, self.policies.meter.stop_sampled, Context.END, timestamp)
             if end is not None:
                 tx.keep_for_stop(end)
         self.tx = None
@@ -728,12 +732,12 @@ class Connector:
             next_sample = math.inf
             next_checkpoint = trio.current_time() + CHECKPOINT_S
             while self.tx is tx:
-                wanted = self.keys.get_int("MeterValueSampleInterval")
+                wanted = self.policies.meter.sample_interval_s
                 if wanted != interval:  # first pass, or the central system changed it
                     interval = wanted
                     next_sample = trio.current_time() + interval if interval > 0 else math.inf
                 with trio.move_on_at(min(next_sample, next_checkpoint)):
-                    await self.keys.wait_changed()
+                    await self.policies.wait_changed()
                     continue
                 now = trio.current_time()
                 if now >= next_sample:
@@ -764,7 +768,8 @@ class Connector:
                 return
             await self._checkpoint(tx, reading)
             stamp = self.charger.clock.timestamp()  # one reading, one time
-            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC, stamp)
+            meter = self.policies.meter
+            sample = self._values(reading, meter.sampled, Context.PERIODIC, stamp)
             if sample is not None:
                 try:
                     await self.charger.txlog.meter_values(
@@ -773,7 +778,7 @@ class Connector:
                 except StorageUnavailable as exc:
                     log.warning("connector %d: meter values not journaled: %s", self.id, exc)
                 self.charger.uplink.wake()
-            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC, stamp)
+            stop_sample = self._values(reading, meter.stop_sampled, Context.PERIODIC, stamp)
             if stop_sample is not None:
                 tx.keep_for_stop(stop_sample)
             await self._check_invalid_energy()
@@ -787,7 +792,7 @@ class Connector:
                 return
             values = sampled_values(
                 reading,
-                self.keys.get_csl("MeterValuesAlignedData"),
+                self.policies.meter.aligned,
                 Context.CLOCK,
                 offered_a=self._offered,
             )
@@ -806,7 +811,7 @@ class Connector:
             if tx is not None:
                 stop_values = sampled_values(
                     reading,
-                    self.keys.get_csl("StopTxnAlignedData"),
+                    self.policies.meter.stop_aligned,
                     Context.CLOCK,
                     offered_a=self._offered,
                 )
@@ -819,7 +824,7 @@ class Connector:
             reading = await self.read_meter()
             if reading is None:
                 return None
-            return self._values(reading, "MeterValuesSampledData", Context.TRIGGER)
+            return self._values(reading, self.policies.meter.sampled, Context.TRIGGER)
 
     # --- what the central system says about a transaction ---
 
@@ -845,19 +850,17 @@ class Connector:
             await self._settle()
 
     async def _check_invalid_energy(self) -> None:
-        """StopTransactionOnInvalidId / MaxEnergyOnInvalidId (1.6 §3.5.4, errata 3.17)."""
+        """The central system said the tag is invalid: stop, or suspend energy, once the
+        allowance is used up (1.6 StopTransactionOnInvalidId, MaxEnergyOnInvalidId: §3.5.4,
+        errata 3.17)."""
         tx = self.tx
         if tx is None or tx.invalid_at_wh is None:
             return
-        allowance = (
-            self.keys.get_int("MaxEnergyOnInvalidId")
-            if self.keys.has("MaxEnergyOnInvalidId")
-            else 0
-        )
+        allowance = self.policies.tx.max_energy_on_invalid_id_wh
         delivered = tx.last_energy_wh - tx.meter_start_wh
         if allowance > 0 and delivered < allowance:
             return
-        if self.keys.get_bool("StopTransactionOnInvalidId"):
+        if self.policies.tx.stop_on_invalid_id:
             await self._stop(StopReason.DE_AUTHORIZED, None)
         elif tx.permitted:
             log.info("connector %d: energy suspended: the tag is not valid", self.id)
