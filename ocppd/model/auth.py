@@ -176,12 +176,11 @@ class Authorizer:
         except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
 
-    async def clear(self) -> bool:
-        """ClearCache. Raises StorageUnavailable."""
-        if not self._cache_enabled:
-            return False
+    async def clear(self) -> None:
+        """Forget every cached verdict (ClearCache), also while the cache is disabled: what
+        it kept from before would otherwise count again once it is enabled. Raises
+        StorageUnavailable."""
         await self.cache.cache_clear()
-        return True
 
     async def authorize(self, id_tag: str) -> AuthResult:
         """Who may charge, by the rules in the module docstring. Never raises for a refusal:

@@ -38,8 +38,8 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
-from ocppd.model.connector import Connector, Refused
+from ocppd.model.auth import Authorizer, AuthResult, IdTagInfo, Uplink, same_tag
+from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.status import (
@@ -117,7 +117,6 @@ class Charger:
         self._reset = trio.Event()
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
-        self.reported = self.current()
 
     def __repr__(self) -> str:
         return f"<Charger connectors={list(self.connectors.values())!r} operative={self.operative}>"
@@ -168,7 +167,6 @@ class Charger:
         return status, FAULT_CODES[fault.kind], fault.info[:50] or None
 
     def status_changed(self) -> None:
-        self.reported = self.current()
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
@@ -389,7 +387,7 @@ class Charger:
             for other in mine:  # synchronously, before anything can plug in there
                 if other is not chosen:
                     other.release(id_tag)
-            if await chosen.authorized(id_tag, auth):
+            if await chosen.start_for(id_tag, auth):
                 return f"authorised: charging on connector {chosen.id}"
             return f"authorised: plug in at connector {chosen.id}"
         for connector in mine:
@@ -398,10 +396,11 @@ class Charger:
             return f"authorised: plug in at connector {mine[0].id}"
         return "authorised: plug in at any free connector"
 
-    def claim_taken(self, connector: Connector, id_tag: str) -> None:
-        """``id_tag`` starts at ``connector``: its claims elsewhere are given up."""
+    def claim_taken(self, connector_id: int, id_tag: str) -> None:
+        """``id_tag`` starts at connector ``connector_id``: its claims elsewhere are given
+        up."""
         for other in self.connectors.values():
-            if other is not connector:
+            if other.id != connector_id:
                 other.release(id_tag)
 
     # --- the central system's commands ---
@@ -445,16 +444,32 @@ class Charger:
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.authorized(id_tag, auth, remote=True, what=what)
+            await connector.start_for(id_tag, auth, remote=True, what=what)
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)
 
-    def acknowledged(self, local_id: int, what: str) -> None:
-        """The central system answered (or the outbox gave up) a Start or Stop."""
+    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        """The central system answered the start of transaction ``local_id``: its id and its
+        verdict on the tag (the connector where it runs acts on it)."""
         for connector in self.connectors.values():
-            if (local_id, what) in connector.awaiting:
-                connector.awaiting.discard((local_id, what))
+            await connector.confirm_start(local_id, transaction_id, info)
+        self._acknowledged(local_id, TxMessage.START)
+
+    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+        """The start of transaction ``local_id`` was given up unanswered: the transaction
+        goes on under ``fallback_id``."""
+        for connector in self.connectors.values():
+            connector.give_up_start(local_id, fallback_id)
+        self._acknowledged(local_id, TxMessage.START)
+
+    def confirm_stop(self, local_id: int) -> None:
+        """The central system answered (or the outbox gave up) the stop of ``local_id``."""
+        self._acknowledged(local_id, TxMessage.STOP)
+
+    def _acknowledged(self, local_id: int, message: TxMessage) -> None:
+        for connector in self.connectors.values():
+            if connector.acknowledged(local_id, message):
                 self.status_changed()
 
     def find_transaction(self, transaction_id: int) -> Connector | None:
@@ -510,9 +525,9 @@ class Charger:
         """Inoperative survives restarts (1.6 §4.9, OCTT TC_034)."""
         self.operative = settings.get("availability.0") != "Inoperative"
         for connector in self.connectors.values():
-            connector.operative = settings.get(f"availability.{connector.id}") != "Inoperative"
-            connector.reported = connector.current()
-        self.reported = self.current()
+            connector.restore(
+                operative=settings.get(f"availability.{connector.id}") != "Inoperative"
+            )
 
     async def stop_all(self, reason: StopReason) -> None:
         """Stop every transaction with ``reason`` and open every contactor (shielded).

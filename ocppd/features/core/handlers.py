@@ -112,7 +112,7 @@ class CoreHandlers:
 
     async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
         try:
-            await self.charger.authorizer.cache.cache_clear()
+            await self.charger.authorizer.clear()
         except StorageUnavailable as exc:
             log.error("ClearCache failed: %s", exc)
             return m.ClearCacheResponse(status=ClearCacheStatus.REJECTED)
