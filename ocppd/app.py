@@ -40,9 +40,11 @@ from ocppd.connection import Connection
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import JOURNAL_TOKEN, Features, build_features, declared_keys
+from ocppd.features.core.words import STATUS
 from ocppd.journal import Journal, JournalError
 from ocppd.model.charger import Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
+from ocppd.model.outcomes import ResetKind
 from ocppd.model.transaction import StopReason
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.v16.dialect import V16
@@ -270,7 +272,7 @@ class Daemon:
             async def reset() -> None:
                 nonlocal result
                 kind = await parts.charger.wait_reset()
-                result = Outcome.HARD_RESET if kind == "Hard" else Outcome.SOFT_RESET
+                result = Outcome.HARD_RESET if kind is ResetKind.HARD else Outcome.SOFT_RESET
                 nursery.cancel_scope.cancel()
 
             async def stop() -> None:
@@ -318,7 +320,7 @@ class Daemon:
         while True:
             conn = parts.connection
             statuses = ", ".join(
-                f"{c.id}:{c.reported.status}" for c in parts.charger.connectors.values()
+                f"{c.id}:{STATUS[c.reported.status]}" for c in parts.charger.connectors.values()
             )
             registration = parts.features.conversation.registration
             self.notifier.status(

@@ -15,9 +15,12 @@ from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
 from ocppd.control.server import ControlError, Handler
+from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
+from ocppd.features.core.words import ERROR_CODE_OF
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
+from ocppd.protocol.v16.enums import ChargePointErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +71,9 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "startup": str(src.journal.report),
             },
             "clock": src.clock_source(),
-            "charge_point": src.charger.charge_point_snapshot(),
-            "last_tag": src.charger.tag_snapshot(),
-            "connectors": src.charger.snapshot(),
+            "charge_point": charge_point_snapshot(src.charger),
+            "last_tag": tag_snapshot(src.charger),
+            "connectors": connectors_snapshot(src.charger),
         }
 
     async def swipe(request: dict[str, Any]) -> str:
@@ -107,19 +110,20 @@ def commands(src: Sources) -> dict[str, Handler]:
             world.set_power(float(watts))
         elif action == "fault":
             code = request.get("error_code")
-            try:
-                error = ErrorCode(str(code))
+            try:  # typed in 1.6 words, as the central system shows them
+                wire = ChargePointErrorCode(str(code))
             except ValueError:
                 raise ControlError(
                     f"{code!r} is not a ChargePointErrorCode (expected one of "
-                    f"{', '.join(e.value for e in ErrorCode)})"
+                    f"{', '.join(e.value for e in ChargePointErrorCode)})"
                 ) from None
+            error = ERROR_CODE_OF[wire]
             if error is ErrorCode.NO_ERROR:
                 world.clear_faults()
             elif error is ErrorCode.LOCAL_LIST_CONFLICT:
                 raise ControlError("LocalListConflict is not a hardware fault")
             else:
-                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}"))
+                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {wire.value}"))
         else:
             raise ControlError(f"unknown sim action {action!r}")
         await trio.lowlevel.checkpoint()  # let the connector take the event before we answer

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import trio
 
 from ocppd.clock import Clock, resolve_payload
+from ocppd.features.core.words import STOP_REASON
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
 from ocppd.logs import fields
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
@@ -222,7 +223,7 @@ class Recorder:
         payload: dict[str, Any] = {
             "meterStop": meter_stop_wh,
             "timestamp": timestamp,
-            "reason": reason.value,
+            "reason": STOP_REASON[reason].value,
         }
         if id_tag:
             payload["idTag"] = id_tag
@@ -233,7 +234,7 @@ class Recorder:
                 local_id,
                 meter_stop_wh=meter_stop_wh,
                 timestamp=timestamp,
-                reason=reason.value,
+                reason=STOP_REASON[reason].value,  # the row keeps the word it was sent with
                 id_tag=id_tag,
                 payload=payload,
                 words=V16_WORDS,
