@@ -164,6 +164,10 @@ def check_profile(
     if profile.purpose is Purpose.CHARGE_POINT_MAX and profile.connector_id != 0:
         # §3.13.1: "ChargePointMaxProfile can only be set at Charge Point ConnectorId 0"
         return Verdict(Refusal.WRONG_CONNECTOR, "a charger maximum belongs on connector 0")
+    if profile.purpose is Purpose.CHARGE_POINT_MAX and profile.kind is Kind.RELATIVE:
+        # 1.6 is silent; there is no transaction to count from at the charger level
+        # (OCPP 2.0.1 K01.FR.38 forbids it outright)
+        return Verdict(Refusal.SCHEDULE, "a charger maximum cannot be relative")
     if profile.purpose is not Purpose.TX:
         if profile.transaction_id is not None:
             # §7.8: transactionId is "only valid if ChargingProfilePurpose is set to TxProfile"
@@ -178,10 +182,11 @@ def check_profile(
             Refusal.NO_TRANSACTION, f"no transaction is running on connector {profile.connector_id}"
         )
     if profile.transaction_id is not None and profile.transaction_id != running.transaction_id:
+        running_id = running.transaction_id
         return Verdict(
             Refusal.OTHER_TRANSACTION,
             f"transaction {profile.transaction_id} is not the one running on connector "
-            f"{profile.connector_id} ({running.transaction_id})",
+            f"{profile.connector_id} ({'not numbered yet' if running_id is None else running_id})",
         )
     return ACCEPTED
 

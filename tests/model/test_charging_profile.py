@@ -75,6 +75,17 @@ def test_a_charger_maximum_is_taken_only_on_connector_0() -> None:
     assert verdict.refusal is Refusal.WRONG_CONNECTOR
 
 
+def test_a_charger_maximum_cannot_count_from_a_transaction() -> None:
+    relative = profile(purpose=Purpose.CHARGE_POINT_MAX, connector=0, kind=Kind.RELATIVE)
+    assert check_profile(relative, LIMITS, {}).refusal is Refusal.SCHEDULE
+
+
+def test_a_transaction_profile_naming_a_transaction_not_yet_numbered_is_rejected() -> None:
+    unnumbered = {1: RunningTransaction(started=T0)}
+    verdict = check_profile(profile(purpose=Purpose.TX, transaction_id=41), LIMITS, unnumbered)
+    assert verdict.refusal is Refusal.OTHER_TRANSACTION and "not numbered yet" in verdict.reason
+
+
 def test_a_tx_default_profile_may_cover_every_connector_or_one() -> None:
     assert check_profile(profile(connector=0), LIMITS, {}).accepted
     assert check_profile(profile(connector=2), LIMITS, {}).accepted
