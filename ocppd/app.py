@@ -33,7 +33,7 @@ from typing import Any
 import trio
 
 from hal import Hardware, build_hardware
-from hal.base import Quantity
+from hal.base import Fault, FaultKind, FaultRaised, Quantity
 from ocppd import __version__, config, logs
 from ocppd.clock import Clock
 from ocppd.config import Settings
@@ -43,16 +43,20 @@ from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
+from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
+from ocppd.features.core.words import STATUS
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task
 from ocppd.features.storage import ModelStorage
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
-from ocppd.model.charger import Charger, OpenTransaction
+from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
 from ocppd.model.metering import supported_measurands
+from ocppd.model.outcomes import ResetKind
+from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
@@ -190,11 +194,12 @@ class Daemon:
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink)
         storage = ModelStorage(journal)
-        authorizer = Authorizer(keys, storage, clock, uplink)
+        policies = follow_keys(keys)
+        authorizer = Authorizer(policies, storage, clock, uplink)
         charger = build_charger(
             s,
             hardware,
-            keys=keys,
+            policies=policies,
             clock=clock,
             txlog=Recorder(journal, untracked.send, JournalUnavailable),
             uplink=uplink,
@@ -299,6 +304,17 @@ class Daemon:
             ]
         )
 
+    async def _report_journal_damage(self, parts: Parts) -> None:
+        """Connector 0 tells the central system (and ``ocppctl status`` the owner) when damage
+        was set aside: a file set moved aside at start, damaged records found since."""
+        journal = parts.journal
+        while True:
+            info = journal.damage_summary()
+            if info is not None:
+                fault = Fault(FaultKind.STORAGE_DAMAGE, info[:50], STORAGE_VENDOR_CODE)
+                parts.charger.report(FaultRaised(fault))
+            await journal.wait_damage()
+
     # --- run ---
 
     async def run(
@@ -314,6 +330,7 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
+                nursery.start_soon(self._report_journal_damage, parts)
                 await self._recover(parts)
                 for owner, task in parts.tasks:  # a bug in one is a log line, not the end
                     start_supervised(nursery, f"a task of the {owner} profile", task)
@@ -366,7 +383,7 @@ class Daemon:
             async def reset() -> None:
                 nonlocal result
                 kind = await parts.charger.wait_reset()
-                result = Outcome.HARD_RESET if kind == "Hard" else Outcome.SOFT_RESET
+                result = Outcome.HARD_RESET if kind is ResetKind.HARD else Outcome.SOFT_RESET
                 nursery.cancel_scope.cancel()
 
             async def stop() -> None:
@@ -414,7 +431,7 @@ class Daemon:
         while True:
             conn = parts.connection
             statuses = ", ".join(
-                f"{c.id}:{c.reported.status}" for c in parts.charger.connectors.values()
+                f"{c.id}:{STATUS[c.reported.status]}" for c in parts.charger.connectors.values()
             )
             registration = parts.registration.status
             self.notifier.status(
@@ -524,7 +541,7 @@ def build_charger(
     settings: Settings,
     hardware: Hardware,
     *,
-    keys: Keys,
+    policies: Policies,
     clock: Clock,
     txlog: TransactionLog,
     uplink: Uplink,
@@ -533,7 +550,7 @@ def build_charger(
 ) -> Charger:
     """The model: the charger and its connectors, on their devices."""
     charger = Charger(
-        keys=keys,
+        policies=policies,
         clock=clock,
         txlog=txlog,
         uplink=uplink,

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 import trio
 
 from ocppd.clock import Clock
+from ocppd.features.core.words import ERROR_CODE, STATUS
 from ocppd.features.link import LinkView, open_session
 from ocppd.logs import fields
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.status import ErrorCode, Status
 from ocppd.protocol.v16 import messages as m
-from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus
 from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
@@ -279,8 +279,8 @@ class StatusReporter:
     ) -> None:
         request = m.StatusNotificationRequest(
             connector_id=cid,
-            error_code=ChargePointErrorCode(code.value),
-            status=ChargePointStatus(status.value),
+            error_code=ERROR_CODE[code],
+            status=STATUS[status],
             info=info,
             timestamp=self.clock.at(since),  # when it changed, not now (None: left out)
             vendor_error_code=vendor,
