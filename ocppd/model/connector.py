@@ -35,7 +35,6 @@ from hal.base import (
     FaultCleared,
     FaultKind,
     FaultRaised,
-    IndicatorState,
     MeterReading,
     PlugChanged,
     PlugState,
@@ -48,6 +47,7 @@ from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
@@ -64,21 +64,6 @@ from ocppd.model.supervise import Refused, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
-
-INDICATOR = {
-    Status.AVAILABLE: IndicatorState.AVAILABLE,
-    Status.PREPARING: IndicatorState.PREPARING,
-    Status.CHARGING: IndicatorState.CHARGING,
-    Status.SUSPENDED_EV: IndicatorState.SUSPENDED,
-    Status.SUSPENDED_EVSE: IndicatorState.SUSPENDED,
-    Status.FINISHING: IndicatorState.FINISHING,
-    Status.RESERVED: IndicatorState.RESERVED,
-    Status.UNAVAILABLE: IndicatorState.UNAVAILABLE,
-    Status.FAULTED: IndicatorState.FAULTED,
-}
-
-
-REFUSED_SHOWN_S = 3.0  # how long the LEDs show a refusal before the status again
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +153,14 @@ class Connector:
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
         self._send, self._events = trio.open_memory_channel[DeviceEvent | _Rearm](math.inf)
-        self._offered: float | None = None
+        self.outputs = Outputs(devices)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        self._refused_until = -math.inf  # trio clock: the LEDs show REFUSED until then
 
     def __repr__(self) -> str:
         return (
             f"<Connector {self.id} {self.reported.status} plug={self.plug} "
-            f"contactor={self.devices.contactor.closed} tx={self.tx!r}>"
+            f"contactor={self.outputs.contactor_closed} tx={self.tx!r}>"
         )
 
     # --- facts and status ---
@@ -282,7 +266,7 @@ class Connector:
                 task_status.started()
         finally:
             with trio.CancelScope(shield=True):
-                await self._open_contactor("connector task ended")
+                self._record(await self.outputs.open_contactor("connector task ended"))
 
     async def _watch(self, device: Device) -> None:
         """A device's watch task. One that crashes (a driver bug) is a fault of this
@@ -296,8 +280,8 @@ class Connector:
     async def _process_events(self) -> None:
         while True:
             deadline = self.pending.expires_at if self.pending else math.inf
-            if self._refused_until > trio.current_time():
-                deadline = min(deadline, self._refused_until)
+            if self.outputs.refused_until > trio.current_time():
+                deadline = min(deadline, self.outputs.refused_until)
             event: DeviceEvent | _Rearm | None = None
             with trio.move_on_at(deadline):
                 event = await self._events.receive()
@@ -340,7 +324,7 @@ class Connector:
         except Exception:
             log.exception("connector %d: updating the outputs failed (a bug)", self.id)
             with trio.CancelScope(shield=True):
-                await self._open_contactor("internal error")
+                self._record(await self.outputs.open_contactor("internal error"))
 
     async def _on_event(self, event: DeviceEvent) -> None:
         if isinstance(event, PlugChanged):
@@ -391,9 +375,9 @@ class Connector:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
                 if self.policies.tx.unlock_on_ev_disconnect:
-                    await self._unlock_quietly()
+                    await self.outputs.unlock_quietly()
             elif self.locked_for is None:
-                await self._unlock_quietly()
+                await self.outputs.unlock_quietly()
 
     # --- outputs follow facts ---
 
@@ -410,17 +394,9 @@ class Connector:
         offer = self.current_limit_a() if allowed else None
         if offer is not None and offer <= 0:
             allowed, offer = False, None
-        close = allowed and self.plug.ev_requesting
-        if not close:
-            await self._open_contactor()
-        await self._set_offer(offer)
-        if close and not self.devices.contactor.closed:
-            try:
-                await self.devices.contactor.set_closed(True)
-                log.info("connector %d: contactor closed", self.id, extra=fields(connector=self.id))
-            except DeviceError as exc:
-                self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-                await self._open_contactor(str(exc))
+        self._record(
+            await self.outputs.follow(offer=offer, close=allowed and self.plug.ev_requesting)
+        )
         if self.tx is None and self.scheduled_operative is not None:
             # persisted when it was asked for; takes effect now the transaction has ended
             self.operative, self.scheduled_operative = self.scheduled_operative, None
@@ -446,49 +422,18 @@ class Connector:
     def show_indicator(self) -> None:
         """The reported status (or, for a few seconds after one, a refusal) and whether the
         central system is reachable, on the LEDs."""
-        if self.devices.indicator is None:
-            return
-        refused = trio.current_time() < self._refused_until
-        state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
-        self.devices.indicator.show(state, online=self.context.uplink.online)
+        self.outputs.show(self.reported.status, online=self.context.uplink.online)
 
     def show_refused(self) -> None:
-        """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
-        self._refused_until = trio.current_time() + REFUSED_SHOWN_S
+        """Show a refusal on the LEDs for a few seconds, then the status again."""
+        self.outputs.refused()
         self.show_indicator()
         self._wake()
 
-    async def _open_contactor(self, why: str = "") -> None:
-        contactor = self.devices.contactor
-        if not contactor.closed:
-            return
-        try:
-            await contactor.set_closed(False)
-        except DeviceError as exc:  # the driver has cut its output; feedback disagrees
-            self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-            log.error(
-                "connector %d: contactor did not open: %s",
-                self.id,
-                exc,
-                extra=fields(connector=self.id),
-            )
-        else:
-            log.info(
-                "connector %d: contactor opened%s",
-                self.id,
-                f" ({why})" if why else "",
-                extra=fields(connector=self.id),
-            )
-
-    async def _set_offer(self, amps: float | None) -> None:
-        if amps == self._offered or self.devices.offer is None:
-            self._offered = amps
-            return
-        try:
-            await self.devices.offer.offer(amps)
-            self._offered = amps
-        except DeviceError as exc:
-            log.warning("connector %d: offering %s A failed: %s", self.id, amps, exc)
+    def _record(self, fault: Fault | None) -> None:
+        """A fault an output reported (a contactor that did not switch ...)."""
+        if fault is not None:
+            self.faults[fault.kind] = fault
 
     # --- readings ---
 
@@ -519,7 +464,7 @@ class Connector:
         """The ``measurands`` of one reading, stamped ``timestamp`` (default: now)."""
         if not measurands:
             return None
-        values = sampled_values(reading, measurands, context, offered_a=self._offered)
+        values = sampled_values(reading, measurands, context, offered_a=self.outputs.offered)
         if not values:
             return None
         return Sample(timestamp or self.context.clock.timestamp(), values)
@@ -669,11 +614,7 @@ class Connector:
             auth.source,
             extra=fields(connector=self.id),
         )
-        if self.devices.lock is not None:
-            try:
-                await self.devices.lock.lock()
-            except DeviceError as exc:
-                log.warning("connector %d: cable lock failed: %s", self.id, exc)
+        await self.outputs.lock()
         self.context.uplink.wake()
         if self._nursery is not None:
             start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
@@ -695,8 +636,7 @@ class Connector:
     async def _stop_shielded(self, reason: StopReason, id_tag: str | None) -> None:
         tx = self.tx
         assert tx is not None
-        await self._open_contactor(f"transaction {reason}")
-        await self._set_offer(None)
+        self._record(await self.outputs.stop_energy(f"transaction {reason}"))
         if self._tx_scope is not None:
             self._tx_scope.cancel()
         reading = await self.read_meter()
@@ -721,8 +661,8 @@ class Connector:
         await self._journal_stop(tx, meter_stop, timestamp, reason, id_tag)
         if reason is StopReason.DE_AUTHORIZED:
             self.locked_for = tx.id_tag  # 1.6 errata 3.5: stays locked for the same tag
-        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own key
-            await self._unlock_quietly()
+        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own policy
+            await self.outputs.unlock_quietly()
 
     async def _journal_stop(
         self,
@@ -829,7 +769,7 @@ class Connector:
                 reading,
                 self.policies.meter.aligned,
                 Context.CLOCK,
-                offered_a=self._offered,
+                offered_a=self.outputs.offered,
             )
             tx = self.tx
             if values:
@@ -848,7 +788,7 @@ class Connector:
                     reading,
                     self.policies.meter.stop_aligned,
                     Context.CLOCK,
-                    offered_a=self._offered,
+                    offered_a=self.outputs.offered,
                 )
                 if stop_values:
                     tx.keep_for_stop(Sample(timestamp, stop_values))
@@ -941,20 +881,15 @@ class Connector:
     async def unlock(self) -> UnlockResult:
         """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
         FAILED only when the lock was tried (1.6 errata: UnlockFailed), NO_LOCK without one."""
-        lock = self.devices.lock
-        if lock is None:
+        if not self.outputs.has_lock:
             return UnlockResult.NO_LOCK
         async with self._lock:
             if self.tx is not None:
                 await self._stop(StopReason.UNLOCK_COMMAND, None)
             self.locked_for = None
-            try:
-                await lock.unlock()
-            except DeviceError as exc:
-                log.warning("connector %d: unlock failed: %s", self.id, exc)
-                self.faults[FaultKind.CONNECTOR_UNLOCK] = Fault(
-                    FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
-                )
+            fault = await self.outputs.unlock()
+            if fault is not None:
+                self._record(fault)
                 await self._settle()
                 return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
@@ -969,16 +904,8 @@ class Connector:
         if not (same_tag(self.locked_for, id_tag) or same_tag(self.locked_for, parent)):
             return False
         self.locked_for = None
-        await self._unlock_quietly()
+        await self.outputs.unlock_quietly()
         return True
-
-    async def _unlock_quietly(self) -> None:
-        if self.devices.lock is None or not self.devices.lock.locked:
-            return
-        try:
-            await self.devices.lock.unlock()
-        except DeviceError as exc:
-            log.warning("connector %d: unlock failed: %s", self.id, exc)
 
     async def set_fault(self, fault: Fault | None, kind: FaultKind | None = None) -> None:
         """Raise or clear a fault from outside the devices (storage, simulated faults)."""
@@ -1002,8 +929,7 @@ class Connector:
             async with self._lock:
                 if self.tx is not None:
                     await self._stop(reason, None)
-                await self._open_contactor(str(reason))
-                await self._set_offer(None)
+                self._record(await self.outputs.stop_energy(str(reason)))
 
 
 __all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]
