@@ -45,10 +45,11 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
-from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
+from ocppd.model.metering import ENERGY_REGISTER
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
+from ocppd.model.sampling import MeterSampler
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -94,9 +95,6 @@ class Refusal:
 
 class _Rearm:
     """Wakes the event loop so it re-reads its deadline (a new ConnectionTimeOut)."""
-
-
-CHECKPOINT_S = 60.0  # how often the register is journaled while no samples are taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +152,7 @@ class Connector:
         self._lock = trio.Lock()
         self._send, self._events = trio.open_memory_channel[DeviceEvent | _Rearm](math.inf)
         self.outputs = Outputs(devices)
+        self.sampler = MeterSampler(self.id, context)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
 
@@ -454,21 +453,6 @@ class Connector:
         self._remember(reading)
         return reading
 
-    def _values(
-        self,
-        reading: MeterReading,
-        measurands: tuple[str, ...],
-        context: Context,
-        timestamp: str | None = None,
-    ) -> Sample | None:
-        """The ``measurands`` of one reading, stamped ``timestamp`` (default: now)."""
-        if not measurands:
-            return None
-        values = sampled_values(reading, measurands, context, offered_a=self.outputs.offered)
-        if not values:
-            return None
-        return Sample(timestamp or self.context.clock.timestamp(), values)
-
     # --- sessions ---
 
     def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
@@ -601,9 +585,7 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, self.policies.meter.stop_sampled, Context.BEGIN, timestamp)
-        if begin is not None:
-            tx.keep_for_stop(begin)
+        self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
         self.tx = tx
         self.finishing = False
         log.info(
@@ -617,7 +599,7 @@ class Connector:
         await self.outputs.lock()
         self.context.uplink.wake()
         if self._nursery is not None:
-            start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
+            start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
 
     async def stop(self, reason: StopReason, id_tag: str | None = None) -> bool:
         """Stop the running transaction (False when there is none)."""
@@ -644,9 +626,7 @@ class Connector:
         meter_stop = max(round(energy), tx.meter_start_wh)
         timestamp = self.context.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, self.policies.meter.stop_sampled, Context.END, timestamp)
-            if end is not None:
-                tx.keep_for_stop(end)
+            self.sampler.end(tx, reading, timestamp, self.outputs.offered)
         self.tx = None
         self.finishing = self.plug.plugged
         log.info(
@@ -699,65 +679,27 @@ class Connector:
                 f"connector {self.id}: journaling the stop", self.context.retry_storage, write
             )
 
-    async def _tick(self, tx: Transaction) -> None:
-        """While ``tx`` runs: periodic samples and checkpoints of the meter register."""
+    # --- meter values (model/sampling.py), and the port the sampler reads through ---
+
+    async def _sampling(self, tx: Transaction) -> None:
+        """The sampler while ``tx`` runs; a stop cancels it."""
         with trio.CancelScope() as scope:
             self._tx_scope = scope
-            interval = 0
-            next_sample = math.inf
-            next_checkpoint = trio.current_time() + CHECKPOINT_S
-            while self.tx is tx:
-                wanted = self.policies.meter.sample_interval_s
-                if wanted != interval:  # first pass, or the central system changed it
-                    interval = wanted
-                    next_sample = trio.current_time() + interval if interval > 0 else math.inf
-                with trio.move_on_at(min(next_sample, next_checkpoint)):
-                    await self.policies.wait_changed()
-                    continue
-                now = trio.current_time()
-                if now >= next_sample:
-                    next_sample += interval  # keep the cadence on the clock, not on read times
-                    next_checkpoint = now + CHECKPOINT_S
-                    await self._sample(tx)
-                else:
-                    next_checkpoint = now + CHECKPOINT_S
-                    async with self._lock:
-                        reading = await self.read_meter() if self.tx is tx else None
-                    if reading is not None:
-                        await self._checkpoint(tx, reading)
+            await self.sampler.run(tx, self)
 
-    async def _checkpoint(self, tx: Transaction, reading: MeterReading) -> None:
-        try:
-            await self.context.txlog.checkpoint(
-                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.context.clock.timestamp()
-            )
-        except StorageUnavailable:
-            pass  # the last checkpoint that landed is what a power cut will use
+    def exclusive(self) -> trio.Lock:
+        return self._lock
 
-    async def _sample(self, tx: Transaction) -> None:
-        async with self._lock:
-            if self.tx is not tx:
-                return
-            reading = await self.read_meter()
-            if reading is None:
-                return
-            await self._checkpoint(tx, reading)
-            stamp = self.context.clock.timestamp()  # one reading, one time
-            meter = self.policies.meter
-            sample = self._values(reading, meter.sampled, Context.PERIODIC, stamp)
-            if sample is not None:
-                try:
-                    await self.context.txlog.meter_values(
-                        tx.local_id, connector_id=self.id, samples=[sample], droppable=True
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: meter values not journaled: %s", self.id, exc)
-                self.context.uplink.wake()
-            stop_sample = self._values(reading, meter.stop_sampled, Context.PERIODIC, stamp)
-            if stop_sample is not None:
-                tx.keep_for_stop(stop_sample)
-            await self._check_invalid_energy()
-            await self._settle()
+    def runs(self, tx: Transaction) -> bool:
+        return self.tx is tx
+
+    @property
+    def offered_a(self) -> float | None:
+        return self.outputs.offered
+
+    async def sampled(self, tx: Transaction) -> None:
+        await self._check_invalid_energy()
+        await self._settle()
 
     async def aligned_sample(self, timestamp: str) -> None:
         """A clock-aligned reading (the charger calls this at each interval boundary)."""
@@ -765,33 +707,7 @@ class Connector:
             reading = await self.read_meter()
             if reading is None:
                 return
-            values = sampled_values(
-                reading,
-                self.policies.meter.aligned,
-                Context.CLOCK,
-                offered_a=self.outputs.offered,
-            )
-            tx = self.tx
-            if values:
-                try:
-                    await self.context.txlog.meter_values(
-                        tx.local_id if tx else None,
-                        connector_id=self.id,
-                        samples=[Sample(timestamp, values)],
-                        droppable=True,
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: aligned values not journaled: %s", self.id, exc)
-                self.context.uplink.wake()
-            if tx is not None:
-                stop_values = sampled_values(
-                    reading,
-                    self.policies.meter.stop_aligned,
-                    Context.CLOCK,
-                    offered_a=self.outputs.offered,
-                )
-                if stop_values:
-                    tx.keep_for_stop(Sample(timestamp, stop_values))
+            await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
 
     # --- what the central system says about a transaction ---
 
