@@ -551,32 +551,61 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        if self.context.stopping:
-            raise self.refuse(what, "ocppd is stopping")
-        if not self.context.txlog.healthy:
-            raise self.refuse(what, "the journal cannot be written")
-        facts = self.facts()
-        if facts.faulted:
-            raise self.refuse(what, f"connector {self.id} is faulted ({self.current().error_code})")
-        if not facts.operative:
-            raise self.refuse(what, f"connector {self.id} is unavailable")
+        why_not = self._why_no_start()
+        if why_not is not None:
+            raise self.refuse(what, why_not)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
-        meter_start = round(reading.energy_wh)
         timestamp = self.context.clock.timestamp()
         try:
-            local_id = await self.context.txlog.start(
-                connector_id=self.id,
-                id_tag=id_tag,
-                meter_start_wh=meter_start,
-                timestamp=timestamp,
-                reservation_id=None,
-            )
+            tx = await self._journal_start(id_tag, auth, reading, timestamp)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
+        self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
+        self.tx = tx
+        self.finishing = False
+        log.info(
+            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
+            self.id,
+            tx.local_id,
+            tx.meter_start_wh,
+            auth.source,
+            extra=fields(connector=self.id),
+        )
+        await self.outputs.lock()
+        self.context.uplink.wake()
+        if self._nursery is not None:
+            start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
+
+    def _why_no_start(self) -> str | None:
+        """Why no transaction may start here now (None: it may)."""
+        if self.context.stopping:
+            return "ocppd is stopping"
+        if not self.context.txlog.healthy:
+            return "the journal cannot be written"
+        facts = self.facts()
+        if facts.faulted:
+            return f"connector {self.id} is faulted ({self.current().error_code})"
+        if not facts.operative:
+            return f"connector {self.id} is unavailable"
+        return None
+
+    async def _journal_start(
+        self, id_tag: str, auth: AuthResult, reading: MeterReading, timestamp: str
+    ) -> Transaction:
+        """Make the start durable (it awaits the central system's answer from now on).
+        Raises StorageUnavailable."""
+        meter_start = round(reading.energy_wh)
+        local_id = await self.context.txlog.start(
+            connector_id=self.id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start,
+            timestamp=timestamp,
+            reservation_id=None,
+        )
         self.awaiting.add((local_id, TxMessage.START))
-        tx = Transaction(
+        return Transaction(
             local_id,
             self.id,
             id_tag,
@@ -585,21 +614,6 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
-        self.tx = tx
-        self.finishing = False
-        log.info(
-            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
-            self.id,
-            local_id,
-            meter_start,
-            auth.source,
-            extra=fields(connector=self.id),
-        )
-        await self.outputs.lock()
-        self.context.uplink.wake()
-        if self._nursery is not None:
-            start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
 
     async def stop(self, reason: StopReason, id_tag: str | None = None) -> bool:
         """Stop the running transaction (False when there is none)."""
@@ -796,7 +810,7 @@ class Connector:
 
     async def unlock(self) -> UnlockResult:
         """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
-        FAILED only when the lock was tried (1.6 errata: UnlockFailed), NO_LOCK without one."""
+        FAILED only when the lock was tried and did not release; NO_LOCK without a lock."""
         if not self.outputs.has_lock:
             return UnlockResult.NO_LOCK
         async with self._lock:
