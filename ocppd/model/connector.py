@@ -2,9 +2,13 @@
 
 Every change runs under the connector's lock, so the device events, the driver's
 tag, the central system's commands and the timers never interleave half-way. After
-each change :meth:`Connector._settle` makes the outputs follow the facts (offer and
+each change :meth:`Connector._settle` decides what the outputs do (offer and
 contactor: energy flows only while a transaction runs, the charger permits it, the
 EV asks for it and no blocking fault is active) and reports a status change.
+
+Rooms of its own: the outputs carry the decision out (``outputs.py``), the meter sampler
+takes the meter values (``sampling.py``); the connector sees the charge point only
+through its context (``context.py``), and is changed from outside only by its verbs.
 
 Safety: the contactor is opened before anything else on every stop path, and in
 ``finally:`` under a shielded scope when the connector's task ends for any reason.
