@@ -54,6 +54,7 @@ def commands(src: Sources) -> dict[str, Handler]:
                 await connector.read_meter()
         conn = src.connection
         stats = await src.journal.queue_stats()
+        damage = src.journal.damage_summary()
         return {
             "version": __version__,
             "charge_point_id": src.charge_point_id,
@@ -66,9 +67,12 @@ def commands(src: Sources) -> dict[str, Handler]:
             },
             "queue": {"pending": stats.pending, "dead": stats.dead, "dropped": stats.dropped},
             "journal": {
-                "healthy": src.journal.healthy,
-                "problem": src.journal.problem,
+                # False too once damage was set aside since the start (damaged below)
+                "healthy": src.journal.healthy and damage is None,
+                "problem": src.journal.problem or damage,
                 "startup": str(src.journal.report),
+                "damaged": damage,
+                "quarantined": stats.quarantined,
             },
             "clock": src.clock_source(),
             "charge_point": charge_point_snapshot(src.charger),

@@ -74,6 +74,7 @@ FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.EV_COMMUNICATION: ErrorCode.EV_COMMUNICATION_ERROR,
     FaultKind.CONTROLLER: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE: ErrorCode.OTHER_ERROR,
+    FaultKind.STORAGE_DAMAGE: ErrorCode.OTHER_ERROR,
     FaultKind.OTHER: ErrorCode.OTHER_ERROR,
 }
 
@@ -147,6 +148,9 @@ SEVERITY: dict[FaultKind, Severity] = {
     # the journal cannot be written: a stop is retried until it lands, but a session that
     # starts now could not be journaled
     FaultKind.STORAGE: Severity.NO_NEW_SESSIONS,
+    # damaged journal records or files were set aside (docs/journal.md); the journal works,
+    # so charging goes on: the owner is told (connector 0) and acts
+    FaultKind.STORAGE_DAMAGE: Severity.WARNING,
     # unknown: the safe side
     FaultKind.OTHER: Severity.BLOCKING,
 }
