@@ -309,6 +309,11 @@ def test_the_local_maximum_caps_the_central_system_s_limit() -> None:
     assert limit_at([generous], site(max_a=63), 1, NOW).source == source(generous)
 
 
+def test_a_profile_equal_to_the_local_maximum_is_named_as_the_source() -> None:
+    equal = profile(1, [(0, 32)], start=MIDNIGHT)
+    assert limit_at([equal], site(max_a=32), 1, NOW).source == source(equal)
+
+
 def test_the_minimum_charging_rate_is_reported_with_the_limit() -> None:
     with_min = profile(1, [(0, 10)], min_rate=4140, unit=W)  # 6 A on 3 phases
     assert limit_at([with_min], site(), 1, NOW).min_rate_a == pytest.approx(6)
@@ -416,9 +421,11 @@ def random_profile(rng: random.Random, id: int, units: list[RateUnit]) -> Chargi
     unit = rng.choice(units)
     count = rng.randint(1, 5)
     starts = [0, *sorted(rng.sample(range(60, 7200, 60), count - 1))]
-    scale = 690 if unit is W else 1
+    scale = 1000 if unit is W else 1  # watts that are no round number of amperes
     periods = [(s, rng.randint(0, 400) / 10 * scale, rng.choice([None, 1, 3])) for s in starts]
     offset = timedelta(seconds=rng.randrange(-7200, 7200, 60))
+    if kind is Kind.RECURRING:  # some recurrences have begun days before
+        offset -= timedelta(days=rng.choice([0, 1, 3]))
     return ChargingProfile(
         id,
         connector,
