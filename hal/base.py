@@ -57,6 +57,7 @@ class FaultKind(StrEnum):
     EV_COMMUNICATION = "ev-communication"  # pilot signal implausible, diode check failed
     CONTROLLER = "controller"  # an EVSE controller board reports a failure or stops answering
     STORAGE = "storage"  # the charger's own storage (where its journal lives) cannot be written
+    STORAGE_DAMAGE = "storage-damage"  # damaged journal records or files were found and set aside
     OTHER = "other"
 
 
