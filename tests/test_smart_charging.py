@@ -8,7 +8,11 @@ compared with the pure function (``ocppd/model/smart_charging.py``) fed the same
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +30,9 @@ from ocppd.model.charging_profile import (
 )
 from ocppd.model.smart_charging import ConnectorFacts, Site, composite_schedule
 from ocppd.testing.csms import CallFailed, Station
-from tests.harness import Charger, charger, csms_now
+from tests.harness import CP_ID, Charger, charger, config_text, csms_now, make_csms
 
+REPO = Path(__file__).resolve().parent.parent
 TAG = "04A2B3C4"
 QUIET = {"MeterValueSampleInterval": 0}
 PILOT = '[connector.pilot]\ndriver = "sim"'  # a control pilot the limit reaches
@@ -576,3 +581,85 @@ async def test_a_tx_profile_ends_with_its_transaction(nursery, start_csms, autoj
         assert await cp.journal.charging_profiles() == []
         assert await clear(station, id=4) == "Unknown"
         assert (await limit_shown(cp))[1] == {"source": "local_max"}
+
+
+async def test_a_crash_keeps_the_profiles_and_ends_the_tx_profile_with_power_loss(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """The daemon dies mid-transaction (no orderly stop): after the restart the transaction
+    is stopped with PowerLoss, its TxProfile is gone, the other profiles limit again."""
+    csms = await start_csms()
+    now = csms_now()
+    default = profile(1, "TxDefaultProfile", [(0, 12.0)], start=now)
+    cap = profile(2, "ChargePointMaxProfile", [(0, 20.0)], start=now)
+    async with (
+        trio.open_nursery() as doomed,
+        charger(doomed, csms, keys=QUIET, connector_extra=PILOT, state_dir=tmp_path) as cp,
+    ):
+        station = await cp.registered()
+        assert await set_profile(station, 1, default) == "Accepted"
+        assert await set_profile(station, 0, cap) == "Accepted"
+        await start_session(cp, station)
+        tx_id = cp.connector(1).tx.transaction_id
+        tx = profile(3, "TxProfile", [(0, 7.0)], kind="Relative", transaction_id=tx_id)
+        assert await set_profile(station, 1, tx) == "Accepted"
+        await trio.sleep(0.1)
+        assert offered(cp) == 7.0
+        doomed.cancel_scope.cancel()  # the process dies here: no StopTransaction
+        await trio.sleep(1)
+    assert not station.calls("StopTransaction")
+    async with charger(nursery, csms, keys=QUIET, connector_extra=PILOT, state_dir=tmp_path) as cp:
+        again = await cp.registered(connection=2)
+        with trio.fail_after(60):
+            stop = await again.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "PowerLoss"
+        kept = [json.loads(r)["id"] for r in await cp.journal.charging_profiles()]
+        assert kept == [1, 2]
+        assert await clear(again, id=3) == "Unknown"
+        assert answered_periods(await composite(again, 1, 60)) == [(0, 12.0)]
+        await start_session(cp, again)
+        assert offered(cp) == 12.0
+
+
+def test_profiles_survive_sigkill_of_the_real_process(tmp_path):
+    """SIGKILL of the real daemon right after SetChargingProfile was answered: the profiles
+    are back after the restart (errata 2025-04 §3.37)."""
+    now = datetime.now(UTC)
+    default = profile(1, "TxDefaultProfile", [(0, 11.0)], start=now - timedelta(minutes=1))
+    cap = profile(2, "ChargePointMaxProfile", [(0, 9.0)], start=now - timedelta(minutes=1))
+
+    async def main() -> list[tuple[int, float]]:
+        csms = make_csms(now=lambda: datetime.now(UTC))
+        async with trio.open_nursery() as nursery:
+            await nursery.start(csms.serve)
+            text = config_text(
+                url=csms.url,
+                state_dir=tmp_path / "state",
+                socket=tmp_path / "ctl.sock",
+                log_level="info",
+            )
+            (tmp_path / "ocppd.toml").write_text(text)
+            command = [sys.executable, "-m", "ocppd", "run", "-c", str(tmp_path / "ocppd.toml")]
+            first = await trio.lowlevel.open_process(command, cwd=REPO, stderr=subprocess.DEVNULL)
+            try:
+                with trio.fail_after(60):
+                    station = await csms.wait_station(CP_ID)
+                    await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+                    assert await set_profile(station, 1, default) == "Accepted"
+                    assert await set_profile(station, 0, cap) == "Accepted"
+            finally:
+                first.kill()  # SIGKILL: no orderly stop, no flush
+                await first.wait()
+            second = await trio.lowlevel.open_process(command, cwd=REPO, stderr=subprocess.DEVNULL)
+            try:
+                with trio.fail_after(60):
+                    again = await csms.wait_station(CP_ID, connection=2)
+                    await again.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+                    answer = await composite(again, 1, 60)
+            finally:
+                second.kill()
+                await second.wait()
+            nursery.cancel_scope.cancel()
+        return answered_periods(answer)
+
+    assert trio.run(main) == [(0, 9.0)]  # the 11 A default under the 9 A maximum
