@@ -164,11 +164,12 @@ def answered_periods(answer: dict[str, Any]) -> list[tuple[int, float]]:
     return [(p["start_period"], p["limit"]) for p in answer["schedule"]["charging_schedule_period"]]
 
 
-async def until_status(station: Station, status: str, connector: int = 1) -> None:
-    with trio.fail_after(600):
+async def until_status(station: Station, status: str, connector: int = 1, count: int = 1) -> None:
+    with trio.fail_after(900):
         await station.wait_for(
             "StatusNotification",
             lambda p: p["connectorId"] == connector and p["status"] == status,
+            count=count,
         )
 
 
@@ -663,3 +664,88 @@ def test_profiles_survive_sigkill_of_the_real_process(tmp_path):
         return answered_periods(answer)
 
     assert trio.run(main) == [(0, 9.0)]  # the 11 A default under the 9 A maximum
+
+
+# --- the hardware that follows a limit ---------------------------------------------------------
+
+
+def fake_pwm(tmp_path: Path) -> Path:
+    """A sysfs PWM tree (/sys/class/pwm) with channel 0 of chip 0 exported."""
+    channel = tmp_path / "pwm" / "pwmchip0" / "pwm0"
+    channel.mkdir(parents=True)
+    (channel.parent / "export").write_text("")
+    for name in ("period", "duty_cycle", "enable"):
+        (channel / name).write_text("0\n")
+    return tmp_path / "pwm"
+
+
+async def test_the_pilot_duty_cycle_follows_each_period_and_pauses_below_6_a(
+    nursery, start_csms, tmp_path
+):
+    """The real sysfs PWM pilot driver (real clock: it writes from a worker thread): 10 A is
+    a 16.7 % duty, 4 A is below the IEC 61851 minimum (steady +12 V, contactor open,
+    SuspendedEVSE), 16 A is 26.7 % and charging again."""
+    root = fake_pwm(tmp_path)
+    duty = root / "pwmchip0" / "pwm0" / "duty_cycle"
+    pilot = f'[connector.pilot]\ndriver = "pwm-sysfs"\nsysfs_root = "{root}"'
+    csms = await start_csms()
+    async with charger(nursery, csms, keys=QUIET, connector_extra=pilot) as cp:
+        station = await cp.registered()
+        await start_session(cp, station)
+        assert int(duty.read_text()) == round(1_000_000 * 32 / 0.6 / 100)
+        now = csms_now().replace(microsecond=0) + timedelta(seconds=1)
+        wire = profile(1, "TxDefaultProfile", [(0, 10.0), (2, 4.0), (4, 16.0)], start=now)
+        assert await set_profile(station, 1, wire) == "Accepted"
+        seen: list[tuple[int, str, bool]] = []
+        for after in (1.5, 3.5, 5.5):
+            await trio.sleep((now - csms_now()).total_seconds() + after)
+            status = (await cp.status())["connectors"][0]["status"]
+            seen.append((int(duty.read_text()), status, cp.world(1).contactor_closed))
+        assert seen == [
+            (166_667, "Charging", True),
+            (1_000_000, "SuspendedEVSE", False),
+            (266_667, "Charging", True),
+        ]
+
+
+async def test_a_contactor_only_charger_suspends_below_6_a_and_resumes_above(
+    nursery, start_csms, autojump_clock
+):
+    """Without a pilot the limit cannot be offered: below 6 A the contactor opens
+    (SuspendedEVSE), at or above it closes again."""
+    csms = await start_csms()
+    async with charger(nursery, csms, keys=QUIET) as cp:
+        station = await cp.registered()
+        await start_session(cp, station)
+        now = csms_now()
+        wire = profile(1, "TxDefaultProfile", [(0, 3.0), (600, 10.0)], start=now)
+        assert await set_profile(station, 1, wire) == "Accepted"
+        await until_status(station, "SuspendedEVSE")
+        assert not cp.world(1).contactor_closed
+        await until_status(station, "Charging", count=2)
+        assert cp.world(1).contactor_closed
+        assert (csms_now() - now).total_seconds() == pytest.approx(600, abs=1)
+
+
+async def test_current_offered_meter_values_show_the_limit(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    keys = {
+        "MeterValueSampleInterval": 60,
+        "MeterValuesSampledData": "Energy.Active.Import.Register,Current.Offered",
+    }
+    async with charger(nursery, csms, keys=keys, connector_extra=PILOT) as cp:
+        station = await cp.registered()
+        await start_session(cp, station)
+        tx_id = cp.connector(1).tx.transaction_id
+        wire = profile(4, "TxProfile", [(0, 9.5)], kind="Relative", transaction_id=tx_id)
+        assert await set_profile(station, 1, wire) == "Accepted"
+        count = len(station.calls("MeterValues"))
+        with trio.fail_after(120):
+            values = await station.wait_for("MeterValues", count=count + 1)
+        offered_values = [
+            float(sv["value"])
+            for mv in values.payload["meterValue"]
+            for sv in mv["sampledValue"]
+            if sv.get("measurand") == "Current.Offered"
+        ]
+        assert offered_values == [9.5]
