@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import trio
 
+from ocppd import ctl
 from ocppd.model.charging_profile import (
     ChargingProfile,
     ChargingSchedule,
@@ -749,3 +750,21 @@ async def test_current_offered_meter_values_show_the_limit(nursery, start_csms, 
             if sv.get("measurand") == "Current.Offered"
         ]
         assert offered_values == [9.5]
+
+
+async def test_ocppctl_status_says_which_profile_limits_the_current(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
+        station = await cp.registered()
+        shown = ctl.format_status(await cp.status())
+        assert "current limited" not in shown  # the configured maximum: nothing to say
+        wire = profile(12, "TxDefaultProfile", [(0, 13.0)], stack=3, start=csms_now())
+        assert await set_profile(station, 0, wire) == "Accepted"
+        await trio.sleep(0.1)
+        shown = ctl.format_status(await cp.status())
+        assert (
+            "connector 1   current limited to 13 A by charging profile 12 "
+            "(TxDefaultProfile, stack level 3)" in shown
+        )
