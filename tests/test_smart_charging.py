@@ -695,10 +695,10 @@ async def test_the_pilot_duty_cycle_follows_each_period_and_pauses_below_6_a(
         await start_session(cp, station)
         assert int(duty.read_text()) == round(1_000_000 * 32 / 0.6 / 100)
         now = csms_now().replace(microsecond=0) + timedelta(seconds=1)
-        wire = profile(1, "TxDefaultProfile", [(0, 10.0), (2, 4.0), (4, 16.0)], start=now)
+        wire = profile(1, "TxDefaultProfile", [(0, 10.0), (3, 4.0), (6, 16.0)], start=now)
         assert await set_profile(station, 1, wire) == "Accepted"
         seen: list[tuple[int, str, bool]] = []
-        for after in (1.5, 3.5, 5.5):
+        for after in (2.0, 5.0, 8.0):
             await trio.sleep((now - csms_now()).total_seconds() + after)
             status = (await cp.status())["connectors"][0]["status"]
             seen.append((int(duty.read_text()), status, cp.world(1).contactor_closed))
