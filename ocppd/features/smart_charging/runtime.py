@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 SOURCE = "profile"  # the connector's limit source the charging profiles set
 NOMINAL_VOLTAGE_V = 230.0  # §7.12: W <-> A with "the set voltage for the area"
 TIME_UNKNOWN_RETRY_S = 60.0  # without the time of day no schedule can be placed
+LOAD_RETRY_S = 5.0
 BOUNDARY_MARGIN_S = 0.001  # wake just after a boundary, never just before it
 
 
@@ -95,6 +96,7 @@ class SmartCharging:
         self._applied: dict[int, Applied] = {}
         self._changed = trio.Event()
         self._lock = trio.Lock()
+        self._loaded = False  # no change is taken before the kept profiles are read
 
     def __repr__(self) -> str:
         return f"<SmartCharging {self.store!r} pending={sorted(self.pending)}>"
@@ -171,11 +173,27 @@ class SmartCharging:
             gone = [p.id for p in profiles if p.purpose is Purpose.TX]
             log.info("transaction profiles %s ended with their transaction (restart)", gone)
             await self._save_or_log()
+        self._loaded = True
         log.info("charging profiles: %s", self.store)
+
+    async def _load_until_read(self) -> None:
+        """:meth:`load`, retried while the journal cannot be read: until then no change is
+        taken (a set written over an unread one would lose the profiles kept)."""
+        while True:
+            try:
+                async with self._lock:
+                    await self.load()
+                return
+            except StorageUnavailable as exc:
+                log.error("charging profiles cannot be read yet (%s); retrying", exc)
+                await trio.sleep(LOAD_RETRY_S)
 
     async def change(self, what: str, edit: Edit) -> bool:
         """Apply ``edit`` to the store and persist the result; on a journal error undo it.
         Returns whether the change counts."""
+        if not self._loaded:
+            log.error("charging profiles: %s not taken: the kept profiles are not read yet", what)
+            return False
         async with self._lock:
             before = self.store.to_records()
             edit(self.store)
@@ -250,7 +268,7 @@ class SmartCharging:
 
     async def run(self) -> None:
         """Keep every connector's profile limit right, waking exactly at each boundary."""
-        await self.load()
+        await self._load_until_read()
         while True:
             changed, status = self._changed, self.charger.next_change  # before looking
             await self.follow_transactions()
