@@ -12,8 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocppd.features.core.conversation import Conversation, Registration
+from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
+from ocppd.features.profile import Persist
 from ocppd.model.auth import AuthResult, AuthSource
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
@@ -35,16 +36,20 @@ from ocppd.session import Starter, Then
 log = logging.getLogger(__name__)
 
 VendorHandler = Callable[[m.DataTransferRequest], Awaitable[m.DataTransferResponse]]
-Persist = Callable[[str, str], Awaitable[None]]
 
 
 class CoreHandlers:
     def __init__(
-        self, *, charger: Charger, keys: Keys, conversation: Conversation, persist_key: Persist
+        self,
+        *,
+        charger: Charger,
+        keys: Keys,
+        registration: Registration,
+        persist_key: Persist,
     ) -> None:
         self.charger = charger
         self.keys = keys
-        self.conversation = conversation
+        self.registration = registration
         self.persist_key = persist_key
         self.vendors: dict[str, VendorHandler] = {}
 
@@ -63,7 +68,7 @@ class CoreHandlers:
 
     @property
     def _registered(self) -> bool:
-        return self.conversation.registration is Registration.ACCEPTED
+        return self.registration.accepted
 
     def _kept(self, what: str) -> Starter:
         """Where work an Accepted answer promised runs: the charger's nursery, which the

@@ -34,7 +34,8 @@ from ocppd.clock import Clock, resolve_payload
 from ocppd.features.core.words import STOP_REASON
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
 from ocppd.logs import fields
-from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
+from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
+from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
@@ -262,6 +263,50 @@ class Delivery(Protocol):
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
 
 
+class ModelDelivery:
+    """The model told what the central system answered to its transaction messages."""
+
+    def __init__(self, charger: Charger, authorizer: Authorizer) -> None:
+        self.charger = charger
+        self.authorizer = authorizer
+
+    def __repr__(self) -> str:
+        return f"<ModelDelivery {self.charger!r}>"
+
+    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        await self.charger.confirm_start(local_id, transaction_id, info)
+
+    async def stopped(self, local_id: int) -> None:
+        self.charger.confirm_stop(local_id)
+
+    async def start_given_up(self, local_id: int) -> None:
+        self.charger.give_up_start(local_id, GIVEN_UP_ID)
+
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None:
+        await self.authorizer.remember(id_tag, info)
+
+
+class OutboxSignal:
+    """ "Something new is in the outbox": the model rings it (through its uplink's ``wake``), the
+    courier waits for it. Built before both, so neither needs the other to exist."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<OutboxSignal rung={self._event.is_set()}>"
+
+    def ring(self) -> None:
+        self._event.set()
+
+    def rearm(self) -> None:
+        """Forget a ring already heard: the next :meth:`wait` waits for a new one."""
+        self._event = trio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
 class Courier:
     def __init__(
         self,
@@ -273,6 +318,7 @@ class Courier:
         delivery: Delivery,
         unavailable: type[Exception],
         token: str,
+        signal: OutboxSignal | None = None,
     ) -> None:
         self.journal = journal
         self.clock = clock
@@ -282,7 +328,7 @@ class Courier:
         self.delivery = delivery
         self._unavailable = unavailable
         self.token = token
-        self._wake = trio.Event()
+        self.signal = signal if signal is not None else OutboxSignal()
         self._following: OutboxMessage | None = None  # the head the last acknowledge returned
         self.delivered = 0
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
@@ -291,7 +337,7 @@ class Courier:
         return f"<Courier delivered={self.delivered}>"
 
     def wake(self) -> None:
-        self._wake.set()
+        self.signal.ring()
 
     def _left_queue(self) -> None:
         self.progress.set()
@@ -301,7 +347,7 @@ class Courier:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
         self._following = None
         while True:
-            self._wake = trio.Event()
+            self.signal.rearm()
             message, self._following = self._following, None
             if message is None:
                 try:
@@ -310,11 +356,11 @@ class Courier:
                     await self.journal.wait_healthy()
                     continue
             if message is None:
-                await self._wake.wait()
+                await self.signal.wait()
                 continue
             pause = await self._deliver(session, message)
             if pause == WAKE:
-                await self._wake.wait()
+                await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
 
