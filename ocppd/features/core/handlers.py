@@ -15,7 +15,7 @@ from typing import Any
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
 from ocppd.features.profile import Handler, Persist, TypedHandler
-from ocppd.model.auth import AuthResult
+from ocppd.model.auth import AuthResult, AuthSource
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
 from ocppd.model.transaction import StopReason, StorageUnavailable
@@ -179,7 +179,7 @@ class CoreHandlers:
             )
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
         # claimed now, before the answer: no other driver can take the connector meanwhile
-        auth = None if authorize_first else AuthResult(True, None, "remote")
+        auth = None if authorize_first else AuthResult(True, None, AuthSource.REMOTE)
         connector.claim(request.id_tag, auth, remote=True)
         log.info("RemoteStartTransaction accepted on connector %d", connector.id)
 
