@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ocppd.features.profile import Handler, Profile, Services, Site, Task
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, TypedHandler
 from ocppd.features.smart_charging.runtime import SmartCharging
 from ocppd.features.smart_charging.words import (
     ALLOWED_UNIT,
@@ -32,7 +32,6 @@ from ocppd.model.charging_profile import (
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.model.smart_charging import composite_schedule
 from ocppd.protocol.errors import OcppError, Violation
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
     ChargingProfileStatus,
@@ -119,14 +118,20 @@ class SmartChargingHandlers:
 
     def table(self) -> dict[str, Handler]:
         return {
-            "SetChargingProfile": self.set_charging_profile,
-            "ClearChargingProfile": self.clear_charging_profile,
-            "GetCompositeSchedule": self.get_composite_schedule,
+            "SetChargingProfile": TypedHandler(
+                m.SetChargingProfileRequest, self.set_charging_profile
+            ),
+            "ClearChargingProfile": TypedHandler(
+                m.ClearChargingProfileRequest, self.clear_charging_profile
+            ),
+            "GetCompositeSchedule": TypedHandler(
+                m.GetCompositeScheduleRequest, self.get_composite_schedule
+            ),
         }
 
-    async def set_charging_profile(self, call: IncomingCall) -> m.SetChargingProfileResponse:
-        request = call.request
-        assert isinstance(request, m.SetChargingProfileRequest)
+    async def set_charging_profile(
+        self, request: m.SetChargingProfileRequest
+    ) -> m.SetChargingProfileResponse:
         rejected = m.SetChargingProfileResponse(status=ChargingProfileStatus.REJECTED)
         profile = profile_from_wire(request.connector_id, request.cs_charging_profiles)
         verdict = check_profile(profile, self.smart.limits(), self.smart.running())
@@ -150,9 +155,9 @@ class SmartChargingHandlers:
         )
         return m.SetChargingProfileResponse(status=ChargingProfileStatus.ACCEPTED)
 
-    async def clear_charging_profile(self, call: IncomingCall) -> m.ClearChargingProfileResponse:
-        request = call.request
-        assert isinstance(request, m.ClearChargingProfileRequest)
+    async def clear_charging_profile(
+        self, request: m.ClearChargingProfileRequest
+    ) -> m.ClearChargingProfileResponse:
         unknown = m.ClearChargingProfileResponse(status=ClearChargingProfileStatus.UNKNOWN)
         purpose = request.charging_profile_purpose
         criteria: dict[str, Any] = {
@@ -172,9 +177,9 @@ class SmartChargingHandlers:
         log.info("ClearChargingProfile %s: cleared %s", _shown(criteria), [p.id for p in matched])
         return m.ClearChargingProfileResponse(status=ClearChargingProfileStatus.ACCEPTED)
 
-    async def get_composite_schedule(self, call: IncomingCall) -> m.GetCompositeScheduleResponse:
-        request = call.request
-        assert isinstance(request, m.GetCompositeScheduleRequest)
+    async def get_composite_schedule(
+        self, request: m.GetCompositeScheduleRequest
+    ) -> m.GetCompositeScheduleResponse:
         rejected = m.GetCompositeScheduleResponse(status=GetCompositeScheduleStatus.REJECTED)
         now = self.services.clock.now()
         if now is None:
@@ -213,7 +218,8 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
     def remote_start_profile(connector_id: int, wire: Any) -> str | None:
         """RemoteStartTransaction's profile: checked now (Rejected when it may not be
         used, TC_060), installed when the transaction begins (§5.16.2, errata §3.41-3.42)."""
-        assert isinstance(wire, m.ChargingProfile)
+        if not isinstance(wire, m.ChargingProfile):  # a mistake in the wiring
+            raise TypeError(f"a remote start's profile came as {type(wire).__name__}")
         profile = profile_from_wire(connector_id, wire)
         verdict = check_remote_start_profile(profile, smart.limits())
         if verdict.accepted:
