@@ -768,3 +768,58 @@ async def test_ocppctl_status_says_which_profile_limits_the_current(
             "connector 1   current limited to 13 A by charging profile 12 "
             "(TxDefaultProfile, stack level 3)" in shown
         )
+
+
+async def test_replacing_clearing_by_connector_and_a_full_store(
+    nursery, start_csms, autojump_clock
+):
+    """The same id, or the same connector + purpose + stack level, replaces (§3.13.2,
+    §5.16.3); MaxChargingProfilesInstalled more are Rejected; a clear by connector clears
+    only its own."""
+    csms = await start_csms()
+    keys = {"MaxChargingProfilesInstalled": 3}
+    async with charger(nursery, csms, keys=keys, connectors=2) as cp:
+        station = await cp.registered()
+        now = csms_now()
+
+        def default(pid: int, amps: float, stack: int = 0) -> dict[str, Any]:
+            return profile(pid, "TxDefaultProfile", [(0, amps)], stack=stack, start=now)
+
+        assert await set_profile(station, 1, default(1, 10.0)) == "Accepted"
+        assert await set_profile(station, 1, default(2, 12.0)) == "Accepted"  # same slot
+        assert answered_periods(await composite(station, 1, 60)) == [(0, 12.0)]
+        assert await set_profile(station, 2, default(2, 14.0, stack=1)) == "Accepted"  # same id
+        assert answered_periods(await composite(station, 1, 60)) == [(0, 32.0)]
+        assert answered_periods(await composite(station, 2, 60)) == [(0, 14.0)]
+        assert await set_profile(station, 1, default(3, 9.0)) == "Accepted"
+        assert await set_profile(station, 2, default(4, 8.0)) == "Accepted"
+        assert await set_profile(station, 2, default(5, 7.0, stack=2)) == "Rejected"  # full
+        assert await clear(station, connectorId=2) == "Accepted"
+        assert answered_periods(await composite(station, 2, 60)) == [(0, 32.0)]
+        assert answered_periods(await composite(station, 1, 60)) == [(0, 9.0)]
+        kept = [json.loads(r)["id"] for r in await cp.journal.charging_profiles()]
+        assert kept == [3]
+
+
+async def test_a_charger_maximum_is_shared_by_the_connectors_that_charge(
+    nursery, start_csms, autojump_clock
+):
+    """§3.13.3: together never above the charger maximum: 20 A for two charging
+    connectors is 10 A on each pilot; when one stops, the other takes 20 A."""
+    csms = await start_csms()
+    async with charger(nursery, csms, keys=QUIET, connectors=2, connector_extra=PILOT) as cp:
+        station = await cp.registered()
+        cap = profile(1, "ChargePointMaxProfile", [(0, 20.0)], start=csms_now())
+        assert await set_profile(station, 0, cap) == "Accepted"
+        for number, tag in ((1, "AAAA0001"), (2, "BBBB0002")):
+            await cp.sim("plug", number)
+            await until_status(station, "Preparing", connector=number)
+            await cp.swipe(tag)
+            await until_status(station, "Charging", connector=number)
+        await trio.sleep(0.5)
+        assert (offered(cp, 1), offered(cp, 2)) == (10.0, 10.0)
+        await cp.swipe("AAAA0001")
+        await until_status(station, "Finishing", connector=1)
+        await trio.sleep(0.5)
+        assert offered(cp, 2) == 20.0
+        assert (await limit_shown(cp, 2))[1]["purpose"] == "ChargePointMaxProfile"
