@@ -823,3 +823,24 @@ async def test_a_charger_maximum_is_shared_by_the_connectors_that_charge(
         await trio.sleep(0.5)
         assert offered(cp, 2) == 20.0
         assert (await limit_shown(cp, 2))[1]["purpose"] == "ChargePointMaxProfile"
+
+
+async def test_a_clock_step_moves_the_next_boundary(nursery, start_csms, autojump_clock):
+    """The central system's time steps the wall clock 300 s ahead: a profile starting at a
+    wall-clock instant applies 300 s sooner, not when the old deadline expires."""
+    ahead = [0.0]
+    csms = await start_csms(
+        heartbeat_interval=60, now=lambda: csms_now() + timedelta(seconds=ahead[0])
+    )
+    async with charger(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
+        station = await cp.registered()
+        await start_session(cp, station)
+        begin = trio.current_time()
+        start = csms_now() + timedelta(seconds=600)
+        wire = profile(1, "TxDefaultProfile", [(0, 10.0)], start=start)
+        assert await set_profile(station, 1, wire) == "Accepted"
+        ahead[0] = 300.0  # the next Heartbeat answer carries it
+        with trio.fail_after(120):
+            await station.wait_for("Heartbeat", count=len(station.calls("Heartbeat")) + 1)
+        await trio.sleep(begin + 302 - trio.current_time())
+        assert offered(cp) == 10.0

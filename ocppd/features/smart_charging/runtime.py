@@ -9,10 +9,11 @@ persistent across reboots/power cycles"); a change that cannot be written did no
 Its task (:meth:`SmartCharging.run`) keeps each connector's ``profile`` limit equal to
 the engine's :func:`~ocppd.model.smart_charging.limit_at`: it applies the limit, then
 sleeps until the earliest :func:`~ocppd.model.smart_charging.next_change` of any connector
-(a deadline on trio's clock, not a poll), or until something changed (:meth:`wake`, or a
-connector's status: a transaction began or ended). The connector takes the lowest of its
-sources (the configured maximum, a temperature derating, the cable, the profiles) and
-drives pilot, board or contactor (``Connector.set_limit``).
+(a deadline on trio's clock, not a poll), or until something changed (:meth:`wake`, a
+connector's status: a transaction began or ended, or the wall clock stepped). The
+connector takes the lowest of its sources (the configured maximum, a temperature
+derating, the cable, the profiles) and drives pilot, board or contactor
+(``Connector.set_limit``).
 """
 
 from __future__ import annotations
@@ -270,12 +271,13 @@ class SmartCharging:
         """Keep every connector's profile limit right, waking exactly at each boundary."""
         await self._load_until_read()
         while True:
-            changed, status = self._changed, self.charger.next_change  # before looking
+            # taken before looking, so no change is missed
+            changed, status, stepped = self._changed, self.charger.next_change, self.clock.next_step
             await self.follow_transactions()
             delay = await self.apply()
             with trio.move_on_after(delay):
                 async with trio.open_nursery() as nursery:
-                    for event in (changed, status):
+                    for event in (changed, status, stepped):
                         nursery.start_soon(_wait_then_cancel, event, nursery.cancel_scope)
             if changed.is_set():
                 self._changed = trio.Event()
