@@ -248,7 +248,7 @@ async def test_tc_058_a_tx_profile_without_a_transaction_is_rejected(
         station = await cp.registered()
         wire = profile(3, "TxProfile", [(0, 8.0)], kind="Relative", transaction_id=1)
         assert await set_profile(station, 1, wire) == "Rejected"
-        assert len(cp.journal and await cp.journal.charging_profiles()) == 0
+        assert await cp.journal.charging_profiles() == []
 
 
 async def test_tc_059_a_remote_start_with_a_relative_tx_profile(
@@ -381,9 +381,14 @@ async def test_tc_067_clear_by_id_by_criteria_and_all(nursery, start_csms, autoj
 
 
 async def test_tc_072_stacked_tx_default_profiles(nursery, start_csms, autojump_clock):
+    """Two stacked defaults: the higher level rules until its duration runs out, then the
+    lower one shows; the composite schedule and the pilot at each boundary agree."""
     csms = await start_csms()
     async with charger(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
         station = await cp.registered()
+        await start_session(cp, station)
+        tx = cp.connector(1).tx
+        running = RunningTransaction(datetime.fromisoformat(tx.started), tx.transaction_id)
         now = csms_now()
         low = profile(
             1,
@@ -409,18 +414,19 @@ async def test_tc_072_stacked_tx_default_profiles(nursery, start_csms, autojump_
         got = await composite(station, 1, 400)
         at = datetime.fromisoformat(got["schedule_start"])
         engine = [engine_profile(1, low), engine_profile(1, high)]
-        assert answered_periods(got) == expected_periods(engine, one_connector_site(), 1, at, 400)
-        shift = round((at - now).total_seconds())
-        assert (
-            answered_periods(got)
-            == [
-                (0, 7.0),
-                (50 - shift, 9.0),
-                (150 - shift, 8.0),  # the higher level's duration ran out: the lower one shows
-                (200 - shift, 10.0),
-                (400 - shift, 32.0),
-            ][: len(answered_periods(got))]
-        )
+        site = one_connector_site(running)
+        assert answered_periods(got) == expected_periods(engine, site, 1, at, 400)
+        assert at == now.replace(microsecond=0)  # virtual time: asked at the same second
+        assert answered_periods(got) == [
+            (0, 7.0),
+            (50, 9.0),
+            (150, 8.0),  # the higher level's duration ran out: the lower one shows
+            (200, 10.0),
+        ]
+        for after, amps in ((1, 7.0), (51, 9.0), (151, 8.0), (201, 10.0), (402, 32.0)):
+            await trio.sleep((now - csms_now()).total_seconds() + after)
+            assert offered(cp) == amps, after
+            assert (await limit_shown(cp))[0] == amps, after
 
 
 # --- the limit on the hardware, over a day -------------------------------------------------------
