@@ -9,6 +9,7 @@ compared with the pure function (``ocppd/model/smart_charging.py``) fed the same
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -262,12 +263,13 @@ async def test_tc_059_a_remote_start_with_a_relative_tx_profile(
             "RemoteStartTransaction", {"connectorId": 1, "idTag": TAG, "chargingProfile": wire}
         )
         assert answer.status == "Accepted"
+        await trio.sleep(0.1)  # in force before the EV is there: the first offer is 6 A
+        assert (await limit_shown(cp))[1]["profile_id"] == 9
         await cp.sim("plug", 1)
         await until_status(station, "Charging")
+        assert offered(cp) == 6.0
         start = station.calls("StartTransaction")[-1].payload
         began = datetime.fromisoformat(start["timestamp"])
-        await trio.sleep(0.1)
-        assert offered(cp) == 6.0
         # the composite schedule is the pure function's, with the transaction's start
         got = await composite(station, 1, 1200)
         assert got["status"] == "Accepted" and got["connector_id"] == 1
@@ -276,7 +278,8 @@ async def test_tc_059_a_remote_start_with_a_relative_tx_profile(
         assert answered_periods(got) == expected_periods(
             [engine_profile(1, wire)], one_connector_site(running), 1, at, 1200
         )
-        assert answered_periods(got)[:2] == [(0, 6.0), (300 - round((at - began).seconds), 12.0)]
+        boundary = math.floor(began.timestamp()) + 300 - math.floor(at.timestamp())
+        assert answered_periods(got)[:2] == [(0, 6.0), (boundary, 12.0)]
         # the relative boundaries reach the pilot
         await trio.sleep(300 - (csms_now() - began).total_seconds() + 0.5)
         assert offered(cp) == 12.0

@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -141,8 +141,12 @@ class SmartCharging:
             self._started[local_id] = known
         return known
 
-    def site(self) -> Site:
-        running = self.running()
+    def site(self, about_to_start: Mapping[int, datetime] | None = None) -> Site:
+        """The engine's facts. ``about_to_start``: connectors whose transaction begins as
+        if at the given instant (a remote start with a profile, waiting for the EV)."""
+        running: dict[int, RunningTransaction | None] = dict(self.running())
+        for number, at in (about_to_start or {}).items():
+            running.setdefault(number, RunningTransaction(at))
         return Site(
             connectors={
                 number: ConnectorFacts(c.max_current_a, c.phases, running.get(number))
@@ -288,8 +292,11 @@ class SmartCharging:
         now = self.clock.now()
         if now is None:
             return TIME_UNKNOWN_RETRY_S
-        site = self.site()
-        profiles = tuple(self.store)
+        # a remote start's profile is in force before its transaction begins, so the first
+        # offer to the EV is already the profile's (§5.16.2: it applies to that transaction)
+        waiting = {n: p for n, p in self.pending.items() if self.charger.connectors[n].tx is None}
+        site = self.site(dict.fromkeys(waiting, now))
+        profiles = (*self.store, *waiting.values())
         soonest = math.inf
         for number, connector in self.charger.connectors.items():
             limit = limit_at(profiles, site, number, now)
