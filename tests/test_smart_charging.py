@@ -853,3 +853,24 @@ async def test_a_clock_step_moves_the_next_boundary(nursery, start_csms, autojum
             await station.wait_for("Heartbeat", count=len(station.calls("Heartbeat")) + 1)
         await trio.sleep(begin + 302 - trio.current_time())
         assert offered(cp) == 10.0
+
+
+async def test_a_remote_start_given_up_drops_its_profile(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
+        station = await cp.registered()
+        wire = profile(9, "TxProfile", [(0, 6.0)], kind="Relative")
+        answer = await station.call_raw(
+            "RemoteStartTransaction", {"connectorId": 1, "idTag": TAG, "chargingProfile": wire}
+        )
+        assert answer.status == "Accepted"
+        await trio.sleep(0.1)
+        assert (await limit_shown(cp))[1]["profile_id"] == 9
+        await until_status(station, "Available", count=2)  # no EV within ConnectionTimeOut
+        await trio.sleep(0.1)
+        assert await limit_shown(cp) == (32.0, {"source": "local_max"})
+        await cp.sim("plug", 1)
+        await until_status(station, "Preparing", count=2)
+        await cp.swipe(TAG)
+        await until_status(station, "Charging")
+        assert offered(cp) == 32.0  # the next transaction is not limited by it
