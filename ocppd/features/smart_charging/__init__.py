@@ -25,7 +25,9 @@ from ocppd.features.smart_charging.words import (
 )
 from ocppd.model.charging_profile import (
     ChargingProfile,
+    ProfileStore,
     Refusal,
+    Verdict,
     check_profile,
     check_remote_start_profile,
 )
@@ -144,7 +146,15 @@ class SmartChargingHandlers:
         if not verdict.accepted:
             log.info("SetChargingProfile %d rejected: %s", profile.id, verdict.reason)
             return rejected
-        if not await self.smart.change(f"profile {profile.id}", lambda s: s.install(profile)):
+        installed: list[Verdict] = []
+
+        def install(store: ProfileStore) -> None:
+            installed.append(store.install(profile))
+
+        if not await self.smart.change(f"profile {profile.id}", install):
+            return rejected
+        if not installed[0].accepted:  # the store filled up meanwhile (a remote start's)
+            log.info("SetChargingProfile %d rejected: %s", profile.id, installed[0].reason)
             return rejected
         log.info(
             "SetChargingProfile %d accepted: %s on connector %d, stack level %d",
@@ -168,7 +178,7 @@ class SmartChargingHandlers:
         }
         matched: list[ChargingProfile] = []
 
-        def clear(store: Any) -> None:
+        def clear(store: ProfileStore) -> None:
             matched.extend(store.clear(**criteria))
 
         if not await self.smart.change("a clear", clear) or not matched:
