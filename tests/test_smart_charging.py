@@ -33,6 +33,7 @@ from ocppd.model.charging_profile import (
 from ocppd.model.smart_charging import ConnectorFacts, Site, composite_schedule
 from ocppd.testing.csms import CallFailed, Station
 from tests.harness import CP_ID, Charger, charger, config_text, csms_now, make_csms
+from tests.test_offline import Disk
 
 REPO = Path(__file__).resolve().parent.parent
 TAG = "04A2B3C4"
@@ -874,3 +875,35 @@ async def test_a_remote_start_given_up_drops_its_profile(nursery, start_csms, au
         await cp.swipe(TAG)
         await until_status(station, "Charging")
         assert offered(cp) == 32.0  # the next transaction is not limited by it
+
+
+async def test_a_profile_the_journal_cannot_keep_is_rejected_and_changes_nothing(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """Accepted means kept (errata §3.37): on a full disk SetChargingProfile is Rejected, a
+    clear is Unknown, and the limit in force stays as it was."""
+    csms = await start_csms()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger(
+        nursery, csms, connector_extra=PILOT, state_dir=tmp_path, journal_options=options
+    ) as cp:
+        station = await cp.registered()
+        now = csms_now()
+        assert (
+            await set_profile(station, 1, profile(1, "TxDefaultProfile", [(0, 10.0)], start=now))
+            == "Accepted"
+        )
+        disk.full = True
+        assert (
+            await set_profile(
+                station, 1, profile(2, "TxDefaultProfile", [(0, 8.0)], stack=1, start=now)
+            )
+            == "Rejected"
+        )
+        assert await clear(station, id=1) == "Unknown"
+        assert answered_periods(await composite(station, 1, 60)) == [(0, 10.0)]
+        disk.full = False
+    async with charger(nursery, csms, connector_extra=PILOT, state_dir=tmp_path) as cp:
+        again = await cp.registered(connection=2)
+        assert answered_periods(await composite(again, 1, 60)) == [(0, 10.0)]
