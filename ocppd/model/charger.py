@@ -175,7 +175,7 @@ class Charger:
         await self._changed.wait()
 
     @property
-    def next_change(self) -> trio.Event:
+    def next_status_change(self) -> trio.Event:
         """Set at the next status change of any connector (a transaction began or ended, a
         transaction was answered ...): take it before looking, and no change is missed."""
         return self._changed

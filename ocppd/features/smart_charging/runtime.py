@@ -276,7 +276,11 @@ class SmartCharging:
         await self._load_until_read()
         while True:
             # taken before looking, so no change is missed
-            changed, status, stepped = self._changed, self.charger.next_change, self.clock.next_step
+            changed, status, stepped = (
+                self._changed,
+                self.charger.next_status_change,
+                self.clock.next_step,
+            )
             await self.follow_transactions()
             delay = await self.apply()
             with trio.move_on_after(delay):
