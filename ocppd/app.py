@@ -49,7 +49,7 @@ from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task
-from ocppd.features.storage import ModelStorage
+from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -226,6 +226,7 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             persist_key=key_keeper(journal),
+            records=ProfileRecords(journal),
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(

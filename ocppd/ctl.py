@@ -115,6 +115,11 @@ def format_status(status: dict[str, Any]) -> str:
             at = f" at {refusal['at']}" if refusal.get("at") else ""
             what, why = refusal.get("what"), refusal.get("why")
             lines.append(f"  connector {c['id']}   {what} not started{at}: {why}")
+        by = _limited_by(c.get("current_limit_source"))
+        if by is not None:
+            lines.append(
+                f"  connector {c['id']}   current limited to {c['current_limit_a']:g} A {by}"
+            )
     header = (
         "connector",
         "status",
@@ -156,6 +161,21 @@ def format_status(status: dict[str, Any]) -> str:
             "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
         )
     return "\n".join(lines)
+
+
+LIMIT_SOURCES = {"temperature": "by temperature derating", "cable": "by the cable's rating"}
+
+
+def _limited_by(source: dict[str, Any] | None) -> str | None:
+    """Who limits the current below the configured maximum, in words (None: nobody)."""
+    if not source or source.get("source") == "local_max":
+        return None
+    if source.get("source") == "profile":
+        return (
+            f"by charging profile {source.get('profile_id')} "
+            f"({source.get('purpose')}, stack level {source.get('stack_level')})"
+        )
+    return LIMIT_SOURCES.get(source["source"], f"by {source['source']}")
 
 
 # --- command line ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 import trio
 from ocpp.v16 import call
 
-from ocppd.features import declared_keys
+from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.keys import default_rotation, rotation_check
 from ocppd.model.keys import Keys
 from ocppd.testing.csms import CallFailed
@@ -49,8 +49,14 @@ READ_ONLY = {
     "NumberOfConnectors": "1",
     "StopTxnAlignedDataMaxLength": "12",
     "StopTxnSampledDataMaxLength": "12",
-    "SupportedFeatureProfiles": "Core",
+    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
     "SecurityProfile": "0",
+    # Smart Charging (1.6 §9.4)
+    "ChargeProfileMaxStackLevel": "8",
+    "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+    "ChargingScheduleMaxPeriods": "24",
+    "MaxChargingProfilesInstalled": "10",
+    "ConnectorSwitch3to1PhaseSupported": "false",
 }
 
 

@@ -12,8 +12,8 @@ list of the profiles' names.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ocppd.model.keys import Keys, KeySpec
 from ocppd.protocol.rpc import IncomingCall
@@ -53,6 +53,56 @@ Task = Callable[[], Awaitable[None]]
 """Work that lives as long as the daemon: started in its nursery, supervised (a failure is
 a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""
 Persist = Callable[[str, str], Awaitable[None]]
+T = TypeVar("T")
+
+
+class RecordStore(Protocol):
+    """Durable records a profile keeps beside the keys (the charging profiles): JSON texts
+    by id, replaced as a whole. Both raise the model's StorageUnavailable."""
+
+    async def load(self) -> list[str]: ...
+
+    async def replace(self, records: list[tuple[int, str]]) -> None: ...
+
+
+class NoRecords:
+    """A RecordStore that keeps nothing (a daemon built without a journal for them)."""
+
+    async def load(self) -> list[str]:
+        return []
+
+    async def replace(self, records: list[tuple[int, str]]) -> None:
+        return None
+
+
+RemoteStartProfileTaker = Callable[[int, Any], str | None]
+"""Takes the charging profile a RemoteStartTransaction carries (connector id, the 1.6
+``ChargingProfile``) for the transaction about to start there: None when taken, else why
+not (the remote start is then Rejected)."""
+
+
+class RemoteStartProfiles:
+    """The hand-over of a RemoteStartTransaction's ``chargingProfile`` from the Core's handler
+    to the profile that implements Smart Charging (which registers itself with
+    :meth:`taken_by`). Without one, the profile is ignored and the start goes ahead
+    (1.6 §5.11: a charge point without Smart Charging ignores it)."""
+
+    def __init__(self) -> None:
+        self._taker: RemoteStartProfileTaker | None = None
+
+    def __repr__(self) -> str:
+        return f"<RemoteStartProfiles taker={self._taker is not None}>"
+
+    def taken_by(self, taker: RemoteStartProfileTaker) -> None:
+        self._taker = taker
+
+    @property
+    def supported(self) -> bool:
+        return self._taker is not None
+
+    def hand_over(self, connector_id: int, profile: Any) -> str | None:
+        """None: taken (or nobody takes profiles); else why the start must be Rejected."""
+        return None if self._taker is None else self._taker(connector_id, profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +128,17 @@ class Services:
     heartbeat: Heartbeat
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
+    records: RecordStore = field(default_factory=NoRecords)  # the charging profiles
+    remote_start_profiles: RemoteStartProfiles = field(default_factory=RemoteStartProfiles)
+    shared: dict[str, Any] = field(default_factory=dict)  # see part()
+
+    def part(self, name: str, make: Callable[[], T]) -> T:
+        """The one ``name`` of this daemon that a profile's handlers and tasks share (made
+        by ``make`` the first time): state that lives as long as the daemon, not a global."""
+        if name not in self.shared:
+            self.shared[name] = make()
+        found: T = self.shared[name]
+        return found
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:

@@ -1,4 +1,4 @@
-"""The journal as the model's SettingsStore and CacheStore.
+"""The journal as the model's SettingsStore and CacheStore, and the profiles' RecordStore.
 
 The journal's JournalUnavailable becomes the model's StorageUnavailable: the model
 knows no journal, and the journal knows no model.
@@ -41,5 +41,27 @@ class ModelStorage:
     async def cache_clear(self) -> None:
         try:
             await self.journal.cache_clear()
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+
+class ProfileRecords:
+    """The journal's charging-profile table as a profile's RecordStore."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __repr__(self) -> str:
+        return f"<ProfileRecords {self.journal!r}>"
+
+    async def load(self) -> list[str]:
+        try:
+            return await self.journal.charging_profiles()
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def replace(self, records: list[tuple[int, str]]) -> None:
+        try:
+            await self.journal.replace_charging_profiles(records)
         except JournalUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc

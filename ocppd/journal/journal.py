@@ -360,6 +360,20 @@ class Journal:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)
 
+    # ------------------------------------------------------------------ charging profiles
+
+    async def charging_profiles(self) -> list[str]:
+        """The installed charging profiles (JSON records, id order). A row whose checksum
+        fails is left out and logged: a damaged limit is not guessed at."""
+        good, damaged = await self._read(state.charging_profiles)
+        for profile_id in damaged:
+            log.error("journal: charging profile %d is damaged and was left out", profile_id)
+        return good
+
+    async def replace_charging_profiles(self, records: list[tuple[int, str]]) -> None:
+        """Store exactly these charging profiles (id, JSON record), atomically."""
+        await self._write(state.replace_charging_profiles, records)
+
     # ------------------------------------------------------------------ transactions
 
     async def start_transaction(

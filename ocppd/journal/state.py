@@ -1,4 +1,4 @@
-"""Small durable state: settings and the authorization cache.
+"""Small durable state: settings, the authorization cache and the charging profiles.
 
 Blocking functions that run inside a transaction the journal's writer thread opened.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ocppd.journal import integrity
 from ocppd.journal.records import CacheEntry
 
 
@@ -75,3 +76,29 @@ def cache_store(
 
 def cache_clear(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM auth_cache")
+
+
+# --- charging profiles (migration 0005) ---
+
+
+def charging_profiles(conn: sqlite3.Connection) -> tuple[list[str], list[int]]:
+    """The stored profiles' JSON records in id order, and the ids whose checksum fails."""
+    good: list[str] = []
+    damaged: list[int] = []
+    for profile_id, record, stored in conn.execute(
+        "SELECT id, record, crc FROM charging_profiles ORDER BY id"
+    ):
+        if stored == integrity.crc(profile_id, record):
+            good.append(record)
+        else:
+            damaged.append(profile_id)
+    return good, damaged
+
+
+def replace_charging_profiles(conn: sqlite3.Connection, records: list[tuple[int, str]]) -> None:
+    """Make the stored profiles exactly ``records`` (id, JSON), in one transaction."""
+    conn.execute("DELETE FROM charging_profiles")
+    conn.executemany(
+        "INSERT INTO charging_profiles (id, record, crc) VALUES (?, ?, ?)",
+        [(profile_id, record, integrity.crc(profile_id, record)) for profile_id, record in records],
+    )

@@ -174,6 +174,12 @@ class Charger:
     async def wait_changed(self) -> None:
         await self._changed.wait()
 
+    @property
+    def next_status_change(self) -> trio.Event:
+        """Set at the next status change of any connector (a transaction began or ended, a
+        transaction was answered ...): take it before looking, and no change is missed."""
+        return self._changed
+
     def uplink_changed(self) -> None:
         """The central system became reachable or unreachable: the indicators show it."""
         for connector in self.connectors.values():

@@ -41,6 +41,7 @@ SEED[3] = """
         VALUES ('tx-start', 'TransactionEvent', 'ocpp2.0.1', 1, 1, '{"connectorId":1}', 17);
 """
 SEED[4] = SEED[3]  # 0004 adds checksum columns (kept by triggers) and two tables
+SEED[5] = SEED[4]  # 0005 adds the charging profiles' table
 
 SECOND = Migration(
     LATEST + 1,
@@ -73,8 +74,8 @@ def test_bundled_migrations_are_numbered_from_one_without_gaps() -> None:
 
 
 # What SEED[version] must read back as, through the journal's API.
-EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3, 4)}
-EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1], 4: [1]}
+EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3, 4, 5)}
+EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1], 4: [1], 5: [1]}
 
 
 @pytest.mark.parametrize("version", range(LATEST))
@@ -91,6 +92,7 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert len(await journal.pending_messages()) == len(EXPECTED_LOCAL_IDS[version])
         assert (await journal.queue_stats()).quarantined == 0
         await journal.set_setting("written", "after migration")
+        assert await journal.charging_profiles() == []  # the latest tables are there
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:
