@@ -1,4 +1,4 @@
-"""The journal as the model's SettingsStore and CacheStore.
+"""The journal as the model's SettingsStore, CacheStore and ListStore.
 
 The journal's JournalUnavailable becomes the model's StorageUnavailable: the model
 knows no journal, and the journal knows no model.
@@ -7,7 +7,7 @@ knows no journal, and the journal knows no model.
 from __future__ import annotations
 
 from ocppd.journal import Journal, JournalUnavailable
-from ocppd.journal.records import CacheEntry
+from ocppd.journal.records import CacheEntry, ListedTag
 from ocppd.model.transaction import StorageUnavailable
 
 
@@ -41,5 +41,11 @@ class ModelStorage:
     async def cache_clear(self) -> None:
         try:
             await self.journal.cache_clear()
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def list_lookup(self, id_tag: str) -> ListedTag | None:
+        try:
+            return await self.journal.list_lookup(id_tag)
         except JournalUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc

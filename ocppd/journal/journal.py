@@ -27,13 +27,17 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import integrity, ledger, outbox, state, units
+from ocppd.journal import integrity, ledger, local_list, outbox, state, units
 from ocppd.journal.errors import JournalUnavailable
 from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
     Kind,
+    ListedTag,
+    ListEntry,
+    ListSummary,
+    ListUpdate,
     OpenOutcome,
     OpenReport,
     OutboxMessage,
@@ -359,6 +363,34 @@ class Journal:
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)
+
+    # ------------------------------------------------------------------ local list
+
+    async def list_lookup(self, id_tag: str) -> ListedTag | None:
+        """The local authorization list's entry for ``id_tag`` (case-insensitive), or None."""
+        return await self._read(local_list.lookup, id_tag)
+
+    async def list_summary(self) -> ListSummary:
+        """The list's version (0 when empty) and number of entries."""
+        return await self._read(local_list.summary)
+
+    async def list_update(
+        self, *, full: bool, version: int, entries: list[ListEntry], max_entries: int
+    ) -> ListUpdate:
+        """Apply one list update in one commit, or refuse it and change nothing (see
+        :class:`~ocppd.journal.records.ListUpdate`). ``full`` replaces the list; otherwise
+        an entry with status None deletes its identifier."""
+        unit = functools.partial(
+            local_list.update,
+            full=full,
+            version=version,
+            entries=entries,
+            max_entries=max_entries,
+        )
+        try:
+            return await self._write(unit)
+        except local_list.Refused as refused:  # rolled back: nothing changed
+            return refused.outcome
 
     # ------------------------------------------------------------------ transactions
 
