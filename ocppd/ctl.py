@@ -194,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     swipe.add_argument("tag")
     tag = sub.add_parser("tag", help="where a tag is known here: local list, cache or unknown")
     tag.add_argument("tag")
-        sim = sub.add_parser("sim", help="drive a simulated connector")
+    sim = sub.add_parser("sim", help="drive a simulated connector")
     simsub = sim.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
         ("plug", "plug the simulated EV in"),
