@@ -23,6 +23,7 @@ WRITABLE = {
     "ConnectionTimeOut": ("90", "0"),
     "ConnectorPhaseRotation": ("0.RST,1.RST", "1.XYZ"),
     "HeartbeatInterval": ("600", "abc"),
+    "LocalAuthListEnabled": ("false", "no"),
     "LocalAuthorizeOffline": ("false", ""),
     "LocalPreAuthorize": ("true", "TRUE!"),
     "MaxEnergyOnInvalidId": ("2000", "-1"),
@@ -44,12 +45,14 @@ WRITE_ONLY = {"AuthorizationKey"}
 READ_ONLY = {
     "ConnectorPhaseRotationMaxLength": "2",
     "GetConfigurationMaxKeys": "100",
+    "LocalAuthListMaxLength": "10000",
     "MeterValuesAlignedDataMaxLength": "12",
     "MeterValuesSampledDataMaxLength": "12",
     "NumberOfConnectors": "1",
     "StopTxnAlignedDataMaxLength": "12",
+    "SendLocalListMaxLength": "10000",
     "StopTxnSampledDataMaxLength": "12",
-    "SupportedFeatureProfiles": "Core",
+    "SupportedFeatureProfiles": "Core,LocalAuthListManagement",
     "SecurityProfile": "0",
 }
 

@@ -31,10 +31,19 @@ class ModelStorage:
             raise StorageUnavailable(str(exc)) from exc
 
     async def cache_store(
-        self, id_tag: str, status: str, expiry: str | None, parent_id_tag: str | None, now: str
+        self,
+        id_tag: str,
+        status: str,
+        expiry: str | None,
+        parent_id_tag: str | None,
+        now: str,
+        *,
+        unless_listed: bool = False,
     ) -> None:
         try:
-            await self.journal.cache_store(id_tag, status, expiry, parent_id_tag, now)
+            await self.journal.cache_store(
+                id_tag, status, expiry, parent_id_tag, now, unless_listed=unless_listed
+            )
         except JournalUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc
 

@@ -355,10 +355,13 @@ class Journal:
         expiry: str | None,
         parent_id_tag: str | None,
         now: str,
+        *,
+        unless_listed: bool = False,
     ) -> None:
-        """Insert or replace an entry; evicts non-Accepted, then oldest, over the limit."""
+        """Insert or replace an entry; evicts non-Accepted, then oldest, over the limit.
+        ``unless_listed``: nothing when the local list holds the tag (one transaction)."""
         entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
-        await self._write(state.cache_store, entry, self.cache_max_entries)
+        await self._write(state.cache_store, entry, self.cache_max_entries, unless_listed)
 
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""

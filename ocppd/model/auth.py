@@ -109,8 +109,18 @@ class CacheStore(Protocol):
     async def cache_lookup(self, id_tag: str) -> CachedTag | None: ...
 
     async def cache_store(
-        self, id_tag: str, status: str, expiry: str | None, parent_id_tag: str | None, now: str
-    ) -> None: ...
+        self,
+        id_tag: str,
+        status: str,
+        expiry: str | None,
+        parent_id_tag: str | None,
+        now: str,
+        *,
+        unless_listed: bool = False,
+    ) -> None:
+        """``unless_listed``: store nothing when the local list holds the tag, decided with
+        the write (a list update cannot slip in between)."""
+        ...
 
     async def cache_clear(self) -> None: ...
 
@@ -272,17 +282,16 @@ class Authorizer:
         the local list holds the tag: its identifiers are never cached (1.6 §3.5.2)."""
         if not self._cache_enabled:
             return
-        try:
-            if await self.listed(id_tag) is not None:
-                return
-        except StorageUnavailable as exc:  # cannot tell: keep the rule, skip the cache
-            log.warning("authorization cache not updated (local list unreadable): %s", exc)
-            return
         now = self.clock.timestamp()
         expiry = format_time(info.expiry) if info.expiry else None
         try:
             await self.cache.cache_store(
-                id_tag.upper(), info.status.value, expiry, info.parent_id_tag, now
+                id_tag.upper(),
+                info.status.value,
+                expiry,
+                info.parent_id_tag,
+                now,
+                unless_listed=self.local_list is not None,
             )
         except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
