@@ -364,3 +364,72 @@ async def test_ocppctl_tag_says_list_cache_or_unknown(nursery, start_csms, autoj
         assert not [c for c in station.calls("Authorize") if c.payload["idTag"] == "NOBODY01"]
         with pytest.raises(ControlRefused, match="at most 20"):
             await lookup(cp, "X" * 21)
+
+
+# --- thousands of entries ----------------------------------------------------------------------
+
+FLEET = 10_000
+
+
+def fleet_tag(i: int) -> str:
+    return f"FLT{i:05d}"
+
+
+async def test_ten_thousand_tags_then_differential_updates_online_and_offline(
+    nursery, start_csms, autojump_clock
+):
+    """A 10,000-entry Full list in one SendLocalList, differential updates on top, lookups by
+    key online (LocalPreAuthorize: no Authorize.req) and offline."""
+    csms = await start_csms()
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with charger(
+        nursery, csms, url=proxy.url, keys={"LocalPreAuthorize": True}, connectors=2
+    ) as cp:
+        station = await cp.registered()
+        full = [
+            entry(fleet_tag(i), expiryDate="2027-06-30T00:00:00Z") if i % 2 else entry(fleet_tag(i))
+            for i in range(FLEET)
+        ]
+        assert await send_list(station, 100, "Full", full) == "Accepted"
+        assert (await cp.status())["local_list"] == {
+            "enabled": True,
+            "version": 100,
+            "entries": FLEET,
+        }
+        # three differential updates: delete 100, block 100, add 100
+        deleted = [entry(fleet_tag(i), None) for i in range(0, 100)]
+        blocked = [entry(fleet_tag(i), "Blocked") for i in range(100, 200)]
+        added = [entry(fleet_tag(i)) for i in range(FLEET, FLEET + 100)]
+        for version, update in ((101, deleted), (102, blocked), (103, added)):
+            assert await send_list(station, version, "Differential", update) == "Accepted"
+        assert await list_version(station) == 103
+        assert (await cp.status())["local_list"]["entries"] == FLEET
+        assert (await lookup(cp, fleet_tag(5)))["source"] == "unknown"
+        assert (await lookup(cp, fleet_tag(150)))["status"] == "Blocked"
+        assert (await lookup(cp, fleet_tag(FLEET + 50)))["status"] == "Accepted"
+        assert (await lookup(cp, fleet_tag(9_999)))["expiry"] == "2027-06-30T00:00:00Z"
+
+        # online: a valid listed tag starts at once, without Authorize.req
+        await cp.sim("plug", 1)
+        assert "charging on connector 1" in await cp.swipe(fleet_tag(7_777))
+        start = await station.wait_for("StartTransaction")
+        assert start.payload["idTag"] == fleet_tag(7_777)
+        assert not station.calls("Authorize")
+        await cp.swipe(fleet_tag(7_777))
+        await station.wait_for("StopTransaction")
+        await cp.sim("unplug", 1)
+
+        # offline: the list alone decides
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        assert cp.parts.connection.state != "connected"
+        await cp.sim("plug", 1)
+        await cp.sim("plug", 2)
+        with pytest.raises(ControlRefused, match="in the local list as Blocked"):
+            await cp.swipe(fleet_tag(199))
+        with pytest.raises(ControlRefused, match="unknown"):
+            await cp.swipe(fleet_tag(42))  # deleted by the first differential update
+        assert "charging on connector" in await cp.swipe(fleet_tag(FLEET + 99))
+        assert "charging on connector" in await cp.swipe(fleet_tag(3_333))
+        assert cp.world(1).contactor_closed and cp.world(2).contactor_closed
