@@ -144,8 +144,10 @@ class ListConflicts:
     def __repr__(self) -> str:
         return f"<ListConflicts current={self.current!r}>"
 
-    def found(self, id_tag: str, listed: AuthStatus, said: AuthStatus) -> None:
-        self.current = f"{id_tag.upper()} listed {listed.value}, CSMS {said.value}"
+    def found(self, listed: AuthStatus, said: AuthStatus) -> None:
+        # no tag in the text: it reaches `ocppctl status` (tags are personal data); the
+        # central system can tell the tag from the answer it just gave
+        self.current = f"local list {listed.value}, CSMS {said.value}"
         log.warning(
             "local list conflict: the list says %s for a tag, the central system %s",
             listed,
@@ -315,7 +317,7 @@ class Authorizer:
             log.warning("local list unreadable; verdict not compared with it: %s", exc)
             return
         if listed is not None and listed.status is not said.status:
-            self.conflicts.found(id_tag, listed.status, said.status)
+            self.conflicts.found(listed.status, said.status)
 
     async def authorize(self, id_tag: str) -> AuthResult:
         """Who may charge, by the rules in the module docstring. Never raises for a refusal:
@@ -385,7 +387,7 @@ class Authorizer:
                 )
             else:
                 if info.status is not listed.status:
-                    self.conflicts.found(id_tag, listed.status, info.status)
+                    self.conflicts.found(listed.status, info.status)
                 accepted = info.status is AuthStatus.ACCEPTED
                 return AuthResult(
                     accepted,
