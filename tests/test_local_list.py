@@ -13,6 +13,7 @@ import trio
 from ocppd.ctl import format_status, format_tag
 from tests.harness import ControlRefused, charger
 from tests.netutil import Proxy
+from tests.test_offline import Disk
 
 LISTED = "FLEET001"
 BLOCKED = "FLEET666"
@@ -433,3 +434,92 @@ async def test_ten_thousand_tags_then_differential_updates_online_and_offline(
         assert "charging on connector" in await cp.swipe(fleet_tag(FLEET + 99))
         assert "charging on connector" in await cp.swipe(fleet_tag(3_333))
         assert cp.world(1).contactor_closed and cp.world(2).contactor_closed
+
+
+# --- the OCTT cases, replayed step by step (OCPP 1.6 CTT, Trial 2025-06) ----------------------
+
+
+async def test_tc_008_regular_start_with_an_id_in_the_local_list(
+    nursery, start_csms, autojump_clock
+):
+    """TC_008_CS: LocalPreAuthorize true, AuthorizationCacheEnabled false, list enabled:
+    tag first (Preparing), plug in, StartTransaction and Charging, no Authorize.req."""
+    csms = await start_csms()
+    keys = {"LocalPreAuthorize": True, "AuthorizationCacheEnabled": False}
+    async with charger(nursery, csms, keys=keys) as cp:
+        station = await cp.registered()
+        version = await list_version(station)  # steps 1-2
+        assert version >= 0
+        assert await send_list(station, version + 1, "Full", [entry(LISTED)]) == "Accepted"
+        await cp.swipe(LISTED)
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Preparing"
+        )
+        await cp.sim("plug", 1)
+        start = await station.wait_for("StartTransaction")
+        assert start.payload["idTag"] == LISTED
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Charging"
+        )
+        assert not station.calls("Authorize")
+        assert not csms.violations
+
+
+async def test_tc_042_2_get_local_list_version_of_an_empty_list(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert await list_version(station) == 0
+        assert await send_list(station, 3, "Full", [entry(LISTED)]) == "Accepted"
+        assert await send_list(station, 4, "Full", []) == "Accepted"  # emptied again
+        assert await list_version(station) == 0
+
+
+async def test_tc_043_full_then_differential_authorizes_listed_drivers(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with charger(nursery, csms, url=proxy.url) as cp:
+        station = await cp.registered()
+        assert await send_list(station, 1, "Full", [entry(LISTED)]) == "Accepted"
+        assert await send_list(station, 2, "Differential", [entry("DIFF0001")]) == "Accepted"
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await cp.sim("plug", 1)
+        assert "charging" in await cp.swipe("DIFF0001")  # on the list: authorized offline
+
+
+async def test_tc_043_2_version_mismatch(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert await send_list(station, 2, "Full", [entry(LISTED)]) == "Accepted"
+        assert await list_version(station) == 2
+        assert await send_list(station, 5, "Differential", [entry("DIFF0001")]) == "Accepted"
+        assert await list_version(station) == 5
+        answer = await send_list(station, 3, "Differential", [entry("DIFF0002")])
+        assert answer == "VersionMismatch"
+        assert await list_version(station) == 5
+        assert (await lookup(cp, "DIFF0002"))["source"] == "unknown"
+
+
+async def test_tc_043_3_a_list_that_cannot_be_stored_fails(nursery, start_csms, autojump_clock):
+    """The charger "is in a state in which it will fail to set a Local List": its journal
+    cannot be written. Full, listVersion 2: Failed, and the old list stays whole."""
+    csms = await start_csms()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger(nursery, csms, journal_options=options) as cp:
+        station = await cp.registered()
+        assert await send_list(station, 1, "Full", [entry(LISTED)]) == "Accepted"
+        disk.full = True
+        assert await send_list(station, 2, "Full", [entry("NEW00001")]) == "Failed"
+        disk.full = False
+        assert await list_version(station) == 1
+        assert (await lookup(cp, LISTED))["source"] == "local-list"
+        assert (await lookup(cp, "NEW00001"))["source"] == "unknown"
+        assert await send_list(station, 2, "Full", [entry("NEW00001")]) == "Accepted"
