@@ -13,7 +13,8 @@ that feed it:
   central system is asked when online. Offline, a listed tag that is not valid is
   refused, also with ``AllowOfflineTxForUnknownId`` (1.6 §3.5.4: that key is for unknown
   tags only). When the central system's verdict on a listed tag (Authorize.conf, or a
-  StartTransaction.conf) differs from the list's, that is a conflict
+  StartTransaction.conf) differs in validity from the list's (valid: Accepted or
+  ConcurrentTx, §3.5.2), that is a conflict
   (:class:`ListConflicts`), which the charger reports on connector 0.
 - Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
   Authorize.req asks the central system, and its answer updates the cache.
@@ -189,6 +190,13 @@ class AuthResult:
         return self.info.parent_id_tag if self.info else None
 
 
+def is_valid(info: IdTagInfo) -> bool:
+    """Valid in the sense of a conflict with the local list (1.6 §3.5.2: Accepted and
+    ConcurrentTx mark a valid identifier; Expired, Blocked and Invalid do not). Whether a
+    tag may start is stricter: Accepted only (§3.5.4)."""
+    return info.status in (AuthStatus.ACCEPTED, AuthStatus.CONCURRENT_TX)
+
+
 def same_tag(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.upper() == b.upper()
 
@@ -316,7 +324,7 @@ class Authorizer:
         except StorageUnavailable as exc:
             log.warning("local list unreadable; verdict not compared with it: %s", exc)
             return
-        if listed is not None and listed.status is not said.status:
+        if listed is not None and is_valid(listed) is not is_valid(said):
             self.conflicts.found(listed.status, said.status)
 
     async def authorize(self, id_tag: str) -> AuthResult:
@@ -386,7 +394,7 @@ class Authorizer:
                     f"no valid answer from the central system ({exc})",
                 )
             else:
-                if info.status is not listed.status:
+                if is_valid(info) is not is_valid(listed):
                     self.conflicts.found(listed.status, info.status)
                 accepted = info.status is AuthStatus.ACCEPTED
                 return AuthResult(

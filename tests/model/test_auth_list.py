@@ -165,6 +165,11 @@ async def test_a_contradicting_verdict_is_a_conflict_until_the_list_changes() ->
     assert "TAG" not in stores.cached
     auth.conflicts.clear()
     assert auth.conflicts.current is None
+    await auth.start_answered("tag", IdTagInfo(AuthStatus.CONCURRENT_TX))  # valid too (§3.5.2)
+    assert auth.conflicts.current is None
+    stores.listed["BAD"] = Entry("Blocked")
+    await auth.start_answered("bad", IdTagInfo(AuthStatus.INVALID))  # both not valid
+    assert auth.conflicts.current is None
     await auth.start_answered("OTHER", IdTagInfo(B))  # not listed: cached, no conflict
     assert auth.conflicts.current is None and stores.cached["OTHER"].status == "Blocked"
 
