@@ -178,11 +178,21 @@ class TagLookup:
     info: IdTagInfo | None
 
 
+class AuthSource(StrEnum):
+    """Who decided about a tag (the logs say it)."""
+
+    CENTRAL_SYSTEM = "central-system"  # Authorize answered
+    LOCAL_LIST = "local-list"  # the local authorization list (or that it cannot be read)
+    CACHE = "cache"  # the authorization cache (or that it cannot be read)
+    OFFLINE_UNKNOWN = "offline-unknown"  # offline, a tag the cache does not know
+    REMOTE = "remote"  # a remote start the central system asked for itself
+
+
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     accepted: bool
     info: IdTagInfo | None
-    source: str  # "central-system", "local-list", "cache", "offline-unknown"
+    source: AuthSource
     why: str = ""
 
     @property
@@ -346,7 +356,7 @@ class Authorizer:
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
             if valid_cached and self.policies.auth.local_pre_authorize:
-                return AuthResult(True, cached, "cache")
+                return AuthResult(True, cached, AuthSource.CACHE)
             try:
                 info = await self.uplink.authorize(id_tag)
             except Offline as exc:
@@ -356,7 +366,7 @@ class Authorizer:
                 return AuthResult(
                     False,
                     None,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     f"no valid answer from the central system ({exc})",
                 )
             else:
@@ -365,12 +375,12 @@ class Authorizer:
                 return AuthResult(
                     accepted,
                     info,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     "" if accepted else f"central system says {info.status}",
                 )
         if not cache_readable:
             return AuthResult(
-                False, None, "cache", "offline and the authorization cache cannot be read"
+                False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
         return self._offline(cached)
 
@@ -380,7 +390,7 @@ class Authorizer:
         valid = listed.status is AuthStatus.ACCEPTED
         if self.uplink.online:
             if valid and self.policies.auth.local_pre_authorize:
-                return AuthResult(True, listed, "local-list")
+                return AuthResult(True, listed, AuthSource.LOCAL_LIST)
             try:
                 info = await self.uplink.authorize(id_tag)
             except Offline as exc:
@@ -390,7 +400,7 @@ class Authorizer:
                 return AuthResult(
                     False,
                     None,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     f"no valid answer from the central system ({exc})",
                 )
             else:
@@ -400,14 +410,18 @@ class Authorizer:
                 return AuthResult(
                     accepted,
                     info,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     "" if accepted else f"central system says {info.status}",
                 )
         if not valid:
-            return AuthResult(False, listed, "local-list", f"in the local list as {listed.status}")
+            return AuthResult(
+                False, listed, AuthSource.LOCAL_LIST, f"in the local list as {listed.status}"
+            )
         if not self.policies.auth.local_authorize_offline:
-            return AuthResult(False, listed, "local-list", "offline, LocalAuthorizeOffline is off")
-        return AuthResult(True, listed, "local-list")
+            return AuthResult(
+                False, listed, AuthSource.LOCAL_LIST, "offline, LocalAuthorizeOffline is off"
+            )
+        return AuthResult(True, listed, AuthSource.LOCAL_LIST)
 
     async def _by_central_system(self, id_tag: str, why_local: str) -> AuthResult:
         """Only the central system may decide (local storage unreadable): offline, refused."""
@@ -420,7 +434,7 @@ class Authorizer:
                 return AuthResult(
                     False,
                     None,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     f"no valid answer from the central system ({exc})",
                 )
             else:
@@ -428,18 +442,20 @@ class Authorizer:
                 return AuthResult(
                     accepted,
                     info,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     "" if accepted else f"central system says {info.status}",
                 )
-        return AuthResult(False, None, "local-list", f"offline and {why_local}")
+        return AuthResult(False, None, AuthSource.LOCAL_LIST, f"offline and {why_local}")
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
         if cached is not None:
             if cached.status is AuthStatus.ACCEPTED:
                 if self.policies.auth.local_authorize_offline:
-                    return AuthResult(True, cached, "cache")
-                return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
-            return AuthResult(False, cached, "cache", f"cached as {cached.status}")
+                    return AuthResult(True, cached, AuthSource.CACHE)
+                return AuthResult(
+                    False, cached, AuthSource.CACHE, "offline, LocalAuthorizeOffline is off"
+                )
+            return AuthResult(False, cached, AuthSource.CACHE, f"cached as {cached.status}")
         if self.policies.auth.allow_offline_unknown:
-            return AuthResult(True, None, "offline-unknown")
-        return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")
+            return AuthResult(True, None, AuthSource.OFFLINE_UNKNOWN)
+        return AuthResult(False, None, AuthSource.OFFLINE_UNKNOWN, "offline and the tag is unknown")
