@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ocppd.clock import format_time
-from ocppd.features.profile import Handler, Profile, Services, Site
+from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
 from ocppd.journal import Journal, JournalUnavailable, ListEntry, ListUpdate
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys, KeySpec, KeyType
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import UpdateStatus, UpdateType
 
@@ -118,11 +116,13 @@ class LocalListHandlers:
 
     def table(self) -> dict[str, Handler]:
         return {
-            "GetLocalListVersion": self.get_version,
-            "SendLocalList": self.send_list,
+            "GetLocalListVersion": TypedHandler(m.GetLocalListVersionRequest, self.get_version),
+            "SendLocalList": TypedHandler(m.SendLocalListRequest, self.send_list),
         }
 
-    async def get_version(self, call: IncomingCall) -> m.GetLocalListVersionResponse:
+    async def get_version(
+        self, _request: m.GetLocalListVersionRequest
+    ) -> m.GetLocalListVersionResponse:
         if not self._enabled:
             return m.GetLocalListVersionResponse(list_version=NOT_IN_USE)
         try:
@@ -132,8 +132,7 @@ class LocalListHandlers:
             return m.GetLocalListVersionResponse(list_version=NOT_IN_USE)
         return m.GetLocalListVersionResponse(list_version=summary.version)
 
-    async def send_list(self, call: IncomingCall) -> m.SendLocalListResponse:
-        request: m.SendLocalListRequest = call.request
+    async def send_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
         status = await self._update(request)
         log.info(
             "SendLocalList %s version %d with %d entries: %s",
@@ -177,7 +176,7 @@ class LocalListHandlers:
         return UPDATE_STATUS[outcome]
 
 
-def handlers(services: Services) -> Mapping[str, Any]:
+def handlers(services: Services) -> Mapping[str, Handler]:
     return LocalListHandlers(
         charger=services.charger, keys=services.keys, journal=services.journal
     ).table()
