@@ -357,32 +357,40 @@ class Authorizer:
         if self.uplink.online:
             if valid_cached and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, cached, AuthSource.CACHE)
-            try:
-                info = await self.uplink.authorize(id_tag)
-            except Offline as exc:
-                log.info("Authorize got no answer (%s); applying the offline rules", exc)
-            except NoVerdict as exc:
-                log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
-                return AuthResult(
-                    False,
-                    None,
-                    AuthSource.CENTRAL_SYSTEM,
-                    f"no valid answer from the central system ({exc})",
-                )
-            else:
-                await self.remember(id_tag, info)
-                accepted = info.status is AuthStatus.ACCEPTED
-                return AuthResult(
-                    accepted,
-                    info,
-                    AuthSource.CENTRAL_SYSTEM,
-                    "" if accepted else f"central system says {info.status}",
-                )
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                if answer.info is not None:
+                    await self.remember(id_tag, answer.info)
+                return answer
         if not cache_readable:
             return AuthResult(
                 False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
         return self._offline(cached)
+
+    async def _ask(self, id_tag: str) -> AuthResult | None:
+        """Authorize.req: the central system's verdict, a refusal when it answered without
+        one, or None when no answer came (the offline rules apply)."""
+        try:
+            info = await self.uplink.authorize(id_tag)
+        except Offline as exc:
+            log.info("Authorize got no answer (%s); applying the offline rules", exc)
+            return None
+        except NoVerdict as exc:
+            log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
+            return AuthResult(
+                False,
+                None,
+                AuthSource.CENTRAL_SYSTEM,
+                f"no valid answer from the central system ({exc})",
+            )
+        accepted = info.status is AuthStatus.ACCEPTED
+        return AuthResult(
+            accepted,
+            info,
+            AuthSource.CENTRAL_SYSTEM,
+            "" if accepted else f"central system says {info.status}",
+        )
 
     async def _by_list(self, id_tag: str, listed: IdTagInfo) -> AuthResult:
         """A listed tag (1.6 §3.5.2-3.5.4): the list's verdict, the central system's when
@@ -391,28 +399,11 @@ class Authorizer:
         if self.uplink.online:
             if valid and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, listed, AuthSource.LOCAL_LIST)
-            try:
-                info = await self.uplink.authorize(id_tag)
-            except Offline as exc:
-                log.info("Authorize got no answer (%s); applying the offline rules", exc)
-            except NoVerdict as exc:
-                log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
-                return AuthResult(
-                    False,
-                    None,
-                    AuthSource.CENTRAL_SYSTEM,
-                    f"no valid answer from the central system ({exc})",
-                )
-            else:
-                if is_valid(info) is not is_valid(listed):
-                    self.conflicts.found(listed.status, info.status)
-                accepted = info.status is AuthStatus.ACCEPTED
-                return AuthResult(
-                    accepted,
-                    info,
-                    AuthSource.CENTRAL_SYSTEM,
-                    "" if accepted else f"central system says {info.status}",
-                )
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                if answer.info is not None and is_valid(answer.info) is not is_valid(listed):
+                    self.conflicts.found(listed.status, answer.info.status)
+                return answer
         if not valid:
             return AuthResult(
                 False, listed, AuthSource.LOCAL_LIST, f"in the local list as {listed.status}"
@@ -426,25 +417,9 @@ class Authorizer:
     async def _by_central_system(self, id_tag: str, why_local: str) -> AuthResult:
         """Only the central system may decide (local storage unreadable): offline, refused."""
         if self.uplink.online:
-            try:
-                info = await self.uplink.authorize(id_tag)
-            except Offline as exc:
-                log.info("Authorize got no answer (%s)", exc)
-            except NoVerdict as exc:
-                return AuthResult(
-                    False,
-                    None,
-                    AuthSource.CENTRAL_SYSTEM,
-                    f"no valid answer from the central system ({exc})",
-                )
-            else:
-                accepted = info.status is AuthStatus.ACCEPTED
-                return AuthResult(
-                    accepted,
-                    info,
-                    AuthSource.CENTRAL_SYSTEM,
-                    "" if accepted else f"central system says {info.status}",
-                )
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                return answer
         return AuthResult(False, None, AuthSource.LOCAL_LIST, f"offline and {why_local}")
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
