@@ -195,7 +195,7 @@ class Daemon:
         untracked = Untracked(uplink)
         storage = ModelStorage(journal)
         policies = follow_keys(keys)
-        authorizer = Authorizer(policies, storage, clock, uplink)
+        authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
         charger = build_charger(
             s,
             hardware,
@@ -227,6 +227,7 @@ class Daemon:
             statuses=statuses,
             persist_key=key_keeper(journal),
             records=ProfileRecords(journal),
+            journal=journal,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(

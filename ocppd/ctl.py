@@ -104,6 +104,13 @@ def format_status(status: dict[str, Any]) -> str:
     if point and point.get("error_code", "NoError") != "NoError":
         info = f" ({point['info']})" if point.get("info") else ""
         lines.append(f"  charge point  {point['status']}, {point['error_code']}{info}")
+    local_list = status.get("local_list")
+    if local_list:
+        state = "" if local_list.get("enabled") else " (not in use: LocalAuthListEnabled is false)"
+        lines.append(
+            f"  local list    version {local_list.get('version', 0)}, "
+            f"{local_list.get('entries', 0)} tag(s){state}"
+        )
     tag = status.get("last_tag")
     if tag:
         verdict = "accepted" if tag.get("accepted") else "refused"
@@ -178,6 +185,16 @@ def _limited_by(source: dict[str, Any] | None) -> str | None:
     return LIMIT_SOURCES.get(source["source"], f"by {source['source']}")
 
 
+def format_tag(found: dict[str, Any]) -> str:
+    """One line: where the tag is known and its status (``ocppctl tag``)."""
+    source = found.get("source")
+    if source == "unknown":
+        return "unknown: neither in the local list nor in the authorization cache"
+    where = {"local-list": "local list", "cache": "authorization cache"}.get(str(source), source)
+    until = f" until {found['expiry']}" if found.get("expiry") else ""
+    return f"{where}: {found.get('status')}{until}"
+
+
 # --- command line ----------------------------------------------------------------------------
 
 
@@ -195,6 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     swipe = sub.add_parser("swipe", help="present an idTag as if the RFID reader read it")
     swipe.add_argument("tag")
+    tag = sub.add_parser("tag", help="where a tag is known here: local list, cache or unknown")
+    tag.add_argument("tag")
     sim = sub.add_parser("sim", help="drive a simulated connector")
     simsub = sim.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
@@ -221,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         message = {"cmd": "status"}
     elif args.command == "swipe":
         message = {"cmd": "swipe", "id_tag": args.tag}
+    elif args.command == "tag":
+        message = {"cmd": "tag", "id_tag": args.tag}
     else:
         message = {"cmd": "sim", "action": args.action, "connector": args.connector}
         if args.action == "power":
@@ -237,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
     if args.command == "status":
         print(json.dumps(result, indent=2) if args.json else format_status(result))
+    elif args.command == "tag":
+        print(format_tag(result))
     elif isinstance(result, str) and result:
         print(result)
     return EXIT_OK

@@ -23,19 +23,19 @@ from ocppd.testing.csms import CallFailed, Station
 from tests import fake_profile
 from tests.harness import charger
 
+OFFERED = ("Core", "LocalAuthListManagement", "SmartCharging")  # what is built, in registry order
+OFFERED_TEXT = ",".join(OFFERED)
+
 
 async def _keys(station: Station, *names: str) -> dict[str, str]:
     answer = await station.call(call.GetConfiguration(key=list(names)))
     return {k["key"]: k["value"] for k in answer.configuration_key}
 
 
-OFFERED = tuple(p.name for p in PROFILES)  # Core first, then what other issues add
-OFFERED_TEXT = ",".join(OFFERED)
-
-
 def test_supported_feature_profiles_is_the_registry() -> None:
     spec = {s.name: s for s in declared_keys()}["SupportedFeatureProfiles"]
-    assert spec.default == OFFERED and OFFERED[0] == "Core" and "SmartCharging" in OFFERED
+    assert spec.default == tuple(p.name for p in PROFILES) == OFFERED
+    assert OFFERED[0] == "Core" and "LocalAuthListManagement" in OFFERED
     assert spec.readonly and spec.derived
 
 
@@ -85,7 +85,7 @@ async def test_without_a_profile_that_handles_it_a_call_is_not_supported(
             await station.call(call.TriggerMessage(requested_message=MessageTrigger.heartbeat))
         assert failed.value.code == "NotSupported"
         assert await _keys(station, "SupportedFeatureProfiles") == {
-            "SupportedFeatureProfiles": OFFERED_TEXT
+            "SupportedFeatureProfiles": ",".join(OFFERED)
         }
         assert "Core" not in {owner for owner, _task in cp.parts.tasks}
         assert set(cp.parts.handlers) <= V16.actions  # a misspelt action would never be called
@@ -101,7 +101,7 @@ async def test_a_second_profile_is_its_module_and_one_line_of_wiring(
     async with charger(nursery, csms, profiles=(*PROFILES, fake_profile.profile)) as cp:
         station = await cp.registered()
         assert await _keys(station, "SupportedFeatureProfiles", "FakeProfileConnectors") == {
-            "SupportedFeatureProfiles": f"{OFFERED_TEXT},FakeProfile",
+            "SupportedFeatureProfiles": ",".join((*OFFERED, "FakeProfile")),
             "FakeProfileConnectors": "1",
         }
         # its handler answers, and what it promised goes out through a Core verb
@@ -132,7 +132,7 @@ async def test_a_profile_task_that_fails_is_a_logged_bug_and_the_daemon_carries_
         await trio.sleep(20)
         assert "a task of the Crashy profile failed (a bug; ocppd carries on)" in caplog.text
         assert await _keys(station, "SupportedFeatureProfiles") == {
-            "SupportedFeatureProfiles": f"{OFFERED_TEXT},Crashy"
+            "SupportedFeatureProfiles": ",".join((*OFFERED, "Crashy"))
         }
         await cp.sim("plug", 1)
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")

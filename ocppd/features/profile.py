@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.features.core.heartbeat import Heartbeat
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
+    from ocppd.journal import Journal
     from ocppd.model.charger import Charger
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
@@ -117,7 +118,7 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What a profile's handlers and tasks may use: the model, the keys, and the Core's
+    """What a profile's handlers and tasks may use: the model, the keys, the journal, and the Core's
     public verbs (``registration.send_boot()``, ``heartbeat.send_heartbeat()``,
     ``statuses.send_status(connector_id)``)."""
 
@@ -128,6 +129,7 @@ class Services:
     heartbeat: Heartbeat
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
+    journal: Journal  # what a profile keeps across restarts (e.g. the local list)
     records: RecordStore = field(default_factory=NoRecords)  # the charging profiles
     remote_start_profiles: RemoteStartProfiles = field(default_factory=RemoteStartProfiles)
     shared: dict[str, Any] = field(default_factory=dict)  # see part()

@@ -47,8 +47,19 @@ def cache_store(
     conn: sqlite3.Connection,
     entry: CacheEntry,
     max_entries: int,
+    unless_listed: bool = False,
 ) -> int:
-    """Insert or replace ``entry``, then evict down to ``max_entries``; returns evictions."""
+    """Insert or replace ``entry``, then evict down to ``max_entries``; returns evictions.
+
+    ``unless_listed``: store nothing when the local authorization list holds the tag (its
+    identifiers are never cached, OCPP 1.6 §3.5.2), decided in the same transaction."""
+    if (
+        unless_listed
+        and conn.execute(
+            "SELECT 1 FROM local_list WHERE id_tag = ?", (cache_key(entry.id_tag),)
+        ).fetchone()
+    ):
+        return 0
     conn.execute(
         "INSERT INTO auth_cache (id_tag, status, expiry, parent_id_tag, updated_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "

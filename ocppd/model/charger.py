@@ -163,6 +163,9 @@ class Charger:
         )
         fault = worst(self.faults.values())
         if fault is None:
+            conflict = self.authorizer.conflicts.current
+            if conflict is not None:  # 1.6 §3.5.3: connector 0, LocalListConflict
+                return Reported(status, ErrorCode.LOCAL_LIST_CONFLICT, conflict[:50], None)
             return Reported(status, ErrorCode.NO_ERROR, None, None)
         return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
 
@@ -205,6 +208,7 @@ class Charger:
                 self.spawn(f"{self.reader.name} watch", self._watch_reader, self.reader)
             self.spawn("clock-aligned meter values", self._aligned_readings)
             self.spawn("journal watch", self._watch_storage)
+            self.spawn("local list conflicts", self._watch_list_conflicts)
             task_status.started()
 
     async def _watch_reader(self, reader: RfidReader) -> None:
@@ -259,6 +263,18 @@ class Charger:
             log.warning("journal writable again: sessions may start")
             self.faults.pop(FaultKind.STORAGE, None)
             await self._refresh_all()
+
+    async def _watch_list_conflicts(self) -> None:
+        """Connector 0 reports a conflict between the local list and the central system
+        while it lasts (until the list is next updated)."""
+        while True:
+            await self.authorizer.conflicts.wait_changed()
+            self.status_changed()
+
+    def local_list_updated(self) -> None:
+        """The central system updated the local authorization list: a conflict reported
+        before is its to have resolved."""
+        self.authorizer.conflicts.clear()
 
     async def _refresh_all(self) -> None:
         for connector in self.connectors.values():
