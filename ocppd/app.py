@@ -238,6 +238,7 @@ class Daemon:
         )
         connection = self._connection(keys, ids, handlers, conversation, registration, link)
         charger.restore_availability(stored)
+        await charger.reservations.restore(await storage.reservations())
         return Parts(
             hardware=hardware,
             journal=journal,
@@ -556,6 +557,7 @@ def build_charger(
         uplink=uplink,
         authorizer=authorizer,
         settings=storage,
+        reservation_store=storage,
         reader=hardware.rfid,
     )
     for c in settings.connectors:

@@ -38,6 +38,7 @@ from ocppd.journal.records import (
     OpenReport,
     OutboxMessage,
     QueueStats,
+    ReservationRecord,
     TransactionId,
     TxRecord,
     TxWords,
@@ -359,6 +360,20 @@ class Journal:
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)
+
+    # ------------------------------------------------------------------ reservations
+
+    async def reservations(self) -> list[ReservationRecord]:
+        """The reservations in force when they were last written (1.6 §3.11)."""
+        return await self._read(state.reservations)
+
+    async def save_reservation(self, record: ReservationRecord) -> None:
+        """Keep a reservation durably, replacing one with the same id."""
+        await self._write(state.save_reservation, record)
+
+    async def delete_reservation(self, reservation_id: int) -> None:
+        """Forget a reservation (nothing when unknown)."""
+        await self._write(state.delete_reservation, reservation_id)
 
     # ------------------------------------------------------------------ transactions
 

@@ -41,6 +41,9 @@ SEED[3] = """
         VALUES ('tx-start', 'TransactionEvent', 'ocpp2.0.1', 1, 1, '{"connectorId":1}', 17);
 """
 SEED[4] = SEED[3]  # 0004 adds checksum columns (kept by triggers) and two tables
+SEED[5] = (  # 0005 adds the reservations table
+    SEED[4] + "INSERT INTO reservations VALUES (7, 1, 'TAG', NULL, '2026-11-21T11:00:00+00:00');"
+)
 
 SECOND = Migration(
     LATEST + 1,
@@ -73,8 +76,8 @@ def test_bundled_migrations_are_numbered_from_one_without_gaps() -> None:
 
 
 # What SEED[version] must read back as, through the journal's API.
-EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3, 4)}
-EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1], 4: [1]}
+EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3, 4, 5)}
+EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1], 4: [1], 5: [1]}
 
 
 @pytest.mark.parametrize("version", range(LATEST))

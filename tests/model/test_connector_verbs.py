@@ -20,6 +20,7 @@ from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, Offline
 from ocppd.model.connector import Connector, TxMessage
 from ocppd.model.context import ChargePointContext
 from ocppd.model.policies import Policies, TxPolicy
+from ocppd.model.reservation import Reservation
 from ocppd.model.status import Status
 from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason
@@ -81,6 +82,7 @@ class Context:
         self.faulted = False
         self.stopping = False
         self.changes = 0
+        self.reservations_ended: list[tuple[Reservation, str]] = []
         self._nursery = nursery
 
     def blocking_fault(self) -> Fault | None:
@@ -103,6 +105,19 @@ class Context:
 
     def status_changed(self) -> None:
         self.changes += 1
+
+    # a connector alone: no charge-point (connector 0) reservation
+    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+        return None
+
+    def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
+        return False
+
+    def reservation_used(self, reservation: Reservation) -> None:
+        self.reservations_ended.append((reservation, "used"))
+
+    def reservation_lost(self, reservation: Reservation, why: str) -> None:
+        self.reservations_ended.append((reservation, why))
 
 
 def connector(

@@ -163,7 +163,9 @@ class CoreHandlers:
             log.info("RemoteStartTransaction rejected: connector 0 cannot charge")
             return rejected
         why_not = self._cannot_start()
-        connector = None if why_not else self.charger.remote_target(request.connector_id)
+        connector = (
+            None if why_not else self.charger.remote_target(request.connector_id, request.id_tag)
+        )
         if connector is None:
             where = "any connector" if request.connector_id is None else request.connector_id
             log.info(
