@@ -48,7 +48,7 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
-from ocppd.features.profile import Handler, Persist, Profile, Services, Task
+from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.storage import ModelStorage
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -226,6 +226,8 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             persist_key=key_keeper(journal),
+            link=link,
+            triggers=build_triggers(self.profiles),
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -610,6 +612,18 @@ def build_handlers(profiles: tuple[Profile, ...], services: Services) -> dict[st
                 raise ValueError(f"{action} is handled by two profiles ({profile.name} is one)")
             table[action] = handler
     return table
+
+
+def build_triggers(profiles: tuple[Profile, ...]) -> Mapping[str, Trigger]:
+    """The messages a TriggerMessage may ask for, from every profile; a message offered by
+    two profiles is a mistake in the code (ValueError)."""
+    table: dict[str, Trigger] = {}
+    for profile in profiles:
+        for message, trigger in profile.triggers.items():
+            if message in table:
+                raise ValueError(f"{message} is triggered by two profiles ({profile.name} is one)")
+            table[message] = trigger
+    return MappingProxyType(table)
 
 
 def dispatcher(handlers: Mapping[str, Handler]) -> Handler:

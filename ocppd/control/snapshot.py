@@ -13,7 +13,15 @@ from typing import Any
 from ocppd.features.core.words import ERROR_CODE, STATUS
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Connector
+from ocppd.model.reservation import Reservation
 from ocppd.model.status import severity
+
+
+def reservation_snapshot(reservation: Reservation | None) -> dict[str, Any] | None:
+    """A reservation in force: its id and until when (not the tag: personal data)."""
+    if reservation is None:
+        return None
+    return {"id": reservation.reservation_id, "expiry": reservation.expiry.isoformat()}
 
 
 def connector_snapshot(connector: Connector) -> dict[str, Any]:
@@ -42,6 +50,7 @@ def connector_snapshot(connector: Connector) -> dict[str, Any]:
         "claimed": None
         if pending is None
         else ("authorising" if pending.auth is None else "waiting for the EV"),
+        "reservation": reservation_snapshot(connector.reservation),
         "last_refusal": None
         if refusal is None
         else {"at": refusal.at, "what": refusal.what, "why": refusal.why},
@@ -70,6 +79,7 @@ def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
         "error_code": ERROR_CODE[code].value,
         "info": info,
         "operative": charger.operative,
+        "reservation": reservation_snapshot(charger.reservations.zero),
         "faults": [
             {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
             for f in charger.faults.values()

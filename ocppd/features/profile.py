@@ -12,7 +12,8 @@ list of the profiles' names.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ocppd.model.keys import Keys, KeySpec
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.features.core.heartbeat import Heartbeat
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
+    from ocppd.features.link import LinkView
     from ocppd.model.charger import Charger
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
@@ -32,6 +34,12 @@ Task = Callable[[], Awaitable[None]]
 """Work that lives as long as the daemon: started in its nursery, supervised (a failure is
 a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""
 Persist = Callable[[str, str], Awaitable[None]]
+Trigger = Callable[["Services", "int | None"], "Task | None"]
+"""What a TriggerMessage (1.6 §5.17) of one message does: given the services and the
+request's connectorId (None: every connector; otherwise 0 or a connector of this charger,
+the RemoteTrigger handler checked that), the work that sends the message once the answer
+is on the wire, or None when it cannot be sent (answered Rejected). A profile offers the
+messages it can send in :attr:`Profile.triggers`; one nobody offers is NotImplemented."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,9 @@ class Services:
     heartbeat: Heartbeat
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
+    link: LinkView  # the open link, for a profile's own messages (features/link.py)
+    triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
+    """Every profile's triggerable messages, by the requestedMessage word."""
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:
@@ -71,12 +82,14 @@ def no_tasks(_services: Services) -> Iterable[Task]:
 class Profile:
     """One feature profile. ``name`` is its word in SupportedFeatureProfiles; ``keys`` its
     configuration keys (1.6 §9); ``handlers`` its CSMS calls by action; ``tasks`` what it
-    runs for as long as the daemon does."""
+    runs for as long as the daemon does; ``triggers`` the messages of its own that a
+    TriggerMessage may ask for (:data:`Trigger`; the RemoteTrigger profile answers)."""
 
     name: str
     keys: Callable[[Site], Iterable[KeySpec]]
     handlers: Callable[[Services], Mapping[str, Handler]] = no_handlers
     tasks: Callable[[Services], Iterable[Task]] = no_tasks
+    triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
         return f"<Profile {self.name}>"

@@ -49,7 +49,7 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
-from ocppd.model.metering import ENERGY_REGISTER
+from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
@@ -776,6 +776,23 @@ class Connector:
             if reading is None:
                 return
             await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
+
+    async def sample_now(self) -> tuple[Sample | None, int | None]:
+        """The newest meter values, read now, of the sampled measurands with context Trigger
+        (a TriggerMessage: 1.6 §5.17, errata 3.46), and the id of the transaction they
+        belong to (None without one, or before the central system gave it). No sample when
+        the meter does not answer."""
+        async with self._lock:
+            reading = await self.read_meter()
+            if reading is None:
+                return None, None
+            sample = self.sampler.values(
+                reading,
+                self.policies.meter.sampled,
+                Context.TRIGGER,
+                offered_a=self.outputs.offered,
+            )
+            return sample, None if self.tx is None else self.tx.transaction_id
 
     # --- what the central system says about a transaction ---
 
