@@ -11,6 +11,7 @@ import trio
 from ocpp.v16 import call
 
 from hal.base import IndicatorState
+from ocppd import ctl
 from tests.harness import ControlRefused, charger, csms_now
 
 TAG = "RESV0001"
@@ -54,6 +55,8 @@ async def test_tc046_a_reserved_connector_is_reserved_then_charges_for_the_reser
         assert cp.world(1).indicator[0] is IndicatorState.RESERVED  # the LEDs show it
         status = await cp.status()
         assert status["connectors"][0]["reservation"]["id"] == 11
+        assert TAG not in str(status["connectors"][0]["reservation"])  # tags are personal data
+        assert "reservation   11 on connector 1 until 2026-11-21T10:" in ctl.format_status(status)
         await cp.sim("plug", 1)
         await trio.sleep(1)
         assert cp.connector(1).reported.status == "reserved"  # a cable alone: still Reserved
@@ -260,6 +263,9 @@ async def test_connector_zero_keeps_one_free_connector_for_the_reserved_tag(
         station = await cp.registered()
         assert (await station.call(reserve(31, connector_id=0))).status == "Accepted"
         await trio.sleep(1)
+        status = await cp.status()
+        assert status["charge_point"]["reservation"]["id"] == 31
+        assert "reservation   31 on any connector until" in ctl.format_status(status)
         assert cp.connector(1).reported.status == cp.connector(2).reported.status == "available"
         # a connector reservation may not take the last connector connector 0 needs ...
         await cp.sim("plug", 1)

@@ -372,7 +372,11 @@ class Charger:
 
         Raises Refused when there is none.
         """
-        free = [c for c in self.connectors.values() if c.free and _may_claim(c, id_tag)]
+        free = [
+            c
+            for c in self.connectors.values()
+            if c.free and _may_claim(c, id_tag) and not self.reservations.zero_excludes(id_tag, c)
+        ]
         reserved = [
             c for c in free if c.reservation is not None and c.reservation.admits(id_tag, None)
         ]

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 ANY_CONNECTOR = 0
 UNKNOWN_TIME_RETRY_S = 60.0  # the wall clock is unknown: look again this often
+# The wall clock may step (the central system's time is taken at each BootNotification and
+# Heartbeat, ocppd/clock.py) without telling anyone: the deadline of the nearest expiry is
+# computed again at least this often, so a step moves it within this time.
+RECHECK_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +212,14 @@ class Reservations:
 
     # --- who may start where ---
 
+    def zero_excludes(self, id_tag: str, connector: Connector) -> bool:
+        """Before ``id_tag`` is authorised: the connector-0 reservation surely keeps it off
+        ``connector`` (the tag is not the reserved one and no parent group can admit it)."""
+        zero = self.zero
+        if zero is None or zero.may_admit(id_tag):
+            return False
+        return self.zero_blocks(id_tag, None, using=connector)
+
     def zero_blocks(self, id_tag: str, parent_id_tag: str | None, *, using: Connector) -> bool:
         """A start of ``id_tag`` on ``using`` would leave no free connector for the
         connector-0 reservation of another driver (1.6 §5.13: one must stay free)."""
@@ -292,7 +304,7 @@ class Reservations:
             nearest = min(pending, key=lambda r: r.expiry)
             wait = (nearest.expiry - now).total_seconds()
             if wait > 0:
-                with trio.move_on_after(max(wait, 0.001)):
+                with trio.move_on_after(min(wait, RECHECK_S)):
                     await changed.wait()
                 continue
             for reservation in pending:
