@@ -1,5 +1,5 @@
-"""TriggerMessage against the independent central system (1.6 §5.17, errata 3.35 and 3.46),
-with the OCTT cases TC_054 (Trigger Message) and TC_055 (Trigger Message - Rejected)."""
+"""TriggerMessage against the independent central system (1.6 §5.17; errata 2025-04 §3.40
+and §3.46), with the OCTT cases TC_054 (Trigger Message) and TC_055 (Trigger Message - Rejected)."""
 
 from __future__ import annotations
 
@@ -127,8 +127,8 @@ async def test_tc054_boot_notification_while_pending_and_rejected_after_accepted
     nursery, start_csms, autojump_clock
 ):
     """While Pending the central system may ask for a BootNotification (1.6 §4.2, §5.17); an
-    Accepted answer to it ends Pending at once. After Accepted it is Rejected (ERR16 §3.35):
-    the registration is not started over."""
+    Accepted answer to it ends Pending at once. After Accepted it is Rejected (errata 2025-04
+    §3.40): the registration is not started over."""
     csms = await start_csms(boot_status="Pending", heartbeat_interval=600)
     async with charger(nursery, csms) as cp:
         station = await cp.station()

@@ -48,9 +48,10 @@ def _guarded(what: str, work: Task) -> Task:
 
 
 def boot_notification(services: Services, _connector_id: int | None) -> Task | None:
-    """Only while not yet Accepted (Pending): after Accepted a BootNotification would
-    register again from the start, which the errata advise against (ERR16 §3.35: reject
-    it). Its answer is taken as any BootNotification's (an Accepted one ends Pending)."""
+    """Only while not yet Accepted (Pending): once Accepted, the central system shall not
+    ask for a BootNotification (errata 2025-04 §3.40; §3.35 in older sheets, which
+    recommend rejecting it), and one would register again from the start. Its answer is
+    taken as any BootNotification's (an Accepted one ends Pending)."""
     if services.registration.accepted:
         return None
 
