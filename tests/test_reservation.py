@@ -214,6 +214,38 @@ async def test_tc053_the_parent_group_of_the_reserved_tag_may_use_it(
         assert (start.payload["idTag"], start.payload["reservationId"]) == ("KID00001", 28)
 
 
+async def test_a_remote_start_on_a_group_reservation_learns_the_group_first(
+    nursery, start_csms, autojump_clock
+):
+    """A remote start for a tag that only its parent group could admit is authorised first
+    (1.6 §5.13: the parent is looked up, else asked with Authorize), then starts or not."""
+    csms = await start_csms()
+    csms.overrides["Authorize"] = lambda _st, p: {
+        "idTagInfo": {
+            "status": "Accepted",
+            "parentIdTag": "GROUP-A" if p["idTag"] == "KID00001" else "GROUP-B",
+        }
+    }
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert (await station.call(reserve(35, parent="GROUP-A"))).status == "Accepted"
+        await cp.sim("plug", 1)
+        answer = await station.call(call.RemoteStartTransaction(id_tag="KID00002", connector_id=1))
+        assert answer.status == "Accepted"  # "will attempt": the group is not known yet
+        await station.wait_for("Authorize", lambda p: p["idTag"] == "KID00002")
+        await trio.sleep(2)
+        assert not station.calls("StartTransaction")
+        assert (
+            "reserved for another driver"
+            in (await cp.status())["connectors"][0]["last_refusal"]["why"]
+        )
+        answer = await station.call(call.RemoteStartTransaction(id_tag="KID00001", connector_id=1))
+        assert answer.status == "Accepted"
+        start = await station.wait_for("StartTransaction")
+        assert (start.payload["idTag"], start.payload["reservationId"]) == ("KID00001", 35)
+        assert [c.payload["idTag"] for c in station.calls("Authorize")] == ["KID00002", "KID00001"]
+
+
 async def test_a_stranger_is_refused_and_the_reservation_stays(nursery, start_csms, autojump_clock):
     csms = await start_csms()
     async with charger(nursery, csms, connector_extra=LEDS) as cp:

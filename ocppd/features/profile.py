@@ -36,9 +36,9 @@ a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""
 Persist = Callable[[str, str], Awaitable[None]]
 Trigger = Callable[["Services", "int | None"], "Task | None"]
 """What a TriggerMessage (1.6 §5.17) of one message does: given the services and the
-request's connectorId (None: every connector; otherwise 0 or a connector of this charger,
-the RemoteTrigger handler checked that), the work that sends the message once the answer
-is on the wire, or None when it cannot be sent (answered Rejected). A profile offers the
+request's connectorId as sent (None: every connector; a trigger for which it is relevant
+checks it, one for which it is not ignores it), the work that sends the message once the
+answer is on the wire, or None when it cannot be sent (answered Rejected). A profile offers the
 messages it can send in :attr:`Profile.triggers`; one nobody offers is NotImplemented."""
 
 

@@ -7,8 +7,10 @@ asked for is data: every profile lists its own in ``Profile.triggers`` (``app.py
 them into ``Services.triggers``). This profile offers the Core's (BootNotification,
 Heartbeat, StatusNotification, MeterValues) through the Core's send-now verbs; Firmware
 Management adds DiagnosticsStatusNotification and FirmwareStatusNotification the same
-way. A message no profile offers is answered NotImplemented (§5.17), a connectorId this
-charger does not have Rejected.
+way. A message no profile offers is answered NotImplemented (§5.17). A connectorId is
+for the message to judge: where it matters (StatusNotification, MeterValues) one this
+charger does not have is Rejected; where it does not (Heartbeat, BootNotification) it is
+ignored and the message sent (§5.17: "the requested message is leading").
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ def heartbeat(services: Services, _connector_id: int | None) -> Task | None:
 
 def status_notification(services: Services, connector_id: int | None) -> Task | None:
     """The status of the connector asked for (0: the charge point), or of the charge point
-    and every connector."""
-    ids = [connector_id] if connector_id is not None else [0, *services.charger.connectors]
+    and every connector. A connector this charger does not have: Rejected."""
+    connectors = services.charger.connectors
+    if connector_id is not None and connector_id != 0 and connector_id not in connectors:
+        return None
+    ids = [connector_id] if connector_id is not None else [0, *connectors]
 
     async def send() -> None:
         for cid in ids:
@@ -83,10 +88,11 @@ def status_notification(services: Services, connector_id: int | None) -> Task | 
 def meter_values(services: Services, connector_id: int | None) -> Task | None:
     """Fresh values of MeterValuesSampledData, context Trigger, of the connector asked for
     or of every connector, with the transaction they belong to. Connector 0 (a meter of
-    the whole charge point) this charger does not have: Rejected."""
-    if connector_id == 0:
-        return None
+    the whole charge point) this charger does not have: Rejected, as is a connector it
+    does not have."""
     charger = services.charger
+    if connector_id is not None and connector_id not in charger.connectors:
+        return None
     ids = [connector_id] if connector_id is not None else list(charger.connectors)
 
     async def send() -> None:
@@ -124,9 +130,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         if trigger is None:
             log.info("TriggerMessage %s: NotImplemented", wanted)
             return m.TriggerMessageResponse(status=TriggerMessageStatus.NOT_IMPLEMENTED)
-        work = None
-        if cid is None or cid == 0 or cid in services.charger.connectors:
-            work = trigger(services, cid)
+        work = trigger(services, cid)
         if work is None:
             log.info("TriggerMessage %s (connector %s): Rejected", wanted, cid)
             return m.TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)

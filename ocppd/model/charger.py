@@ -472,14 +472,16 @@ class Charger:
         one: the connector reserved for the tag, else the free connector where an EV waits,
         else the first free one. A connector reserved for another tag is not free for it,
         nor is the last free one while the charge point is reserved for another (1.6
-        §5.13; the tag's parent group is not known before a remote start).
+        §5.13), unless the reservation names a parent group the tag may belong to: then
+        the start authorises the tag first (:meth:`needs_group`) and goes ahead only if it
+        does.
         """
 
         def usable(c: Connector) -> bool:
             reserved = c.reservation
             if reserved is not None:
-                return reserved.admits(id_tag, None)
-            return not self.reservations.zero_blocks(id_tag, None, using=c)
+                return reserved.may_admit(id_tag)
+            return not self.reservations.zero_excludes(id_tag, c)
 
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
@@ -494,6 +496,16 @@ class Charger:
         reserved = [c for c in free if c.reservation is not None]
         plugged = [c for c in free if c.plug.plugged]
         return next(iter(reserved + plugged + free), None)
+
+    def needs_group(self, connector: Connector, id_tag: str) -> bool:
+        """A start of ``id_tag`` at ``connector`` may happen only if the tag belongs to the
+        parent group of a reservation: its parent must be learnt first (an Authorize, unless
+        the cache knows it: 1.6 §5.13)."""
+        reserved = connector.reservation
+        if reserved is not None:
+            return not reserved.admits(id_tag, None)
+        zero = self.reservations.zero
+        return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
         self, connector: Connector, id_tag: str, *, authorize_first: bool

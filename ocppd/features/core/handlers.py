@@ -178,7 +178,9 @@ class CoreHandlers:
                 "RemoteStartTransaction carries a charging profile; smart charging is not "
                 "supported, so it is ignored"
             )
-        authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
+        authorize_first = self.keys.get_bool(
+            "AuthorizeRemoteTxRequests"
+        ) or self.charger.needs_group(connector, request.id_tag)
         # claimed now, before the answer: no other driver can take the connector meanwhile
         auth = None if authorize_first else AuthResult(True, None, "remote")
         connector.claim(request.id_tag, auth, remote=True)
