@@ -11,7 +11,8 @@ from ocpp.v16 import call
 
 from ocppd.app import build_triggers
 from ocppd.features import PROFILES
-from ocppd.features.profile import Profile
+from ocppd.features.profile import Profile, TypedHandler
+from ocppd.protocol.v16.dialect import V16
 from ocppd.testing.csms import NoAnswer, Station
 from tests.harness import charger
 
@@ -54,6 +55,9 @@ async def test_tc054_heartbeat_is_sent_after_the_answer(nursery, start_csms, aut
             await station.wait_for("Heartbeat")
         answered_before(cp, "Heartbeat")
         assert not csms.violations
+        for action, handler in cp.parts.handlers.items():  # every profile's handlers are typed
+            assert isinstance(handler, TypedHandler)
+            assert handler.request_type is V16.requests[action]
 
 
 async def test_tc054_status_notification_of_one_connector_or_of_all(

@@ -21,9 +21,8 @@ from typing import Any
 
 from ocppd.features.core.transactions import meter_value
 from ocppd.features.link import open_session
-from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger, TypedHandler
 from ocppd.model.keys import KeySpec
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import MessageTrigger, TriggerMessageStatus
 from ocppd.session import CallFailure, Then
@@ -121,9 +120,7 @@ TRIGGERS: Mapping[str, Trigger] = {
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:
-    async def trigger_message(call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.TriggerMessageRequest)
+    async def trigger_message(request: m.TriggerMessageRequest) -> Any:
         wanted = request.requested_message.value
         cid = request.connector_id
         trigger = services.triggers.get(wanted)
@@ -140,7 +137,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
             _guarded(wanted, work),
         )
 
-    return {"TriggerMessage": trigger_message}
+    return {"TriggerMessage": TypedHandler(m.TriggerMessageRequest, trigger_message)}
 
 
 def _keys(_site: Site) -> Iterable[KeySpec]:

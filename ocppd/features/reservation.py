@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC
 
 from ocppd.features.core.words import RESERVATION
-from ocppd.features.profile import Handler, Profile, Services, Site
+from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.model.reservation import ANY_CONNECTOR, Reservation
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import CancelReservationStatus, ReservationStatus
 
@@ -46,11 +45,12 @@ class ReservationHandlers:
         return f"<ReservationHandlers {self.charger.reservations!r}>"
 
     def table(self) -> dict[str, Handler]:
-        return {"ReserveNow": self.reserve_now, "CancelReservation": self.cancel_reservation}
+        return {
+            "ReserveNow": TypedHandler(m.ReserveNowRequest, self.reserve_now),
+            "CancelReservation": TypedHandler(m.CancelReservationRequest, self.cancel_reservation),
+        }
 
-    async def reserve_now(self, call: IncomingCall) -> m.ReserveNowResponse:
-        request = call.request
-        assert isinstance(request, m.ReserveNowRequest)
+    async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
         if request.connector_id == ANY_CONNECTOR and not self.keys.get_bool(ZERO_KEY):
             log.info("ReserveNow %d on connector 0: Rejected (not offered)", request.reservation_id)
             return m.ReserveNowResponse(status=ReservationStatus.REJECTED)
@@ -73,9 +73,9 @@ class ReservationHandlers:
         )
         return m.ReserveNowResponse(status=result)
 
-    async def cancel_reservation(self, call: IncomingCall) -> m.CancelReservationResponse:
-        request = call.request
-        assert isinstance(request, m.CancelReservationRequest)
+    async def cancel_reservation(
+        self, request: m.CancelReservationRequest
+    ) -> m.CancelReservationResponse:
         found = await self.charger.reservations.cancel(request.reservation_id)
         status = CancelReservationStatus.ACCEPTED if found else CancelReservationStatus.REJECTED
         log.info("CancelReservation %d: %s", request.reservation_id, status)

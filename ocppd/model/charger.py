@@ -38,7 +38,7 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, IdTagInfo, Uplink, same_tag
+from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Uplink, same_tag
 from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
@@ -46,8 +46,8 @@ from ocppd.model.reservation import Reservation, Reservations, ReservationStore
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
+    Reported,
     Severity,
-    Status,
     charger_status,
     is_blocking,
     severity,
@@ -112,7 +112,7 @@ class Charger:
         self.reader = reader
         self.connectors: dict[int, Connector] = {}
         self.reservations = Reservations(
-            self.connectors, reservation_store, clock, charger_status=lambda: self.current()[0]
+            self.connectors, reservation_store, clock, charger_status=lambda: self.current().status
         )
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
@@ -158,7 +158,7 @@ class Charger:
             severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values()
         )
 
-    def current(self) -> tuple[Status, ErrorCode, str | None]:
+    def current(self) -> Reported:
         """Connector 0: the charger's own faults (a reader outage is ReaderFailure beside the
         status the charger really has), Unavailable only when it allows no charging at all."""
         status = charger_status(
@@ -168,8 +168,8 @@ class Charger:
         )
         fault = worst(self.faults.values())
         if fault is None:
-            return status, ErrorCode.NO_ERROR, None
-        return status, FAULT_CODES[fault.kind], fault.info[:50] or None
+            return Reported(status, ErrorCode.NO_ERROR, None, None)
+        return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
 
     def status_changed(self) -> None:
         if self.reservations.zero is not None and self._nursery is not None:
@@ -526,7 +526,7 @@ class Charger:
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}")
             else:
-                auth = AuthResult(True, None, "remote")
+                auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 return  # the EV was plugged in before this ran: already started
