@@ -13,6 +13,7 @@ from ocpp.v16 import call
 from hal.base import IndicatorState
 from ocppd import ctl
 from tests.harness import ControlRefused, charger, csms_now
+from tests.test_offline import Disk
 
 TAG = "RESV0001"
 STRANGER = "OTHER001"
@@ -348,3 +349,31 @@ async def test_a_reservation_survives_a_restart_and_an_expired_one_is_dropped(
         assert "charging on connector 1" in await cp.swipe(TAG)
         start = await station.wait_for("StartTransaction")
         assert (start.payload["connectorId"], start.payload["reservationId"]) == (1, 33)
+
+
+async def test_a_reservation_that_ends_while_the_journal_cannot_be_written_is_forgotten_later(
+    nursery, start_csms, autojump_clock
+):
+    """Ended is ended: a restart must not bring it back, so the delete is retried until the
+    journal takes it. Meanwhile no reservation can be made (nothing could be kept)."""
+    csms = await start_csms()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger(nursery, csms, connectors=2, journal_options=options) as cp:
+        station = await cp.registered()
+        assert (await station.call(reserve(40))).status == "Accepted"
+        disk.full = True
+        answer = await station.call(call.CancelReservation(reservation_id=40))
+        assert answer.status == "Accepted"
+        assert cp.charger.reservations.all() == []
+        assert [r.reservation_id for r in await cp.journal.reservations()] == [40]  # not yet
+        await trio.sleep(5)
+        assert (await station.call(reserve(41, connector_id=2))).status in (
+            "Rejected",
+            "Unavailable",
+        )
+        disk.full = False
+        with trio.fail_after(120):
+            while await cp.journal.reservations():
+                await trio.sleep(1)
+        assert cp.charger.reservations.all() == []

@@ -112,7 +112,11 @@ class Charger:
         self.reader = reader
         self.connectors: dict[int, Connector] = {}
         self.reservations = Reservations(
-            self.connectors, reservation_store, clock, charger_status=lambda: self.current().status
+            self.connectors,
+            reservation_store,
+            clock,
+            charger_status=lambda: self.current().status,
+            retry_later=self._retry_later,
         )
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
@@ -266,6 +270,14 @@ class Charger:
         for connector in self.connectors.values():
             await connector.refresh()
         self.status_changed()
+
+    def _retry_later(self, what: str, write: Callable[[], Awaitable[None]]) -> None:
+        """Retry ``write`` in the background until the journal takes it (at start, before
+        the charger runs, there is no background yet: the next start tries again)."""
+        if self._nursery is None:
+            log.error("%s: not written; the next start tries again", what)
+            return
+        self.spawn(what, self.retry_storage, write)
 
     async def retry_storage(self, write: Callable[[], Awaitable[None]]) -> None:
         """Retry a journal write that must land (a stop) until the journal can be written.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -97,11 +97,13 @@ class Reservations:
         clock: Clock,
         *,
         charger_status: Callable[[], Status],
+        retry_later: Callable[[str, Callable[[], Awaitable[None]]], None],
     ) -> None:
         self.connectors = connectors
         self.store = store
         self.clock = clock
         self.charger_status = charger_status
+        self.retry_later = retry_later  # a journal write that must land, retried until it does
         self.zero: Reservation | None = None  # on connector 0
         self._changed = trio.Event()
 
@@ -276,10 +278,17 @@ class Reservations:
             await connector.end_reservation(reservation.reservation_id)
 
     async def _forget(self, reservation: Reservation) -> None:
-        try:
+        """Delete it on disk; while the journal cannot be written, keep trying in the
+        background (else a restart would bring back a reservation that ended)."""
+
+        async def delete() -> None:
             await self.store.delete_reservation(reservation.reservation_id)
-        except StorageUnavailable as exc:  # dropped at the next start if it expired by then
-            log.error("%s ended but not forgotten on disk: %s", reservation, exc)
+
+        try:
+            await delete()
+        except StorageUnavailable as exc:
+            log.error("%s ended, not yet forgotten on disk (%s); retrying", reservation, exc)
+            self.retry_later(f"forgetting {reservation}", delete)
 
     # --- expiry ---
 
