@@ -1,5 +1,9 @@
 """Reservations against the independent central system (1.6 §3.11, §5.13 ReserveNow, §5.2
-CancelReservation), with the OCTT reservation cases TC_046-TC_053 as tests."""
+CancelReservation), with the OCTT 1.6 reservation cases as tests: TC_046 reserve a connector
+and start there, TC_047 expiry, TC_048_1-4 refused (Faulted, Occupied, Unavailable,
+Rejected), TC_049 reserve the charge point (connector 0), TC_051/052 cancel (and an unknown
+id), TC_053 the parentIdTag. The case texts are not at hand here: the numbering follows the
+OCTT catalogue in shared/notes/ocpp16-rules.md (section c), the steps the spec."""
 
 from __future__ import annotations
 
@@ -88,8 +92,8 @@ async def test_tc047_a_reservation_expires_at_its_expiry_date(nursery, start_csm
         assert "charging" in await cp.swipe(STRANGER)
 
 
-async def test_tc048_faulted_connector_refuses_a_reservation(nursery, start_csms, autojump_clock):
-    """TC_048: Faulted; and a reservation in force ends when its connector faults (§3.11)."""
+async def test_tc048_1_faulted_connector_refuses_a_reservation(nursery, start_csms, autojump_clock):
+    """TC_048_1: Faulted; and a reservation in force ends when its connector faults (§3.11)."""
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
         station = await cp.registered()
@@ -107,8 +111,10 @@ async def test_tc048_faulted_connector_refuses_a_reservation(nursery, start_csms
         assert cp.connector(2).reported.status == "available"
 
 
-async def test_tc049_occupied_connector_refuses_a_reservation(nursery, start_csms, autojump_clock):
-    """TC_049: Occupied while a transaction runs, a cable is in, or another reservation
+async def test_tc048_2_occupied_connector_refuses_a_reservation(
+    nursery, start_csms, autojump_clock
+):
+    """TC_048_2: Occupied while a transaction runs, a cable is in, or another reservation
     holds the connector; connector 0 when no connector is free."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
@@ -127,10 +133,10 @@ async def test_tc049_occupied_connector_refuses_a_reservation(nursery, start_csm
         assert cp.charger.reservations.all() == []
 
 
-async def test_tc050_unavailable_connector_refuses_a_reservation(
+async def test_tc048_3_unavailable_connector_refuses_a_reservation(
     nursery, start_csms, autojump_clock
 ):
-    """TC_050: Unavailable; and ChangeAvailability Inoperative ends a reservation (§3.11)."""
+    """TC_048_3: Unavailable; and ChangeAvailability Inoperative ends a reservation (§3.11)."""
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
         station = await cp.registered()
@@ -148,10 +154,10 @@ async def test_tc050_unavailable_connector_refuses_a_reservation(
         await station.wait_for("StatusNotification", status_of(2, "Available"), count=2)
 
 
-async def test_tc051_rejected_for_connector_zero_when_not_supported_or_an_unknown_connector(
+async def test_tc048_4_rejected_for_connector_zero_when_not_offered_or_an_unknown_connector(
     nursery, start_csms, autojump_clock
 ):
-    """TC_051: Rejected when the charger is not configured for it (connector 0 with
+    """TC_048_4: Rejected when the charger is not configured for it (connector 0 with
     ReserveConnectorZeroSupported false), and for a connector it does not have or an
     expiry already past."""
     csms = await start_csms()
@@ -168,8 +174,10 @@ async def test_tc051_rejected_for_connector_zero_when_not_supported_or_an_unknow
         assert cp.charger.reservations.all() == []
 
 
-async def test_tc052_cancel_reservation(nursery, start_csms, autojump_clock):
-    """TC_052: CancelReservation makes the connector Available; an unknown id is Rejected."""
+async def test_tc051_tc052_cancel_reservation_and_an_unknown_id(
+    nursery, start_csms, autojump_clock
+):
+    """TC_051: CancelReservation makes the connector Available; an unknown id is Rejected (TC_052)."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -286,10 +294,10 @@ async def test_the_same_reservation_id_replaces_the_old_one(nursery, start_csms,
         assert [r.connector_id for r in cp.charger.reservations.all()] == [2]
 
 
-async def test_connector_zero_keeps_one_free_connector_for_the_reserved_tag(
+async def test_tc049_connector_zero_keeps_one_free_connector_for_the_reserved_tag(
     nursery, start_csms, autojump_clock
 ):
-    """Connector 0 with two connectors: a stranger may take one, not the last free one; the
+    """TC_049, connector 0 with two connectors: a stranger may take one, not the last free one; the
     reserved tag starts on any connector with the reservationId."""
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
