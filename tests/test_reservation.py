@@ -177,7 +177,8 @@ async def test_tc048_4_rejected_for_connector_zero_when_not_offered_or_an_unknow
 async def test_tc051_tc052_cancel_reservation_and_an_unknown_id(
     nursery, start_csms, autojump_clock
 ):
-    """TC_051: CancelReservation makes the connector Available; an unknown id is Rejected (TC_052)."""
+    """TC_051: CancelReservation makes the connector Available; TC_052: an unknown id is
+    Rejected."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
