@@ -151,6 +151,15 @@ class Reservations:
         except StorageUnavailable as exc:
             log.error("%s not made: it cannot be persisted (%s)", reservation, exc)
             return ReserveResult.REJECTED
+        result = self._judge(reservation)  # a driver may have come while it was written
+        if result is not ReserveResult.ACCEPTED:
+            log.info("%s not made: %s", reservation, result)
+            old = self.find(reservation.reservation_id)
+            if old is not None:  # the one it was to replace stays, on disk too
+                await self._keep(old)
+            else:
+                await self._forget(reservation)
+            return result
         old = self.find(reservation.reservation_id)
         if old is not None:
             await self._drop(old)
@@ -276,6 +285,12 @@ class Reservations:
         connector = self.connectors.get(reservation.connector_id)
         if connector is not None:
             await connector.end_reservation(reservation.reservation_id)
+
+    async def _keep(self, reservation: Reservation) -> None:
+        try:
+            await self.store.save_reservation(reservation)
+        except StorageUnavailable as exc:
+            log.error("%s: not written back (%s)", reservation, exc)
 
     async def _forget(self, reservation: Reservation) -> None:
         """Delete it on disk; while the journal cannot be written, keep trying in the
