@@ -48,7 +48,7 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
-from ocppd.features.profile import Handler, Persist, Profile, Services, Task
+from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -228,6 +228,8 @@ class Daemon:
             persist_key=key_keeper(journal),
             records=ProfileRecords(journal),
             journal=journal,
+            link=link,
+            triggers=build_triggers(self.profiles),
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -240,6 +242,7 @@ class Daemon:
         )
         connection = self._connection(keys, ids, handlers, conversation, registration, link)
         charger.restore_availability(stored)
+        await charger.reservations.restore(await storage.reservations())
         return Parts(
             hardware=hardware,
             journal=journal,
@@ -558,6 +561,7 @@ def build_charger(
         uplink=uplink,
         authorizer=authorizer,
         settings=storage,
+        reservation_store=storage,
         reader=hardware.rfid,
     )
     for c in settings.connectors:
@@ -610,6 +614,18 @@ def build_handlers(profiles: tuple[Profile, ...], services: Services) -> dict[st
                 raise ValueError(f"{action} is handled by two profiles ({profile.name} is one)")
             table[action] = handler
     return table
+
+
+def build_triggers(profiles: tuple[Profile, ...]) -> Mapping[str, Trigger]:
+    """The messages a TriggerMessage may ask for, from every profile; a message offered by
+    two profiles is a mistake in the code (ValueError)."""
+    table: dict[str, Trigger] = {}
+    for profile in profiles:
+        for message, trigger in profile.triggers.items():
+            if message in table:
+                raise ValueError(f"{message} is triggered by two profiles ({profile.name} is one)")
+            table[message] = trigger
+    return MappingProxyType(table)
 
 
 def dispatcher(handlers: Mapping[str, Handler]) -> Handler:

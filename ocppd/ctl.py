@@ -116,6 +116,14 @@ def format_status(status: dict[str, Any]) -> str:
         verdict = "accepted" if tag.get("accepted") else "refused"
         at = f" at {tag['at']}" if tag.get("at") else ""
         lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
+    reserved = [(0, point.get("reservation"))] if point else []
+    reserved += [(c["id"], c.get("reservation")) for c in status.get("connectors", [])]
+    for cid, reservation in reserved:
+        if reservation:
+            where = "any connector" if cid == 0 else f"connector {cid}"
+            lines.append(
+                f"  reservation   {reservation['id']} on {where} until {reservation['expiry']}"
+            )
     for c in status.get("connectors", []):
         refusal = c.get("last_refusal")
         if refusal:

@@ -42,6 +42,7 @@ from ocppd.journal.records import (
     OpenReport,
     OutboxMessage,
     QueueStats,
+    ReservationRecord,
     TransactionId,
     TxRecord,
     TxWords,
@@ -408,6 +409,20 @@ class Journal:
             return await self._write(unit)
         except local_list.Refused as refused:  # rolled back: nothing changed
             return refused.outcome
+
+    # ------------------------------------------------------------------ reservations
+
+    async def reservations(self) -> list[ReservationRecord]:
+        """The reservations in force when they were last written (1.6 §3.11)."""
+        return await self._read(state.reservations)
+
+    async def save_reservation(self, record: ReservationRecord) -> None:
+        """Keep a reservation durably, replacing one with the same id."""
+        await self._write(state.save_reservation, record)
+
+    async def delete_reservation(self, reservation_id: int) -> None:
+        """Forget a reservation (nothing when unknown)."""
+        await self._write(state.delete_reservation, reservation_id)
 
     # ------------------------------------------------------------------ transactions
 

@@ -135,6 +135,17 @@ class ListUpdate(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    """One reservation in force (OCPP 1.6 §3.11); connector_id 0 is the charge point."""
+
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True, slots=True)
 class TxRecord:
     """One ledger row: a local transaction as it happened."""
 

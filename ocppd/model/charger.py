@@ -42,6 +42,7 @@ from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Upli
 from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
+from ocppd.model.reservation import Reservation, Reservations, ReservationStore
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -99,6 +100,7 @@ class Charger:
         uplink: Uplink,
         authorizer: Authorizer,
         settings: SettingsStore,
+        reservation_store: ReservationStore,
         reader: RfidReader | None = None,
     ) -> None:
         self.policies = policies
@@ -109,6 +111,13 @@ class Charger:
         self.settings = settings
         self.reader = reader
         self.connectors: dict[int, Connector] = {}
+        self.reservations = Reservations(
+            self.connectors,
+            reservation_store,
+            clock,
+            charger_status=lambda: self.current().status,
+            retry_later=self._retry_later,
+        )
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
         self.last_tag: TagEvent | None = None
@@ -170,6 +179,8 @@ class Charger:
         return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
 
     def status_changed(self) -> None:
+        if self.reservations.zero is not None and self._nursery is not None:
+            self.spawn("reservation check", self.reservations.charger_changed)
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
@@ -209,6 +220,7 @@ class Charger:
             self.spawn("clock-aligned meter values", self._aligned_readings)
             self.spawn("journal watch", self._watch_storage)
             self.spawn("local list conflicts", self._watch_list_conflicts)
+            self.spawn("reservation expiry", self.reservations.run)
             task_status.started()
 
     async def _watch_reader(self, reader: RfidReader) -> None:
@@ -281,6 +293,14 @@ class Charger:
             await connector.refresh()
         self.status_changed()
 
+    def _retry_later(self, what: str, write: Callable[[], Awaitable[None]]) -> None:
+        """Retry ``write`` in the background until the journal takes it (at start, before
+        the charger runs, there is no background yet: the next start tries again)."""
+        if self._nursery is None:
+            log.error("%s: not written; the next start tries again", what)
+            return
+        self.spawn(what, self.retry_storage, write)
+
     async def retry_storage(self, write: Callable[[], Awaitable[None]]) -> None:
         """Retry a journal write that must land (a stop) until the journal can be written.
         Run it with :meth:`spawn`."""
@@ -339,7 +359,7 @@ class Charger:
             raise Refused("ocppd is stopping")
         if not self.storage_ok:
             raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
-        targets = self._targets()
+        targets = self._targets(id_tag)
         concerned.extend(targets)
         for connector in targets:
             connector.claim(id_tag, None)  # Preparing while the tag is authorised
@@ -377,13 +397,25 @@ class Charger:
                     return f"connector {connector.id} unlocked", auth
         return None, auth
 
-    def _targets(self) -> list[Connector]:
-        """The connectors a new tag claims: the free one where an EV waits, else every free
-        one (the first plugged in gets the session), else a single Finishing one (F2).
+    def _targets(self, id_tag: str) -> list[Connector]:
+        """The connectors a new tag claims: the one reserved for it, else the free one where
+        an EV waits, else every free one (the first plugged in gets the session), else a
+        single Finishing one (F2). A connector reserved for another driver is not free for
+        this one (unless the reservation admits a parent group: that is known only once
+        the tag is authorised, :meth:`_start_claimed`).
 
         Raises Refused when there is none.
         """
-        free = [c for c in self.connectors.values() if c.free]
+        free = [
+            c
+            for c in self.connectors.values()
+            if c.free and _may_claim(c, id_tag) and not self.reservations.zero_excludes(id_tag, c)
+        ]
+        reserved = [
+            c for c in free if c.reservation is not None and c.reservation.admits(id_tag, None)
+        ]
+        if reserved:
+            return reserved[:1]
         waiting = [c for c in free if c.plug.plugged]
         if waiting:
             return waiting[:1]
@@ -396,6 +428,8 @@ class Charger:
             raise Refused(
                 "several connectors are finishing: plug in again where the session should start"
             )
+        if any(c.free for c in self.connectors.values()):
+            raise Refused("the free connectors are reserved for other drivers")
         raise Refused("no free connector")
 
     async def _start_claimed(self, id_tag: str, auth: AuthResult, targets: list[Connector]) -> str:
@@ -403,6 +437,7 @@ class Charger:
         mine = [c for c in targets if c.claimed_by(id_tag)]
         if not mine:  # the claims were lost meanwhile (ChangeAvailability, a fault)
             raise Refused("no free connector any more")
+        mine = self._admitted(id_tag, auth, mine)
         plugged = [c for c in mine if c.plug.plugged]
         if plugged:
             chosen = plugged[0]
@@ -418,6 +453,24 @@ class Charger:
             return f"authorised: plug in at connector {mine[0].id}"
         return "authorised: plug in at any free connector"
 
+    def _admitted(self, id_tag: str, auth: AuthResult, mine: list[Connector]) -> list[Connector]:
+        """Of the connectors ``id_tag`` claimed, those its reservations let it use now its
+        parent group is known (1.6 §5.13); the others are released. Raises Refused when
+        none is left."""
+        parent = auth.parent_id_tag
+        allowed = [
+            c
+            for c in mine
+            if (c.reservation is None or c.reservation.admits(id_tag, parent))
+            and not self.reservations.zero_blocks(id_tag, parent, using=c)
+        ]
+        for connector in mine:
+            if connector not in allowed:
+                connector.release(id_tag)
+        if not allowed:
+            raise Refused("the free connectors are reserved for other drivers")
+        return allowed
+
     def claim_taken(self, connector_id: int, id_tag: str) -> None:
         """``id_tag`` starts at connector ``connector_id``: its claims elsewhere are given
         up."""
@@ -425,21 +478,68 @@ class Charger:
             if other.id != connector_id:
                 other.release(id_tag)
 
+    # --- reservations (model/reservation.py) ---
+
+    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+        zero = self.reservations.zero
+        return zero if zero is not None and zero.admits(id_tag, parent_id_tag) else None
+
+    def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
+        return self.reservations.zero_blocks(
+            id_tag, parent_id_tag, using=self.connectors[connector_id]
+        )
+
+    def reservation_used(self, reservation: Reservation) -> None:
+        self.reservations.use(reservation)
+        self.spawn("reservation used", self.reservations.used, reservation)
+
+    def reservation_lost(self, reservation: Reservation, why: str) -> None:
+        self.spawn("reservation ended", self.reservations.connector_lost, reservation, why)
+
     # --- the central system's commands ---
 
-    def remote_target(self, connector_id: int | None) -> Connector | None:
-        """The connector a RemoteStartTransaction would use, or None (then: Rejected).
+    def remote_target(self, connector_id: int | None, id_tag: str) -> Connector | None:
+        """The connector a RemoteStartTransaction for ``id_tag`` would use, or None (then:
+        Rejected).
 
         A named connector must be free, or Finishing (a new session there, F2); without
-        one: the free connector where an EV waits, else the first free one.
+        one: the connector reserved for the tag, else the free connector where an EV waits,
+        else the first free one. A connector reserved for another tag is not free for it,
+        nor is the last free one while the charge point is reserved for another (1.6
+        §5.13), unless the reservation names a parent group the tag may belong to: then
+        the start authorises the tag first (:meth:`needs_group`) and goes ahead only if it
+        does.
         """
+
+        def usable(c: Connector) -> bool:
+            reserved = c.reservation
+            if reserved is not None:
+                return reserved.may_admit(id_tag)
+            return not self.reservations.zero_excludes(id_tag, c)
+
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
-            if connector is not None and (connector.free or connector.restartable):
+            if (
+                connector is not None
+                and (connector.free or connector.restartable)
+                and usable(connector)
+            ):
                 return connector
             return None
-        free = [c for c in self.connectors.values() if c.free]
-        return next((c for c in free if c.plug.plugged), free[0] if free else None)
+        free = [c for c in self.connectors.values() if c.free and usable(c)]
+        reserved = [c for c in free if c.reservation is not None]
+        plugged = [c for c in free if c.plug.plugged]
+        return next(iter(reserved + plugged + free), None)
+
+    def needs_group(self, connector: Connector, id_tag: str) -> bool:
+        """A start of ``id_tag`` at ``connector`` may happen only if the tag belongs to the
+        parent group of a reservation: its parent must be learnt first (an Authorize, unless
+        the cache knows it: 1.6 §5.13)."""
+        reserved = connector.reservation
+        if reserved is not None:
+            return not reserved.admits(id_tag, None)
+        zero = self.reservations.zero
+        return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
         self, connector: Connector, id_tag: str, *, authorize_first: bool
@@ -634,3 +734,8 @@ class Charger:
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
+
+
+def _may_claim(connector: Connector, id_tag: str) -> bool:
+    """Before authorisation: no reservation here, or one that may admit ``id_tag``."""
+    return connector.reservation is None or connector.reservation.may_admit(id_tag)

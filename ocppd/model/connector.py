@@ -49,10 +49,11 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
-from ocppd.model.metering import ENERGY_REGISTER
+from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
+from ocppd.model.reservation import Reservation
 from ocppd.model.sampling import MeterSampler
 from ocppd.model.smart_charging import LimitSource
 from ocppd.model.status import (
@@ -61,6 +62,7 @@ from ocppd.model.status import (
     Facts,
     Reported,
     Severity,
+    Status,
     derive_status,
     is_blocking,
     severity,
@@ -158,6 +160,7 @@ class Connector:
         self._limit_profiles: dict[str, LimitSource] = {}  # which profile set a source's limit
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
+        self.reservation: Reservation | None = None  # kept for one driver (model/reservation.py)
         self.refusal: Refusal | None = None  # the last start here that could not happen
         # Start/Stop journaled in this process and not yet answered
         self.awaiting: set[tuple[int, TxMessage]] = set()
@@ -187,6 +190,28 @@ class Connector:
         self.operative = operative
         self.reported = self.current()
 
+    def restore_reservation(self, reservation: Reservation) -> None:
+        """At start, before the connector runs: a reservation still in force."""
+        self.reservation = reservation
+        self.reported = self.current()
+
+    async def reserve(self, reservation: Reservation) -> None:
+        """Keep this connector for ``reservation`` (the charger checked that it may, and
+        persisted it): Reserved from now on."""
+        async with self._lock:
+            self.reservation = reservation
+            await self._settle()
+
+    async def end_reservation(self, reservation_id: int) -> bool:
+        """The reservation ``reservation_id`` here ends (cancelled, expired, replaced);
+        False when it is not this connector's."""
+        async with self._lock:
+            if self.reservation is None or self.reservation.reservation_id != reservation_id:
+                return False
+            self.reservation = None
+            await self._settle()
+            return True
+
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
         for fault in self.faults.values():
@@ -206,6 +231,7 @@ class Connector:
             evse_permits=self.tx is None
             or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
             finishing=self.finishing,
+            reserved=self.reservation is not None,
         )
 
     def current(self) -> Reported:
@@ -438,6 +464,10 @@ class Connector:
 
     def _publish(self) -> None:
         now = self.current()
+        if self.reservation is not None and now.status in (Status.FAULTED, Status.UNAVAILABLE):
+            # a Faulted or Unavailable connector ends its reservation (1.6 §3.11)
+            lost, self.reservation = self.reservation, None
+            self.context.reservation_lost(lost, f"connector {self.id} is {now.status}")
         if now != self.reported:
             log.info(
                 "connector %d: %s%s",
@@ -584,17 +614,22 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        why_not = self._why_no_start()
+        why_not = self._why_no_start() or self._reserved_for_another(id_tag, auth)
         if why_not is not None:
             raise self.refuse(what, why_not)
+        reservation = self.reservation or self.context.reservation_for(id_tag, auth.parent_id_tag)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
         timestamp = self.context.clock.timestamp()
         try:
-            tx = await self._journal_start(id_tag, auth, reading, timestamp)
+            tx = await self._journal_start(id_tag, auth, reading, timestamp, reservation)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
+        if reservation is not None:  # the start used it: it ends (1.6 §3.11)
+            if reservation is self.reservation:
+                self.reservation = None
+            self.context.reservation_used(reservation)
         self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
         self.tx = tx
         self.finishing = False
@@ -624,8 +659,24 @@ class Connector:
             return f"connector {self.id} is unavailable"
         return None
 
+    def _reserved_for_another(self, id_tag: str, auth: AuthResult) -> str | None:
+        """Why ``id_tag`` may not start here because of a reservation, if so: this
+        connector's is for another driver, or the charge point's (connector 0) needs the
+        last free connector (1.6 §5.13)."""
+        mine = self.reservation
+        if mine is not None and not mine.admits(id_tag, auth.parent_id_tag):
+            return f"connector {self.id} is reserved for another driver"
+        if mine is None and self.context.reservation_blocks(id_tag, auth.parent_id_tag, self.id):
+            return "the last free connector is reserved for another driver"
+        return None
+
     async def _journal_start(
-        self, id_tag: str, auth: AuthResult, reading: MeterReading, timestamp: str
+        self,
+        id_tag: str,
+        auth: AuthResult,
+        reading: MeterReading,
+        timestamp: str,
+        reservation: Reservation | None,
     ) -> Transaction:
         """Make the start durable (it awaits the central system's answer from now on).
         Raises StorageUnavailable."""
@@ -635,7 +686,7 @@ class Connector:
             id_tag=id_tag,
             meter_start_wh=meter_start,
             timestamp=timestamp,
-            reservation_id=None,
+            reservation_id=None if reservation is None else reservation.reservation_id,
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(
@@ -755,6 +806,23 @@ class Connector:
             if reading is None:
                 return
             await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
+
+    async def sample_now(self) -> tuple[Sample | None, int | None]:
+        """The newest meter values, read now, of the sampled measurands with context Trigger
+        (a TriggerMessage: 1.6 §5.17, errata 3.46), and the id of the transaction they
+        belong to (None without one, or before the central system gave it). No sample when
+        the meter does not answer."""
+        async with self._lock:
+            reading = await self.read_meter()
+            if reading is None:
+                return None, None
+            sample = self.sampler.values(
+                reading,
+                self.policies.meter.sampled,
+                Context.TRIGGER,
+                offered_a=self.outputs.offered,
+            )
+            return sample, None if self.tx is None else self.tx.transaction_id
 
     # --- what the central system says about a transaction ---
 

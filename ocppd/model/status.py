@@ -184,7 +184,7 @@ class Facts:
     transaction: bool = False  # a transaction runs
     evse_permits: bool = True  # the charger allows energy (False: invalid id, limit 0, ...)
     finishing: bool = False  # the transaction ended; the cable or the EV is still there
-    reserved: bool = False
+    reserved: bool = False  # a reservation keeps the connector for one driver (§3.11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +212,14 @@ def derive_status(f: Facts) -> Status:
         return Status.UNAVAILABLE
     if f.finishing:
         return Status.FINISHING
-    if f.plugged or f.authorized:
+    if f.authorized:
         return Status.PREPARING
     if f.reserved:
+        # a cable alone leaves a reserved connector Reserved: only the reserved identity
+        # makes it Preparing (1.6 §4.9, transition E2)
         return Status.RESERVED
+    if f.plugged:
+        return Status.PREPARING
     return Status.AVAILABLE
 
 

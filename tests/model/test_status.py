@@ -77,7 +77,12 @@ ROWS = [
     ("cable in, no driver yet", Facts(plugged=True), Status.PREPARING),
     ("driver authorised, no cable yet", Facts(authorized=True), Status.PREPARING),
     ("reserved", Facts(reserved=True), Status.RESERVED),
-    ("cable in beats reserved", Facts(plugged=True, reserved=True), Status.PREPARING),
+    ("a cable alone leaves it reserved (E2)", Facts(plugged=True, reserved=True), Status.RESERVED),
+    (
+        "the reserved driver authorised (E2)",
+        Facts(authorized=True, reserved=True),
+        Status.PREPARING,
+    ),
     ("charging", TX, Status.CHARGING),
     ("the EV pauses", Facts(plugged=True, transaction=True), Status.SUSPENDED_EV),
     (
