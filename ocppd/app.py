@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import trio
 
@@ -49,6 +50,7 @@ from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
+from ocppd.view.presenter import Network, Presenter, ScreenOptions
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class Parts:
     charger: Charger
     connection: Connection
     features: Features
+    presenter: Presenter
 
 
 class Daemon:
@@ -144,7 +147,13 @@ class Daemon:
     async def _open_hardware(self) -> Hardware:
         """Build every device and open every contactor; nothing stays claimed if that fails."""
         s = self.settings
-        hardware = build_hardware([c.spec() for c in s.connectors], s.rfid, s.storage.state_dir)
+        hardware = build_hardware(
+            [c.spec() for c in s.connectors],
+            s.rfid,
+            s.storage.state_dir,
+            display=s.display.device if s.display else None,
+            buttons=s.buttons,
+        )
         try:
             for devices in hardware.connectors.values():  # safe before anything else
                 await devices.contactor.set_closed(False)
@@ -187,7 +196,39 @@ class Daemon:
         keys.on_change("AuthorizationKey", new_key)
         charger = features.charger
         charger.restore_availability(stored)
-        return Parts(hardware, journal, keys, charger, connection, features)
+        presenter = self._presenter(hardware, charger, connection)
+        return Parts(hardware, journal, keys, charger, connection, features, presenter)
+
+    def _presenter(self, hardware: Hardware, charger: Charger, connection: Connection) -> Presenter:
+        """The screen (and its buttons); without [display] it still composes the pages
+        ``ocppctl screen`` prints."""
+        d = self.settings.display
+        options = (
+            ScreenOptions(
+                language=d.language,
+                qr_url=d.qr_url,
+                dim_after_s=d.dim_after_s,
+                blank_after_s=d.blank_after_s,
+                refresh_s=d.refresh_s,
+                connectors=d.connectors,
+                turn_s=d.turn_s,
+            )
+            if d is not None
+            else ScreenOptions()
+        )
+
+        def network() -> Network:
+            return Network(str(connection.state), urlsplit(connection.url).hostname or "")
+
+        return Presenter(
+            charger,
+            display=hardware.display,
+            buttons=hardware.buttons,
+            options=options,
+            charge_point_id=self.settings.ocpp.charge_point_id,
+            network=network,
+            link_changed=connection.wait_changed,
+        )
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -220,6 +261,8 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
+                if parts.presenter.display is not None or parts.presenter.buttons is not None:
+                    await nursery.start(parts.presenter.run)
                 await self._recover(parts)
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
@@ -257,6 +300,7 @@ class Daemon:
             parts.journal,
             parts.hardware.sim,
             lambda: self.clock.source,
+            parts.presenter,
         )
 
     def stop(self) -> None:

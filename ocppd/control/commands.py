@@ -1,7 +1,8 @@
-"""What ``ocppctl`` can ask: status, swipe, and driving the simulated connectors."""
+"""What ``ocppctl`` can ask: status, swipe, the screen, and driving the simulated devices."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class Sources:
     journal: Any  # ocppd.journal.Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
+    presenter: Any = None  # ocppd.view.presenter.Presenter
 
 
 def _int(request: dict[str, Any], key: str) -> int:
@@ -84,8 +86,50 @@ def commands(src: Sources) -> dict[str, Handler]:
         except Refused as exc:
             raise ControlError(str(exc)) from None
 
+    async def screen(request: dict[str, Any]) -> dict[str, Any]:
+        """The screen as text (and the panel's image as base64 PNG when asked)."""
+        presenter = src.presenter
+        if presenter is None:
+            raise ControlError("no screen")
+        cid = request.get("connector")
+        if cid is not None:
+            cid = _int(request, "connector")
+            if src.charger.connector(cid) is None:
+                raise ControlError(f"no connector {cid}")
+        page = presenter.page(cid)
+        display = presenter.display
+        result: dict[str, Any] = {
+            "text": page.text(),
+            "display": None if display is None else display.name,
+            "level": None if display is None else str(display.level),
+            "png": None,
+        }
+        if request.get("png"):
+            if display is None:
+                raise ControlError("no display configured (add a [display] table, driver sim)")
+            from hal.display import png_of, render
+
+            data = display.png() if cid is None else png_of(render(page, display.size))
+            result["png"] = base64.b64encode(data).decode()
+        return result
+
+    async def press(request: dict[str, Any]) -> str:
+        button = request.get("button")
+        buttons = src.presenter.buttons if src.presenter is not None else None
+        if buttons is None or not hasattr(buttons, "press"):
+            raise ControlError('the buttons are not simulated (add [buttons] driver = "sim")')
+        try:
+            if not buttons.press(str(button)):
+                raise ControlError("the buttons are not running yet")
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        await trio.lowlevel.checkpoint()  # let the screen take the press before we answer
+        return f"{button} pressed"
+
     async def sim(request: dict[str, Any]) -> str:
         action = request.get("action")
+        if action == "press":
+            return await press(request)
         cid = _int(request, "connector")
         if src.charger.connector(cid) is None:
             raise ControlError(f"no connector {cid}")
@@ -130,5 +174,6 @@ def commands(src: Sources) -> dict[str, Handler]:
         "status": status,
         "swipe": swipe,
         "sim": sim,
+        "screen": screen,
     }
     return handlers

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from ocppd.clock import Clock, format_time
 from ocppd.model.keys import Keys
+from ocppd.model.supervise import Why
 from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,18 @@ class AuthResult:
     @property
     def parent_id_tag(self) -> str | None:
         return self.info.parent_id_tag if self.info else None
+
+
+def why_refused(auth: AuthResult) -> Why:
+    """A refused authorisation in one word, for people (a screen)."""
+    status = auth.info.status if auth.info is not None else None
+    return {
+        AuthStatus.INVALID: Why.UNKNOWN_TAG,
+        AuthStatus.BLOCKED: Why.BLOCKED,
+        AuthStatus.EXPIRED: Why.EXPIRED,
+        AuthStatus.CONCURRENT_TX: Why.IN_USE,
+        None: Why.UNKNOWN_TAG if auth.source == "offline-unknown" else Why.OTHER,
+    }.get(status, Why.OTHER)
 
 
 def same_tag(a: str | None, b: str | None) -> bool:

@@ -57,7 +57,7 @@ from ocppd.model.status import (
     severity,
     worst,
 )
-from ocppd.model.supervise import Refused, start_supervised
+from ocppd.model.supervise import Refused, Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 if TYPE_CHECKING:
@@ -105,6 +105,17 @@ class Refusal:
     at: str | None  # wall-clock time, None while the time is unknown
     what: str  # "tag", "remote start", ...
     why: str
+    kind: Why = Why.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """The last transaction that ended on a connector, for people (a screen, ``ocppctl``)."""
+
+    delivered_wh: int
+    started: str  # wall-clock timestamps as journaled
+    stopped: str
+    reason: StopReason
 
 
 class _Rearm:
@@ -144,6 +155,7 @@ class Connector:
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.refusal: Refusal | None = None  # the last start here that could not happen
+        self.last_session: SessionSummary | None = None
         # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
         self.awaiting: set[tuple[int, str]] = set()
         self.reported = self.current()
@@ -154,6 +166,7 @@ class Connector:
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
         self._refused_until = -math.inf  # trio clock: the LEDs show REFUSED until then
+        self._refused_why = Why.OTHER
 
     def __repr__(self) -> str:
         return (
@@ -415,11 +428,20 @@ class Connector:
         state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
         self.devices.indicator.show(state, online=self.charger.uplink.online)
 
-    def show_refused(self) -> None:
+    def show_refused(self, why: Why = Why.OTHER) -> None:
         """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
         self._refused_until = trio.current_time() + REFUSED_SHOWN_S
+        self._refused_why = why
         self.show_indicator()
         self._wake()
+        self.charger.notice()
+
+    @property
+    def refusal_shown(self) -> tuple[Why, float] | None:
+        """The refusal shown now and until when (trio clock), or None."""
+        if trio.current_time() < self._refused_until:
+            return self._refused_why, self._refused_until
+        return None
 
     async def _open_contactor(self, why: str = "") -> None:
         contactor = self.devices.contactor
@@ -543,9 +565,13 @@ class Connector:
         async with self._lock:
             try:
                 if self.tx is not None:
-                    raise self.refuse(what, f"connector {self.id} already has a transaction")
+                    raise self.refuse(
+                        what, f"connector {self.id} already has a transaction", Why.BUSY
+                    )
                 if self.pending is not None and not same_tag(self.pending.id_tag, id_tag):
-                    raise self.refuse(what, f"connector {self.id} was taken by another driver")
+                    raise self.refuse(
+                        what, f"connector {self.id} was taken by another driver", Why.BUSY
+                    )
                 if not self.plug.plugged:
                     self.claim(id_tag, auth, remote=remote)
                     return False
@@ -561,11 +587,11 @@ class Connector:
             finally:
                 await self._settle_or_open()
 
-    def refuse(self, what: str, why: str) -> Refused:
+    def refuse(self, what: str, why: str, kind: Why = Why.OTHER) -> Refused:
         """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
         caller raises the result."""
         now = self.charger.clock.now()
-        self.refusal = Refusal(format_time(now) if now else None, what, why)
+        self.refusal = Refusal(format_time(now) if now else None, what, why, kind)
         log.warning(
             "connector %d: %s: not starting: %s",
             self.id,
@@ -573,8 +599,8 @@ class Connector:
             why,
             extra=fields(connector=self.id),
         )
-        self.show_refused()
-        return Refused(why)
+        self.show_refused(kind)
+        return Refused(why, kind)
 
     async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
         """Start a transaction now (the caller holds the connector's lock).
@@ -583,14 +609,18 @@ class Connector:
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
         if self.charger.stopping:
-            raise self.refuse(what, "ocppd is stopping")
+            raise self.refuse(what, "ocppd is stopping", Why.UNAVAILABLE)
         if not self.charger.txlog.healthy:
             raise self.refuse(what, "the journal cannot be written")
         facts = self.facts()
         if facts.faulted:
-            raise self.refuse(what, f"connector {self.id} is faulted ({self.current().error_code})")
+            raise self.refuse(
+                what,
+                f"connector {self.id} is faulted ({self.current().error_code})",
+                Why.FAULTED,
+            )
         if not facts.operative:
-            raise self.refuse(what, f"connector {self.id} is unavailable")
+            raise self.refuse(what, f"connector {self.id} is unavailable", Why.UNAVAILABLE)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
@@ -669,6 +699,10 @@ class Connector:
                 tx.keep_for_stop(end)
         self.tx = None
         self.finishing = self.plug.plugged
+        self.last_session = SessionSummary(
+            meter_stop - tx.meter_start_wh, tx.started, timestamp, reason
+        )
+        self.charger.notice()
         log.info(
             "connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
             self.id,
@@ -998,4 +1032,12 @@ class Connector:
         }
 
 
-__all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]
+__all__ = [
+    "ENERGY_REGISTER",
+    "Connector",
+    "Pending",
+    "Refusal",
+    "Refused",
+    "Reported",
+    "SessionSummary",
+]

@@ -68,6 +68,7 @@ FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.EV_COMMUNICATION: ErrorCode.EV_COMMUNICATION_ERROR,
     FaultKind.CONTROLLER: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE: ErrorCode.OTHER_ERROR,
+    FaultKind.DISPLAY: ErrorCode.OTHER_ERROR,
     FaultKind.OTHER: ErrorCode.OTHER_ERROR,
 }
 
@@ -141,6 +142,8 @@ SEVERITY: dict[FaultKind, Severity] = {
     # the journal cannot be written: a stop is retried until it lands, but a session that
     # starts now could not be journaled
     FaultKind.STORAGE: Severity.NO_NEW_SESSIONS,
+    # the local display tells the driver what happens; charging never depends on it
+    FaultKind.DISPLAY: Severity.WARNING,
     # unknown: the safe side
     FaultKind.OTHER: Severity.BLOCKING,
 }
