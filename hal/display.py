@@ -108,7 +108,8 @@ def wrap(text: str, cols: int) -> list[str]:
     """``text`` in lines of at most ``cols`` characters, broken between words where it can."""
     out: list[str] = []
     line = ""
-    for word in text.split():
+    for whole in text.split():
+        word = whole
         while len(word) > cols:  # a word longer than a line is cut into pieces
             if line:
                 out.append(line)
@@ -429,8 +430,8 @@ __all__ = [
     "png_of",
     "qr_image",
     "render",
-    "wrap",
     "sh1106_display",
     "sim_display",
     "ssd1306_display",
+    "wrap",
 ]

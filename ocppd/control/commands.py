@@ -96,6 +96,10 @@ def commands(src: Sources) -> dict[str, Handler]:
             cid = _int(request, "connector")
             if src.charger.connector(cid) is None:
                 raise ControlError(f"no connector {cid}")
+        with trio.move_on_after(REFRESH_S):
+            for connector in src.charger.connectors.values():
+                if connector.tx is not None:
+                    await connector.read_meter()
         page = presenter.page(cid)
         display = presenter.display
         result: dict[str, Any] = {

@@ -176,14 +176,13 @@ class Presenter:
         return scene_of(connector, self.charger, qr=self.qr, corner=corner)
 
     def page(self, connector_id: int | None = None) -> Page:
-        """The page for ``connector_id``, or what the display shows (or would show) now."""
+        """The page for ``connector_id``, or the page the display is given now (with the
+        figures of now: a dimmed or blank panel keeps the frame it was last given)."""
         if connector_id is not None:
             connector = self.charger.connector(connector_id)
             if connector is None:
                 raise KeyError(connector_id)
             return page_for(self._scene(connector), self.words)
-        if self.display is not None:
-            return self.display.page
         return self._compose(trio.current_time())[0]
 
     def _shown(self, now: float) -> tuple[Connector | None, float]:
