@@ -12,7 +12,7 @@ PYTEST := timeout 1200 $(BIN)/pytest
 # what lint covers (bench/ and tools/ may not exist in every checkout)
 CODE := $(wildcard ocppd hal tests bench tools)
 
-.PHONY: demo test test-bookworm setup setup-test lint typecheck unit crash-test install-test deb bench soak gen clean
+.PHONY: demo test test-bookworm setup setup-test lint typecheck unit crash-test install-test deb bench soak gen screens clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	tools/system-deps.sh demo
@@ -81,6 +81,10 @@ soak: setup
 
 gen: setup
 	$(PY) tools/gen_v16.py
+
+# the two screen pictures in the README, drawn by ocppd/view and hal/display.py
+screens: setup
+	$(PY) tools/screens.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

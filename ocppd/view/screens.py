@@ -89,13 +89,16 @@ def page_for(scene: Scene, words: Words) -> Page:
     if scene.claim == "authorized":
         return Page(title, corner, words.say("authorized"), (words.say("plug in"),))
     if status is Status.PREPARING:
-        return Page(title, corner, words.say("plugged"), (words.say("tap card"),), scene.qr)
+        if scene.qr:  # beside a QR code the headline takes the title's place
+            return Page(words.say("plugged"), corner, "", (words.say("tap card"),), scene.qr)
+        return Page(title, corner, words.say("plugged"), (words.say("tap card"),))
     if status is Status.RESERVED:
         return Page(title, corner, words.say("reserved"), (words.say("tap card"),))
     lines = [words.say("tap card"), words.say("or plug in")]
     if scene.qr:
         lines.append(words.say("scan to pay"))
-    return Page(title, corner, words.say("available"), tuple(lines), scene.qr)
+        return Page(words.say("available"), corner, "", tuple(lines), scene.qr)
+    return Page(title, corner, words.say("available"), tuple(lines))
 
 
 def _charging(scene: Scene, words: Words, title: str, corner: str) -> Page:
