@@ -338,3 +338,50 @@ driver = "sim"
     assert settings.display.language == "de"
     assert settings.buttons is not None and settings.buttons.options["stop_pin"] == 5
     assert "display ssd1306; buttons gpio" in settings.summary()
+
+
+async def test_several_connectors_in_turn_and_the_stop_button_stops_the_one_shown(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms()
+    options = with_display(extra='connectors = "turns"\nturn_s = 5.0')
+    keys = {"MeterValueSampleInterval": 0}
+    async with charger(nursery, csms, connectors=2, keys=keys, **options) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 2)
+        await cp.swipe(TAG)
+        await until_status_of(station, 2, "Charging")
+        seen = set()
+        for _ in range(4):
+            await trio.sleep(2.5)
+            seen.add(cp.parts.presenter.display.page.corner)
+        assert seen == {"1/2", "2/2"}
+        while cp.parts.presenter.display.page.corner != "2/2":
+            await trio.sleep(0.5)
+        await press(cp, "stop")
+        await press(cp, "stop")
+        with trio.fail_after(60):
+            stop = (await station.wait_for("StopTransaction")).payload
+        assert stop["reason"] == "Local"
+        await until_status_of(station, 2, "Finishing")
+
+
+async def test_several_connectors_share_a_summary_page(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2, **with_display("de")) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 2)
+        await until_status_of(station, 2, "Preparing")
+        await trio.sleep(1)
+        page = cp.parts.presenter.display.page
+        assert page.title == "Ladestation"
+        assert page.lines == ("1 Bereit", "2 Kabel verbunden")
+        assert "Kabel verbunden" in await screen(cp, connector=2)
+
+
+async def until_status_of(station: Any, connector: int, status: str) -> None:
+    with trio.fail_after(600):
+        await station.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == connector and p["status"] == status,
+        )
