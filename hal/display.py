@@ -99,11 +99,6 @@ class Display(Protocol):
     async def aclose(self) -> None: ...
 
 
-def columns(width: int, *, qr: bool = False, height: int = 64) -> int:
-    """How many characters of the small font fit on a line."""
-    return max(1, (width - (min(width, height) if qr else 0)) // CHAR_W)
-
-
 def wrap(text: str, cols: int) -> list[str]:
     """``text`` in lines of at most ``cols`` characters, broken between words where it can."""
     out: list[str] = []
@@ -426,7 +421,6 @@ __all__ = [
     "Level",
     "LumaDisplay",
     "Page",
-    "columns",
     "png_of",
     "qr_image",
     "render",

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import trio
@@ -50,7 +50,9 @@ from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
-from ocppd.view.presenter import Network, Presenter, ScreenOptions
+
+if TYPE_CHECKING:
+    from ocppd.view.presenter import Presenter
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,14 @@ class Parts:
     charger: Charger
     connection: Connection
     features: Features
-    presenter: Presenter
+    presenter: Presenter | None  # with [display] or [buttons]; else made when first asked
+
+    def screen(self, settings: Settings) -> Presenter:
+        """The presenter; without a display it is made on the first ``ocppctl screen`` (a
+        charger without one never loads the view: 0.4 MB)."""
+        if self.presenter is None:
+            self.presenter = make_presenter(settings, self.hardware, self.charger, self.connection)
+        return self.presenter
 
 
 class Daemon:
@@ -196,39 +205,10 @@ class Daemon:
         keys.on_change("AuthorizationKey", new_key)
         charger = features.charger
         charger.restore_availability(stored)
-        presenter = self._presenter(hardware, charger, connection)
+        presenter = None
+        if hardware.display is not None or hardware.buttons is not None:
+            presenter = make_presenter(s, hardware, charger, connection)
         return Parts(hardware, journal, keys, charger, connection, features, presenter)
-
-    def _presenter(self, hardware: Hardware, charger: Charger, connection: Connection) -> Presenter:
-        """The screen (and its buttons); without [display] it still composes the pages
-        ``ocppctl screen`` prints."""
-        d = self.settings.display
-        options = (
-            ScreenOptions(
-                language=d.language,
-                qr_url=d.qr_url,
-                dim_after_s=d.dim_after_s,
-                blank_after_s=d.blank_after_s,
-                refresh_s=d.refresh_s,
-                connectors=d.connectors,
-                turn_s=d.turn_s,
-            )
-            if d is not None
-            else ScreenOptions()
-        )
-
-        def network() -> Network:
-            return Network(str(connection.state), urlsplit(connection.url).hostname or "")
-
-        return Presenter(
-            charger,
-            display=hardware.display,
-            buttons=hardware.buttons,
-            options=options,
-            charge_point_id=self.settings.ocpp.charge_point_id,
-            network=network,
-            link_changed=connection.wait_changed,
-        )
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -261,7 +241,7 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
-                if parts.presenter.display is not None or parts.presenter.buttons is not None:
+                if parts.presenter is not None:
                     await nursery.start(parts.presenter.run)
                 await self._recover(parts)
                 await nursery.start(
@@ -300,7 +280,7 @@ class Daemon:
             parts.journal,
             parts.hardware.sim,
             lambda: self.clock.source,
-            parts.presenter,
+            lambda: parts.screen(self.settings),
         )
 
     def stop(self) -> None:
@@ -420,6 +400,42 @@ class Daemon:
                 conn.hang_up("configuration reloaded")
         log.info("configuration reloaded from %s", new.path)
         return []
+
+
+def make_presenter(
+    settings: Settings, hardware: Hardware, charger: Charger, connection: Connection
+) -> Presenter:
+    """The screen and its buttons, as ``[display]`` says (defaults without one: the pages
+    ``ocppctl screen`` prints)."""
+    from ocppd.view.presenter import Network, Presenter, ScreenOptions
+
+    d = settings.display
+    options = (
+        ScreenOptions(
+            language=d.language,
+            qr_url=d.qr_url,
+            dim_after_s=d.dim_after_s,
+            blank_after_s=d.blank_after_s,
+            refresh_s=d.refresh_s,
+            connectors=d.connectors,
+            turn_s=d.turn_s,
+        )
+        if d is not None
+        else ScreenOptions()
+    )
+
+    def network() -> Network:
+        return Network(str(connection.state), urlsplit(connection.url).hostname or "")
+
+    return Presenter(
+        charger,
+        display=hardware.display,
+        buttons=hardware.buttons,
+        options=options,
+        charge_point_id=settings.ocpp.charge_point_id,
+        network=network,
+        link_changed=connection.wait_changed,
+    )
 
 
 async def first_of(*waits: Callable[[], Awaitable[None]]) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -217,11 +219,23 @@ async def test_without_a_display_the_screen_is_text_only(nursery, start_csms, au
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         await cp.registered()
+        assert cp.parts.presenter is None  # the view is loaded when first asked
         assert "Ready" in await screen(cp)
+        assert cp.parts.presenter is not None and cp.parts.presenter.display is None
         with pytest.raises(ControlRefused, match="no display configured"):
             await cp.control({"cmd": "screen", "png": True})
         with pytest.raises(ControlRefused, match="buttons are not simulated"):
             await cp.control({"cmd": "sim", "action": "press", "button": "stop"})
+
+
+def test_a_daemon_without_a_display_loads_neither_the_view_nor_pillow() -> None:
+    code = (
+        "import sys, ocppd.app, ocppd.cli\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'luma', 'qrcode')"
+        " or m.startswith('ocppd.view') or m == 'hal.display')\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 @pytest.fixture

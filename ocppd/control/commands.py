@@ -36,7 +36,7 @@ class Sources:
     journal: Any  # ocppd.journal.Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
-    presenter: Any = None  # ocppd.view.presenter.Presenter
+    screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
 
 
 def _int(request: dict[str, Any], key: str) -> int:
@@ -88,9 +88,9 @@ def commands(src: Sources) -> dict[str, Handler]:
 
     async def screen(request: dict[str, Any]) -> dict[str, Any]:
         """The screen as text (and the panel's image as base64 PNG when asked)."""
-        presenter = src.presenter
-        if presenter is None:
+        if src.screen is None:
             raise ControlError("no screen")
+        presenter = src.screen()
         cid = request.get("connector")
         if cid is not None:
             cid = _int(request, "connector")
@@ -119,7 +119,7 @@ def commands(src: Sources) -> dict[str, Handler]:
 
     async def press(request: dict[str, Any]) -> str:
         button = request.get("button")
-        buttons = src.presenter.buttons if src.presenter is not None else None
+        buttons = src.screen().buttons if src.screen is not None else None
         if buttons is None or not hasattr(buttons, "press"):
             raise ControlError('the buttons are not simulated (add [buttons] driver = "sim")')
         try:
