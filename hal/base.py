@@ -58,6 +58,7 @@ class FaultKind(StrEnum):
     CONTROLLER = "controller"  # an EVSE controller board reports a failure or stops answering
     STORAGE = "storage"  # the charger's own storage (where its journal lives) cannot be written
     DISPLAY = "display"  # the local display does not answer
+    STORAGE_DAMAGE = "storage-damage"  # damaged journal records or files were found and set aside
     OTHER = "other"
 
 

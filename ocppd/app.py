@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import trio
 
 from hal import Hardware, build_hardware
+from hal.base import Fault, FaultKind, FaultRaised
 from ocppd import __version__, config, logs
 from ocppd.clock import Clock
 from ocppd.config import Settings
@@ -41,9 +42,11 @@ from ocppd.connection import Connection
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import JOURNAL_TOKEN, Features, build_features, declared_keys
+from ocppd.features.core.words import STATUS
 from ocppd.journal import Journal, JournalError
-from ocppd.model.charger import Charger, OpenTransaction
+from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
+from ocppd.model.outcomes import ResetKind
 from ocppd.model.transaction import StopReason
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.v16.dialect import V16
@@ -226,6 +229,17 @@ class Daemon:
             ]
         )
 
+    async def _report_journal_damage(self, parts: Parts) -> None:
+        """Connector 0 tells the central system (and ``ocppctl status`` the owner) when damage
+        was set aside: a file set moved aside at start, damaged records found since."""
+        journal = parts.journal
+        while True:
+            info = journal.damage_summary()
+            if info is not None:
+                fault = Fault(FaultKind.STORAGE_DAMAGE, info[:50], STORAGE_VENDOR_CODE)
+                parts.charger.report(FaultRaised(fault))
+            await journal.wait_damage()
+
     # --- run ---
 
     async def run(
@@ -243,6 +257,7 @@ class Daemon:
                 await nursery.start(parts.charger.run)
                 if parts.presenter is not None:
                     await nursery.start(parts.presenter.run)
+                nursery.start_soon(self._report_journal_damage, parts)
                 await self._recover(parts)
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
@@ -294,7 +309,7 @@ class Daemon:
             async def reset() -> None:
                 nonlocal result
                 kind = await parts.charger.wait_reset()
-                result = Outcome.HARD_RESET if kind == "Hard" else Outcome.SOFT_RESET
+                result = Outcome.HARD_RESET if kind is ResetKind.HARD else Outcome.SOFT_RESET
                 nursery.cancel_scope.cancel()
 
             async def stop() -> None:
@@ -342,7 +357,7 @@ class Daemon:
         while True:
             conn = parts.connection
             statuses = ", ".join(
-                f"{c.id}:{c.reported.status}" for c in parts.charger.connectors.values()
+                f"{c.id}:{STATUS[c.reported.status]}" for c in parts.charger.connectors.values()
             )
             registration = parts.features.conversation.registration
             self.notifier.status(

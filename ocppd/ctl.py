@@ -96,6 +96,11 @@ def format_status(status: dict[str, Any]) -> str:
     journal = status.get("journal")
     if journal and journal.get("problem"):
         lines.append(f"  journal       {journal['problem']}")
+    if journal and journal.get("quarantined"):
+        lines.append(
+            f"  quarantine    {journal['quarantined']} damaged record(s) kept aside "
+            "(docs/journal.md: what to do)"
+        )
     point = status.get("charge_point")
     if point and point.get("error_code", "NoError") != "NoError":
         info = f" ({point['info']})" if point.get("info") else ""

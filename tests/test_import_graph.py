@@ -326,10 +326,6 @@ KEYS_16 = frozenset(
 )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs part 'model' of issue 12 (design item 3: the model reads policy objects)",
-)
 def test_the_model_names_no_16_configuration_key() -> None:
     named = []
     for name, path in modules().items():

@@ -16,9 +16,12 @@ from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
 from ocppd.control.server import ControlError, Handler
+from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
+from ocppd.features.core.words import ERROR_CODE_OF
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
+from ocppd.protocol.v16.enums import ChargePointErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ def commands(src: Sources) -> dict[str, Handler]:
                 await connector.read_meter()
         conn = src.connection
         stats = await src.journal.queue_stats()
+        damage = src.journal.damage_summary()
         return {
             "version": __version__,
             "charge_point_id": src.charge_point_id,
@@ -65,14 +69,17 @@ def commands(src: Sources) -> dict[str, Handler]:
             },
             "queue": {"pending": stats.pending, "dead": stats.dead, "dropped": stats.dropped},
             "journal": {
-                "healthy": src.journal.healthy,
-                "problem": src.journal.problem,
+                # False too once damage was set aside since the start (damaged below)
+                "healthy": src.journal.healthy and damage is None,
+                "problem": src.journal.problem or damage,
                 "startup": str(src.journal.report),
+                "damaged": damage,
+                "quarantined": stats.quarantined,
             },
             "clock": src.clock_source(),
-            "charge_point": src.charger.charge_point_snapshot(),
-            "last_tag": src.charger.tag_snapshot(),
-            "connectors": src.charger.snapshot(),
+            "charge_point": charge_point_snapshot(src.charger),
+            "last_tag": tag_snapshot(src.charger),
+            "connectors": connectors_snapshot(src.charger),
         }
 
     async def swipe(request: dict[str, Any]) -> str:
@@ -155,19 +162,20 @@ def commands(src: Sources) -> dict[str, Handler]:
             world.set_power(float(watts))
         elif action == "fault":
             code = request.get("error_code")
-            try:
-                error = ErrorCode(str(code))
+            try:  # typed in 1.6 words, as the central system shows them
+                wire = ChargePointErrorCode(str(code))
             except ValueError:
                 raise ControlError(
                     f"{code!r} is not a ChargePointErrorCode (expected one of "
-                    f"{', '.join(e.value for e in ErrorCode)})"
+                    f"{', '.join(e.value for e in ChargePointErrorCode)})"
                 ) from None
+            error = ERROR_CODE_OF[wire]
             if error is ErrorCode.NO_ERROR:
                 world.clear_faults()
             elif error is ErrorCode.LOCAL_LIST_CONFLICT:
                 raise ControlError("LocalListConflict is not a hardware fault")
             else:
-                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}"))
+                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {wire.value}"))
         else:
             raise ControlError(f"unknown sim action {action!r}")
         await trio.lowlevel.checkpoint()  # let the connector take the event before we answer

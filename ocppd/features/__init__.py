@@ -18,7 +18,8 @@ from ocppd.config import Settings
 from ocppd.features.core.conversation import Conversation
 from ocppd.features.core.handlers import CoreHandlers
 from ocppd.features.core.keys import core_keys
-from ocppd.features.core.transactions import Courier, Recorder
+from ocppd.features.core.policies import follow_keys
+from ocppd.features.core.transactions import GIVEN_UP_ID, Courier, Recorder
 from ocppd.journal import Journal, JournalUnavailable
 from ocppd.journal.records import CacheEntry
 from ocppd.model.auth import Authorizer, IdTagInfo
@@ -123,19 +124,13 @@ class _Delivery:
         self.authorizer = authorizer
 
     async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
-        for connector in self.charger.connectors.values():
-            await connector.start_confirmed(local_id, transaction_id, info)
-        self.charger.acknowledged(local_id, "start")
+        await self.charger.confirm_start(local_id, transaction_id, info)
 
     async def stopped(self, local_id: int) -> None:
-        self.charger.acknowledged(local_id, "stop")
+        self.charger.confirm_stop(local_id)
 
     async def start_given_up(self, local_id: int) -> None:
-        for connector in self.charger.connectors.values():
-            tx = connector.tx
-            if tx is not None and tx.local_id == local_id:
-                tx.transaction_id = -1
-        self.charger.acknowledged(local_id, "start")
+        self.charger.give_up_start(local_id, GIVEN_UP_ID)
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
         await self.authorizer.remember(id_tag, info)
@@ -169,9 +164,10 @@ def build_features(
     conversation = Conversation(info=settings.charge_point, keys=keys, clock=clock)
     recorder = Recorder(journal, conversation.send_untracked, JournalUnavailable)
     storage = _ModelStorage(journal)
-    authorizer = Authorizer(keys, storage, clock, conversation)
+    policies = follow_keys(keys)
+    authorizer = Authorizer(policies, storage, clock, conversation)
     charger = Charger(
-        keys=keys,
+        policies=policies,
         clock=clock,
         txlog=recorder,
         uplink=conversation,

@@ -27,13 +27,14 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import ledger, outbox, state, units
+from ocppd.journal import integrity, ledger, outbox, state, units
 from ocppd.journal.errors import JournalUnavailable
 from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
     Kind,
+    OpenOutcome,
     OpenReport,
     OutboxMessage,
     QueueStats,
@@ -116,6 +117,10 @@ class Journal:
         self._became_healthy.set()
         self._became_unhealthy = trio.Event()
         self._acks_since_checkpoint = 0
+        # damage found in records since the journal was opened (each also a quarantine row
+        # and an ERROR line); what the daemon reports on connector 0
+        self.damage: list[str] = []
+        self._damage_found = trio.Event()
 
     @classmethod
     async def open(
@@ -154,6 +159,11 @@ class Journal:
             inline=inline,
         )
         log.info("%s", opened.report)
+        try:
+            await journal.check_ledger()
+        except BaseException:
+            await journal.aclose()
+            raise
         return journal
 
     def __repr__(self) -> str:
@@ -487,8 +497,43 @@ class Journal:
     # ------------------------------------------------------------------ the outbox
 
     async def next_message(self) -> OutboxMessage | None:
-        """The lowest-seq queued message, or None when the queue is empty."""
-        return await self._read(outbox.head)
+        """The lowest-seq queued message, or None when the queue is empty.
+
+        A message (or its ledger row) that fails its checksum is quarantined on the way
+        (see :mod:`ocppd.journal.integrity`): the queue goes on behind it, and a damaged
+        tx-start or tx-stop comes back with ``rebuild`` set."""
+        while True:
+            try:
+                return await self._read(outbox.head)
+            except integrity.Damaged as damaged:
+                outcome = await self._write(integrity.quarantine_outbox, damaged.seq)
+                self._damaged(f"queued message {damaged.seq}: {outcome}")
+
+    def _damaged(self, what: str) -> None:
+        self.damage.append(what)
+        self._damage_found.set()
+        self._damage_found = trio.Event()
+
+    def damage_summary(self) -> str | None:
+        """What was set aside since the journal was opened, in a few words (None: nothing)."""
+        parts = []
+        if self.report.outcome is OpenOutcome.QUARANTINED:
+            parts.append("files moved aside")
+        if self.damage:
+            parts.append(f"{len(self.damage)} record(s) set aside")
+        return "journal damaged: " + ", ".join(parts) if parts else None
+
+    async def wait_damage(self) -> None:
+        """Return the next time a damaged record is found (see :attr:`damage`)."""
+        await self._damage_found.wait()
+
+    async def check_ledger(self) -> int:
+        """Check every ledger row against its checksum; each damaged one is reported once
+        (ERROR, quarantine table). Returns how many were found now."""
+        found: int = await self._write(integrity.check_ledger)
+        if found:
+            self._damaged(f"{found} ledger row(s)")
+        return found
 
     async def pending_messages(self, *, limit: int | None = None) -> list[OutboxMessage]:
         """Queued messages in send order (for ``ocppctl`` and audits)."""

@@ -21,11 +21,15 @@ from typing import Any
 
 from ocppd.journal import outbox
 from ocppd.journal.errors import ConnectorBusy, UnknownTransaction
+from ocppd.journal.integrity import TX_CRC
 from ocppd.journal.records import TX_COLUMNS, Kind, TransactionId, TxRecord, TxWords, tx_from_row
 
 log = logging.getLogger(__name__)
 
 RUNNING, STOPPED, DONE = "running", "stopped", "done"
+
+# the ledger row as a TxRecord, with whether it is intact
+_SELECT = f"SELECT {TX_COLUMNS}, t.damaged = 0 AND t.crc IS {TX_CRC} FROM transactions t"
 
 
 def start(
@@ -125,22 +129,18 @@ def stop(
 
 
 def get(conn: sqlite3.Connection, local_id: int) -> TxRecord | None:
-    row = conn.execute(
-        f"SELECT {TX_COLUMNS} FROM transactions WHERE local_id = ?", (local_id,)
-    ).fetchone()
+    row = conn.execute(f"{_SELECT} WHERE local_id = ?", (local_id,)).fetchone()
     return None if row is None else tx_from_row(row)
 
 
 def running(conn: sqlite3.Connection) -> list[TxRecord]:
-    rows = conn.execute(
-        f"SELECT {TX_COLUMNS} FROM transactions WHERE state = ? ORDER BY local_id", (RUNNING,)
-    ).fetchall()
+    rows = conn.execute(f"{_SELECT} WHERE state = ? ORDER BY local_id", (RUNNING,)).fetchall()
     return [tx_from_row(r) for r in rows]
 
 
 def since(conn: sqlite3.Connection, since_local_id: int) -> list[TxRecord]:
     rows = conn.execute(
-        f"SELECT {TX_COLUMNS} FROM transactions WHERE local_id > ? ORDER BY local_id",
+        f"{_SELECT} WHERE local_id > ? ORDER BY local_id",
         (since_local_id,),
     ).fetchall()
     return [tx_from_row(r) for r in rows]

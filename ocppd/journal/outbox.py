@@ -39,6 +39,7 @@ import sqlite3
 from typing import Any
 
 from ocppd.journal.errors import AlreadySealed, UnknownMessage
+from ocppd.journal.integrity import OUTBOX_OK, TX_OK, Damaged
 from ocppd.journal.records import (
     DeadLetter,
     Kind,
@@ -56,7 +57,7 @@ THIN_TARGET = 0.9
 
 _MESSAGE_COLUMNS = (
     "o.seq, o.action, o.payload, o.message_id, o.attempts, o.local_id, t.transaction_id, "
-    "o.connector_id, o.droppable, o.kind, o.protocol"
+    "o.connector_id, o.droppable, o.kind, o.protocol, o.rebuild"
 )
 _FROM_JOINED = "FROM outbox o LEFT JOIN transactions t ON t.local_id = o.local_id"
 
@@ -188,15 +189,27 @@ def total_bytes(conn: sqlite3.Connection) -> int:
 
 
 def head(conn: sqlite3.Connection) -> OutboxMessage | None:
-    row = conn.execute(
-        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} ORDER BY o.seq LIMIT 1"
+    """The lowest-seq row, checked first. Raises :class:`Damaged` when it (or its ledger
+    row) fails its checksum: the caller quarantines it in a write unit and asks again."""
+    first = conn.execute(
+        f"SELECT o.seq, {OUTBOX_OK} AND {TX_OK} {_FROM_JOINED} ORDER BY o.seq LIMIT 1"
     ).fetchone()
-    return None if row is None else _message(row)
+    if first is None:
+        return None
+    if not first[1]:
+        raise Damaged(int(first[0]))
+    row = conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} WHERE o.seq = ?", (first[0],)
+    ).fetchone()
+    return _message(row)
 
 
 def pending(conn: sqlite3.Connection, limit: int | None) -> list[OutboxMessage]:
+    """Queued rows in send order; a damaged one is left out (the courier quarantines it when
+    it reaches the head)."""
     rows = conn.execute(
-        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} ORDER BY o.seq LIMIT ?",
+        f"SELECT {_MESSAGE_COLUMNS} {_FROM_JOINED} WHERE {OUTBOX_OK} AND {TX_OK} "
+        "ORDER BY o.seq LIMIT ?",
         (-1 if limit is None else limit,),
     ).fetchall()
     return [_message(r) for r in rows]
@@ -215,6 +228,7 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         droppable,
         kind,
         protocol,
+        rebuild,
     ) = row
     return OutboxMessage(
         seq=seq,
@@ -228,6 +242,7 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         droppable=bool(droppable),
         kind=Kind(kind),
         protocol=protocol,
+        rebuild=bool(rebuild),
     )
 
 
@@ -243,7 +258,7 @@ def seal(conn: sqlite3.Connection, seq: int, message_id: str, payload: dict[str,
             return
         raise AlreadySealed(seq, sealed_id)
     conn.execute(
-        "UPDATE outbox SET message_id = ?, payload = ?, size = ? WHERE seq = ?",
+        "UPDATE outbox SET message_id = ?, payload = ?, size = ?, rebuild = 0 WHERE seq = ?",
         (message_id, text, len(text.encode("utf-8")), seq),
     )
 
@@ -287,12 +302,18 @@ def bury(conn: sqlite3.Connection, seq: int, reason: str) -> tuple[Kind, str, in
 
 def stats(conn: sqlite3.Connection, max_bytes: int) -> QueueStats:
     pending_count = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
     queued, dropped = conn.execute(
         "SELECT bytes, dropped FROM outbox_totals WHERE id = 1"
     ).fetchone()
     return QueueStats(
-        pending=pending_count, dead=dead, dropped=dropped, bytes=queued, max_bytes=max_bytes
+        pending=pending_count,
+        dead=dead,
+        dropped=dropped,
+        bytes=queued,
+        max_bytes=max_bytes,
+        quarantined=quarantined,
     )
 
 

@@ -14,6 +14,7 @@ from a 1.6 central system, a string a 2.0.1 charge point made.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -115,6 +116,9 @@ class TxRecord:
     stopped_at: str | None
     stop_reason: str | None
     stop_id_tag: str | None
+    # False when the row failed its checksum (reported once, at ERROR, and quarantined as
+    # found): its values are used best effort, nothing is rebuilt from them
+    intact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,10 @@ class OutboxMessage:
     droppable: bool = False
     kind: Kind = Kind.OTHER
     protocol: str = ""
+    # the stored row was damaged: payload is empty; rebuild the tx-start or tx-stop from the
+    # ledger (:meth:`Journal.transaction`) and seal it, or give it up when the ledger row
+    # is not intact either
+    rebuild: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +151,7 @@ class QueueStats:
     dropped: int  # droppable samples thinned under the cap, ever
     bytes: int  # UTF-8 bytes of the queued payloads
     max_bytes: int
+    quarantined: int = 0  # records found damaged, ever (the quarantine table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +181,11 @@ TX_COLUMNS = (
 
 
 def tx_from_row(row: sqlite3.Row | tuple[Any, ...]) -> TxRecord:
-    return TxRecord(*row)
+    """TX_COLUMNS, then optionally whether the row is intact."""
+    values = tuple(row)
+    if len(values) == 15:
+        return TxRecord(*values)
+    return dataclasses.replace(TxRecord(*values[:15]), intact=bool(values[15]))
 
 
 def dump_payload(payload: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ocppd.journal import integrity
+
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -83,6 +85,7 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> tuple[
     exception propagates; earlier ones stay applied.
     """
     check_numbering(migrations)
+    integrity.register(conn)  # migration 0004's triggers and seal call ocppd_crc
     known = len(migrations)
     before = user_version(conn)
     if before > known:

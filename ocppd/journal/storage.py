@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ocppd.journal import integrity
 from ocppd.journal.errors import JournalOpenError
 from ocppd.journal.faults import CORRUPTION, primary_code
 from ocppd.journal.records import OpenOutcome, OpenReport
@@ -184,6 +185,7 @@ def _connect(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connectio
 
 def configure(conn: sqlite3.Connection) -> None:
     """The per-connection settings the durability promise depends on (see docs/journal.md)."""
+    integrity.register(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":

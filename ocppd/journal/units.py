@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ocppd.journal import ledger, outbox
+from ocppd.journal import integrity, ledger, outbox
 from ocppd.journal.faults import space_problem
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
 from ocppd.journal.storage import probe_write
@@ -86,9 +86,13 @@ def acknowledge_next(
     transaction_id: TransactionId | None,
     start_status: str | None,
 ) -> OutboxMessage | None:
-    """Acknowledge ``seq``; the new head of the queue, in the same transaction."""
+    """Acknowledge ``seq``; the new head of the queue, in the same transaction (None when it
+    is damaged: :meth:`Journal.next_message` deals with it in a unit of its own)."""
     acknowledge(conn, seq, transaction_id, start_status)
-    return outbox.head(conn)
+    try:
+        return outbox.head(conn)
+    except integrity.Damaged:
+        return None
 
 
 def give_up(

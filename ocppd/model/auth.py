@@ -2,6 +2,9 @@
 
 The rules (OCPP 1.6 §3.5 and the errata, in ``notes/ocpp16-rules.md`` §B):
 
+The policy (:class:`~ocppd.model.policies.AuthPolicy`) is named here after the 1.6 keys
+that feed it:
+
 - Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
   Authorize.req asks the central system, and its answer updates the cache.
 - Offline (or when Authorize gets no answer: a timeout or a lost link): a cached
@@ -27,7 +30,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ocppd.clock import Clock, format_time
-from ocppd.model.keys import Keys
+from ocppd.model.policies import Policies
 from ocppd.model.supervise import Why
 from ocppd.model.transaction import StorageUnavailable
 
@@ -138,8 +141,8 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 class Authorizer:
-    def __init__(self, keys: Keys, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
-        self.keys = keys
+    def __init__(self, policies: Policies, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
+        self.policies = policies
         self.cache = cache
         self.clock = clock
         self.uplink = uplink
@@ -149,9 +152,7 @@ class Authorizer:
 
     @property
     def _cache_enabled(self) -> bool:
-        return self.keys.has("AuthorizationCacheEnabled") and self.keys.get_bool(
-            "AuthorizationCacheEnabled"
-        )
+        return self.policies.auth.cache_enabled
 
     async def cached(self, id_tag: str) -> IdTagInfo | None:
         """The cached info of ``id_tag`` (status Expired when its expiry has passed).
@@ -188,12 +189,11 @@ class Authorizer:
         except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
 
-    async def clear(self) -> bool:
-        """ClearCache. Raises StorageUnavailable."""
-        if not self._cache_enabled:
-            return False
+    async def clear(self) -> None:
+        """Forget every cached verdict (ClearCache), also while the cache is disabled: what
+        it kept from before would otherwise count again once it is enabled. Raises
+        StorageUnavailable."""
         await self.cache.cache_clear()
-        return True
 
     async def authorize(self, id_tag: str) -> AuthResult:
         """Who may charge, by the rules in the module docstring. Never raises for a refusal:
@@ -206,7 +206,7 @@ class Authorizer:
             cached, cache_readable = None, False
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
-            if valid_cached and self.keys.get_bool("LocalPreAuthorize"):
+            if valid_cached and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, cached, "cache")
             try:
                 info = await self.uplink.authorize(id_tag)
@@ -238,12 +238,10 @@ class Authorizer:
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
         if cached is not None:
             if cached.status is AuthStatus.ACCEPTED:
-                if self.keys.get_bool("LocalAuthorizeOffline"):
+                if self.policies.auth.local_authorize_offline:
                     return AuthResult(True, cached, "cache")
                 return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
             return AuthResult(False, cached, "cache", f"cached as {cached.status}")
-        if self.keys.has("AllowOfflineTxForUnknownId") and self.keys.get_bool(
-            "AllowOfflineTxForUnknownId"
-        ):
+        if self.policies.auth.allow_offline_unknown:
             return AuthResult(True, None, "offline-unknown")
         return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")

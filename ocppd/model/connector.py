@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import Enum
 
 import trio
 
@@ -45,7 +45,10 @@ from hal.base import (
 from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
+from ocppd.model.context import ChargePointContext
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
+from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -59,9 +62,6 @@ from ocppd.model.status import (
 )
 from ocppd.model.supervise import Refused, Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
-
-if TYPE_CHECKING:
-    from ocppd.model.charger import Charger
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +135,30 @@ class Reported:
     vendor_error_code: str | None
 
 
+class TxMessage(Enum):
+    """A transaction message whose answer a connector awaits (its status change waits for
+    it, so the central system hears of the transaction first)."""
+
+    START = "start"
+    STOP = "stop"
+
+
 class Connector:
+    """One connector. It sees the charge point only through ``context``; features change
+    it only through its verbs (:meth:`claim`, :meth:`start_for`, :meth:`stop`,
+    :meth:`set_limit`, :meth:`confirm_start`, :meth:`give_up_start`, :meth:`acknowledged`,
+    :meth:`set_operative`, :meth:`unlock` ...), never by writing its fields."""
+
     def __init__(
-        self, charger: Charger, devices: ConnectorDevices, *, max_current_a: float, phases: int
+        self,
+        context: ChargePointContext,
+        devices: ConnectorDevices,
+        *,
+        max_current_a: float,
+        phases: int,
     ) -> None:
         self.id = devices.connector_id
-        self.charger = charger
+        self.context = context
         self.devices = devices
         self.max_current_a = max_current_a
         self.phases = phases
@@ -156,8 +174,8 @@ class Connector:
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.refusal: Refusal | None = None  # the last start here that could not happen
         self.last_session: SessionSummary | None = None
-        # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
-        self.awaiting: set[tuple[int, str]] = set()
+        # Start/Stop journaled in this process and not yet answered
+        self.awaiting: set[tuple[int, TxMessage]] = set()
         self.reported = self.current()
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
@@ -177,8 +195,13 @@ class Connector:
     # --- facts and status ---
 
     @property
-    def keys(self) -> Any:
-        return self.charger.keys
+    def policies(self) -> Policies:
+        return self.context.policies
+
+    def restore(self, *, operative: bool) -> None:
+        """At start, before the connector runs: the availability persisted last time."""
+        self.operative = operative
+        self.reported = self.current()
 
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
@@ -190,10 +213,10 @@ class Connector:
     def facts(self) -> Facts:
         no_new_sessions = any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         return Facts(
-            operative=self.operative and self.charger.accepts_sessions and not no_new_sessions,
+            operative=self.operative and self.context.accepts_sessions and not no_new_sessions,
             plugged=self.plug.plugged,
             ev_requesting=self.plug.ev_requesting,
-            faulted=self.blocking_fault() is not None or self.charger.faulted,
+            faulted=self.blocking_fault() is not None or self.context.faulted,
             authorized=self.pending is not None,
             transaction=self.tx is not None,
             evse_permits=self.tx is None or (self.tx.permitted and self.current_limit_a() > 0),
@@ -205,7 +228,7 @@ class Connector:
         connector's own, or the charger's), never with NoError."""
         status = derive_status(self.facts())
         fault = (
-            self.blocking_fault() or self.charger.blocking_fault() or worst(self.faults.values())
+            self.blocking_fault() or self.context.blocking_fault() or worst(self.faults.values())
         )
         if fault is None:
             return Reported(status, ErrorCode.NO_ERROR, None, None)
@@ -218,6 +241,20 @@ class Connector:
 
     def current_limit_a(self) -> float:
         return min([self.max_current_a, *self.limits.values()])
+
+    async def set_limit(self, source: str, amps: float | None) -> None:
+        """Limit the current this connector offers, for ``source`` (a cable, a temperature
+        sensor, a charging profile ...; None lifts that source's limit). The lowest limit
+        wins; at 0 A a running transaction is suspended by the charger (SuspendedEVSE)."""
+        async with self._lock:
+            self._limit(source, amps)
+            await self._settle()
+
+    def _limit(self, source: str, amps: float | None) -> None:
+        if amps is None:
+            self.limits.pop(source, None)
+        else:
+            self.limits[source] = amps
 
     @property
     def free(self) -> bool:
@@ -237,7 +274,7 @@ class Connector:
             and not facts.faulted
             and self.tx is None
             and self.pending is None
-            and not self.charger.stopping
+            and not self.context.stopping
         )
 
     # --- the connector's task ---
@@ -344,9 +381,9 @@ class Connector:
             self._remember(event.reading)
             await self._check_invalid_energy()
         elif isinstance(event, CurrentAvailable):
-            self.limits[event.source] = event.amps
+            self._limit(event.source, event.amps)
         elif isinstance(event, TagRead):  # a reader wired to the connector
-            self.charger.tag_read(event.id_tag)
+            self.context.tag_read(event.id_tag)
 
     async def _on_plug(self, state: PlugState) -> None:
         before, self.plug = self.plug, state
@@ -356,17 +393,17 @@ class Connector:
             if self.tx is None and pending is not None and pending.auth is not None:
                 # the driver was authorised first: this is where the EV is (1.6 §4.9 B3)
                 self.pending = None
-                self.charger.claim_taken(self, pending.id_tag)
+                self.context.claim_taken(self.id, pending.id_tag)
                 what = "remote start" if pending.remote else "tag"
                 await self.begin(pending.id_tag, pending.auth, what)
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
             if self.tx is not None:
-                if self.keys.get_bool("StopTransactionOnEVSideDisconnect"):
+                if self.policies.tx.stop_on_ev_disconnect:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
-                if self.keys.get_bool("UnlockConnectorOnEVSideDisconnect"):
+                if self.policies.tx.unlock_on_ev_disconnect:
                     await self._unlock_quietly()
             elif self.locked_for is None:
                 await self._unlock_quietly()
@@ -381,7 +418,7 @@ class Connector:
             and tx.permitted
             and self.plug.plugged
             and self.blocking_fault() is None
-            and not self.charger.faulted
+            and not self.context.faulted
         )
         offer = self.current_limit_a() if allowed else None
         if offer is not None and offer <= 0:
@@ -417,7 +454,7 @@ class Connector:
             self.reported = now
             self.changed_at = trio.current_time()
             self.show_indicator()
-            self.charger.status_changed()
+            self.context.status_changed()
 
     def show_indicator(self) -> None:
         """The reported status (or, for a few seconds after one, a refusal) and whether the
@@ -426,7 +463,7 @@ class Connector:
             return
         refused = trio.current_time() < self._refused_until
         state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
-        self.devices.indicator.show(state, online=self.charger.uplink.online)
+        self.devices.indicator.show(state, online=self.context.uplink.online)
 
     def show_refused(self, why: Why = Why.OTHER) -> None:
         """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
@@ -434,7 +471,7 @@ class Connector:
         self._refused_why = why
         self.show_indicator()
         self._wake()
-        self.charger.notice()
+        self.context.notice()
 
     @property
     def refusal_shown(self) -> tuple[Why, float] | None:
@@ -495,16 +532,19 @@ class Connector:
         return reading
 
     def _values(
-        self, reading: MeterReading, key: str, context: Context, timestamp: str | None = None
+        self,
+        reading: MeterReading,
+        measurands: tuple[str, ...],
+        context: Context,
+        timestamp: str | None = None,
     ) -> Sample | None:
-        """The configured values of one reading, stamped ``timestamp`` (default: now)."""
-        measurands = self.keys.get_csl(key)
+        """The ``measurands`` of one reading, stamped ``timestamp`` (default: now)."""
         if not measurands:
             return None
         values = sampled_values(reading, measurands, context, offered_a=self._offered)
         if not values:
             return None
-        return Sample(timestamp or self.charger.clock.timestamp(), values)
+        return Sample(timestamp or self.context.clock.timestamp(), values)
 
     # --- sessions ---
 
@@ -521,7 +561,7 @@ class Connector:
         if auth is None and not remote:
             expires_at = math.inf
         else:
-            expires_at = trio.current_time() + self.keys.get_int("ConnectionTimeOut")
+            expires_at = trio.current_time() + self.policies.tx.connection_timeout_s
         was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
         self.finishing = False
         self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
@@ -553,7 +593,7 @@ class Connector:
     def _wake(self) -> None:
         self._send.send_nowait(_Rearm())
 
-    async def authorized(
+    async def start_for(
         self, id_tag: str, auth: AuthResult, *, remote: bool = False, what: str = "tag"
     ) -> bool:
         """A driver is authorised for this connector: start now if the EV is there (True),
@@ -590,7 +630,7 @@ class Connector:
     def refuse(self, what: str, why: str, kind: Why = Why.OTHER) -> Refused:
         """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
         caller raises the result."""
-        now = self.charger.clock.now()
+        now = self.context.clock.now()
         self.refusal = Refusal(format_time(now) if now else None, what, why, kind)
         log.warning(
             "connector %d: %s: not starting: %s",
@@ -608,9 +648,9 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        if self.charger.stopping:
+        if self.context.stopping:
             raise self.refuse(what, "ocppd is stopping", Why.UNAVAILABLE)
-        if not self.charger.txlog.healthy:
+        if not self.context.txlog.healthy:
             raise self.refuse(what, "the journal cannot be written")
         facts = self.facts()
         if facts.faulted:
@@ -625,9 +665,9 @@ class Connector:
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
         meter_start = round(reading.energy_wh)
-        timestamp = self.charger.clock.timestamp()
+        timestamp = self.context.clock.timestamp()
         try:
-            local_id = await self.charger.txlog.start(
+            local_id = await self.context.txlog.start(
                 connector_id=self.id,
                 id_tag=id_tag,
                 meter_start_wh=meter_start,
@@ -636,7 +676,7 @@ class Connector:
             )
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
-        self.awaiting.add((local_id, "start"))
+        self.awaiting.add((local_id, TxMessage.START))
         tx = Transaction(
             local_id,
             self.id,
@@ -646,7 +686,7 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN, timestamp)
+        begin = self._values(reading, self.policies.meter.stop_sampled, Context.BEGIN, timestamp)
         if begin is not None:
             tx.keep_for_stop(begin)
         self.tx = tx
@@ -664,7 +704,7 @@ class Connector:
                 await self.devices.lock.lock()
             except DeviceError as exc:
                 log.warning("connector %d: cable lock failed: %s", self.id, exc)
-        self.charger.uplink.wake()
+        self.context.uplink.wake()
         if self._nursery is not None:
             start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
 
@@ -692,9 +732,9 @@ class Connector:
         reading = await self.read_meter()
         energy = reading.energy_wh if reading is not None else tx.last_energy_wh
         meter_stop = max(round(energy), tx.meter_start_wh)
-        timestamp = self.charger.clock.timestamp()
+        timestamp = self.context.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, "StopTxnSampledData", Context.END, timestamp)
+            end = self._values(reading, self.policies.meter.stop_sampled, Context.END, timestamp)
             if end is not None:
                 tx.keep_for_stop(end)
         self.tx = None
@@ -702,7 +742,7 @@ class Connector:
         self.last_session = SessionSummary(
             meter_stop - tx.meter_start_wh, tx.started, timestamp, reason
         )
-        self.charger.notice()
+        self.context.notice()
         log.info(
             "connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
             self.id,
@@ -729,7 +769,7 @@ class Connector:
         """Journal the stop; while the journal cannot be written, keep trying in the background."""
 
         async def write() -> None:
-            await self.charger.txlog.stop(
+            await self.context.txlog.stop(
                 tx.local_id,
                 meter_stop_wh=meter_stop,
                 timestamp=timestamp,
@@ -737,9 +777,9 @@ class Connector:
                 id_tag=id_tag,
                 transaction_data=list(tx.stop_data),
             )
-            self.charger.uplink.wake()
+            self.context.uplink.wake()
 
-        self.awaiting.add((tx.local_id, "stop"))
+        self.awaiting.add((tx.local_id, TxMessage.STOP))
         try:
             await write()
         except StorageUnavailable as exc:
@@ -749,8 +789,8 @@ class Connector:
                 tx.local_id,
                 exc,
             )
-            self.charger.spawn(
-                f"connector {self.id}: journaling the stop", self.charger.retry_storage, write
+            self.context.spawn(
+                f"connector {self.id}: journaling the stop", self.context.retry_storage, write
             )
 
     async def _tick(self, tx: Transaction) -> None:
@@ -761,12 +801,12 @@ class Connector:
             next_sample = math.inf
             next_checkpoint = trio.current_time() + CHECKPOINT_S
             while self.tx is tx:
-                wanted = self.keys.get_int("MeterValueSampleInterval")
+                wanted = self.policies.meter.sample_interval_s
                 if wanted != interval:  # first pass, or the central system changed it
                     interval = wanted
                     next_sample = trio.current_time() + interval if interval > 0 else math.inf
                 with trio.move_on_at(min(next_sample, next_checkpoint)):
-                    await self.keys.wait_changed()
+                    await self.policies.wait_changed()
                     continue
                 now = trio.current_time()
                 if now >= next_sample:
@@ -782,8 +822,8 @@ class Connector:
 
     async def _checkpoint(self, tx: Transaction, reading: MeterReading) -> None:
         try:
-            await self.charger.txlog.checkpoint(
-                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.charger.clock.timestamp()
+            await self.context.txlog.checkpoint(
+                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.context.clock.timestamp()
             )
         except StorageUnavailable:
             pass  # the last checkpoint that landed is what a power cut will use
@@ -796,17 +836,18 @@ class Connector:
             if reading is None:
                 return
             await self._checkpoint(tx, reading)
-            stamp = self.charger.clock.timestamp()  # one reading, one time
-            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC, stamp)
+            stamp = self.context.clock.timestamp()  # one reading, one time
+            meter = self.policies.meter
+            sample = self._values(reading, meter.sampled, Context.PERIODIC, stamp)
             if sample is not None:
                 try:
-                    await self.charger.txlog.meter_values(
+                    await self.context.txlog.meter_values(
                         tx.local_id, connector_id=self.id, samples=[sample], droppable=True
                     )
                 except StorageUnavailable as exc:
                     log.warning("connector %d: meter values not journaled: %s", self.id, exc)
-                self.charger.uplink.wake()
-            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC, stamp)
+                self.context.uplink.wake()
+            stop_sample = self._values(reading, meter.stop_sampled, Context.PERIODIC, stamp)
             if stop_sample is not None:
                 tx.keep_for_stop(stop_sample)
             await self._check_invalid_energy()
@@ -820,14 +861,14 @@ class Connector:
                 return
             values = sampled_values(
                 reading,
-                self.keys.get_csl("MeterValuesAlignedData"),
+                self.policies.meter.aligned,
                 Context.CLOCK,
                 offered_a=self._offered,
             )
             tx = self.tx
             if values:
                 try:
-                    await self.charger.txlog.meter_values(
+                    await self.context.txlog.meter_values(
                         tx.local_id if tx else None,
                         connector_id=self.id,
                         samples=[Sample(timestamp, values)],
@@ -835,29 +876,23 @@ class Connector:
                     )
                 except StorageUnavailable as exc:
                     log.warning("connector %d: aligned values not journaled: %s", self.id, exc)
-                self.charger.uplink.wake()
+                self.context.uplink.wake()
             if tx is not None:
                 stop_values = sampled_values(
                     reading,
-                    self.keys.get_csl("StopTxnAlignedData"),
+                    self.policies.meter.stop_aligned,
                     Context.CLOCK,
                     offered_a=self._offered,
                 )
                 if stop_values:
                     tx.keep_for_stop(Sample(timestamp, stop_values))
 
-    async def triggered_values(self) -> Sample | None:
-        """Newest values for TriggerMessage(MeterValues)."""
-        async with self._lock:
-            reading = await self.read_meter()
-            if reading is None:
-                return None
-            return self._values(reading, "MeterValuesSampledData", Context.TRIGGER)
-
     # --- what the central system says about a transaction ---
 
-    async def start_confirmed(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
-        """StartTransaction.conf arrived (possibly long after an offline start)."""
+    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        """The central system answered the start of transaction ``local_id`` (possibly long
+        after an offline start): its id, and its verdict on the tag. Nothing when that
+        transaction does not run here."""
         async with self._lock:
             tx = self.tx
             if tx is None or tx.local_id != local_id:
@@ -877,20 +912,34 @@ class Connector:
                 await self._check_invalid_energy()
             await self._settle()
 
+    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+        """The start of transaction ``local_id`` was never answered and is given up: the
+        rest of the transaction goes by ``fallback_id`` (1.6 errata 3.18: -1). Nothing when
+        that transaction does not run here."""
+        tx = self.tx
+        if tx is not None and tx.local_id == local_id:
+            tx.transaction_id = fallback_id
+
+    def acknowledged(self, local_id: int, message: TxMessage) -> bool:
+        """The central system answered (or the outbox gave up) ``message`` of transaction
+        ``local_id``; False when this connector did not await it."""
+        if (local_id, message) not in self.awaiting:
+            return False
+        self.awaiting.discard((local_id, message))
+        return True
+
     async def _check_invalid_energy(self) -> None:
-        """StopTransactionOnInvalidId / MaxEnergyOnInvalidId (1.6 §3.5.4, errata 3.17)."""
+        """The central system said the tag is invalid: stop, or suspend energy, once the
+        allowance is used up (1.6 StopTransactionOnInvalidId, MaxEnergyOnInvalidId: §3.5.4,
+        errata 3.17)."""
         tx = self.tx
         if tx is None or tx.invalid_at_wh is None:
             return
-        allowance = (
-            self.keys.get_int("MaxEnergyOnInvalidId")
-            if self.keys.has("MaxEnergyOnInvalidId")
-            else 0
-        )
+        allowance = self.policies.tx.max_energy_on_invalid_id_wh
         delivered = tx.last_energy_wh - tx.meter_start_wh
         if allowance > 0 and delivered < allowance:
             return
-        if self.keys.get_bool("StopTransactionOnInvalidId"):
+        if self.policies.tx.stop_on_invalid_id:
             await self._stop(StopReason.DE_AUTHORIZED, None)
         elif tx.permitted:
             log.info("connector %d: energy suspended: the tag is not valid", self.id)
@@ -898,8 +947,8 @@ class Connector:
 
     # --- availability and the lock ---
 
-    async def set_operative(self, operative: bool) -> str:
-        """ChangeAvailability for this connector: "Accepted", or "Scheduled" while a
+    async def set_operative(self, operative: bool) -> AvailabilityResult:
+        """Take this connector in or out of service: APPLIED, or SCHEDULED while a
         transaction runs (it takes effect when the transaction ends, 1.6 §5.2).
 
         Persisted before it takes effect, also when Scheduled (a restart during the
@@ -911,24 +960,24 @@ class Connector:
                 self.operative if self.scheduled_operative is None else self.scheduled_operative
             )
             if operative != on_disk:
-                await self.charger.persist_availability(self.id, operative)
+                await self.context.persist_availability(self.id, operative)
             if self.tx is not None and operative != self.operative:
                 self.scheduled_operative = operative
-                return "Scheduled"
+                return AvailabilityResult.SCHEDULED
             self.scheduled_operative = None
             if operative != self.operative:
                 self.operative = operative
                 if not operative:
                     self._drop_claim()
             await self._settle()
-            return "Accepted"
+            return AvailabilityResult.APPLIED
 
-    async def unlock(self) -> str:
-        """UnlockConnector: end a transaction first, then unlock. Unlocked / UnlockFailed /
-        NotSupported (no lock)."""
+    async def unlock(self) -> UnlockResult:
+        """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
+        FAILED only when the lock was tried (1.6 errata: UnlockFailed), NO_LOCK without one."""
         lock = self.devices.lock
         if lock is None:
-            return "NotSupported"
+            return UnlockResult.NO_LOCK
         async with self._lock:
             if self.tx is not None:
                 await self._stop(StopReason.UNLOCK_COMMAND, None)
@@ -941,10 +990,10 @@ class Connector:
                     FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
                 )
                 await self._settle()
-                return "UnlockFailed"
+                return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
             await self._settle()
-            return "Unlocked"
+            return UnlockResult.UNLOCKED
 
     async def release_lock_for(self, id_tag: str, parent: str | None) -> bool:
         """After a DeAuthorized stop the cable stays locked until the same tag (or its parent
@@ -989,47 +1038,6 @@ class Connector:
                     await self._stop(reason, None)
                 await self._open_contactor(str(reason))
                 await self._set_offer(None)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The connector as ``ocppctl status --json`` shows it."""
-        reading = self.latest
-        tx = self.tx
-        return {
-            "id": self.id,
-            "status": self.reported.status.value,
-            "error_code": self.reported.error_code.value,
-            "info": self.reported.info,
-            "plugged": self.plug.plugged,
-            "ev_requesting": self.plug.ev_requesting,
-            "contactor_closed": self.devices.contactor.closed,
-            "operative": self.operative,
-            "scheduled_availability": (
-                None
-                if self.scheduled_operative is None
-                else "Operative"
-                if self.scheduled_operative
-                else "Inoperative"
-            ),
-            "current_limit_a": self.current_limit_a(),
-            "power_w": reading.power_w if reading else None,
-            "energy_wh": round(reading.energy_wh) if reading else None,
-            "claimed": None
-            if self.pending is None
-            else ("authorising" if self.pending.auth is None else "waiting for the EV"),
-            "last_refusal": None
-            if self.refusal is None
-            else {"at": self.refusal.at, "what": self.refusal.what, "why": self.refusal.why},
-            "transaction": None
-            if tx is None
-            else {
-                "id": tx.transaction_id,
-                "local_id": tx.local_id,
-                "id_tag": tx.id_tag,
-                "meter_start_wh": tx.meter_start_wh,
-                "started": tx.started,
-                "suspended_by_charger": not tx.permitted,
-            },
-        }
 
 
 __all__ = [

@@ -76,6 +76,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "fault.ev-communication": ("Car signal fault", "Fahrzeugsignal"),
     "fault.controller": ("Controller fault", "Steuerungsfehler"),
     "fault.storage": ("Storage fault", "Speicherfehler"),
+    "fault.storage-damage": ("Storage damaged", "Speicher beschädigt"),
     "fault.display": ("Display fault", "Anzeigefehler"),
     "fault.other": ("Internal fault", "Interner Fehler"),
     "call service": ("Call service", "Service anrufen"),

@@ -212,27 +212,32 @@ def test_0003_applies_on_top_of_columns_an_earlier_migration_added(tmp_path: Pat
 
 # --- a journal made by main before 0003 ---------------------------------------------------------
 
-FIXTURE = Path(__file__).parent / "fixtures" / "journal-main-b9cc467"
+FIXTURES = Path(__file__).parent / "fixtures"
 V16_ACTIONS = ("StartTransaction", "MeterValues", "StopTransaction")
 
 
+@pytest.mark.parametrize(("made_by", "schema"), [("b9cc467", 1), ("c84ccf3", 3)])
 async def test_a_journal_written_by_main_migrates_and_drains_unchanged(
-    nursery, start_csms, autojump_clock, tmp_path: Path
+    nursery, start_csms, autojump_clock, tmp_path: Path, made_by: str, schema: int
 ) -> None:
-    """main at b9cc467 (schema 1) made this journal: A stopped offline, B's Start given up (-1),
-    C started offline (fixtures/make_main_journal_b9cc467.py). After the upgrade the queue
-    goes out exactly as that daemon would have sent it, same ids and bytes."""
+    """main at b9cc467 (schema 1) and at c84ccf3 (schema 3) made these journals: A stopped
+    offline, B's Start given up (-1), C started offline (fixtures/make_main_journal_*.py).
+    After the upgrade every row is sealed (migration 0004) and the queue goes out exactly as
+    that daemon would have sent it, same ids and bytes."""
     from tests.harness import CP_ID, charger
 
+    fixture = FIXTURES / f"journal-main-{made_by}"
     state = tmp_path / "state"
     state.mkdir()
-    shutil.copy(FIXTURE.with_suffix(".db"), state / "journal.db")
-    old = json.loads(FIXTURE.with_suffix(".json").read_text())
+    shutil.copy(fixture.with_suffix(".db"), state / "journal.db")
+    old = json.loads(fixture.with_suffix(".json").read_text())
     kinds = {"StartTransaction": Kind.TX_START, "StopTransaction": Kind.TX_STOP}
     async with await Journal.open(state) as journal:
         assert journal.report.outcome is OpenOutcome.MIGRATED
-        assert (journal.report.schema_from, journal.report.schema_to) == (1, LATEST)
+        assert (journal.report.schema_from, journal.report.schema_to) == (schema, LATEST)
         pending = await journal.pending_messages()
+        assert len(pending) == (await journal.queue_stats()).pending  # none failed its check
+        assert all(tx.intact for tx in await journal.transactions())
         assert [(m.action, m.protocol) for m in pending] == [
             (s["action"], "ocpp1.6") for s in old["send"]
         ]

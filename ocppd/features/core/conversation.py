@@ -32,13 +32,13 @@ from ocppd.clock import Clock
 from ocppd.config import ChargePointInfo
 from ocppd.connection import Connection
 from ocppd.features.core.transactions import Courier
+from ocppd.features.core.words import ERROR_CODE, STATUS
 from ocppd.logs import fields
 from ocppd.model.auth import AuthStatus, IdTagInfo, NoVerdict, Offline
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.status import ErrorCode, Status
 from ocppd.protocol.v16 import messages as m
-from ocppd.protocol.v16.enums import ChargePointErrorCode, ChargePointStatus
 from ocppd.session import CallFailure, CallRejected, Session
 
 log = logging.getLogger(__name__)
@@ -397,8 +397,8 @@ class Conversation:
     ) -> None:
         request = m.StatusNotificationRequest(
             connector_id=cid,
-            error_code=ChargePointErrorCode(code.value),
-            status=ChargePointStatus(status.value),
+            error_code=ERROR_CODE[code],
+            status=STATUS[status],
             info=info,
             timestamp=self.clock.at(since),  # when it changed, not now (None: left out)
             vendor_error_code=vendor,

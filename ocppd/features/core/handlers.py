@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocppd.features.core.conversation import Conversation, Registration
+from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
 from ocppd.model.auth import AuthResult
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
@@ -21,7 +22,6 @@ from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
-    AvailabilityStatus,
     AvailabilityType,
     ClearCacheStatus,
     ConfigurationStatus,
@@ -78,11 +78,13 @@ class CoreHandlers:
         request = call.request
         assert isinstance(request, m.ChangeAvailabilityRequest)
         operative = request.type is AvailabilityType.OPERATIVE
-        result = await self.charger.change_availability(request.connector_id, operative)
+        result = AVAILABILITY[
+            await self.charger.change_availability(request.connector_id, operative)
+        ]
         log.info(
             "ChangeAvailability connector %d %s: %s", request.connector_id, request.type, result
         )
-        return m.ChangeAvailabilityResponse(status=AvailabilityStatus(result))
+        return m.ChangeAvailabilityResponse(status=result)
 
     async def change_configuration(self, call: IncomingCall) -> m.ChangeConfigurationResponse:
         request = call.request
@@ -110,7 +112,7 @@ class CoreHandlers:
 
     async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
         try:
-            await self.charger.authorizer.cache.cache_clear()
+            await self.charger.authorizer.clear()
         except StorageUnavailable as exc:
             log.error("ClearCache failed: %s", exc)
             return m.ClearCacheResponse(status=ClearCacheStatus.REJECTED)
@@ -214,8 +216,8 @@ class CoreHandlers:
     async def reset(self, call: IncomingCall) -> Any:
         request = call.request
         assert isinstance(request, m.ResetRequest)
-        kind = request.type.value
-        log.warning("Reset %s requested by the central system", kind)
+        kind = RESET_KIND[request.type]
+        log.warning("Reset %s requested by the central system", request.type)
 
         async def later() -> None:
             self.charger.request_reset(kind)
@@ -228,6 +230,6 @@ class CoreHandlers:
         connector = self.charger.connector(request.connector_id)
         if connector is None:
             return m.UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
-        result = await connector.unlock()
+        result = UNLOCK[await connector.unlock()]
         log.info("UnlockConnector %d: %s", request.connector_id, result)
-        return m.UnlockConnectorResponse(status=UnlockStatus(result))
+        return m.UnlockConnectorResponse(status=result)

@@ -23,6 +23,7 @@ StartTransaction.conf).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,7 +31,8 @@ from typing import Any, Protocol
 import trio
 
 from ocppd.clock import Clock, resolve_payload
-from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxWords
+from ocppd.features.core.words import STOP_REASON
+from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
 from ocppd.logs import fields
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
 from ocppd.model.metering import Sample
@@ -91,6 +93,7 @@ class Outbox(Protocol):
         words: TxWords,
     ) -> int: ...
     async def next_message(self) -> OutboxMessage | None: ...
+    async def transaction(self, local_id: int) -> TxRecord | None: ...
     async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
     async def acknowledge(
         self,
@@ -222,7 +225,7 @@ class Recorder:
         payload: dict[str, Any] = {
             "meterStop": meter_stop_wh,
             "timestamp": timestamp,
-            "reason": reason.value,
+            "reason": STOP_REASON[reason].value,
         }
         if id_tag:
             payload["idTag"] = id_tag
@@ -233,7 +236,7 @@ class Recorder:
                 local_id,
                 meter_stop_wh=meter_stop_wh,
                 timestamp=timestamp,
-                reason=reason.value,
+                reason=STOP_REASON[reason].value,  # the row keeps the word it was sent with
                 id_tag=id_tag,
                 payload=payload,
                 words=V16_WORDS,
@@ -317,6 +320,12 @@ class Courier:
 
     async def _deliver(self, session: Session, message: OutboxMessage) -> float:
         """Try once. Returns how long to pause before the next message (WAKE: until woken)."""
+        rebuilt = False
+        if message.rebuild:  # the stored row was damaged: the ledger says what it was
+            repaired = await self._rebuild(message)
+            if repaired is None:
+                return 0.0
+            message, rebuilt = repaired, True
         payload: dict[str, Any] = message.payload
         message_id: str | None = message.message_id
         if message_id is None:
@@ -334,7 +343,7 @@ class Courier:
                 log.info("outbox: %s waits until the time is known", message.action)
                 return TIME_UNKNOWN_RETRY_S
             assert isinstance(resolved, dict)
-            if resolved == payload:
+            if resolved == payload and not rebuilt:
                 # Nothing needed resolving: a resend rebuilds the same bytes from the stored
                 # payload and the ledger (a transactionId never changes once known), so there
                 # is no seal commit. The id is the queue number under this journal's token:
@@ -366,6 +375,57 @@ class Courier:
         self._left_queue()
         await self._delivered(message, payload, answer)
         return 0.0
+
+    async def _rebuild(self, message: OutboxMessage) -> OutboxMessage | None:
+        """A damaged StartTransaction or StopTransaction, made again from its ledger row (so
+        the central system can still bill the transaction); given up when that row is not
+        intact either (the rest of the transaction then goes with transactionId -1)."""
+        tx = None if message.local_id is None else await self.journal.transaction(message.local_id)
+        payload: dict[str, Any] | None = None
+        if tx is not None and tx.intact and message.kind is Kind.TX_START:
+            payload = {
+                "connectorId": tx.connector_id,
+                "idTag": tx.id_tag,
+                "meterStart": tx.meter_start_wh,
+                "timestamp": tx.started_at,
+            }
+            if tx.reservation_id is not None:
+                payload["reservationId"] = tx.reservation_id
+        elif tx is not None and tx.intact and message.kind is Kind.TX_STOP and tx.stop_reason:
+            payload = {
+                "meterStop": tx.meter_stop_wh,
+                "timestamp": tx.stopped_at,
+                "reason": tx.stop_reason,
+            }
+            if tx.stop_id_tag:
+                payload["idTag"] = tx.stop_id_tag
+        action = START if message.kind is Kind.TX_START else STOP
+        if payload is None:
+            reason = "damaged in the journal, and its ledger row cannot rebuild it"
+            log.error(
+                "outbox: %s %d (local transaction %s) %s: given up",
+                action,
+                message.seq,
+                message.local_id,
+                reason,
+            )
+            await self.journal.give_up(message.seq, reason, fallback_id=GIVEN_UP_ID)
+            self._left_queue()
+            if message.kind is Kind.TX_START and message.local_id is not None:
+                await self.delivery.start_given_up(message.local_id)
+            elif message.kind is Kind.TX_STOP and message.local_id is not None:
+                await self.delivery.stopped(message.local_id)
+            return None
+        log.warning(
+            "outbox: %s %d was damaged in the journal; rebuilt from the ledger "
+            "(local transaction %d, connector %d)%s",
+            action,
+            message.seq,
+            tx.local_id if tx else 0,
+            tx.connector_id if tx else 0,
+            "; its transactionData is lost" if message.kind is Kind.TX_STOP else "",
+        )
+        return dataclasses.replace(message, action=action, payload=payload, rebuild=False)
 
     async def _failed(self, message: OutboxMessage, error: str, context: dict[str, Any]) -> float:
         attempts = await self.journal.record_failure(message.seq, error)

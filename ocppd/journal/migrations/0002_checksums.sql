@@ -1,7 +1,7 @@
--- 0002: PLACEHOLDER on branch i12-proto only.
+-- 0002: a reserved step that does nothing.
 --
--- Issue 18 (journal damage) owns migration 0002 ("0002_checksums.sql": record checksums,
--- quarantine, salvage identities). This empty step keeps the numbering 1, 2, 3 on a branch
--- that does not have it yet; at the merge issue 18's file replaces this one (0003 is written
--- to apply on top of it). Never ship this placeholder.
+-- This number was once set aside for record checksums; they came in 0004
+-- (0004_checksums.sql) instead. Journals at version 2 or later have applied this
+-- no-op, so it stays, unchanged in effect, to keep the numbering 1, 2, 3 ... whole.
+-- Never reuse it for a real change: add the next number.
 SELECT 1;
