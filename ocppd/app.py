@@ -397,7 +397,11 @@ class Daemon:
         old, self.settings = self.settings, new
         logs.set_level(new.log.level)
         for what, changed in (
-            ("connectors and devices", old.connectors != new.connectors or old.rfid != new.rfid),
+            (
+                "connectors and devices",
+                (old.connectors, old.rfid, old.buttons) != (new.connectors, new.rfid, new.buttons),
+            ),
+            ("[display]", old.display != new.display),
             ("storage", old.storage != new.storage),
             ("control socket", old.control != new.control),
             ("[ocpp.keys]", old.ocpp.keys != new.ocpp.keys),
