@@ -399,3 +399,23 @@ async def until_status_of(station: Any, connector: int, status: str) -> None:
             "StatusNotification",
             lambda p: p["connectorId"] == connector and p["status"] == status,
         )
+
+
+async def test_the_offline_mark_follows_the_link_and_charging_goes_on(
+    nursery, start_csms, autojump_clock
+):
+    csms = await start_csms(boot_status="Rejected")  # connected, never accepted: unreachable
+    async with charger(nursery, csms, **with_display()) as cp:
+        await cp.station()
+        await trio.sleep(5)
+        assert cp.parts.presenter.display.page.corner == "offline"
+        await cp.sim("plug", 1)
+        await trio.sleep(1)
+        page = cp.parts.presenter.display.page
+        assert page.corner == "offline" and page.big == "Cable connected"
+        csms.boot_status = "Accepted"  # the next BootNotification is accepted: reachable
+        station = await cp.station()
+        with trio.fail_after(3600):  # the charger retries its boot after the given interval
+            await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 0)
+        await trio.sleep(1)
+        assert cp.parts.presenter.display.page.corner == ""
