@@ -165,6 +165,10 @@ class CurrentAvailable:
     source: str = "device"
 
 
+BUTTONS = ("stop", "info")
+"""The buttons a charger may have beside its display."""
+
+
 @dataclass(frozen=True, slots=True)
 class ButtonPressed:
     """A push button was pressed (once per press, debounced). ``button`` is its name."""

@@ -1,4 +1,5 @@
-"""Push buttons beside the display: ``stop`` and ``info`` (gpiozero ``Button``, debounced).
+"""Push buttons beside the display on GPIO: ``stop`` and ``info`` (gpiozero ``Button``,
+debounced). The simulated ones are ``hal.sim.SimButtons``.
 
 Each press is reported once as :class:`~hal.base.ButtonPressed` with the button's name;
 what a press means (stop after a confirming press, cycle the info screens) is the
@@ -16,13 +17,11 @@ from typing import Any
 import gpiozero
 import trio
 
-from hal.base import ButtonPressed, EventSink
+from hal.base import BUTTONS, ButtonPressed, EventSink
 from hal.context import DeviceContext
 from hal.gpio import claim, close_quietly
 
 log = logging.getLogger(__name__)
-
-BUTTONS = ("stop", "info")
 
 
 class GpioButtons:
@@ -81,35 +80,3 @@ class GpioButtons:
 
     def __repr__(self) -> str:
         return f"<GpioButtons {self.name} {sorted(self._buttons)} presses={self.presses}>"
-
-
-class SimButtons:
-    """Buttons pressed by ``ocppctl sim press stop|info``."""
-
-    def __init__(self, options: Mapping[str, Any], context: DeviceContext) -> None:
-        self.name = context.name
-        self.presses = 0
-        self._sink: EventSink | None = None
-
-    def press(self, button: str) -> bool:
-        """Press ``button`` (trio thread); False when nobody listens yet."""
-        if button not in BUTTONS:
-            raise ValueError(f"no button {button!r} (expected one of {', '.join(BUTTONS)})")
-        if self._sink is None:
-            return False
-        self.presses += 1
-        self._sink.report(ButtonPressed(button))
-        return True
-
-    async def run(self, sink: EventSink) -> None:
-        self._sink = sink
-        try:
-            await trio.sleep_forever()
-        finally:
-            self._sink = None
-
-    async def aclose(self) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<SimButtons {self.name} presses={self.presses}>"

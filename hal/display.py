@@ -201,7 +201,7 @@ Opener = Callable[[], Any]
 
 class LumaDisplay:
     """A display drawn through luma: a real OLED (``threaded``: I2C in a worker thread) or
-    luma.core's in-memory ``dummy`` device (the sim driver).
+    :class:`MemoryPanel` (the sim driver).
 
     ``show(page)`` and ``set_level(level)`` return at once; ``run`` writes what changed.
     ``image`` is the last frame written (what the panel shows, also while it is blank).
@@ -354,22 +354,47 @@ def _min_interval(options: Mapping[str, Any]) -> float:
     return float(options.get("min_interval_s", 0.25))
 
 
+class MemoryPanel:
+    """A panel in memory, for the sim driver: it keeps the frame it is given, as luma.core's
+    ``dummy`` device does (tests/hal/test_display.py checks they agree), without loading
+    luma (4.5 MB a charger with a simulated display need not carry)."""
+
+    def __init__(self, contrast: int = 255) -> None:
+        self.frame: Any = None
+        self.on = True
+        self.contrast_level = contrast
+
+    def display(self, image: Any) -> None:
+        self.frame = image.copy()
+
+    def show(self) -> None:
+        self.on = True
+
+    def hide(self) -> None:
+        self.on = False
+
+    def contrast(self, level: int) -> None:
+        self.contrast_level = level
+
+    def cleanup(self) -> None:
+        self.on = False
+
+    def __repr__(self) -> str:
+        return f"<MemoryPanel on={self.on} contrast={self.contrast_level}>"
+
+
 def sim_display(options: Mapping[str, Any], context: DeviceContext) -> LumaDisplay:
-    """luma.core's in-memory dummy device: exactly what a panel would get, no hardware."""
+    """A display in memory: the frames a panel would get, no hardware (needs Pillow)."""
     try:
-        from luma.core.device import dummy
+        import PIL  # noqa: F401 - fail at start, not at the first page
     except ImportError as exc:
         raise DeviceError(_missing(exc)) from exc
     width, height = int(options.get("width", 128)), int(options.get("height", 64))
     rotation = int(options.get("rotation", 0)) // 90
-
-    def opener() -> Any:
-        return dummy(width=width, height=height, rotate=rotation, mode="1")
-
     size = (height, width) if rotation % 2 else (width, height)
     return LumaDisplay(
         context.name,
-        opener,
+        MemoryPanel,
         size,
         contrast=int(options.get("contrast", 255)),
         threaded=False,
@@ -420,6 +445,7 @@ __all__ = [
     "Display",
     "Level",
     "LumaDisplay",
+    "MemoryPanel",
     "Page",
     "png_of",
     "qr_image",

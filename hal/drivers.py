@@ -156,9 +156,9 @@ SIM_DRIVERS: tuple[Driver, ...] = (
         "sim",
         "hal.display:sim_display",
         options=_DISPLAY_COMMON,
-        doc="luma.core's in-memory display; `ocppctl screen` shows it",
+        doc="a display in memory; `ocppctl screen` shows it",
     ),
-    Driver(DeviceKind.BUTTONS, "sim", "hal.buttons:SimButtons", doc="`ocppctl sim press`"),
+    Driver(DeviceKind.BUTTONS, "sim", "hal.sim:SimButtons", doc="`ocppctl sim press`"),
 )
 """The simulated devices (:mod:`hal.sim`): every kind has one, driven by ``ocppctl sim``."""
 

@@ -2,7 +2,7 @@
 stop button ends it through the same stop as a tag, a blank screen wakes nobody, the
 display's faults are warnings, and ``ocppctl screen`` shows what the panel shows.
 
-The display is the sim driver (luma.core's dummy device), the buttons the sim driver
+The display is the sim driver (a panel in memory), the buttons the sim driver
 (``ocppctl sim press``); everything else is the real daemon against the ``ocpp`` central
 system, on virtual time.
 """
@@ -235,6 +235,25 @@ def test_a_daemon_without_a_display_loads_neither_the_view_nor_pillow() -> None:
         " or m.startswith('ocppd.view') or m == 'hal.display')\n"
         "assert not loaded, loaded\n"
     )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_sim_display_and_sim_buttons_load_pillow_only(tmp_path: Path) -> None:
+    code = f"""
+import sys
+from pathlib import Path
+from hal import ConnectorSpec, build_hardware
+from hal.registry import DeviceKind, DeviceSpec
+kinds = (DeviceKind.CONTACTOR, DeviceKind.PLUG, DeviceKind.METER)
+devices = {{k: DeviceSpec(k, "sim") for k in kinds}}
+hw = build_hardware([ConnectorSpec(1, devices)], None, Path({str(tmp_path)!r}),
+                    display=DeviceSpec(DeviceKind.DISPLAY, "sim"),
+                    buttons=DeviceSpec(DeviceKind.BUTTONS, "sim"))
+assert hw.display is not None and hw.buttons is not None
+libraries = ("gpiozero", "luma", "qrcode", "smbus2")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in libraries)
+assert not loaded, loaded
+"""
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 

@@ -1,4 +1,5 @@
-"""The display device (luma.oled's SSD1306 over a fake I2C bus, luma.core's dummy device) and
+"""The display device (luma.oled's SSD1306 over a fake I2C bus, the sim panel checked against
+luma.core's dummy device) and
 the buttons (gpiozero MockFactory).
 
 The OLED tests drive a real ``luma.oled.device.ssd1306`` whose serial interface is a fake
@@ -14,12 +15,14 @@ from typing import Any
 import pytest
 import trio
 from hal_support import cleared, raised
+from luma.core.device import dummy
 from luma.oled.device import ssd1306
 
 from hal.base import ButtonPressed, DeviceError, FaultKind
-from hal.buttons import GpioButtons, SimButtons
+from hal.buttons import GpioButtons
 from hal.display import Level, LumaDisplay, Page, sim_display
 from hal.health import Backoff
+from hal.sim import SimButtons
 
 STOP, INFO = 20, 21
 
@@ -151,7 +154,7 @@ async def test_dim_and_blank_send_contrast_and_display_off(io_clock: Any, sink: 
     assert bus.cleaned == 1
 
 
-async def test_the_sim_display_is_lumas_dummy_device(
+async def test_the_sim_display_keeps_what_lumas_dummy_device_keeps(
     autojump_clock: Any, sink: Any, make_context: Any
 ) -> None:
     display = sim_display({"rotation": 90}, make_context("display (sim)", connector_id=None))
@@ -163,6 +166,10 @@ async def test_the_sim_display_is_lumas_dummy_device(
             await trio.sleep(1)
             assert display.writes == 1 and display.image.size == (64, 128)
             assert display.png().startswith(b"\x89PNG")
+            luma = dummy(width=128, height=64, rotate=1, mode="1")
+            luma.display(display.image)  # what a luma device gets; it turns it for the panel
+            assert luma.image.size == (128, 64)
+            assert luma.image.rotate(90, expand=True).tobytes() == display.image.tobytes()
             nursery.cancel_scope.cancel()
 
 
