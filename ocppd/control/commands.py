@@ -15,9 +15,12 @@ from hal.base import Fault
 from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
+from ocppd.connection import Connection
 from ocppd.control.server import ControlError, Handler
 from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
+from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import ERROR_CODE_OF
+from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
@@ -34,9 +37,9 @@ class Sources:
 
     charge_point_id: str
     charger: Charger
-    connection: Any  # ocppd.connection.Connection
-    conversation: Any  # the Core conversation (registration)
-    journal: Any  # ocppd.journal.Journal
+    connection: Connection
+    registration: Registration
+    journal: Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
     screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
@@ -55,6 +58,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             for connector in src.charger.connectors.values():
                 await connector.read_meter()
         conn = src.connection
+        registration = src.registration.status
         stats = await src.journal.queue_stats()
         damage = src.journal.damage_summary()
         return {
@@ -63,7 +67,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             "connection": {
                 "state": conn.state,
                 "url": conn.url,
-                "registration": src.conversation.snapshot()["registration"],
+                "registration": None if registration is None else registration.value,
                 "since": format_time(conn.since) if conn.since else None,
                 "last_error": conn.last_error,
             },

@@ -2,9 +2,13 @@
 
 Every change runs under the connector's lock, so the device events, the driver's
 tag, the central system's commands and the timers never interleave half-way. After
-each change :meth:`Connector._settle` makes the outputs follow the facts (offer and
+each change :meth:`Connector._settle` decides what the outputs do (offer and
 contactor: energy flows only while a transaction runs, the charger permits it, the
 EV asks for it and no blocking fault is active) and reports a status change.
+
+Rooms of its own: the outputs carry the decision out (``outputs.py``), the meter sampler
+takes the meter values (``sampling.py``); the connector sees the charge point only
+through its context (``context.py``), and is changed from outside only by its verbs.
 
 Safety: the contactor is opened before anything else on every stop path, and in
 ``finally:`` under a shielded scope when the connector's task ends for any reason.
@@ -35,7 +39,6 @@ from hal.base import (
     FaultCleared,
     FaultKind,
     FaultRaised,
-    IndicatorState,
     MeterReading,
     PlugChanged,
     PlugState,
@@ -46,9 +49,11 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
-from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
+from ocppd.model.metering import ENERGY_REGISTER
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
+from ocppd.model.sampling import MeterSampler
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -64,21 +69,6 @@ from ocppd.model.supervise import Refused, Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
-
-INDICATOR = {
-    Status.AVAILABLE: IndicatorState.AVAILABLE,
-    Status.PREPARING: IndicatorState.PREPARING,
-    Status.CHARGING: IndicatorState.CHARGING,
-    Status.SUSPENDED_EV: IndicatorState.SUSPENDED,
-    Status.SUSPENDED_EVSE: IndicatorState.SUSPENDED,
-    Status.FINISHING: IndicatorState.FINISHING,
-    Status.RESERVED: IndicatorState.RESERVED,
-    Status.UNAVAILABLE: IndicatorState.UNAVAILABLE,
-    Status.FAULTED: IndicatorState.FAULTED,
-}
-
-
-REFUSED_SHOWN_S = 3.0  # how long the LEDs show a refusal before the status again
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +110,6 @@ class SessionSummary:
 
 class _Rearm:
     """Wakes the event loop so it re-reads its deadline (a new ConnectionTimeOut)."""
-
-
-CHECKPOINT_S = 60.0  # how often the register is journaled while no samples are taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +167,16 @@ class Connector:
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
         self._send, self._events = trio.open_memory_channel[DeviceEvent | _Rearm](math.inf)
-        self._offered: float | None = None
+        self.outputs = Outputs(devices)
+        self.sampler = MeterSampler(self.id, context)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        self._refused_until = -math.inf  # trio clock: the LEDs show REFUSED until then
-        self._refused_why = Why.OTHER
+        self._refused_why = Why.OTHER  # what the refusal shown now (outputs.refused) is about
 
     def __repr__(self) -> str:
         return (
             f"<Connector {self.id} {self.reported.status} plug={self.plug} "
-            f"contactor={self.devices.contactor.closed} tx={self.tx!r}>"
+            f"contactor={self.outputs.contactor_closed} tx={self.tx!r}>"
         )
 
     # --- facts and status ---
@@ -295,7 +282,7 @@ class Connector:
                 task_status.started()
         finally:
             with trio.CancelScope(shield=True):
-                await self._open_contactor("connector task ended")
+                self._record(await self.outputs.open_contactor("connector task ended"))
 
     async def _watch(self, device: Device) -> None:
         """A device's watch task. One that crashes (a driver bug) is a fault of this
@@ -309,8 +296,8 @@ class Connector:
     async def _process_events(self) -> None:
         while True:
             deadline = self.pending.expires_at if self.pending else math.inf
-            if self._refused_until > trio.current_time():
-                deadline = min(deadline, self._refused_until)
+            if self.outputs.refused_until > trio.current_time():
+                deadline = min(deadline, self.outputs.refused_until)
             event: DeviceEvent | _Rearm | None = None
             with trio.move_on_at(deadline):
                 event = await self._events.receive()
@@ -353,7 +340,7 @@ class Connector:
         except Exception:
             log.exception("connector %d: updating the outputs failed (a bug)", self.id)
             with trio.CancelScope(shield=True):
-                await self._open_contactor("internal error")
+                self._record(await self.outputs.open_contactor("internal error"))
 
     async def _on_event(self, event: DeviceEvent) -> None:
         if isinstance(event, PlugChanged):
@@ -404,9 +391,9 @@ class Connector:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
                 if self.policies.tx.unlock_on_ev_disconnect:
-                    await self._unlock_quietly()
+                    await self.outputs.unlock_quietly()
             elif self.locked_for is None:
-                await self._unlock_quietly()
+                await self.outputs.unlock_quietly()
 
     # --- outputs follow facts ---
 
@@ -423,17 +410,9 @@ class Connector:
         offer = self.current_limit_a() if allowed else None
         if offer is not None and offer <= 0:
             allowed, offer = False, None
-        close = allowed and self.plug.ev_requesting
-        if not close:
-            await self._open_contactor()
-        await self._set_offer(offer)
-        if close and not self.devices.contactor.closed:
-            try:
-                await self.devices.contactor.set_closed(True)
-                log.info("connector %d: contactor closed", self.id, extra=fields(connector=self.id))
-            except DeviceError as exc:
-                self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-                await self._open_contactor(str(exc))
+        self._record(
+            await self.outputs.follow(offer=offer, close=allowed and self.plug.ev_requesting)
+        )
         if self.tx is None and self.scheduled_operative is not None:
             # persisted when it was asked for; takes effect now the transaction has ended
             self.operative, self.scheduled_operative = self.scheduled_operative, None
@@ -459,15 +438,11 @@ class Connector:
     def show_indicator(self) -> None:
         """The reported status (or, for a few seconds after one, a refusal) and whether the
         central system is reachable, on the LEDs."""
-        if self.devices.indicator is None:
-            return
-        refused = trio.current_time() < self._refused_until
-        state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
-        self.devices.indicator.show(state, online=self.context.uplink.online)
+        self.outputs.show(self.reported.status, online=self.context.uplink.online)
 
     def show_refused(self, why: Why = Why.OTHER) -> None:
-        """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
-        self._refused_until = trio.current_time() + REFUSED_SHOWN_S
+        """Show a refusal on the LEDs (and the screen) for a few seconds, then the status."""
+        self.outputs.refused()
         self._refused_why = why
         self.show_indicator()
         self._wake()
@@ -476,41 +451,14 @@ class Connector:
     @property
     def refusal_shown(self) -> tuple[Why, float] | None:
         """The refusal shown now and until when (trio clock), or None."""
-        if trio.current_time() < self._refused_until:
-            return self._refused_why, self._refused_until
+        if trio.current_time() < self.outputs.refused_until:
+            return self._refused_why, self.outputs.refused_until
         return None
 
-    async def _open_contactor(self, why: str = "") -> None:
-        contactor = self.devices.contactor
-        if not contactor.closed:
-            return
-        try:
-            await contactor.set_closed(False)
-        except DeviceError as exc:  # the driver has cut its output; feedback disagrees
-            self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-            log.error(
-                "connector %d: contactor did not open: %s",
-                self.id,
-                exc,
-                extra=fields(connector=self.id),
-            )
-        else:
-            log.info(
-                "connector %d: contactor opened%s",
-                self.id,
-                f" ({why})" if why else "",
-                extra=fields(connector=self.id),
-            )
-
-    async def _set_offer(self, amps: float | None) -> None:
-        if amps == self._offered or self.devices.offer is None:
-            self._offered = amps
-            return
-        try:
-            await self.devices.offer.offer(amps)
-            self._offered = amps
-        except DeviceError as exc:
-            log.warning("connector %d: offering %s A failed: %s", self.id, amps, exc)
+    def _record(self, fault: Fault | None) -> None:
+        """A fault an output reported (a contactor that did not switch ...)."""
+        if fault is not None:
+            self.faults[fault.kind] = fault
 
     # --- readings ---
 
@@ -530,21 +478,6 @@ class Connector:
             return None
         self._remember(reading)
         return reading
-
-    def _values(
-        self,
-        reading: MeterReading,
-        measurands: tuple[str, ...],
-        context: Context,
-        timestamp: str | None = None,
-    ) -> Sample | None:
-        """The ``measurands`` of one reading, stamped ``timestamp`` (default: now)."""
-        if not measurands:
-            return None
-        values = sampled_values(reading, measurands, context, offered_a=self._offered)
-        if not values:
-            return None
-        return Sample(timestamp or self.context.clock.timestamp(), values)
 
     # --- sessions ---
 
@@ -648,36 +581,61 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        if self.context.stopping:
-            raise self.refuse(what, "ocppd is stopping", Why.UNAVAILABLE)
-        if not self.context.txlog.healthy:
-            raise self.refuse(what, "the journal cannot be written")
-        facts = self.facts()
-        if facts.faulted:
-            raise self.refuse(
-                what,
-                f"connector {self.id} is faulted ({self.current().error_code})",
-                Why.FAULTED,
-            )
-        if not facts.operative:
-            raise self.refuse(what, f"connector {self.id} is unavailable", Why.UNAVAILABLE)
+        why_not = self._why_no_start()
+        if why_not is not None:
+            raise self.refuse(what, *why_not)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
-        meter_start = round(reading.energy_wh)
         timestamp = self.context.clock.timestamp()
         try:
-            local_id = await self.context.txlog.start(
-                connector_id=self.id,
-                id_tag=id_tag,
-                meter_start_wh=meter_start,
-                timestamp=timestamp,
-                reservation_id=None,
-            )
+            tx = await self._journal_start(id_tag, auth, reading, timestamp)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
+        self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
+        self.tx = tx
+        self.finishing = False
+        log.info(
+            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
+            self.id,
+            tx.local_id,
+            tx.meter_start_wh,
+            auth.source,
+            extra=fields(connector=self.id),
+        )
+        await self.outputs.lock()
+        self.context.uplink.wake()
+        if self._nursery is not None:
+            start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
+
+    def _why_no_start(self) -> tuple[str, Why] | None:
+        """Why no transaction may start here now (None: it may), for the log and in a word."""
+        if self.context.stopping:
+            return "ocppd is stopping", Why.UNAVAILABLE
+        if not self.context.txlog.healthy:
+            return "the journal cannot be written", Why.OTHER
+        facts = self.facts()
+        if facts.faulted:
+            return f"connector {self.id} is faulted ({self.current().error_code})", Why.FAULTED
+        if not facts.operative:
+            return f"connector {self.id} is unavailable", Why.UNAVAILABLE
+        return None
+
+    async def _journal_start(
+        self, id_tag: str, auth: AuthResult, reading: MeterReading, timestamp: str
+    ) -> Transaction:
+        """Make the start durable (it awaits the central system's answer from now on).
+        Raises StorageUnavailable."""
+        meter_start = round(reading.energy_wh)
+        local_id = await self.context.txlog.start(
+            connector_id=self.id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start,
+            timestamp=timestamp,
+            reservation_id=None,
+        )
         self.awaiting.add((local_id, TxMessage.START))
-        tx = Transaction(
+        return Transaction(
             local_id,
             self.id,
             id_tag,
@@ -686,27 +644,6 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, self.policies.meter.stop_sampled, Context.BEGIN, timestamp)
-        if begin is not None:
-            tx.keep_for_stop(begin)
-        self.tx = tx
-        self.finishing = False
-        log.info(
-            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
-            self.id,
-            local_id,
-            meter_start,
-            auth.source,
-            extra=fields(connector=self.id),
-        )
-        if self.devices.lock is not None:
-            try:
-                await self.devices.lock.lock()
-            except DeviceError as exc:
-                log.warning("connector %d: cable lock failed: %s", self.id, exc)
-        self.context.uplink.wake()
-        if self._nursery is not None:
-            start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
 
     async def stop(self, reason: StopReason, id_tag: str | None = None) -> bool:
         """Stop the running transaction (False when there is none)."""
@@ -725,8 +662,7 @@ class Connector:
     async def _stop_shielded(self, reason: StopReason, id_tag: str | None) -> None:
         tx = self.tx
         assert tx is not None
-        await self._open_contactor(f"transaction {reason}")
-        await self._set_offer(None)
+        self._record(await self.outputs.stop_energy(f"transaction {reason}"))
         if self._tx_scope is not None:
             self._tx_scope.cancel()
         reading = await self.read_meter()
@@ -734,9 +670,7 @@ class Connector:
         meter_stop = max(round(energy), tx.meter_start_wh)
         timestamp = self.context.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, self.policies.meter.stop_sampled, Context.END, timestamp)
-            if end is not None:
-                tx.keep_for_stop(end)
+            self.sampler.end(tx, reading, timestamp, self.outputs.offered)
         self.tx = None
         self.finishing = self.plug.plugged
         self.last_session = SessionSummary(
@@ -755,8 +689,8 @@ class Connector:
         await self._journal_stop(tx, meter_stop, timestamp, reason, id_tag)
         if reason is StopReason.DE_AUTHORIZED:
             self.locked_for = tx.id_tag  # 1.6 errata 3.5: stays locked for the same tag
-        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own key
-            await self._unlock_quietly()
+        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own policy
+            await self.outputs.unlock_quietly()
 
     async def _journal_stop(
         self,
@@ -793,65 +727,27 @@ class Connector:
                 f"connector {self.id}: journaling the stop", self.context.retry_storage, write
             )
 
-    async def _tick(self, tx: Transaction) -> None:
-        """While ``tx`` runs: periodic samples and checkpoints of the meter register."""
+    # --- meter values (model/sampling.py), and the port the sampler reads through ---
+
+    async def _sampling(self, tx: Transaction) -> None:
+        """The sampler while ``tx`` runs; a stop cancels it."""
         with trio.CancelScope() as scope:
             self._tx_scope = scope
-            interval = 0
-            next_sample = math.inf
-            next_checkpoint = trio.current_time() + CHECKPOINT_S
-            while self.tx is tx:
-                wanted = self.policies.meter.sample_interval_s
-                if wanted != interval:  # first pass, or the central system changed it
-                    interval = wanted
-                    next_sample = trio.current_time() + interval if interval > 0 else math.inf
-                with trio.move_on_at(min(next_sample, next_checkpoint)):
-                    await self.policies.wait_changed()
-                    continue
-                now = trio.current_time()
-                if now >= next_sample:
-                    next_sample += interval  # keep the cadence on the clock, not on read times
-                    next_checkpoint = now + CHECKPOINT_S
-                    await self._sample(tx)
-                else:
-                    next_checkpoint = now + CHECKPOINT_S
-                    async with self._lock:
-                        reading = await self.read_meter() if self.tx is tx else None
-                    if reading is not None:
-                        await self._checkpoint(tx, reading)
+            await self.sampler.run(tx, self)
 
-    async def _checkpoint(self, tx: Transaction, reading: MeterReading) -> None:
-        try:
-            await self.context.txlog.checkpoint(
-                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.context.clock.timestamp()
-            )
-        except StorageUnavailable:
-            pass  # the last checkpoint that landed is what a power cut will use
+    def exclusive(self) -> trio.Lock:
+        return self._lock
 
-    async def _sample(self, tx: Transaction) -> None:
-        async with self._lock:
-            if self.tx is not tx:
-                return
-            reading = await self.read_meter()
-            if reading is None:
-                return
-            await self._checkpoint(tx, reading)
-            stamp = self.context.clock.timestamp()  # one reading, one time
-            meter = self.policies.meter
-            sample = self._values(reading, meter.sampled, Context.PERIODIC, stamp)
-            if sample is not None:
-                try:
-                    await self.context.txlog.meter_values(
-                        tx.local_id, connector_id=self.id, samples=[sample], droppable=True
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: meter values not journaled: %s", self.id, exc)
-                self.context.uplink.wake()
-            stop_sample = self._values(reading, meter.stop_sampled, Context.PERIODIC, stamp)
-            if stop_sample is not None:
-                tx.keep_for_stop(stop_sample)
-            await self._check_invalid_energy()
-            await self._settle()
+    def runs(self, tx: Transaction) -> bool:
+        return self.tx is tx
+
+    @property
+    def offered_a(self) -> float | None:
+        return self.outputs.offered
+
+    async def sampled(self, tx: Transaction) -> None:
+        await self._check_invalid_energy()
+        await self._settle()
 
     async def aligned_sample(self, timestamp: str) -> None:
         """A clock-aligned reading (the charger calls this at each interval boundary)."""
@@ -859,33 +755,7 @@ class Connector:
             reading = await self.read_meter()
             if reading is None:
                 return
-            values = sampled_values(
-                reading,
-                self.policies.meter.aligned,
-                Context.CLOCK,
-                offered_a=self._offered,
-            )
-            tx = self.tx
-            if values:
-                try:
-                    await self.context.txlog.meter_values(
-                        tx.local_id if tx else None,
-                        connector_id=self.id,
-                        samples=[Sample(timestamp, values)],
-                        droppable=True,
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: aligned values not journaled: %s", self.id, exc)
-                self.context.uplink.wake()
-            if tx is not None:
-                stop_values = sampled_values(
-                    reading,
-                    self.policies.meter.stop_aligned,
-                    Context.CLOCK,
-                    offered_a=self._offered,
-                )
-                if stop_values:
-                    tx.keep_for_stop(Sample(timestamp, stop_values))
+            await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
 
     # --- what the central system says about a transaction ---
 
@@ -974,21 +844,16 @@ class Connector:
 
     async def unlock(self) -> UnlockResult:
         """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
-        FAILED only when the lock was tried (1.6 errata: UnlockFailed), NO_LOCK without one."""
-        lock = self.devices.lock
-        if lock is None:
+        FAILED only when the lock was tried and did not release; NO_LOCK without a lock."""
+        if not self.outputs.has_lock:
             return UnlockResult.NO_LOCK
         async with self._lock:
             if self.tx is not None:
                 await self._stop(StopReason.UNLOCK_COMMAND, None)
             self.locked_for = None
-            try:
-                await lock.unlock()
-            except DeviceError as exc:
-                log.warning("connector %d: unlock failed: %s", self.id, exc)
-                self.faults[FaultKind.CONNECTOR_UNLOCK] = Fault(
-                    FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
-                )
+            fault = await self.outputs.unlock()
+            if fault is not None:
+                self._record(fault)
                 await self._settle()
                 return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
@@ -1003,16 +868,8 @@ class Connector:
         if not (same_tag(self.locked_for, id_tag) or same_tag(self.locked_for, parent)):
             return False
         self.locked_for = None
-        await self._unlock_quietly()
+        await self.outputs.unlock_quietly()
         return True
-
-    async def _unlock_quietly(self) -> None:
-        if self.devices.lock is None or not self.devices.lock.locked:
-            return
-        try:
-            await self.devices.lock.unlock()
-        except DeviceError as exc:
-            log.warning("connector %d: unlock failed: %s", self.id, exc)
 
     async def set_fault(self, fault: Fault | None, kind: FaultKind | None = None) -> None:
         """Raise or clear a fault from outside the devices (storage, simulated faults)."""
@@ -1036,8 +893,7 @@ class Connector:
             async with self._lock:
                 if self.tx is not None:
                     await self._stop(reason, None)
-                await self._open_contactor(str(reason))
-                await self._set_offer(None)
+                self._record(await self.outputs.stop_energy(str(reason)))
 
 
 __all__ = [

@@ -13,9 +13,9 @@ passes the instants. The rules, with their sources:
    profiles; the connector's own TX_DEFAULT over connector 0's (§3.13.1). A TX profile
    counts only while a transaction runs on the connector; TX_DEFAULT counts always, so
    an idle connector reports what a transaction started now would get.
-4. The limit is the lowest of: the transaction level, the CHARGE_POINT_MAX profile, and
-   the connector's local maximum (§3.13.3; "local limits might be taken into account",
-   errata §3.27). With no profile the local maximum is the limit.
+4. The limit is the lowest of: the transaction level, the connector's local maximum,
+   and its share of the CHARGE_POINT_MAX profile (§3.13.3; "local limits might be taken
+   into account", errata §3.27). With no profile the local maximum is the limit.
 5. Offsets count from the schedule's ``start`` (absolute), from the start of the
    current daily/weekly recurrence of it (recurring: periods and duration beyond the
    recurrence are cut, §5.16.4 and errata §3.44), or from the start of the transaction
@@ -26,17 +26,21 @@ passes the instants. The rules, with their sources:
    a larger ``phases`` than the connector has does not change an ampere limit (errata
    §3.34). Limits are combined in amperes per phase and the fewest phases; reported
    limits are rounded *down* to 0.1 (§7.14 allows one decimal), so never above a cap.
-7. Connector 0 reports the whole charger: the sum of the connectors (each without the
-   charger maximum), capped by the CHARGE_POINT_MAX profile (§5.7, errata §3.30).
+7. "The combined energy flow of all connectors SHALL NOT be greater" than the
+   CHARGE_POINT_MAX profile (§3.13.3): it is shared max-min fairly among the connectors
+   with a running transaction and the one asked about (an idle one as if it started
+   now): each takes at most its own limit, the rest share what is left evenly. On a
+   one-connector charger that is simply the cap.
+8. Connector 0 reports the whole charger: the sum of the connectors' own limits, capped
+   by the CHARGE_POINT_MAX profile (§5.7, errata §3.30).
 
-Sharing a CHARGE_POINT_MAX profile between several connectors that charge at once is
-not done here: each connector is capped by the whole of it (exact on one connector).
 Instants are truncated to whole seconds (``startPeriod`` is an integer).
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -253,72 +257,134 @@ def _highest(group: list[_Placed], t: int) -> tuple[_Placed, SchedulePeriod] | N
 
 @dataclass(frozen=True, slots=True)
 class _Connector:
-    """The profiles bearing on one connector, pinned to the time line and grouped."""
+    """The profiles bearing on one connector's transaction level, pinned to the time
+    line and grouped; and its local maximum."""
 
     facts: ConnectorFacts
-    voltage: float
-    charger_max: list[_Placed]
     tx_levels: tuple[list[_Placed], ...]  # TX, own TX_DEFAULT, connector 0's TX_DEFAULT
 
     @classmethod
     def build(
-        cls, profiles: Iterable[ChargingProfile], site: Site, connector_id: int, anchor: int
+        cls, profiles: Iterable[ChargingProfile], facts: ConnectorFacts, number: int, anchor: int
     ) -> _Connector:
-        facts = site.connectors.get(connector_id)
-        if facts is None:
-            raise ValueError(f"there is no connector {connector_id}")
         running = facts.transaction
         if running is not None:
             anchor = _seconds(running.started)
-        groups: dict[str, list[_Placed]] = {"max": [], "tx": [], "own": [], "all": []}
+        groups: dict[str, list[_Placed]] = {"tx": [], "own": [], "all": []}
         for p in profiles:
-            name = _group(p, connector_id, running)
+            name = _group(p, number, running)
             if name is not None:
                 groups[name].append(_Placed.place(p, anchor))
-        for group in groups.values():
-            group.sort(key=lambda placed: -placed.profile.stack_level)
-        return cls(
-            facts, site.voltage_v, groups["max"], (groups["tx"], groups["own"], groups["all"])
-        )
+        return cls(facts, tuple(_by_stack_level(groups[g]) for g in ("tx", "own", "all")))
+
+    @property
+    def charging(self) -> bool:
+        return self.facts.transaction is not None
 
     def placed(self) -> Iterator[_Placed]:
-        yield from self.charger_max
         for group in self.tx_levels:
             yield from group
 
-    def tx_level(self, t: int) -> _Candidate | None:
+    def own_limit(self, t: int, voltage: float) -> Limit:
+        """The limit without the charger maximum: transaction level and local maximum."""
+        local = _Candidate(self.facts.max_current_a, self.facts.phases, LOCAL_MAX)
+        tx = None
         for group in self.tx_levels:
             found = _highest(group, t)
             if found is not None:
-                return _candidate(*found, self.facts.phases, self.voltage)
-        return None
-
-    def charger_cap(self, t: int) -> tuple[_Placed, SchedulePeriod] | None:
-        return _highest(self.charger_max, t)
-
-    def limit(self, t: int, *, with_charger_max: bool = True) -> Limit:
-        local = _Candidate(self.facts.max_current_a, self.facts.phases, LOCAL_MAX)
-        tx = self.tx_level(t)
-        candidates = [c for c in (tx,) if c is not None]
-        if with_charger_max:
-            cap = self.charger_cap(t)
-            if cap is not None:
-                candidates.append(_candidate(*cap, self.facts.phases, self.voltage))
-        candidates.append(local)
-        lowest = min(candidates, key=lambda c: c.amps)  # ties: the first, a profile
+                tx = _candidate(*found, self.facts.phases, voltage)
+                break
+        lowest = tx if tx is not None and tx.amps <= local.amps else local  # ties: the profile
         return Limit(
             max(lowest.amps, 0.0),
-            min(c.phases for c in candidates),
+            local.phases if tx is None else min(local.phases, tx.phases),
             lowest.source,
             None if tx is None else tx.min_rate_a,
         )
+
+
+def _by_stack_level(group: list[_Placed]) -> list[_Placed]:
+    return sorted(group, key=lambda placed: -placed.profile.stack_level)
+
+
+class _Charger:
+    """Every connector of the site and the charger maximum, pinned to the time line.
+
+    The charger maximum caps the connectors together (§3.13.3: "The combined energy flow
+    of all connectors SHALL NOT be greater"): it is shared max-min fairly among the
+    connectors with a running transaction and the one asked about, each taking at most
+    its own limit and leaving the rest to the others.
+    """
+
+    def __init__(self, profiles: Iterable[ChargingProfile], site: Site, anchor: int) -> None:
+        profiles = tuple(profiles)
+        self.voltage = site.voltage_v
+        self.wired = max((f.phases for f in site.connectors.values()), default=DEFAULT_PHASES)
+        self.connectors = {
+            n: _Connector.build(profiles, facts, n, anchor)
+            for n, facts in sorted(site.connectors.items())
+        }
+        self.charger_max = _by_stack_level(
+            [
+                _Placed.place(p, anchor)
+                for p in profiles
+                if p.purpose is Purpose.CHARGE_POINT_MAX and p.connector_id == 0
+            ]
+        )
+
+    def connector(self, number: int) -> _Connector:
+        found = self.connectors.get(number)
+        if found is None:
+            raise ValueError(f"there is no connector {number}")
+        return found
+
+    def cap(self, t: int) -> _Candidate | None:
+        found = _highest(self.charger_max, t)
+        return None if found is None else _candidate(*found, self.wired, self.voltage)
+
+    def sharing(self, number: int) -> list[int]:
+        return [n for n, c in self.connectors.items() if n == number or c.charging]
+
+    def placed(self, number: int) -> Iterator[_Placed]:
+        """The profiles whose boundaries may move connector ``number``'s limit."""
+        yield from self.charger_max
+        for n in self.sharing(number) if self.charger_max else [number]:
+            yield from self.connector(n).placed()
+
+    def limit(self, number: int, t: int) -> Limit:
+        own = self.connector(number).own_limit(t, self.voltage)
+        cap = self.cap(t)
+        if cap is None:
+            return own
+        wants = {
+            n: own.amps if n == number else self.connectors[n].own_limit(t, self.voltage).amps
+            for n in self.sharing(number)
+        }
+        share = _fair_shares(cap.amps, wants)[number]
+        phases = min(own.phases, cap.phases)
+        binding = share < own.amps - _EPS or (share <= own.amps and own.source == LOCAL_MAX)
+        if binding:  # ties go to a profile: its own transaction level, else the maximum
+            return Limit(max(share, 0.0), phases, cap.source, own.min_rate_a)
+        return Limit(own.amps, phases, own.source, own.min_rate_a)
+
+
+def _fair_shares(total: float, wants: Mapping[int, float]) -> dict[int, float]:
+    """Max-min fair division of ``total``: the smallest wants are met in full, the rest
+    share what is left evenly (water-filling)."""
+    shares: dict[int, float] = {}
+    left, count = max(total, 0.0), len(wants)
+    for number, want in sorted(wants.items(), key=lambda item: (item[1], item[0])):
+        shares[number] = min(want, left / count)
+        left -= shares[number]
+        count -= 1
+    return shares
 
 
 def _group(
     profile: ChargingProfile, connector_id: int, running: RunningTransaction | None
 ) -> str | None:
     if profile.purpose is Purpose.CHARGE_POINT_MAX:
-        return "max" if profile.connector_id == 0 else None
+        return None  # the charger's, not one connector's
     if profile.purpose is Purpose.TX_DEFAULT:
         if profile.connector_id == connector_id:
             return "own"
@@ -339,9 +405,10 @@ def _group(
 def limit_at(
     profiles: Iterable[ChargingProfile], site: Site, connector_id: int, at: datetime
 ) -> Limit:
-    """The limit in force on connector ``connector_id`` (> 0) at ``at``, and its source."""
+    """The limit in force on connector ``connector_id`` (> 0) at ``at``, and its source.
+    ValueError for an unknown connector."""
     t = _seconds(at)
-    return _Connector.build(profiles, site, connector_id, t).limit(t)
+    return _Charger(profiles, site, t).limit(connector_id, t)
 
 
 def next_change(
@@ -351,17 +418,19 @@ def next_change(
     after: datetime,
     horizon_s: int = NEXT_CHANGE_HORIZON_S,
 ) -> datetime | None:
-    """The first instant after ``after`` at which the connector's limit (amperes or
-    phases) changes, or None if it stays the same for ``horizon_s``: the connector's
-    next deadline."""
+    """The first instant after ``after`` at which the connector's limit (amperes, to the
+    0.1 A limits are reported in, or phases) changes, or None if it stays the same for
+    ``horizon_s``: the connector's next deadline. (On an idle connector a relative
+    profile counts from ``after``, so the limit found there may equal today's: a
+    harmless early wake-up.)"""
     t0 = _seconds(after)
-    connector = _Connector.build(profiles, site, connector_id, t0)
-    now = connector.limit(t0)
-    for t in _edges(connector.placed(), t0, t0 + horizon_s):
+    charger = _Charger(profiles, site, t0)
+    now = charger.limit(connector_id, t0)
+    for t in _edges(charger.placed(connector_id), t0, t0 + horizon_s):
         if t == t0:
             continue
-        then = connector.limit(t)
-        if abs(then.amps - now.amps) > _EPS or then.phases != now.phases:
+        then = charger.limit(connector_id, t)
+        if _round_down(then.amps) != _round_down(now.amps) or then.phases != now.phases:
             return _instant(t)
     return None
 
@@ -378,20 +447,21 @@ def composite_schedule(
     for ``duration_s`` seconds in ``unit`` (§5.7). ValueError for an unknown connector."""
     t0 = _seconds(start)
     t1 = t0 + max(duration_s, 0)
-    profiles = tuple(profiles)
+    charger = _Charger(profiles, site, t0)
     if connector_id == 0:
-        values = _charger_values(profiles, site, t0, t1, unit)
+        values = _charger_values(charger, t0, t1, unit)
         min_rate = None
     else:
-        connector = _Connector.build(profiles, site, connector_id, t0)
+        charger.connector(connector_id)  # known?
         values = (
-            (t, *_in_unit(connector.limit(t), unit, site.voltage_v))
-            for t in _edges(connector.placed(), t0, t1)
+            (t, *_in_unit(charger.limit(connector_id, t), unit, charger.voltage))
+            for t in _edges(charger.placed(connector_id), t0, t1)
         )
-        first = connector.limit(t0).min_rate_a
-        min_rate = None if first is None else _round_down(first)
-        if first is not None and unit is RateUnit.WATT:
-            min_rate = _round_down(first * site.voltage_v * connector.limit(t0).phases)
+        first = charger.limit(connector_id, t0)
+        min_rate = None
+        if first.min_rate_a is not None:
+            at_min = dataclasses.replace(first, amps=first.min_rate_a)
+            min_rate = _round_down(_in_unit(at_min, unit, charger.voltage)[0])
     periods: list[CompositePeriod] = []
     for t, value, phases, source in values:
         limit = _round_down(value)
@@ -415,25 +485,19 @@ def _in_unit(limit: Limit, unit: RateUnit, voltage: float) -> tuple[float, int, 
 
 
 def _charger_values(
-    profiles: tuple[ChargingProfile, ...], site: Site, t0: int, t1: int, unit: RateUnit
+    charger: _Charger, t0: int, t1: int, unit: RateUnit
 ) -> Iterator[tuple[int, float, int, LimitSource]]:
-    connectors = [
-        _Connector.build(profiles, site, number, t0) for number in sorted(site.connectors)
-    ]
-    placed = [p for c in connectors for p in c.placed()]
-    wired = max((f.phases for f in site.connectors.values()), default=DEFAULT_PHASES)
+    """Connector 0: the sum of every connector's own limit, capped by the charger maximum."""
+    placed = [*charger.charger_max, *(p for c in charger.connectors.values() for p in c.placed())]
     for t in _edges(placed, t0, t1):
         total = sum(
-            _in_unit(c.limit(t, with_charger_max=False), unit, site.voltage_v)[0]
-            for c in connectors
+            _in_unit(c.own_limit(t, charger.voltage), unit, charger.voltage)[0]
+            for c in charger.connectors.values()
         )
-        value, phases, source = total, wired, CONNECTORS
-        cap = connectors[0].charger_cap(t) if connectors else None
+        value, phases, source = total, charger.wired, CONNECTORS
+        cap = charger.cap(t)
         if cap is not None:
-            candidate = _candidate(*cap, wired, site.voltage_v)
-            capped = _in_unit(
-                Limit(candidate.amps, candidate.phases, candidate.source), unit, site.voltage_v
-            )
+            capped = _in_unit(Limit(cap.amps, cap.phases, cap.source), unit, charger.voltage)
             if capped[0] <= value:
                 value, phases, source = capped
         yield t, value, phases, source

@@ -5,6 +5,7 @@ checked against a naive second-by-second reading of the rules (OCPP 1.6 §3.13, 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 from datetime import UTC, datetime, timedelta
@@ -309,12 +310,39 @@ def test_the_local_maximum_caps_the_central_system_s_limit() -> None:
     assert limit_at([generous], site(max_a=63), 1, NOW).source == source(generous)
 
 
+def test_a_profile_equal_to_the_local_maximum_is_named_as_the_source() -> None:
+    equal = profile(1, [(0, 32)], start=MIDNIGHT)
+    assert limit_at([equal], site(max_a=32), 1, NOW).source == source(equal)
+
+
 def test_the_minimum_charging_rate_is_reported_with_the_limit() -> None:
     with_min = profile(1, [(0, 10)], min_rate=4140, unit=W)  # 6 A on 3 phases
     assert limit_at([with_min], site(), 1, NOW).min_rate_a == pytest.approx(6)
     assert composite_schedule([with_min], site(), 1, NOW, 60, W).min_rate == 4140
     assert composite_schedule([with_min], site(), 1, NOW, 60, A).min_rate == 6
     assert limit_at([], site(), 1, NOW).min_rate_a is None
+
+
+def test_connectors_charging_together_share_the_charger_maximum() -> None:
+    # §3.13.3; the one that needs less keeps it, the other takes the rest
+    tx1, tx2 = RunningTransaction(NOW, 41), RunningTransaction(NOW, 42)
+    two = Site({1: ConnectorFacts(32, 3, tx1), 2: ConnectorFacts(32, 3, tx2)})
+    cap = profile(1, [(0, 32)], purpose=MAX, connector=0, start=MIDNIGHT)
+    small = profile(2, [(0, 10), (600, 32)], purpose=TX, connector=2, transaction_id=42)
+    first = limit_at([cap, small], two, 1, NOW)
+    assert (first.amps, first.source) == (22, source(cap))
+    assert limit_at([cap, small], two, 2, NOW).source == source(small)
+    # the other connector's boundary moves this one's limit: it is this one's deadline too
+    assert next_change([cap, small], two, 1, NOW) == NOW + timedelta(seconds=600)
+    assert steps(composite_schedule([cap, small], two, 1, NOW, 1200, A)) == [(0, 22), (600, 16)]
+
+
+def test_an_idle_connector_shows_its_share_as_if_it_started_now() -> None:
+    tx1 = RunningTransaction(NOW, 41)
+    two = Site({1: ConnectorFacts(32, 3, tx1), 2: ConnectorFacts(32, 3)})
+    cap = profile(1, [(0, 32)], purpose=MAX, connector=0, start=MIDNIGHT)
+    assert limit_at([cap], two, 1, NOW).amps == 32  # alone while the other is idle
+    assert limit_at([cap], two, 2, NOW).amps == 16
 
 
 def test_connector_0_reports_the_whole_charger_capped_by_its_maximum() -> None:
@@ -409,16 +437,27 @@ def naive_amps(
     return min(a for a, _ in found), min(p for _, p in found)
 
 
-def random_profile(rng: random.Random, id: int, units: list[RateUnit]) -> ChargingProfile:
+def naive_cap(profiles: list[ChargingProfile], t: datetime, wired: int) -> float:
+    """The charger maximum at ``t`` in amperes per phase (infinite when none is active)."""
+    caps = [p for p in profiles if p.purpose is MAX]
+    return naive_amps(caps, ConnectorFacts(math.inf, wired), 1, t)[0]
+
+
+def random_profile(
+    rng: random.Random, id: int, units: list[RateUnit], connectors: int = 1
+) -> ChargingProfile:
     purpose = rng.choice([MAX, DEFAULT, DEFAULT, TX])
-    connector = 0 if purpose is MAX else rng.choice([0, 1] if purpose is DEFAULT else [1])
-    kind = rng.choice(list(Kind))
+    numbers = range(0 if purpose is DEFAULT else 1, connectors + 1)
+    connector = 0 if purpose is MAX else rng.choice(numbers)
+    kind = rng.choice([Kind.ABSOLUTE, Kind.RECURRING] if purpose is MAX else list(Kind))
     unit = rng.choice(units)
     count = rng.randint(1, 5)
     starts = [0, *sorted(rng.sample(range(60, 7200, 60), count - 1))]
-    scale = 690 if unit is W else 1
+    scale = 1000 if unit is W else 1  # watts that are no round number of amperes
     periods = [(s, rng.randint(0, 400) / 10 * scale, rng.choice([None, 1, 3])) for s in starts]
     offset = timedelta(seconds=rng.randrange(-7200, 7200, 60))
+    if kind is Kind.RECURRING:  # some recurrences have begun days before
+        offset -= timedelta(days=rng.choice([0, 1, 3]))
     return ChargingProfile(
         id,
         connector,
@@ -434,7 +473,7 @@ def random_profile(rng: random.Random, id: int, units: list[RateUnit]) -> Chargi
         Recurrency.DAILY if kind is Kind.RECURRING else None,
         rng.choice([None, NOW + timedelta(seconds=rng.randrange(-3600, 3600, 60))]),
         rng.choice([None, NOW + timedelta(seconds=rng.randrange(3600, 14400, 60))]),
-        rng.choice([None, 41]) if purpose is TX else None,
+        rng.choice([None, 40 + connector]) if purpose is TX else None,
     )
 
 
@@ -494,6 +533,56 @@ def test_next_change_agrees_with_the_composite_schedule() -> None:
         for here, there in zip(starts, [*starts[1:], None], strict=False):
             found = next_change(profiles, charger, 1, here, horizon_s=horizon)
             if there is None:
+                assert found is None or found >= NOW + timedelta(seconds=horizon), where
+            else:
+                assert found == there, where
+
+
+def random_charger(rng: random.Random) -> tuple[list[ChargingProfile], Site]:
+    connectors = rng.randint(2, 3)
+    profiles = [random_profile(rng, i, [A, W], connectors) for i in range(rng.randint(1, 8))]
+    facts = {}
+    for n in range(1, connectors + 1):
+        started = NOW - timedelta(seconds=rng.randrange(0, 3600, 60))
+        tx = rng.choice([None, RunningTransaction(started, 40 + n)])
+        facts[n] = ConnectorFacts(rng.choice([16.0, 32.0]), rng.choice([1, 3]), tx)
+    return profiles, Site(facts)
+
+
+def test_connectors_charging_together_never_exceed_the_charger_maximum() -> None:
+    # §3.13.3: "The combined energy flow of all connectors SHALL NOT be greater"
+    print(f"seed {SEED} (OCPPD_TEST_SEED={SEED} repeats it)")
+    rng = random.Random(SEED + 2)
+    for case in range(CASES):
+        profiles, charger = random_charger(rng)
+        wired = max(f.phases for f in charger.connectors.values())
+        own_profiles = [p for p in profiles if p.purpose is not MAX]
+        where = f"seed {SEED + 2} case {case}: {profiles} {charger}"
+        for second in range(0, 4 * 3600, 120):
+            t = NOW + timedelta(seconds=second)
+            cap = naive_cap(profiles, t, wired)
+            charging = [n for n, f in charger.connectors.items() if f.transaction is not None]
+            given = {n: limit_at(profiles, charger, n, t).amps for n in charger.connectors}
+            own = {n: naive_amps(own_profiles, f, n, t)[0] for n, f in charger.connectors.items()}
+            assert all(given[n] <= own[n] + 1e-9 for n in charging), where
+            assert sum(given[n] for n in charging) <= cap + 1e-6, f"{where} at {second}"
+            if sum(own[n] for n in charging) <= cap:  # room for all: nobody is cut
+                assert all(given[n] == pytest.approx(own[n]) for n in charging), where
+
+
+def test_next_change_agrees_with_the_composite_schedule_across_connectors() -> None:
+    print(f"seed {SEED} (OCPPD_TEST_SEED={SEED} repeats it)")
+    rng = random.Random(SEED + 3)
+    for case in range(CASES // 3):
+        profiles, charger = random_charger(rng)
+        profiles = [p for p in profiles if p.schedule.unit is A and p.kind is not Kind.RELATIVE]
+        horizon = 86400
+        schedule = composite_schedule(profiles, charger, 1, NOW, horizon, A)
+        starts = [NOW + timedelta(seconds=p.start_s) for p in schedule.periods]
+        for here, there in zip(starts, [*starts[1:], None], strict=True):
+            found = next_change(profiles, charger, 1, here, horizon_s=horizon)
+            where = f"seed {SEED + 3} case {case}: {profiles} {charger}"
+            if there is None:  # nothing more in the window; maybe later
                 assert found is None or found >= NOW + timedelta(seconds=horizon), where
             else:
                 assert found == there, where
