@@ -286,8 +286,8 @@ class LumaDisplay:
     async def _write(self) -> bool:
         """Write the wanted page and level; False (fault raised) when the panel failed."""
         page, level = self._page, self._level
-        image = render(page, self.size)
         try:
+            image = render(page, self.size)  # Pillow missing: a fault like a missing panel
             await self._call(self._put, image, level)
         except Exception as exc:  # smbus2 raises OSError; luma its own errors; all one fault
             self._failed(exc)
@@ -320,6 +320,8 @@ class LumaDisplay:
         return fn(*args)
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ImportError):
+            exc = DeviceError(_missing(exc))
         device, self._device = self._device, None  # opened again on the next attempt
         if device is not None:
             _cleanup_quietly(device)
@@ -385,10 +387,6 @@ class MemoryPanel:
 
 def sim_display(options: Mapping[str, Any], context: DeviceContext) -> LumaDisplay:
     """A display in memory: the frames a panel would get, no hardware (needs Pillow)."""
-    try:
-        import PIL  # noqa: F401 - fail at start, not at the first page
-    except ImportError as exc:
-        raise DeviceError(_missing(exc)) from exc
     width, height = int(options.get("width", 128)), int(options.get("height", 64))
     rotation = int(options.get("rotation", 0)) // 90
     size = (height, width) if rotation % 2 else (width, height)
@@ -404,17 +402,19 @@ def sim_display(options: Mapping[str, Any], context: DeviceContext) -> LumaDispl
 
 def _oled(model: str) -> Callable[[Mapping[str, Any], DeviceContext], LumaDisplay]:
     def factory(options: Mapping[str, Any], context: DeviceContext) -> LumaDisplay:
-        try:
-            from luma.core.interface.serial import i2c
-            from luma.oled import device as oled
-        except ImportError as exc:
-            raise DeviceError(_missing(exc)) from exc
-        cls = getattr(oled, model)
         bus, address = int(options.get("i2c_bus", 1)), int(options.get("i2c_address", 0x3C))
         width, height = int(options.get("width", 128)), int(options.get("height", 64))
         rotation = int(options.get("rotation", 0)) // 90
 
         def opener() -> Any:
+            """Imported here, in the worker thread: a missing library is a DISPLAY fault (the
+            log says which package), retried like a missing panel; charging goes on."""
+            try:
+                from luma.core.interface.serial import i2c
+                from luma.oled import device as oled
+            except ImportError as exc:
+                raise DeviceError(_missing(exc)) from exc
+            cls = getattr(oled, model)
             return cls(i2c(port=bus, address=address), width=width, height=height, rotate=rotation)
 
         size = (height, width) if rotation % 2 else (width, height)

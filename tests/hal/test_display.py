@@ -20,7 +20,7 @@ from luma.oled.device import ssd1306
 
 from hal.base import ButtonPressed, DeviceError, FaultKind
 from hal.buttons import GpioButtons
-from hal.display import Level, LumaDisplay, Page, sim_display
+from hal.display import Level, LumaDisplay, Page, sim_display, ssd1306_display
 from hal.health import Backoff
 from hal.sim import SimButtons
 
@@ -218,3 +218,33 @@ async def test_sim_buttons_press_only_while_running(
         assert buttons.press("info")
         nursery.cancel_scope.cancel()
     assert sink.of(ButtonPressed) == [ButtonPressed("info")]
+
+
+async def test_a_missing_panel_is_a_fault_not_a_crash(
+    io_clock: Any, sink: Any, make_context: Any
+) -> None:
+    """The real driver on an I2C bus that does not exist (no /dev/i2c-99): reported and
+    retried, never raised out of run."""
+    display = ssd1306_display({"i2c_bus": 99}, make_context("display (ssd1306)", connector_id=None))
+    with trio.fail_after(120):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(display.run, sink)
+            display.show(Page("Ready"))
+            await sink.wait_for(raised(FaultKind.DISPLAY))
+            await trio.sleep(30)  # retried meanwhile: still one fault, the task still runs
+            assert sink.faults() == [("raised", FaultKind.DISPLAY)] and display.writes == 0
+            nursery.cancel_scope.cancel()
+    await display.aclose()
+
+
+async def test_a_missing_library_is_a_fault_too(io_clock: Any, sink: Any) -> None:
+    def opener() -> Any:
+        raise ImportError("No module named 'luma'")
+
+    display = LumaDisplay("display (ssd1306)", opener, (128, 64))
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(display.run, sink)
+            display.show(Page("Ready"))
+            await sink.wait_for(raised(FaultKind.DISPLAY))
+            nursery.cancel_scope.cancel()
