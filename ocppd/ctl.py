@@ -8,6 +8,7 @@ event loop, and starts fast.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import socket
@@ -238,7 +239,25 @@ def _parser() -> argparse.ArgumentParser:
     fault = simsub.add_parser("fault", help="raise a ChargePointErrorCode (NoError clears)")
     fault.add_argument("connector", type=int)
     fault.add_argument("error_code")
+    press = simsub.add_parser("press", help="press a simulated button: stop or info")
+    press.add_argument("button", choices=("stop", "info"))
+    screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
+    screen.add_argument("--connector", type=int, help="the screen of this connector")
+    screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
     return p
+
+
+def _screen(result: dict[str, Any], png: str | None) -> int:
+    if png:
+        try:
+            with open(png, "wb") as out:
+                out.write(base64.b64decode(result["png"]))
+        except OSError as exc:
+            print(f"ocppctl: {png}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_REFUSED
+    level = result.get("level")
+    print(result["text"] + (f"\n(display {level})" if level and level != "on" else ""))
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
         message = {"cmd": "swipe", "id_tag": args.tag}
     elif args.command == "tag":
         message = {"cmd": "tag", "id_tag": args.tag}
+    elif args.command == "screen":
+        message = {"cmd": "screen", "png": bool(args.png)}
+        if args.connector is not None:
+            message["connector"] = args.connector
+    elif args.action == "press":
+        message = {"cmd": "sim", "action": "press", "button": args.button}
     else:
         message = {"cmd": "sim", "action": args.action, "connector": args.connector}
         if args.action == "power":
@@ -268,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2) if args.json else format_status(result))
     elif args.command == "tag":
         print(format_tag(result))
+    elif args.command == "screen":
+        return _screen(result, args.png)
     elif isinstance(result, str) and result:
         print(result)
     return EXIT_OK

@@ -38,7 +38,15 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Uplink, same_tag
+from ocppd.model.auth import (
+    Authorizer,
+    AuthResult,
+    AuthSource,
+    IdTagInfo,
+    Uplink,
+    same_tag,
+    why_refused,
+)
 from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
@@ -53,7 +61,7 @@ from ocppd.model.status import (
     severity,
     worst,
 )
-from ocppd.model.supervise import start_supervised
+from ocppd.model.supervise import Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -76,6 +84,7 @@ class TagEvent:
     source: str  # "reader" or "ocppctl"
     accepted: bool
     outcome: str  # what happened, or why it was refused
+    why: Why | None = None  # a refusal in one word
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,7 @@ class Charger:
         self.stopping = False  # an orderly stop began: no new transaction may start
         self._reset = trio.Event()
         self._changed = trio.Event()
+        self._noticed = trio.Event()
         self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
@@ -184,6 +194,7 @@ class Charger:
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
+        self.notice()
 
     async def wait_changed(self) -> None:
         await self._changed.wait()
@@ -193,6 +204,16 @@ class Charger:
         """Set at the next status change of any connector (a transaction began or ended, a
         transaction was answered ...): take it before looking, and no change is missed."""
         return self._changed
+
+    def notice(self) -> None:
+        """Something a person at the charger would notice changed: a status, a refusal shown,
+        what became of a tag, a session that ended. Wakes :meth:`wait_notice`."""
+        self._noticed.set()
+        self._noticed = trio.Event()
+
+    async def wait_notice(self) -> None:
+        """Return at the next :meth:`notice` (a screen waits here instead of polling)."""
+        await self._noticed.wait()
 
     def uplink_changed(self) -> None:
         """The central system became reachable or unreachable: the indicators show it."""
@@ -330,18 +351,21 @@ class Charger:
         try:
             outcome = await self._present(id_tag, concerned)
         except Refused as exc:
-            self._tag_event(source, accepted=False, outcome=str(exc))
+            self._tag_event(source, accepted=False, outcome=str(exc), why=exc.why)
             log.info("tag (%s) refused: %s", source, exc)
             for connector in concerned or self.connectors.values():
-                connector.show_refused()
+                connector.show_refused(exc.why)
             raise
         self._tag_event(source, accepted=True, outcome=outcome)
         log.info("tag (%s): %s", source, outcome)
         return outcome
 
-    def _tag_event(self, source: str, *, accepted: bool, outcome: str) -> None:
+    def _tag_event(
+        self, source: str, *, accepted: bool, outcome: str, why: Why | None = None
+    ) -> None:
         now = self.clock.now()
-        self.last_tag = TagEvent(format_time(now) if now else None, source, accepted, outcome)
+        self.last_tag = TagEvent(format_time(now) if now else None, source, accepted, outcome, why)
+        self.notice()
 
     async def _present(self, id_tag: str, concerned: list[Connector]) -> str:
         if not id_tag:
@@ -356,9 +380,12 @@ class Charger:
             where = ", ".join(str(c.id) for c in claimed)
             return f"already authorised: plug in at connector {where}"
         if self.stopping:
-            raise Refused("ocppd is stopping")
+            raise Refused("ocppd is stopping", Why.UNAVAILABLE)
         if not self.storage_ok:
-            raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
+            raise Refused(
+                f"no new sessions: the journal cannot be written ({self.txlog.problem})",
+                Why.UNAVAILABLE,
+            )
         targets = self._targets(id_tag)
         concerned.extend(targets)
         for connector in targets:
@@ -366,7 +393,7 @@ class Charger:
         try:
             auth = auth or await self.authorizer.authorize(id_tag)
             if not auth.accepted:
-                raise Refused(f"tag refused: {auth.why}")
+                raise Refused(f"tag refused: {auth.why}", why_refused(auth))
             return await self._start_claimed(id_tag, auth, targets)
         finally:
             for connector in targets:  # claims nobody confirmed are given up
@@ -426,17 +453,18 @@ class Charger:
             return finishing
         if finishing:
             raise Refused(
-                "several connectors are finishing: plug in again where the session should start"
+                "several connectors are finishing: plug in again where the session should start",
+                Why.BUSY,
             )
         if any(c.free for c in self.connectors.values()):
-            raise Refused("the free connectors are reserved for other drivers")
-        raise Refused("no free connector")
+            raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
+        raise Refused("no free connector", Why.BUSY)
 
     async def _start_claimed(self, id_tag: str, auth: AuthResult, targets: list[Connector]) -> str:
         """The tag was accepted: start where the EV is, or keep the claims ConnectionTimeOut."""
         mine = [c for c in targets if c.claimed_by(id_tag)]
         if not mine:  # the claims were lost meanwhile (ChangeAvailability, a fault)
-            raise Refused("no free connector any more")
+            raise Refused("no free connector any more", Why.BUSY)
         mine = self._admitted(id_tag, auth, mine)
         plugged = [c for c in mine if c.plug.plugged]
         if plugged:
@@ -468,7 +496,7 @@ class Charger:
             if connector not in allowed:
                 connector.release(id_tag)
         if not allowed:
-            raise Refused("the free connectors are reserved for other drivers")
+            raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
         return allowed
 
     def claim_taken(self, connector_id: int, id_tag: str) -> None:
@@ -558,7 +586,7 @@ class Charger:
             if authorize_first:
                 auth = await self.authorizer.authorize(id_tag)
                 if not auth.accepted:
-                    raise connector.refuse(what, f"tag refused: {auth.why}")
+                    raise connector.refuse(what, f"tag refused: {auth.why}", why_refused(auth))
             else:
                 auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
@@ -593,6 +621,16 @@ class Charger:
         for connector in self.connectors.values():
             if connector.acknowledged(local_id, message):
                 self.status_changed()
+
+    async def stop_local(self, connector_id: int) -> bool:
+        """End the session on ``connector_id`` from the charger itself (a stop button): the
+        same stop as the driver's own tag, reason Local (1.6 §7.46), without an idTag.
+        False when no transaction runs there."""
+        connector = self.connectors.get(connector_id)
+        if connector is None or connector.tx is None:
+            return False
+        log.info("connector %d: stopped at the charger (stop button)", connector_id)
+        return await connector.stop(StopReason.LOCAL, None)
 
     def find_transaction(self, transaction_id: int) -> Connector | None:
         for connector in self.connectors.values():

@@ -68,7 +68,7 @@ from ocppd.model.status import (
     severity,
     worst,
 )
-from ocppd.model.supervise import Refused, start_supervised
+from ocppd.model.supervise import Refused, Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,17 @@ class Refusal:
     at: str | None  # wall-clock time, None while the time is unknown
     what: str  # "tag", "remote start", ...
     why: str
+    kind: Why = Why.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """The last transaction that ended on a connector, for people (a screen, ``ocppctl``)."""
+
+    delivered_wh: int
+    started: str  # wall-clock timestamps as journaled
+    stopped: str
+    reason: StopReason
 
 
 class _Rearm:
@@ -162,6 +173,7 @@ class Connector:
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.reservation: Reservation | None = None  # kept for one driver (model/reservation.py)
         self.refusal: Refusal | None = None  # the last start here that could not happen
+        self.last_session: SessionSummary | None = None
         # Start/Stop journaled in this process and not yet answered
         self.awaiting: set[tuple[int, TxMessage]] = set()
         self.reported = self.current()
@@ -172,6 +184,7 @@ class Connector:
         self.sampler = MeterSampler(self.id, context)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
+        self._refused_why = Why.OTHER  # what the refusal shown now (outputs.refused) is about
 
     def __repr__(self) -> str:
         return (
@@ -486,11 +499,20 @@ class Connector:
         central system is reachable, on the LEDs."""
         self.outputs.show(self.reported.status, online=self.context.uplink.online)
 
-    def show_refused(self) -> None:
-        """Show a refusal on the LEDs for a few seconds, then the status again."""
+    def show_refused(self, why: Why = Why.OTHER) -> None:
+        """Show a refusal on the LEDs (and the screen) for a few seconds, then the status."""
         self.outputs.refused()
+        self._refused_why = why
         self.show_indicator()
         self._wake()
+        self.context.notice()
+
+    @property
+    def refusal_shown(self) -> tuple[Why, float] | None:
+        """The refusal shown now and until when (trio clock), or None."""
+        if trio.current_time() < self.outputs.refused_until:
+            return self._refused_why, self.outputs.refused_until
+        return None
 
     def _record(self, fault: Fault | None) -> None:
         """A fault an output reported (a contactor that did not switch ...)."""
@@ -575,9 +597,13 @@ class Connector:
         async with self._lock:
             try:
                 if self.tx is not None:
-                    raise self.refuse(what, f"connector {self.id} already has a transaction")
+                    raise self.refuse(
+                        what, f"connector {self.id} already has a transaction", Why.BUSY
+                    )
                 if self.pending is not None and not same_tag(self.pending.id_tag, id_tag):
-                    raise self.refuse(what, f"connector {self.id} was taken by another driver")
+                    raise self.refuse(
+                        what, f"connector {self.id} was taken by another driver", Why.BUSY
+                    )
                 if not self.plug.plugged:
                     self.claim(id_tag, auth, remote=remote)
                     return False
@@ -593,11 +619,11 @@ class Connector:
             finally:
                 await self._settle_or_open()
 
-    def refuse(self, what: str, why: str) -> Refused:
+    def refuse(self, what: str, why: str, kind: Why = Why.OTHER) -> Refused:
         """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
         caller raises the result."""
         now = self.context.clock.now()
-        self.refusal = Refusal(format_time(now) if now else None, what, why)
+        self.refusal = Refusal(format_time(now) if now else None, what, why, kind)
         log.warning(
             "connector %d: %s: not starting: %s",
             self.id,
@@ -605,8 +631,8 @@ class Connector:
             why,
             extra=fields(connector=self.id),
         )
-        self.show_refused()
-        return Refused(why)
+        self.show_refused(kind)
+        return Refused(why, kind)
 
     async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
         """Start a transaction now (the caller holds the connector's lock).
@@ -616,7 +642,7 @@ class Connector:
         """
         why_not = self._why_no_start() or self._reserved_for_another(id_tag, auth)
         if why_not is not None:
-            raise self.refuse(what, why_not)
+            raise self.refuse(what, *why_not)
         reservation = self.reservation or self.context.reservation_for(id_tag, auth.parent_id_tag)
         reading = await self.read_meter()
         if reading is None:
@@ -646,28 +672,28 @@ class Connector:
         if self._nursery is not None:
             start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
 
-    def _why_no_start(self) -> str | None:
-        """Why no transaction may start here now (None: it may)."""
+    def _why_no_start(self) -> tuple[str, Why] | None:
+        """Why no transaction may start here now (None: it may), for the log and in a word."""
         if self.context.stopping:
-            return "ocppd is stopping"
+            return "ocppd is stopping", Why.UNAVAILABLE
         if not self.context.txlog.healthy:
-            return "the journal cannot be written"
+            return "the journal cannot be written", Why.OTHER
         facts = self.facts()
         if facts.faulted:
-            return f"connector {self.id} is faulted ({self.current().error_code})"
+            return f"connector {self.id} is faulted ({self.current().error_code})", Why.FAULTED
         if not facts.operative:
-            return f"connector {self.id} is unavailable"
+            return f"connector {self.id} is unavailable", Why.UNAVAILABLE
         return None
 
-    def _reserved_for_another(self, id_tag: str, auth: AuthResult) -> str | None:
+    def _reserved_for_another(self, id_tag: str, auth: AuthResult) -> tuple[str, Why] | None:
         """Why ``id_tag`` may not start here because of a reservation, if so: this
         connector's is for another driver, or the charge point's (connector 0) needs the
         last free connector (1.6 §5.13)."""
         mine = self.reservation
         if mine is not None and not mine.admits(id_tag, auth.parent_id_tag):
-            return f"connector {self.id} is reserved for another driver"
+            return f"connector {self.id} is reserved for another driver", Why.RESERVED
         if mine is None and self.context.reservation_blocks(id_tag, auth.parent_id_tag, self.id):
-            return "the last free connector is reserved for another driver"
+            return "the last free connector is reserved for another driver", Why.RESERVED
         return None
 
     async def _journal_start(
@@ -727,6 +753,10 @@ class Connector:
             self.sampler.end(tx, reading, timestamp, self.outputs.offered)
         self.tx = None
         self.finishing = self.plug.plugged
+        self.last_session = SessionSummary(
+            meter_stop - tx.meter_start_wh, tx.started, timestamp, reason
+        )
+        self.context.notice()
         log.info(
             "connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
             self.id,
@@ -973,4 +1003,5 @@ __all__ = [
     "Refusal",
     "Refused",
     "Reported",
+    "SessionSummary",
 ]

@@ -109,3 +109,8 @@ class ChargePointContext(Protocol):
     def reservation_lost(self, reservation: Reservation, why: str) -> None:
         """A connector ended its reservation (it became Faulted or Unavailable)."""
         ...
+
+    def notice(self) -> None:
+        """Something a person at the charger would notice changed (a refusal shown, a
+        session ended): a screen that follows the charger wakes."""
+        ...

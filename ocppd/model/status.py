@@ -74,6 +74,7 @@ FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.EV_COMMUNICATION: ErrorCode.EV_COMMUNICATION_ERROR,
     FaultKind.CONTROLLER: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE: ErrorCode.OTHER_ERROR,
+    FaultKind.DISPLAY: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE_DAMAGE: ErrorCode.OTHER_ERROR,
     FaultKind.OTHER: ErrorCode.OTHER_ERROR,
 }
@@ -148,6 +149,8 @@ SEVERITY: dict[FaultKind, Severity] = {
     # the journal cannot be written: a stop is retried until it lands, but a session that
     # starts now could not be journaled
     FaultKind.STORAGE: Severity.NO_NEW_SESSIONS,
+    # the local display tells the driver what happens; charging never depends on it
+    FaultKind.DISPLAY: Severity.WARNING,
     # damaged journal records or files were set aside (docs/journal.md); the journal works,
     # so charging goes on: the owner is told (connector 0) and acts
     FaultKind.STORAGE_DAMAGE: Severity.WARNING,

@@ -125,6 +125,9 @@ class Context:
     def reservation_lost(self, reservation: Reservation, why: str) -> None:
         self.reservations_ended.append((reservation, why))
 
+    def notice(self) -> None:
+        pass
+
 
 def connector(
     nursery: trio.Nursery, tmp_path: Path, policies: Policies | None = None

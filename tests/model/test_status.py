@@ -39,6 +39,7 @@ DECIDED = [
     (FaultKind.CONTROLLER, BLOCKING, "OtherError"),
     (FaultKind.READER, WARNING, "ReaderFailure"),  # charging needs no reader
     (FaultKind.STORAGE, NO_NEW, "OtherError"),  # running sessions go on
+    (FaultKind.DISPLAY, WARNING, "OtherError"),  # charging never depends on the screen
     (FaultKind.STORAGE_DAMAGE, WARNING, "OtherError"),  # damage set aside; the journal works
     (FaultKind.OTHER, BLOCKING, "OtherError"),  # unknown: the safe side
 ]
