@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import integrity, ledger, outbox, state, units
+from ocppd.journal import integrity, ledger, outbox, salvage, state, units
 from ocppd.journal.errors import JournalUnavailable
 from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
@@ -42,6 +42,7 @@ from ocppd.journal.records import (
     TxRecord,
     TxWords,
 )
+from ocppd.journal.salvage import SalvageReport
 from ocppd.journal.schema import bundled_migrations
 from ocppd.journal.storage import Opened, open_database
 
@@ -526,6 +527,17 @@ class Journal:
     async def wait_damage(self) -> None:
         """Return the next time a damaged record is found (see :attr:`damage`)."""
         await self._damage_found.wait()
+
+    async def salvage(self, source: Path) -> SalvageReport:
+        """Bring back what can be read of a moved-aside journal ``source`` (its main file's
+        path; the ``-wal`` beside it is read too, neither is written): transactions not
+        done and their queued messages, before everything queued here. Never twice: the
+        ledger identities decide (see :mod:`ocppd.journal.salvage`)."""
+        report: SalvageReport = await self._write(salvage.salvage, Path(source))
+        log.warning("journal: %s", report)
+        for what in report.damaged[:20]:
+            log.error("journal: salvage of %s left out a damaged record: %s", source, what)
+        return report
 
     async def check_ledger(self) -> int:
         """Check every ledger row against its checksum; each damaged one is reported once

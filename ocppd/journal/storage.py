@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ocppd.journal import integrity
+from ocppd.journal import integrity, salvage
 from ocppd.journal.errors import JournalOpenError
 from ocppd.journal.faults import CORRUPTION, primary_code
+from ocppd.journal.files import judge
 from ocppd.journal.records import OpenOutcome, OpenReport
 from ocppd.journal.schema import Migration, SchemaTooNew, migrate
 
@@ -78,8 +79,10 @@ def open_database(
     lock_fd = _lock(state_dir)
     conn: sqlite3.Connection | None = None
     try:
+        problem = judge_files(path)
         existed = path.exists() and path.stat().st_size > 0
-        problem = check_integrity(path) if existed else None
+        if problem is None and existed:
+            problem = check_integrity(path)
         moved_to = None if problem is None else quarantine(path, problem)
         try:
             conn = _connect(path, factory)
@@ -90,7 +93,13 @@ def open_database(
         frm, to = _migrate(conn, path, migrations)
         if moved_to is not None:
             report = OpenReport(
-                OpenOutcome.QUARANTINED, path, frm, to, moved_to=moved_to, reason=problem
+                OpenOutcome.QUARANTINED,
+                path,
+                frm,
+                to,
+                moved_to=moved_to,
+                reason=problem,
+                salvaged=salvage_into(conn, moved_to),
             )
         elif not existed:
             report = OpenReport(OpenOutcome.CREATED, path, frm, to)
@@ -106,6 +115,34 @@ def open_database(
         os.close(lock_fd)
         raise
     return Opened(conn, report, lock_fd)
+
+
+def judge_files(path: Path) -> str | None:
+    """What is wrong with the file set by its bytes (ocppd/journal/files.py), before SQLite."""
+    try:
+        return judge(path, Path(f"{path}-wal"))
+    except OSError as exc:
+        raise JournalOpenError(f"journal: cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def salvage_into(conn: sqlite3.Connection, source: Path) -> str:
+    """Salvage a moved-aside set into the fresh journal (one commit); a line for the log."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = salvage.salvage(conn, source)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        log.exception("journal: salvage of %s failed; run `ocppd journal salvage` later", source)
+        return f"salvage failed: {exc}"
+    for what in result.damaged[:20]:
+        log.error("journal: salvage of %s left out a damaged record: %s", source, what)
+    log.warning("journal: %s", result)
+    return str(result)
 
 
 def _prepare_dir(state_dir: Path) -> None:
@@ -247,15 +284,18 @@ def quarantine(path: Path, reason: str) -> Path:
             side = Path(f"{path}{suffix}")
             if side.exists():
                 os.rename(side, f"{target}{suffix}")
-        os.rename(path, target)
+        if path.exists():
+            os.rename(path, target)
+        else:  # the set had lost its main file: the mark says so, and salvage finds the -wal
+            target.touch()
         fsync_dir(path.parent)
     except OSError as exc:
         raise JournalOpenError(
             f"journal {path} is corrupt ({reason}) and could not be moved aside: {exc}"
         ) from exc
     log.error(
-        "journal %s is corrupt (%s): moved to %s; starting a fresh journal. "
-        "Queued messages in the old file were NOT sent; keep it for inspection.",
+        "journal %s is damaged (%s): moved to %s (with its -wal and -shm); starting a fresh "
+        "journal and salvaging what can be read. Keep the moved files (docs/journal.md).",
         path,
         reason,
         target,
