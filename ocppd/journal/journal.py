@@ -17,6 +17,8 @@ stays unhealthy: the fix is a restart, which moves the file aside.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import logging
 import os
@@ -28,8 +30,8 @@ from typing import Any, TypeVar
 import trio
 
 from ocppd.journal import integrity, ledger, outbox, salvage, state, units
-from ocppd.journal.errors import JournalUnavailable
-from ocppd.journal.faults import Fault, classify
+from ocppd.journal.errors import JournalOpenError, JournalUnavailable
+from ocppd.journal.faults import Fault, classify, space_problem
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
@@ -101,6 +103,7 @@ class Journal:
         max_bytes: int,
         cache_max_entries: int,
         inline: bool = False,
+        factory: type[sqlite3.Connection] = sqlite3.Connection,
     ) -> None:
         """Use :meth:`open`; this only assembles an already opened database."""
         self._conn: sqlite3.Connection | None = conn
@@ -122,6 +125,10 @@ class Journal:
         # and an ERROR line); what the daemon reports on connector 0
         self.damage: list[str] = []
         self._damage_found = trio.Event()
+        self._factory = factory
+        # stops the storage refused, by local id: (the unit, "reason at time"); written
+        # before anything else once the storage takes writes again
+        self._held: dict[int, tuple[Callable[[sqlite3.Connection], int], str]] = {}
 
     @classmethod
     async def open(
@@ -158,6 +165,7 @@ class Journal:
             max_bytes=max_bytes,
             cache_max_entries=cache_max_entries,
             inline=inline,
+            factory=connection_factory,
         )
         log.info("%s", opened.report)
         try:
@@ -232,6 +240,8 @@ class Journal:
         return result
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._held:
+            await self._write_held()
         result: T = await self._run(self._write_sync, fn, *args)
         if not self.healthy and not self._corrupt:
             self._recovered("a write succeeded")
@@ -282,12 +292,59 @@ class Journal:
             why_not = await self._run(self._read_sync, units.probe_unit, self.path.parent)
         except JournalUnavailable as exc:
             log.debug("journal probe failed: %s", exc)
-            return False
+            if not await self._reopen():
+                return False
+            why_not = None
         if why_not is not None:
             log.debug("journal probe: %s", why_not)
             return False
+        try:
+            await self._write_held()
+        except JournalUnavailable:
+            return False
         if not self.healthy:
             self._recovered("probe write succeeded")
+        return True
+
+    async def _write_held(self) -> None:
+        """The stops the storage refused, first, in the order they were made."""
+        for local_id, (unit, what) in list(self._held.items()):
+            await self._run(self._write_sync, unit)
+            del self._held[local_id]
+            log.warning(
+                "journal: the stop of transaction %d (%s), kept in memory while the storage "
+                "refused it, is written now",
+                local_id,
+                what,
+            )
+
+    async def _reopen(self) -> bool:
+        """The storage looks usable but this connection still fails (a filesystem remounted
+        after an error keeps the old files read-only): open the journal again."""
+        if self._inline:
+            await trio.lowlevel.checkpoint()
+            return self._reopen_sync()
+        return await trio.to_thread.run_sync(self._reopen_sync, limiter=self._limiter)
+
+    def _reopen_sync(self) -> bool:
+        old = self._conn
+        if old is None or space_problem(self.path.parent) is not None:
+            return False
+        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        try:
+            opened = open_database(self.path.parent, bundled_migrations(), self._factory)
+        except (JournalOpenError, OSError, sqlite3.Error) as exc:
+            log.debug("journal reopen failed: %s", exc)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                log.error("journal: lock %s lost while reopening", self.path.parent)
+            return False
+        with contextlib.suppress(sqlite3.Error):
+            old.close()
+        os.close(self._lock_fd)
+        self._conn, self._lock_fd = opened.conn, opened.lock_fd
+        log.warning("journal reopened: %s (was: %s)", opened.report, self.problem)
         return True
 
     async def __aenter__(self) -> Journal:
@@ -310,6 +367,14 @@ class Journal:
         """Checkpoint the WAL into the database (TRUNCATE) and close. Safe to call twice."""
         if self._conn is None:
             return
+        for local_id, (_, what) in self._held.items():
+            log.error(
+                "journal: the stop of transaction %d (%s) is lost with the storage: it was "
+                "never written, so the next start stops the transaction again as PowerLoss",
+                local_id,
+                what,
+            )
+        self._held.clear()
         if self._inline:
             self._close_sync()
         else:
@@ -482,7 +547,21 @@ class Journal:
             words=words,
             max_bytes=self.max_bytes,
         )
-        return await self._write(unit)
+        try:
+            seq: int = await self._write(unit)
+        except JournalUnavailable:
+            if local_id not in self._held:
+                log.error(
+                    "journal: the stop of transaction %d (%s at %s) is kept in memory until the "
+                    "storage takes writes again; it is written first then",
+                    local_id,
+                    reason,
+                    timestamp,
+                )
+            self._held[local_id] = (unit, f"{reason} at {timestamp}")
+            raise
+        self._held.pop(local_id, None)
+        return seq
 
     async def open_transactions(self) -> list[TxRecord]:
         """Ledger rows still running: what a restart must stop with PowerLoss."""
