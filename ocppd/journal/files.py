@@ -59,6 +59,7 @@ class WalScan:
     frames: list[Frame] = field(default_factory=list)  # frames that verify (chained or not)
     broken_at: int | None = None  # first frame where SQLite's chain breaks
     total: int = 0  # whole frames in the file
+    salts: tuple[int, int] = (0, 0)
 
     @property
     def commits_lost(self) -> int:
@@ -109,6 +110,7 @@ def scan_wal(path: Path) -> WalScan:
         scan.problem = "the WAL header fails its checksum"
         return scan
     scan.page_size = page_size
+    scan.salts = (salt1, salt2)
     frame_size = FRAME_HEADER + page_size
     scan.total = (len(data) - WAL_HEADER) // frame_size
     prev = (c0, c1)  # the checksum a frame continues from: its predecessor's, as stored
@@ -131,6 +133,38 @@ def scan_wal(path: Path) -> WalScan:
             scan.frames.append(Frame(index, page, commit, at + FRAME_HEADER, chain_ok))
         prev = (f0, f1)
     return scan
+
+
+def indexed_frames(shm: Path, salts: tuple[int, int]) -> int | None:
+    """How many WAL frames the wal-index (``-shm``) says are committed, or None when it
+    cannot say: missing, from another WAL generation (other salts), or its two header
+    copies disagree (a crash while it was written; SQLite rebuilds it then).
+
+    SQLite writes and syncs the WAL frames of a commit before it counts them here, so a
+    WAL with fewer frames than its index counts lost commits after the fact (truncated,
+    or its end damaged) rather than in a crash. The header is two copies of 48 bytes in
+    the machine's byte order: iVersion, unused, iChange, isInit, bigEndCksum, szPage,
+    mxFrame, nPage, aFrameCksum[2], aSalt[2], aCksum[2]."""
+    try:
+        with shm.open("rb") as f:
+            head = f.read(96)
+    except OSError:
+        return None
+    if len(head) < 96 or head[:48] != head[48:96]:
+        return None
+    version, _, _, is_init, _, _, mx_frame, _, _, _, salt1, salt2 = struct.unpack(
+        "=3IBBHII2I2I", head[:40]
+    )
+    if version != WAL_VERSION or not is_init:
+        return None
+    # the salts in the index are as SQLite read them from the big-endian WAL header
+    if (salt1, salt2) != salts and (_swap(salt1), _swap(salt2)) != salts:
+        return None
+    return int(mx_frame)
+
+
+def _swap(value: int) -> int:
+    return int.from_bytes(value.to_bytes(4, "little"), "big")
 
 
 def judge(main: Path, wal: Path) -> str | None:
@@ -178,6 +212,13 @@ def judge(main: Path, wal: Path) -> str | None:
         return (
             f"{wal.name} is damaged at frame {scan.broken_at} of {scan.total}: "
             f"{scan.commits_lost} later commit(s) would be lost"
+        )
+    chained = sum(1 for f in scan.frames if f.chained)
+    indexed = indexed_frames(Path(str(wal)[: -len("-wal")] + "-shm"), scan.salts)
+    if indexed is not None and chained < indexed:
+        return (
+            f"{wal.name} holds {chained} good frame(s), its index counts {indexed} committed: "
+            "the end of the WAL is truncated or damaged"
         )
     if main_size and scan.frames:
         pages = max(f.commit_size for f in scan.frames if f.chained) if scan.commits else 0

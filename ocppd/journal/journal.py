@@ -46,7 +46,7 @@ from ocppd.journal.records import (
 )
 from ocppd.journal.salvage import SalvageReport
 from ocppd.journal.schema import bundled_migrations
-from ocppd.journal.storage import Opened, open_database
+from ocppd.journal.storage import Opened, mark_damaged, open_database
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +252,8 @@ class Journal:
         return result
 
     def _fault(self, fault: Fault) -> None:
+        if fault.corrupt and not self._corrupt:
+            mark_damaged(self.path)  # the next start checks deeper and moves it aside
         self._corrupt = self._corrupt or fault.corrupt
         if self.healthy or self.problem != fault.problem:
             log.error("journal unavailable: %s", fault.problem)

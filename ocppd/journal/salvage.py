@@ -88,7 +88,7 @@ def salvage(live: sqlite3.Connection, source: Path) -> SalvageReport:
 def _columns(src: sqlite3.Connection, table: str) -> set[str]:
     try:
         return {str(r[1]) for r in src.execute(f"PRAGMA table_info({table})")}
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, UnicodeDecodeError):
         return set()
 
 
@@ -101,20 +101,25 @@ def _rows(src: sqlite3.Connection, sql: str, key: str, report: SalvageReport) ->
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         report.damaged.append(f"reading {key}s: {exc}")
     one = sql.replace(f"ORDER BY {key}", f"WHERE {key} = ?")
-    misses = 0
+    misses = errors = 0
     k = 0
-    while misses < 2000:
+    while misses < 2000:  # past the last row: keys are dense, a long gap is the end
         k += 1
         try:
             row = src.execute(one, (k,)).fetchone()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            report.damaged.append(f"{key} {k}: {exc}")
+            errors += 1
+            misses += 1
+            if errors <= 5:
+                report.damaged.append(f"{key} {k}: {exc}")
             continue
         if row is None:
             misses += 1
             continue
         misses = 0
         yield row
+    if errors > 5:
+        report.damaged.append(f"{errors - 5} more {key}s could not be read")
 
 
 def _identity(*parts: Any) -> str:
@@ -204,13 +209,17 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
                     f"{busy[0]} in the live journal; stop ocppd cleanly and salvage again"
                 )
                 continue
-        cur = live.execute(
-            "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
-            "started_at, transaction_id, start_status, meter_last_wh, meter_last_at, state, "
-            "meter_stop_wh, stopped_at, stop_reason, stop_id_tag, start_seq, stop_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
-            values[:14],
-        )
+        try:
+            cur = live.execute(
+                "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
+                "started_at, transaction_id, start_status, meter_last_wh, meter_last_at, state, "
+                "meter_stop_wh, stopped_at, stop_reason, stop_id_tag, start_seq, stop_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
+                values[:14],
+            )
+        except sqlite3.IntegrityError as exc:  # an unproven row (schema < 4) that is damaged
+            report.damaged.append(f"ledger row {old_id}: {exc}")
+            continue
         new_id = int(cur.lastrowid or 0)
         live_tx[old_id] = new_id
         live.execute(
@@ -226,7 +235,11 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
             next_seq += 1
             report.rebuilt += 1
         for q in rows:
-            seq = _queue(live, next_seq, q, new_id)
+            try:
+                seq = _queue(live, next_seq, q, new_id)
+            except sqlite3.IntegrityError as exc:
+                report.damaged.append(f"queued message {q[0]}: {exc}")
+                continue
             if q[1] == "tx-start":
                 start_seq = seq
             elif q[1] == "tx-stop":
@@ -251,7 +264,11 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
         if live.execute("SELECT 1 FROM salvaged WHERE identity = ?", (identity,)).fetchone():
             report.skipped += 1
             continue
-        _queue(live, next_seq, q, None)
+        try:
+            _queue(live, next_seq, q, None)
+        except sqlite3.IntegrityError as exc:
+            report.damaged.append(f"queued message {q[0]}: {exc}")
+            continue
         live.execute(
             "INSERT INTO salvaged (identity, local_id, source) VALUES (?, 0, ?)",
             (identity, report.source),
@@ -303,7 +320,10 @@ def _copy_small_state(
     live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageReport
 ) -> None:
     for name, value in _rows(src, "SELECT name, value FROM settings ORDER BY name", "name", report):
-        if str(name).startswith("journal."):
+        if not isinstance(name, str) or not isinstance(value, str):
+            report.damaged.append(f"a setting: {name!r} = {value!r}")
+            continue
+        if name.startswith("journal."):
             continue
         cur = live.execute(
             "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
@@ -317,11 +337,15 @@ def _copy_small_state(
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         report.damaged.append(f"authorization cache: {exc}")
         return
-    live.executemany(
-        "INSERT INTO auth_cache (id_tag, status, expiry, parent_id_tag, updated_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_tag) DO NOTHING",
-        entries,
-    )
+    for entry in entries:
+        try:
+            live.execute(
+                "INSERT INTO auth_cache (id_tag, status, expiry, parent_id_tag, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_tag) DO NOTHING",
+                entry,
+            )
+        except sqlite3.IntegrityError:
+            report.damaged.append("an authorization cache entry")
 
 
 __all__ = ["SalvageReport", "salvage"]

@@ -265,7 +265,7 @@ async def test_a_stop_refused_by_read_only_storage_is_written_first_when_the_sto
     back (here: fsck and a new mount while ocppd runs, as an installer would)."""
     mock_clock.autojump_threshold = 0.02
     state_dir = ext4_image.path / "state"
-    journal = await Journal.open(state_dir)
+    journal = await Journal.open(state_dir, inline=True)  # no thread: virtual time sees all
     local_id = await start(journal)
     ext4_image.trigger_error()
     driver_stop = "2026-11-21T10:07:00Z"
@@ -303,7 +303,7 @@ async def test_a_stop_refused_by_read_only_storage_is_written_first_when_the_sto
     assert "is written now" in caplog.text
     await journal.aclose()
     try:
-        async with await Journal.open(state_dir) as journal:  # and it is on the card
+        async with await Journal.open(state_dir, inline=True) as journal:  # on the card
             assert await journal.open_transactions() == []
     finally:
         ext4_image.unplug(device)
@@ -314,7 +314,7 @@ async def test_a_stop_held_in_memory_when_ocppd_ends_is_logged_as_lost_with_the_
 ) -> None:
     mock_clock.autojump_threshold = 0.02
     state_dir = ext4_image.path / "state"
-    journal = await Journal.open(state_dir)
+    journal = await Journal.open(state_dir, inline=True)  # no thread: virtual time sees all
     local_id = await start(journal)
     ext4_image.trigger_error()
     with pytest.raises(JournalUnavailable):
