@@ -33,19 +33,35 @@ from typing import Any
 import trio
 
 from hal import Hardware, build_hardware
-from hal.base import Fault, FaultKind, FaultRaised
+from hal.base import Fault, FaultKind, FaultRaised, Quantity
 from ocppd import __version__, config, logs
 from ocppd.clock import Clock
 from ocppd.config import Settings
-from ocppd.connection import Connection
+from ocppd.connection import Connection, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
-from ocppd.features import JOURNAL_TOKEN, Features, build_features, declared_keys
-from ocppd.journal import Journal, JournalError
+from ocppd.features import PROFILES, declared_keys
+from ocppd.features.core.conversation import Conversation, Untracked, Uplink
+from ocppd.features.core.heartbeat import Heartbeat
+from ocppd.features.core.policies import follow_keys
+from ocppd.features.core.registration import Registration
+from ocppd.features.core.status_report import StatusFeed, StatusReporter
+from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
+from ocppd.features.core.words import STATUS
+from ocppd.features.profile import Handler, Persist, Profile, Services, Task
+from ocppd.features.storage import ModelStorage
+from ocppd.journal import Journal, JournalError, JournalUnavailable
+from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
-from ocppd.model.transaction import StopReason
+from ocppd.model.metering import supported_measurands
+from ocppd.model.outcomes import ResetKind
+from ocppd.model.policies import Policies
+from ocppd.model.supervise import start_supervised
+from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
+from ocppd.protocol.ids import MessageIds
+from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
@@ -57,6 +73,8 @@ DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16})
 """The OCPP versions this charge point speaks, by subprotocol, offered in this order."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
+KEY_PREFIX = "key."  # journal settings holding the keys the central system set
+JOURNAL_TOKEN = "journal.token"  # random, made once per journal file (see Courier)
 
 
 class Outcome(Enum):
@@ -84,7 +102,13 @@ class Parts:
     keys: Keys
     charger: Charger
     connection: Connection
-    features: Features
+    uplink: Uplink
+    registration: Registration
+    heartbeat: Heartbeat
+    statuses: StatusReporter
+    courier: Courier
+    handlers: Mapping[str, Handler]
+    tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
 
 
 class Daemon:
@@ -96,8 +120,10 @@ class Daemon:
         notifier: Notifier | None = None,
         virtual_time: bool = False,
         journal_options: dict[str, Any] | None = None,
+        profiles: tuple[Profile, ...] = PROFILES,
     ) -> None:
         self.settings = settings
+        self.profiles = profiles
         self.virtual_time = virtual_time  # trio MockClock: no worker threads (see Journal.open)
         self.journal_options = journal_options or {}  # tests: Journal.open's fault seam
         self.clock = clock or Clock()
@@ -156,39 +182,111 @@ class Daemon:
         return hardware
 
     async def _build(self, hardware: Hardware, journal: Journal) -> Parts:
-        s = self.settings
-        stored = await journal.settings()
-        if JOURNAL_TOKEN not in stored:  # a new journal: its own prefix for message ids
-            stored[JOURNAL_TOKEN] = os.urandom(4).hex()
-            await journal.set_setting(JOURNAL_TOKEN, stored[JOURNAL_TOKEN])
-        features = build_features(
-            settings=s, hardware=hardware, journal=journal, clock=self.clock, persisted=stored
+        """Everything, in dependency order: what a piece needs exists before it is made, and
+        nothing is patched in afterwards. The link state comes first (the features read it,
+        the connection writes it), the connection last."""
+        s, clock = self.settings, self.clock
+        stored = await _journal_settings(journal)
+        keys = build_keys(s, hardware, stored, self.profiles)
+        link = LinkState()
+        registration = Registration(info=s.charge_point, keys=keys, clock=clock, link=link)
+        outbox, feed = OutboxSignal(), StatusFeed()
+        uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
+        untracked = Untracked(uplink)
+        storage = ModelStorage(journal)
+        policies = follow_keys(keys)
+        authorizer = Authorizer(policies, storage, clock, uplink)
+        charger = build_charger(
+            s,
+            hardware,
+            policies=policies,
+            clock=clock,
+            txlog=Recorder(journal, untracked.send, JournalUnavailable),
+            uplink=uplink,
+            authorizer=authorizer,
+            storage=storage,
         )
-        keys = features.keys
+        ids = MessageIds()
+        courier = build_courier(
+            journal,
+            keys=keys,
+            clock=clock,
+            ids=ids,
+            delivery=ModelDelivery(charger, authorizer),
+            signal=outbox,
+            token=stored[JOURNAL_TOKEN],
+        )
+        statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
+        heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
+        services = Services(
+            charger=charger,
+            keys=keys,
+            clock=clock,
+            registration=registration,
+            heartbeat=heartbeat,
+            statuses=statuses,
+            persist_key=key_keeper(journal),
+        )
+        handlers = build_handlers(self.profiles, services)
+        conversation = Conversation(
+            link=link,
+            registration=registration,
+            heartbeat=heartbeat,
+            statuses=statuses,
+            courier=courier,
+            untracked=untracked,
+        )
+        connection = self._connection(keys, ids, handlers, conversation, registration, link)
+        charger.restore_availability(stored)
+        return Parts(
+            hardware=hardware,
+            journal=journal,
+            keys=keys,
+            charger=charger,
+            connection=connection,
+            uplink=uplink,
+            registration=registration,
+            heartbeat=heartbeat,
+            statuses=statuses,
+            courier=courier,
+            handlers=handlers,
+            tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
+        )
+
+    def _connection(
+        self,
+        keys: Keys,
+        ids: MessageIds,
+        handlers: Mapping[str, Handler],
+        conversation: Conversation,
+        registration: Registration,
+        link: LinkState,
+    ) -> Connection:
+        """The supervisor of the link, built last: everything it runs exists. A new
+        AuthorizationKey re-dials with it."""
+        o = self.settings.ocpp
         connection = Connection(
             target=self._link_target(keys),
             dialects=DIALECTS,
-            ids=features.ids,
-            supported=lambda _dialect: frozenset(features.handlers),
-            handler=features.dispatch,
-            conversation=features.conversation,
-            call_timeout=s.ocpp.call_timeout_s,
+            ids=ids,
+            supported=lambda _dialect: frozenset(handlers),
+            handler=dispatcher(handlers),
+            conversation=conversation,
+            call_timeout=o.call_timeout_s,
             secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
-            backoff=Backoff(s.ocpp.reconnect_min_s, s.ocpp.reconnect_max_s),
+            backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,
-            answering=features.conversation.answering,
+            answering=registration.answering,
             now=self.clock.now,
+            link_state=link,
         )
-        features.conversation.connection = connection
 
         async def new_key(_value: object) -> None:
             connection.hang_up("new AuthorizationKey")
 
         keys.on_change("AuthorizationKey", new_key)
-        charger = features.charger
-        charger.restore_availability(stored)
-        return Parts(hardware, journal, keys, charger, connection, features)
+        return connection
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -234,6 +332,8 @@ class Daemon:
                 await nursery.start(parts.charger.run)
                 nursery.start_soon(self._report_journal_damage, parts)
                 await self._recover(parts)
+                for owner, task in parts.tasks:  # a bug in one is a log line, not the end
+                    start_supervised(nursery, f"a task of the {owner} profile", task)
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
@@ -266,7 +366,7 @@ class Daemon:
             self.settings.ocpp.charge_point_id,
             parts.charger,
             parts.connection,
-            parts.features.conversation,
+            parts.registration,
             parts.journal,
             parts.hardware.sim,
             lambda: self.clock.source,
@@ -283,7 +383,7 @@ class Daemon:
             async def reset() -> None:
                 nonlocal result
                 kind = await parts.charger.wait_reset()
-                result = Outcome.HARD_RESET if kind == "Hard" else Outcome.SOFT_RESET
+                result = Outcome.HARD_RESET if kind is ResetKind.HARD else Outcome.SOFT_RESET
                 nursery.cancel_scope.cancel()
 
             async def stop() -> None:
@@ -309,9 +409,9 @@ class Daemon:
         """Give the outbox up to STOP_GRACE_S to deliver what stop_all queued, while the link is
         up: done as soon as the queue is empty (at once when it already is) or the link is lost.
         Each delivery or change of the link wakes the check; nothing polls."""
-        courier, conversation = parts.features.courier, parts.features.conversation
+        courier = parts.courier
         with trio.move_on_after(STOP_GRACE_S):
-            while conversation.online:
+            while parts.uplink.online:
                 progress = courier.progress  # take it before looking, so nothing is missed
                 if (await parts.journal.queue_stats()).pending == 0:
                     break
@@ -331,9 +431,9 @@ class Daemon:
         while True:
             conn = parts.connection
             statuses = ", ".join(
-                f"{c.id}:{c.reported.status}" for c in parts.charger.connectors.values()
+                f"{c.id}:{STATUS[c.reported.status]}" for c in parts.charger.connectors.values()
             )
-            registration = parts.features.conversation.registration
+            registration = parts.registration.status
             self.notifier.status(
                 f"{conn.state}"
                 f"{', ' + registration.value if registration else ''}; "
@@ -353,12 +453,19 @@ class Daemon:
 
     def reload(self) -> list[str]:
         """Re-read the config. Returns the problem lines (empty when applied)."""
-        features = self.parts.features if self.parts else None
+        keys = self.parts.keys if self.parts else None
         check: config.KeyCheck | None = None
-        if features is not None:  # keys and connectors need a restart: check as running
+        if keys is not None:  # keys and connectors need a restart: check as running
 
             def check(name: str, raw: Any, _phases: Mapping[int, int]) -> str | None:
-                return features.check_key(name, raw)
+                spec = keys.specs.get(name)
+                if spec is None:
+                    return "unknown OCPP configuration key"
+                try:
+                    spec.from_config(raw)
+                except ValueError as exc:
+                    return str(exc)
+                return None
 
         try:
             new = config.load(self.settings.path, check)
@@ -389,6 +496,128 @@ class Daemon:
                 conn.hang_up("configuration reloaded")
         log.info("configuration reloaded from %s", new.path)
         return []
+
+
+# --- building, step by step (Daemon._build puts the steps in order) ---
+
+
+async def _journal_settings(journal: Journal) -> dict[str, str]:
+    """What the journal keeps of settings; a new journal gets its own prefix for message ids."""
+    stored = await journal.settings()
+    if JOURNAL_TOKEN not in stored:
+        stored[JOURNAL_TOKEN] = os.urandom(4).hex()
+        await journal.set_setting(JOURNAL_TOKEN, stored[JOURNAL_TOKEN])
+    return stored
+
+
+def build_keys(
+    settings: Settings,
+    hardware: Hardware,
+    persisted: Mapping[str, str],
+    profiles: tuple[Profile, ...],
+) -> Keys:
+    """The profiles' keys for these connectors and meters: defaults < config file < what the
+    central system set (persisted in the journal)."""
+    quantities: set[Quantity] = set()
+    for index, devices in enumerate(hardware.connectors.values()):
+        have = set(devices.meter.quantities)
+        if devices.temperature is not None:
+            have.add(Quantity.TEMPERATURE)
+        quantities = have if index == 0 else quantities & have
+    specs = declared_keys(
+        profiles,
+        phases={c.id: c.phases for c in settings.connectors},
+        measurands=supported_measurands(quantities),
+        security_profile=settings.ocpp.security_profile,
+    )
+    return Keys(
+        specs,
+        settings.ocpp.keys,
+        {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)},
+    )
+
+
+def build_charger(
+    settings: Settings,
+    hardware: Hardware,
+    *,
+    policies: Policies,
+    clock: Clock,
+    txlog: TransactionLog,
+    uplink: Uplink,
+    authorizer: Authorizer,
+    storage: ModelStorage,
+) -> Charger:
+    """The model: the charger and its connectors, on their devices."""
+    charger = Charger(
+        policies=policies,
+        clock=clock,
+        txlog=txlog,
+        uplink=uplink,
+        authorizer=authorizer,
+        settings=storage,
+        reader=hardware.rfid,
+    )
+    for c in settings.connectors:
+        charger.add_connector(
+            hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
+        )
+    return charger
+
+
+def build_courier(
+    journal: Journal,
+    *,
+    keys: Keys,
+    clock: Clock,
+    ids: MessageIds,
+    delivery: ModelDelivery,
+    signal: OutboxSignal,
+    token: str,
+) -> Courier:
+    """The outbox courier, paced by the keys that govern retries."""
+    return Courier(
+        journal,
+        clock,
+        ids,
+        attempts=lambda: keys.get_int("TransactionMessageAttempts"),
+        retry_interval=lambda: keys.get_int("TransactionMessageRetryInterval"),
+        delivery=delivery,
+        unavailable=JournalUnavailable,
+        token=token,
+        signal=signal,
+    )
+
+
+def key_keeper(journal: Journal) -> Persist:
+    """Keeps a key the central system changed in the journal, so it wins after a restart."""
+
+    async def persist_key(name: str, value: str) -> None:
+        await journal.set_setting(KEY_PREFIX + name, value)
+
+    return persist_key
+
+
+def build_handlers(profiles: tuple[Profile, ...], services: Services) -> dict[str, Handler]:
+    """One table of the profiles' handlers; an action claimed by two profiles is a mistake in
+    the code (ValueError). An action without a handler is answered NotSupported."""
+    table: dict[str, Handler] = {}
+    for profile in profiles:
+        for action, handler in profile.handlers(services).items():
+            if action in table:
+                raise ValueError(f"{action} is handled by two profiles ({profile.name} is one)")
+            table[action] = handler
+    return table
+
+
+def dispatcher(handlers: Mapping[str, Handler]) -> Handler:
+    """The session's handler: the profile's handler of the call's action (the session offers
+    only these actions, see ``Connection(supported=...)``)."""
+
+    async def dispatch(call: IncomingCall) -> Any:
+        return await handlers[call.action](call)
+
+    return dispatch
 
 
 async def first_of(*waits: Callable[[], Awaitable[None]]) -> None:

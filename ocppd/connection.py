@@ -10,6 +10,11 @@ There is no state in which it stops trying. The back-off (``transport/backoff.py
 starts again from its first window only after a link that stayed up for
 ``reconnect_max_s``; :meth:`Connection.hang_up` (new credentials, new settings)
 re-dials at once, as it is not a failure.
+
+What others may know of the link is a :class:`LinkState`, built before the
+connection and given to it: the features read it (the session open now, whether
+the conversation reached its steady state) through a narrow view and never see the
+connection itself, so they can be built first and the connection last.
 """
 
 from __future__ import annotations
@@ -43,6 +48,41 @@ class ConnectionState(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+class LinkState:
+    """What is known about the link to the central system: where the supervisor is, since
+    when, the session open now (None between links) and whether the conversation on it
+    reached its steady state (``healthy``: registered). The connection writes it; the
+    conversation marks it healthy; anyone may wait for a change."""
+
+    def __init__(self) -> None:
+        self.state = ConnectionState.DISCONNECTED
+        self.since: datetime | None = None
+        self.session: Session | None = None
+        self.healthy = False
+        self._changed = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<LinkState {self.state} healthy={self.healthy} session={self.session!r}>"
+
+    def moved(self, state: ConnectionState, since: datetime | None) -> None:
+        self.state = state
+        self.since = since
+        self._announce()
+
+    def mark_healthy(self) -> None:
+        """The conversation reached its steady state (registered): whoever waits for a change
+        hears of it (the charge point is now online)."""
+        self.healthy = True
+        self._announce()
+
+    def _announce(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_changed(self) -> None:
+        await self._changed.wait()
+
+
 class ConversationEnded(Exception):
     """The conversation asked for a new connection (e.g. new credentials); ``reason`` says why."""
 
@@ -72,6 +112,7 @@ class Connection:
         settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
         answering: Callable[[], bool] = lambda: True,
         now: Callable[[], datetime | None] = lambda: None,
+        link_state: LinkState | None = None,
     ) -> None:
         self._target = target
         self._dialects = dict(dialects)
@@ -86,16 +127,12 @@ class Connection:
         self._settings_changed = settings_changed
         self._answering = answering
         self._now = now
-        self.state = ConnectionState.DISCONNECTED
-        self.since: datetime | None = None
+        self.link_state = link_state if link_state is not None else LinkState()
         self.last_error: str | None = None
         self.last_error_kind: LinkFailure | None = None  # None: not a link failure
         self.url = ""
         self.dialect: Dialect | None = None  # the OCPP version of the open link
-        self.session: Session | None = None
         self.connects = 0
-        self.healthy = False  # the conversation reached a steady state (registered)
-        self._changed = trio.Event()
         self._connected_at: float | None = None
         self._hang_up: str | None = None  # why the current link is being closed on purpose
         self._hung_up = trio.Event()  # set: close the open link after what is being sent
@@ -108,21 +145,29 @@ class Connection:
             f"{self.backoff}>"
         )
 
+    @property
+    def state(self) -> ConnectionState:
+        return self.link_state.state
+
+    @property
+    def since(self) -> datetime | None:
+        return self.link_state.since
+
+    @property
+    def session(self) -> Session | None:
+        return self.link_state.session
+
+    @property
+    def healthy(self) -> bool:
+        """The conversation on the open link reached its steady state (registered). Marking
+        it does not reset the back-off: only a link that lasts does."""
+        return self.link_state.healthy
+
     def _set(self, state: ConnectionState) -> None:
-        self.state = state
-        self.since = self._now()
-        self._changed.set()
-        self._changed = trio.Event()
+        self.link_state.moved(state, self._now())
 
     async def wait_changed(self) -> None:
-        await self._changed.wait()
-
-    def mark_healthy(self) -> None:
-        """The features call this once registered: whoever waits for a change hears of it (the
-        charge point is now online). The back-off is not reset: only a link that lasts is."""
-        self.healthy = True
-        self._changed.set()
-        self._changed = trio.Event()
+        await self.link_state.wait_changed()
 
     def hang_up(self, why: str) -> None:
         """Dial again at once, e.g. with new credentials or settings (not a failure, so no
@@ -146,7 +191,7 @@ class Connection:
             ending: Ending = ("hung up", None)
             with trio.CancelScope() as self._attempt:
                 ending = await self._one_connection()
-            self.healthy = False
+            self.link_state.healthy = False
             up = self._connected_at
             if up is not None:
                 self.backoff.stayed_up(trio.current_time() - up)
@@ -207,7 +252,7 @@ class Connection:
             answering=self._answering,
             secret_keys=self._secret_keys,
         )
-        self.session = session
+        self.link_state.session = session
         self.dialect = dialect
         try:
             async with trio.open_nursery() as nursery:
@@ -237,7 +282,7 @@ class Connection:
                 nursery.start_soon(_until_it_fails, end, converse)
                 nursery.start_soon(hang_up)
         finally:
-            self.session = None
+            self.link_state.session = None
             self.dialect = None
 
     async def _pinger(self, link: Link) -> None:

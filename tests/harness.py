@@ -28,6 +28,8 @@ from ocppd import config
 from ocppd.app import Daemon, Outcome, Parts
 from ocppd.clock import Clock
 from ocppd.control.client import Refused, request
+from ocppd.features import PROFILES
+from ocppd.features.profile import Profile
 from ocppd.sdnotify import Notifier
 from ocppd.testing.csms import CentralSystem, Station
 
@@ -215,6 +217,7 @@ async def charger(
     url: str | None = None,
     notifier: Notifier | None = None,
     journal_options: dict[str, Any] | None = None,
+    profiles: tuple[Profile, ...] = PROFILES,
     **options: Any,
 ) -> AsyncIterator[Charger]:
     """Start a daemon (stopped in order at the end of the block)."""
@@ -234,6 +237,7 @@ async def charger(
         notifier=notifier or Notifier({}),
         virtual_time=True,
         journal_options=journal_options,
+        profiles=profiles,
     )
     handle: Charger | None = None
     started = trio.Event()

@@ -262,7 +262,7 @@ async def test_profile_3_presents_a_client_certificate(
         conn = cp.parts.connection
         while conn.last_error is None:
             await conn.wait_changed()
-        assert conn.connects == 0 or cp.parts.features.conversation.registration is None
+        assert conn.connects == 0 or cp.parts.registration.status is None
 
 
 async def test_a_link_failure_during_a_stop_does_not_escape_the_supervisor(

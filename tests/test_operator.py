@@ -17,6 +17,7 @@ import trio
 from ocpp.v16 import call
 
 from ocppd.app import Outcome
+from ocppd.features.core.words import STATUS
 from ocppd.testing.csms import NoAnswer
 from tests.harness import CP_ID, ControlRefused, charger, config_text, make_csms
 from tests.test_offline import Disk
@@ -114,7 +115,7 @@ async def test_change_availability_accepted_scheduled_rejected(
         later = await station.call(call.ChangeAvailability(connector_id=1, type="Inoperative"))
         assert later.status == "Scheduled"
         await trio.sleep(5)
-        assert cp.connector(1).reported.status.value == "Charging"
+        assert STATUS[cp.connector(1).reported.status] == "Charging"
         await cp.swipe(TAG)
         await cp.sim("unplug", 1)
         await station.wait_for(

@@ -185,7 +185,7 @@ async def test_crossing_calls_are_answered_while_our_call_waits(
         assert trio.current_time() - asked < 1, "the charge point answered while it waited"
         assert response.configuration_key[0]["value"] == "60"
         await trio.sleep(25)
-        assert cp.parts.features.conversation.heartbeats == 1
+        assert cp.parts.heartbeat.sent == 1
         assert not csms.violations
 
 

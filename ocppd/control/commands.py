@@ -14,10 +14,16 @@ from hal.base import Fault
 from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
+from ocppd.connection import Connection
 from ocppd.control.server import ControlError, Handler
+from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
+from ocppd.features.core.registration import Registration
+from ocppd.features.core.words import ERROR_CODE_OF
+from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
+from ocppd.protocol.v16.enums import ChargePointErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +36,9 @@ class Sources:
 
     charge_point_id: str
     charger: Charger
-    connection: Any  # ocppd.connection.Connection
-    conversation: Any  # the Core conversation (registration)
-    journal: Any  # ocppd.journal.Journal
+    connection: Connection
+    registration: Registration
+    journal: Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
 
@@ -50,6 +56,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             for connector in src.charger.connectors.values():
                 await connector.read_meter()
         conn = src.connection
+        registration = src.registration.status
         stats = await src.journal.queue_stats()
         damage = src.journal.damage_summary()
         return {
@@ -58,7 +65,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             "connection": {
                 "state": conn.state,
                 "url": conn.url,
-                "registration": src.conversation.snapshot()["registration"],
+                "registration": None if registration is None else registration.value,
                 "since": format_time(conn.since) if conn.since else None,
                 "last_error": conn.last_error,
             },
@@ -72,9 +79,9 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "quarantined": stats.quarantined,
             },
             "clock": src.clock_source(),
-            "charge_point": src.charger.charge_point_snapshot(),
-            "last_tag": src.charger.tag_snapshot(),
-            "connectors": src.charger.snapshot(),
+            "charge_point": charge_point_snapshot(src.charger),
+            "last_tag": tag_snapshot(src.charger),
+            "connectors": connectors_snapshot(src.charger),
         }
 
     async def swipe(request: dict[str, Any]) -> str:
@@ -111,19 +118,20 @@ def commands(src: Sources) -> dict[str, Handler]:
             world.set_power(float(watts))
         elif action == "fault":
             code = request.get("error_code")
-            try:
-                error = ErrorCode(str(code))
+            try:  # typed in 1.6 words, as the central system shows them
+                wire = ChargePointErrorCode(str(code))
             except ValueError:
                 raise ControlError(
                     f"{code!r} is not a ChargePointErrorCode (expected one of "
-                    f"{', '.join(e.value for e in ErrorCode)})"
+                    f"{', '.join(e.value for e in ChargePointErrorCode)})"
                 ) from None
+            error = ERROR_CODE_OF[wire]
             if error is ErrorCode.NO_ERROR:
                 world.clear_faults()
             elif error is ErrorCode.LOCAL_LIST_CONFLICT:
                 raise ControlError("LocalListConflict is not a hardware fault")
             else:
-                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {error.value}"))
+                world.raise_fault(Fault(CODE_FAULTS[error], f"simulated {wire.value}"))
         else:
             raise ControlError(f"unknown sim action {action!r}")
         await trio.lowlevel.checkpoint()  # let the connector take the event before we answer

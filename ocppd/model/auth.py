@@ -2,6 +2,9 @@
 
 The rules (OCPP 1.6 §3.5 and the errata, in ``notes/ocpp16-rules.md`` §B):
 
+The policy (:class:`~ocppd.model.policies.AuthPolicy`) is named here after the 1.6 keys
+that feed it:
+
 - Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
   Authorize.req asks the central system, and its answer updates the cache.
 - Offline (or when Authorize gets no answer: a timeout or a lost link): a cached
@@ -27,7 +30,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ocppd.clock import Clock, format_time
-from ocppd.model.keys import Keys
+from ocppd.model.policies import Policies
 from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -99,11 +102,20 @@ class CacheStore(Protocol):
     async def cache_clear(self) -> None: ...
 
 
+class AuthSource(StrEnum):
+    """Who decided about a tag (the logs say it)."""
+
+    CENTRAL_SYSTEM = "central-system"  # Authorize answered
+    CACHE = "cache"  # the authorization cache (or that it cannot be read)
+    OFFLINE_UNKNOWN = "offline-unknown"  # offline, a tag the cache does not know
+    REMOTE = "remote"  # a remote start the central system asked for itself
+
+
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     accepted: bool
     info: IdTagInfo | None
-    source: str  # "central-system", "cache", "offline-unknown"
+    source: AuthSource
     why: str = ""
 
     @property
@@ -125,8 +137,8 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 class Authorizer:
-    def __init__(self, keys: Keys, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
-        self.keys = keys
+    def __init__(self, policies: Policies, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
+        self.policies = policies
         self.cache = cache
         self.clock = clock
         self.uplink = uplink
@@ -136,9 +148,7 @@ class Authorizer:
 
     @property
     def _cache_enabled(self) -> bool:
-        return self.keys.has("AuthorizationCacheEnabled") and self.keys.get_bool(
-            "AuthorizationCacheEnabled"
-        )
+        return self.policies.auth.cache_enabled
 
     async def cached(self, id_tag: str) -> IdTagInfo | None:
         """The cached info of ``id_tag`` (status Expired when its expiry has passed).
@@ -175,12 +185,11 @@ class Authorizer:
         except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
 
-    async def clear(self) -> bool:
-        """ClearCache. Raises StorageUnavailable."""
-        if not self._cache_enabled:
-            return False
+    async def clear(self) -> None:
+        """Forget every cached verdict (ClearCache), also while the cache is disabled: what
+        it kept from before would otherwise count again once it is enabled. Raises
+        StorageUnavailable."""
         await self.cache.cache_clear()
-        return True
 
     async def authorize(self, id_tag: str) -> AuthResult:
         """Who may charge, by the rules in the module docstring. Never raises for a refusal:
@@ -193,8 +202,8 @@ class Authorizer:
             cached, cache_readable = None, False
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
-            if valid_cached and self.keys.get_bool("LocalPreAuthorize"):
-                return AuthResult(True, cached, "cache")
+            if valid_cached and self.policies.auth.local_pre_authorize:
+                return AuthResult(True, cached, AuthSource.CACHE)
             try:
                 info = await self.uplink.authorize(id_tag)
             except Offline as exc:
@@ -204,7 +213,7 @@ class Authorizer:
                 return AuthResult(
                     False,
                     None,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     f"no valid answer from the central system ({exc})",
                 )
             else:
@@ -213,24 +222,24 @@ class Authorizer:
                 return AuthResult(
                     accepted,
                     info,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     "" if accepted else f"central system says {info.status}",
                 )
         if not cache_readable:
             return AuthResult(
-                False, None, "cache", "offline and the authorization cache cannot be read"
+                False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
         return self._offline(cached)
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
         if cached is not None:
             if cached.status is AuthStatus.ACCEPTED:
-                if self.keys.get_bool("LocalAuthorizeOffline"):
-                    return AuthResult(True, cached, "cache")
-                return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
-            return AuthResult(False, cached, "cache", f"cached as {cached.status}")
-        if self.keys.has("AllowOfflineTxForUnknownId") and self.keys.get_bool(
-            "AllowOfflineTxForUnknownId"
-        ):
-            return AuthResult(True, None, "offline-unknown")
-        return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")
+                if self.policies.auth.local_authorize_offline:
+                    return AuthResult(True, cached, AuthSource.CACHE)
+                return AuthResult(
+                    False, cached, AuthSource.CACHE, "offline, LocalAuthorizeOffline is off"
+                )
+            return AuthResult(False, cached, AuthSource.CACHE, f"cached as {cached.status}")
+        if self.policies.auth.allow_offline_unknown:
+            return AuthResult(True, None, AuthSource.OFFLINE_UNKNOWN)
+        return AuthResult(False, None, AuthSource.OFFLINE_UNKNOWN, "offline and the tag is unknown")

@@ -38,9 +38,10 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, Uplink, same_tag
-from ocppd.model.connector import Connector, Refused
-from ocppd.model.keys import Keys
+from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Uplink, same_tag
+from ocppd.model.connector import Connector, Refused, TxMessage
+from ocppd.model.outcomes import AvailabilityResult, ResetKind
+from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -92,7 +93,7 @@ class Charger:
     def __init__(
         self,
         *,
-        keys: Keys,
+        policies: Policies,
         clock: Clock,
         txlog: TransactionLog,
         uplink: Uplink,
@@ -100,7 +101,7 @@ class Charger:
         settings: SettingsStore,
         reader: RfidReader | None = None,
     ) -> None:
-        self.keys = keys
+        self.policies = policies
         self.clock = clock
         self.txlog = txlog
         self.uplink = uplink
@@ -111,12 +112,11 @@ class Charger:
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
         self.last_tag: TagEvent | None = None
-        self.reset_requested: str | None = None  # "Soft" | "Hard"
+        self.reset_requested: ResetKind | None = None
         self.stopping = False  # an orderly stop began: no new transaction may start
         self._reset = trio.Event()
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
-        self.reported = self.current()
 
     def __repr__(self) -> str:
         return f"<Charger connectors={list(self.connectors.values())!r} operative={self.operative}>"
@@ -167,7 +167,6 @@ class Charger:
         return status, FAULT_CODES[fault.kind], fault.info[:50] or None
 
     def status_changed(self) -> None:
-        self.reported = self.current()
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
@@ -388,7 +387,7 @@ class Charger:
             for other in mine:  # synchronously, before anything can plug in there
                 if other is not chosen:
                     other.release(id_tag)
-            if await chosen.authorized(id_tag, auth):
+            if await chosen.start_for(id_tag, auth):
                 return f"authorised: charging on connector {chosen.id}"
             return f"authorised: plug in at connector {chosen.id}"
         for connector in mine:
@@ -397,10 +396,11 @@ class Charger:
             return f"authorised: plug in at connector {mine[0].id}"
         return "authorised: plug in at any free connector"
 
-    def claim_taken(self, connector: Connector, id_tag: str) -> None:
-        """``id_tag`` starts at ``connector``: its claims elsewhere are given up."""
+    def claim_taken(self, connector_id: int, id_tag: str) -> None:
+        """``id_tag`` starts at connector ``connector_id``: its claims elsewhere are given
+        up."""
         for other in self.connectors.values():
-            if other is not connector:
+            if other.id != connector_id:
                 other.release(id_tag)
 
     # --- the central system's commands ---
@@ -438,22 +438,38 @@ class Charger:
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}")
             else:
-                auth = AuthResult(True, None, "remote")
+                auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.authorized(id_tag, auth, remote=True, what=what)
+            await connector.start_for(id_tag, auth, remote=True, what=what)
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)
 
-    def acknowledged(self, local_id: int, what: str) -> None:
-        """The central system answered (or the outbox gave up) a Start or Stop."""
+    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        """The central system answered the start of transaction ``local_id``: its id and its
+        verdict on the tag (the connector where it runs acts on it)."""
         for connector in self.connectors.values():
-            if (local_id, what) in connector.awaiting:
-                connector.awaiting.discard((local_id, what))
+            await connector.confirm_start(local_id, transaction_id, info)
+        self._acknowledged(local_id, TxMessage.START)
+
+    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+        """The start of transaction ``local_id`` was given up unanswered: the transaction
+        goes on under ``fallback_id``."""
+        for connector in self.connectors.values():
+            connector.give_up_start(local_id, fallback_id)
+        self._acknowledged(local_id, TxMessage.START)
+
+    def confirm_stop(self, local_id: int) -> None:
+        """The central system answered (or the outbox gave up) the stop of ``local_id``."""
+        self._acknowledged(local_id, TxMessage.STOP)
+
+    def _acknowledged(self, local_id: int, message: TxMessage) -> None:
+        for connector in self.connectors.values():
+            if connector.acknowledged(local_id, message):
                 self.status_changed()
 
     def find_transaction(self, transaction_id: int) -> Connector | None:
@@ -462,8 +478,8 @@ class Charger:
                 return connector
         return None
 
-    async def change_availability(self, connector_id: int, operative: bool) -> str:
-        """ChangeAvailability: Accepted, Scheduled (while a transaction runs) or Rejected
+    async def change_availability(self, connector_id: int, operative: bool) -> AvailabilityResult:
+        """ChangeAvailability: APPLIED, SCHEDULED (while a transaction runs) or REJECTED
         (unknown connector, or the change cannot be persisted).
 
         Every change is persisted before it takes effect; a journal fault answers Rejected
@@ -477,7 +493,7 @@ class Charger:
             if connector_id != 0:
                 connector = self.connectors.get(connector_id)
                 if connector is None:
-                    return "Rejected"
+                    return AvailabilityResult.REJECTED
                 return await connector.set_operative(operative)
             if not self.txlog.healthy:
                 raise StorageUnavailable(self.txlog.problem or "the journal cannot be written")
@@ -492,10 +508,12 @@ class Charger:
                         connector.drop_claims()
         except StorageUnavailable as exc:
             log.error("ChangeAvailability of connector %d not possible: %s", connector_id, exc)
-            return "Rejected"
+            return AvailabilityResult.REJECTED
         await self._refresh_all()
         busy = any(c.tx is not None for c in self.connectors.values())
-        return "Scheduled" if busy and not operative else "Accepted"
+        if busy and not operative:
+            return AvailabilityResult.SCHEDULED
+        return AvailabilityResult.APPLIED
 
     async def persist_availability(self, connector_id: int, operative: bool) -> None:
         """Raises StorageUnavailable."""
@@ -507,9 +525,9 @@ class Charger:
         """Inoperative survives restarts (1.6 §4.9, OCTT TC_034)."""
         self.operative = settings.get("availability.0") != "Inoperative"
         for connector in self.connectors.values():
-            connector.operative = settings.get(f"availability.{connector.id}") != "Inoperative"
-            connector.reported = connector.current()
-        self.reported = self.current()
+            connector.restore(
+                operative=settings.get(f"availability.{connector.id}") != "Inoperative"
+            )
 
     async def stop_all(self, reason: StopReason) -> None:
         """Stop every transaction with ``reason`` and open every contactor (shielded).
@@ -522,11 +540,11 @@ class Charger:
             for connector in self.connectors.values():
                 await connector.shutdown(reason)
 
-    def request_reset(self, kind: str) -> None:
+    def request_reset(self, kind: ResetKind) -> None:
         self.reset_requested = kind
         self._reset.set()
 
-    async def wait_reset(self) -> str:
+    async def wait_reset(self) -> ResetKind:
         await self._reset.wait()
         assert self.reset_requested is not None
         return self.reset_requested
@@ -578,48 +596,19 @@ class Charger:
 
     async def _aligned_readings(self) -> None:
         """Every ClockAlignedDataInterval seconds, on the wall clock's boundaries (UTC
-        midnight and every interval after it), each connector reports MeterValuesAlignedData."""
+        midnight and every interval after it), each connector reports its aligned values."""
         while True:
-            interval = self.keys.get_int("ClockAlignedDataInterval")
+            interval = self.policies.meter.aligned_interval_s
             now = self.clock.now()
             if interval <= 0 or now is None:
                 with trio.move_on_after(60 if now is None and interval > 0 else math.inf):
-                    await self.keys.wait_changed()
+                    await self.policies.wait_changed()
                 continue
             wall = now.timestamp()
             boundary = (math.floor(wall / interval) + 1) * interval
             with trio.move_on_after(boundary - wall):
-                await self.keys.wait_changed()
+                await self.policies.wait_changed()
                 continue
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        return [c.snapshot() for c in self.connectors.values()]
-
-    def charge_point_snapshot(self) -> dict[str, Any]:
-        """Connector 0 as ``ocppctl status`` shows it."""
-        status, code, info = self.current()
-        return {
-            "status": status.value,
-            "error_code": code.value,
-            "info": info,
-            "operative": self.operative,
-            "faults": [
-                {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
-                for f in self.faults.values()
-            ],
-        }
-
-    def tag_snapshot(self) -> dict[str, Any] | None:
-        """The last tag event as ``ocppctl status`` shows it (without the tag)."""
-        event = self.last_tag
-        if event is None:
-            return None
-        return {
-            "at": event.at,
-            "source": event.source,
-            "accepted": event.accepted,
-            "outcome": event.outcome,
-        }

@@ -2,9 +2,13 @@
 
 Every change runs under the connector's lock, so the device events, the driver's
 tag, the central system's commands and the timers never interleave half-way. After
-each change :meth:`Connector._settle` makes the outputs follow the facts (offer and
+each change :meth:`Connector._settle` decides what the outputs do (offer and
 contactor: energy flows only while a transaction runs, the charger permits it, the
 EV asks for it and no blocking fault is active) and reports a status change.
+
+Rooms of its own: the outputs carry the decision out (``outputs.py``), the meter sampler
+takes the meter values (``sampling.py``); the connector sees the charge point only
+through its context (``context.py``), and is changed from outside only by its verbs.
 
 Safety: the contactor is opened before anything else on every stop path, and in
 ``finally:`` under a shielded scope when the connector's task ends for any reason.
@@ -21,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import Enum
 
 import trio
 
@@ -35,7 +39,6 @@ from hal.base import (
     FaultCleared,
     FaultKind,
     FaultRaised,
-    IndicatorState,
     MeterReading,
     PlugChanged,
     PlugState,
@@ -45,7 +48,12 @@ from hal.base import (
 from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
-from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, sampled_values
+from ocppd.model.context import ChargePointContext
+from ocppd.model.metering import ENERGY_REGISTER
+from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.outputs import Outputs
+from ocppd.model.policies import Policies
+from ocppd.model.sampling import MeterSampler
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -60,25 +68,7 @@ from ocppd.model.status import (
 from ocppd.model.supervise import Refused, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
-if TYPE_CHECKING:
-    from ocppd.model.charger import Charger
-
 log = logging.getLogger(__name__)
-
-INDICATOR = {
-    Status.AVAILABLE: IndicatorState.AVAILABLE,
-    Status.PREPARING: IndicatorState.PREPARING,
-    Status.CHARGING: IndicatorState.CHARGING,
-    Status.SUSPENDED_EV: IndicatorState.SUSPENDED,
-    Status.SUSPENDED_EVSE: IndicatorState.SUSPENDED,
-    Status.FINISHING: IndicatorState.FINISHING,
-    Status.RESERVED: IndicatorState.RESERVED,
-    Status.UNAVAILABLE: IndicatorState.UNAVAILABLE,
-    Status.FAULTED: IndicatorState.FAULTED,
-}
-
-
-REFUSED_SHOWN_S = 3.0  # how long the LEDs show a refusal before the status again
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +101,6 @@ class _Rearm:
     """Wakes the event loop so it re-reads its deadline (a new ConnectionTimeOut)."""
 
 
-CHECKPOINT_S = 60.0  # how often the register is journaled while no samples are taken
-
-
 @dataclass(frozen=True, slots=True)
 class Reported:
     """What the central system should know about the connector."""
@@ -124,12 +111,30 @@ class Reported:
     vendor_error_code: str | None
 
 
+class TxMessage(Enum):
+    """A transaction message whose answer a connector awaits (its status change waits for
+    it, so the central system hears of the transaction first)."""
+
+    START = "start"
+    STOP = "stop"
+
+
 class Connector:
+    """One connector. It sees the charge point only through ``context``; features change
+    it only through its verbs (:meth:`claim`, :meth:`start_for`, :meth:`stop`,
+    :meth:`set_limit`, :meth:`confirm_start`, :meth:`give_up_start`, :meth:`acknowledged`,
+    :meth:`set_operative`, :meth:`unlock` ...), never by writing its fields."""
+
     def __init__(
-        self, charger: Charger, devices: ConnectorDevices, *, max_current_a: float, phases: int
+        self,
+        context: ChargePointContext,
+        devices: ConnectorDevices,
+        *,
+        max_current_a: float,
+        phases: int,
     ) -> None:
         self.id = devices.connector_id
-        self.charger = charger
+        self.context = context
         self.devices = devices
         self.max_current_a = max_current_a
         self.phases = phases
@@ -144,28 +149,33 @@ class Connector:
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.refusal: Refusal | None = None  # the last start here that could not happen
-        # Start/Stop journaled in this process and not yet answered: (local id, "start"|"stop")
-        self.awaiting: set[tuple[int, str]] = set()
+        # Start/Stop journaled in this process and not yet answered
+        self.awaiting: set[tuple[int, TxMessage]] = set()
         self.reported = self.current()
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
         self._send, self._events = trio.open_memory_channel[DeviceEvent | _Rearm](math.inf)
-        self._offered: float | None = None
+        self.outputs = Outputs(devices)
+        self.sampler = MeterSampler(self.id, context)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        self._refused_until = -math.inf  # trio clock: the LEDs show REFUSED until then
 
     def __repr__(self) -> str:
         return (
             f"<Connector {self.id} {self.reported.status} plug={self.plug} "
-            f"contactor={self.devices.contactor.closed} tx={self.tx!r}>"
+            f"contactor={self.outputs.contactor_closed} tx={self.tx!r}>"
         )
 
     # --- facts and status ---
 
     @property
-    def keys(self) -> Any:
-        return self.charger.keys
+    def policies(self) -> Policies:
+        return self.context.policies
+
+    def restore(self, *, operative: bool) -> None:
+        """At start, before the connector runs: the availability persisted last time."""
+        self.operative = operative
+        self.reported = self.current()
 
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
@@ -177,10 +187,10 @@ class Connector:
     def facts(self) -> Facts:
         no_new_sessions = any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         return Facts(
-            operative=self.operative and self.charger.accepts_sessions and not no_new_sessions,
+            operative=self.operative and self.context.accepts_sessions and not no_new_sessions,
             plugged=self.plug.plugged,
             ev_requesting=self.plug.ev_requesting,
-            faulted=self.blocking_fault() is not None or self.charger.faulted,
+            faulted=self.blocking_fault() is not None or self.context.faulted,
             authorized=self.pending is not None,
             transaction=self.tx is not None,
             evse_permits=self.tx is None or (self.tx.permitted and self.current_limit_a() > 0),
@@ -192,7 +202,7 @@ class Connector:
         connector's own, or the charger's), never with NoError."""
         status = derive_status(self.facts())
         fault = (
-            self.blocking_fault() or self.charger.blocking_fault() or worst(self.faults.values())
+            self.blocking_fault() or self.context.blocking_fault() or worst(self.faults.values())
         )
         if fault is None:
             return Reported(status, ErrorCode.NO_ERROR, None, None)
@@ -205,6 +215,20 @@ class Connector:
 
     def current_limit_a(self) -> float:
         return min([self.max_current_a, *self.limits.values()])
+
+    async def set_limit(self, source: str, amps: float | None) -> None:
+        """Limit the current this connector offers, for ``source`` (a cable, a temperature
+        sensor, a charging profile ...; None lifts that source's limit). The lowest limit
+        wins; at 0 A a running transaction is suspended by the charger (SuspendedEVSE)."""
+        async with self._lock:
+            self._limit(source, amps)
+            await self._settle()
+
+    def _limit(self, source: str, amps: float | None) -> None:
+        if amps is None:
+            self.limits.pop(source, None)
+        else:
+            self.limits[source] = amps
 
     @property
     def free(self) -> bool:
@@ -224,7 +248,7 @@ class Connector:
             and not facts.faulted
             and self.tx is None
             and self.pending is None
-            and not self.charger.stopping
+            and not self.context.stopping
         )
 
     # --- the connector's task ---
@@ -245,7 +269,7 @@ class Connector:
                 task_status.started()
         finally:
             with trio.CancelScope(shield=True):
-                await self._open_contactor("connector task ended")
+                self._record(await self.outputs.open_contactor("connector task ended"))
 
     async def _watch(self, device: Device) -> None:
         """A device's watch task. One that crashes (a driver bug) is a fault of this
@@ -259,8 +283,8 @@ class Connector:
     async def _process_events(self) -> None:
         while True:
             deadline = self.pending.expires_at if self.pending else math.inf
-            if self._refused_until > trio.current_time():
-                deadline = min(deadline, self._refused_until)
+            if self.outputs.refused_until > trio.current_time():
+                deadline = min(deadline, self.outputs.refused_until)
             event: DeviceEvent | _Rearm | None = None
             with trio.move_on_at(deadline):
                 event = await self._events.receive()
@@ -303,7 +327,7 @@ class Connector:
         except Exception:
             log.exception("connector %d: updating the outputs failed (a bug)", self.id)
             with trio.CancelScope(shield=True):
-                await self._open_contactor("internal error")
+                self._record(await self.outputs.open_contactor("internal error"))
 
     async def _on_event(self, event: DeviceEvent) -> None:
         if isinstance(event, PlugChanged):
@@ -331,9 +355,9 @@ class Connector:
             self._remember(event.reading)
             await self._check_invalid_energy()
         elif isinstance(event, CurrentAvailable):
-            self.limits[event.source] = event.amps
+            self._limit(event.source, event.amps)
         elif isinstance(event, TagRead):  # a reader wired to the connector
-            self.charger.tag_read(event.id_tag)
+            self.context.tag_read(event.id_tag)
 
     async def _on_plug(self, state: PlugState) -> None:
         before, self.plug = self.plug, state
@@ -343,20 +367,20 @@ class Connector:
             if self.tx is None and pending is not None and pending.auth is not None:
                 # the driver was authorised first: this is where the EV is (1.6 §4.9 B3)
                 self.pending = None
-                self.charger.claim_taken(self, pending.id_tag)
+                self.context.claim_taken(self.id, pending.id_tag)
                 what = "remote start" if pending.remote else "tag"
                 await self.begin(pending.id_tag, pending.auth, what)
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
             if self.tx is not None:
-                if self.keys.get_bool("StopTransactionOnEVSideDisconnect"):
+                if self.policies.tx.stop_on_ev_disconnect:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
-                if self.keys.get_bool("UnlockConnectorOnEVSideDisconnect"):
-                    await self._unlock_quietly()
+                if self.policies.tx.unlock_on_ev_disconnect:
+                    await self.outputs.unlock_quietly()
             elif self.locked_for is None:
-                await self._unlock_quietly()
+                await self.outputs.unlock_quietly()
 
     # --- outputs follow facts ---
 
@@ -368,22 +392,14 @@ class Connector:
             and tx.permitted
             and self.plug.plugged
             and self.blocking_fault() is None
-            and not self.charger.faulted
+            and not self.context.faulted
         )
         offer = self.current_limit_a() if allowed else None
         if offer is not None and offer <= 0:
             allowed, offer = False, None
-        close = allowed and self.plug.ev_requesting
-        if not close:
-            await self._open_contactor()
-        await self._set_offer(offer)
-        if close and not self.devices.contactor.closed:
-            try:
-                await self.devices.contactor.set_closed(True)
-                log.info("connector %d: contactor closed", self.id, extra=fields(connector=self.id))
-            except DeviceError as exc:
-                self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-                await self._open_contactor(str(exc))
+        self._record(
+            await self.outputs.follow(offer=offer, close=allowed and self.plug.ev_requesting)
+        )
         if self.tx is None and self.scheduled_operative is not None:
             # persisted when it was asked for; takes effect now the transaction has ended
             self.operative, self.scheduled_operative = self.scheduled_operative, None
@@ -404,54 +420,23 @@ class Connector:
             self.reported = now
             self.changed_at = trio.current_time()
             self.show_indicator()
-            self.charger.status_changed()
+            self.context.status_changed()
 
     def show_indicator(self) -> None:
         """The reported status (or, for a few seconds after one, a refusal) and whether the
         central system is reachable, on the LEDs."""
-        if self.devices.indicator is None:
-            return
-        refused = trio.current_time() < self._refused_until
-        state = IndicatorState.REFUSED if refused else INDICATOR[self.reported.status]
-        self.devices.indicator.show(state, online=self.charger.uplink.online)
+        self.outputs.show(self.reported.status, online=self.context.uplink.online)
 
     def show_refused(self) -> None:
-        """Show a refusal on the LEDs for REFUSED_SHOWN_S, then the status again."""
-        self._refused_until = trio.current_time() + REFUSED_SHOWN_S
+        """Show a refusal on the LEDs for a few seconds, then the status again."""
+        self.outputs.refused()
         self.show_indicator()
         self._wake()
 
-    async def _open_contactor(self, why: str = "") -> None:
-        contactor = self.devices.contactor
-        if not contactor.closed:
-            return
-        try:
-            await contactor.set_closed(False)
-        except DeviceError as exc:  # the driver has cut its output; feedback disagrees
-            self.faults[FaultKind.POWER_SWITCH] = Fault(FaultKind.POWER_SWITCH, str(exc)[:50])
-            log.error(
-                "connector %d: contactor did not open: %s",
-                self.id,
-                exc,
-                extra=fields(connector=self.id),
-            )
-        else:
-            log.info(
-                "connector %d: contactor opened%s",
-                self.id,
-                f" ({why})" if why else "",
-                extra=fields(connector=self.id),
-            )
-
-    async def _set_offer(self, amps: float | None) -> None:
-        if amps == self._offered or self.devices.offer is None:
-            self._offered = amps
-            return
-        try:
-            await self.devices.offer.offer(amps)
-            self._offered = amps
-        except DeviceError as exc:
-            log.warning("connector %d: offering %s A failed: %s", self.id, amps, exc)
+    def _record(self, fault: Fault | None) -> None:
+        """A fault an output reported (a contactor that did not switch ...)."""
+        if fault is not None:
+            self.faults[fault.kind] = fault
 
     # --- readings ---
 
@@ -472,18 +457,6 @@ class Connector:
         self._remember(reading)
         return reading
 
-    def _values(
-        self, reading: MeterReading, key: str, context: Context, timestamp: str | None = None
-    ) -> Sample | None:
-        """The configured values of one reading, stamped ``timestamp`` (default: now)."""
-        measurands = self.keys.get_csl(key)
-        if not measurands:
-            return None
-        values = sampled_values(reading, measurands, context, offered_a=self._offered)
-        if not values:
-            return None
-        return Sample(timestamp or self.charger.clock.timestamp(), values)
-
     # --- sessions ---
 
     def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
@@ -499,7 +472,7 @@ class Connector:
         if auth is None and not remote:
             expires_at = math.inf
         else:
-            expires_at = trio.current_time() + self.keys.get_int("ConnectionTimeOut")
+            expires_at = trio.current_time() + self.policies.tx.connection_timeout_s
         was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
         self.finishing = False
         self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
@@ -531,7 +504,7 @@ class Connector:
     def _wake(self) -> None:
         self._send.send_nowait(_Rearm())
 
-    async def authorized(
+    async def start_for(
         self, id_tag: str, auth: AuthResult, *, remote: bool = False, what: str = "tag"
     ) -> bool:
         """A driver is authorised for this connector: start now if the EV is there (True),
@@ -564,7 +537,7 @@ class Connector:
     def refuse(self, what: str, why: str) -> Refused:
         """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
         caller raises the result."""
-        now = self.charger.clock.now()
+        now = self.context.clock.now()
         self.refusal = Refusal(format_time(now) if now else None, what, why)
         log.warning(
             "connector %d: %s: not starting: %s",
@@ -582,32 +555,61 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        if self.charger.stopping:
-            raise self.refuse(what, "ocppd is stopping")
-        if not self.charger.txlog.healthy:
-            raise self.refuse(what, "the journal cannot be written")
-        facts = self.facts()
-        if facts.faulted:
-            raise self.refuse(what, f"connector {self.id} is faulted ({self.current().error_code})")
-        if not facts.operative:
-            raise self.refuse(what, f"connector {self.id} is unavailable")
+        why_not = self._why_no_start()
+        if why_not is not None:
+            raise self.refuse(what, why_not)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
-        meter_start = round(reading.energy_wh)
-        timestamp = self.charger.clock.timestamp()
+        timestamp = self.context.clock.timestamp()
         try:
-            local_id = await self.charger.txlog.start(
-                connector_id=self.id,
-                id_tag=id_tag,
-                meter_start_wh=meter_start,
-                timestamp=timestamp,
-                reservation_id=None,
-            )
+            tx = await self._journal_start(id_tag, auth, reading, timestamp)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
-        self.awaiting.add((local_id, "start"))
-        tx = Transaction(
+        self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
+        self.tx = tx
+        self.finishing = False
+        log.info(
+            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
+            self.id,
+            tx.local_id,
+            tx.meter_start_wh,
+            auth.source,
+            extra=fields(connector=self.id),
+        )
+        await self.outputs.lock()
+        self.context.uplink.wake()
+        if self._nursery is not None:
+            start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
+
+    def _why_no_start(self) -> str | None:
+        """Why no transaction may start here now (None: it may)."""
+        if self.context.stopping:
+            return "ocppd is stopping"
+        if not self.context.txlog.healthy:
+            return "the journal cannot be written"
+        facts = self.facts()
+        if facts.faulted:
+            return f"connector {self.id} is faulted ({self.current().error_code})"
+        if not facts.operative:
+            return f"connector {self.id} is unavailable"
+        return None
+
+    async def _journal_start(
+        self, id_tag: str, auth: AuthResult, reading: MeterReading, timestamp: str
+    ) -> Transaction:
+        """Make the start durable (it awaits the central system's answer from now on).
+        Raises StorageUnavailable."""
+        meter_start = round(reading.energy_wh)
+        local_id = await self.context.txlog.start(
+            connector_id=self.id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start,
+            timestamp=timestamp,
+            reservation_id=None,
+        )
+        self.awaiting.add((local_id, TxMessage.START))
+        return Transaction(
             local_id,
             self.id,
             id_tag,
@@ -616,27 +618,6 @@ class Connector:
             timestamp,
             last_energy_wh=reading.energy_wh,
         )
-        begin = self._values(reading, "StopTxnSampledData", Context.BEGIN, timestamp)
-        if begin is not None:
-            tx.keep_for_stop(begin)
-        self.tx = tx
-        self.finishing = False
-        log.info(
-            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
-            self.id,
-            local_id,
-            meter_start,
-            auth.source,
-            extra=fields(connector=self.id),
-        )
-        if self.devices.lock is not None:
-            try:
-                await self.devices.lock.lock()
-            except DeviceError as exc:
-                log.warning("connector %d: cable lock failed: %s", self.id, exc)
-        self.charger.uplink.wake()
-        if self._nursery is not None:
-            start_supervised(self._nursery, f"connector {self.id} sampling", self._tick, tx)
 
     async def stop(self, reason: StopReason, id_tag: str | None = None) -> bool:
         """Stop the running transaction (False when there is none)."""
@@ -655,18 +636,15 @@ class Connector:
     async def _stop_shielded(self, reason: StopReason, id_tag: str | None) -> None:
         tx = self.tx
         assert tx is not None
-        await self._open_contactor(f"transaction {reason}")
-        await self._set_offer(None)
+        self._record(await self.outputs.stop_energy(f"transaction {reason}"))
         if self._tx_scope is not None:
             self._tx_scope.cancel()
         reading = await self.read_meter()
         energy = reading.energy_wh if reading is not None else tx.last_energy_wh
         meter_stop = max(round(energy), tx.meter_start_wh)
-        timestamp = self.charger.clock.timestamp()
+        timestamp = self.context.clock.timestamp()
         if reading is not None:
-            end = self._values(reading, "StopTxnSampledData", Context.END, timestamp)
-            if end is not None:
-                tx.keep_for_stop(end)
+            self.sampler.end(tx, reading, timestamp, self.outputs.offered)
         self.tx = None
         self.finishing = self.plug.plugged
         log.info(
@@ -681,8 +659,8 @@ class Connector:
         await self._journal_stop(tx, meter_stop, timestamp, reason, id_tag)
         if reason is StopReason.DE_AUTHORIZED:
             self.locked_for = tx.id_tag  # 1.6 errata 3.5: stays locked for the same tag
-        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own key
-            await self._unlock_quietly()
+        elif reason is not StopReason.EV_DISCONNECTED:  # that one follows its own policy
+            await self.outputs.unlock_quietly()
 
     async def _journal_stop(
         self,
@@ -695,7 +673,7 @@ class Connector:
         """Journal the stop; while the journal cannot be written, keep trying in the background."""
 
         async def write() -> None:
-            await self.charger.txlog.stop(
+            await self.context.txlog.stop(
                 tx.local_id,
                 meter_stop_wh=meter_stop,
                 timestamp=timestamp,
@@ -703,9 +681,9 @@ class Connector:
                 id_tag=id_tag,
                 transaction_data=list(tx.stop_data),
             )
-            self.charger.uplink.wake()
+            self.context.uplink.wake()
 
-        self.awaiting.add((tx.local_id, "stop"))
+        self.awaiting.add((tx.local_id, TxMessage.STOP))
         try:
             await write()
         except StorageUnavailable as exc:
@@ -715,68 +693,31 @@ class Connector:
                 tx.local_id,
                 exc,
             )
-            self.charger.spawn(
-                f"connector {self.id}: journaling the stop", self.charger.retry_storage, write
+            self.context.spawn(
+                f"connector {self.id}: journaling the stop", self.context.retry_storage, write
             )
 
-    async def _tick(self, tx: Transaction) -> None:
-        """While ``tx`` runs: periodic samples and checkpoints of the meter register."""
+    # --- meter values (model/sampling.py), and the port the sampler reads through ---
+
+    async def _sampling(self, tx: Transaction) -> None:
+        """The sampler while ``tx`` runs; a stop cancels it."""
         with trio.CancelScope() as scope:
             self._tx_scope = scope
-            interval = 0
-            next_sample = math.inf
-            next_checkpoint = trio.current_time() + CHECKPOINT_S
-            while self.tx is tx:
-                wanted = self.keys.get_int("MeterValueSampleInterval")
-                if wanted != interval:  # first pass, or the central system changed it
-                    interval = wanted
-                    next_sample = trio.current_time() + interval if interval > 0 else math.inf
-                with trio.move_on_at(min(next_sample, next_checkpoint)):
-                    await self.keys.wait_changed()
-                    continue
-                now = trio.current_time()
-                if now >= next_sample:
-                    next_sample += interval  # keep the cadence on the clock, not on read times
-                    next_checkpoint = now + CHECKPOINT_S
-                    await self._sample(tx)
-                else:
-                    next_checkpoint = now + CHECKPOINT_S
-                    async with self._lock:
-                        reading = await self.read_meter() if self.tx is tx else None
-                    if reading is not None:
-                        await self._checkpoint(tx, reading)
+            await self.sampler.run(tx, self)
 
-    async def _checkpoint(self, tx: Transaction, reading: MeterReading) -> None:
-        try:
-            await self.charger.txlog.checkpoint(
-                tx.local_id, energy_wh=reading.energy_wh, timestamp=self.charger.clock.timestamp()
-            )
-        except StorageUnavailable:
-            pass  # the last checkpoint that landed is what a power cut will use
+    def exclusive(self) -> trio.Lock:
+        return self._lock
 
-    async def _sample(self, tx: Transaction) -> None:
-        async with self._lock:
-            if self.tx is not tx:
-                return
-            reading = await self.read_meter()
-            if reading is None:
-                return
-            await self._checkpoint(tx, reading)
-            stamp = self.charger.clock.timestamp()  # one reading, one time
-            sample = self._values(reading, "MeterValuesSampledData", Context.PERIODIC, stamp)
-            if sample is not None:
-                try:
-                    await self.charger.txlog.meter_values(
-                        tx.local_id, connector_id=self.id, samples=[sample], droppable=True
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: meter values not journaled: %s", self.id, exc)
-                self.charger.uplink.wake()
-            stop_sample = self._values(reading, "StopTxnSampledData", Context.PERIODIC, stamp)
-            if stop_sample is not None:
-                tx.keep_for_stop(stop_sample)
-            await self._check_invalid_energy()
-            await self._settle()
+    def runs(self, tx: Transaction) -> bool:
+        return self.tx is tx
+
+    @property
+    def offered_a(self) -> float | None:
+        return self.outputs.offered
+
+    async def sampled(self, tx: Transaction) -> None:
+        await self._check_invalid_energy()
+        await self._settle()
 
     async def aligned_sample(self, timestamp: str) -> None:
         """A clock-aligned reading (the charger calls this at each interval boundary)."""
@@ -784,46 +725,14 @@ class Connector:
             reading = await self.read_meter()
             if reading is None:
                 return
-            values = sampled_values(
-                reading,
-                self.keys.get_csl("MeterValuesAlignedData"),
-                Context.CLOCK,
-                offered_a=self._offered,
-            )
-            tx = self.tx
-            if values:
-                try:
-                    await self.charger.txlog.meter_values(
-                        tx.local_id if tx else None,
-                        connector_id=self.id,
-                        samples=[Sample(timestamp, values)],
-                        droppable=True,
-                    )
-                except StorageUnavailable as exc:
-                    log.warning("connector %d: aligned values not journaled: %s", self.id, exc)
-                self.charger.uplink.wake()
-            if tx is not None:
-                stop_values = sampled_values(
-                    reading,
-                    self.keys.get_csl("StopTxnAlignedData"),
-                    Context.CLOCK,
-                    offered_a=self._offered,
-                )
-                if stop_values:
-                    tx.keep_for_stop(Sample(timestamp, stop_values))
-
-    async def triggered_values(self) -> Sample | None:
-        """Newest values for TriggerMessage(MeterValues)."""
-        async with self._lock:
-            reading = await self.read_meter()
-            if reading is None:
-                return None
-            return self._values(reading, "MeterValuesSampledData", Context.TRIGGER)
+            await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
 
     # --- what the central system says about a transaction ---
 
-    async def start_confirmed(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
-        """StartTransaction.conf arrived (possibly long after an offline start)."""
+    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        """The central system answered the start of transaction ``local_id`` (possibly long
+        after an offline start): its id, and its verdict on the tag. Nothing when that
+        transaction does not run here."""
         async with self._lock:
             tx = self.tx
             if tx is None or tx.local_id != local_id:
@@ -843,20 +752,34 @@ class Connector:
                 await self._check_invalid_energy()
             await self._settle()
 
+    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+        """The start of transaction ``local_id`` was never answered and is given up: the
+        rest of the transaction goes by ``fallback_id`` (1.6 errata 3.18: -1). Nothing when
+        that transaction does not run here."""
+        tx = self.tx
+        if tx is not None and tx.local_id == local_id:
+            tx.transaction_id = fallback_id
+
+    def acknowledged(self, local_id: int, message: TxMessage) -> bool:
+        """The central system answered (or the outbox gave up) ``message`` of transaction
+        ``local_id``; False when this connector did not await it."""
+        if (local_id, message) not in self.awaiting:
+            return False
+        self.awaiting.discard((local_id, message))
+        return True
+
     async def _check_invalid_energy(self) -> None:
-        """StopTransactionOnInvalidId / MaxEnergyOnInvalidId (1.6 §3.5.4, errata 3.17)."""
+        """The central system said the tag is invalid: stop, or suspend energy, once the
+        allowance is used up (1.6 StopTransactionOnInvalidId, MaxEnergyOnInvalidId: §3.5.4,
+        errata 3.17)."""
         tx = self.tx
         if tx is None or tx.invalid_at_wh is None:
             return
-        allowance = (
-            self.keys.get_int("MaxEnergyOnInvalidId")
-            if self.keys.has("MaxEnergyOnInvalidId")
-            else 0
-        )
+        allowance = self.policies.tx.max_energy_on_invalid_id_wh
         delivered = tx.last_energy_wh - tx.meter_start_wh
         if allowance > 0 and delivered < allowance:
             return
-        if self.keys.get_bool("StopTransactionOnInvalidId"):
+        if self.policies.tx.stop_on_invalid_id:
             await self._stop(StopReason.DE_AUTHORIZED, None)
         elif tx.permitted:
             log.info("connector %d: energy suspended: the tag is not valid", self.id)
@@ -864,8 +787,8 @@ class Connector:
 
     # --- availability and the lock ---
 
-    async def set_operative(self, operative: bool) -> str:
-        """ChangeAvailability for this connector: "Accepted", or "Scheduled" while a
+    async def set_operative(self, operative: bool) -> AvailabilityResult:
+        """Take this connector in or out of service: APPLIED, or SCHEDULED while a
         transaction runs (it takes effect when the transaction ends, 1.6 §5.2).
 
         Persisted before it takes effect, also when Scheduled (a restart during the
@@ -877,40 +800,35 @@ class Connector:
                 self.operative if self.scheduled_operative is None else self.scheduled_operative
             )
             if operative != on_disk:
-                await self.charger.persist_availability(self.id, operative)
+                await self.context.persist_availability(self.id, operative)
             if self.tx is not None and operative != self.operative:
                 self.scheduled_operative = operative
-                return "Scheduled"
+                return AvailabilityResult.SCHEDULED
             self.scheduled_operative = None
             if operative != self.operative:
                 self.operative = operative
                 if not operative:
                     self._drop_claim()
             await self._settle()
-            return "Accepted"
+            return AvailabilityResult.APPLIED
 
-    async def unlock(self) -> str:
-        """UnlockConnector: end a transaction first, then unlock. Unlocked / UnlockFailed /
-        NotSupported (no lock)."""
-        lock = self.devices.lock
-        if lock is None:
-            return "NotSupported"
+    async def unlock(self) -> UnlockResult:
+        """Release the cable: end a transaction first (reason UnlockCommand), then unlock.
+        FAILED only when the lock was tried and did not release; NO_LOCK without a lock."""
+        if not self.outputs.has_lock:
+            return UnlockResult.NO_LOCK
         async with self._lock:
             if self.tx is not None:
                 await self._stop(StopReason.UNLOCK_COMMAND, None)
             self.locked_for = None
-            try:
-                await lock.unlock()
-            except DeviceError as exc:
-                log.warning("connector %d: unlock failed: %s", self.id, exc)
-                self.faults[FaultKind.CONNECTOR_UNLOCK] = Fault(
-                    FaultKind.CONNECTOR_UNLOCK, str(exc)[:50]
-                )
+            fault = await self.outputs.unlock()
+            if fault is not None:
+                self._record(fault)
                 await self._settle()
-                return "UnlockFailed"
+                return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
             await self._settle()
-            return "Unlocked"
+            return UnlockResult.UNLOCKED
 
     async def release_lock_for(self, id_tag: str, parent: str | None) -> bool:
         """After a DeAuthorized stop the cable stays locked until the same tag (or its parent
@@ -920,16 +838,8 @@ class Connector:
         if not (same_tag(self.locked_for, id_tag) or same_tag(self.locked_for, parent)):
             return False
         self.locked_for = None
-        await self._unlock_quietly()
+        await self.outputs.unlock_quietly()
         return True
-
-    async def _unlock_quietly(self) -> None:
-        if self.devices.lock is None or not self.devices.lock.locked:
-            return
-        try:
-            await self.devices.lock.unlock()
-        except DeviceError as exc:
-            log.warning("connector %d: unlock failed: %s", self.id, exc)
 
     async def set_fault(self, fault: Fault | None, kind: FaultKind | None = None) -> None:
         """Raise or clear a fault from outside the devices (storage, simulated faults)."""
@@ -953,49 +863,7 @@ class Connector:
             async with self._lock:
                 if self.tx is not None:
                     await self._stop(reason, None)
-                await self._open_contactor(str(reason))
-                await self._set_offer(None)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The connector as ``ocppctl status --json`` shows it."""
-        reading = self.latest
-        tx = self.tx
-        return {
-            "id": self.id,
-            "status": self.reported.status.value,
-            "error_code": self.reported.error_code.value,
-            "info": self.reported.info,
-            "plugged": self.plug.plugged,
-            "ev_requesting": self.plug.ev_requesting,
-            "contactor_closed": self.devices.contactor.closed,
-            "operative": self.operative,
-            "scheduled_availability": (
-                None
-                if self.scheduled_operative is None
-                else "Operative"
-                if self.scheduled_operative
-                else "Inoperative"
-            ),
-            "current_limit_a": self.current_limit_a(),
-            "power_w": reading.power_w if reading else None,
-            "energy_wh": round(reading.energy_wh) if reading else None,
-            "claimed": None
-            if self.pending is None
-            else ("authorising" if self.pending.auth is None else "waiting for the EV"),
-            "last_refusal": None
-            if self.refusal is None
-            else {"at": self.refusal.at, "what": self.refusal.what, "why": self.refusal.why},
-            "transaction": None
-            if tx is None
-            else {
-                "id": tx.transaction_id,
-                "local_id": tx.local_id,
-                "id_tag": tx.id_tag,
-                "meter_start_wh": tx.meter_start_wh,
-                "started": tx.started,
-                "suspended_by_charger": not tx.permitted,
-            },
-        }
+                self._record(await self.outputs.stop_energy(str(reason)))
 
 
 __all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]

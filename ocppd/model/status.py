@@ -2,8 +2,12 @@
 
 :func:`derive_status` is a pure function of :class:`Facts` (what the hardware and
 the transaction logic know), written as an ordered rule table in the manner of
-MicroOcpp's ``getStatus``: the first rule that matches wins. The values are the
-OCPP 1.6 ChargePointStatus strings; a later dialect maps them to its own.
+MicroOcpp's ``getStatus``: the first rule that matches wins.
+
+The words are the model's own (:class:`Status`, :class:`ErrorCode`): each OCPP version
+maps them to its wire words in one place (OCPP 1.6: ``ocppd/features/core/words.py``;
+2.0.1 would fold Preparing, Charging, the suspended states and Finishing into Occupied
+there, as MicroOcpp does).
 
 What a fault means for charging is decided here too, in one table (:data:`SEVERITY`):
 devices report what they see (``hal.base.FaultKind``), never whether energy may flow.
@@ -19,39 +23,41 @@ from hal.base import Fault, FaultKind
 
 
 class Status(StrEnum):
-    AVAILABLE = "Available"
-    PREPARING = "Preparing"
-    CHARGING = "Charging"
-    SUSPENDED_EVSE = "SuspendedEVSE"
-    SUSPENDED_EV = "SuspendedEV"
-    FINISHING = "Finishing"
-    RESERVED = "Reserved"
-    UNAVAILABLE = "Unavailable"
-    FAULTED = "Faulted"
+    """What a connector is doing, as people and the logs say it."""
+
+    AVAILABLE = "available"
+    PREPARING = "preparing"  # a driver or a cable is there, no transaction yet
+    CHARGING = "charging"
+    SUSPENDED_EVSE = "suspended by the charger"  # a transaction, the charger gives no energy
+    SUSPENDED_EV = "suspended by the EV"  # a transaction, the EV takes no energy
+    FINISHING = "finishing"  # the transaction ended; the cable or the EV is still there
+    RESERVED = "reserved"
+    UNAVAILABLE = "unavailable"
+    FAULTED = "faulted"
 
 
 class ErrorCode(StrEnum):
-    """ChargePointErrorCode values."""
+    """What is wrong, as a connector (or the charger, connector 0) reports it."""
 
-    CONNECTOR_LOCK_FAILURE = "ConnectorLockFailure"
-    EV_COMMUNICATION_ERROR = "EVCommunicationError"
-    GROUND_FAILURE = "GroundFailure"
-    HIGH_TEMPERATURE = "HighTemperature"
-    INTERNAL_ERROR = "InternalError"
-    LOCAL_LIST_CONFLICT = "LocalListConflict"
-    NO_ERROR = "NoError"
-    OTHER_ERROR = "OtherError"
-    OVER_CURRENT_FAILURE = "OverCurrentFailure"
-    OVER_VOLTAGE = "OverVoltage"
-    POWER_METER_FAILURE = "PowerMeterFailure"
-    POWER_SWITCH_FAILURE = "PowerSwitchFailure"
-    READER_FAILURE = "ReaderFailure"
-    RESET_FAILURE = "ResetFailure"
-    UNDER_VOLTAGE = "UnderVoltage"
-    WEAK_SIGNAL = "WeakSignal"
+    CONNECTOR_LOCK_FAILURE = "connector lock failure"
+    EV_COMMUNICATION_ERROR = "EV communication error"
+    GROUND_FAILURE = "ground failure"
+    HIGH_TEMPERATURE = "high temperature"
+    INTERNAL_ERROR = "internal error"
+    LOCAL_LIST_CONFLICT = "local list conflict"
+    NO_ERROR = "no error"
+    OTHER_ERROR = "other error"
+    OVER_CURRENT_FAILURE = "over-current failure"
+    OVER_VOLTAGE = "over-voltage"
+    POWER_METER_FAILURE = "power meter failure"
+    POWER_SWITCH_FAILURE = "power switch failure"
+    READER_FAILURE = "reader failure"
+    RESET_FAILURE = "reset failure"
+    UNDER_VOLTAGE = "under-voltage"
+    WEAK_SIGNAL = "weak signal"
 
 
-# What each fault is called on the wire.
+# What each fault is reported as.
 FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.POWER_METER: ErrorCode.POWER_METER_FAILURE,
     FaultKind.READER: ErrorCode.READER_FAILURE,
@@ -182,7 +188,7 @@ class Facts:
 
 
 def derive_status(f: Facts) -> Status:
-    """The OCPP 1.6 status of a connector (1.6 §4.9 and the transition table)."""
+    """The status of a connector (the rules of 1.6 §4.9 and its transition table)."""
     if f.faulted:
         return Status.FAULTED
     if f.transaction:

@@ -14,19 +14,21 @@ MAX_STOP_SAMPLES = 96
 
 
 class StopReason(StrEnum):
-    """OCPP 1.6 Reason values."""
+    """Why a transaction ended (each OCPP version has its word for it: 1.6 in
+    ``ocppd/features/core/words.py``; the journal keeps the word of the version the stop
+    was recorded in)."""
 
-    EMERGENCY_STOP = "EmergencyStop"
-    EV_DISCONNECTED = "EVDisconnected"
-    HARD_RESET = "HardReset"
-    LOCAL = "Local"
-    OTHER = "Other"
-    POWER_LOSS = "PowerLoss"
-    REBOOT = "Reboot"
-    REMOTE = "Remote"
-    SOFT_RESET = "SoftReset"
-    UNLOCK_COMMAND = "UnlockCommand"
-    DE_AUTHORIZED = "DeAuthorized"
+    EMERGENCY_STOP = "emergency stop"
+    EV_DISCONNECTED = "EV disconnected"
+    HARD_RESET = "hard reset"
+    LOCAL = "local"  # the driver's tag (or one of its group) ended it
+    OTHER = "other"
+    POWER_LOSS = "power loss"  # found running after a crash or power cut
+    REBOOT = "reboot"  # ocppd stopped in order
+    REMOTE = "remote"  # the central system ended it
+    SOFT_RESET = "soft reset"
+    UNLOCK_COMMAND = "unlock command"
+    DE_AUTHORIZED = "deauthorized"  # the central system says the tag is not valid
 
 
 class StorageUnavailable(Exception):

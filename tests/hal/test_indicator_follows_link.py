@@ -8,6 +8,7 @@ from typing import Any
 
 import trio
 
+from ocppd.features.core.words import STATUS
 from tests.harness import charger
 from tests.netutil import Proxy
 
@@ -53,7 +54,8 @@ async def test_unreachable_flashes_follow_the_link(
             proxy.refuse = True
             proxy.cut()
             assert await red_flashes_within(pins, 30) >= 6  # three red flashes per loop
-            assert cp.connector(1).reported.status == "Available"  # the status did not change
+            status = cp.connector(1).reported.status
+            assert STATUS[status] == "Available"  # the status did not change
 
             proxy.refuse = False
             await cp.station(connection=2)

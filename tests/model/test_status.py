@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hal.base import Fault, FaultKind
+from ocppd.features.core.words import ERROR_CODE
 from ocppd.model.status import (
     FAULT_CODES,
     SEVERITY,
@@ -51,7 +52,7 @@ def test_every_fault_kind_has_a_severity_and_an_error_code():
 @pytest.mark.parametrize(("kind", "decided", "code"), DECIDED, ids=[k.value for k, _, _ in DECIDED])
 def test_severity_row(kind: FaultKind, decided: Severity, code: str) -> None:
     assert SEVERITY[kind] is decided
-    assert FAULT_CODES[kind].value == code
+    assert ERROR_CODE[FAULT_CODES[kind]].value == code
     assert is_blocking(Fault(kind)) is (decided is BLOCKING)
 
 
@@ -147,4 +148,6 @@ def test_charge_point_status_row(facts: dict[str, bool], status: Status) -> None
 
 
 def test_error_codes_are_the_1_6_spellings():
-    assert {c.value for c in FAULT_CODES.values()} <= {c.value for c in ErrorCode}
+    assert {ERROR_CODE[c].value for c in FAULT_CODES.values()} <= {
+        ERROR_CODE[c].value for c in ErrorCode
+    }

@@ -17,6 +17,7 @@ from hal.context import DeviceContext, SharedResources
 from hal.sim import SimContactor, SimMeter, SimPlug, SimWorld
 from ocppd.clock import Clock
 from ocppd.features import declared_keys
+from ocppd.features.core.policies import follow_keys
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
@@ -52,9 +53,9 @@ class Cache:
 
 
 def make_charger(**kwargs: Any) -> Charger:
-    k, clock, uplink = Keys(declared_keys()), Clock(), Uplink()
+    k, clock, uplink = follow_keys(Keys(declared_keys())), Clock(), Uplink()
     return Charger(
-        keys=k,
+        policies=k,
         clock=clock,
         txlog=TxLog(),  # type: ignore[arg-type]
         uplink=uplink,  # type: ignore[arg-type]

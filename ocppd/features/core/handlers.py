@@ -12,16 +12,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocppd.features.core.conversation import Conversation, Registration
-from ocppd.model.auth import AuthResult
+from ocppd.features.core.registration import Registration
+from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
+from ocppd.features.profile import Handler, Persist, TypedHandler
+from ocppd.model.auth import AuthResult, AuthSource
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.errors import OcppError, Violation
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
-    AvailabilityStatus,
     AvailabilityType,
     ClearCacheStatus,
     ConfigurationStatus,
@@ -35,35 +35,45 @@ from ocppd.session import Starter, Then
 log = logging.getLogger(__name__)
 
 VendorHandler = Callable[[m.DataTransferRequest], Awaitable[m.DataTransferResponse]]
-Persist = Callable[[str, str], Awaitable[None]]
 
 
 class CoreHandlers:
     def __init__(
-        self, *, charger: Charger, keys: Keys, conversation: Conversation, persist_key: Persist
+        self,
+        *,
+        charger: Charger,
+        keys: Keys,
+        registration: Registration,
+        persist_key: Persist,
     ) -> None:
         self.charger = charger
         self.keys = keys
-        self.conversation = conversation
+        self.registration = registration
         self.persist_key = persist_key
         self.vendors: dict[str, VendorHandler] = {}
 
-    def table(self) -> dict[str, Callable[[IncomingCall], Awaitable[Any]]]:
+    def table(self) -> dict[str, Handler]:
         return {
-            "ChangeAvailability": self.change_availability,
-            "ChangeConfiguration": self.change_configuration,
-            "ClearCache": self.clear_cache,
-            "DataTransfer": self.data_transfer,
-            "GetConfiguration": self.get_configuration,
-            "RemoteStartTransaction": self.remote_start,
-            "RemoteStopTransaction": self.remote_stop,
-            "Reset": self.reset,
-            "UnlockConnector": self.unlock_connector,
+            "ChangeAvailability": TypedHandler(
+                m.ChangeAvailabilityRequest, self.change_availability
+            ),
+            "ChangeConfiguration": TypedHandler(
+                m.ChangeConfigurationRequest, self.change_configuration
+            ),
+            "ClearCache": TypedHandler(m.ClearCacheRequest, self.clear_cache),
+            "DataTransfer": TypedHandler(m.DataTransferRequest, self.data_transfer),
+            "GetConfiguration": TypedHandler(m.GetConfigurationRequest, self.get_configuration),
+            "RemoteStartTransaction": TypedHandler(
+                m.RemoteStartTransactionRequest, self.remote_start
+            ),
+            "RemoteStopTransaction": TypedHandler(m.RemoteStopTransactionRequest, self.remote_stop),
+            "Reset": TypedHandler(m.ResetRequest, self.reset),
+            "UnlockConnector": TypedHandler(m.UnlockConnectorRequest, self.unlock_connector),
         }
 
     @property
     def _registered(self) -> bool:
-        return self.conversation.registration is Registration.ACCEPTED
+        return self.registration.accepted
 
     def _kept(self, what: str) -> Starter:
         """Where work an Accepted answer promised runs: the charger's nursery, which the
@@ -74,19 +84,21 @@ class CoreHandlers:
 
         return start
 
-    async def change_availability(self, call: IncomingCall) -> m.ChangeAvailabilityResponse:
-        request = call.request
-        assert isinstance(request, m.ChangeAvailabilityRequest)
+    async def change_availability(
+        self, request: m.ChangeAvailabilityRequest
+    ) -> m.ChangeAvailabilityResponse:
         operative = request.type is AvailabilityType.OPERATIVE
-        result = await self.charger.change_availability(request.connector_id, operative)
+        result = AVAILABILITY[
+            await self.charger.change_availability(request.connector_id, operative)
+        ]
         log.info(
             "ChangeAvailability connector %d %s: %s", request.connector_id, request.type, result
         )
-        return m.ChangeAvailabilityResponse(status=AvailabilityStatus(result))
+        return m.ChangeAvailabilityResponse(status=result)
 
-    async def change_configuration(self, call: IncomingCall) -> m.ChangeConfigurationResponse:
-        request = call.request
-        assert isinstance(request, m.ChangeConfigurationRequest)
+    async def change_configuration(
+        self, request: m.ChangeConfigurationRequest
+    ) -> m.ChangeConfigurationResponse:
         result, value, why = self.keys.check_change(request.key, request.value)
         spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
         name = request.key if spec is None else spec.name
@@ -108,26 +120,24 @@ class CoreHandlers:
         )
         return m.ChangeConfigurationResponse(status=ConfigurationStatus(result.value))
 
-    async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
+    async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         try:
-            await self.charger.authorizer.cache.cache_clear()
+            await self.charger.authorizer.clear()
         except StorageUnavailable as exc:
             log.error("ClearCache failed: %s", exc)
             return m.ClearCacheResponse(status=ClearCacheStatus.REJECTED)
         log.info("authorization cache cleared")
         return m.ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
 
-    async def data_transfer(self, call: IncomingCall) -> m.DataTransferResponse:
-        request = call.request
-        assert isinstance(request, m.DataTransferRequest)
+    async def data_transfer(self, request: m.DataTransferRequest) -> m.DataTransferResponse:
         handler = self.vendors.get(request.vendor_id)
         if handler is None:
             return m.DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
         return await handler(request)
 
-    async def get_configuration(self, call: IncomingCall) -> m.GetConfigurationResponse:
-        request = call.request
-        assert isinstance(request, m.GetConfigurationRequest)
+    async def get_configuration(
+        self, request: m.GetConfigurationRequest
+    ) -> m.GetConfigurationResponse:
         names = request.key
         limit = self.keys.get_int("GetConfigurationMaxKeys")
         if names is not None and len(names) > limit:
@@ -145,9 +155,7 @@ class CoreHandlers:
             unknown_key=tuple(unknown) or None,
         )
 
-    async def remote_start(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.RemoteStartTransactionRequest)
+    async def remote_start(self, request: m.RemoteStartTransactionRequest) -> Any:
         rejected = m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
         if not self._registered:
             log.info("RemoteStartTransaction rejected: not registered")
@@ -171,7 +179,7 @@ class CoreHandlers:
             )
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
         # claimed now, before the answer: no other driver can take the connector meanwhile
-        auth = None if authorize_first else AuthResult(True, None, "remote")
+        auth = None if authorize_first else AuthResult(True, None, AuthSource.REMOTE)
         connector.claim(request.id_tag, auth, remote=True)
         log.info("RemoteStartTransaction accepted on connector %d", connector.id)
 
@@ -194,9 +202,7 @@ class CoreHandlers:
             return f"the journal cannot be written ({self.charger.txlog.problem})"
         return None
 
-    async def remote_stop(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.RemoteStopTransactionRequest)
+    async def remote_stop(self, request: m.RemoteStopTransactionRequest) -> Any:
         connector = self.charger.find_transaction(request.transaction_id)
         if connector is None or not self._registered:
             return m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
@@ -211,23 +217,21 @@ class CoreHandlers:
             owner=self._kept(f"RemoteStopTransaction on connector {connector.id}"),
         )
 
-    async def reset(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.ResetRequest)
-        kind = request.type.value
-        log.warning("Reset %s requested by the central system", kind)
+    async def reset(self, request: m.ResetRequest) -> Any:
+        kind = RESET_KIND[request.type]
+        log.warning("Reset %s requested by the central system", request.type)
 
         async def later() -> None:
             self.charger.request_reset(kind)
 
         return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later, owner=self._kept("Reset"))
 
-    async def unlock_connector(self, call: IncomingCall) -> m.UnlockConnectorResponse:
-        request = call.request
-        assert isinstance(request, m.UnlockConnectorRequest)
+    async def unlock_connector(
+        self, request: m.UnlockConnectorRequest
+    ) -> m.UnlockConnectorResponse:
         connector = self.charger.connector(request.connector_id)
         if connector is None:
             return m.UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
-        result = await connector.unlock()
+        result = UNLOCK[await connector.unlock()]
         log.info("UnlockConnector %d: %s", request.connector_id, result)
-        return m.UnlockConnectorResponse(status=UnlockStatus(result))
+        return m.UnlockConnectorResponse(status=result)

@@ -31,9 +31,11 @@ from typing import Any, Protocol
 import trio
 
 from ocppd.clock import Clock, resolve_payload
+from ocppd.features.core.words import STOP_REASON
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
 from ocppd.logs import fields
-from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
+from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
+from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
@@ -126,8 +128,21 @@ def meter_value(sample: Sample) -> dict[str, Any]:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
-def _translate(exc: Exception) -> StorageUnavailable:
-    return StorageUnavailable(getattr(exc, "reason", None) or str(exc))
+class _AsModelError:
+    """``with``: the journal's "cannot write now" leaves as the model's StorageUnavailable
+    (the model knows no journal); anything else passes unchanged."""
+
+    def __init__(self, unavailable: type[Exception]) -> None:
+        self.unavailable = unavailable
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, self.unavailable):
+            raise StorageUnavailable(getattr(exc, "reason", None) or str(exc)) from exc
 
 
 class Recorder:
@@ -141,7 +156,7 @@ class Recorder:
     ) -> None:
         self.journal = journal
         self._send_untracked = send_untracked
-        self._unavailable = unavailable
+        self._as_model_error = _AsModelError(unavailable)
 
     @property
     def healthy(self) -> bool:
@@ -174,7 +189,7 @@ class Recorder:
         }
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
-        try:
+        with self._as_model_error:
             return await self.journal.start_transaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
@@ -184,14 +199,10 @@ class Recorder:
                 payload=payload,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
-        try:
+        with self._as_model_error:
             await self.journal.record_meter(local_id, energy_wh=energy_wh, timestamp=timestamp)
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def meter_values(
         self, local_id: int | None, *, connector_id: int, samples: list[Sample], droppable: bool
@@ -200,7 +211,7 @@ class Recorder:
         if local_id is None:  # not transaction-related: sent now or never (1.6 §3.7)
             self._send_untracked(METER_VALUES, payload)
             return
-        try:
+        with self._as_model_error:
             await self.journal.add_meter_values(
                 local_id,
                 connector_id=connector_id,
@@ -208,8 +219,6 @@ class Recorder:
                 droppable=droppable,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def stop(
         self,
@@ -224,24 +233,22 @@ class Recorder:
         payload: dict[str, Any] = {
             "meterStop": meter_stop_wh,
             "timestamp": timestamp,
-            "reason": reason.value,
+            "reason": STOP_REASON[reason].value,
         }
         if id_tag:
             payload["idTag"] = id_tag
         if transaction_data:
             payload["transactionData"] = [meter_value(s) for s in transaction_data]
-        try:
+        with self._as_model_error:
             await self.journal.stop_transaction(
                 local_id,
                 meter_stop_wh=meter_stop_wh,
                 timestamp=timestamp,
-                reason=reason.value,
+                reason=STOP_REASON[reason].value,  # the row keeps the word it was sent with
                 id_tag=id_tag,
                 payload=payload,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
 
 def id_tag_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
@@ -261,6 +268,50 @@ class Delivery(Protocol):
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
 
 
+class ModelDelivery:
+    """The model told what the central system answered to its transaction messages."""
+
+    def __init__(self, charger: Charger, authorizer: Authorizer) -> None:
+        self.charger = charger
+        self.authorizer = authorizer
+
+    def __repr__(self) -> str:
+        return f"<ModelDelivery {self.charger!r}>"
+
+    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+        await self.charger.confirm_start(local_id, transaction_id, info)
+
+    async def stopped(self, local_id: int) -> None:
+        self.charger.confirm_stop(local_id)
+
+    async def start_given_up(self, local_id: int) -> None:
+        self.charger.give_up_start(local_id, GIVEN_UP_ID)
+
+    async def remember(self, id_tag: str, info: IdTagInfo) -> None:
+        await self.authorizer.remember(id_tag, info)
+
+
+class OutboxSignal:
+    """ "Something new is in the outbox": the model rings it (through its uplink's ``wake``), the
+    courier waits for it. Built before both, so neither needs the other to exist."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<OutboxSignal rung={self._event.is_set()}>"
+
+    def ring(self) -> None:
+        self._event.set()
+
+    def rearm(self) -> None:
+        """Forget a ring already heard: the next :meth:`wait` waits for a new one."""
+        self._event = trio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
 class Courier:
     def __init__(
         self,
@@ -272,6 +323,7 @@ class Courier:
         delivery: Delivery,
         unavailable: type[Exception],
         token: str,
+        signal: OutboxSignal | None = None,
     ) -> None:
         self.journal = journal
         self.clock = clock
@@ -281,7 +333,7 @@ class Courier:
         self.delivery = delivery
         self._unavailable = unavailable
         self.token = token
-        self._wake = trio.Event()
+        self.signal = signal if signal is not None else OutboxSignal()
         self._following: OutboxMessage | None = None  # the head the last acknowledge returned
         self.delivered = 0
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
@@ -290,7 +342,7 @@ class Courier:
         return f"<Courier delivered={self.delivered}>"
 
     def wake(self) -> None:
-        self._wake.set()
+        self.signal.ring()
 
     def _left_queue(self) -> None:
         self.progress.set()
@@ -300,7 +352,7 @@ class Courier:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
         self._following = None
         while True:
-            self._wake = trio.Event()
+            self.signal.rearm()
             message, self._following = self._following, None
             if message is None:
                 try:
@@ -309,11 +361,11 @@ class Courier:
                     await self.journal.wait_healthy()
                     continue
             if message is None:
-                await self._wake.wait()
+                await self.signal.wait()
                 continue
             pause = await self._deliver(session, message)
             if pause == WAKE:
-                await self._wake.wait()
+                await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
 

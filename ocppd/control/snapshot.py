@@ -1,0 +1,90 @@
+"""The charger as ``ocppctl status`` shows it: presentation, kept out of the model.
+
+Statuses, error codes and availability are shown in the words of the OCPP version the
+charger speaks (1.6), the words an operator also sees at the central system. The model
+has its own (``ocppd/model/status.py``); :mod:`ocppd.features.core.words` translates.
+Never the tag of the last swipe: tags are personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocppd.features.core.words import ERROR_CODE, STATUS
+from ocppd.model.charger import Charger
+from ocppd.model.connector import Connector
+from ocppd.model.status import severity
+
+
+def connector_snapshot(connector: Connector) -> dict[str, Any]:
+    """One connector as ``ocppctl status --json`` shows it."""
+    reading = connector.latest
+    tx = connector.tx
+    reported = connector.reported
+    scheduled = connector.scheduled_operative
+    pending = connector.pending
+    refusal = connector.refusal
+    return {
+        "id": connector.id,
+        "status": STATUS[reported.status].value,
+        "error_code": ERROR_CODE[reported.error_code].value,
+        "info": reported.info,
+        "plugged": connector.plug.plugged,
+        "ev_requesting": connector.plug.ev_requesting,
+        "contactor_closed": connector.devices.contactor.closed,
+        "operative": connector.operative,
+        "scheduled_availability": (
+            None if scheduled is None else "Operative" if scheduled else "Inoperative"
+        ),
+        "current_limit_a": connector.current_limit_a(),
+        "power_w": reading.power_w if reading else None,
+        "energy_wh": round(reading.energy_wh) if reading else None,
+        "claimed": None
+        if pending is None
+        else ("authorising" if pending.auth is None else "waiting for the EV"),
+        "last_refusal": None
+        if refusal is None
+        else {"at": refusal.at, "what": refusal.what, "why": refusal.why},
+        "transaction": None
+        if tx is None
+        else {
+            "id": tx.transaction_id,
+            "local_id": tx.local_id,
+            "id_tag": tx.id_tag,
+            "meter_start_wh": tx.meter_start_wh,
+            "started": tx.started,
+            "suspended_by_charger": not tx.permitted,
+        },
+    }
+
+
+def connectors_snapshot(charger: Charger) -> list[dict[str, Any]]:
+    return [connector_snapshot(c) for c in charger.connectors.values()]
+
+
+def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
+    """Connector 0 as ``ocppctl status`` shows it."""
+    status, code, info = charger.current()
+    return {
+        "status": STATUS[status].value,
+        "error_code": ERROR_CODE[code].value,
+        "info": info,
+        "operative": charger.operative,
+        "faults": [
+            {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
+            for f in charger.faults.values()
+        ],
+    }
+
+
+def tag_snapshot(charger: Charger) -> dict[str, Any] | None:
+    """The last tag event as ``ocppctl status`` shows it (without the tag)."""
+    event = charger.last_tag
+    if event is None:
+        return None
+    return {
+        "at": event.at,
+        "source": event.source,
+        "accepted": event.accepted,
+        "outcome": event.outcome,
+    }

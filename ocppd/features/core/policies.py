@@ -1,0 +1,82 @@
+"""The Core profile's configuration keys as the model's policies (ocppd/model/policies.py).
+
+The model reads policies, never 1.6 key names: this is the one place that says which
+key feeds which policy. :func:`follow_keys` builds the policies from the effective keys
+(defaults, the config file, what the central system set before) and keeps them current
+on every ChangeConfiguration.
+"""
+
+from __future__ import annotations
+
+from ocppd.model.keys import Keys, Value
+from ocppd.model.policies import AuthPolicy, MeterPolicy, Policies, TxPolicy
+
+
+def _flag(keys: Keys, name: str) -> bool:
+    """An optional boolean key: off when this charge point does not declare it."""
+    return keys.has(name) and keys.get_bool(name)
+
+
+def auth_policy(keys: Keys) -> AuthPolicy:
+    return AuthPolicy(
+        cache_enabled=_flag(keys, "AuthorizationCacheEnabled"),
+        local_pre_authorize=keys.get_bool("LocalPreAuthorize"),
+        local_authorize_offline=keys.get_bool("LocalAuthorizeOffline"),
+        allow_offline_unknown=_flag(keys, "AllowOfflineTxForUnknownId"),
+    )
+
+
+def tx_policy(keys: Keys) -> TxPolicy:
+    return TxPolicy(
+        connection_timeout_s=keys.get_int("ConnectionTimeOut"),
+        stop_on_ev_disconnect=keys.get_bool("StopTransactionOnEVSideDisconnect"),
+        unlock_on_ev_disconnect=keys.get_bool("UnlockConnectorOnEVSideDisconnect"),
+        stop_on_invalid_id=keys.get_bool("StopTransactionOnInvalidId"),
+        max_energy_on_invalid_id_wh=(
+            keys.get_int("MaxEnergyOnInvalidId") if keys.has("MaxEnergyOnInvalidId") else 0
+        ),
+    )
+
+
+def meter_policy(keys: Keys) -> MeterPolicy:
+    return MeterPolicy(
+        sample_interval_s=keys.get_int("MeterValueSampleInterval"),
+        sampled=keys.get_csl("MeterValuesSampledData"),
+        stop_sampled=keys.get_csl("StopTxnSampledData"),
+        aligned_interval_s=keys.get_int("ClockAlignedDataInterval"),
+        aligned=keys.get_csl("MeterValuesAlignedData"),
+        stop_aligned=keys.get_csl("StopTxnAlignedData"),
+    )
+
+
+POLICY_KEYS = (
+    "AllowOfflineTxForUnknownId",
+    "AuthorizationCacheEnabled",
+    "LocalAuthorizeOffline",
+    "LocalPreAuthorize",
+    "ConnectionTimeOut",
+    "MaxEnergyOnInvalidId",
+    "StopTransactionOnEVSideDisconnect",
+    "StopTransactionOnInvalidId",
+    "UnlockConnectorOnEVSideDisconnect",
+    "ClockAlignedDataInterval",
+    "MeterValueSampleInterval",
+    "MeterValuesAlignedData",
+    "MeterValuesSampledData",
+    "StopTxnAlignedData",
+    "StopTxnSampledData",
+)
+"""The keys that feed a policy (each is re-read when any of them changes)."""
+
+
+def follow_keys(keys: Keys) -> Policies:
+    """The policies the keys say now, kept current on every change of one of them."""
+    policies = Policies(auth_policy(keys), tx_policy(keys), meter_policy(keys))
+
+    async def changed(_: Value) -> None:
+        policies.update(auth=auth_policy(keys), tx=tx_policy(keys), meter=meter_policy(keys))
+
+    for name in POLICY_KEYS:
+        if keys.has(name):
+            keys.on_change(name, changed)
+    return policies
