@@ -25,11 +25,11 @@ import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from ocppd.journal import integrity, ledger, outbox, salvage, state, units
+from ocppd.journal import integrity, ledger, outbox, state, units
 from ocppd.journal.errors import JournalOpenError, JournalUnavailable
 from ocppd.journal.faults import Fault, classify, space_problem
 from ocppd.journal.records import (
@@ -44,9 +44,11 @@ from ocppd.journal.records import (
     TxRecord,
     TxWords,
 )
-from ocppd.journal.salvage import SalvageReport
 from ocppd.journal.schema import bundled_migrations
 from ocppd.journal.storage import Opened, mark_damaged, open_database
+
+if TYPE_CHECKING:
+    from ocppd.journal import salvage
 
 log = logging.getLogger(__name__)
 
@@ -609,12 +611,14 @@ class Journal:
         """Return the next time a damaged record is found (see :attr:`damage`)."""
         await self._damage_found.wait()
 
-    async def salvage(self, source: Path) -> SalvageReport:
+    async def salvage(self, source: Path) -> salvage.SalvageReport:
         """Bring back what can be read of a moved-aside journal ``source`` (its main file's
         path; the ``-wal`` beside it is read too, neither is written): transactions not
         done and their queued messages, before everything queued here. Never twice: the
         ledger identities decide (see :mod:`ocppd.journal.salvage`)."""
-        report: SalvageReport = await self._write(salvage.salvage, Path(source))
+        from ocppd.journal import salvage as salvaging  # rarely needed: loaded on demand
+
+        report: salvaging.SalvageReport = await self._write(salvaging.salvage, Path(source))
         log.warning("journal: %s", report)
         for what in report.damaged[:20]:
             log.error("journal: salvage of %s left out a damaged record: %s", source, what)

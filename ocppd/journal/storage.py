@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ocppd.journal import integrity, salvage
+from ocppd.journal import integrity
 from ocppd.journal.errors import JournalOpenError
 from ocppd.journal.faults import CORRUPTION, primary_code
 from ocppd.journal.files import judge
@@ -141,6 +141,8 @@ def judge_files(path: Path) -> str | None:
 
 def salvage_into(conn: sqlite3.Connection, source: Path) -> str:
     """Salvage a moved-aside set into the fresh journal (one commit); a line for the log."""
+    from ocppd.journal import salvage  # only after damage: tempfile, hashlib stay unloaded
+
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
