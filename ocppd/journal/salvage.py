@@ -308,6 +308,8 @@ def _queue(live: sqlite3.Connection, seq: int, q: tuple[Any, ...], local_id: int
 def _queue_rebuild(
     live: sqlite3.Connection, seq: int, kind: str, local_id: int, connector_id: int
 ) -> int:
+    # the ledger keeps no protocol: the row takes the column's default (migration 0003,
+    # every journal before 2.0.1), and the courier names the rebuilt message itself
     live.execute(
         "INSERT INTO outbox (seq, kind, action, protocol, local_id, connector_id, payload, size, "
         "rebuild) VALUES (?, ?, ?, 'ocpp1.6', ?, ?, '{}', 2, 1)",
