@@ -70,12 +70,13 @@ class OpenReport:
     schema_to: int  # user_version now
     moved_to: Path | None = None  # QUARANTINED: where the corrupt file went
     reason: str | None = None  # QUARANTINED: why it was judged corrupt
+    salvaged: str | None = None  # QUARANTINED: what salvage brought back from it
 
     def __str__(self) -> str:
         if self.outcome is OpenOutcome.QUARANTINED:
             return (
-                f"journal {self.path} was corrupt ({self.reason}); moved to {self.moved_to}, "
-                f"started a fresh journal (schema {self.schema_to})"
+                f"journal {self.path} was damaged ({self.reason}); moved to {self.moved_to}, "
+                f"started a fresh journal (schema {self.schema_to}); {self.salvaged}"
             )
         if self.outcome is OpenOutcome.MIGRATED:
             return (
