@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hal.base import Quantity
-from ocppd.features import core, local_auth_list, remote_trigger, reservation, smart_charging
+from ocppd.features import (
+    certificates,
+    core,
+    local_auth_list,
+    remote_trigger,
+    reservation,
+    smart_charging,
+)
 from ocppd.features.profile import Profile, Site
 from ocppd.model.keys import KeySpec
 from ocppd.model.metering import supported_measurands
@@ -22,6 +29,7 @@ PROFILES: tuple[Profile, ...] = (
     reservation.profile,
     smart_charging.profile,
     remote_trigger.profile,
+    certificates.profile,
 )
 """The profiles this charge point offers, in the order SupportedFeatureProfiles lists them."""
 
@@ -40,7 +48,7 @@ def site(
         phases=dict(phases) if phases is not None else dict.fromkeys(range(1, connectors + 1), 3),
         measurands=supported_measurands(Quantity) if measurands is None else measurands,
         security_profile=security_profile,
-        profiles=tuple(p.name for p in profiles),
+        profiles=tuple(p.name for p in profiles if p.advertised),
     )
 
 
