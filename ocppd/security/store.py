@@ -331,9 +331,9 @@ class CertificateStore:
             raise CertificateProblem("not part of the CPO hierarchy: no installed root signed it")
         cert_path = self._dir("charger") / f"{key_id}.pem"
         installed = {r.fingerprint for r in roots}
-        body = "".join(pem(c) for c in chain if fingerprint(c) not in installed)
-        self._write(cert_path, body.encode())
-        return Identity(key_id, tuple(chain), cert_path, key_path)
+        kept = tuple(c for c in chain if fingerprint(c) not in installed)  # the roots are here
+        self._write(cert_path, "".join(pem(c) for c in kept).encode())
+        return Identity(key_id, kept, cert_path, key_path)
 
     def identities(self) -> list[Identity]:
         """Every certificate of the charger's (a key with its chain), oldest first."""
