@@ -4,7 +4,7 @@ Built with ``cryptography`` directly, independently of ``ocppd/security``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import trustme
 from cryptography import x509
