@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -249,7 +250,9 @@ class Daemon:
         statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
         store = CertificateStore(
-            s.storage.state_dir / "certs", now=lambda: clock.now() or datetime.now(UTC)
+            s.storage.state_dir / "certs",
+            now=lambda: clock.now() or datetime.now(UTC),
+            bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
         )
         services = Services(
             charger=charger,

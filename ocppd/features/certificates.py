@@ -25,6 +25,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -135,9 +136,18 @@ class Certificates:
         if session is None or session.closed:
             return set()
         target = session.link.target
-        if not target.tls or not target.ca_data:
+        if not target.tls:
             return set()
-        trusted = {fingerprint(c) for c in load_chain(target.ca_data)}
+        try:
+            if target.ca_data:
+                text = target.ca_data.encode()
+            elif target.ca_file:
+                text = Path(target.ca_file).read_bytes()
+            else:
+                return set()  # the system's CAs: none of the store's
+            trusted = {fingerprint(c) for c in load_chain(text)}
+        except (OSError, CertificateProblem):
+            return set()
         leaf = session.link.peer_certificate
         return self.store.issuers_among(leaf, trusted) if leaf else trusted
 

@@ -112,11 +112,15 @@ class Identity:
 
 class CertificateStore:
     """Roots by kind and the charger's identities, in ``directory``; ``now`` is the wall clock
-    (an aware datetime) that judges validity."""
+    (an aware datetime) that judges validity. ``bootstrap_ca`` is the config file's
+    ``ca_file``: the Central System roots until the store has its own."""
 
-    def __init__(self, directory: Path, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, directory: Path, now: Callable[[], datetime], bootstrap_ca: Path | None = None
+    ) -> None:
         self.directory = directory
         self.now = now
+        self.bootstrap_ca = bootstrap_ca
 
     def __repr__(self) -> str:
         try:
@@ -228,14 +232,22 @@ class CertificateStore:
         roots = self.roots(RootKind.CENTRAL_SYSTEM)
         return "".join(pem(r.cert) for r in roots) if roots else None
 
+    def trusted(self) -> list[x509.Certificate]:
+        """The Central System roots TLS verifies with: the store's, else the bootstrap file's."""
+        roots = [r.cert for r in self.roots(RootKind.CENTRAL_SYSTEM)]
+        if roots or self.bootstrap_ca is None:
+            return roots
+        try:
+            return load_chain(self.bootstrap_ca.read_bytes())
+        except (OSError, CertificateProblem) as exc:
+            log.warning("certificate store: ca_file %s unusable: %s", self.bootstrap_ca, exc)
+            return []
+
     def _issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
         if signed_by(cert, cert):
             return None
-        for kind in RootKind:
-            for r in self.roots(kind):
-                if signed_by(cert, r.cert):
-                    return r.cert
-        return None
+        candidates = [r.cert for kind in RootKind for r in self.roots(kind)] + self.trusted()
+        return next((c for c in candidates if signed_by(cert, c)), None)
 
     def ids(self, kind: RootKind, algorithm: str = "SHA256") -> list[HashData]:
         return [hash_data(r.cert, self._issuer_of(r.cert), algorithm) for r in self.roots(kind)]
@@ -265,15 +277,14 @@ class CertificateStore:
         """Which of these Central System roots (fingerprints) signed the server certificate
         ``leaf_der`` directly: the roots in use for the open connection. With intermediates
         between them none matches, and every root the connection trusted counts as in use."""
-        trusted = [
-            r for r in self.roots(RootKind.CENTRAL_SYSTEM) if r.fingerprint in set(fingerprints)
-        ]
+        wanted = set(fingerprints)
+        trusted = [c for c in self.trusted() if fingerprint(c) in wanted]
         try:
             leaf = x509.load_der_x509_certificate(leaf_der)
         except ValueError:
-            return {r.fingerprint for r in trusted}
-        direct = {r.fingerprint for r in trusted if signed_by(leaf, r.cert)}
-        return direct or {r.fingerprint for r in trusted}
+            return {fingerprint(c) for c in trusted}
+        direct = {fingerprint(c) for c in trusted if signed_by(leaf, c)}
+        return direct or {fingerprint(c) for c in trusted}
 
     # --- the charger's own key and certificate ---
 
@@ -326,11 +337,11 @@ class CertificateStore:
                     f"{cert.subject.rfc4514_string()} is not signed by the next in the chain"
                 )
         top = chain[-1]
-        roots = self.roots(RootKind.CENTRAL_SYSTEM)
-        if not any(signed_by(top, r.cert) or fingerprint(top) == r.fingerprint for r in roots):
+        roots = self.trusted()
+        if not any(signed_by(top, r) or fingerprint(top) == fingerprint(r) for r in roots):
             raise CertificateProblem("not part of the CPO hierarchy: no installed root signed it")
         cert_path = self._dir("charger") / f"{key_id}.pem"
-        installed = {r.fingerprint for r in roots}
+        installed = {fingerprint(r) for r in roots}
         kept = tuple(c for c in chain if fingerprint(c) not in installed)  # the roots are here
         self._write(cert_path, "".join(pem(c) for c in kept).encode())
         return Identity(key_id, kept, cert_path, key_path)

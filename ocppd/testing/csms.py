@@ -36,6 +36,7 @@ from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
     DataTransferStatus,
+    GenericStatus,
     RegistrationStatus,
 )
 from trio_websocket import (
@@ -355,6 +356,10 @@ class Station(_OcppChargePoint):
     @on(Action.security_event_notification)
     def on_security_event(self, **_: Any) -> Any:
         return call_result.SecurityEventNotification()
+
+    @on(Action.sign_certificate)
+    def on_sign_certificate(self, **_: Any) -> Any:
+        return call_result.SignCertificate(status=GenericStatus.accepted)
 
     @on(Action.log_status_notification)
     def on_log_status(self, **_: Any) -> Any:
