@@ -247,3 +247,9 @@ def test_a_chain_through_an_intermediate_is_taken(store):
     identity = store.accept_signed(to_pem(leaf) + to_pem(sub), SERIAL)
     assert identity.chain == (leaf, sub)
     assert format(leaf.serial_number, "X") == "FFF"  # the whitepaper's example
+
+
+def test_keys_whose_csr_was_never_answered_do_not_pile_up(store):
+    for _ in range(7):
+        store.new_request(SERIAL, "CPO")
+    assert len(list((store.directory / "charger").glob("*.key"))) == 4

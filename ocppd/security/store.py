@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 KEEP_REPLACED = timedelta(days=30)  # [SEC A02.FR.10] old charger certificates, as a fallback
 RENEW_BEFORE = timedelta(days=30)  # [SEC A03.FR.02] a new key one month before expiry
+MAX_UNANSWERED = 4  # keys kept whose CSR has no certificate yet
 
 
 class RootKind(StrEnum):
@@ -308,7 +309,20 @@ class CertificateStore:
             serialization.NoEncryption(),
         )
         self._write(self._dir("charger") / f"{key_id}.key", key_pem)
+        self._forget_unanswered(keep=key_id)
         return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+    def _forget_unanswered(self, keep: str) -> None:
+        """Keys whose CSR got no certificate pile up if the CA never answers: keep the
+        newest few (a late CertificateSigned for one of them is still taken)."""
+        waiting = [
+            p
+            for p in self._dir("charger").glob("*.key")
+            if not p.with_suffix(".pem").exists() and p.stem != keep
+        ]
+        waiting.sort(key=lambda p: p.stat().st_mtime_ns)
+        for stale in waiting[: max(0, len(waiting) - (MAX_UNANSWERED - 1))]:
+            stale.unlink(missing_ok=True)
 
     def accept_signed(self, text: str, serial_number: str) -> Identity:
         """Take a CertificateSigned chain for a key of ours [A02.FR.06]: readable, leaf first,
