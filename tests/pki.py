@@ -93,3 +93,35 @@ def ocsp_ids(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[str, str
         request.issuer_key_hash.hex(),
         format(request.serial_number, "X"),
     )
+
+
+def server_cert(
+    issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey, host: str = "127.0.0.1"
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A central system's TLS certificate for ``host`` (an IP address), issued by ``issuer``."""
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(LONG_AGO)
+        .not_valid_after(FAR)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+            critical=False,
+        )
+        .sign(issuer_key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

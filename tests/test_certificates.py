@@ -25,9 +25,10 @@ from ocpp.v16 import call
 
 from ocppd.app import build_triggers
 from ocppd.features import PROFILES
+from ocppd.security.x509 import fingerprint
 from ocppd.testing.csms import CallFailed, CentralSystem, Station
 from tests.harness import CP_ID, charger, wall
-from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
+from tests.pki import ca_cert, ca_key, key_pem, ocsp_ids, root, server_cert, sign_csr, to_pem
 
 SERIAL = "T-0001"  # the harness's [charge_point] serial_number
 CPO = "Example CPO"
@@ -332,3 +333,44 @@ async def test_the_charger_asks_for_a_new_certificate_a_month_before_its_own_exp
             await station.wait_for("SignCertificate", count=2)
         waited = trio.current_time() - start
         assert 10 * 86400 - 60 <= waited <= 10 * 86400 + 120
+
+
+async def test_a_new_root_signed_by_the_old_replaces_it_once_a_connection_with_it_works(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """AdditionalRootCertificateCheck [M05.FR.08-13]: the old root stays as a fallback (the
+    central system still shows a certificate of the old one) until a connection verified
+    with the new root has registered; then the fallback is gone."""
+    context = _server(ca, client_certs=False)
+    csms = await start_csms(ssl_context=context, passwords={CP_ID: "tls-password-1234"})
+    old, old_key = ca_cert(ca), ca_key(ca)
+    new, new_key = root("CPO root 2", signer=(old, old_key))
+    async with charger(
+        nursery,
+        csms,
+        ocpp=_profile_2(ca, tmp_path),
+        keys={"AdditionalRootCertificateCheck": True},
+    ) as cp:
+        station = await cp.registered()
+        assert await _install(station, ROOT, to_pem(old)) == "Accepted"
+        stranger = to_pem(root("someone else")[0])
+        assert await _install(station, ROOT, stranger) == "Rejected"  # [M05.FR.10]
+        assert await _install(station, ROOT, to_pem(new)) == "Accepted"
+        csms_dir = cp.state_dir / "certs" / "csms"
+        assert len(list(csms_dir.glob("*.fallback.pem"))) == 1
+
+        cp.parts.connection.hang_up("test: dial again")  # still the old root's server cert
+        await cp.station(connection=2)
+        await cp.settle(5)
+        assert len(list(csms_dir.glob("*.fallback.pem"))) == 1  # [M05.FR.13] it verified this
+
+        leaf, leaf_key = server_cert(new, new_key)
+        (tmp_path / "server.pem").write_bytes(to_pem(leaf).encode() + to_pem(new).encode())
+        (tmp_path / "server.key").write_bytes(key_pem(leaf_key))
+        context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+        cp.parts.connection.hang_up("test: dial again")
+        await cp.station(connection=3)
+        with trio.fail_after(60):
+            while list(csms_dir.glob("*.fallback.pem")):
+                await trio.sleep(1)
+        assert [p.name for p in csms_dir.glob("*.pem")] == [f"{fingerprint(new)}.pem"]
