@@ -374,3 +374,23 @@ async def test_a_new_root_signed_by_the_old_replaces_it_once_a_connection_with_i
             while list(csms_dir.glob("*.fallback.pem")):
                 await trio.sleep(1)
         assert [p.name for p in csms_dir.glob("*.pem")] == [f"{fingerprint(new)}.pem"]
+
+
+async def test_the_charger_certificate_survives_a_restart(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """The store is the state directory's: after a restart the first connection already
+    presents the certificate the central system signed, not the factory one."""
+    csms = await _tls_csms(start_csms, ca, client_certs=True)
+    state = tmp_path / "state"
+    state.mkdir()
+    options = {"ocpp": _profile_3(ca, tmp_path), "keys": {"CpoName": CPO}}
+    async with charger(nursery, csms, state_dir=state, **options) as cp:
+        station = await cp.registered()
+        cert = await _new_certificate(cp, station, ca)
+        await cp.stop()
+    async with charger(nursery, csms, state_dir=state, **options) as cp:
+        await cp.station(connection=2)
+        seen = x509.load_der_x509_certificate(csms.peer_certificates[-1] or b"")
+        assert seen == cert
+        assert len(csms.peer_certificates) == 2
