@@ -117,6 +117,7 @@ class Parts:
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
+    certificates: CertificateStore | None = None  # the roots and the charger's own certificate
 
     def screen(self, settings: Settings) -> Presenter:
         """The presenter; without a display it is made on the first ``ocppctl screen`` (a
@@ -298,6 +299,7 @@ class Daemon:
             handlers=handlers,
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
             presenter=presenter,
+            certificates=store,
         )
 
     def _connection(
@@ -421,6 +423,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            parts.certificates,
         )
 
     def stop(self) -> None:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
 from ocppd.app import build_triggers
+from ocppd.ctl import format_status
 from ocppd.features import PROFILES
 from ocppd.security.x509 import fingerprint
 from ocppd.testing.csms import CallFailed, CentralSystem, Station
@@ -235,9 +236,14 @@ async def test_a_csr_signed_by_the_ca_is_the_client_certificate_of_the_next_conn
         assert own.status == "Failed"
 
         status = await cp.status()
+        own = status["certificates"]["own"]
+        assert own["subject"] == f"O={CPO},CN={SERIAL}" and own["not_after"].startswith("2100")
+        assert status["certificates"]["roots"] == {"csms": 0, "manufacturer": 0}
+        shown = format_status(status)
+        assert f"certificates  O={CPO},CN={SERIAL} until 2100-01-01; roots: 0 central" in shown
         keys = [p.read_text() for p in (cp.state_dir / "certs" / "charger").glob("*.key")]
         assert keys
-        texts = [r.getMessage() for r in caplog.records] + [repr(status)]
+        texts = [r.getMessage() for r in caplog.records] + [repr(status), shown]
         for key in keys:
             private = serialization.load_pem_private_key(key.encode(), password=None)
             assert isinstance(private, ec.EllipticCurvePrivateKey)
