@@ -226,6 +226,9 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             persist_key=key_keeper(journal),
+            journal=journal,
+            wake_outbox=outbox.ring,
+            settings=s,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(

@@ -49,7 +49,8 @@ READ_ONLY = {
     "NumberOfConnectors": "1",
     "StopTxnAlignedDataMaxLength": "12",
     "StopTxnSampledDataMaxLength": "12",
-    "SupportedFeatureProfiles": "Core",
+    "SupportedFeatureProfiles": "Core,FirmwareManagement",
+    "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",
 }
 

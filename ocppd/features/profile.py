@@ -20,9 +20,11 @@ from ocppd.protocol.rpc import IncomingCall
 
 if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.clock import Clock
+    from ocppd.config import Settings
     from ocppd.features.core.heartbeat import Heartbeat
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
+    from ocppd.journal import Journal
     from ocppd.model.charger import Charger
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
@@ -57,6 +59,11 @@ class Services:
     heartbeat: Heartbeat
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
+    # For profiles that journal work of their own (Firmware Management): the journal, a
+    # way to wake the courier after queueing a message, and the daemon's settings.
+    journal: Journal | None = None
+    wake_outbox: Callable[[], None] = lambda: None
+    settings: Settings | None = None
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:

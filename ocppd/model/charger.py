@@ -114,6 +114,7 @@ class Charger:
         self.last_tag: TagEvent | None = None
         self.reset_requested: ResetKind | None = None
         self.stopping = False  # an orderly stop began: no new transaction may start
+        self.held: str | None = None  # why no new session may start (an update waits)
         self._reset = trio.Event()
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
@@ -148,9 +149,12 @@ class Charger:
 
     @property
     def accepts_sessions(self) -> bool:
-        """Operative and no charger-wide fault that stops new sessions (the journal)."""
-        return self.operative and not any(
-            severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values()
+        """Operative, not held for maintenance, and no charger-wide fault that stops new
+        sessions (the journal)."""
+        return (
+            self.operative
+            and self.held is None
+            and not any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         )
 
     def current(self) -> tuple[Status, ErrorCode, str | None]:
@@ -165,6 +169,28 @@ class Charger:
         if fault is None:
             return status, ErrorCode.NO_ERROR, None
         return status, FAULT_CODES[fault.kind], fault.info[:50] or None
+
+    # --- maintenance: an installation waits until no transaction runs ---
+
+    def hold_sessions(self, why: str) -> None:
+        """No new session may start, for ``why`` (a refusal says it; connector 0 reports
+        Unavailable); running transactions go on."""
+        self.held = why
+        self.status_changed()
+
+    def release_sessions(self) -> None:
+        if self.held is not None:
+            self.held = None
+            self.status_changed()
+
+    @property
+    def transactions_running(self) -> bool:
+        return any(c.tx is not None or c.pending is not None for c in self.connectors.values())
+
+    async def wait_no_transactions(self) -> None:
+        """Until no connector has a transaction (nor one about to begin)."""
+        while self.transactions_running:
+            await self.wait_changed()
 
     def status_changed(self) -> None:
         self._changed.set()

@@ -586,6 +586,8 @@ class Connector:
         """Why no transaction may start here now (None: it may)."""
         if self.context.stopping:
             return "ocppd is stopping"
+        if self.context.held is not None:
+            return self.context.held
         if not self.context.txlog.healthy:
             return "the journal cannot be written"
         facts = self.facts()

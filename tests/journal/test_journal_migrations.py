@@ -41,9 +41,12 @@ SEED[3] = """
         VALUES ('tx-start', 'TransactionEvent', 'ocpp2.0.1', 1, 1, '{"connectorId":1}', 17);
 """
 SEED[4] = SEED[3]  # 0004 adds checksum columns (kept by triggers) and two tables
-SEED[5] = SEED[4] + """
+SEED[5] = (
+    SEED[4]
+    + """
     INSERT INTO jobs VALUES ('firmware', '{"phase": "waiting"}');
-"""  # the firmware migration (0008 after the coordinator's renumbering) adds the jobs table
+"""
+)  # the firmware migration (0008 after the coordinator's renumbering) adds the jobs table
 
 SECOND = Migration(
     LATEST + 1,
