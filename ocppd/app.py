@@ -48,6 +48,8 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
+from ocppd.features.firmware import firmware_of
+from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task
 from ocppd.features.storage import ModelStorage
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -109,6 +111,7 @@ class Parts:
     courier: Courier
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
+    services: Services | None = None  # what the profiles were built from
 
 
 class Daemon:
@@ -229,6 +232,7 @@ class Daemon:
             journal=journal,
             wake_outbox=outbox.ring,
             settings=s,
+            inline=self.virtual_time,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -254,6 +258,7 @@ class Daemon:
             courier=courier,
             handlers=handlers,
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
+            services=services,
         )
 
     def _connection(
@@ -373,6 +378,11 @@ class Daemon:
             parts.journal,
             parts.hardware.sim,
             lambda: self.clock.source,
+            firmware=(
+                firmware_of(parts.services)
+                if parts.services is not None and firmware_profile in self.profiles
+                else None
+            ),
         )
 
     def stop(self) -> None:

@@ -51,6 +51,7 @@ from ocppd.system.transfer import (
     TransferError,
     download,
     in_thread,
+    inline,
     redact_url,
     scheme_of,
     upload,
@@ -104,6 +105,7 @@ class Firmware:
         self.diagnostics = DiagnosticsStatus.IDLE
         self.diagnostics_error: str | None = None
         self._new = trio.Event()
+        self.blocking = inline if services.inline else in_thread
 
     def __repr__(self) -> str:
         phase = None if self.job is None else self.job.get("phase")
@@ -242,9 +244,11 @@ class Firmware:
                     max_bytes=self._free_bytes(),
                     limits=self.limits,
                     ca_file=self.settings.ocpp.ca_file,
+                    runner=self.blocking,
                 )
                 log.info("firmware: downloaded %d bytes from %s", size, redact_url(job["location"]))
-                return await in_thread(self._check, dest)
+                info: PackageInfo = await self.blocking(self._check, dest)
+                return info
             except TransferError as exc:
                 error = exc.reason
             except PackageRefused as exc:
@@ -350,6 +354,7 @@ class Firmware:
             until=until,
             sources=await self._sources(),
             secret_keys=frozenset(s.name for s in self.services.keys.specs.values() if s.secret),
+            runner=self.blocking,
         )
 
     async def _sources(self) -> dict[str, Any]:
@@ -377,6 +382,7 @@ class Firmware:
                         path,
                         limits=self.limits,
                         ca_file=self.settings.ocpp.ca_file,
+                        runner=self.blocking,
                     )
                 except TransferError as exc:
                     self.diagnostics_error = exc.reason

@@ -64,6 +64,7 @@ class Services:
     journal: Journal | None = None
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
+    inline: bool = False  # trio MockClock (tests): blocking work on the loop, no threads
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from ocppd import __version__
 from ocppd.config import Settings
-from ocppd.system.transfer import in_thread, redact_url
+from ocppd.system.transfer import Runner, in_thread, redact_url
 
 REDACTED = "***"
 _SECRET_NAME = re.compile(
@@ -173,8 +173,9 @@ async def make_bundle(
     until: datetime | None,
     sources: dict[str, Any],
     secret_keys: frozenset[str],
+    runner: Runner = in_thread,
 ) -> Path:
-    result: Path = await in_thread(
+    result: Path = await runner(
         lambda: write_bundle(
             path,
             config_path=settings.path,

@@ -17,6 +17,7 @@ import inspect
 import logging
 import os
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,31 @@ def file_name(url: str) -> str:
     return name if name and name not in (".", "..") else "download"
 
 
+# trio 0.23 renamed cancellable= to abandon_on_cancel= (bookworm has 0.22)
+_ABANDON = (
+    "abandon_on_cancel"
+    if "abandon_on_cancel" in inspect.signature(trio.to_thread.run_sync).parameters
+    else "cancellable"
+)
+
+
+async def in_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a worker thread that a cancellation abandons (its socket timeout
+    ends it soon after)."""
+    run: Any = trio.to_thread.run_sync
+    return await run(fn, *args, **{_ABANDON: True})
+
+
+async def inline(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on the event loop: only under trio's MockClock (tests), where a worker
+    thread is invisible to the clock and virtual time would race past it."""
+    await trio.lowlevel.checkpoint()
+    return fn(*args)
+
+
+Runner = Callable[..., Awaitable[Any]]
+
+
 async def download(
     url: str,
     dest: Path,
@@ -94,6 +120,7 @@ async def download(
     max_bytes: int,
     limits: Limits = Limits(),
     ca_file: str | None = None,
+    runner: Runner = in_thread,
 ) -> int:
     """Fetch ``url`` into ``dest`` (created 0600; removed again on any failure); returns
     its size. Raises TransferError (TooLarge when it would exceed ``max_bytes``)."""
@@ -102,7 +129,8 @@ async def download(
         with trio.fail_after(limits.total_s):
             if scheme in ("http", "https"):
                 return await _http_get(url, dest, max_bytes, limits, ca_file)
-            return await in_thread(_ftp_get, url, dest, max_bytes, limits.stall_s, ca_file)
+            size: int = await runner(_ftp_get, url, dest, max_bytes, limits.stall_s, ca_file)
+            return size
     except trio.TooSlowError:
         _remove(dest)
         raise TransferError(f"no complete download within {limits.total_s:g} s") from None
@@ -117,6 +145,7 @@ async def upload(
     *,
     limits: Limits = Limits(),
     ca_file: str | None = None,
+    runner: Runner = in_thread,
 ) -> None:
     """Send the file at ``path`` to ``url``: HTTP(S) PUT when the URL names a file (its last
     segment has a dot), else a POST of the file as multipart form data; FTP(S) STOR
@@ -125,26 +154,11 @@ async def upload(
     try:
         with trio.fail_after(limits.total_s):
             if scheme in ("http", "https"):
-                await _http_send(url, path, limits, ca_file)
+                await _http_send(url, path, limits, ca_file, runner)
             else:
-                await in_thread(_ftp_put, url, path, limits.stall_s, ca_file)
+                await runner(_ftp_put, url, path, limits.stall_s, ca_file)
     except trio.TooSlowError:
         raise TransferError(f"no complete upload within {limits.total_s:g} s") from None
-
-
-# trio 0.23 renamed cancellable= to abandon_on_cancel= (bookworm has 0.22)
-_ABANDON = (
-    "abandon_on_cancel"
-    if "abandon_on_cancel" in inspect.signature(trio.to_thread.run_sync).parameters
-    else "cancellable"
-)
-
-
-async def in_thread(fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` in a worker thread that a cancellation abandons (its socket timeout
-    ends it soon after)."""
-    run: Any = trio.to_thread.run_sync
-    return await run(fn, *args, **{_ABANDON: True})
 
 
 def _remove(path: Path) -> None:
@@ -219,11 +233,13 @@ async def _http_body(response: Any, dest: Path, max_bytes: int, limits: Limits, 
     return size
 
 
-async def _http_send(url: str, path: Path, limits: Limits, ca_file: str | None) -> None:
+async def _http_send(
+    url: str, path: Path, limits: Limits, ca_file: str | None, runner: Runner
+) -> None:
     import httpx
 
     shown = redact_url(url)
-    data = await in_thread(path.read_bytes)  # a diagnostics bundle: small, made by us
+    data = await runner(path.read_bytes)  # a diagnostics bundle: small, made by us
     try:
         async with _client(ca_file) as client:
             with trio.fail_after(limits.stall_s):

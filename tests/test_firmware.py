@@ -1,0 +1,298 @@
+"""Firmware Management against the independent central system, with a real HTTP server on
+127.0.0.1 (trio, so the autojump clock sees it) and pyftpdlib for FTP.
+
+UpdateFirmware: the download at retrieveDate, retries, a refused package, the
+hand-over to the helper once no transaction runs; GetDiagnostics: the bundle
+uploaded, unpacked and compared, with no secret in it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+from ocpp.v16 import call
+
+from ocppd import __version__
+from tests.harness import charger, csms_now
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["which", "dpkg-deb"], capture_output=True).returncode != 0,
+    reason="needs dpkg-deb",
+)
+
+
+def build_deb(tmp: Path, name: str = "ocppd", version: str = "9.9.9", arch: str = "all") -> bytes:
+    root = tmp / f"{name}-{version}-{arch}"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
+        "Maintainer: tests <t@example.org>\nDescription: test package\n"
+    )
+    (root / "usr/share/doc" / name).mkdir(parents=True)
+    (root / "usr/share/doc" / name / "README").write_text("hello\n")
+    out = tmp / f"{name}_{version}_{arch}.deb"
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "--build", str(root), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
+class HttpServer:
+    """A small real HTTP/1.1 server on loopback: GET serves ``files``; PUT/POST store the
+    body in ``received``; a path in ``stall`` is answered never; in ``fail_first`` with
+    503 that many times."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.received: dict[str, bytes] = {}
+        self.stall: set[str] = set()
+        self.fail_first: dict[str, int] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.port = 0
+
+    def url(self, path: str, creds: str = "") -> str:
+        return f"http://{creds}127.0.0.1:{self.port}{path}"
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        self.port = listeners[0].socket.getsockname()[1]
+        task_status.started()
+        await trio.serve_listeners(self._handle, listeners)
+
+    async def _handle(self, stream: trio.SocketStream) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = await stream.receive_some(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            body += await stream.receive_some(65536)
+        self.requests.append((method, path))
+        if path in self.stall:
+            await trio.sleep_forever()
+        if self.fail_first.get(path, 0) > 0:
+            self.fail_first[path] -= 1
+            await self._answer(stream, 503, b"busy")
+        elif method == "GET" and path in self.files:
+            await self._answer(stream, 200, self.files[path])
+        elif method in ("PUT", "POST"):
+            self.received[path] = body
+            await self._answer(stream, 201, b"")
+        else:
+            await self._answer(stream, 404, b"no")
+        await stream.aclose()
+
+    async def _answer(self, stream: trio.SocketStream, code: int, body: bytes) -> None:
+        head = f"HTTP/1.1 {code} X\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        await stream.send_all(head.encode() + body)
+
+
+@pytest.fixture
+async def http(nursery: trio.Nursery) -> HttpServer:
+    server = HttpServer()
+    await nursery.start(server.serve)
+    return server
+
+
+def statuses(station: Any, action: str = "FirmwareStatusNotification") -> list[str]:
+    return [r.payload["status"] for r in station.calls(action)]
+
+
+async def update(station: Any, location: str, *, in_s: float = 0, **extra: Any) -> None:
+    retrieve = (csms_now() + timedelta(seconds=in_s)).isoformat()
+    await station.call(call.UpdateFirmware(location=location, retrieve_date=retrieve, **extra))
+
+
+async def test_update_is_downloaded_checked_and_handed_to_the_helper(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.files["/fw/ocppd.deb"] = build_deb(tmp_path)
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/ocppd.deb", "user:s3cret@"), in_s=60)
+        await trio.sleep(30)
+        assert statuses(station) == []  # retrieveDate is in the future
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
+            )
+        assert statuses(station) == ["Downloading", "Downloaded", "Installing"]
+        request = json.loads((cp.state_dir / "update" / "request.json").read_text())
+        package = Path(request["file"])
+        assert (request["package"], request["version"]) == ("ocppd", "9.9.9")
+        assert package.read_bytes() == http.files["/fw/ocppd.deb"]
+        assert package.stat().st_mode & 0o777 == 0o600
+        assert cp.charger.held is not None  # no new session while the helper works
+        state = await cp.control({"cmd": "firmware"})
+        assert state["phase"] == "installing"
+        assert "s3cret" not in json.dumps(state)
+
+
+async def test_a_failing_download_is_retried_then_succeeds(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.files["/fw/ocppd.deb"] = build_deb(tmp_path)
+    http.fail_first["/fw/ocppd.deb"] = 1
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/ocppd.deb"), retries=2, retry_interval=30)
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
+            )
+        assert statuses(station) == ["Downloading", "Downloading", "Downloaded", "Installing"]
+        assert http.requests.count(("GET", "/fw/ocppd.deb")) == 2
+
+
+async def test_download_failed_after_the_retries(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.stall.add("/fw/stalls.deb")
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/stalls.deb"), retries=1, retry_interval=10)
+        with trio.fail_after(600):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "DownloadFailed"
+            )
+        assert statuses(station) == ["Downloading", "Downloading", "DownloadFailed"]
+        assert not list((cp.state_dir / "firmware").glob("*"))  # nothing left behind
+        assert cp.charger.held is None
+
+
+async def test_a_package_the_config_does_not_allow_is_refused(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.files["/fw/other.deb"] = build_deb(tmp_path, name="evil")
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/other.deb"))
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "DownloadFailed"
+            )
+        assert not (cp.state_dir / "update" / "request.json").exists()
+        state = await cp.control({"cmd": "firmware"})
+        assert "not allowed" in state["last_error"]
+
+
+async def test_retrieve_date_in_the_future_survives_a_restart(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.files["/fw/ocppd.deb"] = build_deb(tmp_path)
+    csms = await start_csms()
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/ocppd.deb"), in_s=3600)
+        await trio.sleep(5)
+    assert http.requests == []
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        station = await cp.registered(connection=2)
+        await trio.sleep(1800)
+        assert http.requests == []
+        with trio.fail_after(7200):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
+            )
+        assert statuses(station) == ["Downloading", "Downloaded", "Installing"]
+
+
+async def test_the_new_version_reports_installed_once_registered(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        await cp.registered()
+        job = {
+            "id": "abc",
+            "phase": "installing",
+            "package": "ocppd",
+            "version": f"{__version__}-1",
+        }
+        await cp.journal.put_job("firmware", job)
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        station = await cp.registered(connection=2)
+        with trio.fail_after(60):
+            await station.wait_for("FirmwareStatusNotification")
+        await trio.sleep(5)
+        assert statuses(station) == ["Installed"]
+        marker = json.loads((state_dir / "update" / "registered.json").read_text())
+        assert marker == {"id": "abc", "version": __version__}
+        assert await cp.journal.job("firmware") is None
+
+
+async def test_a_rollback_reports_installation_failed_once(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        await cp.registered()
+        job = {"id": "abc", "phase": "installing", "package": "ocppd", "version": "99.0-1"}
+        await cp.journal.put_job("firmware", job)
+    outcome = {"id": "abc", "result": "InstallationFailed", "reason": "did not register"}
+    (state_dir / "update").mkdir(exist_ok=True)
+    (state_dir / "update" / "outcome.json").write_text(json.dumps(outcome))
+    for connection in (2, 3):
+        async with charger(nursery, csms, state_dir=state_dir) as cp:
+            station = await cp.registered(connection=connection)
+            await trio.sleep(5)
+    assert [
+        r.payload["status"] for r in csms.all_calls() if r.action == "FirmwareStatusNotification"
+    ] == ["InstallationFailed"]
+
+
+async def test_get_diagnostics_uploads_the_window_without_secrets(
+    nursery, start_csms, autojump_clock, http
+):
+    csms = await start_csms()
+    secret = "Sup3rSecretKey42"
+    async with charger(nursery, csms, ocpp={"authorization_key": secret}) as cp:
+        station = await cp.registered()
+        answer = await station.call(
+            call.GetDiagnostics(location=http.url("/upload/"), retries=1, retry_interval=5)
+        )
+        assert answer.file_name.endswith(".tar.gz")
+        with trio.fail_after(120):
+            await station.wait_for(
+                "DiagnosticsStatusNotification", lambda p: p["status"] == "Uploaded"
+            )
+        assert statuses(station, "DiagnosticsStatusNotification") == ["Uploading", "Uploaded"]
+        body = http.received["/upload/"]
+        assert secret.encode() not in body
+        start = body.index(b"\x1f\x8b")
+        with tarfile.open(fileobj=io.BytesIO(body[start:]), mode="r:gz") as tar:
+            names = set(tar.getnames())
+            assert {"journal.json", "state.json", "config.json", "versions.json"} <= names
+            everything = b"".join(tar.extractfile(n).read() for n in names)  # type: ignore[union-attr]
+            config = json.loads(tar.extractfile("config.json").read())  # type: ignore[union-attr]
+            versions = json.loads(tar.extractfile("versions.json").read())  # type: ignore[union-attr]
+        assert secret.encode() not in everything
+        assert config["ocpp"]["authorization_key"] == "***"
+        assert config["ocpp"]["charge_point_id"] == cp.settings.ocpp.charge_point_id
+        assert versions["ocppd"] == __version__
