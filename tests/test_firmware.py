@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import tarfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ import trio
 from ocpp.v16 import call
 
 from ocppd import __version__
-from tests.harness import charger, csms_now
+from tests.harness import ControlRefused, charger, csms_now
 
 pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "dpkg-deb"], capture_output=True).returncode != 0,
+    subprocess.run(["which", "dpkg-deb"], capture_output=True, check=False).returncode != 0,
     reason="needs dpkg-deb",
 )
 
@@ -135,10 +136,10 @@ async def test_update_is_downloaded_checked_and_handed_to_the_helper(
             )
         assert statuses(station) == ["Downloading", "Downloaded", "Installing"]
         request = json.loads((cp.state_dir / "update" / "request.json").read_text())
-        package = Path(request["file"])
+        package = trio.Path(request["file"])
         assert (request["package"], request["version"]) == ("ocppd", "9.9.9")
-        assert package.read_bytes() == http.files["/fw/ocppd.deb"]
-        assert package.stat().st_mode & 0o777 == 0o600
+        assert await package.read_bytes() == http.files["/fw/ocppd.deb"]
+        assert (await package.stat()).st_mode & 0o777 == 0o600
         assert cp.charger.held is not None  # no new session while the helper works
         state = await cp.control({"cmd": "firmware"})
         assert state["phase"] == "installing"
@@ -260,7 +261,7 @@ async def test_a_rollback_reports_installation_failed_once(
     (state_dir / "update" / "outcome.json").write_text(json.dumps(outcome))
     for connection in (2, 3):
         async with charger(nursery, csms, state_dir=state_dir) as cp:
-            station = await cp.registered(connection=connection)
+            await cp.registered(connection=connection)
             await trio.sleep(5)
     assert [
         r.payload["status"] for r in csms.all_calls() if r.action == "FirmwareStatusNotification"
@@ -296,3 +297,142 @@ async def test_get_diagnostics_uploads_the_window_without_secrets(
         assert config["ocpp"]["authorization_key"] == "***"
         assert config["ocpp"]["charge_point_id"] == cp.settings.ocpp.charge_point_id
         assert versions["ocppd"] == __version__
+
+
+async def test_installation_waits_for_the_running_transaction_and_refuses_new_sessions(
+    nursery, start_csms, autojump_clock, http, tmp_path
+):
+    http.files["/fw/ocppd.deb"] = build_deb(tmp_path)
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("04A2B3C4")
+        with trio.fail_after(60):
+            await station.wait_for("StartTransaction")
+        await update(station, http.url("/fw/ocppd.deb"))
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Downloaded"
+            )
+        await trio.sleep(600)
+        assert statuses(station) == ["Downloading", "Downloaded"]  # the session goes on
+        assert not (cp.state_dir / "update" / "request.json").exists()
+        await cp.sim("plug", 2)
+        with pytest.raises(ControlRefused, match="a firmware update waits to install"):
+            await cp.swipe("BBBBBBBB")
+        await trio.sleep(5)
+        assert len(station.calls("StartTransaction")) == 1
+        await cp.swipe("04A2B3C4")  # the driver ends the session
+        with trio.fail_after(300):
+            await station.wait_for("StopTransaction")
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
+            )
+        assert (cp.state_dir / "update" / "request.json").exists()
+        with trio.fail_after(60):  # no charging now and none allowed (1.6 §5.2)
+            await station.wait_for(
+                "StatusNotification",
+                lambda p: p["connectorId"] == 0 and p["status"] == "Unavailable",
+            )
+
+
+async def test_trigger_verbs_send_idle_when_nothing_happens(nursery, start_csms, autojump_clock):
+    from ocppd.features.firmware import triggers
+
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        verbs = triggers(cp.parts.services)
+        await verbs["FirmwareStatusNotification"]()
+        await verbs["DiagnosticsStatusNotification"]()
+        assert statuses(station) == ["Idle"]
+        assert statuses(station, "DiagnosticsStatusNotification") == ["Idle"]
+
+
+class FtpServer:
+    """pyftpdlib on 127.0.0.1 in a thread of its own, user ``fw`` / ``pw`` in ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.servers import FTPServer
+
+        authorizer = DummyAuthorizer()
+        authorizer.add_user("fw", "pw", str(root), perm="elradfmw")
+        handler = type("Handler", (FTPHandler,), {"authorizer": authorizer})
+        self.root = root
+        self.server = FTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.socket.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self.server.serve_forever(timeout=0.05, blocking=False)
+        self.server.close_all()
+
+    def url(self, path: str, creds: str = "fw:pw@") -> str:
+        return f"ftp://{creds}127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> FtpServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def ftp(tmp_path: Path) -> Any:
+    root = tmp_path / "ftp"
+    root.mkdir()
+    with FtpServer(root) as server:
+        yield server
+
+
+async def test_ftp_download_and_a_wrong_password(
+    nursery, start_csms, autojump_clock, ftp, tmp_path
+):
+    (ftp.root / "ocppd.deb").write_bytes(build_deb(tmp_path))
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await update(station, ftp.url("/ocppd.deb", "fw:wrong@"))
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "DownloadFailed"
+            )
+        state = await cp.control({"cmd": "firmware"})
+        assert "wrong" not in json.dumps(state) and "FTP 530" in state["last_error"]
+        await update(station, ftp.url("/ocppd.deb"))
+        with trio.fail_after(300):
+            await station.wait_for(
+                "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
+            )
+        request = json.loads((cp.state_dir / "update" / "request.json").read_text())
+        assert (
+            await trio.Path(request["file"]).read_bytes()
+            == await trio.Path(ftp.root / "ocppd.deb").read_bytes()
+        )
+
+
+async def test_get_diagnostics_over_ftp(nursery, start_csms, autojump_clock, ftp):
+    csms = await start_csms()
+    async with charger(nursery, csms, ocpp={"authorization_key": "NeverInABundle1"}) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.GetDiagnostics(location=ftp.url("/")))
+        with trio.fail_after(120):
+            await station.wait_for(
+                "DiagnosticsStatusNotification", lambda p: p["status"] == "Uploaded"
+            )
+        uploaded = ftp.root / answer.file_name
+        with tarfile.open(uploaded, mode="r:gz") as tar:
+            everything = b"".join(
+                tar.extractfile(n).read()  # type: ignore[union-attr]
+                for n in tar.getnames()
+            )
+        assert b"NeverInABundle1" not in everything
+        assert b'"authorization_key": "***"' in everything
+        assert not list((cp.state_dir / "diagnostics").glob("*"))  # the local copy is gone

@@ -387,6 +387,8 @@ class Charger:
 
         Raises Refused when there is none.
         """
+        if self.held is not None:
+            raise Refused(self.held)
         free = [c for c in self.connectors.values() if c.free]
         waiting = [c for c in free if c.plug.plugged]
         if waiting:

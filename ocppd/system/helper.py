@@ -181,6 +181,7 @@ def update(
     archives: Path = Path("/var/cache/apt/archives"),
     architecture: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.monotonic,
 ) -> str | None:
     """One request, start to end; returns its outcome (None: there was no request)."""
     conf = settings(config)
@@ -224,7 +225,13 @@ def update(
         run((*APT_INSTALL, str(new)))
         run(("systemctl", "restart", unit), 300)
         wait_healthy(
-            update_dir, request_id, unit, conf["health_timeout_s"], before=before, sleep=sleep
+            update_dir,
+            request_id,
+            unit,
+            conf["health_timeout_s"],
+            before=before,
+            sleep=sleep,
+            now=now,
         )
     except UpdateFailed as exc:
         reason = str(exc)
