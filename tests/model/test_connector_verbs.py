@@ -80,6 +80,7 @@ class Context:
         self.accepts_sessions = True
         self.faulted = False
         self.stopping = False
+        self.held: str | None = None
         self.changes = 0
         self._nursery = nursery
 
