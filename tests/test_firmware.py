@@ -159,7 +159,7 @@ async def test_a_failing_download_is_retried_then_succeeds(
             await station.wait_for(
                 "FirmwareStatusNotification", lambda p: p["status"] == "Installing"
             )
-        assert statuses(station) == ["Downloading", "Downloading", "Downloaded", "Installing"]
+        assert statuses(station) == ["Downloading", "Downloaded", "Installing"]  # each once
         assert http.requests.count(("GET", "/fw/ocppd.deb")) == 2
 
 
@@ -175,26 +175,43 @@ async def test_download_failed_after_the_retries(
             await station.wait_for(
                 "FirmwareStatusNotification", lambda p: p["status"] == "DownloadFailed"
             )
-        assert statuses(station) == ["Downloading", "Downloading", "DownloadFailed"]
+        assert statuses(station) == ["Downloading", "DownloadFailed"]
+        assert http.requests.count(("GET", "/fw/stalls.deb")) == 2  # one retry
         assert not list((cp.state_dir / "firmware").glob("*"))  # nothing left behind
         assert cp.charger.held is None
 
 
-async def test_a_package_the_config_does_not_allow_is_refused(
+async def test_a_package_the_config_does_not_allow_is_installation_failed(
     nursery, start_csms, autojump_clock, http, tmp_path
 ):
+    """OCTT TC_044_3: a firmware file the charger cannot install."""
     http.files["/fw/other.deb"] = build_deb(tmp_path, name="evil")
+    http.files["/fw/s390x.deb"] = build_deb(tmp_path, arch="s390x")
+    http.files["/fw/junk.deb"] = b"!<arch>\nnot a package"
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        await update(station, http.url("/fw/other.deb"))
-        with trio.fail_after(300):
-            await station.wait_for(
-                "FirmwareStatusNotification", lambda p: p["status"] == "DownloadFailed"
-            )
+        for n, (path, why) in enumerate(
+            [
+                ("/fw/other.deb", "package evil is not allowed"),
+                ("/fw/s390x.deb", "built for s390x"),
+                ("/fw/junk.deb", "dpkg-deb"),
+            ],
+            start=1,
+        ):
+            await update(station, http.url(path))
+            with trio.fail_after(300):
+                await station.wait_for(
+                    "FirmwareStatusNotification",
+                    lambda p: p["status"] == "InstallationFailed",
+                    count=n,
+                )
+            state = await cp.control({"cmd": "firmware"})
+            assert why in state["last_error"]
+        assert statuses(station) == ["Downloading", "Downloaded", "InstallationFailed"] * 3
         assert not (cp.state_dir / "update" / "request.json").exists()
-        state = await cp.control({"cmd": "firmware"})
-        assert "not allowed" in state["last_error"]
+        assert not list((cp.state_dir / "firmware").glob("*"))
+        assert cp.charger.held is None
 
 
 async def test_retrieve_date_in_the_future_survives_a_restart(

@@ -217,26 +217,33 @@ class Firmware:
 
     async def _work(self, job: dict[str, Any]) -> None:
         if job["phase"] in ("waiting", "downloading"):
-            info = await self._download(job)
-            if info is None:
+            downloaded = await self._download(job)
+            if downloaded is None:
                 return
-            job = {**job, "phase": "downloaded", "package": info.name, "version": info.version}
-            await self._save(job, FirmwareStatus.DOWNLOADED)
+            job = downloaded
         if job["phase"] == "downloaded":
-            await self._install(job)
+            try:
+                info: PackageInfo = await self.blocking(self._check, self._package_path(job))
+            except PackageRefused as exc:
+                # the transfer worked, the firmware cannot be installed (OCTT TC_044_3)
+                await self._failed(job, f"not an acceptable package: {exc.reason}")
+                return
+            await self._install({**job, "package": info.name, "version": info.version})
 
     def _free_bytes(self) -> int:
         usage = shutil.disk_usage(self.state_dir)
         cap = int(self.settings.firmware.max_download_mb * 2**20)
         return max(0, min(cap, usage.free - RESERVE_BYTES))
 
-    async def _download(self, job: dict[str, Any]) -> PackageInfo | None:
-        """Fetch and check, with retries; None when it failed (DownloadFailed reported)."""
+    async def _download(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        """Fetch with retries: the job Downloaded, or None after DownloadFailed. Downloading
+        is reported once per request, not per attempt (each status once, 1.6 §4.5)."""
         await self._sleep_until(job["next_attempt_at"])
         dest = self._package_path(job)
         while True:
+            first = job["phase"] != "downloading"
             job = {**job, "phase": "downloading", "attempts": job["attempts"] + 1}
-            await self._save(job, FirmwareStatus.DOWNLOADING)
+            await self._save(job, FirmwareStatus.DOWNLOADING if first else None)
             try:
                 size = await download(
                     job["location"],
@@ -246,23 +253,21 @@ class Firmware:
                     ca_file=self.settings.ocpp.ca_file,
                     runner=self.blocking,
                 )
-                log.info("firmware: downloaded %d bytes from %s", size, redact_url(job["location"]))
-                info: PackageInfo = await self.blocking(self._check, dest)
-                return info
             except TransferError as exc:
                 error = exc.reason
-            except PackageRefused as exc:
-                error = f"not an acceptable package: {exc.reason}"
-                self._remove_file(job)
+            else:
+                log.info("firmware: downloaded %d bytes from %s", size, redact_url(job["location"]))
+                job = {**job, "phase": "downloaded", "last_error": None}
+                await self._save(job, FirmwareStatus.DOWNLOADED)
+                return job
             log.warning("firmware: attempt %d failed: %s", job["attempts"], error)
+            self.last_error = error
             if job["attempts"] > job["retries"]:
                 await self._save(None, FirmwareStatus.DOWNLOAD_FAILED)
-                self.last_error = error
                 return None
             now = _wall(self.services) or 0.0
             job = {**job, "last_error": error, "next_attempt_at": now + job["retry_interval_s"]}
-            await self.journal.put_job(JOB, job)
-            self.job = job
+            await self._save(job, None)
             await trio.sleep(job["retry_interval_s"])
 
     last_error: str | None = None
@@ -337,12 +342,7 @@ class Firmware:
 
     async def _diagnostics_status(self, status: DiagnosticsStatus) -> None:
         self.diagnostics = status
-        await self.journal.put_job(
-            "diagnostics",
-            None,
-            report=(DIAGNOSTICS_STATUS, {"status": str(status)}),
-            words=V16_WORDS,
-        )
+        await self.journal.add_message(DIAGNOSTICS_STATUS, {"status": str(status)}, words=V16_WORDS)
         self.services.wake_outbox()
 
     async def bundle(self, path: Path, since: datetime | None, until: datetime | None) -> Path:
@@ -458,16 +458,12 @@ class Firmware:
 
 
 def _firmware(services: Services) -> Firmware:
-    """One Firmware per Services (handlers and tasks share it)."""
-    found = _BUILT.get(id(services))
-    if found is None or found[0] is not services:
+    """The one Firmware of this daemon: its handlers, task and verbs share it."""
+    found = services.shared.get(NAME)
+    if not isinstance(found, Firmware):
         assert services.settings is not None
-        found = (services, Firmware(services, services.settings.storage.state_dir))
-        _BUILT[id(services)] = found
-    return found[1]
-
-
-_BUILT: dict[int, tuple[Services, Firmware]] = {}
+        found = services.shared[NAME] = Firmware(services, services.settings.storage.state_dir)
+    return found
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:

@@ -12,7 +12,7 @@ list of the profiles' names.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ocppd.model.keys import Keys, KeySpec
@@ -65,6 +65,8 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
     inline: bool = False  # trio MockClock (tests): blocking work on the loop, no threads
+    # a profile's own objects by profile name, shared by its handlers, tasks and verbs
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:
