@@ -13,9 +13,8 @@ from typing import Any
 
 import trio
 
-from ocppd.features.profile import Handler, Profile, Services, Site, Task
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import MessageTrigger, TriggerMessageStatus
 from ocppd.session import Then
@@ -34,9 +33,7 @@ def _keys(site: Site) -> Iterable[KeySpec]:
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:
-    async def trigger_message(call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.TriggerMessageRequest)
+    async def trigger_message(request: m.TriggerMessageRequest) -> Any:
         wanted = request.requested_message
         cid = request.connector_id
 
@@ -56,7 +53,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
             return m.TriggerMessageResponse(status=TriggerMessageStatus.NOT_IMPLEMENTED)
         return Then(m.TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED), send)
 
-    return {"TriggerMessage": trigger_message}
+    return {"TriggerMessage": TypedHandler(m.TriggerMessageRequest, trigger_message)}
 
 
 def _tasks(services: Services) -> Iterable[Task]:

@@ -13,9 +13,12 @@ from ocpp.v16.enums import MessageTrigger
 
 from ocppd.app import build_handlers
 from ocppd.features import PROFILES, declared_keys
-from ocppd.features.profile import Profile, Services
+from ocppd.features.profile import Profile, Services, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
+from ocppd.protocol.rpc import IncomingCall
+from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.dialect import V16
+from ocppd.protocol.v16.enums import ResetType
 from ocppd.testing.csms import CallFailed, Station
 from tests import fake_profile
 from tests.harness import charger
@@ -58,6 +61,17 @@ def test_an_action_handled_by_two_profiles_is_a_mistake() -> None:
         build_handlers((one, two), services)
 
 
+async def test_a_typed_handler_refuses_a_request_of_another_type() -> None:
+    async def answer(request: m.ResetRequest) -> str:
+        return f"reset {request.type}"
+
+    handler = TypedHandler(m.ResetRequest, answer)
+    reset = m.ResetRequest(type=ResetType.SOFT)
+    assert await handler(IncomingCall("1", "Reset", reset)) == "reset Soft"
+    with pytest.raises(TypeError, match="Reset came as ClearCacheRequest, not ResetRequest"):
+        await handler(IncomingCall("2", "Reset", m.ClearCacheRequest()))
+
+
 async def test_without_a_profile_that_handles_it_a_call_is_not_supported(
     nursery, start_csms, autojump_clock
 ):
@@ -72,6 +86,9 @@ async def test_without_a_profile_that_handles_it_a_call_is_not_supported(
         }
         assert {owner for owner, _task in cp.parts.tasks} <= {p.name for p in PROFILES}
         assert set(cp.parts.handlers) <= V16.actions  # a misspelt action would never be called
+        for action, handler in cp.parts.handlers.items():  # each takes its action's request
+            assert isinstance(handler, TypedHandler)
+            assert handler.request_type is V16.requests[action]
 
 
 async def test_a_second_profile_is_its_module_and_one_line_of_wiring(

@@ -16,10 +16,13 @@ from hal.base import Fault
 from hal.sim import SimWorld
 from ocppd import __version__
 from ocppd.clock import format_time
+from ocppd.connection import Connection
 from ocppd.control.server import ControlError, Handler
 from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import ERROR_CODE_OF
+from ocppd.features.firmware import Firmware
+from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
@@ -36,12 +39,12 @@ class Sources:
 
     charge_point_id: str
     charger: Charger
-    connection: Any  # ocppd.connection.Connection
+    connection: Connection
     registration: Registration
-    journal: Any  # ocppd.journal.Journal
+    journal: Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
-    firmware: Any = None  # ocppd.features.firmware.Firmware, when the profile is offered
+    firmware: Firmware | None = None  # when the Firmware Management profile is offered
 
 
 def _int(request: dict[str, Any], key: str) -> int:

@@ -37,9 +37,8 @@ import trio
 
 from ocppd import __version__
 from ocppd.features.core.transactions import V16_WORDS
-from ocppd.features.profile import Handler, Profile, Services, Site, Task
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import DiagnosticsStatus, FirmwareStatus
 from ocppd.session import Then
@@ -136,9 +135,7 @@ class Firmware:
 
     # --- UpdateFirmware ---
 
-    async def update_firmware(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.UpdateFirmwareRequest)
+    async def update_firmware(self, request: m.UpdateFirmwareRequest) -> Any:
         response = m.UpdateFirmwareResponse()
         try:
             scheme_of(request.location)
@@ -324,9 +321,7 @@ class Firmware:
 
     # --- GetDiagnostics ---
 
-    async def get_diagnostics(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.GetDiagnosticsRequest)
+    async def get_diagnostics(self, request: m.GetDiagnosticsRequest) -> Any:
         try:
             scheme_of(request.location)
         except TransferError as exc:
@@ -471,8 +466,8 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         return {}
     firmware = _firmware(services)
     return {
-        "UpdateFirmware": firmware.update_firmware,
-        "GetDiagnostics": firmware.get_diagnostics,
+        "UpdateFirmware": TypedHandler(m.UpdateFirmwareRequest, firmware.update_firmware),
+        "GetDiagnostics": TypedHandler(m.GetDiagnosticsRequest, firmware.get_diagnostics),
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ocppd.model.keys import Keys, KeySpec
 from ocppd.protocol.rpc import IncomingCall
@@ -30,6 +30,27 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
 Handler = Callable[[IncomingCall], Awaitable[Any]]
 """Answers one CSMS call: a response, or :class:`ocppd.session.Then` (a response and work
 to start once it is on the wire)."""
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class TypedHandler(Generic[R]):
+    """A :data:`Handler` whose ``answer`` takes the typed request of its action. The dialect
+    decodes each action into one request type, so a request of another type is a mistake
+    in the wiring: TypeError, which the session answers as an InternalError."""
+
+    request_type: type[R]
+    answer: Callable[[R], Awaitable[Any]]
+
+    async def __call__(self, call: IncomingCall) -> Any:
+        request = call.request
+        if not isinstance(request, self.request_type):
+            raise TypeError(
+                f"{call.action} came as {type(request).__name__}, not {self.request_type.__name__}"
+            )
+        return await self.answer(request)
+
+
 Task = Callable[[], Awaitable[None]]
 """Work that lives as long as the daemon: started in its nursery, supervised (a failure is
 a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""

@@ -102,11 +102,20 @@ class CacheStore(Protocol):
     async def cache_clear(self) -> None: ...
 
 
+class AuthSource(StrEnum):
+    """Who decided about a tag (the logs say it)."""
+
+    CENTRAL_SYSTEM = "central-system"  # Authorize answered
+    CACHE = "cache"  # the authorization cache (or that it cannot be read)
+    OFFLINE_UNKNOWN = "offline-unknown"  # offline, a tag the cache does not know
+    REMOTE = "remote"  # a remote start the central system asked for itself
+
+
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     accepted: bool
     info: IdTagInfo | None
-    source: str  # "central-system", "cache", "offline-unknown"
+    source: AuthSource
     why: str = ""
 
     @property
@@ -194,7 +203,7 @@ class Authorizer:
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
             if valid_cached and self.policies.auth.local_pre_authorize:
-                return AuthResult(True, cached, "cache")
+                return AuthResult(True, cached, AuthSource.CACHE)
             try:
                 info = await self.uplink.authorize(id_tag)
             except Offline as exc:
@@ -204,7 +213,7 @@ class Authorizer:
                 return AuthResult(
                     False,
                     None,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     f"no valid answer from the central system ({exc})",
                 )
             else:
@@ -213,12 +222,12 @@ class Authorizer:
                 return AuthResult(
                     accepted,
                     info,
-                    "central-system",
+                    AuthSource.CENTRAL_SYSTEM,
                     "" if accepted else f"central system says {info.status}",
                 )
         if not cache_readable:
             return AuthResult(
-                False, None, "cache", "offline and the authorization cache cannot be read"
+                False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
         return self._offline(cached)
 
@@ -226,9 +235,11 @@ class Authorizer:
         if cached is not None:
             if cached.status is AuthStatus.ACCEPTED:
                 if self.policies.auth.local_authorize_offline:
-                    return AuthResult(True, cached, "cache")
-                return AuthResult(False, cached, "cache", "offline, LocalAuthorizeOffline is off")
-            return AuthResult(False, cached, "cache", f"cached as {cached.status}")
+                    return AuthResult(True, cached, AuthSource.CACHE)
+                return AuthResult(
+                    False, cached, AuthSource.CACHE, "offline, LocalAuthorizeOffline is off"
+                )
+            return AuthResult(False, cached, AuthSource.CACHE, f"cached as {cached.status}")
         if self.policies.auth.allow_offline_unknown:
-            return AuthResult(True, None, "offline-unknown")
-        return AuthResult(False, None, "offline-unknown", "offline and the tag is unknown")
+            return AuthResult(True, None, AuthSource.OFFLINE_UNKNOWN)
+        return AuthResult(False, None, AuthSource.OFFLINE_UNKNOWN, "offline and the tag is unknown")

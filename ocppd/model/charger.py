@@ -38,7 +38,7 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, IdTagInfo, Uplink, same_tag
+from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Uplink, same_tag
 from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
@@ -466,7 +466,7 @@ class Charger:
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}")
             else:
-                auth = AuthResult(True, None, "remote")
+                auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 return  # the EV was plugged in before this ran: already started

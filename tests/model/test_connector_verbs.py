@@ -16,7 +16,7 @@ from hal.base import ConnectorDevices, Fault
 from hal.context import DeviceContext, SharedResources
 from hal.sim import SimContactor, SimMeter, SimOffer, SimPlug, SimWorld
 from ocppd.clock import Clock
-from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, Offline
+from ocppd.model.auth import AuthResult, AuthSource, AuthStatus, IdTagInfo, Offline
 from ocppd.model.connector import Connector, TxMessage
 from ocppd.model.context import ChargePointContext
 from ocppd.model.policies import Policies, TxPolicy
@@ -24,7 +24,7 @@ from ocppd.model.status import Status
 from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason
 
-REMOTE = AuthResult(True, None, "remote")
+REMOTE = AuthResult(True, None, AuthSource.REMOTE)
 
 
 class Journal:

@@ -14,13 +14,12 @@ from typing import Any
 
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
-from ocppd.features.profile import Persist
-from ocppd.model.auth import AuthResult
+from ocppd.features.profile import Handler, Persist, TypedHandler
+from ocppd.model.auth import AuthResult, AuthSource
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.errors import OcppError, Violation
-from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
     AvailabilityType,
@@ -53,17 +52,23 @@ class CoreHandlers:
         self.persist_key = persist_key
         self.vendors: dict[str, VendorHandler] = {}
 
-    def table(self) -> dict[str, Callable[[IncomingCall], Awaitable[Any]]]:
+    def table(self) -> dict[str, Handler]:
         return {
-            "ChangeAvailability": self.change_availability,
-            "ChangeConfiguration": self.change_configuration,
-            "ClearCache": self.clear_cache,
-            "DataTransfer": self.data_transfer,
-            "GetConfiguration": self.get_configuration,
-            "RemoteStartTransaction": self.remote_start,
-            "RemoteStopTransaction": self.remote_stop,
-            "Reset": self.reset,
-            "UnlockConnector": self.unlock_connector,
+            "ChangeAvailability": TypedHandler(
+                m.ChangeAvailabilityRequest, self.change_availability
+            ),
+            "ChangeConfiguration": TypedHandler(
+                m.ChangeConfigurationRequest, self.change_configuration
+            ),
+            "ClearCache": TypedHandler(m.ClearCacheRequest, self.clear_cache),
+            "DataTransfer": TypedHandler(m.DataTransferRequest, self.data_transfer),
+            "GetConfiguration": TypedHandler(m.GetConfigurationRequest, self.get_configuration),
+            "RemoteStartTransaction": TypedHandler(
+                m.RemoteStartTransactionRequest, self.remote_start
+            ),
+            "RemoteStopTransaction": TypedHandler(m.RemoteStopTransactionRequest, self.remote_stop),
+            "Reset": TypedHandler(m.ResetRequest, self.reset),
+            "UnlockConnector": TypedHandler(m.UnlockConnectorRequest, self.unlock_connector),
         }
 
     @property
@@ -79,9 +84,9 @@ class CoreHandlers:
 
         return start
 
-    async def change_availability(self, call: IncomingCall) -> m.ChangeAvailabilityResponse:
-        request = call.request
-        assert isinstance(request, m.ChangeAvailabilityRequest)
+    async def change_availability(
+        self, request: m.ChangeAvailabilityRequest
+    ) -> m.ChangeAvailabilityResponse:
         operative = request.type is AvailabilityType.OPERATIVE
         result = AVAILABILITY[
             await self.charger.change_availability(request.connector_id, operative)
@@ -91,9 +96,9 @@ class CoreHandlers:
         )
         return m.ChangeAvailabilityResponse(status=result)
 
-    async def change_configuration(self, call: IncomingCall) -> m.ChangeConfigurationResponse:
-        request = call.request
-        assert isinstance(request, m.ChangeConfigurationRequest)
+    async def change_configuration(
+        self, request: m.ChangeConfigurationRequest
+    ) -> m.ChangeConfigurationResponse:
         result, value, why = self.keys.check_change(request.key, request.value)
         spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
         name = request.key if spec is None else spec.name
@@ -115,7 +120,7 @@ class CoreHandlers:
         )
         return m.ChangeConfigurationResponse(status=ConfigurationStatus(result.value))
 
-    async def clear_cache(self, call: IncomingCall) -> m.ClearCacheResponse:
+    async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         try:
             await self.charger.authorizer.clear()
         except StorageUnavailable as exc:
@@ -124,17 +129,15 @@ class CoreHandlers:
         log.info("authorization cache cleared")
         return m.ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
 
-    async def data_transfer(self, call: IncomingCall) -> m.DataTransferResponse:
-        request = call.request
-        assert isinstance(request, m.DataTransferRequest)
+    async def data_transfer(self, request: m.DataTransferRequest) -> m.DataTransferResponse:
         handler = self.vendors.get(request.vendor_id)
         if handler is None:
             return m.DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
         return await handler(request)
 
-    async def get_configuration(self, call: IncomingCall) -> m.GetConfigurationResponse:
-        request = call.request
-        assert isinstance(request, m.GetConfigurationRequest)
+    async def get_configuration(
+        self, request: m.GetConfigurationRequest
+    ) -> m.GetConfigurationResponse:
         names = request.key
         limit = self.keys.get_int("GetConfigurationMaxKeys")
         if names is not None and len(names) > limit:
@@ -152,9 +155,7 @@ class CoreHandlers:
             unknown_key=tuple(unknown) or None,
         )
 
-    async def remote_start(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.RemoteStartTransactionRequest)
+    async def remote_start(self, request: m.RemoteStartTransactionRequest) -> Any:
         rejected = m.RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
         if not self._registered:
             log.info("RemoteStartTransaction rejected: not registered")
@@ -178,7 +179,7 @@ class CoreHandlers:
             )
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
         # claimed now, before the answer: no other driver can take the connector meanwhile
-        auth = None if authorize_first else AuthResult(True, None, "remote")
+        auth = None if authorize_first else AuthResult(True, None, AuthSource.REMOTE)
         connector.claim(request.id_tag, auth, remote=True)
         log.info("RemoteStartTransaction accepted on connector %d", connector.id)
 
@@ -201,9 +202,7 @@ class CoreHandlers:
             return f"the journal cannot be written ({self.charger.txlog.problem})"
         return None
 
-    async def remote_stop(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.RemoteStopTransactionRequest)
+    async def remote_stop(self, request: m.RemoteStopTransactionRequest) -> Any:
         connector = self.charger.find_transaction(request.transaction_id)
         if connector is None or not self._registered:
             return m.RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
@@ -218,9 +217,7 @@ class CoreHandlers:
             owner=self._kept(f"RemoteStopTransaction on connector {connector.id}"),
         )
 
-    async def reset(self, call: IncomingCall) -> Any:
-        request = call.request
-        assert isinstance(request, m.ResetRequest)
+    async def reset(self, request: m.ResetRequest) -> Any:
         kind = RESET_KIND[request.type]
         log.warning("Reset %s requested by the central system", request.type)
 
@@ -229,9 +226,9 @@ class CoreHandlers:
 
         return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later, owner=self._kept("Reset"))
 
-    async def unlock_connector(self, call: IncomingCall) -> m.UnlockConnectorResponse:
-        request = call.request
-        assert isinstance(request, m.UnlockConnectorRequest)
+    async def unlock_connector(
+        self, request: m.UnlockConnectorRequest
+    ) -> m.UnlockConnectorResponse:
         connector = self.charger.connector(request.connector_id)
         if connector is None:
             return m.UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)

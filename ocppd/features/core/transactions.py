@@ -128,8 +128,21 @@ def meter_value(sample: Sample) -> dict[str, Any]:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
-def _translate(exc: Exception) -> StorageUnavailable:
-    return StorageUnavailable(getattr(exc, "reason", None) or str(exc))
+class _AsModelError:
+    """``with``: the journal's "cannot write now" leaves as the model's StorageUnavailable
+    (the model knows no journal); anything else passes unchanged."""
+
+    def __init__(self, unavailable: type[Exception]) -> None:
+        self.unavailable = unavailable
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, self.unavailable):
+            raise StorageUnavailable(getattr(exc, "reason", None) or str(exc)) from exc
 
 
 class Recorder:
@@ -143,7 +156,7 @@ class Recorder:
     ) -> None:
         self.journal = journal
         self._send_untracked = send_untracked
-        self._unavailable = unavailable
+        self._as_model_error = _AsModelError(unavailable)
 
     @property
     def healthy(self) -> bool:
@@ -176,7 +189,7 @@ class Recorder:
         }
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
-        try:
+        with self._as_model_error:
             return await self.journal.start_transaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
@@ -186,14 +199,10 @@ class Recorder:
                 payload=payload,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
-        try:
+        with self._as_model_error:
             await self.journal.record_meter(local_id, energy_wh=energy_wh, timestamp=timestamp)
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def meter_values(
         self, local_id: int | None, *, connector_id: int, samples: list[Sample], droppable: bool
@@ -202,7 +211,7 @@ class Recorder:
         if local_id is None:  # not transaction-related: sent now or never (1.6 §3.7)
             self._send_untracked(METER_VALUES, payload)
             return
-        try:
+        with self._as_model_error:
             await self.journal.add_meter_values(
                 local_id,
                 connector_id=connector_id,
@@ -210,8 +219,6 @@ class Recorder:
                 droppable=droppable,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
     async def stop(
         self,
@@ -232,7 +239,7 @@ class Recorder:
             payload["idTag"] = id_tag
         if transaction_data:
             payload["transactionData"] = [meter_value(s) for s in transaction_data]
-        try:
+        with self._as_model_error:
             await self.journal.stop_transaction(
                 local_id,
                 meter_stop_wh=meter_stop_wh,
@@ -242,8 +249,6 @@ class Recorder:
                 payload=payload,
                 words=V16_WORDS,
             )
-        except self._unavailable as exc:
-            raise _translate(exc) from exc
 
 
 def id_tag_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
