@@ -7,8 +7,9 @@ A gzip-compressed tar with:
   <unit> --since --until -o json``), or why there are none;
 - ``state.json``: the journal/queue summary, the firmware state and a hardware
   self-test (meter read, reader present, contactor feedback) the caller passes;
-- ``config.toml.json``: the config file with every secret removed (keys named like
-  a secret in any spelling, secret OCPP keys, credentials inside URLs);
+- ``config.json``: the config file with every secret removed (keys named like a
+  secret in any spelling, secret OCPP keys, credentials inside URLs); the values so
+  removed are also replaced wherever else they appear (a log line quoting one);
 - ``versions.json``: ocppd, Python and the libraries.
 """
 
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ocppd import __version__
 from ocppd.config import Settings
@@ -64,6 +66,35 @@ def redact(value: Any, secret_keys: frozenset[str]) -> Any:
     if isinstance(value, str) and "://" in value and "@" in value:
         return redact_url(value)
     return value
+
+
+def secret_values(value: Any, secret_keys: frozenset[str], inside: bool = False) -> set[str]:
+    """The values :func:`redact` hides (and URL passwords), so that the same text found
+    anywhere else in the bundle (a log line, an error message) is hidden too."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found |= secret_values(v, secret_keys, inside or is_secret_name(str(k), secret_keys))
+    elif isinstance(value, list):
+        for v in value:
+            found |= secret_values(v, secret_keys, inside)
+    elif isinstance(value, str):
+        if inside and len(value) >= 4:
+            found.add(value)
+        elif "://" in value and "@" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                password = None
+            if password and len(password) >= 4:
+                found.add(password)
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 def versions() -> dict[str, str | None]:
@@ -123,8 +154,8 @@ def self_test(charger: Any) -> dict[str, Any]:
     }
 
 
-def _add(tar: tarfile.TarFile, name: str, text: str, mtime: float) -> None:
-    data = text.encode("utf-8")
+def _add(tar: tarfile.TarFile, name: str, text: str, mtime: float, hidden: set[str]) -> None:
+    data = scrub(text, hidden).encode("utf-8")
     info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode = len(data), mtime, 0o644
     tar.addfile(info, io.BytesIO(data))
@@ -143,9 +174,11 @@ def write_bundle(
     """Write the bundle at ``path`` (0600); blocking."""
     secrets = frozenset(secret_keys)
     try:
-        config: Any = redact(tomllib.loads(config_path.read_text(encoding="utf-8")), secrets)
+        raw_config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        config = {"error": f"{config_path}: {exc.__class__.__name__}"}
+        raw_config = {"error": f"{config_path}: {exc.__class__.__name__}"}
+    config = redact(raw_config, secrets)
+    hidden = secret_values(raw_config, secrets)
     now = datetime.now(UTC).timestamp()
     path.parent.mkdir(parents=True, exist_ok=True)
     window = {
@@ -155,13 +188,12 @@ def write_bundle(
     with open(path, "wb") as raw:
         path.chmod(0o600)
         with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            _add(
-                tar, "journal.json", json.dumps(journal_entries(unit, since, until), indent=1), now
-            )
+            entries = journal_entries(unit, since, until)
+            _add(tar, "journal.json", json.dumps(entries, indent=1), now, hidden)
             state = redact({"window": window, **sources}, secrets)
-            _add(tar, "state.json", json.dumps(state, indent=1, default=str), now)
-            _add(tar, "config.json", json.dumps(config, indent=1, default=str), now)
-            _add(tar, "versions.json", json.dumps(versions(), indent=1), now)
+            _add(tar, "state.json", json.dumps(state, indent=1, default=str), now, hidden)
+            _add(tar, "config.json", json.dumps(config, indent=1, default=str), now, hidden)
+            _add(tar, "versions.json", json.dumps(versions(), indent=1), now, hidden)
     return path
 
 

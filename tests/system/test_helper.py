@@ -17,7 +17,7 @@ import pytest
 
 from ocppd.system import helper
 from ocppd.system.handover import Handover, Request
-from tests.test_firmware import build_deb
+from tests.fileservers import build_deb
 
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb")
 
