@@ -64,11 +64,11 @@ def connectors_snapshot(charger: Charger) -> list[dict[str, Any]]:
 
 def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
     """Connector 0 as ``ocppctl status`` shows it."""
-    status, code, info = charger.current()
+    zero = charger.current()
     return {
-        "status": STATUS[status].value,
-        "error_code": ERROR_CODE[code].value,
-        "info": info,
+        "status": STATUS[zero.status].value,
+        "error_code": ERROR_CODE[zero.error_code].value,
+        "info": zero.info,
         "operative": charger.operative,
         "faults": [
             {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}

@@ -45,8 +45,8 @@ from ocppd.model.policies import Policies
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
+    Reported,
     Severity,
-    Status,
     charger_status,
     is_blocking,
     severity,
@@ -157,7 +157,7 @@ class Charger:
             and not any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         )
 
-    def current(self) -> tuple[Status, ErrorCode, str | None]:
+    def current(self) -> Reported:
         """Connector 0: the charger's own faults (a reader outage is ReaderFailure beside the
         status the charger really has), Unavailable only when it allows no charging at all."""
         status = charger_status(
@@ -167,8 +167,8 @@ class Charger:
         )
         fault = worst(self.faults.values())
         if fault is None:
-            return status, ErrorCode.NO_ERROR, None
-        return status, FAULT_CODES[fault.kind], fault.info[:50] or None
+            return Reported(status, ErrorCode.NO_ERROR, None, None)
+        return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
 
     # --- maintenance: an installation waits until no transaction runs ---
 

@@ -58,8 +58,8 @@ from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
     Facts,
+    Reported,
     Severity,
-    Status,
     derive_status,
     is_blocking,
     severity,
@@ -99,16 +99,6 @@ class Refusal:
 
 class _Rearm:
     """Wakes the event loop so it re-reads its deadline (a new ConnectionTimeOut)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reported:
-    """What the central system should know about the connector."""
-
-    status: Status
-    error_code: ErrorCode
-    info: str | None
-    vendor_error_code: str | None
 
 
 class TxMessage(Enum):

@@ -187,6 +187,17 @@ class Facts:
     reserved: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """What the central system should know about a connector, or (connector 0) about the
+    charge point as a whole."""
+
+    status: Status
+    error_code: ErrorCode
+    info: str | None
+    vendor_error_code: str | None
+
+
 def derive_status(f: Facts) -> Status:
     """The status of a connector (the rules of 1.6 §4.9 and its transition table)."""
     if f.faulted:

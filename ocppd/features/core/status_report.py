@@ -32,7 +32,7 @@ from ocppd.features.link import LinkView, open_session
 from ocppd.logs import fields
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
-from ocppd.model.status import ErrorCode, Status
+from ocppd.model.status import ErrorCode, Reported, Status
 from ocppd.protocol.v16 import messages as m
 from ocppd.session import CallFailure, Session
 
@@ -113,7 +113,7 @@ class StatusReporter:
         self._transitions: dict[int, list[Transition]] = {}  # not yet sent, oldest first
         self._captured: dict[int, tuple[Status, ErrorCode, str | None]] = {}
         # connector 0: its status, and when (trio clock) it last changed
-        self._zero: tuple[tuple[Status, ErrorCode, str | None] | None, float] = (None, 0.0)
+        self._zero: tuple[Reported | None, float] = (None, 0.0)
         self._note_charger_status()
         feed.listen(self.status_changed)
 
@@ -156,8 +156,8 @@ class StatusReporter:
 
     def _current(self) -> dict[int, Current]:
         self._note_charger_status()
-        (status0, code0, info0), since0 = self.charger.current(), self._zero[1]
-        out: dict[int, Current] = {0: (status0, code0, info0, None, since0)}
+        zero, since0 = self.charger.current(), self._zero[1]
+        out: dict[int, Current] = {0: (zero.status, zero.error_code, zero.info, None, since0)}
         for cid, c in self.charger.connectors.items():
             r = c.reported
             out[cid] = (r.status, r.error_code, r.info, r.vendor_error_code, c.changed_at)
