@@ -49,6 +49,7 @@ async def update(station: Any, location: str, *, in_s: float = 0, **extra: Any) 
 async def test_update_is_downloaded_checked_and_handed_to_the_helper(
     nursery, start_csms, autojump_clock, http, tmp_path
 ):
+    """OCTT TC_044_1 up to the hand-over (the restart is the next test's)."""
     http.files["/fw/ocppd.deb"] = build_deb(tmp_path)
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
@@ -92,6 +93,7 @@ async def test_a_failing_download_is_retried_then_succeeds(
 async def test_download_failed_after_the_retries(
     nursery, start_csms, autojump_clock, http, tmp_path
 ):
+    """OCTT TC_044_2: a stalled server, each attempt timed out on the clock."""
     http.stall.add("/fw/stalls.deb")
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
@@ -166,6 +168,7 @@ async def test_retrieve_date_in_the_future_survives_a_restart(
 async def test_the_new_version_reports_installed_once_registered(
     nursery, start_csms, autojump_clock, tmp_path
 ):
+    """OCTT TC_044_1 after the restart: Installed, once, after registration."""
     csms = await start_csms()
     state_dir = tmp_path / "state"
     state_dir.mkdir()
@@ -192,6 +195,7 @@ async def test_the_new_version_reports_installed_once_registered(
 async def test_a_rollback_reports_installation_failed_once(
     nursery, start_csms, autojump_clock, tmp_path
 ):
+    """OCTT TC_044_3 through a rollback: reported by the old version, once."""
     csms = await start_csms()
     state_dir = tmp_path / "state"
     state_dir.mkdir()
@@ -214,6 +218,7 @@ async def test_a_rollback_reports_installation_failed_once(
 async def test_get_diagnostics_uploads_the_window_without_secrets(
     nursery, start_csms, autojump_clock, http
 ):
+    """OCTT TC_045_1: the bundle uploaded, unpacked and compared; no secret in it."""
     csms = await start_csms()
     secret = "Sup3rSecretKey42"
     async with charger(nursery, csms, ocpp={"authorization_key": secret}) as cp:
@@ -345,3 +350,57 @@ async def test_get_diagnostics_over_ftp(nursery, start_csms, autojump_clock, ftp
         assert b"NeverInABundle1" not in everything
         assert b'"authorization_key": "***"' in everything
         assert not list((cp.state_dir / "diagnostics").glob("*"))  # the local copy is gone
+
+
+async def test_a_helper_that_never_finishes_is_installation_failed_in_time(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        await cp.registered()
+        job = {"id": "abc", "phase": "installing", "package": "ocppd", "version": "99.0-1"}
+        await cp.journal.put_job("firmware", job)
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        station = await cp.registered(connection=2)
+        await trio.sleep(300)
+        assert statuses(station) == []
+        assert cp.charger.held == "a firmware update waits to install"
+        with trio.fail_after(1300):
+            await station.wait_for("FirmwareStatusNotification")
+        assert statuses(station) == ["InstallationFailed"]
+        assert cp.charger.held is None
+        state = await cp.control({"cmd": "firmware"})
+        assert state["last_error"] == "the update helper did not finish"
+
+
+async def test_get_diagnostics_upload_failed_after_the_retries_and_a_retry_that_works(
+    nursery, start_csms, autojump_clock, http
+):
+    """OCTT TC_045_2 (upload failed), and a retry that succeeds."""
+    http.fail_first["/broken/"] = 10
+    http.fail_first["/flaky/"] = 1
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await station.call(
+            call.GetDiagnostics(location=http.url("/broken/"), retries=2, retry_interval=20)
+        )
+        with trio.fail_after(300):
+            await station.wait_for(
+                "DiagnosticsStatusNotification", lambda p: p["status"] == "UploadFailed"
+            )
+        assert http.requests.count(("POST", "/broken/")) == 3
+        assert statuses(station, "DiagnosticsStatusNotification") == ["Uploading", "UploadFailed"]
+        state = await cp.control({"cmd": "firmware"})
+        assert "HTTP 503" in state["diagnostics_error"]
+        await station.call(
+            call.GetDiagnostics(location=http.url("/flaky/"), retries=1, retry_interval=20)
+        )
+        with trio.fail_after(300):
+            await station.wait_for(
+                "DiagnosticsStatusNotification", lambda p: p["status"] == "Uploaded"
+            )
+        assert http.requests.count(("POST", "/flaky/")) == 2
+        assert not list((cp.state_dir / "diagnostics").glob("*"))

@@ -63,6 +63,7 @@ JOB = "firmware"
 PROTOCOLS = "HTTP,HTTPS,FTP,FTPS"
 RESERVE_BYTES = 64 * 2**20  # what a download leaves free for the journal and the logs
 HELD = "a firmware update waits to install"
+HELPER_GRACE_S = 600  # beyond twice [firmware] health_timeout_s: apt's own time
 FIRMWARE_STATUS = "FirmwareStatusNotification"
 DIAGNOSTICS_STATUS = "DiagnosticsStatusNotification"
 
@@ -103,6 +104,7 @@ class Firmware:
         self.status = FirmwareStatus.IDLE  # the last one reported
         self.diagnostics = DiagnosticsStatus.IDLE
         self.diagnostics_error: str | None = None
+        self.last_error: str | None = None
         self._new = trio.Event()
         self.blocking = inline if services.inline else in_thread
 
@@ -267,8 +269,6 @@ class Firmware:
             await self._save(job, None)
             await trio.sleep(job["retry_interval_s"])
 
-    last_error: str | None = None
-
     def _check(self, path: Path) -> PackageInfo:
         return inspect_package(path, allowed=self.settings.firmware.packages)
 
@@ -285,11 +285,15 @@ class Firmware:
                 Request(job["id"], str(self._package_path(job)), job["package"], job["version"])
             )
             log.info("firmware: %s %s handed to ocppd-update", job["package"], job["version"])
-            # the helper restarts us; if it never acts (not installed), give up in time
-            await trio.sleep(2 * self.settings.firmware.health_timeout_s + 600)
-            await self._failed(job, "the update helper did not act")
+            await self._helper_deadline(job)
         finally:
             charger.release_sessions()
+
+    async def _helper_deadline(self, job: dict[str, Any]) -> None:
+        """The helper restarts us when it is done; if it never does (not installed, or it
+        died), the update failed: sessions are allowed again after this long."""
+        await trio.sleep(2 * self.settings.firmware.health_timeout_s + HELPER_GRACE_S)
+        await self._failed(job, "the update helper did not finish")
 
     async def _failed(self, job: dict[str, Any], reason: str) -> None:
         log.error("firmware: installation failed: %s", reason)
@@ -306,8 +310,15 @@ class Firmware:
             return
         wanted = PackageInfo(job.get("package", ""), job.get("version", ""), "all").upstream
         if wanted != __version__:
+            # the helper is still at work (apt restarted us mid-way): it restarts us again
+            # with an outcome; no session starts meanwhile
             log.info("firmware: version %s runs; waiting for the helper (%s)", __version__, wanted)
-            return  # the helper is still at work: it restarts us with an outcome
+            self.services.charger.hold_sessions(HELD)
+            try:
+                await self._helper_deadline(job)
+            finally:
+                self.services.charger.release_sessions()
+            return
         await self._wait_registered()
         self.handover.registered(job["id"], __version__)
         self._remove_file(job)
