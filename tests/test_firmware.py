@@ -12,7 +12,7 @@ import io
 import json
 import subprocess
 import tarfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,8 +223,15 @@ async def test_get_diagnostics_uploads_the_window_without_secrets(
     secret = "Sup3rSecretKey42"
     async with charger(nursery, csms, ocpp={"authorization_key": secret}) as cp:
         station = await cp.registered()
+        since, until = csms_now() - timedelta(hours=2), csms_now() - timedelta(minutes=5)
         answer = await station.call(
-            call.GetDiagnostics(location=http.url("/upload/"), retries=1, retry_interval=5)
+            call.GetDiagnostics(
+                location=http.url("/upload/"),
+                retries=1,
+                retry_interval=5,
+                start_time=since.isoformat(),
+                stop_time=until.isoformat(),
+            )
         )
         assert answer.file_name.endswith(".tar.gz")
         with trio.fail_after(120):
@@ -241,6 +248,14 @@ async def test_get_diagnostics_uploads_the_window_without_secrets(
             everything = b"".join(tar.extractfile(n).read() for n in names)  # type: ignore[union-attr]
             config = json.loads(tar.extractfile("config.json").read())  # type: ignore[union-attr]
             versions = json.loads(tar.extractfile("versions.json").read())  # type: ignore[union-attr]
+            state = json.loads(tar.extractfile("state.json").read())  # type: ignore[union-attr]
+        window = {k: datetime.fromisoformat(v) for k, v in state["window"].items()}
+        assert window == {"since": since, "until": until}
+        assert state["queue"]["pending"] >= 0 and state["firmware"]["phase"] == "idle"
+        [selftest] = state["selftest"]["connectors"]
+        assert selftest["id"] == 1 and selftest["contactor_closed"] is False
+        assert selftest["meter"]["answered"] and selftest["meter"]["energy_wh"] >= 1000
+        assert state["selftest"]["reader_present"] is True
         assert secret.encode() not in everything
         assert config["ocpp"]["authorization_key"] == "***"
         assert config["ocpp"]["charge_point_id"] == cp.settings.ocpp.charge_point_id

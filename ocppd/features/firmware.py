@@ -25,6 +25,7 @@ is made and uploaded after it, with retries, reported by DiagnosticsStatusNotifi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import uuid
@@ -367,11 +368,10 @@ class Firmware:
         stats = await self.journal.queue_stats()
         charger = self.services.charger
         return {
-            "queue": {k: v for k, v in vars(stats).items()}
-            if hasattr(stats, "__dict__")
-            else str(stats),
+            "queue": dataclasses.asdict(stats),
+            "journal_damage": self.journal.damage_summary(),
             "firmware": self.state(),
-            "selftest": diagnostics.self_test(charger),
+            "selftest": await diagnostics.self_test(charger),
         }
 
     async def _upload_diagnostics(self, request: m.GetDiagnosticsRequest, name: str) -> None:

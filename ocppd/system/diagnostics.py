@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import trio
+
 from ocppd import __version__
 from ocppd.config import Settings
 from ocppd.system.transfer import Runner, in_thread, redact_url
@@ -132,24 +134,38 @@ def journal_entries(unit: str, since: datetime | None, until: datetime | None) -
     return result
 
 
-def self_test(charger: Any) -> dict[str, Any]:
-    """What the hardware says now: per connector the contactor feedback, the last meter
-    energy and faults; whether a reader is configured."""
+async def self_test(charger: Any, *, meter_timeout_s: float = 5.0) -> dict[str, Any]:
+    """What the hardware says now: per connector a fresh meter read (or that it did not
+    answer), the contactor's confirmed state and any feedback fault; whether an RFID
+    reader is configured and whether it reports a fault."""
     connectors = []
     for cid, connector in sorted(charger.connectors.items()):
-        reported = connector.current()
+        reading = None
+        with trio.move_on_after(meter_timeout_s):
+            reading = await connector.read_meter()
+        reported = connector.reported
         connectors.append(
             {
                 "id": cid,
                 "status": str(reported.status),
                 "error_code": str(reported.error_code),
-                "contactor_closed": connector.outputs.contactor_closed,
-                "energy_wh": getattr(connector, "energy_wh", None),
+                "info": reported.info,
+                "meter": (
+                    {"answered": False}
+                    if reading is None
+                    else {
+                        "answered": True,
+                        "energy_wh": reading.energy_wh,
+                        "power_w": reading.power_w,
+                        "voltage_v": list(reading.voltage_v),
+                    }
+                ),
+                "contactor_closed": connector.devices.contactor.closed,
             }
         )
     return {
         "reader_present": charger.reader is not None,
-        "faults": sorted(str(kind) for kind in charger.faults),
+        "charger_faults": sorted(str(kind) for kind in charger.faults),
         "connectors": connectors,
     }
 
