@@ -419,3 +419,40 @@ async def test_get_diagnostics_upload_failed_after_the_retries_and_a_retry_that_
             )
         assert http.requests.count(("POST", "/flaky/")) == 2
         assert not list((cp.state_dir / "diagnostics").glob("*"))
+
+
+async def test_ocppctl_firmware_and_diagnostics(nursery, start_csms, capsys, tmp_path, http):
+    """As an installer runs them (real time: ocppctl blocks, in a thread)."""
+    from tests.test_operations import run_ctl
+
+    http.stall.add("/fw/slow.deb")
+    csms = await start_csms()
+    secret = "OnSiteSecret99"
+    async with charger(nursery, csms, ocpp={"authorization_key": secret}) as cp:
+        station = await cp.registered()
+        await update(station, http.url("/fw/slow.deb", "op:pass1234@"), in_s=3600)
+        await trio.sleep(0.5)
+        sock = ["-s", str(cp.socket)]
+        code, out, _ = await run_ctl([*sock, "firmware"], capsys)
+        assert code == 0
+        assert "phase          waiting" in out
+        assert "http://***@127.0.0.1" in out and "pass1234" not in out
+        assert "new sessions   allowed" in out
+        code, out, _ = await run_ctl([*sock, "firmware", "--json"], capsys)
+        assert json.loads(out)["retrieve_date"] is not None
+        target = tmp_path / "bundle.tar.gz"
+        code, out, err = await run_ctl(
+            [*sock, "diagnostics", "--since", "2026-11-21T09:00:00Z", "-o", str(target)], capsys
+        )
+        assert (code, out.strip(), err) == (0, str(target), "")
+        assert target.stat().st_mode & 0o777 == 0o600
+        with tarfile.open(target, mode="r:gz") as tar:
+            state = json.loads(tar.extractfile("state.json").read())  # type: ignore[union-attr]
+            everything = b"".join(
+                tar.extractfile(n).read()  # type: ignore[union-attr]
+                for n in tar.getnames()
+            )
+        assert state["window"]["since"].startswith("2026-11-21T09:00:00")
+        assert secret.encode() not in everything and b"pass1234" not in everything
+        code, _, err = await run_ctl([*sock, "diagnostics", "--since", "yesterday"], capsys)
+        assert code == 1 and "ISO 8601" in err
