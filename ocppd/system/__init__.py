@@ -4,5 +4,5 @@ privileged update helper (``handover.py``, ``helper.py``) and the diagnostics bu
 (``diagnostics.py``).
 
 This room speaks no OCPP: it moves files, runs ``dpkg-deb`` and ``journalctl`` and
-writes the files the helper reads. ``features/firmware.py`` says what they mean in 1.6.
+writes the files the helper reads. ``features/firmware/`` says what they mean in 1.6.
 """
