@@ -301,14 +301,15 @@ async def test_installation_waits_for_the_running_transaction_and_refuses_new_se
 
 
 async def test_trigger_verbs_send_idle_when_nothing_happens(nursery, start_csms, autojump_clock):
-    from ocppd.features.firmware import triggers
+    from ocppd.features.firmware import TRIGGERS
 
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        verbs = triggers(cp.parts.services)
-        await verbs["FirmwareStatusNotification"]()
-        await verbs["DiagnosticsStatusNotification"]()
+        for message in ("FirmwareStatusNotification", "DiagnosticsStatusNotification"):
+            send = TRIGGERS[message](cp.parts.services, None)
+            assert send is not None
+            await send()
         assert statuses(station) == ["Idle"]
         assert statuses(station, "DiagnosticsStatusNotification") == ["Idle"]
 

@@ -6,7 +6,7 @@ is in ``ocppd/system/``; this package says what it means in 1.6.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -89,13 +89,21 @@ def _tasks(services: Services) -> Iterable[Task]:
     return [_firmware(services).update.run]
 
 
-def triggers(services: Services) -> Mapping[str, Task]:
-    """What Remote Trigger may ask of this profile: message name -> send-now verb."""
-    firmware = _firmware(services)
-    return {
-        "FirmwareStatusNotification": firmware.send_firmware_status,
-        "DiagnosticsStatusNotification": firmware.send_diagnostics_status,
-    }
+def _firmware_status(services: Services, _connector_id: int | None) -> Task | None:
+    return _firmware(services).send_firmware_status
+
+
+def _diagnostics_status(services: Services, _connector_id: int | None) -> Task | None:
+    return _firmware(services).send_diagnostics_status
+
+
+TRIGGERS: Mapping[str, Callable[[Services, int | None], Task | None]] = {
+    "FirmwareStatusNotification": _firmware_status,
+    "DiagnosticsStatusNotification": _diagnostics_status,
+}
+"""What Remote Trigger (TriggerMessage, 1.6 §5.17) may ask of this profile: message ->
+the send-now verb (the connectorId does not matter to either). In the shape of the
+RemoteTrigger profile's ``Trigger``: ``Profile(..., triggers=TRIGGERS)`` once it lands."""
 
 
 def firmware_of(services: Services) -> Firmware:
