@@ -186,6 +186,9 @@ def update(
     """One request, start to end; returns its outcome (None: there was no request)."""
     conf = settings(config)
     update_dir = conf["state_dir"] / UPDATE_DIR
+    for directory in (update_dir, conf["state_dir"] / "firmware"):
+        if directory.is_symlink():  # root writes and reads here: never through a link
+            raise UpdateFailed(f"{directory} is a symbolic link: refusing to work there")
     request = read_json(update_dir / REQUEST)
     try:
         (update_dir / REQUEST).unlink()
@@ -205,7 +208,7 @@ def update(
     info: PackageInfo | None = None
     try:
         source = Path(str(request.get("file", "")))
-        if not source.is_absolute() or conf["state_dir"] not in source.parents:
+        if source.parent != conf["state_dir"] / "firmware" or ".." in source.parts:
             raise UpdateFailed("the request names no file in the state directory")
         try:
             copy_private(source, new)

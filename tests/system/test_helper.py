@@ -188,3 +188,24 @@ def test_a_failing_apt_rolls_back(box: Box) -> None:
 def test_no_request_is_no_work(box: Box) -> None:
     assert box.run() is None
     assert box.calls() == []
+
+
+def test_a_request_for_a_file_outside_the_download_directory_is_refused(box: Box) -> None:
+    box.request()
+    request = box.state / "update" / "request.json"
+    raw = json.loads(request.read_text())
+    raw["file"] = str(box.state / "firmware" / ".." / ".." / "archives" / "ocppd_1.0_all.deb")
+    request.write_text(json.dumps(raw))
+    assert box.run() == "InstallationFailed"
+    assert "no file in the state directory" in box.outcome()["reason"]
+    assert not [c for c in box.calls() if c.startswith("apt-get install")]
+
+
+def test_a_linked_update_directory_is_never_written_through(box: Box) -> None:
+    elsewhere = box.tmp / "elsewhere"
+    elsewhere.mkdir()
+    (box.state / "update").symlink_to(elsewhere)
+    with pytest.raises(helper.UpdateFailed, match="symbolic link"):
+        box.run()
+    assert list(elsewhere.iterdir()) == []
+    assert helper.main(["-c", str(box.config), "--keep-dir", str(box.keep)]) == 1
