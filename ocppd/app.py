@@ -51,7 +51,7 @@ from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task
-from ocppd.features.storage import ModelStorage
+from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -198,7 +198,7 @@ class Daemon:
         untracked = Untracked(uplink)
         storage = ModelStorage(journal)
         policies = follow_keys(keys)
-        authorizer = Authorizer(policies, storage, clock, uplink)
+        authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
         charger = build_charger(
             s,
             hardware,
@@ -229,6 +229,7 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             persist_key=key_keeper(journal),
+            records=ProfileRecords(journal),
             journal=journal,
             wake_outbox=outbox.ring,
             settings=s,

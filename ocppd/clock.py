@@ -68,6 +68,17 @@ class Clock:
         self._offset: float | None = None  # wall - monotonic, from the central system
         self._last: float = 0.0  # the last wall time handed out (never go back)
         self._first_known: tuple[float, float] | None = None  # (mono, wall) first known
+        self._stepped = trio.Event()
+
+    @property
+    def next_step(self) -> trio.Event:
+        """Set when the wall clock next moves (the central system's time, adopted or
+        stepped): a deadline on the wall clock is computed again. Take it before looking."""
+        return self._stepped
+
+    def _moved(self) -> None:
+        self._stepped.set()
+        self._stepped = trio.Event()
 
     def monotonic(self) -> float:
         return self._monotonic()
@@ -139,6 +150,7 @@ class Clock:
                 self._offset = before - mono  # adopt without a visible step
             return None
         self._offset = reference - mono
+        self._moved()
         step = reference - before if before is not None else None
         if step is not None:
             log.info("clock set from central system time: step of %+.1f s", step)

@@ -105,6 +105,13 @@ def format_status(status: dict[str, Any]) -> str:
     if point and point.get("error_code", "NoError") != "NoError":
         info = f" ({point['info']})" if point.get("info") else ""
         lines.append(f"  charge point  {point['status']}, {point['error_code']}{info}")
+    local_list = status.get("local_list")
+    if local_list:
+        state = "" if local_list.get("enabled") else " (not in use: LocalAuthListEnabled is false)"
+        lines.append(
+            f"  local list    version {local_list.get('version', 0)}, "
+            f"{local_list.get('entries', 0)} tag(s){state}"
+        )
     tag = status.get("last_tag")
     if tag:
         verdict = "accepted" if tag.get("accepted") else "refused"
@@ -116,6 +123,11 @@ def format_status(status: dict[str, Any]) -> str:
             at = f" at {refusal['at']}" if refusal.get("at") else ""
             what, why = refusal.get("what"), refusal.get("why")
             lines.append(f"  connector {c['id']}   {what} not started{at}: {why}")
+        by = _limited_by(c.get("current_limit_source"))
+        if by is not None:
+            lines.append(
+                f"  connector {c['id']}   current limited to {c['current_limit_a']:g} A {by}"
+            )
     header = (
         "connector",
         "status",
@@ -159,6 +171,31 @@ def format_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+LIMIT_SOURCES = {"temperature": "by temperature derating", "cable": "by the cable's rating"}
+
+
+def _limited_by(source: dict[str, Any] | None) -> str | None:
+    """Who limits the current below the configured maximum, in words (None: nobody)."""
+    if not source or source.get("source") == "local_max":
+        return None
+    if source.get("source") == "profile":
+        return (
+            f"by charging profile {source.get('profile_id')} "
+            f"({source.get('purpose')}, stack level {source.get('stack_level')})"
+        )
+    return LIMIT_SOURCES.get(source["source"], f"by {source['source']}")
+
+
+def format_tag(found: dict[str, Any]) -> str:
+    """One line: where the tag is known and its status (``ocppctl tag``)."""
+    source = found.get("source")
+    if source == "unknown":
+        return "unknown: neither in the local list nor in the authorization cache"
+    where = {"local-list": "local list", "cache": "authorization cache"}.get(str(source), source)
+    until = f" until {found['expiry']}" if found.get("expiry") else ""
+    return f"{where}: {found.get('status')}{until}"
+
+
 # --- command line ----------------------------------------------------------------------------
 
 
@@ -176,6 +213,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     swipe = sub.add_parser("swipe", help="present an idTag as if the RFID reader read it")
     swipe.add_argument("tag")
+    tag = sub.add_parser("tag", help="where a tag is known here: local list, cache or unknown")
+    tag.add_argument("tag")
     sim = sub.add_parser("sim", help="drive a simulated connector")
     simsub = sim.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
@@ -240,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         message = {"cmd": "diagnostics", "since": args.since, "until": args.until}
     elif args.command == "swipe":
         message = {"cmd": "swipe", "id_tag": args.tag}
+    elif args.command == "tag":
+        message = {"cmd": "tag", "id_tag": args.tag}
     else:
         message = {"cmd": "sim", "action": args.action, "connector": args.connector}
         if args.action == "power":
@@ -264,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"ocppctl: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_REFUSED
+    elif args.command == "tag":
+        print(format_tag(result))
     elif isinstance(result, str) and result:
         print(result)
     return EXIT_OK

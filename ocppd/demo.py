@@ -3,7 +3,9 @@
 A local central system (the independent one built on the ``ocpp`` package), the
 daemon with simulated hardware, and a driver who plugs in, shows a tag, charges,
 shows the tag again to stop, and unplugs, all through the same control socket
-``ocppctl`` uses. Everything that crosses the wire is printed as a timeline.
+``ocppctl`` uses. Half-way through, the central system lowers the current with a
+charging profile (Smart Charging): the simulated pilot offers less and the meter
+follows. Everything that crosses the wire is printed as a timeline.
 With ``--fast`` it runs on a virtual clock: an hour of charging takes seconds.
 """
 
@@ -45,7 +47,7 @@ reconnect_max_s = 5.0
 
 [ocpp.keys]
 MeterValueSampleInterval = {sample}
-MeterValuesSampledData = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
+MeterValuesSampledData = "{sampled}"
 StopTxnSampledData = "Energy.Active.Import.Register"
 
 [charge_point]
@@ -80,7 +82,13 @@ power_w = 11000.0
 [connector.meter]
 driver = "sim"
 initial_wh = 120000.0
+
+[connector.pilot]
+driver = "sim"
 """
+
+SAMPLED = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Current.Offered,Voltage"
+LIMIT_A = 8.0  # what the central system's charging profile allows half-way
 
 
 class Timeline:
@@ -121,6 +129,8 @@ def _values(payload: dict[str, Any]) -> str:
                 parts.append(f"{float(sv['value']) / 1000:.1f} kW")
             elif m == "Current.Import" and sv.get("phase") == "L1":
                 parts.append(f"{sv['value']} A/phase")
+            elif m == "Current.Offered":
+                parts.append(f"{sv['value']} A offered")
     return ", ".join(parts)
 
 
@@ -144,6 +154,15 @@ def describe_call(action: str, p: dict[str, Any]) -> str:
             f"StopTransaction {p.get('transactionId')} ({p.get('reason', 'Local')}), "
             f"meter {p.get('meterStop', 0) / 1000:.3f} kWh"
         )
+    if action == "SetChargingProfile":
+        profile = p.get("csChargingProfiles", {})
+        periods = profile.get("chargingSchedule", {}).get("chargingSchedulePeriod", [])
+        unit = profile.get("chargingSchedule", {}).get("chargingRateUnit", "A")
+        limits = ", ".join(f"{x.get('limit')} {unit}" for x in periods)
+        return (
+            f"SetChargingProfile connector {p.get('connectorId')}: "
+            f"{profile.get('chargingProfilePurpose')} {limits}"
+        )
     return action
 
 
@@ -156,6 +175,8 @@ def describe_result(action: str, p: dict[str, Any]) -> str:
         return f"tag {p['idTagInfo']['status']}"
     if action == "StartTransaction":
         return f"transaction {p.get('transactionId')}, tag {p['idTagInfo']['status']}"
+    if action == "SetChargingProfile":
+        return str(p.get("status"))
     return ""
 
 
@@ -179,7 +200,9 @@ async def _run(out: TextIO, fast: bool) -> bool:
         async with trio.open_nursery() as nursery:
             await nursery.start(csms.serve)
             timeline.say("demo", f"central system listening on {csms.url}")
-            text = CONFIG.format(url=csms.url, cp_id=CP_ID, dir=tmp, sample=sample_s)
+            text = CONFIG.format(
+                url=csms.url, cp_id=CP_ID, dir=tmp, sample=sample_s, sampled=SAMPLED
+            )
             settings = config.parse(text, Path(tmp) / "ocppd.toml")
             daemon = Daemon(settings, clock=clock, virtual_time=fast)
             async with trio.open_nursery() as inner:
@@ -209,16 +232,12 @@ async def _session(
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
     timeline.say("demo", f"charging for {charge_s} s ({'virtual clock' if fast else 'real time'})")
-    await trio.sleep(charge_s)
-    status = await control(sock, {"cmd": "status"})
-    c1 = status["connectors"][0]
-    timeline.say(
-        "ocppctl",
-        f"status: {c1['status']}, contactor "
-        f"{'closed' if c1['contactor_closed'] else 'open'}, "
-        f"{(c1['power_w'] or 0) / 1000:.1f} kW, "
-        f"{c1['energy_wh'] / 1000:.3f} kWh on the meter",
-    )
+    await trio.sleep(charge_s / 2)
+    await _show_status(timeline, sock)
+    timeline.say("csms", f"the site is busy: limit this transaction to {LIMIT_A:g} A")
+    await _limit(station, sock)
+    await trio.sleep(charge_s / 2)
+    await _show_status(timeline, sock)
     with trio.fail_after(60):
         timeline.say("driver", f"shows tag {TAG} again to stop")
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
@@ -241,6 +260,41 @@ async def _session(
     for violation in csms.violations:
         timeline.say("demo", f"violation: {violation.what}")
     return not csms.violations and delivered > 0 and started
+
+
+async def _show_status(timeline: Timeline, sock: Path) -> None:
+    status = await control(sock, {"cmd": "status"})
+    c1 = status["connectors"][0]
+    source = c1["current_limit_source"]
+    by = {"local_max": "the configured maximum"}.get(source["source"], source["source"])
+    if source["source"] == "profile":
+        by = f"charging profile {source['profile_id']} ({source['purpose']})"
+    timeline.say(
+        "ocppctl",
+        f"status: {c1['status']}, contactor "
+        f"{'closed' if c1['contactor_closed'] else 'open'}, "
+        f"{(c1['power_w'] or 0) / 1000:.1f} kW, "
+        f"{c1['energy_wh'] / 1000:.3f} kWh on the meter, "
+        f"limit {c1['current_limit_a']:g} A set by {by}",
+    )
+
+
+async def _limit(station: Any, sock: Path) -> None:
+    """The central system lowers the running transaction's current (a TxProfile)."""
+    status = await control(sock, {"cmd": "status"})
+    transaction_id = status["connectors"][0]["transaction"]["id"]
+    profile = {
+        "chargingProfileId": 100,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Relative",
+        "transactionId": transaction_id,
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": LIMIT_A}],
+        },
+    }
+    await station.call_raw("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile})
 
 
 def main(*, fast: bool = False, out: TextIO | None = None) -> int:

@@ -8,7 +8,7 @@ import pytest
 import trio
 from ocpp.v16 import call
 
-from ocppd.features import declared_keys
+from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.keys import default_rotation, rotation_check
 from ocppd.model.keys import Keys
 from ocppd.testing.csms import CallFailed
@@ -23,6 +23,7 @@ WRITABLE = {
     "ConnectionTimeOut": ("90", "0"),
     "ConnectorPhaseRotation": ("0.RST,1.RST", "1.XYZ"),
     "HeartbeatInterval": ("600", "abc"),
+    "LocalAuthListEnabled": ("false", "no"),
     "LocalAuthorizeOffline": ("false", ""),
     "LocalPreAuthorize": ("true", "TRUE!"),
     "MaxEnergyOnInvalidId": ("2000", "-1"),
@@ -44,14 +45,22 @@ WRITE_ONLY = {"AuthorizationKey"}
 READ_ONLY = {
     "ConnectorPhaseRotationMaxLength": "2",
     "GetConfigurationMaxKeys": "100",
+    "LocalAuthListMaxLength": "10000",
     "MeterValuesAlignedDataMaxLength": "12",
     "MeterValuesSampledDataMaxLength": "12",
     "NumberOfConnectors": "1",
     "StopTxnAlignedDataMaxLength": "12",
+    "SendLocalListMaxLength": "10000",
     "StopTxnSampledDataMaxLength": "12",
-    "SupportedFeatureProfiles": "Core,FirmwareManagement",
+    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
     "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",
+    # Smart Charging (1.6 §9.4)
+    "ChargeProfileMaxStackLevel": "8",
+    "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+    "ChargingScheduleMaxPeriods": "24",
+    "MaxChargingProfilesInstalled": "10",
+    "ConnectorSwitch3to1PhaseSupported": "false",
 }
 
 

@@ -29,6 +29,7 @@ def test_the_policies_are_what_the_keys_say() -> None:
         local_pre_authorize=True,
         local_authorize_offline=True,
         allow_offline_unknown=True,
+        local_list_enabled=True,  # LocalAuthListManagement's key, true by default
     )
     assert policies.tx == TxPolicy(
         connection_timeout_s=30,

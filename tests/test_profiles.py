@@ -23,6 +23,14 @@ from ocppd.testing.csms import CallFailed, Station
 from tests import fake_profile
 from tests.harness import charger
 
+OFFERED = (
+    "Core",
+    "LocalAuthListManagement",
+    "SmartCharging",
+    "FirmwareManagement",
+)  # built, in order
+OFFERED_TEXT = ",".join(OFFERED)
+
 
 async def _keys(station: Station, *names: str) -> dict[str, str]:
     answer = await station.call(call.GetConfiguration(key=list(names)))
@@ -31,14 +39,14 @@ async def _keys(station: Station, *names: str) -> dict[str, str]:
 
 def test_supported_feature_profiles_is_the_registry() -> None:
     spec = {s.name: s for s in declared_keys()}["SupportedFeatureProfiles"]
-    assert spec.default == tuple(p.name for p in PROFILES)
-    assert spec.default[0] == "Core"
+    assert spec.default == tuple(p.name for p in PROFILES) == OFFERED
+    assert OFFERED[0] == "Core" and "LocalAuthListManagement" in OFFERED
     assert spec.readonly and spec.derived
 
 
 def test_a_longer_registry_offers_every_profile_with_its_keys() -> None:
     specs = {s.name: s for s in declared_keys((*PROFILES, fake_profile.profile), connectors=2)}
-    assert specs["SupportedFeatureProfiles"].default == (*(p.name for p in PROFILES), "FakeProfile")
+    assert specs["SupportedFeatureProfiles"].default == (*OFFERED, "FakeProfile")
     assert specs["FakeProfileConnectors"].default == 2  # keys see the charger's facts
     assert "HeartbeatInterval" in specs  # the Core's keys are still there
 
@@ -82,9 +90,9 @@ async def test_without_a_profile_that_handles_it_a_call_is_not_supported(
             await station.call(call.TriggerMessage(requested_message=MessageTrigger.heartbeat))
         assert failed.value.code == "NotSupported"
         assert await _keys(station, "SupportedFeatureProfiles") == {
-            "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES)
+            "SupportedFeatureProfiles": ",".join(OFFERED)
         }
-        assert {owner for owner, _task in cp.parts.tasks} <= {p.name for p in PROFILES}
+        assert "Core" not in {owner for owner, _task in cp.parts.tasks}
         assert set(cp.parts.handlers) <= V16.actions  # a misspelt action would never be called
         for action, handler in cp.parts.handlers.items():  # each takes its action's request
             assert isinstance(handler, TypedHandler)
@@ -98,7 +106,7 @@ async def test_a_second_profile_is_its_module_and_one_line_of_wiring(
     async with charger(nursery, csms, profiles=(*PROFILES, fake_profile.profile)) as cp:
         station = await cp.registered()
         assert await _keys(station, "SupportedFeatureProfiles", "FakeProfileConnectors") == {
-            "SupportedFeatureProfiles": ",".join([*(p.name for p in PROFILES), "FakeProfile"]),
+            "SupportedFeatureProfiles": ",".join((*OFFERED, "FakeProfile")),
             "FakeProfileConnectors": "1",
         }
         # its handler answers, and what it promised goes out through a Core verb
@@ -129,7 +137,7 @@ async def test_a_profile_task_that_fails_is_a_logged_bug_and_the_daemon_carries_
         await trio.sleep(20)
         assert "a task of the Crashy profile failed (a bug; ocppd carries on)" in caplog.text
         assert await _keys(station, "SupportedFeatureProfiles") == {
-            "SupportedFeatureProfiles": ",".join([*(p.name for p in PROFILES), "Crashy"])
+            "SupportedFeatureProfiles": ",".join((*OFFERED, "Crashy"))
         }
         await cp.sim("plug", 1)
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")

@@ -67,6 +67,13 @@ ROWS: list[tuple[Violation, str]] = [
         Violation.NOT_MULTIPLE_OF,
         '[2,"e2e","RemoteStartTransaction",' + schedule('{"startPeriod":0,"limit":7.05}') + "]",
     ),
+    (  # a connector the charger does not have (errata §3.39)
+        Violation.UNKNOWN_TARGET,
+        '[2,"e2e","SetChargingProfile",{"connectorId":9,"csChargingProfiles":'
+        '{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile",'
+        '"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A",'
+        '"chargingSchedulePeriod":[{"startPeriod":0,"limit":16}]}}}]',
+    ),
     (  # one key more than GetConfigurationMaxKeys (100)
         Violation.TOO_MANY_ITEMS,
         '[2,"e2e","GetConfiguration",{"key":[' + ",".join(f'"K{n}"' for n in range(101)) + "]}]",

@@ -1,4 +1,4 @@
-"""What ``ocppctl`` can ask: status, swipe, and driving the simulated connectors."""
+"""What ``ocppctl`` can ask: status, swipe, a tag lookup, and driving the simulated connectors."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
+from ocppd.model.transaction import StorageUnavailable
 from ocppd.protocol.v16.enums import ChargePointErrorCode
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,15 @@ def firmware_commands(src: Sources) -> dict[str, Handler]:
     return {"firmware": state, "diagnostics": bundle}
 
 
+def _id_tag(request: dict[str, Any]) -> str:
+    tag = request.get("id_tag")
+    if not isinstance(tag, str) or not tag.strip():
+        raise ControlError("id_tag must be a non-empty text")
+    if len(tag.strip()) > 20:
+        raise ControlError("an idTag has at most 20 characters")
+    return tag
+
+
 def commands(src: Sources) -> dict[str, Handler]:
     async def status(request: dict[str, Any]) -> dict[str, Any]:
         with trio.move_on_after(REFRESH_S):
@@ -98,6 +108,7 @@ def commands(src: Sources) -> dict[str, Handler]:
         conn = src.connection
         registration = src.registration.status
         stats = await src.journal.queue_stats()
+        local_list = await src.journal.list_summary()
         damage = src.journal.damage_summary()
         return {
             "version": __version__,
@@ -118,6 +129,11 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "damaged": damage,
                 "quarantined": stats.quarantined,
             },
+            "local_list": {
+                "enabled": src.charger.policies.auth.local_list_enabled,
+                "version": local_list.version,
+                "entries": local_list.entries,
+            },
             "clock": src.clock_source(),
             "charge_point": charge_point_snapshot(src.charger),
             "last_tag": tag_snapshot(src.charger),
@@ -125,15 +141,26 @@ def commands(src: Sources) -> dict[str, Handler]:
         }
 
     async def swipe(request: dict[str, Any]) -> str:
-        tag = request.get("id_tag")
-        if not isinstance(tag, str) or not tag.strip():
-            raise ControlError("id_tag must be a non-empty text")
-        if len(tag.strip()) > 20:
-            raise ControlError("an idTag has at most 20 characters")
+        tag = _id_tag(request)
         try:
             return await src.charger.present_tag(tag, "ocppctl")
         except Refused as exc:
             raise ControlError(str(exc)) from None
+
+    async def tag(request: dict[str, Any]) -> dict[str, Any]:
+        """Where a tag is known here (local list, cache, or unknown) and its status; never the
+        parent tag (personal data) and never a question to the central system."""
+        id_tag = _id_tag(request)
+        try:
+            found = await src.charger.authorizer.lookup(id_tag)
+        except StorageUnavailable as exc:
+            raise ControlError(f"the journal cannot be read: {exc}") from None
+        info = found.info
+        return {
+            "source": found.source,
+            "status": None if info is None else info.status.value,
+            "expiry": None if info is None or info.expiry is None else format_time(info.expiry),
+        }
 
     async def sim(request: dict[str, Any]) -> str:
         action = request.get("action")
@@ -181,6 +208,7 @@ def commands(src: Sources) -> dict[str, Handler]:
     handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
         "status": status,
         "swipe": swipe,
+        "tag": tag,
         "sim": sim,
         **firmware_commands(src),
     }

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ocppd.features.core.words import ERROR_CODE, STATUS
+from ocppd.features.smart_charging.words import PURPOSE_WORD
 from ocppd.model.charger import Charger
-from ocppd.model.connector import Connector
+from ocppd.model.connector import Connector, CurrentLimit
 from ocppd.model.status import severity
 
 
@@ -37,6 +38,7 @@ def connector_snapshot(connector: Connector) -> dict[str, Any]:
             None if scheduled is None else "Operative" if scheduled else "Inoperative"
         ),
         "current_limit_a": connector.current_limit_a(),
+        "current_limit_source": limit_source(connector.limiting()),
         "power_w": reading.power_w if reading else None,
         "energy_wh": round(reading.energy_wh) if reading else None,
         "claimed": None
@@ -56,6 +58,21 @@ def connector_snapshot(connector: Connector) -> dict[str, Any]:
             "suspended_by_charger": not tx.permitted,
         },
     }
+
+
+def limit_source(limit: CurrentLimit) -> dict[str, Any]:
+    """Who set the limit in force: ``local_max`` (the configured max_current_a),
+    ``temperature`` (derating), ``cable`` (its rating), or ``profile`` with the charging
+    profile's id, purpose (1.6 words) and stack level. The lowest limit wins."""
+    shown: dict[str, Any] = {"source": limit.source}
+    profile = limit.profile
+    if profile is not None and profile.purpose is not None:
+        shown |= {
+            "profile_id": profile.profile_id,
+            "purpose": PURPOSE_WORD[profile.purpose].value,
+            "stack_level": profile.stack_level,
+        }
+    return shown
 
 
 def connectors_snapshot(charger: Charger) -> list[dict[str, Any]]:

@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hal.base import Quantity
-from ocppd.features import core, firmware
+from ocppd.features import core, firmware, local_auth_list, smart_charging
 from ocppd.features.profile import Profile, Site
 from ocppd.model.keys import KeySpec
 from ocppd.model.metering import supported_measurands
 
-PROFILES: tuple[Profile, ...] = (core.profile, firmware.profile)
+PROFILES: tuple[Profile, ...] = (
+    core.profile,
+    local_auth_list.profile,
+    smart_charging.profile,
+    firmware.profile,
+)
 """The profiles this charge point offers, in the order SupportedFeatureProfiles lists them."""
 
 

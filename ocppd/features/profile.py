@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ocppd.model.keys import Keys, KeySpec
 from ocppd.protocol.rpc import IncomingCall
@@ -55,6 +55,56 @@ Task = Callable[[], Awaitable[None]]
 """Work that lives as long as the daemon: started in its nursery, supervised (a failure is
 a logged bug, never the end of the daemon: ``ocppd/model/supervise.py``)."""
 Persist = Callable[[str, str], Awaitable[None]]
+T = TypeVar("T")
+
+
+class RecordStore(Protocol):
+    """Durable records a profile keeps beside the keys (the charging profiles): JSON texts
+    by id, replaced as a whole. Both raise the model's StorageUnavailable."""
+
+    async def load(self) -> list[str]: ...
+
+    async def replace(self, records: list[tuple[int, str]]) -> None: ...
+
+
+class NoRecords:
+    """A RecordStore that keeps nothing (a daemon built without a journal for them)."""
+
+    async def load(self) -> list[str]:
+        return []
+
+    async def replace(self, records: list[tuple[int, str]]) -> None:
+        return None
+
+
+RemoteStartProfileTaker = Callable[[int, Any], str | None]
+"""Takes the charging profile a RemoteStartTransaction carries (connector id, the 1.6
+``ChargingProfile``) for the transaction about to start there: None when taken, else why
+not (the remote start is then Rejected)."""
+
+
+class RemoteStartProfiles:
+    """The hand-over of a RemoteStartTransaction's ``chargingProfile`` from the Core's handler
+    to the profile that implements Smart Charging (which registers itself with
+    :meth:`taken_by`). Without one, the profile is ignored and the start goes ahead
+    (1.6 §5.11: a charge point without Smart Charging ignores it)."""
+
+    def __init__(self) -> None:
+        self._taker: RemoteStartProfileTaker | None = None
+
+    def __repr__(self) -> str:
+        return f"<RemoteStartProfiles taker={self._taker is not None}>"
+
+    def taken_by(self, taker: RemoteStartProfileTaker) -> None:
+        self._taker = taker
+
+    @property
+    def supported(self) -> bool:
+        return self._taker is not None
+
+    def hand_over(self, connector_id: int, profile: Any) -> str | None:
+        """None: taken (or nobody takes profiles); else why the start must be Rejected."""
+        return None if self._taker is None else self._taker(connector_id, profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +119,7 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What a profile's handlers and tasks may use: the model, the keys, and the Core's
+    """What a profile's handlers and tasks may use: the model, the keys, the journal, and the Core's
     public verbs (``registration.send_boot()``, ``heartbeat.send_heartbeat()``,
     ``statuses.send_status(connector_id)``)."""
 
@@ -80,14 +130,24 @@ class Services:
     heartbeat: Heartbeat
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
-    # For profiles that journal work of their own (Firmware Management): the journal, a
-    # way to wake the courier after queueing a message, and the daemon's settings.
-    journal: Journal | None = None
+    journal: Journal  # what a profile keeps across restarts (e.g. the local list)
+    records: RecordStore = field(default_factory=NoRecords)  # the charging profiles
+    remote_start_profiles: RemoteStartProfiles = field(default_factory=RemoteStartProfiles)
+    shared: dict[str, Any] = field(default_factory=dict)  # see part()
+    # For a profile that queues messages of its own (Firmware Management): a way to wake
+    # the courier, the daemon's settings, and whether blocking work runs inline (trio's
+    # MockClock in tests: no worker threads)
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
-    inline: bool = False  # trio MockClock (tests): blocking work on the loop, no threads
-    # a profile's own objects by profile name, shared by its handlers, tasks and verbs
-    shared: dict[str, Any] = field(default_factory=dict)
+    inline: bool = False
+
+    def part(self, name: str, make: Callable[[], T]) -> T:
+        """The one ``name`` of this daemon that a profile's handlers and tasks share (made
+        by ``make`` the first time): state that lives as long as the daemon, not a global."""
+        if name not in self.shared:
+            self.shared[name] = make()
+        found: T = self.shared[name]
+        return found
 
 
 def no_handlers(_services: Services) -> Mapping[str, Handler]:

@@ -27,13 +27,17 @@ from typing import Any, TypeVar
 
 import trio
 
-from ocppd.journal import integrity, ledger, outbox, state, units
+from ocppd.journal import integrity, ledger, local_list, outbox, state, units
 from ocppd.journal.errors import JournalUnavailable
 from ocppd.journal.faults import Fault, classify
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
     Kind,
+    ListedTag,
+    ListEntry,
+    ListSummary,
+    ListUpdate,
     OpenOutcome,
     OpenReport,
     OutboxMessage,
@@ -386,14 +390,59 @@ class Journal:
         expiry: str | None,
         parent_id_tag: str | None,
         now: str,
+        *,
+        unless_listed: bool = False,
     ) -> None:
-        """Insert or replace an entry; evicts non-Accepted, then oldest, over the limit."""
+        """Insert or replace an entry; evicts non-Accepted, then oldest, over the limit.
+        ``unless_listed``: nothing when the local list holds the tag (one transaction)."""
         entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
-        await self._write(state.cache_store, entry, self.cache_max_entries)
+        await self._write(state.cache_store, entry, self.cache_max_entries, unless_listed)
 
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)
+
+    # ------------------------------------------------------------------ charging profiles
+
+    async def charging_profiles(self) -> list[str]:
+        """The installed charging profiles (JSON records, id order). A row whose checksum
+        fails is left out and logged: a damaged limit is not guessed at."""
+        good, damaged = await self._read(state.charging_profiles)
+        for profile_id in damaged:
+            log.error("journal: charging profile %d is damaged and was left out", profile_id)
+        return good
+
+    async def replace_charging_profiles(self, records: list[tuple[int, str]]) -> None:
+        """Store exactly these charging profiles (id, JSON record), atomically."""
+        await self._write(state.replace_charging_profiles, records)
+
+    # ------------------------------------------------------------------ local list
+
+    async def list_lookup(self, id_tag: str) -> ListedTag | None:
+        """The local authorization list's entry for ``id_tag`` (case-insensitive), or None."""
+        return await self._read(local_list.lookup, id_tag)
+
+    async def list_summary(self) -> ListSummary:
+        """The list's version (0 when empty) and number of entries."""
+        return await self._read(local_list.summary)
+
+    async def list_update(
+        self, *, full: bool, version: int, entries: list[ListEntry], max_entries: int
+    ) -> ListUpdate:
+        """Apply one list update in one commit, or refuse it and change nothing (see
+        :class:`~ocppd.journal.records.ListUpdate`). ``full`` replaces the list; otherwise
+        an entry with status None deletes its identifier."""
+        unit = functools.partial(
+            local_list.update,
+            full=full,
+            version=version,
+            entries=entries,
+            max_entries=max_entries,
+        )
+        try:
+            return await self._write(unit)
+        except local_list.Refused as refused:  # rolled back: nothing changed
+            return refused.outcome
 
     # ------------------------------------------------------------------ transactions
 

@@ -96,6 +96,45 @@ class CacheEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One entry of the local authorization list; id_tag is upper-cased. In an update,
+    ``status`` None deletes the entry (a differential update's entry without idTagInfo)."""
+
+    id_tag: str
+    status: str | None
+    expiry: str | None = None
+    parent_id_tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTag:
+    """An entry as the local authorization list holds it (a lookup's answer)."""
+
+    id_tag: str
+    status: str
+    expiry: str | None
+    parent_id_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListSummary:
+    """The local authorization list as a whole: its version (0 when empty) and size."""
+
+    version: int
+    entries: int
+
+
+class ListUpdate(StrEnum):
+    """What a list update did (the caller says it in its protocol's words)."""
+
+    APPLIED = "applied"
+    VERSION_NOT_NEWER = "version-not-newer"  # a differential update not newer than the list
+    TOO_LONG = "too-long"  # the list would hold more entries than allowed: nothing changed
+    DUPLICATE = "duplicate"  # one update names an identifier twice: nothing changed
+    INCOMPLETE = "incomplete"  # a full update has an entry without a status: nothing changed
+
+
+@dataclass(frozen=True, slots=True)
 class TxRecord:
     """One ledger row: a local transaction as it happened."""
 
@@ -204,6 +243,10 @@ __all__ = [
     "CacheEntry",
     "DeadLetter",
     "Kind",
+    "ListEntry",
+    "ListSummary",
+    "ListUpdate",
+    "ListedTag",
     "OpenOutcome",
     "OpenReport",
     "OutboxMessage",

@@ -1,4 +1,4 @@
-"""Small durable state: settings and the authorization cache.
+"""Small durable state: settings, the authorization cache and the charging profiles.
 
 Blocking functions that run inside a transaction the journal's writer thread opened.
 
@@ -14,6 +14,7 @@ import json
 import sqlite3
 from typing import Any
 
+from ocppd.journal import integrity
 from ocppd.journal.records import CacheEntry
 
 
@@ -48,8 +49,19 @@ def cache_store(
     conn: sqlite3.Connection,
     entry: CacheEntry,
     max_entries: int,
+    unless_listed: bool = False,
 ) -> int:
-    """Insert or replace ``entry``, then evict down to ``max_entries``; returns evictions."""
+    """Insert or replace ``entry``, then evict down to ``max_entries``; returns evictions.
+
+    ``unless_listed``: store nothing when the local authorization list holds the tag (its
+    identifiers are never cached, OCPP 1.6 §3.5.2), decided in the same transaction."""
+    if (
+        unless_listed
+        and conn.execute(
+            "SELECT 1 FROM local_list WHERE id_tag = ?", (cache_key(entry.id_tag),)
+        ).fetchone()
+    ):
+        return 0
     conn.execute(
         "INSERT INTO auth_cache (id_tag, status, expiry, parent_id_tag, updated_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "
@@ -93,3 +105,29 @@ def put_job(conn: sqlite3.Connection, name: str, value: dict[str, Any] | None) -
             "ON CONFLICT (name) DO UPDATE SET state = excluded.state",
             (name, json.dumps(value, sort_keys=True)),
         )
+
+
+# --- charging profiles (migration 0005) ---
+
+
+def charging_profiles(conn: sqlite3.Connection) -> tuple[list[str], list[int]]:
+    """The stored profiles' JSON records in id order, and the ids whose checksum fails."""
+    good: list[str] = []
+    damaged: list[int] = []
+    for profile_id, record, stored in conn.execute(
+        "SELECT id, record, crc FROM charging_profiles ORDER BY id"
+    ):
+        if stored == integrity.crc(profile_id, record):
+            good.append(record)
+        else:
+            damaged.append(profile_id)
+    return good, damaged
+
+
+def replace_charging_profiles(conn: sqlite3.Connection, records: list[tuple[int, str]]) -> None:
+    """Make the stored profiles exactly ``records`` (id, JSON), in one transaction."""
+    conn.execute("DELETE FROM charging_profiles")
+    conn.executemany(
+        "INSERT INTO charging_profiles (id, record, crc) VALUES (?, ?, ?)",
+        [(profile_id, record, integrity.crc(profile_id, record)) for profile_id, record in records],
+    )

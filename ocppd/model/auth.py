@@ -1,10 +1,21 @@
-"""Who may charge: Authorize online, the authorization cache, and the offline rules.
+"""Who may charge: the local authorization list, Authorize online, the authorization cache,
+and the offline rules.
 
 The rules (OCPP 1.6 §3.5 and the errata, in ``notes/ocpp16-rules.md`` §B):
 
 The policy (:class:`~ocppd.model.policies.AuthPolicy`) is named here after the 1.6 keys
 that feed it:
 
+- The local authorization list (``LocalAuthListEnabled``, 1.6 §3.5.2-3.5.3) is asked
+  before the cache and wins over it; its identifiers are never written into the cache.
+  A listed tag that is valid (Accepted, unexpired) starts at once online with
+  ``LocalPreAuthorize``, and offline with ``LocalAuthorizeOffline``; otherwise the
+  central system is asked when online. Offline, a listed tag that is not valid is
+  refused, also with ``AllowOfflineTxForUnknownId`` (1.6 §3.5.4: that key is for unknown
+  tags only). When the central system's verdict on a listed tag (Authorize.conf, or a
+  StartTransaction.conf) differs in validity from the list's (valid: Accepted or
+  ConcurrentTx, §3.5.2), that is a conflict
+  (:class:`ListConflicts`), which the charger reports on connector 0.
 - Online: with ``LocalPreAuthorize`` a valid cached tag starts at once; otherwise
   Authorize.req asks the central system, and its answer updates the cache.
 - Offline (or when Authorize gets no answer: a timeout or a lost link): a cached
@@ -19,6 +30,7 @@ that feed it:
 - A cache that cannot be read is no entry online (the central system decides); offline
   it refuses the tag, since a tag cached as blocked might otherwise pass as unknown.
 - Tags are compared case-insensitively (CiString20).
+- A list that cannot be read counts as a cache that cannot be read.
 """
 
 from __future__ import annotations
@@ -28,6 +40,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+
+import trio
 
 from ocppd.clock import Clock, format_time
 from ocppd.model.policies import Policies
@@ -96,16 +110,79 @@ class CacheStore(Protocol):
     async def cache_lookup(self, id_tag: str) -> CachedTag | None: ...
 
     async def cache_store(
-        self, id_tag: str, status: str, expiry: str | None, parent_id_tag: str | None, now: str
-    ) -> None: ...
+        self,
+        id_tag: str,
+        status: str,
+        expiry: str | None,
+        parent_id_tag: str | None,
+        now: str,
+        *,
+        unless_listed: bool = False,
+    ) -> None:
+        """``unless_listed``: store nothing when the local list holds the tag, decided with
+        the write (a list update cannot slip in between)."""
+        ...
 
     async def cache_clear(self) -> None: ...
+
+
+class ListStore(Protocol):
+    """The journal's local authorization list, looked up one tag at a time by key. Raises
+    StorageUnavailable when the journal cannot be read."""
+
+    async def list_lookup(self, id_tag: str) -> CachedTag | None: ...
+
+
+class ListConflicts:
+    """Where the central system contradicted the local authorization list (1.6 §3.5.3): the
+    latest conflict, until the list is updated. The charger reports it on connector 0 (1.6:
+    StatusNotification, connector 0, errorCode LocalListConflict) and waits on it."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+        self._changed = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<ListConflicts current={self.current!r}>"
+
+    def found(self, listed: AuthStatus, said: AuthStatus) -> None:
+        # no tag in the text: it reaches `ocppctl status` (tags are personal data); the
+        # central system can tell the tag from the answer it just gave
+        self.current = f"local list {listed.value}, CSMS {said.value}"
+        log.warning(
+            "local list conflict: the list says %s for a tag, the central system %s",
+            listed,
+            said,
+        )
+        self._ring()
+
+    def clear(self) -> None:
+        """The list was updated: the conflict is the central system's to have fixed."""
+        if self.current is not None:
+            self.current = None
+            self._ring()
+
+    def _ring(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_changed(self) -> None:
+        await self._changed.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class TagLookup:
+    """Where a tag is known locally (``ocppctl tag``): "local-list", "cache" or "unknown"."""
+
+    source: str
+    info: IdTagInfo | None
 
 
 class AuthSource(StrEnum):
     """Who decided about a tag (the logs say it)."""
 
     CENTRAL_SYSTEM = "central-system"  # Authorize answered
+    LOCAL_LIST = "local-list"  # the local authorization list (or that it cannot be read)
     CACHE = "cache"  # the authorization cache (or that it cannot be read)
     OFFLINE_UNKNOWN = "offline-unknown"  # offline, a tag the cache does not know
     REMOTE = "remote"  # a remote start the central system asked for itself
@@ -123,6 +200,13 @@ class AuthResult:
         return self.info.parent_id_tag if self.info else None
 
 
+def is_valid(info: IdTagInfo) -> bool:
+    """Valid in the sense of a conflict with the local list (1.6 §3.5.2: Accepted and
+    ConcurrentTx mark a valid identifier; Expired, Blocked and Invalid do not). Whether a
+    tag may start is stricter: Accepted only (§3.5.4)."""
+    return info.status in (AuthStatus.ACCEPTED, AuthStatus.CONCURRENT_TX)
+
+
 def same_tag(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.upper() == b.upper()
 
@@ -137,14 +221,67 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 class Authorizer:
-    def __init__(self, policies: Policies, cache: CacheStore, clock: Clock, uplink: Uplink) -> None:
+    def __init__(
+        self,
+        policies: Policies,
+        cache: CacheStore,
+        clock: Clock,
+        uplink: Uplink,
+        local_list: ListStore | None = None,
+    ) -> None:
         self.policies = policies
         self.cache = cache
         self.clock = clock
         self.uplink = uplink
+        self.local_list = local_list
+        self.conflicts = ListConflicts()
 
     def __repr__(self) -> str:
-        return f"<Authorizer online={self.uplink.online} cache={self._cache_enabled}>"
+        return (
+            f"<Authorizer online={self.uplink.online} cache={self._cache_enabled} "
+            f"list={self._list_enabled}>"
+        )
+
+    @property
+    def _list_enabled(self) -> bool:
+        return self.local_list is not None and self.policies.auth.local_list_enabled
+
+    def _effective(self, entry: CachedTag) -> IdTagInfo:
+        """An entry's info, Expired once an Accepted entry's expiry has passed."""
+        status = AuthStatus(entry.status)
+        expiry = parse_time(entry.expiry)
+        now = self.clock.now()
+        if (
+            status is AuthStatus.ACCEPTED
+            and expiry is not None
+            and now is not None
+            and expiry <= now
+        ):
+            status = AuthStatus.EXPIRED
+        return IdTagInfo(status, expiry, entry.parent_id_tag)
+
+    async def listed(self, id_tag: str) -> IdTagInfo | None:
+        """The local list's info of ``id_tag`` (status Expired when its expiry has passed);
+        None when the list is disabled or does not hold it.
+
+        Raises StorageUnavailable when the list cannot be read.
+        """
+        if not self._list_enabled:
+            return None
+        assert self.local_list is not None
+        entry = await self.local_list.list_lookup(id_tag.upper())
+        return None if entry is None else self._effective(entry)
+
+    async def lookup(self, id_tag: str) -> TagLookup:
+        """Where ``id_tag`` is known here, without asking the central system: the list wins
+        over the cache. Raises StorageUnavailable."""
+        info = await self.listed(id_tag)
+        if info is not None:
+            return TagLookup("local-list", info)
+        info = await self.cached(id_tag)
+        if info is not None:
+            return TagLookup("cache", info)
+        return TagLookup("unknown", None)
 
     @property
     def _cache_enabled(self) -> bool:
@@ -158,29 +295,23 @@ class Authorizer:
         if not self._cache_enabled:
             return None
         entry = await self.cache.cache_lookup(id_tag.upper())
-        if entry is None:
-            return None
-        status = AuthStatus(entry.status)
-        expiry = parse_time(entry.expiry)
-        now = self.clock.now()
-        if (
-            status is AuthStatus.ACCEPTED
-            and expiry is not None
-            and now is not None
-            and expiry <= now
-        ):
-            status = AuthStatus.EXPIRED
-        return IdTagInfo(status, expiry, entry.parent_id_tag)
+        return None if entry is None else self._effective(entry)
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
-        """Keep the newest IdTagInfo the central system gave for ``id_tag`` (1.6 §3.5.1)."""
+        """Keep the newest IdTagInfo the central system gave for ``id_tag`` (1.6 §3.5.1), unless
+        the local list holds the tag: its identifiers are never cached (1.6 §3.5.2)."""
         if not self._cache_enabled:
             return
         now = self.clock.timestamp()
         expiry = format_time(info.expiry) if info.expiry else None
         try:
             await self.cache.cache_store(
-                id_tag.upper(), info.status.value, expiry, info.parent_id_tag, now
+                id_tag.upper(),
+                info.status.value,
+                expiry,
+                info.parent_id_tag,
+                now,
+                unless_listed=self.local_list is not None,
             )
         except StorageUnavailable as exc:  # a full disk must not stop charging: it is a cache
             log.warning("authorization cache not updated for a tag: %s", exc)
@@ -191,9 +322,31 @@ class Authorizer:
         StorageUnavailable."""
         await self.cache.cache_clear()
 
+    async def start_answered(self, id_tag: str, info: IdTagInfo) -> None:
+        """The central system's verdict on the tag of a StartTransaction: a conflict when the
+        local list says otherwise (1.6 §3.5.3), else a cache entry (:meth:`remember`)."""
+        await self._compare_with_list(id_tag, info)
+        await self.remember(id_tag, info)
+
+    async def _compare_with_list(self, id_tag: str, said: IdTagInfo) -> None:
+        try:
+            listed = await self.listed(id_tag)
+        except StorageUnavailable as exc:
+            log.warning("local list unreadable; verdict not compared with it: %s", exc)
+            return
+        if listed is not None and is_valid(listed) is not is_valid(said):
+            self.conflicts.found(listed.status, said.status)
+
     async def authorize(self, id_tag: str) -> AuthResult:
         """Who may charge, by the rules in the module docstring. Never raises for a refusal:
         ``accepted`` and ``why`` say it."""
+        try:
+            listed = await self.listed(id_tag)
+        except StorageUnavailable as exc:
+            log.warning("local authorization list cannot be read: %s", exc)
+            return await self._by_central_system(id_tag, "the local list cannot be read")
+        if listed is not None:
+            return await self._by_list(id_tag, listed)
         cache_readable = True
         try:
             cached = await self.cached(id_tag)
@@ -204,32 +357,70 @@ class Authorizer:
         if self.uplink.online:
             if valid_cached and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, cached, AuthSource.CACHE)
-            try:
-                info = await self.uplink.authorize(id_tag)
-            except Offline as exc:
-                log.info("Authorize got no answer (%s); applying the offline rules", exc)
-            except NoVerdict as exc:
-                log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
-                return AuthResult(
-                    False,
-                    None,
-                    AuthSource.CENTRAL_SYSTEM,
-                    f"no valid answer from the central system ({exc})",
-                )
-            else:
-                await self.remember(id_tag, info)
-                accepted = info.status is AuthStatus.ACCEPTED
-                return AuthResult(
-                    accepted,
-                    info,
-                    AuthSource.CENTRAL_SYSTEM,
-                    "" if accepted else f"central system says {info.status}",
-                )
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                if answer.info is not None:
+                    await self.remember(id_tag, answer.info)
+                return answer
         if not cache_readable:
             return AuthResult(
                 False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
         return self._offline(cached)
+
+    async def _ask(self, id_tag: str) -> AuthResult | None:
+        """Authorize.req: the central system's verdict, a refusal when it answered without
+        one, or None when no answer came (the offline rules apply)."""
+        try:
+            info = await self.uplink.authorize(id_tag)
+        except Offline as exc:
+            log.info("Authorize got no answer (%s); applying the offline rules", exc)
+            return None
+        except NoVerdict as exc:
+            log.warning("Authorize answered without a valid verdict (%s): tag refused", exc)
+            return AuthResult(
+                False,
+                None,
+                AuthSource.CENTRAL_SYSTEM,
+                f"no valid answer from the central system ({exc})",
+            )
+        accepted = info.status is AuthStatus.ACCEPTED
+        return AuthResult(
+            accepted,
+            info,
+            AuthSource.CENTRAL_SYSTEM,
+            "" if accepted else f"central system says {info.status}",
+        )
+
+    async def _by_list(self, id_tag: str, listed: IdTagInfo) -> AuthResult:
+        """A listed tag (1.6 §3.5.2-3.5.4): the list's verdict, the central system's when
+        online and the list alone may not decide; never a cache entry."""
+        valid = listed.status is AuthStatus.ACCEPTED
+        if self.uplink.online:
+            if valid and self.policies.auth.local_pre_authorize:
+                return AuthResult(True, listed, AuthSource.LOCAL_LIST)
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                if answer.info is not None and is_valid(answer.info) is not is_valid(listed):
+                    self.conflicts.found(listed.status, answer.info.status)
+                return answer
+        if not valid:
+            return AuthResult(
+                False, listed, AuthSource.LOCAL_LIST, f"in the local list as {listed.status}"
+            )
+        if not self.policies.auth.local_authorize_offline:
+            return AuthResult(
+                False, listed, AuthSource.LOCAL_LIST, "offline, LocalAuthorizeOffline is off"
+            )
+        return AuthResult(True, listed, AuthSource.LOCAL_LIST)
+
+    async def _by_central_system(self, id_tag: str, why_local: str) -> AuthResult:
+        """Only the central system may decide (local storage unreadable): offline, refused."""
+        if self.uplink.online:
+            answer = await self._ask(id_tag)
+            if answer is not None:
+                return answer
+        return AuthResult(False, None, AuthSource.LOCAL_LIST, f"offline and {why_local}")
 
     def _offline(self, cached: IdTagInfo | None) -> AuthResult:
         if cached is not None:

@@ -167,6 +167,9 @@ class Charger:
         )
         fault = worst(self.faults.values())
         if fault is None:
+            conflict = self.authorizer.conflicts.current
+            if conflict is not None:  # 1.6 §3.5.3: connector 0, LocalListConflict
+                return Reported(status, ErrorCode.LOCAL_LIST_CONFLICT, conflict[:50], None)
             return Reported(status, ErrorCode.NO_ERROR, None, None)
         return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
 
@@ -200,6 +203,12 @@ class Charger:
     async def wait_changed(self) -> None:
         await self._changed.wait()
 
+    @property
+    def next_status_change(self) -> trio.Event:
+        """Set at the next status change of any connector (a transaction began or ended, a
+        transaction was answered ...): take it before looking, and no change is missed."""
+        return self._changed
+
     def uplink_changed(self) -> None:
         """The central system became reachable or unreachable: the indicators show it."""
         for connector in self.connectors.values():
@@ -225,6 +234,7 @@ class Charger:
                 self.spawn(f"{self.reader.name} watch", self._watch_reader, self.reader)
             self.spawn("clock-aligned meter values", self._aligned_readings)
             self.spawn("journal watch", self._watch_storage)
+            self.spawn("local list conflicts", self._watch_list_conflicts)
             task_status.started()
 
     async def _watch_reader(self, reader: RfidReader) -> None:
@@ -279,6 +289,18 @@ class Charger:
             log.warning("journal writable again: sessions may start")
             self.faults.pop(FaultKind.STORAGE, None)
             await self._refresh_all()
+
+    async def _watch_list_conflicts(self) -> None:
+        """Connector 0 reports a conflict between the local list and the central system
+        while it lasts (until the list is next updated)."""
+        while True:
+            await self.authorizer.conflicts.wait_changed()
+            self.status_changed()
+
+    def local_list_updated(self) -> None:
+        """The central system updated the local authorization list: a conflict reported
+        before is its to have resolved."""
+        self.authorizer.conflicts.clear()
 
     async def _refresh_all(self) -> None:
         for connector in self.connectors.values():

@@ -54,6 +54,7 @@ from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
 from ocppd.model.sampling import MeterSampler
+from ocppd.model.smart_charging import LimitSource
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -69,6 +70,24 @@ from ocppd.model.supervise import Refused, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
+
+MIN_CURRENT_A = 6.0
+"""IEC 61851-1: the lowest current a control pilot can offer (10 % duty). A limit below it
+pauses charging: no offer, the contactor open, SuspendedEVSE (1.6 §7.7, errata §3.64)."""
+
+LOCAL_MAX = "local_max"  # the source name of the configured max_current_a
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentLimit:
+    """The lowest current limit on a connector and who set it: ``source`` is
+    ``local_max`` (the configured maximum), or what called :meth:`Connector.set_limit`
+    (``temperature``, ``cable``, ``profile`` ...); ``profile`` names the charging
+    profile when one set it."""
+
+    amps: float
+    source: str
+    profile: LimitSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +155,7 @@ class Connector:
         self.tx: Transaction | None = None
         self.finishing = False
         self.limits: dict[str, float] = {}  # current limits by source (cable, temperature)
+        self._limit_profiles: dict[str, LimitSource] = {}  # which profile set a source's limit
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.refusal: Refusal | None = None  # the last start here that could not happen
@@ -183,7 +203,8 @@ class Connector:
             faulted=self.blocking_fault() is not None or self.context.faulted,
             authorized=self.pending is not None,
             transaction=self.tx is not None,
-            evse_permits=self.tx is None or (self.tx.permitted and self.current_limit_a() > 0),
+            evse_permits=self.tx is None
+            or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
             finishing=self.finishing,
         )
 
@@ -204,21 +225,39 @@ class Connector:
         )
 
     def current_limit_a(self) -> float:
-        return min([self.max_current_a, *self.limits.values()])
+        return self.limiting().amps
 
-    async def set_limit(self, source: str, amps: float | None) -> None:
+    def limiting(self) -> CurrentLimit:
+        """The lowest limit in force and its source (on a tie the later source: a limit set
+        from outside names itself rather than the configured maximum)."""
+        lowest = CurrentLimit(self.max_current_a, LOCAL_MAX)
+        for source, amps in self.limits.items():
+            if amps <= lowest.amps:
+                lowest = CurrentLimit(amps, source, self._limit_profiles.get(source))
+        return lowest
+
+    async def set_limit(
+        self, source: str, amps: float | None, profile: LimitSource | None = None
+    ) -> None:
         """Limit the current this connector offers, for ``source`` (a cable, a temperature
-        sensor, a charging profile ...; None lifts that source's limit). The lowest limit
-        wins; at 0 A a running transaction is suspended by the charger (SuspendedEVSE)."""
+        sensor, the charging profiles ...; None lifts that source's limit; ``profile`` names
+        the charging profile behind it, for ``ocppctl status``). The lowest limit wins and
+        the outputs follow at once: below MIN_CURRENT_A a running transaction pauses
+        (SuspendedEVSE, contactor open), at or above it charging resumes at the limit."""
         async with self._lock:
-            self._limit(source, amps)
+            self._limit(source, amps, profile)
             await self._settle()
 
-    def _limit(self, source: str, amps: float | None) -> None:
+    def _limit(self, source: str, amps: float | None, profile: LimitSource | None = None) -> None:
         if amps is None:
             self.limits.pop(source, None)
+            self._limit_profiles.pop(source, None)
+            return
+        self.limits[source] = amps
+        if profile is None:
+            self._limit_profiles.pop(source, None)
         else:
-            self.limits[source] = amps
+            self._limit_profiles[source] = profile
 
     @property
     def free(self) -> bool:
@@ -385,7 +424,7 @@ class Connector:
             and not self.context.faulted
         )
         offer = self.current_limit_a() if allowed else None
-        if offer is not None and offer <= 0:
+        if offer is not None and offer < MIN_CURRENT_A:  # no pilot can offer it: pause
             allowed, offer = False, None
         self._record(
             await self.outputs.follow(offer=offer, close=allowed and self.plug.ev_requesting)
@@ -858,4 +897,14 @@ class Connector:
                 self._record(await self.outputs.stop_energy(str(reason)))
 
 
-__all__ = ["ENERGY_REGISTER", "Connector", "Pending", "Refusal", "Refused", "Reported"]
+__all__ = [
+    "ENERGY_REGISTER",
+    "LOCAL_MAX",
+    "MIN_CURRENT_A",
+    "Connector",
+    "CurrentLimit",
+    "Pending",
+    "Refusal",
+    "Refused",
+    "Reported",
+]

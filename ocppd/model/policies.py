@@ -24,6 +24,7 @@ class AuthPolicy:
     local_pre_authorize: bool = False  # online: a valid cached tag starts at once
     local_authorize_offline: bool = True  # offline: a valid cached tag starts
     allow_offline_unknown: bool = False  # offline: an unknown tag starts
+    local_list_enabled: bool = False  # the local authorization list is used
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ class Violation(Enum):
     # the payload, against what this charge point accepts (handlers raise these)
     TOO_MANY_ITEMS = "array has more items than the charge point accepts"
     NOT_PERMITTED = "a security rule forbids handling the call now"
+    UNKNOWN_TARGET = "the call names something the charge point does not have (a connector)"
     # our side
     BUSY = "more calls from the central system at once than the charge point queues"
     HANDLER_FAILED = "unexpected exception in a handler"

@@ -41,12 +41,23 @@ SEED[3] = """
         VALUES ('tx-start', 'TransactionEvent', 'ocpp2.0.1', 1, 1, '{"connectorId":1}', 17);
 """
 SEED[4] = SEED[3]  # 0004 adds checksum columns (kept by triggers) and two tables
-SEED[5] = (
-    SEED[4]
+SEED[5] = SEED[4]  # 0005 adds the charging profiles' table
+SEED[6] = (  # 0006 adds the local authorization list
+    SEED[5]
+    + """
+    INSERT INTO local_list VALUES ('FLEET001', 'Accepted', NULL, NULL);
+    UPDATE local_list_meta SET version = 3, entries = 1;
+"""
+)
+# The firmware migration adds the jobs table; found by name, so a renumbering at merge
+# needs no change here (the data of 0006 is valid at every later schema).
+FIRMWARE = next(m.version for m in BUNDLED if m.name == "firmware")
+SEED[FIRMWARE] = (
+    SEED[6]
     + """
     INSERT INTO jobs VALUES ('firmware', '{"phase": "waiting"}');
 """
-)  # the firmware migration (0008 after the coordinator's renumbering) adds the jobs table
+)
 
 SECOND = Migration(
     LATEST + 1,
@@ -79,8 +90,8 @@ def test_bundled_migrations_are_numbered_from_one_without_gaps() -> None:
 
 
 # What SEED[version] must read back as, through the journal's API.
-EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in (1, 2, 3, 4)}
-EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: [], 1: [1], 2: [1], 3: [1], 4: [1]}
+EXPECTED_SETTINGS = {0: {}} | {v: {"MeterValueSampleInterval": "60"} for v in range(1, LATEST + 1)}
+EXPECTED_LOCAL_IDS: dict[int, list[int]] = {0: []} | {v: [1] for v in range(1, LATEST + 1)}
 
 
 @pytest.mark.parametrize("version", range(LATEST))
@@ -97,6 +108,9 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert len(await journal.pending_messages()) == len(EXPECTED_LOCAL_IDS[version])
         assert (await journal.queue_stats()).quarantined == 0
         await journal.set_setting("written", "after migration")
+        assert await journal.charging_profiles() == []  # the latest tables are there
+        # 0006: the local list starts empty, version 0, on every migrated journal
+        assert (await journal.list_summary()).version == 0
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
-"""Settings and the authorization cache (OCPP 1.6 section 3.5.1)."""
+"""Settings, the authorization cache (OCPP 1.6 section 3.5.1) and the charging profiles."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from ocppd.journal import CacheEntry, Journal
 
@@ -59,3 +62,26 @@ async def test_clear_cache_empties_it_and_keeps_settings(journal: Journal) -> No
     await journal.cache_clear()
     assert await journal.cache_lookup("A") is None
     assert await journal.settings() == {"AuthorizationCacheEnabled": "true"}
+
+
+async def test_charging_profiles_are_replaced_as_a_set_and_kept(state_dir: Path) -> None:
+    async with await Journal.open(state_dir) as journal:
+        assert await journal.charging_profiles() == []
+        await journal.replace_charging_profiles([(2, '{"id": 2}'), (1, '{"id": 1}')])
+        await journal.replace_charging_profiles([(1, '{"id": 1}'), (3, '{"id": 3}')])
+    async with await Journal.open(state_dir) as journal:
+        assert await journal.charging_profiles() == ['{"id": 1}', '{"id": 3}']
+
+
+async def test_a_damaged_charging_profile_is_left_out_and_logged(
+    state_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with await Journal.open(state_dir) as journal:
+        await journal.replace_charging_profiles([(1, '{"limit": 16}'), (2, '{"limit": 10}')])
+    conn = sqlite3.connect(state_dir / "journal.db")
+    with conn:
+        conn.execute("UPDATE charging_profiles SET record = '{\"limit\": 99}' WHERE id = 2")
+    conn.close()
+    async with await Journal.open(state_dir) as journal:
+        assert await journal.charging_profiles() == ['{"limit": 16}']
+    assert "charging profile 2 is damaged" in caplog.text

@@ -17,9 +17,11 @@ from hal.context import DeviceContext, SharedResources
 from hal.sim import SimContactor, SimMeter, SimOffer, SimPlug, SimWorld
 from ocppd.clock import Clock
 from ocppd.model.auth import AuthResult, AuthSource, AuthStatus, IdTagInfo, Offline
-from ocppd.model.connector import Connector, TxMessage
+from ocppd.model.charging_profile import Purpose
+from ocppd.model.connector import LOCAL_MAX, MIN_CURRENT_A, Connector, CurrentLimit, TxMessage
 from ocppd.model.context import ChargePointContext
 from ocppd.model.policies import Policies, TxPolicy
+from ocppd.model.smart_charging import LimitSource, SourceKind
 from ocppd.model.status import Status
 from ocppd.model.supervise import start_supervised
 from ocppd.model.transaction import StopReason
@@ -148,6 +150,28 @@ async def test_set_limit_suspends_at_zero_and_the_lowest_limit_wins(tmp_path, au
         await c.set_limit("profile", None)  # lifted: the cable's limit is left
         assert c.reported.status is Status.CHARGING and world.contactor_closed
         assert world.offered_a == 13.0
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_lowest_of_local_max_temperature_and_profile_wins_and_is_named(
+    tmp_path, autojump_clock
+):
+    profile = LimitSource(SourceKind.PROFILE, 4, Purpose.TX_DEFAULT, 1)
+    async with trio.open_nursery() as nursery:
+        c, _, world = await charging(nursery, tmp_path)
+        assert c.limiting() == CurrentLimit(16.0, LOCAL_MAX)
+        await c.set_limit("profile", 12.0, profile)
+        await c.set_limit("temperature", 14.0)
+        assert c.limiting() == CurrentLimit(12.0, "profile", profile)
+        assert world.offered_a == 12.0
+        await c.set_limit("temperature", 9.0)  # derating below the profile: it rules
+        assert c.limiting() == CurrentLimit(9.0, "temperature") and world.offered_a == 9.0
+        await c.set_limit("temperature", None)
+        await c.set_limit("profile", MIN_CURRENT_A - 0.5, profile)  # no pilot offers it: pause
+        assert c.reported.status is Status.SUSPENDED_EVSE and not world.contactor_closed
+        assert world.offered_a is None
+        await c.set_limit("profile", MIN_CURRENT_A, profile)
+        assert c.reported.status is Status.CHARGING and world.offered_a == MIN_CURRENT_A
         nursery.cancel_scope.cancel()
 
 

@@ -30,6 +30,7 @@ DECIDED = {
     Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
     Violation.TOO_MANY_ITEMS: "OccurenceConstraintViolation",
     Violation.NOT_PERMITTED: "SecurityError",
+    Violation.UNKNOWN_TARGET: "PropertyConstraintViolation",
     Violation.BUSY: "GenericError",
     Violation.HANDLER_FAILED: "InternalError",
 }

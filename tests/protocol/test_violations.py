@@ -84,6 +84,7 @@ FRAMES: dict[Violation, list[str]] = {
 HANDLERS_OWN = {
     Violation.TOO_MANY_ITEMS: "OccurenceConstraintViolation",
     Violation.NOT_PERMITTED: "SecurityError",
+    Violation.UNKNOWN_TARGET: "PropertyConstraintViolation",
     Violation.BUSY: "GenericError",
     Violation.HANDLER_FAILED: "InternalError",
 }

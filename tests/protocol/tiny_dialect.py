@@ -107,6 +107,7 @@ CODES = {
     Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
     Violation.TOO_MANY_ITEMS: "OccurrenceConstraintViolation",
     Violation.NOT_PERMITTED: "SecurityError",
+    Violation.UNKNOWN_TARGET: "PropertyConstraintViolation",
     Violation.BUSY: "GenericError",
     Violation.HANDLER_FAILED: "InternalError",
 }

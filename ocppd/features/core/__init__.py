@@ -29,6 +29,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         keys=services.keys,
         registration=services.registration,
         persist_key=services.persist_key,
+        remote_start_profiles=services.remote_start_profiles,
     ).table()
 
 

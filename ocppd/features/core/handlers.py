@@ -14,7 +14,7 @@ from typing import Any
 
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
-from ocppd.features.profile import Handler, Persist, TypedHandler
+from ocppd.features.profile import Handler, Persist, RemoteStartProfiles, TypedHandler
 from ocppd.model.auth import AuthResult, AuthSource
 from ocppd.model.charger import Charger
 from ocppd.model.keys import ChangeResult, Keys
@@ -45,11 +45,13 @@ class CoreHandlers:
         keys: Keys,
         registration: Registration,
         persist_key: Persist,
+        remote_start_profiles: RemoteStartProfiles | None = None,
     ) -> None:
         self.charger = charger
         self.keys = keys
         self.registration = registration
         self.persist_key = persist_key
+        self.remote_start_profiles = remote_start_profiles or RemoteStartProfiles()
         self.vendors: dict[str, VendorHandler] = {}
 
     def table(self) -> dict[str, Handler]:
@@ -173,10 +175,14 @@ class CoreHandlers:
             )
             return rejected
         if request.charging_profile is not None:
-            log.info(
-                "RemoteStartTransaction carries a charging profile; smart charging is not "
-                "supported, so it is ignored"
-            )
+            # §5.11, §5.16.2: the profile is for the transaction this start begins; the
+            # Smart Charging profile checks and keeps it (Rejected when it may not)
+            refused = self.remote_start_profiles.hand_over(connector.id, request.charging_profile)
+            if refused is not None:
+                log.info("RemoteStartTransaction rejected: its charging profile: %s", refused)
+                return rejected
+            if not self.remote_start_profiles.supported:
+                log.info("RemoteStartTransaction carries a charging profile; ignored")
         authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
         # claimed now, before the answer: no other driver can take the connector meanwhile
         auth = None if authorize_first else AuthResult(True, None, AuthSource.REMOTE)

@@ -23,6 +23,8 @@ def auth_policy(keys: Keys) -> AuthPolicy:
         local_pre_authorize=keys.get_bool("LocalPreAuthorize"),
         local_authorize_offline=keys.get_bool("LocalAuthorizeOffline"),
         allow_offline_unknown=_flag(keys, "AllowOfflineTxForUnknownId"),
+        # declared by the LocalAuthListManagement profile (ocppd/features/local_auth_list.py)
+        local_list_enabled=_flag(keys, "LocalAuthListEnabled"),
     )
 
 
@@ -52,6 +54,7 @@ def meter_policy(keys: Keys) -> MeterPolicy:
 POLICY_KEYS = (
     "AllowOfflineTxForUnknownId",
     "AuthorizationCacheEnabled",
+    "LocalAuthListEnabled",
     "LocalAuthorizeOffline",
     "LocalPreAuthorize",
     "ConnectionTimeOut",

@@ -266,6 +266,7 @@ class Delivery(Protocol):
     async def start_given_up(self, local_id: int) -> None: ...
     async def stopped(self, local_id: int) -> None: ...
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
+    async def start_answered(self, id_tag: str, info: IdTagInfo) -> None: ...
 
 
 class ModelDelivery:
@@ -289,6 +290,11 @@ class ModelDelivery:
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
         await self.authorizer.remember(id_tag, info)
+
+    async def start_answered(self, id_tag: str, info: IdTagInfo) -> None:
+        """The verdict of a StartTransaction.conf on its tag: compared with the local list
+        (a conflict is reported on connector 0, 1.6 §3.5.3), then cached."""
+        await self.authorizer.start_answered(id_tag, info)
 
 
 class OutboxSignal:
@@ -515,7 +521,7 @@ class Courier:
         if message.kind is Kind.TX_START and message.local_id is not None:
             assert info is not None
             await self.delivery.started(message.local_id, answer["transactionId"], info)
-            await self.delivery.remember(payload["idTag"], info)
+            await self.delivery.start_answered(payload["idTag"], info)
         elif message.kind is Kind.TX_STOP:
             if message.local_id is not None:
                 await self.delivery.stopped(message.local_id)

@@ -65,14 +65,11 @@ class Firmware:
 
 def _firmware(services: Services) -> Firmware:
     """The one Firmware of this daemon: its handlers, task and verbs share it."""
-    found = services.shared.get(NAME)
-    if not isinstance(found, Firmware):
-        found = services.shared[NAME] = Firmware(services)
-    return found
+    return services.part(NAME, lambda: Firmware(services))
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:
-    if services.journal is None or services.settings is None:
+    if services.settings is None:  # built without the daemon's settings (tests)
         return {}
     firmware = _firmware(services)
     return {
@@ -84,7 +81,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
 
 def _tasks(services: Services) -> Iterable[Task]:
-    if services.journal is None or services.settings is None:
+    if services.settings is None:  # built without the daemon's settings (tests)
         return ()
     return [_firmware(services).update.run]
 

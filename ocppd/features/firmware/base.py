@@ -29,7 +29,7 @@ class Context:
 
     @classmethod
     def of(cls, services: Services) -> Context:
-        assert services.journal is not None and services.settings is not None
+        assert services.settings is not None
         return cls(
             services,
             services.journal,

@@ -56,6 +56,7 @@ VIOLATION_CODES: Mapping[Violation, ErrorCode] = MappingProxyType(
         Violation.NOT_MULTIPLE_OF: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.TOO_MANY_ITEMS: ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
         Violation.NOT_PERMITTED: ErrorCode.SECURITY_ERROR,
+        Violation.UNKNOWN_TARGET: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.BUSY: ErrorCode.GENERIC_ERROR,
         Violation.HANDLER_FAILED: ErrorCode.INTERNAL_ERROR,
     }
@@ -95,7 +96,9 @@ was broken, and leaves the edges to us [ERRJ]. The reasoning per row:
   than GetConfigurationMaxKeys) breaks an occurrence constraint the schema
   cannot state: OccurenceConstraintViolation. A call a security rule forbids is
   SecurityError ("a security issue occurred preventing receiver from completing
-  the Action successfully").
+  the Action successfully"). A connector the charge point does not have, named
+  in SetChargingProfile, is "an invalid value for connectorId":
+  PropertyConstraintViolation [ERR16 §3.39].
 - Our side. An exception escaping a handler is InternalError ("the receiver
   was not able to process the requested Action successfully"); more calls at
   once than we queue is GenericError ("any other error not covered by the

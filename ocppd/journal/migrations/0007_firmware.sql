@@ -1,4 +1,4 @@
--- 0005: durable jobs (the coordinator's number for this migration is 0008; rename at merge).
+-- 0007: durable jobs (the coordinator's number for this migration is 0008; renumber at merge).
 --
 -- A job is work the central system asked for that must survive a restart: today the one
 -- firmware update (UpdateFirmware's retrieveDate, retries, the phase it reached, the last
