@@ -12,7 +12,7 @@ PYTEST := timeout 1200 $(BIN)/pytest
 # what lint covers (bench/ and tools/ may not exist in every checkout)
 CODE := $(wildcard ocppd hal tests bench tools)
 
-.PHONY: demo test test-bookworm setup setup-test lint typecheck unit crash-test install-test deb bench soak gen clean
+.PHONY: demo test test-bookworm setup setup-test lint typecheck unit crash-test install-test deb bench soak gen screens clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	tools/system-deps.sh demo
@@ -50,7 +50,8 @@ unit: setup-test
 # (the install test runs the packaged daemon on Debian's own libraries there).
 BOOKWORM_PINS := trio==0.22.0 trio-websocket==0.9.2 pymodbus==3.0.0 gpiozero==1.6.2 \
 	pyserial==3.5 pyserial-asyncio pytest==7.2.1 pytest-trio==0.8.0 ocpp trustme \
-	httpx==0.23.* anyio==3.6.2 pyftpdlib
+	httpx==0.23.* anyio==3.6.2 pyftpdlib \
+	luma.oled==3.11.0 luma.core==2.4.0 pillow==9.4.0 qrcode==7.4.2
 
 .venv-bookworm/.stamp: pyproject.toml
 	tools/system-deps.sh test
@@ -82,6 +83,10 @@ soak: setup
 
 gen: setup
 	$(PY) tools/gen_v16.py
+
+# the two screen pictures in the README, drawn by ocppd/view and hal/display.py
+screens: setup
+	$(PY) tools/screens.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

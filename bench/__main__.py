@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--journal-runs", type=int, default=3, help="queue-and-drain runs (default 3)")
     p.add_argument("--quick", action="store_true", help="1 run, 15 s idle, 1 journal run")
+    p.add_argument(
+        "--display", action="store_true", help="ocppd with a sim display and sim buttons"
+    )
     p.add_argument("--skip", action="append", default=[], choices=("compare", "devices", "journal"))
     p.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results")
     p.add_argument(
@@ -75,7 +78,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    settings = Settings(runs=args.runs, idle_s=args.idle, calls=args.calls, starts=args.starts)
+    settings = Settings(
+        runs=args.runs,
+        idle_s=args.idle,
+        calls=args.calls,
+        starts=args.starts,
+        display=args.display,
+    )
     results: dict[str, Any] = {
         "environment": {
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),

@@ -28,7 +28,15 @@ import trio
 from bench import procstat
 from bench.csms import CentralSystem, Station
 from bench.devices import METER_POLL_S, Devices, real_drivers
-from bench.launch import Child, ocppd_command, ocppd_config, peer_command, spawn
+from bench.launch import (
+    SIM_DEVICES,
+    SIM_DISPLAY,
+    Child,
+    ocppd_command,
+    ocppd_config,
+    peer_command,
+    spawn,
+)
 
 START_TIMEOUT_S = 30.0
 CALLS_TIMEOUT_S = 300.0  # for the whole batch; a healthy one takes a second or two
@@ -44,6 +52,7 @@ class Settings:
     idle_s: float = 60.0
     calls: int = 1000
     starts: int = 5  # extra start-only samples per run and charge point (start is noisy)
+    display: bool = False  # ocppd with a sim display and sim buttons ([display], [buttons])
 
 
 @dataclass
@@ -147,7 +156,8 @@ async def measure(
                 command = peer_command(csms.url, cp_id)
             else:
                 if devices is None:
-                    config = ocppd_config(csms.url, cp_id, workdir)
+                    sections = SIM_DEVICES + (SIM_DISPLAY if settings.display else "")
+                    config = ocppd_config(csms.url, cp_id, workdir, devices=sections)
                 else:
                     config = ocppd_config(csms.url, cp_id, workdir, devices=devices.sections)
                 command = ocppd_command(config)
@@ -190,7 +200,7 @@ async def measure(
     )
 
 
-async def start_only(who: str, tag: str) -> float:
+async def start_only(who: str, tag: str, *, display: bool = False) -> float:
     """Spawn, wait for the BootNotification, stop: milliseconds from spawn to boot."""
     cp_id = f"{who}-{tag}"
     with tempfile.TemporaryDirectory(prefix=f"ocppd-bench-{who}-") as tmp:
@@ -200,7 +210,8 @@ async def start_only(who: str, tag: str) -> float:
             if who == "peer":
                 command = peer_command(csms.url, cp_id)
             else:
-                command = ocppd_command(ocppd_config(csms.url, cp_id, workdir))
+                sections = SIM_DEVICES + (SIM_DISPLAY if display else "")
+                command = ocppd_command(ocppd_config(csms.url, cp_id, workdir, devices=sections))
             async with spawn(who, command, workdir) as child:
                 await until(
                     child,
@@ -234,7 +245,7 @@ async def compare(settings: Settings, progress: Callable[[str], None]) -> dict[s
     for run in range(1, settings.runs + 1):
         for n in range(settings.starts):
             for who in ("ocppd", "peer"):
-                starts[who].append(await start_only(who, f"s{run}-{n}"))
+                starts[who].append(await start_only(who, f"s{run}-{n}", display=settings.display))
         if settings.starts:
             progress(
                 f"run {run}/{settings.runs}: {settings.starts} extra starts each, median so far "

@@ -69,6 +69,16 @@ driver = "sim"
 """
 
 
+SIM_DISPLAY = """
+[display]
+driver = "sim"
+
+[buttons]
+driver = "sim"
+"""
+"""A simulated display and buttons (``python -m bench --display``)."""
+
+
 def ocppd_config(
     url: str,
     cp_id: str,

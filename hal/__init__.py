@@ -42,11 +42,12 @@ class Hardware:
     rfid: RfidReader | None
     sim: dict[int, SimWorld] = field(default_factory=dict)
     shared: SharedResources = field(default_factory=SharedResources)
+    display: Any = None  # hal.display.Display, when [display] is configured
+    buttons: Any = None  # hal.buttons.GpioButtons / SimButtons, when [buttons] is configured
 
     def devices(self) -> list[Device]:
         out: list[Device] = [d for c in self.connectors.values() for d in c.all()]
-        if self.rfid is not None:
-            out.append(self.rfid)
+        out.extend(d for d in (self.rfid, self.display, self.buttons) if d is not None)
         return out
 
     async def aclose(self) -> None:
@@ -97,7 +98,12 @@ def _release_all(devices: list[Any]) -> None:
 
 
 def build_hardware(
-    connectors: Sequence[ConnectorSpec], rfid: DeviceSpec | None, state_dir: Path
+    connectors: Sequence[ConnectorSpec],
+    rfid: DeviceSpec | None,
+    state_dir: Path,
+    *,
+    display: DeviceSpec | None = None,
+    buttons: DeviceSpec | None = None,
 ) -> Hardware:
     """Construct every device (no I/O beyond claiming what drivers claim in constructors).
 
@@ -106,10 +112,27 @@ def build_hardware(
     """
     built_devices: list[Any] = []
     try:
-        return _build_all(connectors, rfid, state_dir, built_devices)
+        hardware = _build_all(connectors, rfid, state_dir, built_devices)
+        hardware.display = _charger_wide(display, "display", state_dir, hardware, built_devices)
+        hardware.buttons = _charger_wide(buttons, "buttons", state_dir, hardware, built_devices)
+        return hardware
     except BaseException:
         _release_all(built_devices)
         raise
+
+
+def _charger_wide(
+    spec: DeviceSpec | None, what: str, state_dir: Path, hardware: Hardware, built: list[Any]
+) -> Any:
+    if spec is None:
+        return None
+    context = DeviceContext(
+        name=f"{what} ({spec.driver})",
+        connector_id=None,
+        state_dir=state_dir,
+        shared=hardware.shared,
+    )
+    return _build(spec, context, built)
 
 
 def _build_all(

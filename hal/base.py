@@ -57,6 +57,7 @@ class FaultKind(StrEnum):
     EV_COMMUNICATION = "ev-communication"  # pilot signal implausible, diode check failed
     CONTROLLER = "controller"  # an EVSE controller board reports a failure or stops answering
     STORAGE = "storage"  # the charger's own storage (where its journal lives) cannot be written
+    DISPLAY = "display"  # the local display does not answer
     STORAGE_DAMAGE = "storage-damage"  # damaged journal records or files were found and set aside
     OTHER = "other"
 
@@ -164,7 +165,26 @@ class CurrentAvailable:
     source: str = "device"
 
 
-DeviceEvent = PlugChanged | TagRead | FaultRaised | FaultCleared | ReadingTaken | CurrentAvailable
+BUTTONS = ("stop", "info")
+"""The buttons a charger may have beside its display."""
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    """A push button was pressed (once per press, debounced). ``button`` is its name."""
+
+    button: str
+
+
+DeviceEvent = (
+    PlugChanged
+    | TagRead
+    | FaultRaised
+    | FaultCleared
+    | ReadingTaken
+    | CurrentAvailable
+    | ButtonPressed
+)
 
 
 class EventSink(Protocol):

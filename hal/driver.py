@@ -16,7 +16,8 @@ from hal.options import Option
 
 
 class DeviceKind(StrEnum):
-    """Device tables in the config: ``[connector.<kind>]`` or, for rfid, ``[rfid]``."""
+    """Device tables in the config: ``[connector.<kind>]``, or for the charger-wide devices
+    ``[rfid]``, ``[display]`` and ``[buttons]``."""
 
     CONTACTOR = "contactor"
     PLUG = "plug"
@@ -26,6 +27,8 @@ class DeviceKind(StrEnum):
     INDICATOR = "indicator"
     TEMPERATURE = "temperature"
     RFID = "rfid"
+    DISPLAY = "display"
+    BUTTONS = "buttons"
 
 
 REQUIRED_KINDS = (DeviceKind.CONTACTOR, DeviceKind.PLUG, DeviceKind.METER)

@@ -80,6 +80,34 @@ _EVSE_DIN = (
 )
 
 
+_DISPLAY_COMMON = (
+    Option("width", choice(128), 128, "pixels across"),
+    Option("height", choice(64, 32), 64, "pixels down"),
+    Option("rotation", choice(0, 90, 180, 270), 0, "degrees the picture is turned"),
+    Option("contrast", integer(0, 255), 255, "brightness while on (dimmed: 16)"),
+    Option(
+        "min_interval_s",
+        number(0.05, 10),
+        0.25,
+        "at most one write per this many seconds (a burst of changes is one write)",
+    ),
+)
+
+
+def _oled(model: str) -> Driver:
+    return Driver(
+        DeviceKind.DISPLAY,
+        model,
+        f"hal.display:{model}_display",
+        options=(
+            Option("i2c_bus", integer(0, 99), 1, "N of /dev/i2c-N (1 on a Raspberry Pi)"),
+            Option("i2c_address", integer(0x03, 0x77), 0x3C, "7-bit address (0x3C or 0x3D)"),
+            *_DISPLAY_COMMON,
+        ),
+        doc=f"{model.upper()} OLED on I2C (luma.oled)",
+    )
+
+
 SIM_DRIVERS: tuple[Driver, ...] = (
     Driver(DeviceKind.CONTACTOR, "sim", "hal.sim:SimContactor", doc="simulated relay"),
     Driver(
@@ -123,6 +151,14 @@ SIM_DRIVERS: tuple[Driver, ...] = (
         "hal.sim:SimTemperature",
         options=(Option("celsius", number(-60, 200), 25.0),),
     ),
+    Driver(
+        DeviceKind.DISPLAY,
+        "sim",
+        "hal.display:sim_display",
+        options=_DISPLAY_COMMON,
+        doc="a display in memory; `ocppctl screen` shows it",
+    ),
+    Driver(DeviceKind.BUTTONS, "sim", "hal.sim:SimButtons", doc="`ocppctl sim press`"),
 )
 """The simulated devices (:mod:`hal.sim`): every kind has one, driven by ``ocppctl sim``."""
 
@@ -205,6 +241,21 @@ REAL_DRIVERS: tuple[Driver, ...] = (
         ),
         doc="status LEDs: one LED, green + red, or RGB; patterns in docs/hardware.md",
     ),
+    Driver(
+        DeviceKind.BUTTONS,
+        "gpio",
+        "hal.buttons:GpioButtons",
+        options=(
+            Option("stop_pin", pin(), None, "stop button (ends the session after a second press)"),
+            Option("info_pin", pin(), None, "info button (cycles the information screens)"),
+            Option("pull", choice("up", "down"), "up", "up: contacts to ground; down: to 3.3 V"),
+            Option("bounce_s", number(0, 1), 0.05, "presses closer than this are one press"),
+        ),
+        doc="push buttons on GPIO (gpiozero Button)",
+    ),
+    # --- displays ---------------------------------------------------------------------------------
+    _oled("ssd1306"),
+    _oled("sh1106"),
     # --- control pilot ---------------------------------------------------------------------------
     Driver(
         DeviceKind.OFFER,

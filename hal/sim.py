@@ -20,6 +20,8 @@ from typing import Any
 import trio
 
 from hal.base import (
+    BUTTONS,
+    ButtonPressed,
     DeviceError,
     DeviceEvent,
     DeviceUnavailable,
@@ -374,3 +376,35 @@ class SimTemperature(_SimDevice):
     async def read(self) -> float:
         assert self.world is not None
         return self.world.temperature_c
+
+
+class SimButtons:
+    """Buttons pressed by ``ocppctl sim press stop|info``."""
+
+    def __init__(self, options: Mapping[str, Any], context: DeviceContext) -> None:
+        self.name = context.name
+        self.presses = 0
+        self._sink: EventSink | None = None
+
+    def press(self, button: str) -> bool:
+        """Press ``button`` (trio thread); False when nobody listens yet."""
+        if button not in BUTTONS:
+            raise ValueError(f"no button {button!r} (expected one of {', '.join(BUTTONS)})")
+        if self._sink is None:
+            return False
+        self.presses += 1
+        self._sink.report(ButtonPressed(button))
+        return True
+
+    async def run(self, sink: EventSink) -> None:
+        self._sink = sink
+        try:
+            await trio.sleep_forever()
+        finally:
+            self._sink = None
+
+    async def aclose(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<SimButtons {self.name} presses={self.presses}>"

@@ -28,7 +28,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import trio
 
@@ -50,7 +51,7 @@ from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSigna
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
-from ocppd.features.profile import Handler, Persist, Profile, Services, Task
+from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -68,6 +69,9 @@ from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
+
+if TYPE_CHECKING:
+    from ocppd.view.presenter import Presenter
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,15 @@ class Parts:
     courier: Courier
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
+    presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
+
+    def screen(self, settings: Settings) -> Presenter:
+        """The presenter; without a display it is made on the first ``ocppctl screen`` (a
+        charger without one never loads the view: 0.4 MB)."""
+        if self.presenter is None:
+            self.presenter = make_presenter(settings, self.hardware, self.charger, self.connection)
+        return self.presenter
+
     services: Services | None = None  # what the profiles were built from
 
 
@@ -174,7 +187,13 @@ class Daemon:
     async def _open_hardware(self) -> Hardware:
         """Build every device and open every contactor; nothing stays claimed if that fails."""
         s = self.settings
-        hardware = build_hardware([c.spec() for c in s.connectors], s.rfid, s.storage.state_dir)
+        hardware = build_hardware(
+            [c.spec() for c in s.connectors],
+            s.rfid,
+            s.storage.state_dir,
+            display=s.display.device if s.display else None,
+            buttons=s.buttons,
+        )
         try:
             for devices in hardware.connectors.values():  # safe before anything else
                 await devices.contactor.set_closed(False)
@@ -231,6 +250,8 @@ class Daemon:
             persist_key=key_keeper(journal),
             records=ProfileRecords(journal),
             journal=journal,
+            link=link,
+            triggers=build_triggers(self.profiles),
             wake_outbox=outbox.ring,
             settings=s,
             inline=self.virtual_time,
@@ -246,6 +267,10 @@ class Daemon:
         )
         connection = self._connection(keys, ids, handlers, conversation, registration, link)
         charger.restore_availability(stored)
+        await charger.reservations.restore(await storage.reservations())
+        presenter = None
+        if hardware.display is not None or hardware.buttons is not None:
+            presenter = make_presenter(s, hardware, charger, connection)
         return Parts(
             hardware=hardware,
             journal=journal,
@@ -259,6 +284,7 @@ class Daemon:
             courier=courier,
             handlers=handlers,
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
+            presenter=presenter,
             services=services,
         )
 
@@ -339,6 +365,8 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 await nursery.start(parts.journal.run)
                 await nursery.start(parts.charger.run)
+                if parts.presenter is not None:
+                    await nursery.start(parts.presenter.run)
                 nursery.start_soon(self._report_journal_damage, parts)
                 await self._recover(parts)
                 for owner, task in parts.tasks:  # a bug in one is a log line, not the end
@@ -379,6 +407,7 @@ class Daemon:
             parts.journal,
             parts.hardware.sim,
             lambda: self.clock.source,
+            lambda: parts.screen(self.settings),
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles
@@ -492,7 +521,11 @@ class Daemon:
         old, self.settings = self.settings, new
         logs.set_level(new.log.level)
         for what, changed in (
-            ("connectors and devices", old.connectors != new.connectors or old.rfid != new.rfid),
+            (
+                "connectors and devices",
+                (old.connectors, old.rfid, old.buttons) != (new.connectors, new.rfid, new.buttons),
+            ),
+            ("[display]", old.display != new.display),
             ("storage", old.storage != new.storage),
             ("control socket", old.control != new.control),
             ("[ocpp.keys]", old.ocpp.keys != new.ocpp.keys),
@@ -510,6 +543,42 @@ class Daemon:
                 conn.hang_up("configuration reloaded")
         log.info("configuration reloaded from %s", new.path)
         return []
+
+
+def make_presenter(
+    settings: Settings, hardware: Hardware, charger: Charger, connection: Connection
+) -> Presenter:
+    """The screen and its buttons, as ``[display]`` says (defaults without one: the pages
+    ``ocppctl screen`` prints)."""
+    from ocppd.view.presenter import Network, Presenter, ScreenOptions
+
+    d = settings.display
+    options = (
+        ScreenOptions(
+            language=d.language,
+            qr_url=d.qr_url,
+            dim_after_s=d.dim_after_s,
+            blank_after_s=d.blank_after_s,
+            refresh_s=d.refresh_s,
+            connectors=d.connectors,
+            turn_s=d.turn_s,
+        )
+        if d is not None
+        else ScreenOptions()
+    )
+
+    def network() -> Network:
+        return Network(str(connection.state), urlsplit(connection.url).hostname or "")
+
+    return Presenter(
+        charger,
+        display=hardware.display,
+        buttons=hardware.buttons,
+        options=options,
+        charge_point_id=settings.ocpp.charge_point_id,
+        network=network,
+        link_changed=connection.wait_changed,
+    )
 
 
 # --- building, step by step (Daemon._build puts the steps in order) ---
@@ -570,6 +639,7 @@ def build_charger(
         uplink=uplink,
         authorizer=authorizer,
         settings=storage,
+        reservation_store=storage,
         reader=hardware.rfid,
     )
     for c in settings.connectors:
@@ -622,6 +692,18 @@ def build_handlers(profiles: tuple[Profile, ...], services: Services) -> dict[st
                 raise ValueError(f"{action} is handled by two profiles ({profile.name} is one)")
             table[action] = handler
     return table
+
+
+def build_triggers(profiles: tuple[Profile, ...]) -> Mapping[str, Trigger]:
+    """The messages a TriggerMessage may ask for, from every profile; a message offered by
+    two profiles is a mistake in the code (ValueError)."""
+    table: dict[str, Trigger] = {}
+    for profile in profiles:
+        for message, trigger in profile.triggers.items():
+            if message in table:
+                raise ValueError(f"{message} is triggered by two profiles ({profile.name} is one)")
+            table[message] = trigger
+    return MappingProxyType(table)
 
 
 def dispatcher(handlers: Mapping[str, Handler]) -> Handler:

@@ -3,7 +3,7 @@
 Exit statuses: 0 orderly stop; 78 (EX_CONFIG) bad configuration; 73 (EX_CANTCREAT)
 the journal cannot be opened, or something other than a stale socket is at the control
 socket path; 75 (EX_TEMPFAIL) another daemon holds the control socket; 1 an unexpected
-error (the traceback is in the log).
+error (the traceback is in the log). ``ocppd journal`` has its own (ocppd/journal/check.py).
 """
 
 from __future__ import annotations
@@ -96,6 +96,22 @@ def run(path: Path) -> int:
     return 0
 
 
+def journal(args: argparse.Namespace) -> int:
+    """``ocppd journal check`` / ``ocppd journal salvage PATH`` (ocppd/journal/check.py)."""
+    try:
+        settings = _load(args.config)
+    except config.ConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EX_CONFIG
+    from ocppd.journal import check
+
+    state_dir = settings.storage.state_dir
+    if args.journal_command == "check":
+        return check.check(state_dir, sys.stdout)
+    return check.salvage(state_dir, args.path, sys.stdout)
+
+
 def _single(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
@@ -124,6 +140,23 @@ def _parser() -> argparse.ArgumentParser:
             default=config.DEFAULT_PATH,
             help=f"configuration file (default {config.DEFAULT_PATH})",
         )
+    j = sub.add_parser("journal", help="check the journal, or salvage a moved-aside one")
+    jsub = j.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
+    jc = jsub.add_parser(
+        "check", help="judge the files, integrity_check, every record checksum (never writes)"
+    )
+    js = jsub.add_parser(
+        "salvage", help="bring back what can be read from a moved-aside journal (stop ocppd first)"
+    )
+    js.add_argument("path", type=Path, help="the moved-aside journal.db.corrupt-<time> file")
+    for cmd in (jc, js):
+        cmd.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            default=config.DEFAULT_PATH,
+            help=f"configuration file (default {config.DEFAULT_PATH})",
+        )
     d = sub.add_parser("demo", help="a central system, simulated hardware, one charging session")
     d.add_argument(
         "--fast", action="store_true", help="run on a virtual clock: an hour of charging in seconds"
@@ -135,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "journal":
+        return journal(args)
     if args.command == "run":
         try:
             return run(args.config)

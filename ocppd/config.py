@@ -153,6 +153,20 @@ class ConnectorSettings:
 
 
 @dataclass(frozen=True)
+class DisplaySettings:
+    """``[display]``: the device (driver and its keys) and what the screens say and when."""
+
+    device: DeviceSpec
+    language: str
+    qr_url: str | None
+    dim_after_s: float
+    blank_after_s: float
+    refresh_s: float
+    connectors: str  # "summary" | "turns"
+    turn_s: float
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     ocpp: OcppSettings
@@ -164,6 +178,8 @@ class Settings:
     rfid: DeviceSpec | None
     connectors: tuple[ConnectorSettings, ...]
     firmware: FirmwareSettings = FirmwareSettings()
+    display: DisplaySettings | None = None
+    buttons: DeviceSpec | None = None
 
     def summary(self) -> str:
         drivers = ", ".join(
@@ -171,10 +187,12 @@ class Settings:
             for c in self.connectors
         )
         rfid = self.rfid.driver if self.rfid else "none"
+        display = f"; display {self.display.device.driver}" if self.display else ""
+        buttons = f"; buttons {self.buttons.driver}" if self.buttons else ""
         return (
             f"{self.path}: OK: charge point {self.ocpp.charge_point_id} -> {self.ocpp.endpoint} "
             f"(security profile {self.ocpp.security_profile}); {len(self.connectors)} connector(s) "
-            f"[{drivers}]; rfid {rfid}; state in {self.storage.state_dir}"
+            f"[{drivers}]; rfid {rfid}{display}{buttons}; state in {self.storage.state_dir}"
         )
 
 
@@ -273,6 +291,34 @@ FIRMWARE_OPTIONS = (
     Option("stall_timeout_s", number(1, 3600), 60.0),
     Option("unit", string(max_length=100), "ocppd.service"),
 )
+
+
+def _qr_url() -> Kind:
+    expected = "a URL or text with {id} where the charge point id goes"
+
+    def convert(raw: Any) -> str:
+        if not isinstance(raw, str) or "{id}" not in raw or len(raw) > 200:
+            raise OptionError(f"got {raw!r}", expected)
+        try:
+            raw.format(id="X")
+        except (KeyError, IndexError, ValueError):
+            raise OptionError(f"got {raw!r}", expected + " (and no other {...})") from None
+        return raw
+
+    return Kind(expected, convert)
+
+
+# What the screens say and when; the device keys (driver, i2c_bus, ...) are the driver's.
+DISPLAY_OPTIONS = (
+    Option("language", choice("en", "de"), "en"),
+    Option("qr_url", _qr_url(), None),
+    Option("dim_after_s", number(0, 86400), 60.0),
+    Option("blank_after_s", number(0, 86400), 300.0),
+    Option("refresh_s", number(1, 600), 5.0),
+    Option("connectors", choice("summary", "turns"), "summary"),
+    Option("turn_s", number(1, 600), 5.0),
+)
+
 CONNECTOR_OPTIONS = (
     Option("id", integer(1, 99)),
     Option("max_current_a", number(6, 1000), 32.0),
@@ -288,6 +334,9 @@ TOP_LEVEL = (
     "system",
     "firmware",
     "rfid",
+    "rfid",
+    "display",
+    "buttons",
     "connector",
 )
 
@@ -320,7 +369,11 @@ class _Collector:
         return values
 
 
-def _device(c: _Collector, where: str, kind: DeviceKind, raw: Any) -> DeviceSpec | None:
+def _device(
+    c: _Collector, where: str, kind: DeviceKind, raw: Any, *, also: tuple[Option, ...] = ()
+) -> DeviceSpec | None:
+    """A device table; ``also`` are keys of the table that are not the driver's (read by
+    the caller), accepted here so they are no "unknown key"."""
     if not isinstance(raw, dict):
         c.add(where, f"is a {type(raw).__name__}", "a table")
         return None
@@ -333,8 +386,28 @@ def _device(c: _Collector, where: str, kind: DeviceKind, raw: Any) -> DeviceSpec
     if driver is None:
         c.add(f"{where}.driver", f"unknown driver {name!r}", f"one of {names}")
         return None
-    values = c.table(where, driver.options, raw, ignore=("driver",))
+    values = c.table(
+        where, (*driver.options, *also), raw, ignore=("driver", *(o.name for o in also))
+    )
     return DeviceSpec(kind, name, MappingProxyType(values))
+
+
+def _display(c: _Collector, raw: Any) -> DisplaySettings | None:
+    spec = _device(c, "display", DeviceKind.DISPLAY, raw, also=DISPLAY_OPTIONS)
+    if spec is None or not isinstance(raw, dict):
+        return None
+    view_raw = {o.name: raw[o.name] for o in DISPLAY_OPTIONS if o.name in raw}
+    values, problems = read_options(DISPLAY_OPTIONS, view_raw)
+    if problems:
+        return None  # reported by _device already (same keys, same checks)
+    if values["blank_after_s"] and values["dim_after_s"] > values["blank_after_s"]:
+        c.add(
+            "display.dim_after_s",
+            f"{values['dim_after_s']:g} is after blank_after_s",
+            f"a number <= {values['blank_after_s']:g} (or blank_after_s = 0: never blank)",
+        )
+        return None
+    return DisplaySettings(device=spec, **values)
 
 
 def _connector(c: _Collector, where: str, raw: Any) -> ConnectorSettings | None:
@@ -468,6 +541,10 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
     system = c.table("system", SYSTEM_OPTIONS, doc.get("system", {}))
     firmware = c.table("firmware", FIRMWARE_OPTIONS, doc.get("firmware", {}))
     rfid = _device(c, "rfid", DeviceKind.RFID, doc["rfid"]) if "rfid" in doc else None
+    display = _display(c, doc["display"]) if "display" in doc else None
+    buttons = (
+        _device(c, "buttons", DeviceKind.BUTTONS, doc["buttons"]) if "buttons" in doc else None
+    )
     raw_connectors = doc.get("connector")
     connectors: list[ConnectorSettings] = []
     if raw_connectors is None:
@@ -503,6 +580,8 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
         rfid=rfid,
         connectors=tuple(sorted(connectors, key=lambda conn: conn.id)),
         firmware=FirmwareSettings(**firmware),
+        display=display,
+        buttons=buttons,
     )
 
 

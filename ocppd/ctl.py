@@ -117,6 +117,14 @@ def format_status(status: dict[str, Any]) -> str:
         verdict = "accepted" if tag.get("accepted") else "refused"
         at = f" at {tag['at']}" if tag.get("at") else ""
         lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
+    reserved = [(0, point.get("reservation"))] if point else []
+    reserved += [(c["id"], c.get("reservation")) for c in status.get("connectors", [])]
+    for cid, reservation in reserved:
+        if reservation:
+            where = "any connector" if cid == 0 else f"connector {cid}"
+            lines.append(
+                f"  reservation   {reservation['id']} on {where} until {reservation['expiry']}"
+            )
     for c in status.get("connectors", []):
         refusal = c.get("last_refusal")
         if refusal:
@@ -238,6 +246,11 @@ def _parser() -> argparse.ArgumentParser:
     diag.add_argument("-o", "--output", help="file to write (default: its name, here)")
     diag.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     sub.choices["firmware"].add_argument("--json", action="store_true", help="machine-readable")
+    press = simsub.add_parser("press", help="press a simulated button: stop or info")
+    press.add_argument("button", choices=("stop", "info"))
+    screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
+    screen.add_argument("--connector", type=int, help="the screen of this connector")
+    screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
     return p
 
 
@@ -270,6 +283,19 @@ def _write_bundle(result: dict[str, Any], output: str | None) -> str:
     return path
 
 
+def _screen(result: dict[str, Any], png: str | None) -> int:
+    if png:
+        try:
+            with open(png, "wb") as out:
+                out.write(base64.b64decode(result["png"]))
+        except OSError as exc:
+            print(f"ocppctl: {png}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_REFUSED
+    level = result.get("level")
+    print(result["text"] + (f"\n(display {level})" if level and level != "on" else ""))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     message: dict[str, Any]
@@ -281,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         message = {"cmd": "swipe", "id_tag": args.tag}
     elif args.command == "tag":
         message = {"cmd": "tag", "id_tag": args.tag}
+    elif args.command == "screen":
+        message = {"cmd": "screen", "png": bool(args.png)}
+        if args.connector is not None:
+            message["connector"] = args.connector
+    elif args.action == "press":
+        message = {"cmd": "sim", "action": "press", "button": args.button}
     else:
         message = {"cmd": "sim", "action": args.action, "connector": args.connector}
         if args.action == "power":
@@ -307,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_REFUSED
     elif args.command == "tag":
         print(format_tag(result))
+    elif args.command == "screen":
+        return _screen(result, args.png)
     elif isinstance(result, str) and result:
         print(result)
     return EXIT_OK

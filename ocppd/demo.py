@@ -5,7 +5,8 @@ daemon with simulated hardware, and a driver who plugs in, shows a tag, charges,
 shows the tag again to stop, and unplugs, all through the same control socket
 ``ocppctl`` uses. Half-way through, the central system lowers the current with a
 charging profile (Smart Charging): the simulated pilot offers less and the meter
-follows. Everything that crosses the wire is printed as a timeline.
+follows. Everything that crosses the wire is printed as a timeline, and what the
+charger's screen says (``ocppctl screen``) at each step.
 With ``--fast`` it runs on a virtual clock: an hour of charging takes seconds.
 """
 
@@ -185,6 +186,13 @@ async def control(socket: Path, message: dict[str, Any]) -> Any:
     return await request(socket, message)
 
 
+async def show_screen(timeline: Timeline, socket: Path) -> None:
+    """What the charger's screen says now (``ocppctl screen``), on one line."""
+    result = await control(socket, {"cmd": "screen"})
+    lines = [line for line in str(result["text"]).splitlines() if line.strip()]
+    timeline.say("screen", " | ".join(lines))
+
+
 async def _run(out: TextIO, fast: bool) -> bool:
     sample_s = 300 if fast else 5
     epoch = time.time() - trio.current_time()
@@ -224,13 +232,16 @@ async def _session(
     with trio.fail_after(60):
         await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
         await trio.sleep(1)
+        await show_screen(timeline, sock)
         timeline.say("driver", "plugs the EV into connector 1")
         await control(sock, {"cmd": "sim", "action": "plug", "connector": 1})
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Preparing")
+        await show_screen(timeline, sock)
         await trio.sleep(2)
         timeline.say("driver", f"shows tag {TAG} to the reader")
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+        await show_screen(timeline, sock)
     timeline.say("demo", f"charging for {charge_s} s ({'virtual clock' if fast else 'real time'})")
     await trio.sleep(charge_s / 2)
     await _show_status(timeline, sock)
@@ -238,16 +249,19 @@ async def _session(
     await _limit(station, sock)
     await trio.sleep(charge_s / 2)
     await _show_status(timeline, sock)
+    await show_screen(timeline, sock)
     with trio.fail_after(60):
         timeline.say("driver", f"shows tag {TAG} again to stop")
         await control(sock, {"cmd": "swipe", "id_tag": TAG})
         stop = await station.wait_for("StopTransaction")
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Finishing")
+        await show_screen(timeline, sock)
         await trio.sleep(2)
         timeline.say("driver", "unplugs the EV")
         await control(sock, {"cmd": "sim", "action": "unplug", "connector": 1})
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Available", count=2)
         await trio.sleep(0.5)
+        await show_screen(timeline, sock)
     start = station.calls("StartTransaction")[0].payload
     delivered = stop.payload["meterStop"] - start["meterStart"]
     samples = len(station.calls("MeterValues"))

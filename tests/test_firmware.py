@@ -457,3 +457,31 @@ async def test_ocppctl_firmware_and_diagnostics(nursery, start_csms, capsys, tmp
         assert secret.encode() not in everything and b"pass1234" not in everything
         code, _, err = await run_ctl([*sock, "diagnostics", "--since", "yesterday"], capsys)
         assert code == 1 and "ISO 8601" in err
+
+
+async def test_trigger_message_asks_for_the_firmware_and_diagnostics_status(
+    nursery, start_csms, autojump_clock, http
+):
+    """Remote Trigger (1.6 §5.17) through this profile's triggers: Idle when nothing
+    happens; the phase while an update is under way (here: waiting for a stalled
+    server, Downloading)."""
+    http.stall.add("/fw/slow.deb")
+    csms = await start_csms(heartbeat_interval=3600)
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        for message in ("FirmwareStatusNotification", "DiagnosticsStatusNotification"):
+            answer = await station.call(call.TriggerMessage(requested_message=message))
+            assert answer.status == "Accepted"
+        with trio.fail_after(60):
+            await station.wait_for("DiagnosticsStatusNotification")
+        assert statuses(station) == ["Idle"]
+        assert statuses(station, "DiagnosticsStatusNotification") == ["Idle"]
+        await update(station, http.url("/fw/slow.deb"))
+        await station.wait_for("FirmwareStatusNotification", count=2)
+        answer = await station.call(
+            call.TriggerMessage(requested_message="FirmwareStatusNotification")
+        )
+        assert answer.status == "Accepted"
+        with trio.fail_after(10):
+            await station.wait_for("FirmwareStatusNotification", count=3)
+        assert statuses(station) == ["Idle", "Downloading", "Downloading"]

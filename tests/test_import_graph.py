@@ -11,6 +11,7 @@ Layers, lowest first; a module may import its own layer and the layers below it
     journal/                     durable, version-neutral records
     model/                       what the charger is, in its own words
     features/                    OCPP behaviour per dialect and profile
+    view/                        what the local display says: a view of the model
     control/, testing/           ocppctl's socket; the test central system
     app, cli, ctl, demo          wiring and entry points
 
@@ -41,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ocppd.journal",),
     ("ocppd.model",),
     ("ocppd.features",),
+    ("ocppd.view",),
     ("ocppd.control", "ocppd.testing"),
     ("ocppd.app", "ocppd.cli", "ocppd.ctl", "ocppd.demo", "ocppd.__main__"),
 )
@@ -215,6 +217,24 @@ def test_the_model_imports_no_protocol_feature_session_or_transport() -> None:
                 "ocppd.session",
                 "ocppd.connection",
                 "ocppd.transport",
+            ),
+        )
+        == []
+    )
+
+
+def test_the_view_sees_the_model_only() -> None:
+    """The screen is a view of the model: no OCPP wire words, no link, no journal."""
+    assert (
+        _forbidden(
+            "ocppd.view",
+            (
+                "ocppd.protocol",
+                "ocppd.features",
+                "ocppd.session",
+                "ocppd.connection",
+                "ocppd.transport",
+                "ocppd.journal",
             ),
         )
         == []

@@ -52,6 +52,7 @@ READ_ONLY = {
     "StopTxnAlignedDataMaxLength": "12",
     "SendLocalListMaxLength": "10000",
     "StopTxnSampledDataMaxLength": "12",
+    "ReserveConnectorZeroSupported": "true",
     "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
     "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",

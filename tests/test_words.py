@@ -9,7 +9,7 @@ from enum import Enum
 import pytest
 
 from ocppd.features.core import words
-from ocppd.model.outcomes import AvailabilityResult, ResetKind, UnlockResult
+from ocppd.model.outcomes import AvailabilityResult, ReserveResult, ResetKind, UnlockResult
 from ocppd.model.status import ErrorCode, Status
 from ocppd.model.transaction import StopReason
 from ocppd.protocol.v16 import enums as v16
@@ -22,6 +22,7 @@ TO_THE_WIRE = [
     ("STOP_REASON", StopReason, v16.Reason),
     ("AVAILABILITY", AvailabilityResult, v16.AvailabilityStatus),
     ("UNLOCK", UnlockResult, v16.UnlockStatus),
+    ("RESERVATION", ReserveResult, v16.ReservationStatus),
 ]
 
 

@@ -1,4 +1,5 @@
-"""What ``ocppctl`` can ask: status, swipe, a tag lookup, and driving the simulated connectors."""
+"""What ``ocppctl`` can ask: status, swipe, a tag lookup, the screen, and driving the simulated
+devices."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class Sources:
     journal: Journal
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
+    screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
 
 
@@ -162,8 +164,54 @@ def commands(src: Sources) -> dict[str, Handler]:
             "expiry": None if info is None or info.expiry is None else format_time(info.expiry),
         }
 
+    async def screen(request: dict[str, Any]) -> dict[str, Any]:
+        """The screen as text (and the panel's image as base64 PNG when asked)."""
+        if src.screen is None:
+            raise ControlError("no screen")
+        presenter = src.screen()
+        cid = request.get("connector")
+        if cid is not None:
+            cid = _int(request, "connector")
+            if src.charger.connector(cid) is None:
+                raise ControlError(f"no connector {cid}")
+        with trio.move_on_after(REFRESH_S):
+            for connector in src.charger.connectors.values():
+                if connector.tx is not None:
+                    await connector.read_meter()
+        page = presenter.page(cid)
+        display = presenter.display
+        result: dict[str, Any] = {
+            "text": page.text(),
+            "display": None if display is None else display.name,
+            "level": None if display is None else str(display.level),
+            "png": None,
+        }
+        if request.get("png"):
+            if display is None:
+                raise ControlError("no display configured (add a [display] table, driver sim)")
+            from hal.display import png_of, render
+
+            data = display.png() if cid is None else png_of(render(page, display.size))
+            result["png"] = base64.b64encode(data).decode()
+        return result
+
+    async def press(request: dict[str, Any]) -> str:
+        button = request.get("button")
+        buttons = src.screen().buttons if src.screen is not None else None
+        if buttons is None or not hasattr(buttons, "press"):
+            raise ControlError('the buttons are not simulated (add [buttons] driver = "sim")')
+        try:
+            if not buttons.press(str(button)):
+                raise ControlError("the buttons are not running yet")
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        await trio.lowlevel.checkpoint()  # let the screen take the press before we answer
+        return f"{button} pressed"
+
     async def sim(request: dict[str, Any]) -> str:
         action = request.get("action")
+        if action == "press":
+            return await press(request)
         cid = _int(request, "connector")
         if src.charger.connector(cid) is None:
             raise ControlError(f"no connector {cid}")
@@ -211,5 +259,6 @@ def commands(src: Sources) -> dict[str, Handler]:
         "tag": tag,
         "sim": sim,
         **firmware_commands(src),
+        "screen": screen,
     }
     return handlers

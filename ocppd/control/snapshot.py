@@ -14,7 +14,15 @@ from ocppd.features.core.words import ERROR_CODE, STATUS
 from ocppd.features.smart_charging.words import PURPOSE_WORD
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Connector, CurrentLimit
+from ocppd.model.reservation import Reservation
 from ocppd.model.status import severity
+
+
+def reservation_snapshot(reservation: Reservation | None) -> dict[str, Any] | None:
+    """A reservation in force: its id and until when (not the tag: personal data)."""
+    if reservation is None:
+        return None
+    return {"id": reservation.reservation_id, "expiry": reservation.expiry.isoformat()}
 
 
 def connector_snapshot(connector: Connector) -> dict[str, Any]:
@@ -44,6 +52,7 @@ def connector_snapshot(connector: Connector) -> dict[str, Any]:
         "claimed": None
         if pending is None
         else ("authorising" if pending.auth is None else "waiting for the EV"),
+        "reservation": reservation_snapshot(connector.reservation),
         "last_refusal": None
         if refusal is None
         else {"at": refusal.at, "what": refusal.what, "why": refusal.why},
@@ -87,6 +96,7 @@ def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
         "error_code": ERROR_CODE[zero.error_code].value,
         "info": zero.info,
         "operative": charger.operative,
+        "reservation": reservation_snapshot(charger.reservations.zero),
         "faults": [
             {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
             for f in charger.faults.values()

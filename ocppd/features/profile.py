@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ocppd.model.keys import Keys, KeySpec
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.features.core.heartbeat import Heartbeat
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
+    from ocppd.features.link import LinkView
     from ocppd.journal import Journal
     from ocppd.model.charger import Charger
 
@@ -107,6 +109,14 @@ class RemoteStartProfiles:
         return None if self._taker is None else self._taker(connector_id, profile)
 
 
+Trigger = Callable[["Services", "int | None"], "Task | None"]
+"""What a TriggerMessage (1.6 §5.17) of one message does: given the services and the
+request's connectorId as sent (None: every connector; a trigger for which it is relevant
+checks it, one for which it is not ignores it), the work that sends the message once the
+answer is on the wire, or None when it cannot be sent (answered Rejected). A profile offers the
+messages it can send in :attr:`Profile.triggers`; one nobody offers is NotImplemented."""
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     """The facts of this charger that key declarations depend on."""
@@ -131,9 +141,12 @@ class Services:
     statuses: StatusReporter
     persist_key: Persist  # a key the central system changed, kept across restarts
     journal: Journal  # what a profile keeps across restarts (e.g. the local list)
+    link: LinkView  # the open link, for a profile's own messages (features/link.py)
     records: RecordStore = field(default_factory=NoRecords)  # the charging profiles
     remote_start_profiles: RemoteStartProfiles = field(default_factory=RemoteStartProfiles)
     shared: dict[str, Any] = field(default_factory=dict)  # see part()
+    triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
+    """Every profile's triggerable messages, by the requestedMessage word."""
     # For a profile that queues messages of its own (Firmware Management): a way to wake
     # the courier, the daemon's settings, and whether blocking work runs inline (trio's
     # MockClock in tests: no worker threads)
@@ -162,12 +175,14 @@ def no_tasks(_services: Services) -> Iterable[Task]:
 class Profile:
     """One feature profile. ``name`` is its word in SupportedFeatureProfiles; ``keys`` its
     configuration keys (1.6 §9); ``handlers`` its CSMS calls by action; ``tasks`` what it
-    runs for as long as the daemon does."""
+    runs for as long as the daemon does; ``triggers`` the messages of its own that a
+    TriggerMessage may ask for (:data:`Trigger`; the RemoteTrigger profile answers)."""
 
     name: str
     keys: Callable[[Site], Iterable[KeySpec]]
     handlers: Callable[[Services], Mapping[str, Handler]] = no_handlers
     tasks: Callable[[Services], Iterable[Task]] = no_tasks
+    triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
         return f"<Profile {self.name}>"

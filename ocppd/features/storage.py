@@ -1,4 +1,5 @@
-"""The journal as the model's SettingsStore, CacheStore and ListStore, and as RecordStore.
+"""The journal as the model's SettingsStore, CacheStore, ListStore and ReservationStore,
+and as the profiles' RecordStore.
 
 The journal's JournalUnavailable becomes the model's StorageUnavailable: the model
 knows no journal, and the journal knows no model.
@@ -6,9 +7,15 @@ knows no journal, and the journal knows no model.
 
 from __future__ import annotations
 
-from ocppd.journal import Journal, JournalUnavailable
+import logging
+from datetime import datetime
+
+from ocppd.journal import Journal, JournalUnavailable, ReservationRecord
 from ocppd.journal.records import CacheEntry, ListedTag
+from ocppd.model.reservation import Reservation
 from ocppd.model.transaction import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class ModelStorage:
@@ -58,6 +65,48 @@ class ModelStorage:
             return await self.journal.list_lookup(id_tag)
         except JournalUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc
+
+    async def save_reservation(self, reservation: Reservation) -> None:
+        record = ReservationRecord(
+            reservation.reservation_id,
+            reservation.connector_id,
+            reservation.id_tag,
+            reservation.parent_id_tag,
+            reservation.expiry.isoformat(),
+        )
+        try:
+            await self.journal.save_reservation(record)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def delete_reservation(self, reservation_id: int) -> None:
+        try:
+            await self.journal.delete_reservation(reservation_id)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def reservations(self) -> list[Reservation]:
+        """The reservations kept last time; a row that cannot be read is logged and left
+        out (it is forgotten when its reservation id is next used or cancelled)."""
+        found = []
+        for record in await self.journal.reservations():
+            try:
+                expiry = datetime.fromisoformat(record.expiry)
+            except ValueError:
+                log.error(
+                    "reservation %d: unreadable expiry %r", record.reservation_id, record.expiry
+                )
+                continue
+            found.append(
+                Reservation(
+                    record.reservation_id,
+                    record.connector_id,
+                    record.id_tag,
+                    record.parent_id_tag,
+                    expiry,
+                )
+            )
+        return found
 
 
 class ProfileRecords:

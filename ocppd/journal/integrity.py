@@ -159,10 +159,13 @@ def quarantine_outbox(conn: sqlite3.Connection, seq: int) -> str:
         ),
     )
     if rebuild:
+        # the action and protocol may be the damaged bytes: the courier names the rebuilt
+        # message in its own words; until then the row says only what it is
         conn.execute(
-            "UPDATE outbox SET kind = ?, local_id = ?, connector_id = ?, payload = '{}', "
-            "size = 2, message_id = NULL, rebuild = 1 WHERE seq = ?",
-            (kind, local_id, connector_id, seq),
+            "UPDATE outbox SET kind = ?, action = ?, protocol = ?, local_id = ?, "
+            "connector_id = ?, payload = '{}', size = 2, message_id = NULL, rebuild = 1 "
+            "WHERE seq = ?",
+            (kind, kind, _clean(protocol_b), local_id, connector_id, seq),
         )
     else:
         conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
@@ -246,6 +249,15 @@ def damaged_outbox(conn: sqlite3.Connection) -> list[int]:
 
 def quarantined(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+
+
+def _clean(value: bytes | None) -> str:
+    """A protocol name as stored, or the journal's default when damage made it unreadable."""
+    try:
+        text = bytes(value or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return "ocpp1.6"
+    return text if text.isprintable() and text else "ocpp1.6"
 
 
 def _text(value: bytes | None) -> str | None:

@@ -17,19 +17,21 @@ stays unhealthy: the fix is a restart, which moves the file aside.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import logging
 import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
 from ocppd.journal import integrity, ledger, local_list, outbox, state, units
-from ocppd.journal.errors import JournalUnavailable
-from ocppd.journal.faults import Fault, classify
+from ocppd.journal.errors import JournalOpenError, JournalUnavailable
+from ocppd.journal.faults import Fault, classify, space_problem
 from ocppd.journal.records import (
     CacheEntry,
     DeadLetter,
@@ -42,12 +44,16 @@ from ocppd.journal.records import (
     OpenReport,
     OutboxMessage,
     QueueStats,
+    ReservationRecord,
     TransactionId,
     TxRecord,
     TxWords,
 )
 from ocppd.journal.schema import bundled_migrations
-from ocppd.journal.storage import Opened, open_database
+from ocppd.journal.storage import Opened, mark_damaged, open_database
+
+if TYPE_CHECKING:
+    from ocppd.journal import salvage
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +110,7 @@ class Journal:
         max_bytes: int,
         cache_max_entries: int,
         inline: bool = False,
+        factory: type[sqlite3.Connection] = sqlite3.Connection,
     ) -> None:
         """Use :meth:`open`; this only assembles an already opened database."""
         self._conn: sqlite3.Connection | None = conn
@@ -125,6 +132,10 @@ class Journal:
         # and an ERROR line); what the daemon reports on connector 0
         self.damage: list[str] = []
         self._damage_found = trio.Event()
+        self._factory = factory
+        # stops the storage refused, by local id: (the unit, "reason at time"); written
+        # before anything else once the storage takes writes again
+        self._held: dict[int, tuple[Callable[[sqlite3.Connection], int], str]] = {}
 
     @classmethod
     async def open(
@@ -161,6 +172,7 @@ class Journal:
             max_bytes=max_bytes,
             cache_max_entries=cache_max_entries,
             inline=inline,
+            factory=connection_factory,
         )
         log.info("%s", opened.report)
         try:
@@ -235,6 +247,8 @@ class Journal:
         return result
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._held:
+            await self._write_held()
         result: T = await self._run(self._write_sync, fn, *args)
         if not self.healthy and not self._corrupt:
             self._recovered("a write succeeded")
@@ -245,6 +259,8 @@ class Journal:
         return result
 
     def _fault(self, fault: Fault) -> None:
+        if fault.corrupt and not self._corrupt:
+            mark_damaged(self.path)  # the next start checks deeper and moves it aside
         self._corrupt = self._corrupt or fault.corrupt
         if self.healthy or self.problem != fault.problem:
             log.error("journal unavailable: %s", fault.problem)
@@ -285,12 +301,59 @@ class Journal:
             why_not = await self._run(self._read_sync, units.probe_unit, self.path.parent)
         except JournalUnavailable as exc:
             log.debug("journal probe failed: %s", exc)
-            return False
+            if not await self._reopen():
+                return False
+            why_not = None
         if why_not is not None:
             log.debug("journal probe: %s", why_not)
             return False
+        try:
+            await self._write_held()
+        except JournalUnavailable:
+            return False
         if not self.healthy:
             self._recovered("probe write succeeded")
+        return True
+
+    async def _write_held(self) -> None:
+        """The stops the storage refused, first, in the order they were made."""
+        for local_id, (unit, what) in list(self._held.items()):
+            await self._run(self._write_sync, unit)
+            del self._held[local_id]
+            log.warning(
+                "journal: the stop of transaction %d (%s), kept in memory while the storage "
+                "refused it, is written now",
+                local_id,
+                what,
+            )
+
+    async def _reopen(self) -> bool:
+        """The storage looks usable but this connection still fails (a filesystem remounted
+        after an error keeps the old files read-only): open the journal again."""
+        if self._inline:
+            await trio.lowlevel.checkpoint()
+            return self._reopen_sync()
+        return await trio.to_thread.run_sync(self._reopen_sync, limiter=self._limiter)
+
+    def _reopen_sync(self) -> bool:
+        old = self._conn
+        if old is None or space_problem(self.path.parent) is not None:
+            return False
+        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        try:
+            opened = open_database(self.path.parent, bundled_migrations(), self._factory)
+        except (JournalOpenError, OSError, sqlite3.Error) as exc:
+            log.debug("journal reopen failed: %s", exc)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                log.error("journal: lock %s lost while reopening", self.path.parent)
+            return False
+        with contextlib.suppress(sqlite3.Error):
+            old.close()
+        os.close(self._lock_fd)
+        self._conn, self._lock_fd = opened.conn, opened.lock_fd
+        log.warning("journal reopened: %s (was: %s)", opened.report, self.problem)
         return True
 
     async def __aenter__(self) -> Journal:
@@ -313,6 +376,14 @@ class Journal:
         """Checkpoint the WAL into the database (TRUNCATE) and close. Safe to call twice."""
         if self._conn is None:
             return
+        for local_id, (_, what) in self._held.items():
+            log.error(
+                "journal: the stop of transaction %d (%s) is lost with the storage: it was "
+                "never written, so the next start stops the transaction again as PowerLoss",
+                local_id,
+                what,
+            )
+        self._held.clear()
         if self._inline:
             self._close_sync()
         else:
@@ -444,6 +515,20 @@ class Journal:
         except local_list.Refused as refused:  # rolled back: nothing changed
             return refused.outcome
 
+    # ------------------------------------------------------------------ reservations
+
+    async def reservations(self) -> list[ReservationRecord]:
+        """The reservations in force when they were last written (1.6 §3.11)."""
+        return await self._read(state.reservations)
+
+    async def save_reservation(self, record: ReservationRecord) -> None:
+        """Keep a reservation durably, replacing one with the same id."""
+        await self._write(state.save_reservation, record)
+
+    async def delete_reservation(self, reservation_id: int) -> None:
+        """Forget a reservation (nothing when unknown)."""
+        await self._write(state.delete_reservation, reservation_id)
+
     # ------------------------------------------------------------------ transactions
 
     async def start_transaction(
@@ -565,7 +650,21 @@ class Journal:
             words=words,
             max_bytes=self.max_bytes,
         )
-        return await self._write(unit)
+        try:
+            seq: int = await self._write(unit)
+        except JournalUnavailable:
+            if local_id not in self._held:
+                log.error(
+                    "journal: the stop of transaction %d (%s at %s) is kept in memory until the "
+                    "storage takes writes again; it is written first then",
+                    local_id,
+                    reason,
+                    timestamp,
+                )
+            self._held[local_id] = (unit, f"{reason} at {timestamp}")
+            raise
+        self._held.pop(local_id, None)
+        return seq
 
     async def open_transactions(self) -> list[TxRecord]:
         """Ledger rows still running: what a restart must stop with PowerLoss."""
@@ -610,6 +709,19 @@ class Journal:
     async def wait_damage(self) -> None:
         """Return the next time a damaged record is found (see :attr:`damage`)."""
         await self._damage_found.wait()
+
+    async def salvage(self, source: Path) -> salvage.SalvageReport:
+        """Bring back what can be read of a moved-aside journal ``source`` (its main file's
+        path; the ``-wal`` beside it is read too, neither is written): transactions not
+        done and their queued messages, before everything queued here. Never twice: the
+        ledger identities decide (see :mod:`ocppd.journal.salvage`)."""
+        from ocppd.journal import salvage as salvaging  # rarely needed: loaded on demand
+
+        report: salvaging.SalvageReport = await self._write(salvaging.salvage, Path(source))
+        log.warning("journal: %s", report)
+        for what in report.damaged[:20]:
+            log.error("journal: salvage of %s left out a damaged record: %s", source, what)
+        return report
 
     async def check_ledger(self) -> int:
         """Check every ledger row against its checksum; each damaged one is reported once

@@ -70,12 +70,13 @@ class OpenReport:
     schema_to: int  # user_version now
     moved_to: Path | None = None  # QUARANTINED: where the corrupt file went
     reason: str | None = None  # QUARANTINED: why it was judged corrupt
+    salvaged: str | None = None  # QUARANTINED: what salvage brought back from it
 
     def __str__(self) -> str:
         if self.outcome is OpenOutcome.QUARANTINED:
             return (
-                f"journal {self.path} was corrupt ({self.reason}); moved to {self.moved_to}, "
-                f"started a fresh journal (schema {self.schema_to})"
+                f"journal {self.path} was damaged ({self.reason}); moved to {self.moved_to}, "
+                f"started a fresh journal (schema {self.schema_to}); {self.salvaged}"
             )
         if self.outcome is OpenOutcome.MIGRATED:
             return (
@@ -132,6 +133,17 @@ class ListUpdate(StrEnum):
     TOO_LONG = "too-long"  # the list would hold more entries than allowed: nothing changed
     DUPLICATE = "duplicate"  # one update names an identifier twice: nothing changed
     INCOMPLETE = "incomplete"  # a full update has an entry without a status: nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    """One reservation in force (OCPP 1.6 §3.11); connector_id 0 is the charge point."""
+
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry: str  # ISO 8601, UTC
 
 
 @dataclass(frozen=True, slots=True)

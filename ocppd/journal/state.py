@@ -1,4 +1,5 @@
-"""Small durable state: settings, the authorization cache and the charging profiles.
+"""Small durable state: settings, the authorization cache, the charging profiles and
+reservations.
 
 Blocking functions that run inside a transaction the journal's writer thread opened.
 
@@ -15,7 +16,7 @@ import sqlite3
 from typing import Any
 
 from ocppd.journal import integrity
-from ocppd.journal.records import CacheEntry
+from ocppd.journal.records import CacheEntry, ReservationRecord
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, str]:
@@ -131,3 +132,31 @@ def replace_charging_profiles(conn: sqlite3.Connection, records: list[tuple[int,
         "INSERT INTO charging_profiles (id, record, crc) VALUES (?, ?, ?)",
         [(profile_id, record, integrity.crc(profile_id, record)) for profile_id, record in records],
     )
+
+
+def reservations(conn: sqlite3.Connection) -> list[ReservationRecord]:
+    rows = conn.execute(
+        "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expiry FROM reservations "
+        "ORDER BY reservation_id"
+    ).fetchall()
+    return [ReservationRecord(*row) for row in rows]
+
+
+def save_reservation(conn: sqlite3.Connection, record: ReservationRecord) -> None:
+    conn.execute(
+        "INSERT INTO reservations (reservation_id, connector_id, id_tag, parent_id_tag, expiry) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reservation_id) DO UPDATE SET "
+        "connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
+        "parent_id_tag = excluded.parent_id_tag, expiry = excluded.expiry",
+        (
+            record.reservation_id,
+            record.connector_id,
+            record.id_tag,
+            record.parent_id_tag,
+            record.expiry,
+        ),
+    )
+
+
+def delete_reservation(conn: sqlite3.Connection, reservation_id: int) -> None:
+    conn.execute("DELETE FROM reservations WHERE reservation_id = ?", (reservation_id,))

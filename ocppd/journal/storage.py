@@ -37,6 +37,7 @@ from pathlib import Path
 from ocppd.journal import integrity
 from ocppd.journal.errors import JournalOpenError
 from ocppd.journal.faults import CORRUPTION, primary_code
+from ocppd.journal.files import judge
 from ocppd.journal.records import OpenOutcome, OpenReport
 from ocppd.journal.schema import Migration, SchemaTooNew, migrate
 
@@ -78,8 +79,11 @@ def open_database(
     lock_fd = _lock(state_dir)
     conn: sqlite3.Connection | None = None
     try:
+        problem = judge_files(path)
         existed = path.exists() and path.stat().st_size > 0
-        problem = check_integrity(path) if existed else None
+        marked = damage_mark(path).exists()
+        if problem is None and existed:
+            problem = check_integrity(path, deep=marked)
         moved_to = None if problem is None else quarantine(path, problem)
         try:
             conn = _connect(path, factory)
@@ -87,10 +91,26 @@ def open_database(
             problem = corrupt.reason
             moved_to = quarantine(path, problem)
             conn = _connect(path, factory)
-        frm, to = _migrate(conn, path, migrations)
+        try:
+            frm, to = _migrate(conn, path, migrations, existed and moved_to is None)
+            wrong = schema_problem(conn, migrations)
+            if wrong is not None:
+                raise _Corrupt(wrong)
+        except _Corrupt as corrupt:  # the schema's own text is damaged
+            conn.close()
+            problem = corrupt.reason
+            moved_to = quarantine(path, problem)
+            conn = _connect(path, factory)
+            frm, to = _migrate(conn, path, migrations)
         if moved_to is not None:
             report = OpenReport(
-                OpenOutcome.QUARANTINED, path, frm, to, moved_to=moved_to, reason=problem
+                OpenOutcome.QUARANTINED,
+                path,
+                frm,
+                to,
+                moved_to=moved_to,
+                reason=problem,
+                salvaged=salvage_into(conn, moved_to),
             )
         elif not existed:
             report = OpenReport(OpenOutcome.CREATED, path, frm, to)
@@ -99,6 +119,9 @@ def open_database(
         else:
             report = OpenReport(OpenOutcome.OPENED, path, frm, to)
         _probe_write(conn, path)
+        if marked:
+            with contextlib.suppress(OSError):
+                damage_mark(path).unlink()
         fsync_dir(state_dir)  # the new db file's directory entry must survive a power cut too
     except BaseException:
         if conn is not None:
@@ -106,6 +129,36 @@ def open_database(
         os.close(lock_fd)
         raise
     return Opened(conn, report, lock_fd)
+
+
+def judge_files(path: Path) -> str | None:
+    """What is wrong with the file set by its bytes (ocppd/journal/files.py), before SQLite."""
+    try:
+        return judge(path, Path(f"{path}-wal"))
+    except OSError as exc:
+        raise JournalOpenError(f"journal: cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def salvage_into(conn: sqlite3.Connection, source: Path) -> str:
+    """Salvage a moved-aside set into the fresh journal (one commit); a line for the log."""
+    from ocppd.journal import salvage  # only after damage: tempfile, hashlib stay unloaded
+
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = salvage.salvage(conn, source)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        log.exception("journal: salvage of %s failed; run `ocppd journal salvage` later", source)
+        return f"salvage failed: {exc}"
+    for what in result.damaged[:20]:
+        log.error("journal: salvage of %s left out a damaged record: %s", source, what)
+    log.warning("journal: %s", result)
+    return str(result)
 
 
 def _prepare_dir(state_dir: Path) -> None:
@@ -142,8 +195,23 @@ def _lock(state_dir: Path) -> int:
     return fd
 
 
-def check_integrity(path: Path) -> str | None:
-    """Why ``path`` is corrupt, or None. Never writes to it and never removes its -wal."""
+def damage_mark(path: Path) -> Path:
+    return path.with_name(f"{path.name}.damaged")
+
+
+def mark_damaged(path: Path) -> None:
+    """SQLite reported corruption while running (``quick_check`` at start does not see all of
+    it, an index for one): leave a mark so the next start runs ``integrity_check``."""
+    try:
+        fd = os.open(damage_mark(path), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        log.warning("journal: cannot leave the damage mark beside %s: %s", path, exc)
+
+
+def check_integrity(path: Path, *, deep: bool = False) -> str | None:
+    """Why ``path`` is corrupt, or None. Never writes to it and never removes its -wal.
+    ``deep``: ``integrity_check`` (indexes too), not only ``quick_check``."""
     try:
         with path.open("rb") as f:
             header = f.read(len(SQLITE_MAGIC))
@@ -157,7 +225,10 @@ def check_integrity(path: Path) -> str | None:
     except sqlite3.Error as exc:
         raise JournalOpenError(f"journal: cannot open {path}: {exc}") from exc
     try:
-        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+        pragma = "integrity_check" if deep else "quick_check"
+        rows = [str(row[0]) for row in conn.execute(f"PRAGMA {pragma}").fetchall()]
+    except UnicodeDecodeError as exc:  # SQLite's own message quoted damaged bytes
+        return f"the schema is damaged ({exc.object[:60]!r})"
     except sqlite3.DatabaseError as exc:
         if primary_code(exc) in CORRUPTION:
             return str(exc)
@@ -165,7 +236,7 @@ def check_integrity(path: Path) -> str | None:
     finally:
         conn.close()  # read-only: no checkpoint, the -wal stays as it was
     if rows != ["ok"]:
-        return "quick_check: " + "; ".join(rows[:5])
+        return f"{pragma}: " + "; ".join(rows[:5])
     return None
 
 
@@ -175,6 +246,9 @@ def _connect(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connectio
     )
     try:
         configure(conn)
+    except UnicodeDecodeError as exc:  # SQLite's own message quoted damaged bytes
+        conn.close()
+        raise _Corrupt(f"the schema is damaged ({exc.object[:60]!r})") from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         if primary_code(exc) in CORRUPTION:
@@ -200,16 +274,59 @@ def configure(conn: sqlite3.Connection) -> None:
 
 
 def _migrate(
-    conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]
+    conn: sqlite3.Connection,
+    path: Path,
+    migrations: Sequence[Migration],
+    damage_possible: bool = False,
 ) -> tuple[int, int]:
+    """Apply the migrations. ``damage_possible`` (an existing file): a migration that fails
+    on SQL the bundled files make work is damage, and raises _Corrupt."""
     try:
         return migrate(conn, migrations)
     except SchemaTooNew as exc:
         conn.close()
         raise JournalOpenError(f"journal {path}: {exc}") from exc
-    except sqlite3.Error as exc:
+    except UnicodeDecodeError as exc:
         conn.close()
         raise JournalOpenError(f"journal {path}: migration failed: {exc}") from exc
+    except sqlite3.Error as exc:
+        # a storage fault stays one (busy, locked, read-only, I/O error, full)
+        if damage_possible and primary_code(exc) not in (5, 6, 8, 10, 13):
+            raise _Corrupt(f"a migration failed on the stored schema: {exc}") from exc
+        conn.close()
+        raise JournalOpenError(f"journal {path}: migration failed: {exc}") from exc
+
+
+_REFERENCE: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+
+
+def schema_problem(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> str | None:
+    """Why the stored schema is not what the migrations make (its text damaged: SQLite reads
+    a trigger's SQL only when the trigger fires, and quick_check does not look), or None."""
+    key = tuple(m.sql for m in migrations)
+    if key not in _REFERENCE:
+        mem = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            migrate(mem, migrations)
+            _REFERENCE[key] = _schema(mem)
+        finally:
+            mem.close()
+    try:
+        found = _schema(conn)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        return f"the schema cannot be read: {exc}"
+    if found != _REFERENCE[key]:
+        pairs = zip(found, _REFERENCE[key], strict=False)
+        differ = next((f"{a[0]} {a[1]}" for a, b in pairs if a != b), "")
+        return f"the schema is damaged ({differ or 'objects missing or added'})"
+    return None
+
+
+def _schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    rows = conn.execute(
+        "SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
+    return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
 def _probe_write(conn: sqlite3.Connection, path: Path) -> None:
@@ -247,15 +364,18 @@ def quarantine(path: Path, reason: str) -> Path:
             side = Path(f"{path}{suffix}")
             if side.exists():
                 os.rename(side, f"{target}{suffix}")
-        os.rename(path, target)
+        if path.exists():
+            os.rename(path, target)
+        else:  # the set had lost its main file: the mark says so, and salvage finds the -wal
+            target.touch()
         fsync_dir(path.parent)
     except OSError as exc:
         raise JournalOpenError(
             f"journal {path} is corrupt ({reason}) and could not be moved aside: {exc}"
         ) from exc
     log.error(
-        "journal %s is corrupt (%s): moved to %s; starting a fresh journal. "
-        "Queued messages in the old file were NOT sent; keep it for inspection.",
+        "journal %s is damaged (%s): moved to %s (with its -wal and -shm); starting a fresh "
+        "journal and salvaging what can be read. Keep the moved files (docs/journal.md).",
         path,
         reason,
         target,

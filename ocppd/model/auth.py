@@ -45,6 +45,7 @@ import trio
 
 from ocppd.clock import Clock, format_time
 from ocppd.model.policies import Policies
+from ocppd.model.supervise import Why
 from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,18 @@ def is_valid(info: IdTagInfo) -> bool:
     ConcurrentTx mark a valid identifier; Expired, Blocked and Invalid do not). Whether a
     tag may start is stricter: Accepted only (§3.5.4)."""
     return info.status in (AuthStatus.ACCEPTED, AuthStatus.CONCURRENT_TX)
+
+
+def why_refused(auth: AuthResult) -> Why:
+    """A refused authorisation in one word, for people (a screen)."""
+    status = auth.info.status if auth.info is not None else None
+    return {
+        AuthStatus.INVALID: Why.UNKNOWN_TAG,
+        AuthStatus.BLOCKED: Why.BLOCKED,
+        AuthStatus.EXPIRED: Why.EXPIRED,
+        AuthStatus.CONCURRENT_TX: Why.IN_USE,
+        None: Why.UNKNOWN_TAG if auth.source == "offline-unknown" else Why.OTHER,
+    }.get(status, Why.OTHER)
 
 
 def same_tag(a: str | None, b: str | None) -> bool:

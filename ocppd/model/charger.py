@@ -38,10 +38,19 @@ from hal.base import (
     TagRead,
 )
 from ocppd.clock import Clock, format_time
-from ocppd.model.auth import Authorizer, AuthResult, AuthSource, IdTagInfo, Uplink, same_tag
+from ocppd.model.auth import (
+    Authorizer,
+    AuthResult,
+    AuthSource,
+    IdTagInfo,
+    Uplink,
+    same_tag,
+    why_refused,
+)
 from ocppd.model.connector import Connector, Refused, TxMessage
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
+from ocppd.model.reservation import Reservation, Reservations, ReservationStore
 from ocppd.model.status import (
     FAULT_CODES,
     ErrorCode,
@@ -52,7 +61,7 @@ from ocppd.model.status import (
     severity,
     worst,
 )
-from ocppd.model.supervise import start_supervised
+from ocppd.model.supervise import Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,7 @@ class TagEvent:
     source: str  # "reader" or "ocppctl"
     accepted: bool
     outcome: str  # what happened, or why it was refused
+    why: Why | None = None  # a refusal in one word
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,7 @@ class Charger:
         uplink: Uplink,
         authorizer: Authorizer,
         settings: SettingsStore,
+        reservation_store: ReservationStore,
         reader: RfidReader | None = None,
     ) -> None:
         self.policies = policies
@@ -109,6 +120,13 @@ class Charger:
         self.settings = settings
         self.reader = reader
         self.connectors: dict[int, Connector] = {}
+        self.reservations = Reservations(
+            self.connectors,
+            reservation_store,
+            clock,
+            charger_status=lambda: self.current().status,
+            retry_later=self._retry_later,
+        )
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
         self.last_tag: TagEvent | None = None
@@ -117,6 +135,7 @@ class Charger:
         self.held: str | None = None  # why no new session may start (an update waits)
         self._reset = trio.Event()
         self._changed = trio.Event()
+        self._noticed = trio.Event()
         self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
@@ -196,9 +215,12 @@ class Charger:
             await self.wait_changed()
 
     def status_changed(self) -> None:
+        if self.reservations.zero is not None and self._nursery is not None:
+            self.spawn("reservation check", self.reservations.charger_changed)
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
+        self.notice()
 
     async def wait_changed(self) -> None:
         await self._changed.wait()
@@ -208,6 +230,16 @@ class Charger:
         """Set at the next status change of any connector (a transaction began or ended, a
         transaction was answered ...): take it before looking, and no change is missed."""
         return self._changed
+
+    def notice(self) -> None:
+        """Something a person at the charger would notice changed: a status, a refusal shown,
+        what became of a tag, a session that ended. Wakes :meth:`wait_notice`."""
+        self._noticed.set()
+        self._noticed = trio.Event()
+
+    async def wait_notice(self) -> None:
+        """Return at the next :meth:`notice` (a screen waits here instead of polling)."""
+        await self._noticed.wait()
 
     def uplink_changed(self) -> None:
         """The central system became reachable or unreachable: the indicators show it."""
@@ -235,6 +267,7 @@ class Charger:
             self.spawn("clock-aligned meter values", self._aligned_readings)
             self.spawn("journal watch", self._watch_storage)
             self.spawn("local list conflicts", self._watch_list_conflicts)
+            self.spawn("reservation expiry", self.reservations.run)
             task_status.started()
 
     async def _watch_reader(self, reader: RfidReader) -> None:
@@ -307,6 +340,14 @@ class Charger:
             await connector.refresh()
         self.status_changed()
 
+    def _retry_later(self, what: str, write: Callable[[], Awaitable[None]]) -> None:
+        """Retry ``write`` in the background until the journal takes it (at start, before
+        the charger runs, there is no background yet: the next start tries again)."""
+        if self._nursery is None:
+            log.error("%s: not written; the next start tries again", what)
+            return
+        self.spawn(what, self.retry_storage, write)
+
     async def retry_storage(self, write: Callable[[], Awaitable[None]]) -> None:
         """Retry a journal write that must land (a stop) until the journal can be written.
         Run it with :meth:`spawn`."""
@@ -336,18 +377,21 @@ class Charger:
         try:
             outcome = await self._present(id_tag, concerned)
         except Refused as exc:
-            self._tag_event(source, accepted=False, outcome=str(exc))
+            self._tag_event(source, accepted=False, outcome=str(exc), why=exc.why)
             log.info("tag (%s) refused: %s", source, exc)
             for connector in concerned or self.connectors.values():
-                connector.show_refused()
+                connector.show_refused(exc.why)
             raise
         self._tag_event(source, accepted=True, outcome=outcome)
         log.info("tag (%s): %s", source, outcome)
         return outcome
 
-    def _tag_event(self, source: str, *, accepted: bool, outcome: str) -> None:
+    def _tag_event(
+        self, source: str, *, accepted: bool, outcome: str, why: Why | None = None
+    ) -> None:
         now = self.clock.now()
-        self.last_tag = TagEvent(format_time(now) if now else None, source, accepted, outcome)
+        self.last_tag = TagEvent(format_time(now) if now else None, source, accepted, outcome, why)
+        self.notice()
 
     async def _present(self, id_tag: str, concerned: list[Connector]) -> str:
         if not id_tag:
@@ -362,17 +406,20 @@ class Charger:
             where = ", ".join(str(c.id) for c in claimed)
             return f"already authorised: plug in at connector {where}"
         if self.stopping:
-            raise Refused("ocppd is stopping")
+            raise Refused("ocppd is stopping", Why.UNAVAILABLE)
         if not self.storage_ok:
-            raise Refused(f"no new sessions: the journal cannot be written ({self.txlog.problem})")
-        targets = self._targets()
+            raise Refused(
+                f"no new sessions: the journal cannot be written ({self.txlog.problem})",
+                Why.UNAVAILABLE,
+            )
+        targets = self._targets(id_tag)
         concerned.extend(targets)
         for connector in targets:
             connector.claim(id_tag, None)  # Preparing while the tag is authorised
         try:
             auth = auth or await self.authorizer.authorize(id_tag)
             if not auth.accepted:
-                raise Refused(f"tag refused: {auth.why}")
+                raise Refused(f"tag refused: {auth.why}", why_refused(auth))
             return await self._start_claimed(id_tag, auth, targets)
         finally:
             for connector in targets:  # claims nobody confirmed are given up
@@ -403,15 +450,27 @@ class Charger:
                     return f"connector {connector.id} unlocked", auth
         return None, auth
 
-    def _targets(self) -> list[Connector]:
-        """The connectors a new tag claims: the free one where an EV waits, else every free
-        one (the first plugged in gets the session), else a single Finishing one (F2).
+    def _targets(self, id_tag: str) -> list[Connector]:
+        """The connectors a new tag claims: the one reserved for it, else the free one where
+        an EV waits, else every free one (the first plugged in gets the session), else a
+        single Finishing one (F2). A connector reserved for another driver is not free for
+        this one (unless the reservation admits a parent group: that is known only once
+        the tag is authorised, :meth:`_start_claimed`).
 
         Raises Refused when there is none.
         """
         if self.held is not None:
             raise Refused(self.held)
-        free = [c for c in self.connectors.values() if c.free]
+        free = [
+            c
+            for c in self.connectors.values()
+            if c.free and _may_claim(c, id_tag) and not self.reservations.zero_excludes(id_tag, c)
+        ]
+        reserved = [
+            c for c in free if c.reservation is not None and c.reservation.admits(id_tag, None)
+        ]
+        if reserved:
+            return reserved[:1]
         waiting = [c for c in free if c.plug.plugged]
         if waiting:
             return waiting[:1]
@@ -422,15 +481,19 @@ class Charger:
             return finishing
         if finishing:
             raise Refused(
-                "several connectors are finishing: plug in again where the session should start"
+                "several connectors are finishing: plug in again where the session should start",
+                Why.BUSY,
             )
-        raise Refused("no free connector")
+        if any(c.free for c in self.connectors.values()):
+            raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
+        raise Refused("no free connector", Why.BUSY)
 
     async def _start_claimed(self, id_tag: str, auth: AuthResult, targets: list[Connector]) -> str:
         """The tag was accepted: start where the EV is, or keep the claims ConnectionTimeOut."""
         mine = [c for c in targets if c.claimed_by(id_tag)]
         if not mine:  # the claims were lost meanwhile (ChangeAvailability, a fault)
-            raise Refused("no free connector any more")
+            raise Refused("no free connector any more", Why.BUSY)
+        mine = self._admitted(id_tag, auth, mine)
         plugged = [c for c in mine if c.plug.plugged]
         if plugged:
             chosen = plugged[0]
@@ -446,6 +509,24 @@ class Charger:
             return f"authorised: plug in at connector {mine[0].id}"
         return "authorised: plug in at any free connector"
 
+    def _admitted(self, id_tag: str, auth: AuthResult, mine: list[Connector]) -> list[Connector]:
+        """Of the connectors ``id_tag`` claimed, those its reservations let it use now its
+        parent group is known (1.6 §5.13); the others are released. Raises Refused when
+        none is left."""
+        parent = auth.parent_id_tag
+        allowed = [
+            c
+            for c in mine
+            if (c.reservation is None or c.reservation.admits(id_tag, parent))
+            and not self.reservations.zero_blocks(id_tag, parent, using=c)
+        ]
+        for connector in mine:
+            if connector not in allowed:
+                connector.release(id_tag)
+        if not allowed:
+            raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
+        return allowed
+
     def claim_taken(self, connector_id: int, id_tag: str) -> None:
         """``id_tag`` starts at connector ``connector_id``: its claims elsewhere are given
         up."""
@@ -453,21 +534,68 @@ class Charger:
             if other.id != connector_id:
                 other.release(id_tag)
 
+    # --- reservations (model/reservation.py) ---
+
+    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+        zero = self.reservations.zero
+        return zero if zero is not None and zero.admits(id_tag, parent_id_tag) else None
+
+    def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
+        return self.reservations.zero_blocks(
+            id_tag, parent_id_tag, using=self.connectors[connector_id]
+        )
+
+    def reservation_used(self, reservation: Reservation) -> None:
+        self.reservations.use(reservation)
+        self.spawn("reservation used", self.reservations.used, reservation)
+
+    def reservation_lost(self, reservation: Reservation, why: str) -> None:
+        self.spawn("reservation ended", self.reservations.connector_lost, reservation, why)
+
     # --- the central system's commands ---
 
-    def remote_target(self, connector_id: int | None) -> Connector | None:
-        """The connector a RemoteStartTransaction would use, or None (then: Rejected).
+    def remote_target(self, connector_id: int | None, id_tag: str) -> Connector | None:
+        """The connector a RemoteStartTransaction for ``id_tag`` would use, or None (then:
+        Rejected).
 
         A named connector must be free, or Finishing (a new session there, F2); without
-        one: the free connector where an EV waits, else the first free one.
+        one: the connector reserved for the tag, else the free connector where an EV waits,
+        else the first free one. A connector reserved for another tag is not free for it,
+        nor is the last free one while the charge point is reserved for another (1.6
+        §5.13), unless the reservation names a parent group the tag may belong to: then
+        the start authorises the tag first (:meth:`needs_group`) and goes ahead only if it
+        does.
         """
+
+        def usable(c: Connector) -> bool:
+            reserved = c.reservation
+            if reserved is not None:
+                return reserved.may_admit(id_tag)
+            return not self.reservations.zero_excludes(id_tag, c)
+
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
-            if connector is not None and (connector.free or connector.restartable):
+            if (
+                connector is not None
+                and (connector.free or connector.restartable)
+                and usable(connector)
+            ):
                 return connector
             return None
-        free = [c for c in self.connectors.values() if c.free]
-        return next((c for c in free if c.plug.plugged), free[0] if free else None)
+        free = [c for c in self.connectors.values() if c.free and usable(c)]
+        reserved = [c for c in free if c.reservation is not None]
+        plugged = [c for c in free if c.plug.plugged]
+        return next(iter(reserved + plugged + free), None)
+
+    def needs_group(self, connector: Connector, id_tag: str) -> bool:
+        """A start of ``id_tag`` at ``connector`` may happen only if the tag belongs to the
+        parent group of a reservation: its parent must be learnt first (an Authorize, unless
+        the cache knows it: 1.6 §5.13)."""
+        reserved = connector.reservation
+        if reserved is not None:
+            return not reserved.admits(id_tag, None)
+        zero = self.reservations.zero
+        return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
         self, connector: Connector, id_tag: str, *, authorize_first: bool
@@ -486,7 +614,7 @@ class Charger:
             if authorize_first:
                 auth = await self.authorizer.authorize(id_tag)
                 if not auth.accepted:
-                    raise connector.refuse(what, f"tag refused: {auth.why}")
+                    raise connector.refuse(what, f"tag refused: {auth.why}", why_refused(auth))
             else:
                 auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
@@ -521,6 +649,16 @@ class Charger:
         for connector in self.connectors.values():
             if connector.acknowledged(local_id, message):
                 self.status_changed()
+
+    async def stop_local(self, connector_id: int) -> bool:
+        """End the session on ``connector_id`` from the charger itself (a stop button): the
+        same stop as the driver's own tag, reason Local (1.6 §7.46), without an idTag.
+        False when no transaction runs there."""
+        connector = self.connectors.get(connector_id)
+        if connector is None or connector.tx is None:
+            return False
+        log.info("connector %d: stopped at the charger (stop button)", connector_id)
+        return await connector.stop(StopReason.LOCAL, None)
 
     def find_transaction(self, transaction_id: int) -> Connector | None:
         for connector in self.connectors.values():
@@ -662,3 +800,8 @@ class Charger:
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
+
+
+def _may_claim(connector: Connector, id_tag: str) -> bool:
+    """Before authorisation: no reservation here, or one that may admit ``id_tag``."""
+    return connector.reservation is None or connector.reservation.may_admit(id_tag)

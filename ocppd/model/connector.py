@@ -49,10 +49,11 @@ from ocppd.clock import format_time
 from ocppd.logs import fields
 from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
-from ocppd.model.metering import ENERGY_REGISTER
+from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.outputs import Outputs
 from ocppd.model.policies import Policies
+from ocppd.model.reservation import Reservation
 from ocppd.model.sampling import MeterSampler
 from ocppd.model.smart_charging import LimitSource
 from ocppd.model.status import (
@@ -61,12 +62,13 @@ from ocppd.model.status import (
     Facts,
     Reported,
     Severity,
+    Status,
     derive_status,
     is_blocking,
     severity,
     worst,
 )
-from ocppd.model.supervise import Refused, start_supervised
+from ocppd.model.supervise import Refused, Why, start_supervised
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,17 @@ class Refusal:
     at: str | None  # wall-clock time, None while the time is unknown
     what: str  # "tag", "remote start", ...
     why: str
+    kind: Why = Why.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """The last transaction that ended on a connector, for people (a screen, ``ocppctl``)."""
+
+    delivered_wh: int
+    started: str  # wall-clock timestamps as journaled
+    stopped: str
+    reason: StopReason
 
 
 class _Rearm:
@@ -158,7 +171,9 @@ class Connector:
         self._limit_profiles: dict[str, LimitSource] = {}  # which profile set a source's limit
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
+        self.reservation: Reservation | None = None  # kept for one driver (model/reservation.py)
         self.refusal: Refusal | None = None  # the last start here that could not happen
+        self.last_session: SessionSummary | None = None
         # Start/Stop journaled in this process and not yet answered
         self.awaiting: set[tuple[int, TxMessage]] = set()
         self.reported = self.current()
@@ -169,6 +184,7 @@ class Connector:
         self.sampler = MeterSampler(self.id, context)
         self._tx_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
+        self._refused_why = Why.OTHER  # what the refusal shown now (outputs.refused) is about
 
     def __repr__(self) -> str:
         return (
@@ -186,6 +202,28 @@ class Connector:
         """At start, before the connector runs: the availability persisted last time."""
         self.operative = operative
         self.reported = self.current()
+
+    def restore_reservation(self, reservation: Reservation) -> None:
+        """At start, before the connector runs: a reservation still in force."""
+        self.reservation = reservation
+        self.reported = self.current()
+
+    async def reserve(self, reservation: Reservation) -> None:
+        """Keep this connector for ``reservation`` (the charger checked that it may, and
+        persisted it): Reserved from now on."""
+        async with self._lock:
+            self.reservation = reservation
+            await self._settle()
+
+    async def end_reservation(self, reservation_id: int) -> bool:
+        """The reservation ``reservation_id`` here ends (cancelled, expired, replaced);
+        False when it is not this connector's."""
+        async with self._lock:
+            if self.reservation is None or self.reservation.reservation_id != reservation_id:
+                return False
+            self.reservation = None
+            await self._settle()
+            return True
 
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
@@ -206,6 +244,7 @@ class Connector:
             evse_permits=self.tx is None
             or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
             finishing=self.finishing,
+            reserved=self.reservation is not None,
         )
 
     def current(self) -> Reported:
@@ -438,6 +477,10 @@ class Connector:
 
     def _publish(self) -> None:
         now = self.current()
+        if self.reservation is not None and now.status in (Status.FAULTED, Status.UNAVAILABLE):
+            # a Faulted or Unavailable connector ends its reservation (1.6 §3.11)
+            lost, self.reservation = self.reservation, None
+            self.context.reservation_lost(lost, f"connector {self.id} is {now.status}")
         if now != self.reported:
             log.info(
                 "connector %d: %s%s",
@@ -456,11 +499,20 @@ class Connector:
         central system is reachable, on the LEDs."""
         self.outputs.show(self.reported.status, online=self.context.uplink.online)
 
-    def show_refused(self) -> None:
-        """Show a refusal on the LEDs for a few seconds, then the status again."""
+    def show_refused(self, why: Why = Why.OTHER) -> None:
+        """Show a refusal on the LEDs (and the screen) for a few seconds, then the status."""
         self.outputs.refused()
+        self._refused_why = why
         self.show_indicator()
         self._wake()
+        self.context.notice()
+
+    @property
+    def refusal_shown(self) -> tuple[Why, float] | None:
+        """The refusal shown now and until when (trio clock), or None."""
+        if trio.current_time() < self.outputs.refused_until:
+            return self._refused_why, self.outputs.refused_until
+        return None
 
     def _record(self, fault: Fault | None) -> None:
         """A fault an output reported (a contactor that did not switch ...)."""
@@ -545,9 +597,13 @@ class Connector:
         async with self._lock:
             try:
                 if self.tx is not None:
-                    raise self.refuse(what, f"connector {self.id} already has a transaction")
+                    raise self.refuse(
+                        what, f"connector {self.id} already has a transaction", Why.BUSY
+                    )
                 if self.pending is not None and not same_tag(self.pending.id_tag, id_tag):
-                    raise self.refuse(what, f"connector {self.id} was taken by another driver")
+                    raise self.refuse(
+                        what, f"connector {self.id} was taken by another driver", Why.BUSY
+                    )
                 if not self.plug.plugged:
                     self.claim(id_tag, auth, remote=remote)
                     return False
@@ -563,11 +619,11 @@ class Connector:
             finally:
                 await self._settle_or_open()
 
-    def refuse(self, what: str, why: str) -> Refused:
+    def refuse(self, what: str, why: str, kind: Why = Why.OTHER) -> Refused:
         """Keep a refused start for ``ocppctl status``, log it, show it on the LEDs; the
         caller raises the result."""
         now = self.context.clock.now()
-        self.refusal = Refusal(format_time(now) if now else None, what, why)
+        self.refusal = Refusal(format_time(now) if now else None, what, why, kind)
         log.warning(
             "connector %d: %s: not starting: %s",
             self.id,
@@ -575,8 +631,8 @@ class Connector:
             why,
             extra=fields(connector=self.id),
         )
-        self.show_refused()
-        return Refused(why)
+        self.show_refused(kind)
+        return Refused(why, kind)
 
     async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
         """Start a transaction now (the caller holds the connector's lock).
@@ -584,17 +640,22 @@ class Connector:
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
         """
-        why_not = self._why_no_start()
+        why_not = self._why_no_start() or self._reserved_for_another(id_tag, auth)
         if why_not is not None:
-            raise self.refuse(what, why_not)
+            raise self.refuse(what, *why_not)
+        reservation = self.reservation or self.context.reservation_for(id_tag, auth.parent_id_tag)
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
         timestamp = self.context.clock.timestamp()
         try:
-            tx = await self._journal_start(id_tag, auth, reading, timestamp)
+            tx = await self._journal_start(id_tag, auth, reading, timestamp, reservation)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
+        if reservation is not None:  # the start used it: it ends (1.6 §3.11)
+            if reservation is self.reservation:
+                self.reservation = None
+            self.context.reservation_used(reservation)
         self.sampler.begin(tx, reading, timestamp, self.outputs.offered)
         self.tx = tx
         self.finishing = False
@@ -611,23 +672,39 @@ class Connector:
         if self._nursery is not None:
             start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
 
-    def _why_no_start(self) -> str | None:
-        """Why no transaction may start here now (None: it may)."""
+    def _why_no_start(self) -> tuple[str, Why] | None:
+        """Why no transaction may start here now (None: it may), for the log and in a word."""
         if self.context.stopping:
-            return "ocppd is stopping"
+            return "ocppd is stopping", Why.UNAVAILABLE
         if self.context.held is not None:
-            return self.context.held
+            return self.context.held, Why.UNAVAILABLE
         if not self.context.txlog.healthy:
-            return "the journal cannot be written"
+            return "the journal cannot be written", Why.OTHER
         facts = self.facts()
         if facts.faulted:
-            return f"connector {self.id} is faulted ({self.current().error_code})"
+            return f"connector {self.id} is faulted ({self.current().error_code})", Why.FAULTED
         if not facts.operative:
-            return f"connector {self.id} is unavailable"
+            return f"connector {self.id} is unavailable", Why.UNAVAILABLE
+        return None
+
+    def _reserved_for_another(self, id_tag: str, auth: AuthResult) -> tuple[str, Why] | None:
+        """Why ``id_tag`` may not start here because of a reservation, if so: this
+        connector's is for another driver, or the charge point's (connector 0) needs the
+        last free connector (1.6 §5.13)."""
+        mine = self.reservation
+        if mine is not None and not mine.admits(id_tag, auth.parent_id_tag):
+            return f"connector {self.id} is reserved for another driver", Why.RESERVED
+        if mine is None and self.context.reservation_blocks(id_tag, auth.parent_id_tag, self.id):
+            return "the last free connector is reserved for another driver", Why.RESERVED
         return None
 
     async def _journal_start(
-        self, id_tag: str, auth: AuthResult, reading: MeterReading, timestamp: str
+        self,
+        id_tag: str,
+        auth: AuthResult,
+        reading: MeterReading,
+        timestamp: str,
+        reservation: Reservation | None,
     ) -> Transaction:
         """Make the start durable (it awaits the central system's answer from now on).
         Raises StorageUnavailable."""
@@ -637,7 +714,7 @@ class Connector:
             id_tag=id_tag,
             meter_start_wh=meter_start,
             timestamp=timestamp,
-            reservation_id=None,
+            reservation_id=None if reservation is None else reservation.reservation_id,
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(
@@ -678,6 +755,10 @@ class Connector:
             self.sampler.end(tx, reading, timestamp, self.outputs.offered)
         self.tx = None
         self.finishing = self.plug.plugged
+        self.last_session = SessionSummary(
+            meter_stop - tx.meter_start_wh, tx.started, timestamp, reason
+        )
+        self.context.notice()
         log.info(
             "connector %d: transaction %d stopped (%s), meterStop %d Wh, %d Wh delivered",
             self.id,
@@ -757,6 +838,23 @@ class Connector:
             if reading is None:
                 return
             await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
+
+    async def sample_now(self) -> tuple[Sample | None, int | None]:
+        """The newest meter values, read now, of the sampled measurands with context Trigger
+        (a TriggerMessage: 1.6 §5.17, errata 3.46), and the id of the transaction they
+        belong to (None without one, or before the central system gave it). No sample when
+        the meter does not answer."""
+        async with self._lock:
+            reading = await self.read_meter()
+            if reading is None:
+                return None, None
+            sample = self.sampler.values(
+                reading,
+                self.policies.meter.sampled,
+                Context.TRIGGER,
+                offered_a=self.outputs.offered,
+            )
+            return sample, None if self.tx is None else self.tx.transaction_id
 
     # --- what the central system says about a transaction ---
 
@@ -907,4 +1005,5 @@ __all__ = [
     "Refusal",
     "Refused",
     "Reported",
+    "SessionSummary",
 ]

@@ -18,6 +18,7 @@ from hal.base import Fault
 from ocppd.clock import Clock
 from ocppd.model.auth import Uplink
 from ocppd.model.policies import Policies
+from ocppd.model.reservation import Reservation
 from ocppd.model.transaction import TransactionLog
 
 
@@ -93,4 +94,28 @@ class ChargePointContext(Protocol):
 
     def status_changed(self) -> None:
         """A connector's status or error changed."""
+        ...
+
+    # --- reservations (model/reservation.py) ---
+
+    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+        """The charge point's reservation (connector 0) this driver may use, if any."""
+        ...
+
+    def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
+        """A start of this driver at ``connector_id`` would take the last free connector
+        that the charge point's reservation (connector 0) of another driver needs."""
+        ...
+
+    def reservation_used(self, reservation: Reservation) -> None:
+        """A transaction started with ``reservation``: it ends."""
+        ...
+
+    def reservation_lost(self, reservation: Reservation, why: str) -> None:
+        """A connector ended its reservation (it became Faulted or Unavailable)."""
+        ...
+
+    def notice(self) -> None:
+        """Something a person at the charger would notice changed (a refusal shown, a
+        session ended): a screen that follows the charger wakes."""
         ...

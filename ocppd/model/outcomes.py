@@ -31,3 +31,13 @@ class ResetKind(StrEnum):
 
     SOFT = "soft"  # the process restarts in place
     HARD = "hard"  # the configured command (a reboot of the computer)
+
+
+class ReserveResult(StrEnum):
+    """What became of a request to reserve a connector (1.6 §5.13)."""
+
+    ACCEPTED = "accepted"  # persisted and in force
+    FAULTED = "faulted"  # the connector (every connector, for connector 0) is faulted
+    OCCUPIED = "occupied"  # in use, or reserved for someone else
+    REJECTED = "rejected"  # no such connector, connector 0 not offered, expired, not storable
+    UNAVAILABLE = "unavailable"  # out of service

@@ -74,6 +74,7 @@ FAULT_CODES: dict[FaultKind, ErrorCode] = {
     FaultKind.EV_COMMUNICATION: ErrorCode.EV_COMMUNICATION_ERROR,
     FaultKind.CONTROLLER: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE: ErrorCode.OTHER_ERROR,
+    FaultKind.DISPLAY: ErrorCode.OTHER_ERROR,
     FaultKind.STORAGE_DAMAGE: ErrorCode.OTHER_ERROR,
     FaultKind.OTHER: ErrorCode.OTHER_ERROR,
 }
@@ -148,6 +149,8 @@ SEVERITY: dict[FaultKind, Severity] = {
     # the journal cannot be written: a stop is retried until it lands, but a session that
     # starts now could not be journaled
     FaultKind.STORAGE: Severity.NO_NEW_SESSIONS,
+    # the local display tells the driver what happens; charging never depends on it
+    FaultKind.DISPLAY: Severity.WARNING,
     # damaged journal records or files were set aside (docs/journal.md); the journal works,
     # so charging goes on: the owner is told (connector 0) and acts
     FaultKind.STORAGE_DAMAGE: Severity.WARNING,
@@ -184,7 +187,7 @@ class Facts:
     transaction: bool = False  # a transaction runs
     evse_permits: bool = True  # the charger allows energy (False: invalid id, limit 0, ...)
     finishing: bool = False  # the transaction ended; the cable or the EV is still there
-    reserved: bool = False
+    reserved: bool = False  # a reservation keeps the connector for one driver (§3.11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +215,14 @@ def derive_status(f: Facts) -> Status:
         return Status.UNAVAILABLE
     if f.finishing:
         return Status.FINISHING
-    if f.plugged or f.authorized:
+    if f.authorized:
         return Status.PREPARING
     if f.reserved:
+        # a cable alone leaves a reserved connector Reserved: only the reserved identity
+        # makes it Preparing (1.6 §4.9, transition E2)
         return Status.RESERVED
+    if f.plugged:
+        return Status.PREPARING
     return Status.AVAILABLE
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Any
 
 import trio
@@ -27,9 +28,27 @@ from ocppd.model.transaction import StorageUnavailable
 log = logging.getLogger(__name__)
 
 
+class Why(StrEnum):
+    """Why a start was refused, in a word a screen can translate (the message says more)."""
+
+    UNKNOWN_TAG = "unknown-tag"  # the central system (or the offline rules) does not know it
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    IN_USE = "in-use"  # the tag charges elsewhere already (ConcurrentTx)
+    BUSY = "busy"  # no free connector, or it was taken by another driver
+    RESERVED = "reserved"  # the connector (or the last free one) is reserved for another driver
+    UNAVAILABLE = "unavailable"  # out of service, or ocppd is stopping
+    FAULTED = "faulted"
+    OTHER = "other"  # the journal, the meter, an answer that makes no sense
+
+
 class Refused(Exception):
     """A request the charger cannot carry out now (the reason is for people: it never names
-    a tag)."""
+    a tag). ``why`` is the reason in one word (:class:`Why`)."""
+
+    def __init__(self, reason: str, why: Why = Why.OTHER) -> None:
+        super().__init__(reason)
+        self.why = why
 
 
 async def supervised(what: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:

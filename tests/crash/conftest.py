@@ -14,3 +14,10 @@ def add_crash_options(parser: pytest.Parser) -> None:
         default=200,
         help="daemon lives (each ended by SIGKILL or SIGTERM) of the full crash test",
     )
+    group = parser.getgroup("corruption", "corruption test (damage the journal's files)")
+    group.addoption(
+        "--corruption-cases",
+        type=int,
+        default=1000,
+        help="cases (one damage each) of the slow corruption test (tests/test_corruption.py)",
+    )

@@ -47,7 +47,7 @@ Rules (shared/notes/ocpp16-rules.md (b), plus the crash contract of INTERFACE.md
   precedes the control socket); SIGTERM stops it Reboot in the same life; Local and
   EVDisconnected stops follow a swipe of that tag / an unplug of that connector;
   every start shows every contactor open and no transaction running; SIGTERM exits 0;
-  the daemon never dies on its own; its log has no traceback and no quarantined
+  the daemon never dies on its own; its log has no traceback and no damaged or quarantined
   journal; the queue is empty at the end with no dead letters.
 """
 
@@ -245,6 +245,8 @@ class Oracle:
             self.bad("L1", f"dead letter: {d.action} seq {d.seq} local {d.local_id}: {d.reason}")
         if e.stats.dropped:
             self.bad("L7", f"{e.stats.dropped} MeterValues dropped under the size cap")
+        if e.stats.quarantined:  # kills never damage records: a damaged one is a bug
+            self.bad("C", f"{e.stats.quarantined} journal record(s) found damaged")
         for tx in e.ledger:
             if tx.state != "done":
                 self.bad("L1", f"ledger transaction {tx.local_id} is {tx.state}, not done: {tx}")
@@ -762,8 +764,13 @@ class Oracle:
                     f"life {life.index}: contactor closed before start-up ended: {line}",
                     life=life.index,
                 )
-            if "Traceback" in line or "quarantine" in line or "was corrupt" in line:
+            if any(word in line for word in JOURNAL_DAMAGE) or "Traceback" in line:
                 self.bad("C", f"life {life.index}: {line}", life=life.index)
+
+
+# What the journal logs when it finds damage (records, files) or loses a stop with the
+# storage: a kill never causes either, so each is a violation.
+JOURNAL_DAMAGE = ("quarantine", "was corrupt", "was damaged", "is damaged", "lost with the storage")
 
 
 def iso_list(points: list[float]) -> str:

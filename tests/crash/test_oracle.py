@@ -8,6 +8,7 @@ PowerLoss at start-up and drains. Each mutation is one bug from the rules note (
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -237,6 +238,15 @@ def samples_missing(e: Evidence) -> None:
     e.sample_interval = 0.3  # 2 s from the last sample to the kill: several samples missing
 
 
+def damaged_record(e: Evidence) -> None:  # issue 18: the journal found one at a start
+    e.stats = dataclasses.replace(e.stats, quarantined=1)
+
+
+def files_moved_aside(e: Evidence) -> None:  # issue 18: judged at a start, salvaged
+    with e.lives[1].log_path.open("a") as f:
+        f.write("x ERROR ocppd.journal.storage: journal /s/journal.db is damaged (...): moved\n")
+
+
 def stop_differs_from_the_ledger(e: Evidence) -> None:
     _replace_call(e, "b-1", meterStop=1019)
 
@@ -257,6 +267,8 @@ MUTATIONS: dict[str, tuple[Callable[[Evidence], None], str]] = {
     "a contactor closed at start-up": (contactor_closed_at_start, "C"),
     "a Stop that differs from the ledger": (stop_differs_from_the_ledger, "L1"),
     "samples missing": (samples_missing, "L3"),
+    "a damaged journal record": (damaged_record, "C"),
+    "a journal file set moved aside": (files_moved_aside, "C"),
 }
 
 

@@ -59,6 +59,22 @@ class Ext4Image(Mounted):
         assert result.returncode == 0, result.stderr
         self.device = loop_name(self.path)
 
+    def replug(self) -> str:
+        """What an installer does while ocppd runs: fsck the card and mount it again, here
+        through a new loop device (a reused one would share the read-only superblock).
+        Returns the new device; :meth:`unplug` detaches it."""
+        umount(self.path)
+        run("e2fsck", "-fy", str(self.image))
+        device = run("losetup", "--find", "--show", str(self.image)).stdout.strip()
+        assert device, "no free loop device"
+        result = run("mount", "-o", "errors=remount-ro", device, str(self.path))
+        assert result.returncode == 0, result.stderr
+        return device
+
+    def unplug(self, device: str) -> None:
+        umount(self.path)
+        run("losetup", "-d", device)
+
 
 def loop_name(mnt: Path) -> str:
     source = run("findmnt", "-n", "-o", "SOURCE", str(mnt)).stdout.strip()

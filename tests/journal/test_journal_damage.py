@@ -8,6 +8,8 @@ attempt and the queue stuck behind it for ever, with the journal called healthy.
 from __future__ import annotations
 
 import logging
+import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import trio
 from journal_damage import flip_live, quick_check
 from words16 import WORDS, acknowledge
 
-from ocppd.journal import Journal, Kind
+from ocppd.journal import Journal, Kind, OpenOutcome
 from tests.harness import charger
 from tests.netutil import Proxy
 
@@ -175,3 +177,98 @@ async def test_the_daemon_delivers_a_billable_transaction_whose_start_was_damage
         assert "set aside" in status["journal"]["problem"]
     assert "rebuilt from the ledger" in caplog.text
     assert "JSONDecodeError" not in caplog.text
+
+
+# --- damage to the files: judged at start, moved aside together, salvaged -------------------
+
+
+def snapshot(state: Path, to: Path) -> None:
+    """The files as a SIGKILL leaves them: the WAL not folded into the database."""
+    to.mkdir()
+    for name in ("journal.db", "journal.db-wal"):
+        shutil.copy2(state / name, to / name)
+
+
+async def history(journal: Journal, samples: int = 300) -> tuple[int, int]:
+    """A stopped transaction with many samples, then one still running (started offline)."""
+    a = await start(journal, "TAGHISTORY")
+    for i in range(samples):
+        await sample(journal, a, 1000 + i)
+    await stop(journal, a, "TAGHISTORY")
+    b = await start(journal, "TAGRUNNING", connector_id=2)
+    return a, b
+
+
+async def test_garbage_in_the_middle_of_the_wal_is_noticed_and_later_commits_salvaged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18, case 2: 4 KiB of random bytes in the middle of journal.db-wal. SQLite stops
+    reading at the damage and opened the journal as healthy, without the running
+    transaction committed after it."""
+    async with await Journal.open(tmp_path / "live") as journal:
+        _, b = await history(journal, samples=150)
+        snapshot(tmp_path / "live", tmp_path / "state")
+    wal = tmp_path / "state" / "journal.db-wal"
+    data = bytearray(wal.read_bytes())
+    assert len(data) < 32 + 1000 * (24 + 4096)  # no auto-checkpoint yet: every frame is live
+    middle = len(data) // 2
+    data[middle : middle + 4096] = random.Random(18).randbytes(4096)
+    wal.write_bytes(bytes(data))
+    async with await Journal.open(tmp_path / "state") as journal:
+        report = journal.report
+        assert report.outcome is OpenOutcome.QUARANTINED
+        assert report.reason is not None and "journal.db-wal is damaged at frame" in report.reason
+        assert journal.damage_summary() == "journal damaged: files moved aside"
+        running = await journal.open_transactions()
+        assert [(tx.connector_id, tx.id_tag) for tx in running] == [(2, "TAGRUNNING")]
+        starts = [m for m in await journal.pending_messages() if m.kind is Kind.TX_START]
+        assert [m.payload.get("idTag") for m in starts][-1] == "TAGRUNNING"
+    moved = report.moved_to
+    assert moved is not None and moved.name.startswith("journal.db.corrupt-")
+    assert read_bytes(Path(f"{moved}-wal")) == bytes(data)  # moved with it, never changed
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert b  # the running one was salvaged under a new local id
+
+
+async def test_an_empty_main_file_beside_its_wal_is_moved_aside_and_the_wal_salvaged(
+    tmp_path: Path,
+) -> None:
+    """Issue 18, case 3: journal.db truncated to 0 bytes while its -wal holds the whole
+    history (a queued Start among it). ocppd logged "created" and started afresh."""
+    async with await Journal.open(tmp_path / "live") as journal:
+        await history(journal, samples=5)
+        before = [(m.action, m.payload) for m in await journal.pending_messages()]
+        snapshot(tmp_path / "live", tmp_path / "state")
+    (tmp_path / "state" / "journal.db").write_bytes(b"")
+    async with await Journal.open(tmp_path / "state") as journal:
+        report = journal.report
+        assert report.outcome is OpenOutcome.QUARANTINED
+        assert report.reason is not None and "journal.db is empty beside a journal.db-wal" in (
+            report.reason
+        )
+        assert [(m.action, m.payload) for m in await journal.pending_messages()] == before
+        [running] = await journal.open_transactions()
+        assert running.id_tag == "TAGRUNNING"
+    # salvage again by hand: nothing is queued twice (the ledger identities decide)
+    assert report.moved_to is not None
+    async with await Journal.open(tmp_path / "state") as journal:
+        again = await journal.salvage(report.moved_to)
+        assert (again.transactions, again.messages, again.skipped) == (0, 0, 2)
+        assert len(await journal.pending_messages()) == len(before)
+
+
+async def test_a_wal_from_another_database_is_noticed(tmp_path: Path) -> None:
+    async with await Journal.open(tmp_path / "live") as journal:
+        await history(journal, samples=5)
+        snapshot(tmp_path / "live", tmp_path / "state")
+    wal = tmp_path / "state" / "journal.db-wal"
+    data = bytearray(wal.read_bytes())
+    data[16:24] = b"\x12\x34\x56\x78\x9a\xbc\xde\xf0"  # other salts: its checksum fails too
+    wal.write_bytes(bytes(data))
+    async with await Journal.open(tmp_path / "state") as journal:
+        assert journal.report.outcome is OpenOutcome.QUARANTINED
+        assert "WAL header fails its checksum" in (journal.report.reason or "")
+
+
+def read_bytes(path: Path) -> bytes:
+    return path.read_bytes()

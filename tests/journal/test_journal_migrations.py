@@ -49,11 +49,14 @@ SEED[6] = (  # 0006 adds the local authorization list
     UPDATE local_list_meta SET version = 3, entries = 1;
 """
 )
+SEED[7] = (  # 0007 adds the reservations table
+    SEED[6] + "INSERT INTO reservations VALUES (7, 1, 'TAG', NULL, '2026-11-21T11:00:00+00:00');"
+)
 # The firmware migration adds the jobs table; found by name, so a renumbering at merge
-# needs no change here (the data of 0006 is valid at every later schema).
+# needs no change here (the data of 0007 is valid at every later schema).
 FIRMWARE = next(m.version for m in BUNDLED if m.name == "firmware")
 SEED[FIRMWARE] = (
-    SEED[6]
+    SEED[7]
     + """
     INSERT INTO jobs VALUES ('firmware', '{"phase": "waiting"}');
 """
@@ -109,10 +112,8 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert (await journal.queue_stats()).quarantined == 0
         await journal.set_setting("written", "after migration")
         assert await journal.charging_profiles() == []  # the latest tables are there
-        # 0006: the local list starts empty, version 0, on every journal migrated from
-        # before it; one seeded at 0006 or later keeps its list
-        listed = next(m.version for m in BUNDLED if m.name == "local_list")
-        assert (await journal.list_summary()).version == (0 if version < listed else 3)
+        # 0006: the local list starts empty (version 0); one made at 6 or later keeps its own
+        assert (await journal.list_summary()).version == (3 if version >= 6 else 0)
         if version >= FIRMWARE:
             assert await journal.job("firmware") == {"phase": "waiting"}
 

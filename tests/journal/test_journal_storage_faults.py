@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,115 @@ async def test_a_kill_while_the_disk_is_full_loses_nothing_committed(tiny_tmpfs:
 
 def remove(path: Path) -> None:
     path.unlink()
+
+
+async def test_a_stop_refused_by_read_only_storage_is_written_first_when_the_storage_returns(
+    ext4_image: Ext4Image, mock_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18, case 4: a session stopped by its tag while the storage had gone read-only
+    was delivered after the restart as PowerLoss with the restart's time. The stop is kept
+    in memory and written first, with the driver's reason and time, when the storage is
+    back (here: fsck and a new mount while ocppd runs, as an installer would)."""
+    mock_clock.autojump_threshold = 0.02
+    state_dir = ext4_image.path / "state"
+    journal = await Journal.open(state_dir, inline=True)  # no thread: virtual time sees all
+    local_id = await start(journal)
+    ext4_image.trigger_error()
+    driver_stop = "2026-11-21T10:07:00Z"
+    with pytest.raises(JournalUnavailable, match="read-only"):
+        await journal.stop_transaction(
+            local_id,
+            meter_stop_wh=10,
+            timestamp=driver_stop,
+            reason="Local",
+            id_tag="TAG",
+            payload={"meterStop": 10, "reason": "Local"},
+            words=WORDS,
+        )
+    assert "kept in memory until the storage takes writes again" in caplog.text
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        await trio.sleep(10)
+        assert not journal.healthy
+        device = ext4_image.replug()  # the old mount stays read-only; the path is a new one
+        try:
+            with trio.fail_after(300):
+                await journal.wait_healthy()
+            nursery.cancel_scope.cancel()
+        except BaseException:
+            await journal.aclose()
+            ext4_image.unplug(device)
+            raise
+    tx = await journal.transaction(local_id)
+    assert tx is not None
+    assert (tx.state, tx.stop_reason, tx.stopped_at) == ("stopped", "Local", driver_stop)
+    assert [m.action for m in await journal.pending_messages()] == [
+        "StartTransaction",
+        "StopTransaction",
+    ]
+    assert "is written now" in caplog.text
+    await journal.aclose()
+    try:
+        async with await Journal.open(state_dir, inline=True) as journal:  # on the card
+            assert await journal.open_transactions() == []
+    finally:
+        ext4_image.unplug(device)
+
+
+async def test_a_stop_held_in_memory_when_ocppd_ends_is_logged_as_lost_with_the_storage(
+    ext4_image: Ext4Image, mock_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock_clock.autojump_threshold = 0.02
+    state_dir = ext4_image.path / "state"
+    journal = await Journal.open(state_dir, inline=True)  # no thread: virtual time sees all
+    local_id = await start(journal)
+    ext4_image.trigger_error()
+    with pytest.raises(JournalUnavailable):
+        await stop(journal, local_id)
+    await journal.aclose()
+    assert f"the stop of transaction {local_id} (Local at {T0}) is lost with the storage" in (
+        caplog.text
+    )
+    ext4_image.reboot()
+    async with await Journal.open(state_dir) as journal:
+        [tx] = await journal.open_transactions()  # the next start stops it as PowerLoss
+        assert tx.local_id == local_id
+
+
+async def test_the_daemon_delivers_a_stop_made_on_read_only_storage_as_the_driver_made_it(
+    nursery, start_csms, autojump_clock, ext4_image: Ext4Image
+) -> None:
+    """Issue 18, case 4, end to end: Local at the moment of the tag, not PowerLoss later."""
+    from tests.harness import charger, wall
+
+    csms = await start_csms()
+    state_dir = ext4_image.path / "state"
+    state_dir.mkdir()
+    device = None
+    try:
+        async with charger(nursery, csms, state_dir=state_dir) as cp:
+            station = await cp.registered()
+            await cp.sim("plug", 1)
+            await cp.swipe("TAGRO001")
+            await station.wait_for("StartTransaction")
+            await trio.sleep(30)
+            ext4_image.trigger_error()
+            await trio.sleep(5)
+            stopped_at = wall()
+            await cp.swipe("TAGRO001")  # the driver leaves; the card refuses the write
+            assert not cp.world(1).contactor_closed
+            await station.wait_for(
+                "StatusNotification",
+                lambda p: p["connectorId"] == 0 and p["errorCode"] == "OtherError",
+            )
+            await trio.sleep(60)
+            assert not station.calls("StopTransaction")
+            device = ext4_image.replug()
+            with trio.fail_after(300):
+                stop = await station.wait_for("StopTransaction")
+            assert stop.payload["reason"] == "Local"
+            sent = datetime.fromisoformat(stop.payload["timestamp"]).timestamp()
+            assert abs(sent - stopped_at) < 1.5, "the driver's time, not the storage's return"
+    finally:
+        if device is not None:
+            ext4_image.unplug(device)

@@ -7,12 +7,14 @@ Features change connectors only through these verbs; the tests drive them the sa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
-from hal.base import ConnectorDevices, Fault
+from hal.base import ConnectorDevices, Fault, FaultKind
 from hal.context import DeviceContext, SharedResources
 from hal.sim import SimContactor, SimMeter, SimOffer, SimPlug, SimWorld
 from ocppd.clock import Clock
@@ -21,9 +23,10 @@ from ocppd.model.charging_profile import Purpose
 from ocppd.model.connector import LOCAL_MAX, MIN_CURRENT_A, Connector, CurrentLimit, TxMessage
 from ocppd.model.context import ChargePointContext
 from ocppd.model.policies import Policies, TxPolicy
+from ocppd.model.reservation import Reservation
 from ocppd.model.smart_charging import LimitSource, SourceKind
 from ocppd.model.status import Status
-from ocppd.model.supervise import start_supervised
+from ocppd.model.supervise import Refused, start_supervised
 from ocppd.model.transaction import StopReason
 
 REMOTE = AuthResult(True, None, AuthSource.REMOTE)
@@ -36,6 +39,7 @@ class Journal:
 
     def __init__(self) -> None:
         self.started: list[int] = []
+        self.reservation_ids: list[int | None] = []  # StartTransaction.reservationId of each
         self.stopped: list[tuple[int, StopReason]] = []
 
     async def wait_unhealthy(self) -> None:
@@ -44,7 +48,8 @@ class Journal:
     async def wait_healthy(self) -> None:
         pass
 
-    async def start(self, **_: Any) -> int:
+    async def start(self, *, reservation_id: int | None = None, **_: Any) -> int:
+        self.reservation_ids.append(reservation_id)
         self.started.append(len(self.started) + 1)
         return self.started[-1]
 
@@ -84,6 +89,7 @@ class Context:
         self.stopping = False
         self.held: str | None = None
         self.changes = 0
+        self.reservations_ended: list[tuple[Reservation, str]] = []
         self._nursery = nursery
 
     def blocking_fault(self) -> Fault | None:
@@ -106,6 +112,22 @@ class Context:
 
     def status_changed(self) -> None:
         self.changes += 1
+
+    # a connector alone: no charge-point (connector 0) reservation
+    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+        return None
+
+    def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
+        return False
+
+    def reservation_used(self, reservation: Reservation) -> None:
+        self.reservations_ended.append((reservation, "used"))
+
+    def reservation_lost(self, reservation: Reservation, why: str) -> None:
+        self.reservations_ended.append((reservation, why))
+
+    def notice(self) -> None:
+        pass
 
 
 def connector(
@@ -255,4 +277,85 @@ async def test_the_policy_in_force_when_the_claim_is_made_sets_its_deadline(
         assert c.claimed_by("TAG1")
         await trio.sleep(2)
         assert not c.claimed_by("TAG1") and c.reported.status is Status.AVAILABLE
+        nursery.cancel_scope.cancel()
+
+
+# --- a reservation on the connector (model/reservation.py; 1.6 §3.11, §5.13) ---
+
+IN_AN_HOUR = datetime.now(UTC) + timedelta(hours=1)
+
+
+def member_of(group: str) -> AuthResult:
+    return AuthResult(True, IdTagInfo(AuthStatus.ACCEPTED, parent_id_tag=group), "central system")
+
+
+def booking(parent: str | None = None) -> Reservation:
+    return Reservation(7, 1, "RESV0001", parent, IN_AN_HOUR)
+
+
+async def test_a_reserved_connector_admits_only_its_tag_and_the_start_carries_its_id(
+    tmp_path, autojump_clock
+):
+    async with trio.open_nursery() as nursery:
+        c, context, world = connector(nursery, tmp_path)
+        await nursery.start(c.run)
+        await c.reserve(booking())
+        assert c.reported.status is Status.RESERVED
+        world.plug()
+        await trio.sleep(1)
+        assert c.reported.status is Status.RESERVED  # a cable alone (§4.9 E2)
+        with pytest.raises(Refused, match="reserved for another driver"):
+            await c.start_for("STRANGER", REMOTE)
+        assert c.reservation is not None and context.txlog.started == []
+        assert await c.start_for("resv0001", REMOTE)  # tags compare case-insensitively
+        assert context.txlog.reservation_ids == [7]
+        assert c.reservation is None
+        assert [(r.reservation_id, why) for r, why in context.reservations_ended] == [(7, "used")]
+        await trio.sleep(1)
+        assert c.reported.status is Status.CHARGING
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_reservation_with_a_parent_admits_the_group(tmp_path, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        c, context, world = connector(nursery, tmp_path)
+        await nursery.start(c.run)
+        await c.reserve(booking(parent="GROUP-A"))
+        world.plug()
+        await trio.sleep(1)
+        with pytest.raises(Refused):
+            await c.start_for("KID2", member_of("GROUP-B"))
+        assert await c.start_for("KID1", member_of("group-a"))
+        assert context.txlog.reservation_ids == [7]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_faulted_or_unavailable_connector_ends_its_reservation(tmp_path, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        c, context, _ = connector(nursery, tmp_path)
+        await nursery.start(c.run)
+        await c.reserve(booking())
+        await c.set_fault(Fault(FaultKind.GROUND_FAILURE, "test"))
+        assert c.reported.status is Status.FAULTED and c.reservation is None
+        await c.set_fault(None, FaultKind.GROUND_FAILURE)
+        assert c.reported.status is Status.AVAILABLE  # not Reserved again
+        await c.reserve(booking())
+        await c.set_operative(False)
+        assert c.reported.status is Status.UNAVAILABLE and c.reservation is None
+        assert [why for _, why in context.reservations_ended] == [
+            "connector 1 is faulted",
+            "connector 1 is unavailable",
+        ]
+        nursery.cancel_scope.cancel()
+
+
+async def test_end_reservation_ends_only_its_own(tmp_path, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        c, _, _ = connector(nursery, tmp_path)
+        await nursery.start(c.run)
+        await c.reserve(booking())
+        assert not await c.end_reservation(8)
+        assert c.reported.status is Status.RESERVED
+        assert await c.end_reservation(7)
+        assert c.reported.status is Status.AVAILABLE
         nursery.cancel_scope.cancel()

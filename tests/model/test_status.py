@@ -39,6 +39,7 @@ DECIDED = [
     (FaultKind.CONTROLLER, BLOCKING, "OtherError"),
     (FaultKind.READER, WARNING, "ReaderFailure"),  # charging needs no reader
     (FaultKind.STORAGE, NO_NEW, "OtherError"),  # running sessions go on
+    (FaultKind.DISPLAY, WARNING, "OtherError"),  # charging never depends on the screen
     (FaultKind.STORAGE_DAMAGE, WARNING, "OtherError"),  # damage set aside; the journal works
     (FaultKind.OTHER, BLOCKING, "OtherError"),  # unknown: the safe side
 ]
@@ -77,7 +78,12 @@ ROWS = [
     ("cable in, no driver yet", Facts(plugged=True), Status.PREPARING),
     ("driver authorised, no cable yet", Facts(authorized=True), Status.PREPARING),
     ("reserved", Facts(reserved=True), Status.RESERVED),
-    ("cable in beats reserved", Facts(plugged=True, reserved=True), Status.PREPARING),
+    ("a cable alone leaves it reserved (E2)", Facts(plugged=True, reserved=True), Status.RESERVED),
+    (
+        "the reserved driver authorised (E2)",
+        Facts(authorized=True, reserved=True),
+        Status.PREPARING,
+    ),
     ("charging", TX, Status.CHARGING),
     ("the EV pauses", Facts(plugged=True, transaction=True), Status.SUSPENDED_EV),
     (

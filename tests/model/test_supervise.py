@@ -61,6 +61,7 @@ def make_charger(**kwargs: Any) -> Charger:
         uplink=uplink,  # type: ignore[arg-type]
         authorizer=Authorizer(k, Cache(), clock, uplink),  # type: ignore[arg-type]
         settings=None,  # type: ignore[arg-type]
+        reservation_store=None,  # type: ignore[arg-type]
         **kwargs,
     )
 

@@ -166,7 +166,9 @@ class CoreHandlers:
             log.info("RemoteStartTransaction rejected: connector 0 cannot charge")
             return rejected
         why_not = self._cannot_start()
-        connector = None if why_not else self.charger.remote_target(request.connector_id)
+        connector = (
+            None if why_not else self.charger.remote_target(request.connector_id, request.id_tag)
+        )
         if connector is None:
             where = "any connector" if request.connector_id is None else request.connector_id
             log.info(
@@ -183,7 +185,9 @@ class CoreHandlers:
                 return rejected
             if not self.remote_start_profiles.supported:
                 log.info("RemoteStartTransaction carries a charging profile; ignored")
-        authorize_first = self.keys.get_bool("AuthorizeRemoteTxRequests")
+        authorize_first = self.keys.get_bool(
+            "AuthorizeRemoteTxRequests"
+        ) or self.charger.needs_group(connector, request.id_tag)
         # claimed now, before the answer: no other driver can take the connector meanwhile
         auth = None if authorize_first else AuthResult(True, None, AuthSource.REMOTE)
         connector.claim(request.id_tag, auth, remote=True)

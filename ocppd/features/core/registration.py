@@ -58,6 +58,7 @@ class Registration:
         self.status: RegistrationStatus | None = None
         self.since: datetime | None = None
         self._quiet_until = 0.0  # Rejected: no frames either way until then (trio clock)
+        self._accepted = trio.Event()  # set by an Accepted answer (a triggered boot's too)
 
     def __repr__(self) -> str:
         return f"<Registration {self.status} since={self.since}>"
@@ -96,6 +97,7 @@ class Registration:
         interval = response.interval
         self.status = status
         if status is RegistrationStatus.ACCEPTED:
+            self._accepted.set()
             self.clock.set_reference(response.current_time)
             self.since = self.clock.now()
             if interval > 0:
@@ -105,6 +107,8 @@ class Registration:
                 self.keys.get_int("HeartbeatInterval"),
             )
             return status
+        if self._accepted.is_set():
+            self._accepted = trio.Event()
         retry = interval if interval > 0 else BOOT_RETRY_S
         self._quiet_until = trio.current_time() + retry
         if status is RegistrationStatus.PENDING:
@@ -120,7 +124,10 @@ class Registration:
         """BootNotification on ``session`` until Accepted, at the pace the answers demand."""
         while True:
             if trio.current_time() < self._quiet_until:
-                await trio.sleep_until(self._quiet_until)
+                with trio.move_on_at(self._quiet_until):
+                    await self._accepted.wait()  # a triggered BootNotification was Accepted
+            if self.accepted:
+                return
             try:
                 status = await self.send_boot(session)
             except CallFailure as exc:

@@ -18,7 +18,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TypeVar
 
-from ocppd.model.outcomes import AvailabilityResult, ResetKind, UnlockResult
+from ocppd.model.outcomes import AvailabilityResult, ReserveResult, ResetKind, UnlockResult
 from ocppd.model.status import ErrorCode, Status
 from ocppd.model.transaction import StopReason
 from ocppd.protocol.v16.enums import (
@@ -26,6 +26,7 @@ from ocppd.protocol.v16.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
     Reason,
+    ReservationStatus,
     ResetType,
     UnlockStatus,
 )
@@ -122,3 +123,14 @@ RESET_KIND: Mapping[ResetType, ResetKind] = MappingProxyType(
     {ResetType.SOFT: ResetKind.SOFT, ResetType.HARD: ResetKind.HARD}
 )
 """Reset.req type, as the model's kind of restart."""
+
+RESERVATION: Mapping[ReserveResult, ReservationStatus] = MappingProxyType(
+    {
+        ReserveResult.ACCEPTED: ReservationStatus.ACCEPTED,
+        ReserveResult.FAULTED: ReservationStatus.FAULTED,
+        ReserveResult.OCCUPIED: ReservationStatus.OCCUPIED,
+        ReserveResult.REJECTED: ReservationStatus.REJECTED,
+        ReserveResult.UNAVAILABLE: ReservationStatus.UNAVAILABLE,
+    }
+)
+"""ReserveNow.conf status."""

@@ -6,7 +6,7 @@ is in ``ocppd/system/``; this package says what it means in 1.6.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,15 @@ from typing import Any
 from ocppd.features.firmware.base import Context
 from ocppd.features.firmware.diagnostics import Diagnostics
 from ocppd.features.firmware.update import Updater
-from ocppd.features.profile import Handler, Profile, Services, Site, Task, TypedHandler
+from ocppd.features.profile import (
+    Handler,
+    Profile,
+    Services,
+    Site,
+    Task,
+    Trigger,
+    TypedHandler,
+)
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.protocol.v16 import messages as m
 
@@ -94,13 +102,12 @@ def _diagnostics_status(services: Services, _connector_id: int | None) -> Task |
     return _firmware(services).send_diagnostics_status
 
 
-TRIGGERS: Mapping[str, Callable[[Services, int | None], Task | None]] = {
+TRIGGERS: Mapping[str, Trigger] = {
     "FirmwareStatusNotification": _firmware_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
 }
 """What Remote Trigger (TriggerMessage, 1.6 §5.17) may ask of this profile: message ->
-the send-now verb (the connectorId does not matter to either). In the shape of the
-RemoteTrigger profile's ``Trigger``: ``Profile(..., triggers=TRIGGERS)`` once it lands."""
+the send-now verb (the connectorId does not matter to either)."""
 
 
 def firmware_of(services: Services) -> Firmware:
@@ -108,4 +115,4 @@ def firmware_of(services: Services) -> Firmware:
     return _firmware(services)
 
 
-profile = Profile(NAME, keys=_keys, handlers=_handlers, tasks=_tasks)
+profile = Profile(NAME, keys=_keys, handlers=_handlers, tasks=_tasks, triggers=TRIGGERS)

@@ -1,4 +1,4 @@
--- 0007: durable jobs (the coordinator's number for this migration is 0008; renumber at merge).
+-- 0008: durable jobs (Firmware Management).
 --
 -- A job is work the central system asked for that must survive a restart: today the one
 -- firmware update (UpdateFirmware's retrieveDate, retries, the phase it reached, the last
