@@ -51,6 +51,8 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
+from ocppd.features.firmware import firmware_of
+from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -125,6 +127,8 @@ class Parts:
         if self.presenter is None:
             self.presenter = make_presenter(settings, self.hardware, self.charger, self.connection)
         return self.presenter
+
+    services: Services | None = None  # what the profiles were built from
 
 
 class Daemon:
@@ -269,6 +273,9 @@ class Daemon:
             triggers=build_triggers(self.profiles),
             certificates=store,
             serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
+            wake_outbox=outbox.ring,
+            settings=s,
+            inline=self.virtual_time,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -300,6 +307,7 @@ class Daemon:
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
             presenter=presenter,
             certificates=store,
+            services=services,
         )
 
     def _connection(
@@ -423,7 +431,12 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
-            parts.certificates,
+            certificates=parts.certificates,
+            firmware=(
+                firmware_of(parts.services)
+                if parts.services is not None and firmware_profile in self.profiles
+                else None
+            ),
         )
 
     def stop(self) -> None:

@@ -6,7 +6,7 @@ Layers, lowest first; a module may import its own layer and the layers below it
     hal/                         devices; imports nothing of ocppd
     protocol/                    sans-IO framing and dialects; no trio, no I/O library
     clock, cadence, logs, config, sdnotify   the basics everything may use
-    transport/                   the websocket link; knows no OCPP version
+    transport/, system/          the websocket link (knows no OCPP version); the OS (files, dpkg)
     session, connection          one conversation; the supervisor
     journal/                     durable, version-neutral records
     model/                       what the charger is, in its own words
@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ocppd.sdnotify",
         "ocppd.security",
     ),
-    ("ocppd.transport",),
+    ("ocppd.transport", "ocppd.system"),
     ("ocppd.session", "ocppd.connection"),
     ("ocppd.journal",),
     ("ocppd.model",),
@@ -314,6 +314,7 @@ KEYS_16 = frozenset(
         "StopTxnAlignedData",
         "StopTxnAlignedDataMaxLength",
         "StopTxnSampledData",
+        "SupportedFileTransferProtocols",
         "StopTxnSampledDataMaxLength",
         "SupportedFeatureProfiles",
         "SupportedFeatureProfilesMaxLength",

@@ -55,6 +55,7 @@ READ_ONLY = {
     "StopTxnSampledDataMaxLength": "12",
     "ReserveConnectorZeroSupported": "true",
     "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES if p.advertised),
+    "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",
     # Smart Charging (1.6 §9.4)
     "ChargeProfileMaxStackLevel": "8",

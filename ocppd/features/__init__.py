@@ -14,6 +14,7 @@ from hal.base import Quantity
 from ocppd.features import (
     certificates,
     core,
+    firmware,
     local_auth_list,
     remote_trigger,
     reservation,
@@ -29,6 +30,7 @@ PROFILES: tuple[Profile, ...] = (
     reservation.profile,
     smart_charging.profile,
     remote_trigger.profile,
+    firmware.profile,
     certificates.profile,
 )
 """The profiles this charge point offers, in the order SupportedFeatureProfiles lists them."""
