@@ -29,15 +29,20 @@ it and leave its entity empty.
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import trio
 from ocpp.v16 import call
 
+from ocppd import ctl
 from ocppd.app import Outcome
 from ocppd.testing.csms import Station
 from tests.harness import CP_ID, Charger, charger
 
+HOWTO = Path(__file__).resolve().parent.parent / "docs" / "home-assistant.md"
 PASSWORD = "home-assistant-pw-1"
 OCPP = {"security_profile": 1, "authorization_key": PASSWORD}
 PILOT = '[connector.pilot]\ndriver = "sim"'
@@ -277,6 +282,9 @@ async def test_the_slider_is_accepted_and_the_limit_reaches_the_pilot(
         assert shown["current_limit_a"] == 10.0
         assert shown["current_limit_source"]["profile_id"] == 1000
         assert shown["current_limit_source"]["purpose"] == "ChargePointMaxProfile"
+        assert "current limited to 10 A by charging profile 1000 (ChargePointMaxProfile" in (
+            ctl.format_status(await cp.status())
+        )
         # the fallback requests (sent when a charger refuses the station ceiling) are
         # Accepted too, and the lowest limit wins (1.6 §3.13.3)
         unit, stack = await ha.resolve_charge_rate()
@@ -365,7 +373,7 @@ async def test_its_services_get_answers_not_callerrors(nursery, start_csms, auto
         cleared = await station.call(call.ClearCache())
         assert cleared.status == "Accepted"
         transfer = await station.call(call.DataTransfer(vendor_id="HA", message_id="", data=""))
-        assert transfer.status in ("UnknownVendorId", "Accepted", "Rejected")
+        assert transfer.status == "UnknownVendorId"  # no vendor extensions: said, not an error
         everything = await station.call(call.GetConfiguration())
         assert len(everything.configuration_key) > 20
         assert "ChargeProfileMaxStackLevel" in {kv["key"] for kv in everything.configuration_key}
@@ -378,3 +386,30 @@ async def test_its_services_get_answers_not_callerrors(nursery, start_csms, auto
             await cp.done.wait()
         assert cp.outcome == [Outcome.HARD_RESET]
         assert not csms.violations
+
+
+def fenced(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+async def test_the_how_to_s_ocpp_lines_connect_to_a_central_system_like_home_assistant_s(
+    nursery, start_csms, autojump_clock
+):
+    """docs/home-assistant.md's [ocpp] block as written (only the host is this test's): a
+    URL with no path (the integration takes the last segment as the id), profile 1."""
+    howto = HOWTO.read_text()
+    [block] = fenced(howto, "toml")
+    ocpp = tomllib.loads(block)["ocpp"]
+    assert ocpp["url"] == "ws://homeassistant.local:9000"
+    csms = await start_csms(path="", passwords={ocpp["charge_point_id"]: ocpp["authorization_key"]})
+    url = ocpp.pop("url").replace("homeassistant.local:9000", f"127.0.0.1:{csms.port}")
+    cp_id = ocpp.pop("charge_point_id")
+    async with charger(nursery, csms, url=url, cp_id=cp_id, ocpp=ocpp) as cp:
+        ha = await home_assistant(cp)
+        assert "SmartCharging" in ha.features
+        assert csms.rejections == []
+    # the automation moves the slider the integration names number.<cpid>_maximum_current
+    [automation] = fenced(howto, "yaml")
+    assert "service: number.set_value" in automation
+    assert "entity_id: number.charger_maximum_current" in automation
+    assert "| `charger`" in howto.split("Charge point identity", 1)[1].split("\n", 1)[0]
