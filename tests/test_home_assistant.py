@@ -380,6 +380,13 @@ async def test_its_services_get_answers_not_callerrors(nursery, start_csms, auto
         for key in ("MeterValueSampleInterval", "ClockAlignedDataInterval", "HeartbeatInterval"):
             await ha.configure(key, "120")
             assert ha.answers[f"ChangeConfiguration {key}"][-1] == "Accepted"
+        tx_id = await charge(cp, ha)  # Charge Control on, then off
+        stopped = await station.call(call.RemoteStopTransaction(transaction_id=tx_id))
+        assert stopped.status == "Accepted"
+        with trio.fail_after(30):
+            stop = await station.wait_for("StopTransaction")
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "Remote"
         reset = await station.call(call.Reset(type="Hard"))  # the Reset button
         assert reset.status == "Accepted"
         with trio.fail_after(30):
