@@ -12,7 +12,6 @@ size, and cut off the moment it grows past it when it does not. TLS is verified
 
 from __future__ import annotations
 
-import ftplib
 import inspect
 import logging
 import os
@@ -26,6 +25,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import trio
 
 if TYPE_CHECKING:
+    import ftplib
+
     import httpx
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,9 @@ async def _http_send(
 
 
 def _ftp_connect(url: str, stall_s: float, ca_file: str | None) -> tuple[ftplib.FTP, str]:
+    # ftplib only when an FTP transfer runs: the daemon's idle memory is a feature
+    import ftplib
+
     parts = urlsplit(url)
     if parts.scheme.lower() == "ftps":
         ftp: ftplib.FTP = ftplib.FTP_TLS(context=_ssl_context(ca_file), timeout=stall_s)
@@ -275,6 +279,8 @@ def _ftp_connect(url: str, stall_s: float, ca_file: str | None) -> tuple[ftplib.
 
 
 def _ftp_get(url: str, dest: Path, max_bytes: int, stall_s: float, ca_file: str | None) -> int:
+    import ftplib  # only when an FTP transfer runs (see _ftp_connect)
+
     shown = redact_url(url)
     try:
         ftp, path = _ftp_connect(url, stall_s, ca_file)
@@ -309,6 +315,8 @@ def _ftp_get(url: str, dest: Path, max_bytes: int, stall_s: float, ca_file: str 
 
 
 def _ftp_put(url: str, path: Path, stall_s: float, ca_file: str | None) -> None:
+    import ftplib  # only when an FTP transfer runs (see _ftp_connect)
+
     shown = redact_url(url)
     try:
         ftp, target = _ftp_connect(url, stall_s, ca_file)

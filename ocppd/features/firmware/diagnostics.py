@@ -19,7 +19,6 @@ from ocppd.features.firmware.base import DIAGNOSTICS_STATUS, Context
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import DiagnosticsStatus
 from ocppd.session import Then
-from ocppd.system import diagnostics
 from ocppd.system.transfer import TransferError, scheme_of, upload
 
 log = logging.getLogger(__name__)
@@ -65,6 +64,10 @@ class Diagnostics:
 
     async def bundle(self, path: Path, since: datetime | None, until: datetime | None) -> Path:
         """Make the diagnostics bundle at ``path`` (also for ``ocppctl diagnostics``)."""
+        # the bundle's module (tarfile, platform) only when a bundle is made: a rare path,
+        # and the daemon's idle memory is a feature (docs/performance.md)
+        from ocppd.system import diagnostics
+
         return await diagnostics.make_bundle(
             path,
             settings=self.settings,
@@ -76,6 +79,8 @@ class Diagnostics:
         )
 
     async def _sources(self) -> dict[str, Any]:
+        from ocppd.system import diagnostics  # a rare path: see bundle()
+
         stats = await self.journal.queue_stats()
         charger = self.services.charger
         return {

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +90,8 @@ class Updater:
         if self.job is not None and self.job.get("phase") == "installing":
             log.warning("UpdateFirmware ignored: an update is being installed")
             return response
+        import uuid  # only when an update is asked for: the daemon's idle memory is a feature
+
         job = {
             "id": uuid.uuid4().hex,
             "location": request.location,
