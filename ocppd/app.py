@@ -38,7 +38,7 @@ from hal.base import Fault, FaultKind, FaultRaised, Quantity
 from ocppd import __version__, config, logs
 from ocppd.clock import Clock
 from ocppd.config import Settings
-from ocppd.connection import Connection, LinkState
+from ocppd.connection import Connection, LinkEnded, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
@@ -50,6 +50,13 @@ from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
+from ocppd.features.security.profiles import (
+    TRIAL_SETTING,
+    ConfiguredCredentials,
+    SecurityProfiles,
+    Trial,
+    confirm_trials,
+)
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -152,11 +159,12 @@ class Daemon:
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
+            profile = keys.get_int("SecurityProfile")
             return LinkTarget(
-                url=o.endpoint,
+                url=o.endpoint_for(profile),
                 charge_point_id=o.charge_point_id,
                 subprotocols=tuple(DIALECTS),
-                security_profile=o.security_profile,
+                security_profile=profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
                 cert_file=o.cert_file,
@@ -258,7 +266,9 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        connection = self._connection(keys, ids, handlers, conversation, registration, link)
+        connection, security = self._connection(
+            keys, ids, handlers, conversation, registration, link, journal, stored
+        )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
         presenter = None
@@ -276,7 +286,10 @@ class Daemon:
             statuses=statuses,
             courier=courier,
             handlers=handlers,
-            tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
+            tasks=(
+                *((p.name, task) for p in self.profiles for task in p.tasks(services)),
+                ("Security", lambda: confirm_trials(security, link)),
+            ),
             presenter=presenter,
         )
 
@@ -288,10 +301,19 @@ class Daemon:
         conversation: Conversation,
         registration: Registration,
         link: LinkState,
-    ) -> Connection:
+        journal: Journal,
+        stored: Mapping[str, str],
+    ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
-        AuthorizationKey re-dials with it."""
+        AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
+        the links with it fail (features/security/profiles.py)."""
         o = self.settings.ocpp
+
+        async def link_ended(ended: LinkEnded) -> None:
+            if not ended.hung_up:
+                profile = ended.target.security_profile if ended.target else None
+                await security.link_ended(profile, ended.reason, ended.healthy)
+
         connection = Connection(
             target=self._link_target(keys),
             dialects=DIALECTS,
@@ -307,13 +329,36 @@ class Daemon:
             answering=registration.answering,
             now=self.clock.now,
             link_state=link,
+            on_ended=link_ended,
         )
 
         async def new_key(_value: object) -> None:
             connection.hang_up("new AuthorizationKey")
 
+        async def note(event: str, text: str) -> None:
+            log.warning("security: %s: %s", event, text)
+
+        async def store(name: str, value: str | None) -> None:
+            await journal.set_setting(name, value)
+
         keys.on_change("AuthorizationKey", new_key)
-        return connection
+        security = SecurityProfiles(
+            keys=keys,
+            credentials=ConfiguredCredentials(
+                keys,
+                config_key=o.authorization_key,
+                ca_file=o.ca_file,
+                cert_file=o.cert_file,
+                key_file=o.key_file,
+                now=self.clock.now,
+            ),
+            persist_key=key_keeper(journal),
+            store=store,
+            trial=Trial.parse(stored.get(TRIAL_SETTING)),
+            reconnect=connection.hang_up,
+            note=note,
+        )
+        return connection, security
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -600,11 +645,14 @@ def build_keys(
         measurands=supported_measurands(quantities),
         security_profile=settings.ocpp.security_profile,
     )
-    return Keys(
-        specs,
-        settings.ocpp.keys,
-        {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)},
-    )
+    kept = {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)}
+    if _profile_below(kept.get("SecurityProfile"), settings.ocpp.security_profile):
+        del kept["SecurityProfile"]  # the operator raised ocpp.security_profile since
+    return Keys(specs, settings.ocpp.keys, kept)
+
+
+def _profile_below(kept: str | None, configured: int) -> bool:
+    return kept is not None and kept.strip().isdigit() and int(kept) < configured
 
 
 def build_charger(
@@ -719,6 +767,7 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
     o = s.ocpp
     return (
         o.url,
+        o.tls_url,
         o.charge_point_id,
         o.security_profile,
         o.authorization_key,
