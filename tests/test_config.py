@@ -321,7 +321,8 @@ def test_a_world_readable_file_with_a_password_gets_a_warning(tmp_path: Path) ->
     path.write_text(
         GOOD.replace(
             'charge_point_id = "CP0001"',
-            'charge_point_id = "CP0001"\nsecurity_profile = 1\nauthorization_key = "secret-secret-16"',
+            'charge_point_id = "CP0001"\nsecurity_profile = 1\n'
+            'authorization_key = "secret-secret-16"',
         )
     )
     os.chmod(path, 0o644)
