@@ -47,9 +47,16 @@ from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
-from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
+from ocppd.features.core.transactions import (
+    V16_WORDS,
+    Courier,
+    ModelDelivery,
+    OutboxSignal,
+    Recorder,
+)
 from ocppd.features.core.words import STATUS
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
+from ocppd.features.security.events import SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
     TRIAL_SETTING,
     ConfiguredCredentials,
@@ -73,7 +80,7 @@ from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.transport.backoff import Backoff
-from ocppd.transport.link import LinkTarget
+from ocppd.transport.link import LinkFailure, LinkTarget
 
 if TYPE_CHECKING:
     from ocppd.view.presenter import Presenter
@@ -120,6 +127,7 @@ class Parts:
     courier: Courier
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
+    security: SecurityEvents
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
 
     def screen(self, settings: Settings) -> Presenter:
@@ -266,8 +274,13 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox),
+        )
         connection, security = self._connection(
-            keys, ids, handlers, conversation, registration, link, journal, stored
+            keys, ids, handlers, conversation, registration, link, journal, stored, events
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -289,7 +302,10 @@ class Daemon:
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
                 ("Security", lambda: confirm_trials(security, link)),
+                ("Security", lambda: steady_links(events, link)),
+                ("Security", lambda: clock_settings(events, clock)),
             ),
+            security=events,
             presenter=presenter,
         )
 
@@ -303,6 +319,7 @@ class Daemon:
         link: LinkState,
         journal: Journal,
         stored: Mapping[str, str],
+        events: SecurityEvents,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -310,9 +327,13 @@ class Daemon:
         o = self.settings.ocpp
 
         async def link_ended(ended: LinkEnded) -> None:
-            if not ended.hung_up:
-                profile = ended.target.security_profile if ended.target else None
-                await security.link_ended(profile, ended.reason, ended.healthy)
+            if ended.hung_up:
+                return
+            event = LINK_EVENTS.get(ended.kind) if ended.kind else None
+            if event is not None:
+                await events.occurred(event, ended.reason)
+            profile = ended.target.security_profile if ended.target else None
+            await security.link_ended(profile, ended.reason, ended.healthy)
 
         connection = Connection(
             target=self._link_target(keys),
@@ -333,10 +354,9 @@ class Daemon:
         )
 
         async def new_key(_value: object) -> None:
+            # A01.FR.11: the change is in the security log (never the key itself)
+            await events.occurred("ReconfigurationOfSecurityParameters", "new AuthorizationKey")
             connection.hang_up("new AuthorizationKey")
-
-        async def note(event: str, text: str) -> None:
-            log.warning("security: %s: %s", event, text)
 
         async def store(name: str, value: str | None) -> None:
             await journal.set_setting(name, value)
@@ -356,7 +376,7 @@ class Daemon:
             store=store,
             trial=Trial.parse(stored.get(TRIAL_SETTING)),
             reconnect=connection.hang_up,
-            note=note,
+            note=events.occurred,
         )
         return connection, security
 
@@ -411,6 +431,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
                 nursery.start_soon(self._signals)
@@ -470,6 +491,7 @@ class Daemon:
         return result
 
     async def _orderly_stop(self, parts: Parts, outcome: Outcome) -> None:
+        await parts.security.occurred("ResetOrReboot", f"ocppd stopping: {outcome.value}")
         reason = {
             Outcome.STOPPED: StopReason.REBOOT,
             Outcome.SOFT_RESET: StopReason.SOFT_RESET,
@@ -706,6 +728,44 @@ def build_courier(
         token=token,
         signal=signal,
     )
+
+
+LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
+    {
+        LinkFailure.TLS_CERTIFICATE: "InvalidCentralSystemCertificate",
+        LinkFailure.TLS_VERSION: "InvalidTLSVersion",
+        LinkFailure.TLS_CIPHER: "InvalidTLSCipherSuite",
+        LinkFailure.UNAUTHORIZED: "FailedToAuthenticateAtCentralSystem",
+    }
+)
+"""The link failures that are security events [SEC §8; A00.FR.310, A00.FR.315, A00.FR.322]."""
+
+
+def security_queue(
+    journal: Journal, outbox: OutboxSignal
+) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """Security events go to the outbox (kind other) and wake its courier."""
+
+    async def queue(action: str, payload: dict[str, Any]) -> None:
+        await journal.add_message(action, payload, words=V16_WORDS)
+        outbox.ring()
+
+    return queue
+
+
+async def steady_links(events: SecurityEvents, link: LinkState) -> None:
+    """Each link that reaches its steady state lets the next non-critical event be told."""
+    while True:
+        if link.healthy:
+            events.steady()
+        await link.wait_changed()
+
+
+async def clock_settings(events: SecurityEvents, clock: Clock) -> None:
+    """SettingSystemTime: each time the wall clock is set (a step, not a drift) [SEC §8]."""
+    while True:
+        await clock.next_step.wait()
+        await events.occurred("SettingSystemTime", "clock set from the central system's time")
 
 
 def key_keeper(journal: Journal) -> Persist:

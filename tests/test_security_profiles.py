@@ -141,7 +141,7 @@ async def test_upgrade_1_to_2_to_3_reconnects_each_time_with_the_new_profile(
 
 
 async def test_a_raise_that_cannot_connect_falls_back_durably(
-    nursery, start_csms, autojump_clock, ca, tmp_path, caplog
+    nursery, start_csms, autojump_clock, ca, tmp_path
 ):
     plain = await start_csms(passwords={CP_ID: KEY})
     stranger = await start_csms(ssl_context=_server(trustme.CA()), passwords={CP_ID: KEY})
@@ -155,7 +155,11 @@ async def test_a_raise_that_cannot_connect_falls_back_durably(
         assert await _profile_seen(back) == "1"
         assert not stranger.stations
         assert TRIAL_SETTING not in await cp.journal.settings()
-    assert "fell back to 1" in caplog.text
+    logged = (tmp_path / "security.log").read_text()
+    assert "ReconfigurationOfSecurityParameters SecurityProfile raised from 1 to 2" in logged
+    assert "SecurityProfile 2 failed (TLS: certificate not trusted" in logged
+    assert "fell back to 1" in logged
+    assert "InvalidCentralSystemCertificate" in logged
     async with charger(nursery, plain, state_dir=tmp_path, ocpp=ocpp) as cp:
         station = await cp.registered(connection=3)
         assert cp.keys.get_int("SecurityProfile") == 1

@@ -65,6 +65,7 @@ class LinkFailure(StrEnum):
     TLS_CIPHER = "tls-cipher"  # no cipher suite in common
     TLS = "tls"  # any other TLS failure (our client certificate refused, not TLS at all ...)
     REFUSED = "refused"  # the opening handshake was answered with an HTTP error
+    UNAUTHORIZED = "unauthorized"  # ... with HTTP 401: our basic-auth credentials were refused
     PROTOCOL = "protocol"  # subprotocol not agreed, no handshake answer, a frame too big
     CLOSED = "closed"  # closed by either side, or broken, after it was open
 
@@ -410,7 +411,8 @@ async def _handshake(
     if isinstance(reader.error, ConnectionRejected):
         status = reader.error.status_code
         hint = " (bad credentials?)" if status == 401 else ""
-        raise LinkError(f"handshake refused: HTTP {status}{hint}", LinkFailure.REFUSED)
+        kind = LinkFailure.UNAUTHORIZED if status == 401 else LinkFailure.REFUSED
+        raise LinkError(f"handshake refused: HTTP {status}{hint}", kind)
     if reader.error is not None:
         raise LinkError(
             "invalid answer to the WebSocket handshake "
