@@ -54,6 +54,19 @@ log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 1.0  # how long a close waits for the peer's Close frame
 
 
+TLS12_CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",  # the whitepaper's suites (A00.FR.318, A00.FR.422):
+        "ECDHE-ECDSA-AES256-GCM-SHA384",  # AES-GCM with ECDHE (recommended) ...
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "AES128-GCM-SHA256",  # ... or with RSA key exchange, which it also lists
+        "AES256-GCM-SHA384",
+    )
+)
+"""The cipher suites offered over TLS 1.2, in order of preference."""
+
+
 class LinkFailure(StrEnum):
     """What kind of failure ended (or prevented) a link: a value to act on, beside the text."""
 
@@ -115,8 +128,10 @@ class LinkTarget:
                     LinkFailure.CONFIG,
                 )
             return None
-        context = ssl.create_default_context(cafile=self.ca_file)
+        context = ssl.create_default_context(cafile=self.ca_file)  # verifies peer and host name
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # [SEC A00.FR.312]
+        context.set_ciphers(TLS12_CIPHERS)  # TLS 1.3's suites are all AES-GCM or ChaCha20
+        context.options |= ssl.OP_NO_COMPRESSION  # [SEC A00.FR.313]; OpenSSL's default too
         if self.security_profile == 3:
             if not (self.cert_file and self.key_file):
                 raise LinkError(
