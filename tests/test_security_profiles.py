@@ -21,6 +21,7 @@ from ocpp.v16 import call
 
 from ocppd.app import KEY_PREFIX
 from ocppd.features.security.profiles import TRIAL_SETTING
+from ocppd.testing.csms import NoAnswer
 from tests.harness import CP_ID, charger
 
 KEY = "00112233445566778899aabbccddeeff"  # 16 bytes in hex: a usable AuthorizationKey
@@ -186,3 +187,38 @@ async def test_a_trial_cut_short_by_a_restart_still_falls_back(
         assert await _profile_seen(station) == "1"
         assert cp.parts.connection.connects == 1  # the try with profile 2 never connected
         assert TRIAL_SETTING not in await cp.journal.settings()
+
+
+async def test_a_new_authorization_key_reconnects_keeping_every_queued_message(
+    nursery, start_csms, autojump_clock
+):
+    """OCTT TC_073 (Update Charge Point Password for HTTP Basic Authentication): Accepted,
+    the link is closed and dialled again with the new password, and a transaction message
+    that was waiting for its answer is delivered on the new link, once."""
+    csms = await start_csms(passwords={CP_ID: KEY})
+    async with charger(nursery, csms, ocpp={"security_profile": 1, "authorization_key": KEY}) as cp:
+        station = await cp.registered()
+        csms.overrides["StartTransaction"] = lambda station, payload: NoAnswer()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-073")
+        first = await station.wait_for("StartTransaction")
+        new = "FFEEDDCCBBAA99887766554433221100"
+        csms.passwords[CP_ID] = new
+        del csms.overrides["StartTransaction"]
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=new))
+        assert answer.status == "Accepted"
+        again = await cp.station(connection=2)
+        start = await again.wait_for("StartTransaction")
+        assert start.unique_id == first.unique_id and start.payload == first.payload
+        await cp.swipe("TAG-073")
+        await again.wait_for("StopTransaction")
+        await trio.sleep(60)
+        assert len(again.calls("StartTransaction")) == 1
+        assert "ReconfigurationOfSecurityParameters" in events_told(csms)
+    assert not csms.rejections  # the new link dialled with the new password at once
+
+
+def events_told(csms: Any) -> list[str]:
+    return [
+        c.payload["type"] for c in csms.all_calls(CP_ID) if c.action == "SecurityEventNotification"
+    ]
