@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import trio
 import trustme
 
 from ocppd.features.security.events import LOG_NAME, SecurityLog
-from tests.harness import CP_ID, charger
+from tests.harness import CP_ID, EPOCH, charger, wall
 from tests.netutil import Proxy
 
 KEY = "00112233445566778899aabbccddeeff"
@@ -133,3 +134,22 @@ def test_the_security_log_rolls_over_and_keeps_at_most_twice_its_cap(tmp_path: P
     assert "line 000" not in text
     log.clear()
     assert log.files() == []
+
+
+async def test_a_clock_set_by_the_central_system_is_a_setting_system_time_event(
+    nursery, start_csms, autojump_clock
+):
+    """The central system's time is an hour ahead: BootNotification's answer steps the
+    clock (SettingSystemTime, critical); a heartbeat that agrees with it does not."""
+    csms = await start_csms(
+        now=lambda: datetime.fromtimestamp(wall() + 3600, UTC), heartbeat_interval=60
+    )
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "SettingSystemTime"
+        )
+        await station.wait_for("Heartbeat", count=3)
+        assert events(csms).count("SettingSystemTime") == 1
+        stamp = datetime.fromisoformat(told.payload["timestamp"].replace("Z", "+00:00"))
+        assert stamp.timestamp() >= EPOCH + 3600  # stamped on the clock as it was set
