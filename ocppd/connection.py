@@ -168,6 +168,11 @@ class Connection:
         )
 
     @property
+    def security_profile(self) -> int | None:
+        """The security profile of the link being dialled or open (None before the first)."""
+        return self._dialled.security_profile if self._dialled is not None else None
+
+    @property
     def state(self) -> ConnectionState:
         return self.link_state.state
 

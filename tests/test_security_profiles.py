@@ -132,6 +132,8 @@ async def test_upgrade_1_to_2_to_3_reconnects_each_time_with_the_new_profile(
         with trio.fail_after(60):
             third = await tls.wait_station(CP_ID, connection=2)
         assert await _profile_seen(third) == "3"
+        status = await cp.control({"cmd": "status"})
+        assert status["connection"]["security_profile"] == 3
         assert "(security profile 3)" in caplog.text
     # the raised profile is kept across a restart
     async with charger(nursery, plain, state_dir=tmp_path, ocpp=ocpp) as cp:
