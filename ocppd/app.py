@@ -55,6 +55,8 @@ from ocppd.features.core.transactions import (
     Recorder,
 )
 from ocppd.features.core.words import STATUS
+from ocppd.features.firmware import firmware_of
+from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.security.events import SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
@@ -136,6 +138,8 @@ class Parts:
         if self.presenter is None:
             self.presenter = make_presenter(settings, self.hardware, self.charger, self.connection)
         return self.presenter
+
+    services: Services | None = None  # what the profiles were built from
 
 
 class Daemon:
@@ -264,6 +268,9 @@ class Daemon:
             journal=journal,
             link=link,
             triggers=build_triggers(self.profiles),
+            wake_outbox=outbox.ring,
+            settings=s,
+            inline=self.virtual_time,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -307,6 +314,7 @@ class Daemon:
             ),
             security=events,
             presenter=presenter,
+            services=services,
         )
 
     def _connection(
@@ -466,6 +474,11 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            firmware=(
+                firmware_of(parts.services)
+                if parts.services is not None and firmware_profile in self.profiles
+                else None
+            ),
         )
 
     def stop(self) -> None:
