@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import ssl
 import stat
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 import trustme
 
 from ocppd.features.security.events import LOG_NAME, SecurityLog
 from tests.harness import CP_ID, EPOCH, charger, wall
 from tests.netutil import Proxy
+from tests.test_link import refusing_tls_server
 
 KEY = "00112233445566778899aabbccddeeff"
 
@@ -153,3 +156,37 @@ async def test_a_clock_set_by_the_central_system_is_a_setting_system_time_event(
         assert events(csms).count("SettingSystemTime") == 1
         stamp = datetime.fromisoformat(told.payload["timestamp"].replace("Z", "+00:00"))
         assert stamp.timestamp() >= EPOCH + 3600  # stamped on the clock as it was set
+
+
+@pytest.mark.parametrize(
+    ("server", "event"),
+    [("old-tls", "InvalidTLSVersion"), ("weak-cipher", "InvalidTLSCipherSuite")],
+)
+async def test_a_tls_refusal_of_ours_is_its_security_event(
+    nursery, start_csms, tmp_path, server, event
+):
+    """A central system that offers only TLS 1.1, or only suites the whitepaper does not
+    list: the attempt fails at once and the security log names the event. In real time:
+    the refusing server is OpenSSL in a thread, which a virtual clock would race past."""
+    ca = trustme.CA()
+    context = _server(ca)
+    if server == "old-tls":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    else:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers("ECDHE-ECDSA-AES128-SHA256")
+    port = refusing_tls_server(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ocpp = {"security_profile": 2, "authorization_key": KEY, "ca_file": str(tmp_path / "ca.pem")}
+    csms = await start_csms()
+    url = f"wss://127.0.0.1:{port}/ocpp"
+    async with charger(nursery, csms, state_dir=tmp_path, url=url, ocpp=ocpp) as cp:
+        with trio.fail_after(10):
+            while cp.parts.connection.last_error is None:
+                await cp.parts.connection.wait_changed()
+    lines = [line.split(" ", 2)[1] for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert event in lines
