@@ -26,7 +26,9 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -81,6 +83,7 @@ from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
+from ocppd.security.store import CertificateStore
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkFailure, LinkTarget
 
@@ -131,6 +134,7 @@ class Parts:
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
     security: SecurityEvents
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
+    certificates: CertificateStore | None = None  # the roots and the charger's own certificate
 
     def screen(self, settings: Settings) -> Presenter:
         """The presenter; without a display it is made on the first ``ocppctl screen`` (a
@@ -167,11 +171,20 @@ class Daemon:
 
     # --- start ---
 
-    def _link_target(self, keys: Keys) -> Callable[[], LinkTarget]:
+    def _link_target(self, keys: Keys, store: CertificateStore) -> Callable[[], LinkTarget]:
+        """Built at each dial: the roots and the client certificate come from the certificate
+        store as it is now (the config file's files until the store has its own)."""
+
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
             profile = keys.get_int("SecurityProfile")
+            try:
+                roots = store.trust()
+                own = store.identity() if profile == 3 else None
+            except OSError as exc:
+                log.error("certificate store unreadable, using the config file's files: %s", exc)
+                roots, own = None, None
             return LinkTarget(
                 url=o.endpoint_for(profile),
                 charge_point_id=o.charge_point_id,
@@ -179,8 +192,9 @@ class Daemon:
                 security_profile=profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
-                cert_file=o.cert_file,
-                key_file=o.key_file,
+                ca_data=roots,
+                cert_file=str(own.cert_path) if own else o.cert_file,
+                key_file=str(own.key_path) if own else o.key_file,
                 connect_timeout_s=o.connect_timeout_s,
                 max_frame_bytes=o.max_frame_bytes,
             )
@@ -256,6 +270,11 @@ class Daemon:
         )
         statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
+        store = CertificateStore(
+            s.storage.state_dir / "certs",
+            now=lambda: clock.now() or datetime.now(UTC),
+            bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
+        )
         services = Services(
             charger=charger,
             keys=keys,
@@ -268,6 +287,8 @@ class Daemon:
             journal=journal,
             link=link,
             triggers=build_triggers(self.profiles),
+            certificates=store,
+            serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
             settings=s,
             inline=self.virtual_time,
@@ -287,7 +308,7 @@ class Daemon:
             queue=security_queue(journal, outbox),
         )
         connection, security = self._connection(
-            keys, ids, handlers, conversation, registration, link, journal, stored, events
+            keys, ids, handlers, conversation, registration, link, journal, stored, events, store
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -314,6 +335,7 @@ class Daemon:
             ),
             security=events,
             presenter=presenter,
+            certificates=store,
             services=services,
         )
 
@@ -328,6 +350,7 @@ class Daemon:
         journal: Journal,
         stored: Mapping[str, str],
         events: SecurityEvents,
+        store: CertificateStore,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -344,7 +367,7 @@ class Daemon:
             await security.link_ended(profile, ended.reason, ended.healthy)
 
         connection = Connection(
-            target=self._link_target(keys),
+            target=self._link_target(keys, store),
             dialects=DIALECTS,
             ids=ids,
             supported=lambda _dialect: frozenset(handlers),
@@ -366,7 +389,7 @@ class Daemon:
             await events.occurred("ReconfigurationOfSecurityParameters", "new AuthorizationKey")
             connection.hang_up("new AuthorizationKey")
 
-        async def store(name: str, value: str | None) -> None:
+        async def keep_setting(name: str, value: str | None) -> None:
             await journal.set_setting(name, value)
 
         keys.on_change("AuthorizationKey", new_key)
@@ -381,7 +404,7 @@ class Daemon:
                 now=self.clock.now,
             ),
             persist_key=key_keeper(journal),
-            store=store,
+            store=keep_setting,
             trial=Trial.parse(stored.get(TRIAL_SETTING)),
             reconnect=connection.hang_up,
             note=events.occurred,
@@ -474,6 +497,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            certificates=parts.certificates,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles

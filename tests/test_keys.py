@@ -40,6 +40,7 @@ WRITABLE = {
     "TransactionMessageRetryInterval": ("30", "0"),
     "UnlockConnectorOnEVSideDisconnect": ("false", "f"),
     "WebSocketPingInterval": ("30", "-1"),
+    "CpoName": ("Example CPO", "x" * 65),
 }
 WRITE_ONLY = {"AuthorizationKey"}
 # writable, but only upwards and with its prerequisites (tests/test_security_profiles.py)
@@ -55,7 +56,7 @@ READ_ONLY = {
     "SendLocalListMaxLength": "10000",
     "StopTxnSampledDataMaxLength": "12",
     "ReserveConnectorZeroSupported": "true",
-    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
+    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES if p.advertised),
     "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     # Smart Charging (1.6 §9.4)
     "ChargeProfileMaxStackLevel": "8",
@@ -63,6 +64,10 @@ READ_ONLY = {
     "ChargingScheduleMaxPeriods": "24",
     "MaxChargingProfilesInstalled": "10",
     "ConnectorSwitch3to1PhaseSupported": "false",
+    # security whitepaper §7, certificates
+    "AdditionalRootCertificateCheck": "false",
+    "CertificateSignedMaxChainSize": "10000",
+    "CertificateStoreMaxLength": "20",
 }
 
 
