@@ -40,7 +40,7 @@ from hal.base import Fault, FaultKind, FaultRaised, Quantity
 from ocppd import __version__, config, logs
 from ocppd.clock import Clock
 from ocppd.config import Settings
-from ocppd.connection import Connection, LinkState
+from ocppd.connection import Connection, LinkEnded, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
@@ -49,11 +49,25 @@ from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
-from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
+from ocppd.features.core.transactions import (
+    V16_WORDS,
+    Courier,
+    ModelDelivery,
+    OutboxSignal,
+    Recorder,
+)
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
+from ocppd.features.security.events import SecurityEvents, SecurityLog
+from ocppd.features.security.profiles import (
+    TRIAL_SETTING,
+    ConfiguredCredentials,
+    SecurityProfiles,
+    Trial,
+    confirm_trials,
+)
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -71,7 +85,7 @@ from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
 from ocppd.security.store import CertificateStore
 from ocppd.transport.backoff import Backoff
-from ocppd.transport.link import LinkTarget
+from ocppd.transport.link import LinkFailure, LinkTarget
 
 if TYPE_CHECKING:
     from ocppd.view.presenter import Presenter
@@ -118,6 +132,7 @@ class Parts:
     courier: Courier
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
+    security: SecurityEvents
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
     certificates: CertificateStore | None = None  # the roots and the charger's own certificate
 
@@ -163,17 +178,18 @@ class Daemon:
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
+            profile = keys.get_int("SecurityProfile")
             try:
                 roots = store.trust()
-                own = store.identity() if o.security_profile == 3 else None
+                own = store.identity() if profile == 3 else None
             except OSError as exc:
                 log.error("certificate store unreadable, using the config file's files: %s", exc)
                 roots, own = None, None
             return LinkTarget(
-                url=o.endpoint,
+                url=o.endpoint_for(profile),
                 charge_point_id=o.charge_point_id,
                 subprotocols=tuple(DIALECTS),
-                security_profile=o.security_profile,
+                security_profile=profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
                 ca_data=roots,
@@ -286,7 +302,14 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        connection = self._connection(keys, ids, handlers, conversation, registration, link, store)
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox),
+        )
+        connection, security = self._connection(
+            keys, ids, handlers, conversation, registration, link, journal, stored, events, store
+        )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
         presenter = None
@@ -304,7 +327,13 @@ class Daemon:
             statuses=statuses,
             courier=courier,
             handlers=handlers,
-            tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
+            tasks=(
+                *((p.name, task) for p in self.profiles for task in p.tasks(services)),
+                ("Security", lambda: confirm_trials(security, link)),
+                ("Security", lambda: steady_links(events, link)),
+                ("Security", lambda: clock_settings(events, clock)),
+            ),
+            security=events,
             presenter=presenter,
             certificates=store,
             services=services,
@@ -318,11 +347,25 @@ class Daemon:
         conversation: Conversation,
         registration: Registration,
         link: LinkState,
+        journal: Journal,
+        stored: Mapping[str, str],
+        events: SecurityEvents,
         store: CertificateStore,
-    ) -> Connection:
+    ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
-        AuthorizationKey re-dials with it."""
+        AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
+        the links with it fail (features/security/profiles.py)."""
         o = self.settings.ocpp
+
+        async def link_ended(ended: LinkEnded) -> None:
+            if ended.hung_up:
+                return
+            event = LINK_EVENTS.get(ended.kind) if ended.kind else None
+            if event is not None:
+                await events.occurred(event, ended.reason)
+            profile = ended.target.security_profile if ended.target else None
+            await security.link_ended(profile, ended.reason, ended.healthy)
+
         connection = Connection(
             target=self._link_target(keys, store),
             dialects=DIALECTS,
@@ -338,13 +381,35 @@ class Daemon:
             answering=registration.answering,
             now=self.clock.now,
             link_state=link,
+            on_ended=link_ended,
         )
 
         async def new_key(_value: object) -> None:
+            # A01.FR.11: the change is in the security log (never the key itself)
+            await events.occurred("ReconfigurationOfSecurityParameters", "new AuthorizationKey")
             connection.hang_up("new AuthorizationKey")
 
+        async def keep_setting(name: str, value: str | None) -> None:
+            await journal.set_setting(name, value)
+
         keys.on_change("AuthorizationKey", new_key)
-        return connection
+        security = SecurityProfiles(
+            keys=keys,
+            credentials=ConfiguredCredentials(
+                keys,
+                config_key=o.authorization_key,
+                ca_file=o.ca_file,
+                cert_file=o.cert_file,
+                key_file=o.key_file,
+                now=self.clock.now,
+            ),
+            persist_key=key_keeper(journal),
+            store=keep_setting,
+            trial=Trial.parse(stored.get(TRIAL_SETTING)),
+            reconnect=connection.hang_up,
+            note=events.occurred,
+        )
+        return connection, security
 
     async def _recover(self, parts: Parts) -> None:
         records = await parts.journal.open_transactions()
@@ -397,6 +462,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
                 nursery.start_soon(self._signals)
@@ -462,6 +528,7 @@ class Daemon:
         return result
 
     async def _orderly_stop(self, parts: Parts, outcome: Outcome) -> None:
+        await parts.security.occurred("ResetOrReboot", f"ocppd stopping: {outcome.value}")
         reason = {
             Outcome.STOPPED: StopReason.REBOOT,
             Outcome.SOFT_RESET: StopReason.SOFT_RESET,
@@ -637,11 +704,14 @@ def build_keys(
         measurands=supported_measurands(quantities),
         security_profile=settings.ocpp.security_profile,
     )
-    return Keys(
-        specs,
-        settings.ocpp.keys,
-        {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)},
-    )
+    kept = {k[len(KEY_PREFIX) :]: v for k, v in persisted.items() if k.startswith(KEY_PREFIX)}
+    if _profile_below(kept.get("SecurityProfile"), settings.ocpp.security_profile):
+        del kept["SecurityProfile"]  # the operator raised ocpp.security_profile since
+    return Keys(specs, settings.ocpp.keys, kept)
+
+
+def _profile_below(kept: str | None, configured: int) -> bool:
+    return kept is not None and kept.strip().isdigit() and int(kept) < configured
 
 
 def build_charger(
@@ -695,6 +765,44 @@ def build_courier(
         token=token,
         signal=signal,
     )
+
+
+LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
+    {
+        LinkFailure.TLS_CERTIFICATE: "InvalidCentralSystemCertificate",
+        LinkFailure.TLS_VERSION: "InvalidTLSVersion",
+        LinkFailure.TLS_CIPHER: "InvalidTLSCipherSuite",
+        LinkFailure.UNAUTHORIZED: "FailedToAuthenticateAtCentralSystem",
+    }
+)
+"""The link failures that are security events [SEC §8; A00.FR.310, A00.FR.315, A00.FR.322]."""
+
+
+def security_queue(
+    journal: Journal, outbox: OutboxSignal
+) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """Security events go to the outbox (kind other) and wake its courier."""
+
+    async def queue(action: str, payload: dict[str, Any]) -> None:
+        await journal.add_message(action, payload, words=V16_WORDS)
+        outbox.ring()
+
+    return queue
+
+
+async def steady_links(events: SecurityEvents, link: LinkState) -> None:
+    """Each link that reaches its steady state lets the next non-critical event be told."""
+    while True:
+        if link.healthy:
+            events.steady()
+        await link.wait_changed()
+
+
+async def clock_settings(events: SecurityEvents, clock: Clock) -> None:
+    """SettingSystemTime: each time the wall clock is set (a step, not a drift) [SEC §8]."""
+    while True:
+        await clock.next_step.wait()
+        await events.occurred("SettingSystemTime", "clock set from the central system's time")
 
 
 def key_keeper(journal: Journal) -> Persist:
@@ -756,6 +864,7 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
     o = s.ocpp
     return (
         o.url,
+        o.tls_url,
         o.charge_point_id,
         o.security_profile,
         o.authorization_key,

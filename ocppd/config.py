@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from hal import ConnectorSpec
 from hal.options import (
@@ -83,11 +83,21 @@ class OcppSettings:
     call_timeout_s: float
     max_frame_bytes: int
     keys: Mapping[str, bool | int | float | str]
+    tls_url: str | None = None  # the wss:// URL for profiles 2 and 3 when ``url`` is ws://
 
     @property
     def endpoint(self) -> str:
         """The URL the daemon dials: ``url`` with the charge point id as last path segment."""
         return f"{self.url.rstrip('/')}/{self.charge_point_id}"
+
+    def endpoint_for(self, profile: int) -> str:
+        """The URL to dial with security ``profile``: for 2 and 3 (raised over OCPP from a
+        ws:// ``url``) ``tls_url``, else ``url`` made wss://; TLS never falls back to plain
+        ws [SEC A00.FR.311]."""
+        if profile < 2 or urlsplit(self.url).scheme == "wss":
+            return self.endpoint
+        base = self.tls_url or urlunsplit(urlsplit(self.url)._replace(scheme="wss"))
+        return f"{base.rstrip('/')}/{self.charge_point_id}"
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,7 @@ OCPP_OPTIONS = (
     Option("ca_file", path(), None),
     Option("cert_file", path(), None),
     Option("key_file", path(), None),
+    Option("tls_url", _url(), None),
     Option("reconnect_min_s", number(0, 3600, exclusive_min=True), 1.0),
     Option("reconnect_max_s", number(0, 86400, exclusive_min=True), 60.0),
     Option("connect_timeout_s", number(0, 600, exclusive_min=True), 30.0),
@@ -483,11 +494,21 @@ def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any],
             f"is {scheme}:// but security_profile is {profile}",
             "a wss:// URL: profiles 2 and 3 need TLS, which never falls back to plain ws",
         )
+    tls_url = values["tls_url"]
+    if tls_url and urlsplit(tls_url).scheme != "wss":
+        c.add("ocpp.tls_url", f"is {urlsplit(tls_url).scheme}://", "a wss:// URL")
     if profile in (1, 2) and not values["authorization_key"]:
         c.add(
             "ocpp.authorization_key",
             f"missing for security_profile {profile}",
             "the basic-auth password",
+        )
+    key = values["authorization_key"]
+    if key and not 16 <= len(key.encode()) <= 40:
+        c.add(
+            "ocpp.authorization_key",
+            f"is {len(key.encode())} bytes long",
+            "16 to 40 bytes: the security whitepaper's 16-20 byte key, or its 32-40 hex digits",
         )
     if profile == 3:
         for key in ("cert_file", "key_file"):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -83,6 +84,24 @@ class LinkState:
         await self._changed.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class LinkEnded:
+    """One attempt's end, for whoever watches them (the security profile's trial, the
+    security events): the target dialled (None: none could be made), why it ended, the
+    failure kind (None: not a link failure), whether the conversation had reached its
+    steady state, and whether we hung up on purpose."""
+
+    target: LinkTarget | None
+    reason: str
+    kind: LinkFailure | None
+    healthy: bool
+    hung_up: bool
+
+
+async def _nobody_watches(_ended: LinkEnded) -> None:
+    return None
+
+
 class ConversationEnded(Exception):
     """The conversation asked for a new connection (e.g. new credentials); ``reason`` says why."""
 
@@ -113,8 +132,11 @@ class Connection:
         answering: Callable[[], bool] = lambda: True,
         now: Callable[[], datetime | None] = lambda: None,
         link_state: LinkState | None = None,
+        on_ended: Callable[[LinkEnded], Awaitable[None]] = _nobody_watches,
     ) -> None:
         self._target = target
+        self._on_ended = on_ended
+        self._dialled: LinkTarget | None = None
         self._dialects = dict(dialects)
         self._ids = ids
         self._supported = supported
@@ -144,6 +166,11 @@ class Connection:
             f"<Connection {self.state}{spoken} {self.url} last_error={self.last_error!r} "
             f"{self.backoff}>"
         )
+
+    @property
+    def security_profile(self) -> int | None:
+        """The security profile of the link being dialled or open (None before the first)."""
+        return self._dialled.security_profile if self._dialled is not None else None
 
     @property
     def state(self) -> ConnectionState:
@@ -191,6 +218,7 @@ class Connection:
             ending: Ending = ("hung up", None)
             with trio.CancelScope() as self._attempt:
                 ending = await self._one_connection()
+            healthy = self.link_state.healthy
             self.link_state.healthy = False
             up = self._connected_at
             if up is not None:
@@ -199,6 +227,7 @@ class Connection:
                 ending = (f"hung up: {self._hang_up}", None)
             self.last_error, self.last_error_kind = ending
             self._set(ConnectionState.DISCONNECTED)
+            await self._tell(LinkEnded(self._dialled, *ending, healthy, self._hang_up is not None))
             if self._hang_up is not None:
                 continue
             delay = self.backoff.next_delay()
@@ -210,8 +239,16 @@ class Connection:
             with trio.CancelScope() as self._attempt:
                 await trio.sleep(delay)
 
+    async def _tell(self, ended: LinkEnded) -> None:
+        """Tell the watcher; a bug there is logged and the connection goes on."""
+        try:
+            await self._on_ended(ended)
+        except Exception:
+            log.exception("watching the link's end failed")
+
     async def _one_connection(self) -> Ending:
         """One link, from dialling to its end; returns why it ended."""
+        self._dialled = None
         try:
             target = self._target()
         except LinkError as exc:
@@ -220,6 +257,7 @@ class Connection:
         if unknown:  # a wiring mistake: a version offered that nobody here speaks
             return f"no dialect for subprotocol {', '.join(unknown)}", LinkFailure.CONFIG
         self.url = target.shown_url
+        self._dialled = target
         self._set(ConnectionState.CONNECTING)
         log.info("connecting to %s (security profile %d)", self.url, target.security_profile)
         ended: list[Ending] = []

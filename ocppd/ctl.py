@@ -79,7 +79,9 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [f"ocppd {status.get('version', '?')}  {status.get('charge_point_id', '')}".rstrip()]
     since = f" since {conn['since']}" if conn.get("since") else ""
     registration = conn.get("registration") or "-"
-    lines.append(f"  connection    {conn['state']}{since}  ({conn.get('url', '')})")
+    profile = conn.get("security_profile")
+    shown = f", security profile {profile}" if profile is not None else ""
+    lines.append(f"  connection    {conn['state']}{since}  ({conn.get('url', '')}{shown})")
     if conn.get("last_error"):
         lines.append(f"  last error    {conn['last_error']}")
     lines.append(f"  registration  {registration}")

@@ -118,6 +118,13 @@ def test_the_shipped_example_config_is_valid_and_harmless() -> None:
         ),
         (
             lambda t: t.replace(
+                'charge_point_id = "CP0001"',
+                'charge_point_id = "CP0001"\nsecurity_profile = 1\nauthorization_key = "short"',
+            ),
+            "ocpp.authorization_key: is 5 bytes long (expected 16 to 40 bytes",
+        ),
+        (
+            lambda t: t.replace(
                 'charge_point_id = "CP0001"', 'charge_point_id = "CP0001"\nsecurity_profile = 4'
             ),
             "ocpp.security_profile: got 4 (expected one of 0 | 1 | 2 | 3)",
@@ -177,6 +184,14 @@ def test_the_shipped_example_config_is_valid_and_harmless() -> None:
         (
             lambda t: t + "\n[ocpp.keys]\nHeartbeatInterval = 'often'\n",
             "ocpp.keys.HeartbeatInterval: 'often' is not an integer",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nAuthorizationKey = '0123456789abcdef'\n",
+            "ocpp.keys.AuthorizationKey: expected 16 to 20 bytes written as 32 to 40 hexadecimal",
+        ),
+        (
+            lambda t: t + "\n[ocpp.keys]\nSecurityProfile = 2\n",
+            "ocpp.keys.SecurityProfile: set by the charger itself (expected no value here)",
         ),
         (
             lambda t: t + "\n[ocpp.keys]\nNumberOfConnectors = 2\n",
@@ -303,7 +318,7 @@ def test_profile_2_needs_readable_certificate_files(tmp_path: Path) -> None:
     text = text.replace(
         'charge_point_id = "CP0001"',
         'charge_point_id = "CP0001"\n'
-        'security_profile = 2\nauthorization_key = "k"\n'
+        'security_profile = 2\nauthorization_key = "0123456789abcdef"\n'
         'ca_file = "/nonexistent/ca.pem"',
     )
     assert only(text, tmp_path).startswith("ocpp.ca_file: cannot read /nonexistent/ca.pem")
@@ -314,7 +329,8 @@ def test_a_world_readable_file_with_a_password_gets_a_warning(tmp_path: Path) ->
     path.write_text(
         GOOD.replace(
             'charge_point_id = "CP0001"',
-            'charge_point_id = "CP0001"\nsecurity_profile = 1\nauthorization_key = "secret"',
+            'charge_point_id = "CP0001"\nsecurity_profile = 1\n'
+            'authorization_key = "secret-secret-16"',
         )
     )
     os.chmod(path, 0o644)

@@ -168,14 +168,14 @@ async def test_a_frame_over_the_size_limit_closes_the_link_and_it_is_redialled(
 async def test_profile_1_sends_basic_auth_and_a_wrong_password_is_refused(
     nursery, start_csms, autojump_clock
 ):
-    csms = await start_csms(passwords={CP_ID: "s3cret-password"})
+    csms = await start_csms(passwords={CP_ID: "s3cret-password-1"})
     async with charger(
-        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password"}
+        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password-1"}
     ) as cp:
         await cp.registered()
     csms.passwords[CP_ID] = "another-password"
     async with charger(
-        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password"}
+        nursery, csms, ocpp={"security_profile": 1, "authorization_key": "s3cret-password-1"}
     ) as cp:
         conn = cp.parts.connection
         while conn.last_error is None:

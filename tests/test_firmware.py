@@ -350,7 +350,7 @@ async def test_ftp_download_and_a_wrong_password(
 
 async def test_get_diagnostics_over_ftp(nursery, start_csms, autojump_clock, ftp):
     csms = await start_csms()
-    async with charger(nursery, csms, ocpp={"authorization_key": "NeverInABundle1"}) as cp:
+    async with charger(nursery, csms, ocpp={"authorization_key": "NeverInABundle16"}) as cp:
         station = await cp.registered()
         answer = await station.call(call.GetDiagnostics(location=ftp.url("/")))
         with trio.fail_after(120):
@@ -363,7 +363,7 @@ async def test_get_diagnostics_over_ftp(nursery, start_csms, autojump_clock, ftp
                 tar.extractfile(n).read()  # type: ignore[union-attr]
                 for n in tar.getnames()
             )
-        assert b"NeverInABundle1" not in everything
+        assert b"NeverInABundle16" not in everything
         assert b'"authorization_key": "***"' in everything
         assert not list((cp.state_dir / "diagnostics").glob("*"))  # the local copy is gone
 
@@ -428,7 +428,7 @@ async def test_ocppctl_firmware_and_diagnostics(nursery, start_csms, capsys, tmp
 
     http.stall.add("/fw/slow.deb")
     csms = await start_csms()
-    secret = "OnSiteSecret99"
+    secret = "OnSiteSecret9916"
     async with charger(nursery, csms, ocpp={"authorization_key": secret}) as cp:
         station = await cp.registered()
         await update(station, http.url("/fw/slow.deb", "op:pass1234@"), in_s=3600)

@@ -43,6 +43,8 @@ WRITABLE = {
     "CpoName": ("Example CPO", "x" * 65),
 }
 WRITE_ONLY = {"AuthorizationKey"}
+# writable, but only upwards and with its prerequisites (tests/test_security_profiles.py)
+UPGRADE_ONLY = {"SecurityProfile": "0"}
 READ_ONLY = {
     "ConnectorPhaseRotationMaxLength": "2",
     "GetConfigurationMaxKeys": "100",
@@ -56,7 +58,6 @@ READ_ONLY = {
     "ReserveConnectorZeroSupported": "true",
     "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES if p.advertised),
     "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
-    "SecurityProfile": "0",
     # Smart Charging (1.6 §9.4)
     "ChargeProfileMaxStackLevel": "8",
     "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
@@ -72,7 +73,7 @@ READ_ONLY = {
 
 def test_every_declared_key_has_a_row_here() -> None:
     names = {spec.name for spec in declared_keys()}
-    assert names == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY)
+    assert names == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY) | set(UPGRADE_ONLY)
 
 
 async def test_get_configuration_lists_every_key_with_its_access(
@@ -83,11 +84,13 @@ async def test_get_configuration_lists_every_key_with_its_access(
         station = await cp.registered()
         listing = await station.call(call.GetConfiguration())
         got = {k["key"]: k for k in listing.configuration_key}
-        assert set(got) == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY)
+        assert set(got) == set(WRITABLE) | WRITE_ONLY | set(READ_ONLY) | set(UPGRADE_ONLY)
         for name, value in READ_ONLY.items():
             assert got[name] == {"key": name, "readonly": True, "value": value}
         for name in WRITABLE:
             assert got[name]["readonly"] is False and "value" in got[name]
+        for name, value in UPGRADE_ONLY.items():
+            assert got[name] == {"key": name, "readonly": False, "value": value}
         assert got["AuthorizationKey"] == {"key": "AuthorizationKey", "readonly": False}
         assert listing.unknown_key is None
         some = await station.call(call.GetConfiguration(key=["HeartbeatInterval", "Foo", "Bar"]))
@@ -123,7 +126,7 @@ async def test_every_writable_key_accepts_refuses_and_persists(
             assert accepted.status == "Accepted", name
             now = await station.call(call.GetConfiguration(key=[name]))
             assert now.configuration_key[0]["value"] == good, name
-        for name in READ_ONLY:
+        for name in [*READ_ONLY, *UPGRADE_ONLY]:  # "1" needs an AuthorizationKey first
             answer = await station.call(call.ChangeConfiguration(key=name, value="1"))
             assert answer.status == "Rejected", name
         unknown = await station.call(call.ChangeConfiguration(key="HeartbeatIntervall", value="6"))

@@ -209,3 +209,45 @@ async def test_an_untrusted_certificate_is_named_as_such(ca, tmp_path):
         error = await dial(tls_target(port, ca, tmp_path))
     assert error.kind is LinkFailure.TLS_CERTIFICATE
     assert error.reason == "TLS: certificate not trusted: unable to get local issuer certificate"
+
+
+async def test_a_suite_the_whitepaper_does_not_list_is_refused_as_a_cipher(ca, tmp_path):
+    """CBC with SHA-256 and forward secrecy: OpenSSL's defaults take it, the whitepaper's
+    list (A00.FR.318) does not."""
+    context = server_context(ca)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-ECDSA-AES128-SHA256")
+    port = refusing_tls_server(context)
+    with trio.fail_after(2):
+        error = await dial(tls_target(port, ca, tmp_path))
+    assert error.kind is LinkFailure.TLS_CIPHER
+
+
+async def test_a_certificate_for_another_host_is_refused(ca, tmp_path):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("csms.example").configure_cert(context)  # we dial 127.0.0.1
+    port = refusing_tls_server(context)
+    with trio.fail_after(2):
+        error = await dial(tls_target(port, ca, tmp_path))
+    assert error.kind is LinkFailure.TLS_CERTIFICATE
+    assert "127.0.0.1" in error.reason
+
+
+def test_the_tls_context_is_the_whitepapers(ca, tmp_path):
+    """TLS 1.2 or newer, the whitepaper's suites for TLS 1.2 (AES-GCM with ECDHE, or RSA
+    key exchange as A00.FR.318 allows), no compression, the peer and its name verified."""
+    context = tls_target(1, ca, tmp_path).ssl_context()
+    assert context is not None
+    assert context.minimum_version is ssl.TLSVersion.TLSv1_2
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.options & ssl.OP_NO_COMPRESSION
+    tls12 = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
+    assert tls12 <= {
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "AES128-GCM-SHA256",
+        "AES256-GCM-SHA384",
+    }
+    assert {"ECDHE-ECDSA-AES128-GCM-SHA256", "AES128-GCM-SHA256"} <= tls12

@@ -125,6 +125,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             "connection": {
                 "state": conn.state,
                 "url": conn.url,
+                "security_profile": conn.security_profile,
                 "registration": None if registration is None else registration.value,
                 "since": format_time(conn.since) if conn.since else None,
                 "last_error": conn.last_error,

@@ -146,6 +146,8 @@ class KeySpec:
 
 
 Hook = Callable[[Value], Awaitable[None]]
+Guard = Callable[[Value], "str | None"]
+"""A rule on a new value that depends on state: None when allowed, else why not."""
 
 
 class KeySpecs(Mapping[str, KeySpec]):
@@ -187,6 +189,7 @@ class Keys:
         self._pending_reboot: set[str] = set()
         self._changed = trio.Event()
         self._hooks: dict[str, list[Hook]] = {}
+        self._guards: dict[str, list[Guard]] = {}
         for name, raw in (config or {}).items():
             spec = self.specs[name]  # the config loader already checked names and values
             self._values[spec.name] = spec.from_config(raw)
@@ -237,6 +240,13 @@ class Keys:
         """Run ``await hook(new_value)`` after the central system changed ``name``."""
         self._hooks.setdefault(self.specs[name].name, []).append(hook)
 
+    def guard(self, name: str, rule: Guard) -> None:
+        """Also refuse a ChangeConfiguration of ``name`` when ``rule(value)`` says why: a rule
+        that depends on the charger's state now (SecurityProfile: upgrade only, and only
+        with its prerequisites). :meth:`apply` does not ask it: the charger's own changes
+        (a fall-back) go through."""
+        self._guards.setdefault(self.specs[name].name, []).append(rule)
+
     def check_change(self, name: str, text: str) -> tuple[ChangeResult, Value | None, str]:
         """Decide a ChangeConfiguration without applying it: (result, parsed value, why).
 
@@ -250,6 +260,9 @@ class Keys:
             value = spec.parse(text)
         except ValueError as exc:
             return ChangeResult.REJECTED, None, str(exc)
+        for rule in self._guards.get(spec.name, []):
+            if (problem := rule(value)) is not None:
+                return ChangeResult.REJECTED, None, problem
         return (
             ChangeResult.REBOOT_REQUIRED if spec.reboot_required else ChangeResult.ACCEPTED,
             value,

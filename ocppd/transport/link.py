@@ -54,6 +54,19 @@ log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 1.0  # how long a close waits for the peer's Close frame
 
 
+TLS12_CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",  # the whitepaper's suites (A00.FR.318, A00.FR.422):
+        "ECDHE-ECDSA-AES256-GCM-SHA384",  # AES-GCM with ECDHE (recommended) ...
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "AES128-GCM-SHA256",  # ... or with RSA key exchange, which it also lists
+        "AES256-GCM-SHA384",
+    )
+)
+"""The cipher suites offered over TLS 1.2, in order of preference."""
+
+
 class LinkFailure(StrEnum):
     """What kind of failure ended (or prevented) a link: a value to act on, beside the text."""
 
@@ -65,6 +78,7 @@ class LinkFailure(StrEnum):
     TLS_CIPHER = "tls-cipher"  # no cipher suite in common
     TLS = "tls"  # any other TLS failure (our client certificate refused, not TLS at all ...)
     REFUSED = "refused"  # the opening handshake was answered with an HTTP error
+    UNAUTHORIZED = "unauthorized"  # ... with HTTP 401: our basic-auth credentials were refused
     PROTOCOL = "protocol"  # subprotocol not agreed, no handshake answer, a frame too big
     CLOSED = "closed"  # closed by either side, or broken, after it was open
 
@@ -123,8 +137,10 @@ class LinkTarget:
                 reason = f"cannot load the trusted roots: {exc}"
                 raise LinkError(reason, LinkFailure.CONFIG) from exc
         else:
-            context = ssl.create_default_context(cafile=self.ca_file)
+            context = ssl.create_default_context(cafile=self.ca_file)  # verifies peer, host
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # [SEC A00.FR.312]
+        context.set_ciphers(TLS12_CIPHERS)  # TLS 1.3's suites are all AES-GCM or ChaCha20
+        context.options |= ssl.OP_NO_COMPRESSION  # [SEC A00.FR.313]; OpenSSL's default too
         if self.security_profile == 3:
             if not (self.cert_file and self.key_file):
                 raise LinkError(
@@ -426,7 +442,8 @@ async def _handshake(
     if isinstance(reader.error, ConnectionRejected):
         status = reader.error.status_code
         hint = " (bad credentials?)" if status == 401 else ""
-        raise LinkError(f"handshake refused: HTTP {status}{hint}", LinkFailure.REFUSED)
+        kind = LinkFailure.UNAUTHORIZED if status == 401 else LinkFailure.REFUSED
+        raise LinkError(f"handshake refused: HTTP {status}{hint}", kind)
     if reader.error is not None:
         raise LinkError(
             "invalid answer to the WebSocket handshake "

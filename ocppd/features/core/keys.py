@@ -259,8 +259,9 @@ def core_keys(
             "SecurityProfile",
             N,
             security_profile,
-            readonly=True,
-            derived=True,
-            doc="from the config file; raising it over OCPP is not built yet",
+            minimum=0,
+            maximum=3,
+            derived=True,  # the config file's ocpp.security_profile
+            doc="0-3; raised only, with its prerequisites; reconnects, falls back if refused",
         ),
     ]

@@ -1,7 +1,8 @@
 """Firmware Management (OCPP 1.6 §4.4-4.5, §5.8, §5.14, §6.x): UpdateFirmware installs a
 Debian package through the privileged helper (``update.py``), GetDiagnostics uploads a
-bundle (``diagnostics.py``). The OS work (transfers, dpkg-deb, the helper, the bundle)
-is in ``ocppd/system/``; this package says what it means in 1.6.
+bundle (``diagnostics.py``); GetLog uploads that bundle or the security log
+(``logs.py``). The OS work (transfers, dpkg-deb, the helper, the bundle) is in
+``ocppd/system/``; this package says what it means in 1.6.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ocppd.features.firmware.base import Context
 from ocppd.features.firmware.diagnostics import Diagnostics
+from ocppd.features.firmware.logs import Logs
 from ocppd.features.firmware.update import Updater
 from ocppd.features.profile import (
     Handler,
@@ -52,6 +54,7 @@ class Firmware:
         self.state_dir = context.state_dir
         self.update = Updater(context)
         self.diagnostics = Diagnostics(context, self.update.state)
+        self.logs = Logs(context, self.diagnostics)  # GetLog (security whitepaper N01)
 
     def __repr__(self) -> str:
         return f"<Firmware {self.update!r} {self.diagnostics!r}>"
@@ -85,6 +88,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         "GetDiagnostics": TypedHandler(
             m.GetDiagnosticsRequest, firmware.diagnostics.get_diagnostics
         ),
+        "GetLog": TypedHandler(m.GetLogRequest, firmware.logs.get_log),
     }
 
 

@@ -1,0 +1,155 @@
+"""Security events (security whitepaper edition 3, use case A04 and §8): the security log,
+journald, and SecurityEventNotification.
+
+Every event is written to the rolling security log under the state directory
+(:class:`SecurityLog`: ``security.log`` and at most one older file, each at most
+``max_bytes``) and logged as one structured journald entry (``SECURITY_EVENT``,
+``OCPP_ACTION``). Then it is queued in the journal's outbox (kind other), so that it
+reaches the central system in order and once, across outages and restarts:
+
+- a critical event (:data:`EVENT_TYPES`) always [A04.FR.02: queued with guaranteed
+  delivery];
+- a non-critical one once per type between two links that reached their steady state:
+  a charger refused by a stranger's certificate every few seconds tells the central
+  system once, when it is back, and keeps every attempt in the security log.
+
+The ``techInfo`` is at most 255 characters (the message's limit) and never holds a
+secret: callers pass reasons, not credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ocppd.clock import Clock
+from ocppd.logs import fields
+
+log = logging.getLogger(__name__)
+
+ACTION = "SecurityEventNotification"
+TECH_INFO_MAX = 255
+
+EVENT_TYPES: Mapping[str, bool] = MappingProxyType(
+    {
+        # type: critical [SEC §8, edition 3]
+        "FirmwareUpdated": True,
+        "FailedToAuthenticateAtCentralSystem": False,
+        "CentralSystemFailedToAuthenticate": False,
+        "SettingSystemTime": True,
+        "StartupOfTheDevice": True,
+        "ResetOrReboot": True,
+        "SecurityLogWasCleared": True,
+        "ReconfigurationOfSecurityParameters": False,
+        "MemoryExhaustion": True,
+        "InvalidMessages": False,
+        "AttemptedReplayAttacks": False,
+        "TamperDetectionActivated": True,
+        "InvalidFirmwareSignature": False,
+        "InvalidFirmwareSigningCertificate": False,
+        "InvalidCentralSystemCertificate": False,
+        "InvalidChargePointCertificate": False,
+        "InvalidTLSVersion": False,
+        "InvalidTLSCipherSuite": False,
+    }
+)
+"""The whitepaper's security events, and whether each is critical."""
+
+LOG_NAME = "security.log"
+
+
+class SecurityLog:
+    """A rolling, size-capped text file of security events: ``security.log`` and, once it
+    is full, ``security.log.1`` (the older half). Lines are ``<time> <type> <techInfo>``.
+    Appending is a small synchronous write (no fsync: the critical events are in the
+    journal too)."""
+
+    def __init__(self, directory: Path, *, max_bytes: int = 512 * 1024) -> None:
+        self.path = directory / LOG_NAME
+        self.older = directory / f"{LOG_NAME}.1"
+        self.max_bytes = max_bytes
+
+    def __repr__(self) -> str:
+        return f"<SecurityLog {self.path} max_bytes={self.max_bytes}>"
+
+    def append(self, line: str) -> None:
+        """Add one line; OSError when the disk refuses (the caller logs it)."""
+        data = (line.replace("\n", " ") + "\n").encode()
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size and size + len(data) > self.max_bytes:
+            os.replace(self.path, self.older)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def files(self) -> list[Path]:
+        """The files that exist, oldest first (what GetLog uploads)."""
+        return [p for p in (self.older, self.path) if p.exists()]
+
+    def read(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.files())
+
+    def clear(self) -> None:
+        for p in (self.older, self.path):
+            p.unlink(missing_ok=True)
+
+
+Queue = Callable[[str, dict[str, Any]], Awaitable[None]]
+"""Queues a message durably in the outbox and wakes its courier."""
+
+
+class SecurityEvents:
+    """Raises security events: the log file, journald, and the outbox (see the module)."""
+
+    def __init__(self, *, security_log: SecurityLog, clock: Clock, queue: Queue) -> None:
+        self.log = security_log
+        self._clock = clock
+        self._queue = queue
+        self._told: set[str] = set()  # non-critical types queued since the last steady link
+        self.raised = 0
+
+    def __repr__(self) -> str:
+        return f"<SecurityEvents raised={self.raised} told={sorted(self._told)}>"
+
+    def steady(self) -> None:
+        """A link reached its steady state: the next non-critical event of a type is told."""
+        self._told.clear()
+
+    async def occurred(self, kind: str, tech_info: str = "") -> None:
+        """Record and report one event of the whitepaper's ``kind``. Never raises: a disk or
+        a journal that refuses is a log line."""
+        critical = EVENT_TYPES[kind]  # KeyError: a caller's typo, a bug
+        tech_info = tech_info[:TECH_INFO_MAX]
+        timestamp = self._clock.timestamp()
+        self.raised += 1
+        log.info(
+            "security event %s%s",
+            kind,
+            f": {tech_info}" if tech_info else "",
+            extra={"SECURITY_EVENT": kind, **fields(action=ACTION)},
+        )
+        try:
+            shown = self._clock.resolve_text(timestamp) or timestamp
+            self.log.append(f"{shown} {kind} {tech_info}".rstrip())
+        except OSError as exc:
+            log.error("cannot write the security log %s: %s", self.log.path, exc)
+        if not critical:
+            if kind in self._told:
+                return
+            self._told.add(kind)
+        payload: dict[str, Any] = {"type": kind, "timestamp": timestamp}
+        if tech_info:
+            payload["techInfo"] = tech_info
+        try:
+            await self._queue(ACTION, payload)
+        except Exception as exc:  # the journal refuses: the log file and journald still have it
+            log.error("cannot queue the security event %s: %s", kind, exc)

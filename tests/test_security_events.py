@@ -1,0 +1,192 @@
+"""Security events (security whitepaper A04, §8): the rolling security log, and
+SecurityEventNotification through the outbox: critical ones always, in order and once
+across outages and restarts; link failures (a stranger's certificate, a refused
+password) once per outage. OCTT TC_078 (InvalidCentralSystemCertificate event) and
+TC_085's refusal side.
+"""
+
+from __future__ import annotations
+
+import ssl
+import stat
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trustme
+
+from ocppd.features.security.events import LOG_NAME, SecurityLog
+from tests.harness import CP_ID, EPOCH, charger, wall
+from tests.netutil import Proxy
+from tests.test_link import refusing_tls_server
+
+KEY = "00112233445566778899aabbccddeeff"
+
+
+def events(csms: Any) -> list[str]:
+    return [
+        c.payload["type"] for c in csms.all_calls(CP_ID) if c.action == "SecurityEventNotification"
+    ]
+
+
+def _server(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+async def test_startup_is_told_and_kept_in_the_security_log(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "StartupOfTheDevice"
+        )
+        assert told.payload["timestamp"].endswith("Z")
+        assert "ocppd" in told.payload["techInfo"]
+    path = tmp_path / LOG_NAME
+    lines = path.read_text().splitlines()
+    assert [line.split()[1] for line in lines] == ["StartupOfTheDevice", "ResetOrReboot"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_critical_events_of_an_outage_and_a_restart_arrive_in_order_and_once(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with charger(nursery, csms, state_dir=tmp_path, url=proxy.url) as cp:
+        station = await cp.registered()
+        await station.wait_for("SecurityEventNotification")
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(30)
+    # stopped while offline: ResetOrReboot waits in the journal; so does the next start's event
+    async with charger(nursery, csms, state_dir=tmp_path, url=proxy.url) as cp:
+        await trio.sleep(60)
+        assert events(csms) == ["StartupOfTheDevice"]
+        proxy.refuse = False
+        station = await cp.registered(connection=2)
+        await station.wait_for("SecurityEventNotification", count=2)
+        await trio.sleep(120)
+        assert events(csms) == ["StartupOfTheDevice", "ResetOrReboot", "StartupOfTheDevice"]
+    ids = [c.unique_id for c in csms.all_calls(CP_ID) if c.action == "SecurityEventNotification"]
+    assert len(set(ids)) == len(ids)
+
+
+async def test_a_strangers_certificate_is_told_once_when_the_right_server_answers(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """OCTT TC_078: InvalidCentralSystemCertificate security event."""
+    ca = trustme.CA()
+    good = await start_csms(ssl_context=_server(ca), passwords={CP_ID: KEY})
+    stranger = await start_csms(ssl_context=_server(trustme.CA()), passwords={CP_ID: KEY})
+    proxy = await nursery.start(Proxy(stranger.port).serve)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ocpp = {"security_profile": 2, "authorization_key": KEY, "ca_file": str(tmp_path / "ca.pem")}
+    url = proxy.url.replace("ws://", "wss://")
+    async with charger(nursery, good, state_dir=tmp_path, url=url, ocpp=ocpp) as cp:
+        with trio.move_on_after(100):
+            while cp.parts.connection.backoff.failures < 3:
+                await cp.parts.connection.wait_changed()
+        assert cp.parts.connection.last_error_kind == "tls-certificate"
+        proxy.target_port = good.port
+        station = await cp.registered()
+        await station.wait_for(
+            "SecurityEventNotification",
+            lambda p: p["type"] == "InvalidCentralSystemCertificate",
+        )
+        await trio.sleep(120)
+    assert events(good).count("InvalidCentralSystemCertificate") == 1
+    logged = (tmp_path / LOG_NAME).read_text()
+    assert logged.count("InvalidCentralSystemCertificate") >= 3
+    assert not stranger.stations
+
+
+async def test_a_refused_password_is_told_as_failed_to_authenticate(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms(passwords={CP_ID: "another-password-16"})
+    ocpp = {"security_profile": 1, "authorization_key": KEY}
+    async with charger(nursery, csms, state_dir=tmp_path, ocpp=ocpp) as cp:
+        while cp.parts.connection.last_error_kind != "unauthorized":
+            await cp.parts.connection.wait_changed()
+        csms.passwords[CP_ID] = KEY
+        station = await cp.registered()
+        await station.wait_for(
+            "SecurityEventNotification",
+            lambda p: p["type"] == "FailedToAuthenticateAtCentralSystem",
+        )
+    assert KEY not in (tmp_path / LOG_NAME).read_text()
+
+
+def test_the_security_log_rolls_over_and_keeps_at_most_twice_its_cap(tmp_path: Path) -> None:
+    log = SecurityLog(tmp_path, max_bytes=1000)
+    for n in range(200):
+        log.append(f"2026-12-02T10:00:00Z InvalidMessages line {n:03d}")
+    files = log.files()
+    assert [p.name for p in files] == [f"{LOG_NAME}.1", LOG_NAME]
+    assert all(p.stat().st_size <= 1000 for p in files)
+    text = log.read()
+    assert text.endswith("line 199\n")
+    assert "line 000" not in text
+    log.clear()
+    assert log.files() == []
+
+
+async def test_a_clock_set_by_the_central_system_is_a_setting_system_time_event(
+    nursery, start_csms, autojump_clock
+):
+    """The central system's time is an hour ahead: BootNotification's answer steps the
+    clock (SettingSystemTime, critical); a heartbeat that agrees with it does not."""
+    csms = await start_csms(
+        now=lambda: datetime.fromtimestamp(wall() + 3600, UTC), heartbeat_interval=60
+    )
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "SettingSystemTime"
+        )
+        await station.wait_for("Heartbeat", count=3)
+        assert events(csms).count("SettingSystemTime") == 1
+        stamp = datetime.fromisoformat(told.payload["timestamp"].replace("Z", "+00:00"))
+        assert stamp.timestamp() >= EPOCH + 3600  # stamped on the clock as it was set
+
+
+@pytest.mark.parametrize(
+    ("server", "event"),
+    [("old-tls", "InvalidTLSVersion"), ("weak-cipher", "InvalidTLSCipherSuite")],
+)
+async def test_a_tls_refusal_of_ours_is_its_security_event(
+    nursery, start_csms, tmp_path, server, event
+):
+    """A central system that offers only TLS 1.1, or only suites the whitepaper does not
+    list: the attempt fails at once and the security log names the event. In real time:
+    the refusing server is OpenSSL in a thread, which a virtual clock would race past."""
+    ca = trustme.CA()
+    context = _server(ca)
+    if server == "old-tls":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    else:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers("ECDHE-ECDSA-AES128-SHA256")
+    port = refusing_tls_server(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ocpp = {"security_profile": 2, "authorization_key": KEY, "ca_file": str(tmp_path / "ca.pem")}
+    csms = await start_csms()
+    url = f"wss://127.0.0.1:{port}/ocpp"
+    async with charger(nursery, csms, state_dir=tmp_path, url=url, ocpp=ocpp) as cp:
+        with trio.fail_after(10):
+            while cp.parts.connection.last_error is None:
+                await cp.parts.connection.wait_changed()
+    lines = [line.split(" ", 2)[1] for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert event in lines
