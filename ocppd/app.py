@@ -155,7 +155,7 @@ class Daemon:
             return LinkTarget(
                 url=o.endpoint,
                 charge_point_id=o.charge_point_id,
-                subprotocols=tuple(DIALECTS),
+                subprotocols=o.versions,
                 security_profile=o.security_profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
@@ -400,6 +400,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            held_for=lambda: parts.courier.held_for,
         )
 
     def stop(self) -> None:

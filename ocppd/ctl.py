@@ -79,7 +79,8 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [f"ocppd {status.get('version', '?')}  {status.get('charge_point_id', '')}".rstrip()]
     since = f" since {conn['since']}" if conn.get("since") else ""
     registration = conn.get("registration") or "-"
-    lines.append(f"  connection    {conn['state']}{since}  ({conn.get('url', '')})")
+    spoken = f" in {conn['protocol']}" if conn.get("protocol") else ""
+    lines.append(f"  connection    {conn['state']}{spoken}{since}  ({conn.get('url', '')})")
     if conn.get("last_error"):
         lines.append(f"  last error    {conn['last_error']}")
     lines.append(f"  registration  {registration}")
@@ -89,6 +90,8 @@ def format_status(status: dict[str, Any]) -> str:
         extra.append(f"{queue['dead']} given up")
     if queue.get("dropped"):
         extra.append(f"{queue['dropped']} meter values thinned")
+    if queue.get("held_for"):
+        extra.append(f"held for a connection in {queue['held_for']}")
     lines.append(
         f"  queue         {queue.get('pending', 0)} pending"
         + ("; " + ", ".join(extra) if extra else "")

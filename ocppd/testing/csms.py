@@ -390,6 +390,7 @@ class CentralSystem:
         self.stations: dict[str, Station] = {}
         self.connections: list[str] = []  # charge point id per accepted connection, in order
         self.rejections: list[str] = []  # why handshakes were refused
+        self.offers: list[tuple[str, ...]] = []  # the subprotocols of every handshake, in order
         self.frames: list[tuple[str, Frame]] = []
         self.violations: list[Violation] = []
         self.ids = itertools.count(1)
@@ -457,6 +458,7 @@ class CentralSystem:
                 self.rejections.append(f"{cp_id}: bad credentials")
                 await request.reject(401)
                 return
+        self.offers.append(tuple(request.proposed_subprotocols))
         if SUBPROTOCOL not in request.proposed_subprotocols:
             self.rejections.append(f"{cp_id}: no ocpp1.6 subprotocol offered")
             await request.reject(400)
