@@ -45,10 +45,12 @@ unit: setup-test
 	$(PYTEST) -q -m 'not slow and not install'
 
 # The suite on Debian bookworm's library versions (from PyPI, pinned): trio 0.22,
-# trio-websocket 0.9.2, pymodbus 3.0, gpiozero 1.6.2, pytest 7.2. Not part of `make test`
+# trio-websocket 0.9.2, pymodbus 3.0, gpiozero 1.6.2, pytest 7.2, httpx 0.23 with
+# anyio 3.6, and pyftpdlib for the FTP tests. Not part of `make test`
 # (the install test runs the packaged daemon on Debian's own libraries there).
 BOOKWORM_PINS := trio==0.22.0 trio-websocket==0.9.2 pymodbus==3.0.0 gpiozero==1.6.2 \
 	pyserial==3.5 pyserial-asyncio pytest==7.2.1 pytest-trio==0.8.0 ocpp trustme \
+	httpx==0.23.* anyio==3.6.2 pyftpdlib \
 	luma.oled==3.11.0 luma.core==2.4.0 pillow==9.4.0 qrcode==7.4.2
 
 .venv-bookworm/.stamp: pyproject.toml

@@ -49,6 +49,8 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, ModelDelivery, OutboxSignal, Recorder
 from ocppd.features.core.words import STATUS
+from ocppd.features.firmware import firmware_of
+from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -121,6 +123,8 @@ class Parts:
         if self.presenter is None:
             self.presenter = make_presenter(settings, self.hardware, self.charger, self.connection)
         return self.presenter
+
+    services: Services | None = None  # what the profiles were built from
 
 
 class Daemon:
@@ -248,6 +252,9 @@ class Daemon:
             journal=journal,
             link=link,
             triggers=build_triggers(self.profiles),
+            wake_outbox=outbox.ring,
+            settings=s,
+            inline=self.virtual_time,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -278,6 +285,7 @@ class Daemon:
             handlers=handlers,
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
             presenter=presenter,
+            services=services,
         )
 
     def _connection(
@@ -401,6 +409,11 @@ class Daemon:
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
             held_for=lambda: parts.courier.held_for,
+            firmware=(
+                firmware_of(parts.services)
+                if parts.services is not None and firmware_profile in self.profiles
+                else None
+            ),
         )
 
     def stop(self) -> None:

@@ -130,6 +130,19 @@ class SystemSettings:
 
 
 @dataclass(frozen=True)
+class FirmwareSettings:
+    """Firmware Management: which Debian packages an UpdateFirmware may install, how long
+    the update helper waits for the new version to register before it rolls back, and
+    how much disk and patience a transfer may take."""
+
+    packages: tuple[str, ...] = ("ocppd",)
+    health_timeout_s: float = 300.0
+    max_download_mb: float = 512.0
+    stall_timeout_s: float = 60.0
+    unit: str = "ocppd.service"
+
+
+@dataclass(frozen=True)
 class ConnectorSettings:
     id: int
     max_current_a: float
@@ -165,6 +178,7 @@ class Settings:
     system: SystemSettings
     rfid: DeviceSpec | None
     connectors: tuple[ConnectorSettings, ...]
+    firmware: FirmwareSettings = FirmwareSettings()
     display: DisplaySettings | None = None
     buttons: DeviceSpec | None = None
 
@@ -228,6 +242,21 @@ def _versions() -> Kind:
     return Kind(expected, convert)
 
 
+def _names() -> Kind:
+    expected = "a list of Debian package names"
+
+    def convert(raw: Any) -> tuple[str, ...]:
+        if (
+            isinstance(raw, list)
+            and raw
+            and all(isinstance(a, str) and re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", a) for a in raw)
+        ):
+            return tuple(raw)
+        raise OptionError(f"got {raw!r}", expected)
+
+    return Kind(expected, convert)
+
+
 def _command() -> Kind:
     expected = "a command line (text) or a list of arguments"
 
@@ -279,6 +308,13 @@ STORAGE_OPTIONS = (
 CONTROL_OPTIONS = (Option("socket", path(), "/run/ocppd/control.sock"),)
 LOG_OPTIONS = (Option("level", choice("debug", "info", "warning", "error"), "info"),)
 SYSTEM_OPTIONS = (Option("hard_reset_command", _command(), ("systemctl", "reboot")),)
+FIRMWARE_OPTIONS = (
+    Option("packages", _names(), ("ocppd",)),
+    Option("health_timeout_s", number(10, 86400), 300.0),
+    Option("max_download_mb", number(1, 100_000), 512.0),
+    Option("stall_timeout_s", number(1, 3600), 60.0),
+    Option("unit", string(max_length=100), "ocppd.service"),
+)
 
 
 def _qr_url() -> Kind:
@@ -320,6 +356,8 @@ TOP_LEVEL = (
     "control",
     "log",
     "system",
+    "firmware",
+    "rfid",
     "rfid",
     "display",
     "buttons",
@@ -525,6 +563,7 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
     control = c.table("control", CONTROL_OPTIONS, doc.get("control", {}))
     logs = c.table("log", LOG_OPTIONS, doc.get("log", {}))
     system = c.table("system", SYSTEM_OPTIONS, doc.get("system", {}))
+    firmware = c.table("firmware", FIRMWARE_OPTIONS, doc.get("firmware", {}))
     rfid = _device(c, "rfid", DeviceKind.RFID, doc["rfid"]) if "rfid" in doc else None
     display = _display(c, doc["display"]) if "display" in doc else None
     buttons = (
@@ -564,6 +603,7 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
         system=SystemSettings(system["hard_reset_command"]),
         rfid=rfid,
         connectors=tuple(sorted(connectors, key=lambda conn: conn.id)),
+        firmware=FirmwareSettings(**firmware),
         display=display,
         buttons=buttons,
     )

@@ -242,12 +242,48 @@ def _parser() -> argparse.ArgumentParser:
     fault = simsub.add_parser("fault", help="raise a ChargePointErrorCode (NoError clears)")
     fault.add_argument("connector", type=int)
     fault.add_argument("error_code")
+    sub.add_parser("firmware", help="the firmware update: what, where, next attempt, last error")
+    diag = sub.add_parser("diagnostics", help="make the GetDiagnostics bundle here")
+    diag.add_argument("--since", help="start of the log window (ISO 8601)")
+    diag.add_argument("--until", help="end of the log window (ISO 8601)")
+    diag.add_argument("-o", "--output", help="file to write (default: its name, here)")
+    diag.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    sub.choices["firmware"].add_argument("--json", action="store_true", help="machine-readable")
     press = simsub.add_parser("press", help="press a simulated button: stop or info")
     press.add_argument("button", choices=("stop", "info"))
     screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
     screen.add_argument("--connector", type=int, help="the screen of this connector")
     screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
     return p
+
+
+def format_firmware(state: dict[str, Any]) -> str:
+    rows = [
+        ("status", state.get("status")),
+        ("phase", state.get("phase")),
+        ("location", state.get("location")),
+        ("package", " ".join(str(v) for v in (state.get("package"), state.get("version")) if v)),
+        ("retrieve date", state.get("retrieve_date")),
+        ("next attempt", state.get("next_attempt")),
+        ("attempts", f"{state.get('attempts', 0)} of {1 + (state.get('retries') or 0)}"),
+        ("last error", state.get("last_error")),
+        (
+            "new sessions",
+            f"refused: {state['sessions_held']}" if state.get("sessions_held") else "allowed",
+        ),
+        ("diagnostics", state.get("diagnostics")),
+    ]
+    return "\n".join(
+        f"{name:<14} {value if value not in (None, '') else '-'}" for name, value in rows
+    )
+
+
+def _write_bundle(result: dict[str, Any], output: str | None) -> str:
+    path = output or os.path.basename(str(result["name"]))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(base64.b64decode(result["data"]))
+    return path
 
 
 def _screen(result: dict[str, Any], png: str | None) -> int:
@@ -266,8 +302,10 @@ def _screen(result: dict[str, Any], png: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     message: dict[str, Any]
-    if args.command == "status":
-        message = {"cmd": "status"}
+    if args.command in ("status", "firmware"):
+        message = {"cmd": args.command}
+    elif args.command == "diagnostics":
+        message = {"cmd": "diagnostics", "since": args.since, "until": args.until}
     elif args.command == "swipe":
         message = {"cmd": "swipe", "id_tag": args.tag}
     elif args.command == "tag":
@@ -294,6 +332,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
     if args.command == "status":
         print(json.dumps(result, indent=2) if args.json else format_status(result))
+    elif args.command == "firmware":
+        print(json.dumps(result, indent=2) if args.json else format_firmware(result))
+    elif args.command == "diagnostics":
+        try:
+            print(_write_bundle(result, args.output))
+        except OSError as exc:
+            print(f"ocppctl: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_REFUSED
     elif args.command == "tag":
         print(format_tag(result))
     elif args.command == "screen":

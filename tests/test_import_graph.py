@@ -6,7 +6,7 @@ Layers, lowest first; a module may import its own layer and the layers below it
     hal/                         devices; imports nothing of ocppd
     protocol/                    sans-IO framing and dialects; no trio, no I/O library
     clock, cadence, logs, config, sdnotify   the basics everything may use
-    transport/                   the websocket link; knows no OCPP version
+    transport/, system/          the websocket link (knows no OCPP version); the OS (files, dpkg)
     session, connection          one conversation; the supervisor
     journal/                     durable, version-neutral records
     model/                       what the charger is, in its own words
@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hal", "ocppd"),  # ocppd/__init__.py is the version string alone
     ("ocppd.protocol",),
     ("ocppd.clock", "ocppd.cadence", "ocppd.logs", "ocppd.config", "ocppd.sdnotify"),
-    ("ocppd.transport",),
+    ("ocppd.transport", "ocppd.system"),
     ("ocppd.session", "ocppd.connection"),
     ("ocppd.journal",),
     ("ocppd.model",),
@@ -307,6 +307,7 @@ KEYS_16 = frozenset(
         "StopTxnAlignedData",
         "StopTxnAlignedDataMaxLength",
         "StopTxnSampledData",
+        "SupportedFileTransferProtocols",
         "StopTxnSampledDataMaxLength",
         "SupportedFeatureProfiles",
         "SupportedFeatureProfilesMaxLength",

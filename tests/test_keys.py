@@ -54,6 +54,7 @@ READ_ONLY = {
     "StopTxnSampledDataMaxLength": "12",
     "ReserveConnectorZeroSupported": "true",
     "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
+    "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",
     # Smart Charging (1.6 §9.4)
     "ChargeProfileMaxStackLevel": "8",

@@ -29,6 +29,7 @@ OFFERED = (  # what is built, in registry order
     "Reservation",
     "SmartCharging",
     "RemoteTrigger",
+    "FirmwareManagement",
 )
 OFFERED_TEXT = ",".join(OFFERED)
 CORE_ONLY = (core.profile,)  # the registry a second profile joins in these tests

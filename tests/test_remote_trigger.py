@@ -164,9 +164,6 @@ async def test_tc055_unknown_connector_is_rejected_and_unimplemented_messages_sa
         for message in ("MeterValues", "StatusNotification"):
             assert await trigger(station, message, 3) == "Rejected"  # TC_055
         assert await trigger(station, "MeterValues", 0) == "Rejected"  # no main meter
-        # Firmware Management is not built: its messages cannot be triggered (§5.17)
-        for message in ("DiagnosticsStatusNotification", "FirmwareStatusNotification"):
-            assert await trigger(station, message) == "NotImplemented"
         await trio.sleep(5)
         assert len(station.calls()) == before  # nothing was sent
         # where the connectorId does not matter it is ignored: "the message is leading"
@@ -193,7 +190,8 @@ async def test_a_profile_adds_triggerable_messages_as_data(nursery, start_csms, 
         triggers={"FirmwareStatusNotification": firmware_status},
     )
     csms = await start_csms(heartbeat_interval=3600)
-    async with charger(nursery, csms, profiles=(*PROFILES, firmware)) as cp:
+    others = tuple(p for p in PROFILES if p.name != "FirmwareManagement")  # the real one
+    async with charger(nursery, csms, profiles=(*others, firmware)) as cp:
         station = await cp.registered()
         assert await trigger(station, "FirmwareStatusNotification") == "Accepted"
         await station.wait_for("Heartbeat")

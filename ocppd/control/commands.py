@@ -7,6 +7,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import trio
@@ -21,6 +22,7 @@ from ocppd.control.server import ControlError, Handler
 from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import ERROR_CODE_OF
+from ocppd.features.firmware import Firmware
 from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
@@ -47,6 +49,7 @@ class Sources:
     screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
     # the OCPP version the head of the outbox waits for, when this link speaks another
     held_for: Callable[[], str | None] | None = None
+    firmware: Firmware | None = None  # when the Firmware Management profile is offered
 
 
 def _int(request: dict[str, Any], key: str) -> int:
@@ -54,6 +57,42 @@ def _int(request: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ControlError(f"{key} must be an integer")
     return value
+
+
+def _when(request: dict[str, Any], key: str) -> datetime | None:
+    value = request.get(key)
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ControlError(f"{key} must be an ISO 8601 time, e.g. 2026-11-21T10:00:00Z") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def firmware_commands(src: Sources) -> dict[str, Handler]:
+    """``firmware`` (the update state) and ``diagnostics`` (the GetDiagnostics bundle, made
+    here for an installer on site; returned base64-encoded)."""
+    firmware = src.firmware
+    if firmware is None:
+        return {}
+
+    async def state(_request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = firmware.state()
+        return result
+
+    async def bundle(request: dict[str, Any]) -> dict[str, Any]:
+        since, until = _when(request, "since"), _when(request, "until")
+        name = f"diagnostics-{src.charge_point_id}-local.tar.gz"
+        path = firmware.state_dir / "diagnostics" / name
+        try:
+            await firmware.bundle(path, since, until)
+            data = await trio.Path(path).read_bytes()
+        finally:
+            await trio.Path(path).unlink(missing_ok=True)
+        return {"name": name, "data": base64.b64encode(data).decode("ascii")}
+
+    return {"firmware": state, "diagnostics": bundle}
 
 
 def _id_tag(request: dict[str, Any]) -> str:
@@ -228,6 +267,7 @@ def commands(src: Sources) -> dict[str, Handler]:
         "swipe": swipe,
         "tag": tag,
         "sim": sim,
+        **firmware_commands(src),
         "screen": screen,
     }
     return handlers

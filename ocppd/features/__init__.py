@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hal.base import Quantity
-from ocppd.features import core, local_auth_list, remote_trigger, reservation, smart_charging
+from ocppd.features import (
+    core,
+    firmware,
+    local_auth_list,
+    remote_trigger,
+    reservation,
+    smart_charging,
+)
 from ocppd.features.profile import Profile, Site
 from ocppd.model.keys import KeySpec
 from ocppd.model.metering import supported_measurands
@@ -22,6 +29,7 @@ PROFILES: tuple[Profile, ...] = (
     reservation.profile,
     smart_charging.profile,
     remote_trigger.profile,
+    firmware.profile,
 )
 """The profiles this charge point offers, in the order SupportedFeatureProfiles lists them."""
 

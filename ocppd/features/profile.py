@@ -21,6 +21,7 @@ from ocppd.protocol.rpc import IncomingCall
 
 if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.clock import Clock
+    from ocppd.config import Settings
     from ocppd.features.core.heartbeat import Heartbeat
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
@@ -146,6 +147,12 @@ class Services:
     shared: dict[str, Any] = field(default_factory=dict)  # see part()
     triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
     """Every profile's triggerable messages, by the requestedMessage word."""
+    # For a profile that queues messages of its own (Firmware Management): a way to wake
+    # the courier, the daemon's settings, and whether blocking work runs inline (trio's
+    # MockClock in tests: no worker threads)
+    wake_outbox: Callable[[], None] = lambda: None
+    settings: Settings | None = None
+    inline: bool = False
 
     def part(self, name: str, make: Callable[[], T]) -> T:
         """The one ``name`` of this daemon that a profile's handlers and tasks share (made

@@ -415,6 +415,41 @@ class Journal:
         """Store one setting durably; ``None`` deletes it."""
         await self._write(state.set_setting, name, value)
 
+    async def job(self, name: str) -> dict[str, Any] | None:
+        """The state of the durable job ``name`` (e.g. a firmware update), or None."""
+        return await self._read(state.job, name)
+
+    async def put_job(
+        self,
+        name: str,
+        value: dict[str, Any] | None,
+        *,
+        report: tuple[str, dict[str, Any]] | None = None,
+        words: TxWords | None = None,
+    ) -> None:
+        """Store (``None``: forget) job ``name``; with ``report`` (action, payload) queue that
+        message of ``words.protocol`` in the same transaction, so a phase change and the
+        message that tells it are journaled together or not at all."""
+        if report is not None and words is None:
+            raise ValueError("a report needs the words of its protocol")
+
+        def unit(conn: sqlite3.Connection) -> None:
+            state.put_job(conn, name, value)
+            if report is not None and words is not None:
+                outbox.enqueue(
+                    conn,
+                    kind=Kind.OTHER,
+                    action=report[0],
+                    protocol=words.protocol,
+                    local_id=None,
+                    connector_id=None,
+                    payload=report[1],
+                    droppable=False,
+                    max_bytes=self.max_bytes,
+                )
+
+        await self._write(unit)
+
     async def cache_lookup(self, id_tag: str) -> CacheEntry | None:
         """The cached IdTagInfo for ``id_tag`` (case-insensitive), or None."""
         return await self._read(state.cache_lookup, id_tag)

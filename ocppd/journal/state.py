@@ -11,7 +11,9 @@ upper-cased), and when it is over ``max_entries`` evicts the entries that are no
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from typing import Any
 
 from ocppd.journal import integrity
 from ocppd.journal.records import CacheEntry, ReservationRecord
@@ -88,6 +90,22 @@ def cache_store(
 
 def cache_clear(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM auth_cache")
+
+
+def job(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT state FROM jobs WHERE name = ?", (name,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def put_job(conn: sqlite3.Connection, name: str, value: dict[str, Any] | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM jobs WHERE name = ?", (name,))
+    else:
+        conn.execute(
+            "INSERT INTO jobs (name, state) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET state = excluded.state",
+            (name, json.dumps(value, sort_keys=True)),
+        )
 
 
 # --- charging profiles (migration 0005) ---

@@ -132,6 +132,7 @@ class Charger:
         self.last_tag: TagEvent | None = None
         self.reset_requested: ResetKind | None = None
         self.stopping = False  # an orderly stop began: no new transaction may start
+        self.held: str | None = None  # why no new session may start (an update waits)
         self._reset = trio.Event()
         self._changed = trio.Event()
         self._noticed = trio.Event()
@@ -167,9 +168,12 @@ class Charger:
 
     @property
     def accepts_sessions(self) -> bool:
-        """Operative and no charger-wide fault that stops new sessions (the journal)."""
-        return self.operative and not any(
-            severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values()
+        """Operative, not held for maintenance, and no charger-wide fault that stops new
+        sessions (the journal)."""
+        return (
+            self.operative
+            and self.held is None
+            and not any(severity(f) is Severity.NO_NEW_SESSIONS for f in self.faults.values())
         )
 
     def current(self) -> Reported:
@@ -187,6 +191,28 @@ class Charger:
                 return Reported(status, ErrorCode.LOCAL_LIST_CONFLICT, conflict[:50], None)
             return Reported(status, ErrorCode.NO_ERROR, None, None)
         return Reported(status, FAULT_CODES[fault.kind], fault.info[:50] or None, None)
+
+    # --- maintenance: an installation waits until no transaction runs ---
+
+    def hold_sessions(self, why: str) -> None:
+        """No new session may start, for ``why`` (a refusal says it; connector 0 reports
+        Unavailable); running transactions go on."""
+        self.held = why
+        self.status_changed()
+
+    def release_sessions(self) -> None:
+        if self.held is not None:
+            self.held = None
+            self.status_changed()
+
+    @property
+    def transactions_running(self) -> bool:
+        return any(c.tx is not None or c.pending is not None for c in self.connectors.values())
+
+    async def wait_no_transactions(self) -> None:
+        """Until no connector has a transaction (nor one about to begin)."""
+        while self.transactions_running:
+            await self.wait_changed()
 
     def status_changed(self) -> None:
         if self.reservations.zero is not None and self._nursery is not None:
@@ -433,6 +459,8 @@ class Charger:
 
         Raises Refused when there is none.
         """
+        if self.held is not None:
+            raise Refused(self.held)
         free = [
             c
             for c in self.connectors.values()

@@ -676,6 +676,8 @@ class Connector:
         """Why no transaction may start here now (None: it may), for the log and in a word."""
         if self.context.stopping:
             return "ocppd is stopping", Why.UNAVAILABLE
+        if self.context.held is not None:
+            return self.context.held, Why.UNAVAILABLE
         if not self.context.txlog.healthy:
             return "the journal cannot be written", Why.OTHER
         facts = self.facts()

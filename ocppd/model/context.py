@@ -60,6 +60,11 @@ class ChargePointContext(Protocol):
         """An orderly stop began: no new transaction may start."""
         ...
 
+    @property
+    def held(self) -> str | None:
+        """Why no new session may start now (maintenance, e.g. an update waits), or None."""
+        ...
+
     # --- work that outlives its caller ---
 
     def spawn(self, what: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:

@@ -170,3 +170,52 @@ def test_polkit_rule_names_logind_reboot_actions_for_user_ocppd() -> None:
         text = policy.read_text(encoding="utf-8")
         for action in actions:
             assert f'action id="{action}"' in text
+
+
+UPDATE_PATH = REPO / "systemd" / "ocppd-update.path"
+UPDATE_SERVICE = REPO / "systemd" / "ocppd-update.service"
+
+
+def test_update_helper_units_verify_silently(tmp_path: Path) -> None:
+    service = UPDATE_SERVICE.read_text(encoding="utf-8").replace(
+        "/usr/bin/python3 -m ocppd.system.helper", "/bin/true"
+    )
+    (tmp_path / "ocppd-update.service").write_text(service, encoding="utf-8")
+    shutil.copy(UPDATE_PATH, tmp_path / "ocppd-update.path")
+    proc = run(
+        [
+            _systemd_analyze(),
+            "verify",
+            "--man=no",
+            str(tmp_path / "ocppd-update.path"),
+            str(tmp_path / "ocppd-update.service"),
+        ],
+        check=False,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")
+
+
+def test_update_path_watches_the_request_the_daemon_writes() -> None:
+    from ocppd.config import STORAGE_OPTIONS
+    from ocppd.system.handover import REQUEST, UPDATE_DIR
+
+    state_dir = next(o.default for o in STORAGE_OPTIONS if o.name == "state_dir")
+    path = dict(_settings(UPDATE_PATH.read_text(encoding="utf-8")))
+    assert path["PathExists"] == f"{state_dir}/{UPDATE_DIR}/{REQUEST}"
+    assert path["Unit"] == "ocppd-update.service"
+    service = dict(_settings(UPDATE_SERVICE.read_text(encoding="utf-8")))
+    assert service["Type"] == "oneshot"
+    assert service["ExecStart"].startswith("/usr/bin/python3 -m ocppd.system.helper")
+    assert "User" not in service  # root: it runs apt; the daemon's own unit stays unprivileged
+    daemon = dict(_settings(UNIT.read_text(encoding="utf-8")))
+    assert daemon["User"] == "ocppd" and daemon["NoNewPrivileges"] == "yes"
+
+
+def test_an_upgrade_never_stops_or_restarts_the_helper_that_runs_it() -> None:
+    rules = (REPO / "debian" / "rules").read_text(encoding="utf-8")
+    line = next(x for x in rules.splitlines() if "--name=ocppd-update" in x)
+    assert "--no-stop-on-upgrade" in line and "--no-restart-after-upgrade" in line
+    for unit in ("ocppd-update.path", "ocppd-update.service"):
+        link = REPO / "debian" / f"ocppd.{unit}"
+        assert link.resolve() == (REPO / "systemd" / unit).resolve()

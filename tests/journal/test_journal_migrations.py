@@ -52,6 +52,15 @@ SEED[6] = (  # 0006 adds the local authorization list
 SEED[7] = (  # 0007 adds the reservations table
     SEED[6] + "INSERT INTO reservations VALUES (7, 1, 'TAG', NULL, '2026-11-21T11:00:00+00:00');"
 )
+# The firmware migration adds the jobs table; found by name, so a renumbering at merge
+# needs no change here (the data of 0007 is valid at every later schema).
+FIRMWARE = next(m.version for m in BUNDLED if m.name == "firmware")
+SEED[FIRMWARE] = (
+    SEED[7]
+    + """
+    INSERT INTO jobs VALUES ('firmware', '{"phase": "waiting"}');
+"""
+)
 
 SECOND = Migration(
     LATEST + 1,
@@ -105,6 +114,8 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert await journal.charging_profiles() == []  # the latest tables are there
         # 0006: the local list starts empty (version 0); one made at 6 or later keeps its own
         assert (await journal.list_summary()).version == (3 if version >= 6 else 0)
+        if version >= FIRMWARE:
+            assert await journal.job("firmware") == {"phase": "waiting"}
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:

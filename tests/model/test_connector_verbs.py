@@ -87,6 +87,7 @@ class Context:
         self.accepts_sessions = True
         self.faulted = False
         self.stopping = False
+        self.held: str | None = None
         self.changes = 0
         self.reservations_ended: list[tuple[Reservation, str]] = []
         self._nursery = nursery

@@ -1,0 +1,63 @@
+"""What the Firmware Management pieces share: the daemon's parts they use, where blocking
+work runs, how long a transfer may wait, and the wall clock in the journal's words."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ocppd.config import Settings
+from ocppd.features.link import open_session
+from ocppd.features.profile import Services
+from ocppd.journal import Journal
+from ocppd.system.transfer import Limits, Runner, in_thread, inline
+
+FIRMWARE_STATUS = "FirmwareStatusNotification"
+DIAGNOSTICS_STATUS = "DiagnosticsStatusNotification"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    services: Services
+    journal: Journal
+    settings: Settings
+    state_dir: Path
+    blocking: Runner  # a worker thread; inline under trio's MockClock (tests)
+
+    @classmethod
+    def of(cls, services: Services) -> Context:
+        assert services.settings is not None
+        return cls(
+            services,
+            services.journal,
+            services.settings,
+            services.settings.storage.state_dir,
+            inline if services.inline else in_thread,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(stall_s=self.settings.firmware.stall_timeout_s)
+
+    def kept(self, what: str) -> Callable[[Callable[[], Awaitable[None]]], None]:
+        """Where work an answer promised runs: the charger's nursery (it outlives the link)."""
+
+        def start(work: Callable[[], Awaitable[None]]) -> None:
+            self.services.charger.spawn(what, work)
+
+        return start
+
+    def wall(self) -> float | None:
+        now = self.services.clock.now()
+        return None if now is None else now.timestamp()
+
+    async def send_now(self, action: str, payload: dict[str, Any]) -> None:
+        """A triggered message, on the open link (SessionClosed without one)."""
+        await open_session(self.services.registration.link).call_payload(action, payload)
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
