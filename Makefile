@@ -83,6 +83,7 @@ soak: setup
 
 gen: setup
 	$(PY) tools/gen_v16.py
+	$(PY) tools/gen_v201.py
 
 # the two screen pictures in the README, drawn by ocppd/view and hal/display.py
 screens: setup

@@ -188,7 +188,7 @@ class Daemon:
             return LinkTarget(
                 url=o.endpoint_for(profile),
                 charge_point_id=o.charge_point_id,
-                subprotocols=tuple(DIALECTS),
+                subprotocols=o.versions,
                 security_profile=profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
@@ -497,6 +497,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            held_for=lambda: parts.courier.held_for,
             certificates=parts.certificates,
             firmware=(
                 firmware_of(parts.services)

@@ -82,6 +82,7 @@ class OcppSettings:
     connect_timeout_s: float
     call_timeout_s: float
     max_frame_bytes: int
+    versions: tuple[str, ...]  # the OCPP versions offered, preferred first (subprotocols)
     keys: Mapping[str, bool | int | float | str]
     tls_url: str | None = None  # the wss:// URL for profiles 2 and 3 when ``url`` is ws://
 
@@ -229,6 +230,28 @@ def _url() -> Kind:
     return Kind(expected, convert)
 
 
+OCPP_VERSIONS = ("ocpp1.6",)
+"""The OCPP versions (websocket subprotocols) this daemon speaks; ``ocpp.versions`` names
+some of them in order of preference. ``app.DIALECTS`` holds one dialect for each."""
+
+
+def _versions() -> Kind:
+    known = " and ".join(f'"{v}"' for v in OCPP_VERSIONS)
+    expected = f"a list of OCPP versions, preferred first, each once, of {known}"
+
+    def convert(raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise OptionError(f"got {raw!r}", expected)
+        for version in raw:
+            if version not in OCPP_VERSIONS:
+                raise OptionError(f"{version!r} is not a version ocppd speaks", expected)
+        if len(set(raw)) != len(raw):
+            raise OptionError(f"names a version twice: {raw!r}", expected)
+        return tuple(raw)
+
+    return Kind(expected, convert)
+
+
 def _names() -> Kind:
     expected = "a list of Debian package names"
 
@@ -274,6 +297,7 @@ OCPP_OPTIONS = (
     Option("connect_timeout_s", number(0, 600, exclusive_min=True), 30.0),
     Option("call_timeout_s", number(0, 600, exclusive_min=True), 30.0),
     Option("max_frame_bytes", integer(4096, 16 * 1024 * 1024), 1024 * 1024),
+    Option("versions", _versions(), ("ocpp1.6",)),  # without the key: 1.6, as before
 )
 
 CHARGE_POINT_OPTIONS = (

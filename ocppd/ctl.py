@@ -81,7 +81,8 @@ def format_status(status: dict[str, Any]) -> str:
     registration = conn.get("registration") or "-"
     profile = conn.get("security_profile")
     shown = f", security profile {profile}" if profile is not None else ""
-    lines.append(f"  connection    {conn['state']}{since}  ({conn.get('url', '')}{shown})")
+    spoken = f" in {conn['protocol']}" if conn.get("protocol") else ""
+    lines.append(f"  connection    {conn['state']}{spoken}{since}  ({conn.get('url', '')}{shown})")
     if conn.get("last_error"):
         lines.append(f"  last error    {conn['last_error']}")
     lines.append(f"  registration  {registration}")
@@ -91,6 +92,8 @@ def format_status(status: dict[str, Any]) -> str:
         extra.append(f"{queue['dead']} given up")
     if queue.get("dropped"):
         extra.append(f"{queue['dropped']} meter values thinned")
+    if queue.get("held_for"):
+        extra.append(f"held for a connection in {queue['held_for']}")
     lines.append(
         f"  queue         {queue.get('pending', 0)} pending"
         + ("; " + ", ".join(extra) if extra else "")

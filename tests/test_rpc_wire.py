@@ -93,6 +93,7 @@ ROWS: list[tuple[Violation, str]] = [
 # handler failure, a security refusal (no handler of this charge point raises one yet) and a full
 # backlog (it fills only while a handler hangs).
 UNREACHABLE = {
+    Violation.OUT_OF_BOUNDS,  # no 1.6 schema has a minimum or maximum
     Violation.DUPLICATE_UNIQUE_ID,
     Violation.TOO_FEW_ITEMS,
     Violation.BAD_URI,

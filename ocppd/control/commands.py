@@ -53,6 +53,8 @@ class Sources:
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
     screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
+    # the OCPP version the head of the outbox waits for, when this link speaks another
+    held_for: Callable[[], str | None] | None = None
     certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
 
@@ -126,11 +128,18 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "state": conn.state,
                 "url": conn.url,
                 "security_profile": conn.security_profile,
+                # the OCPP version of the open link (None while there is none)
+                "protocol": conn.dialect.subprotocol if conn.dialect else None,
                 "registration": None if registration is None else registration.value,
                 "since": format_time(conn.since) if conn.since else None,
                 "last_error": conn.last_error,
             },
-            "queue": {"pending": stats.pending, "dead": stats.dead, "dropped": stats.dropped},
+            "queue": {
+                "pending": stats.pending,
+                "dead": stats.dead,
+                "dropped": stats.dropped,
+                "held_for": src.held_for() if src.held_for else None,
+            },
             "journal": {
                 # False too once damage was set aside since the start (damaged below)
                 "healthy": src.journal.healthy and damage is None,

@@ -47,8 +47,9 @@ class Violation(Enum):
     BAD_DATE_TIME = "string is not an RFC 3339 date-time"
     BAD_URI = "string is not a URI"
     NOT_MULTIPLE_OF = "number is not a multiple of multipleOf"
+    OUT_OF_BOUNDS = "number below the schema's minimum or above its maximum"
     # the payload, against what this charge point accepts (handlers raise these)
-    TOO_MANY_ITEMS = "array has more items than the charge point accepts"
+    TOO_MANY_ITEMS = "array has more items than maxItems or than the charge point accepts"
     NOT_PERMITTED = "a security rule forbids handling the call now"
     UNKNOWN_TARGET = "the call names something the charge point does not have (a connector)"
     # our side

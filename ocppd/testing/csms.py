@@ -401,6 +401,7 @@ class CentralSystem:
         self.stations: dict[str, Station] = {}
         self.connections: list[str] = []  # charge point id per accepted connection, in order
         self.rejections: list[str] = []  # why handshakes were refused
+        self.offers: list[tuple[str, ...]] = []  # the subprotocols of every handshake, in order
         self.peer_certificates: list[bytes | None] = []  # the client's (DER), per TLS connection
         self.frames: list[tuple[str, Frame]] = []
         self.violations: list[Violation] = []
@@ -504,6 +505,7 @@ class CentralSystem:
                 self.rejections.append(f"{cp_id}: bad credentials")
                 await request.reject(401)
                 return
+        self.offers.append(tuple(request.proposed_subprotocols))
         if SUBPROTOCOL not in request.proposed_subprotocols:
             self.rejections.append(f"{cp_id}: no ocpp1.6 subprotocol offered")
             await request.reject(400)

@@ -28,6 +28,7 @@ DECIDED = {
     Violation.BAD_DATE_TIME: "PropertyConstraintViolation",
     Violation.BAD_URI: "PropertyConstraintViolation",
     Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
+    Violation.OUT_OF_BOUNDS: "PropertyConstraintViolation",
     Violation.TOO_MANY_ITEMS: "OccurenceConstraintViolation",
     Violation.NOT_PERMITTED: "SecurityError",
     Violation.UNKNOWN_TARGET: "PropertyConstraintViolation",

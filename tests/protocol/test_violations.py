@@ -90,8 +90,12 @@ HANDLERS_OWN = {
 }
 
 
+# no 1.6 schema has a minimum or a maximum: tests/protocol/test_v201.py has its frame
+NOT_IN_16 = {Violation.OUT_OF_BOUNDS}
+
+
 def test_every_violation_but_the_handlers_own_has_a_frame():
-    assert set(FRAMES) | set(HANDLERS_OWN) == set(Violation)
+    assert set(FRAMES) | set(HANDLERS_OWN) | NOT_IN_16 == set(Violation)
     assert not set(FRAMES) & set(HANDLERS_OWN)
 
 

@@ -105,6 +105,7 @@ CODES = {
     Violation.BAD_DATE_TIME: "PropertyConstraintViolation",
     Violation.BAD_URI: "PropertyConstraintViolation",
     Violation.NOT_MULTIPLE_OF: "PropertyConstraintViolation",
+    Violation.OUT_OF_BOUNDS: "PropertyConstraintViolation",
     Violation.TOO_MANY_ITEMS: "OccurrenceConstraintViolation",
     Violation.NOT_PERMITTED: "SecurityError",
     Violation.UNKNOWN_TARGET: "PropertyConstraintViolation",

@@ -330,8 +330,11 @@ class Courier:
         unavailable: type[Exception],
         token: str,
         signal: OutboxSignal | None = None,
+        protocol: str = V16.subprotocol,
     ) -> None:
         self.journal = journal
+        self.protocol = protocol  # the version this courier speaks: it sends its rows only
+        self.held_for: str | None = None  # the version the head of the queue waits for
         self.clock = clock
         self.ids = ids
         self._attempts = attempts
@@ -345,7 +348,8 @@ class Courier:
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
 
     def __repr__(self) -> str:
-        return f"<Courier delivered={self.delivered}>"
+        held = f" held for {self.held_for}" if self.held_for else ""
+        return f"<Courier {self.protocol} delivered={self.delivered}{held}>"
 
     def wake(self) -> None:
         self.signal.ring()
@@ -369,11 +373,33 @@ class Courier:
             if message is None:
                 await self.signal.wait()
                 continue
+            if message.protocol and message.protocol != self.protocol:
+                await self._hold(message)
             pause = await self._deliver(session, message)
             if pause == WAKE:
                 await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
+
+    async def _hold(self, message: OutboxMessage) -> None:
+        """The head of the queue was recorded in another OCPP version: it is delivered in
+        that version only, on a later connection, so that its payload stays valid and the
+        queue keeps its one order. Until then nothing behind it is sent either (a
+        transaction's events must not overtake their start). This returns never: the
+        session's end cancels it."""
+        self.held_for = message.protocol
+        log.warning(
+            "outbox: %s %d was recorded in %s: it and everything queued behind it wait "
+            "for a connection in that version (this one speaks %s)",
+            message.action,
+            message.seq,
+            message.protocol,
+            self.protocol,
+        )
+        try:
+            await trio.sleep_forever()
+        finally:
+            self.held_for = None
 
     async def _deliver(self, session: Session, message: OutboxMessage) -> float:
         """Try once. Returns how long to pause before the next message (WAKE: until woken)."""

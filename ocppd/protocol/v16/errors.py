@@ -54,6 +54,7 @@ VIOLATION_CODES: Mapping[Violation, ErrorCode] = MappingProxyType(
         Violation.BAD_DATE_TIME: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.BAD_URI: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         Violation.NOT_MULTIPLE_OF: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        Violation.OUT_OF_BOUNDS: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,  # no 1.6 schema has it
         Violation.TOO_MANY_ITEMS: ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
         Violation.NOT_PERMITTED: ErrorCode.SECURITY_ERROR,
         Violation.UNKNOWN_TARGET: ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,

@@ -161,14 +161,26 @@ def _compile_enum(node: Node) -> Decoder:
 
 
 def _compile_integer(node: Node) -> Decoder:
-    del node
-
     def decode_integer(value: Any) -> Any:
         if type(value) is int:
             return value
         raise _wrong_type("integer", value)
 
-    return decode_integer
+    if len(node) == 1:
+        return decode_integer
+    return _bounded(decode_integer, node[1], node[2])
+
+
+def _bounded(decode: Decoder, low: float | None, high: float | None) -> Decoder:
+    """`decode`, then the schema's minimum and maximum (2.0.1 has them; 1.6 has none)."""
+
+    def decode_bounded(value: Any) -> Any:
+        value = decode(value)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise Invalid(Violation.OUT_OF_BOUNDS, f"{value!r} is not within [{low}, {high}]")
+        return value
+
+    return decode_bounded
 
 
 def _compile_number(node: Node) -> Decoder:
@@ -192,7 +204,9 @@ def _compile_number(node: Node) -> Decoder:
             )
         return value
 
-    return decode_number
+    if len(node) == 2:
+        return decode_number
+    return _bounded(decode_number, node[2], node[3])
 
 
 def _is_multiple(value: float, multiple_of: float) -> bool:
@@ -222,6 +236,7 @@ def _compile_boolean(node: Node) -> Decoder:
 def _compile_array(node: Node) -> Decoder:
     min_items: int = node[1]
     decode_item = compile_node(node[2])
+    max_items: int | None = node[3] if len(node) > 3 else None
 
     def decode_array(value: Any) -> Any:
         if type(value) is not list:
@@ -230,6 +245,8 @@ def _compile_array(node: Node) -> Decoder:
             raise Invalid(
                 Violation.TOO_FEW_ITEMS, f"{len(value)} items, at least {min_items} required"
             )
+        if max_items is not None and len(value) > max_items:
+            raise Invalid(Violation.TOO_MANY_ITEMS, f"{len(value)} items, at most {max_items}")
         items = []
         for index, item in enumerate(value):
             try:
@@ -251,11 +268,15 @@ def _compile_object(node: Node) -> Decoder:
     required = tuple(wire for wire, _, is_required, _ in node[2] if is_required)
     required_set = frozenset(required)
     listed = ", ".join(fields) or "no properties"
+    open_object = len(node) > 3 and node[3] == "open"
 
     def decode_object(value: Any) -> Any:
         if type(value) is not dict:
             raise _wrong_type("object", value)
         if not allowed.issuperset(value):
+            if open_object:  # 2.0.1's CustomDataType: vendors add to it; theirs is not kept
+                value = {key: item for key, item in value.items() if key in allowed}
+                return decode_object(value)
             extra = next(key for key in value if key not in allowed)
             exc = Invalid(
                 Violation.ADDITIONAL_PROPERTY,
@@ -281,7 +302,13 @@ def _compile_object(node: Node) -> Decoder:
     return decode_object
 
 
+def _compile_any(node: Node) -> Decoder:
+    del node
+    return lambda value: value  # any JSON value (2.0.1 DataTransfer's data), as it came
+
+
 _COMPILERS: dict[str, Callable[[Node], Decoder]] = {
+    "any": _compile_any,
     "string": _compile_string,
     "uri": _compile_uri,
     "date-time": _compile_date_time,
