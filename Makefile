@@ -51,7 +51,7 @@ unit: setup-test
 BOOKWORM_PINS := trio==0.22.0 trio-websocket==0.9.2 pymodbus==3.0.0 gpiozero==1.6.2 \
 	pyserial==3.5 pyserial-asyncio pytest==7.2.1 pytest-trio==0.8.0 ocpp trustme \
 	httpx==0.23.* anyio==3.6.2 pyftpdlib \
-	luma.oled==3.11.0 luma.core==2.4.0 pillow==9.4.0 qrcode==7.4.2
+	luma.oled==3.11.0 luma.core==2.4.0 pillow==9.4.0 qrcode==7.4.2 cryptography==38.0.4
 
 .venv-bookworm/.stamp: pyproject.toml
 	tools/system-deps.sh test

@@ -26,7 +26,9 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -67,6 +69,7 @@ from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
 from ocppd.sdnotify import Notifier
+from ocppd.security.store import CertificateStore
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import LinkTarget
 
@@ -116,6 +119,7 @@ class Parts:
     handlers: Mapping[str, Handler]
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
+    certificates: CertificateStore | None = None  # the roots and the charger's own certificate
 
     def screen(self, settings: Settings) -> Presenter:
         """The presenter; without a display it is made on the first ``ocppctl screen`` (a
@@ -152,10 +156,19 @@ class Daemon:
 
     # --- start ---
 
-    def _link_target(self, keys: Keys) -> Callable[[], LinkTarget]:
+    def _link_target(self, keys: Keys, store: CertificateStore) -> Callable[[], LinkTarget]:
+        """Built at each dial: the roots and the client certificate come from the certificate
+        store as it is now (the config file's files until the store has its own)."""
+
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
+            try:
+                roots = store.trust()
+                own = store.identity() if o.security_profile == 3 else None
+            except OSError as exc:
+                log.error("certificate store unreadable, using the config file's files: %s", exc)
+                roots, own = None, None
             return LinkTarget(
                 url=o.endpoint,
                 charge_point_id=o.charge_point_id,
@@ -163,8 +176,9 @@ class Daemon:
                 security_profile=o.security_profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
-                cert_file=o.cert_file,
-                key_file=o.key_file,
+                ca_data=roots,
+                cert_file=str(own.cert_path) if own else o.cert_file,
+                key_file=str(own.key_path) if own else o.key_file,
                 connect_timeout_s=o.connect_timeout_s,
                 max_frame_bytes=o.max_frame_bytes,
             )
@@ -244,6 +258,11 @@ class Daemon:
         )
         statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
+        store = CertificateStore(
+            s.storage.state_dir / "certs",
+            now=lambda: clock.now() or datetime.now(UTC),
+            bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
+        )
         services = Services(
             charger=charger,
             keys=keys,
@@ -256,6 +275,8 @@ class Daemon:
             journal=journal,
             link=link,
             triggers=build_triggers(self.profiles),
+            certificates=store,
+            serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
             settings=s,
             inline=self.virtual_time,
@@ -269,7 +290,7 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        connection = self._connection(keys, ids, handlers, conversation, registration, link)
+        connection = self._connection(keys, ids, handlers, conversation, registration, link, store)
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
         presenter = None
@@ -289,6 +310,7 @@ class Daemon:
             handlers=handlers,
             tasks=tuple((p.name, task) for p in self.profiles for task in p.tasks(services)),
             presenter=presenter,
+            certificates=store,
             services=services,
         )
 
@@ -300,12 +322,13 @@ class Daemon:
         conversation: Conversation,
         registration: Registration,
         link: LinkState,
+        store: CertificateStore,
     ) -> Connection:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it."""
         o = self.settings.ocpp
         connection = Connection(
-            target=self._link_target(keys),
+            target=self._link_target(keys, store),
             dialects=DIALECTS,
             ids=ids,
             supported=lambda _dialect: frozenset(handlers),
@@ -412,6 +435,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
+            certificates=parts.certificates,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles

@@ -112,6 +112,17 @@ def format_status(status: dict[str, Any]) -> str:
             f"  local list    version {local_list.get('version', 0)}, "
             f"{local_list.get('entries', 0)} tag(s){state}"
         )
+    certs = status.get("certificates")
+    if certs and certs.get("problem"):
+        lines.append(f"  certificates  {certs['problem']}")
+    elif certs and (certs.get("own") or any(certs.get("roots", {}).values())):
+        roots = certs.get("roots", {})
+        own = certs.get("own")
+        mine = f"{own['subject']} until {own['not_after'][:10]}" if own else "none of its own"
+        lines.append(
+            f"  certificates  {mine}; roots: {roots.get('csms', 0)} central system, "
+            f"{roots.get('manufacturer', 0)} manufacturer"
+        )
     tag = status.get("last_tag")
     if tag:
         verdict = "accepted" if tag.get("accepted") else "refused"

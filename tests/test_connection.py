@@ -85,20 +85,27 @@ async def test_refused_connections_are_retried_within_the_backoff_bounds(
 # --- staying connected -------------------------------------------------------------------------
 
 
-async def test_a_reconnect_does_not_boot_again_and_reports_only_changes(
+async def test_a_reconnect_does_not_boot_again_and_reports_every_current_status(
     nursery, start_csms, autojump_clock
 ):
+    """The central system may have restarted meanwhile (Home Assistant does, issue 20): every
+    connector's current status is sent once on the new connection, changed or not."""
     csms = await start_csms()
-    async with charger(nursery, csms) as cp:
+    async with charger(nursery, csms, connectors=2) as cp:
         first = await cp.registered()
+        await first.wait_for("StatusNotification", count=3)
         await first.close()
         await cp.sim("plug", 1)  # happens while offline
         second = await cp.station(connection=2)
-        change = await second.wait_for("StatusNotification")
-        assert change.payload["status"] == "Preparing"
+        await second.wait_for("StatusNotification", count=3)
         await trio.sleep(30)
-        assert [c.action for c in second.inbox] == ["StatusNotification"]
-        assert len(csms.all_calls(CP_ID)) == len(first.inbox) + 1
+        assert [c.action for c in second.inbox] == ["StatusNotification"] * 3
+        assert [(c.payload["connectorId"], c.payload["status"]) for c in second.inbox] == [
+            (0, "Available"),
+            (1, "Preparing"),
+            (2, "Available"),  # unchanged since the first connection, sent again
+        ]
+        assert len(csms.all_calls(CP_ID)) == len(first.inbox) + 3
 
 
 async def test_a_link_closed_while_our_call_waits_is_redialled(nursery, start_csms, autojump_clock):

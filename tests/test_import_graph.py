@@ -36,7 +36,14 @@ PACKAGES = ("ocppd", "hal")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("hal", "ocppd"),  # ocppd/__init__.py is the version string alone
     ("ocppd.protocol",),
-    ("ocppd.clock", "ocppd.cadence", "ocppd.logs", "ocppd.config", "ocppd.sdnotify"),
+    (
+        "ocppd.clock",
+        "ocppd.cadence",
+        "ocppd.logs",
+        "ocppd.config",
+        "ocppd.sdnotify",
+        "ocppd.security",
+    ),
     ("ocppd.transport", "ocppd.system"),
     ("ocppd.session", "ocppd.connection"),
     ("ocppd.journal",),

@@ -40,6 +40,7 @@ WRITABLE = {
     "TransactionMessageRetryInterval": ("30", "0"),
     "UnlockConnectorOnEVSideDisconnect": ("false", "f"),
     "WebSocketPingInterval": ("30", "-1"),
+    "CpoName": ("Example CPO", "x" * 65),
 }
 WRITE_ONLY = {"AuthorizationKey"}
 READ_ONLY = {
@@ -53,7 +54,7 @@ READ_ONLY = {
     "SendLocalListMaxLength": "10000",
     "StopTxnSampledDataMaxLength": "12",
     "ReserveConnectorZeroSupported": "true",
-    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES),
+    "SupportedFeatureProfiles": ",".join(p.name for p in PROFILES if p.advertised),
     "SupportedFileTransferProtocols": "HTTP,HTTPS,FTP,FTPS",
     "SecurityProfile": "0",
     # Smart Charging (1.6 §9.4)
@@ -62,6 +63,10 @@ READ_ONLY = {
     "ChargingScheduleMaxPeriods": "24",
     "MaxChargingProfilesInstalled": "10",
     "ConnectorSwitch3to1PhaseSupported": "false",
+    # security whitepaper §7, certificates
+    "AdditionalRootCertificateCheck": "false",
+    "CertificateSignedMaxChainSize": "10000",
+    "CertificateStoreMaxLength": "20",
 }
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
 import trio
 from ocpp.v16 import call
 
+from hal.base import Quantity
+from hal.meter_maps import MODELS
+from ocppd.features import declared_keys
+from ocppd.model.keys import Keys
+from ocppd.model.metering import supported_measurands
 from tests.harness import charger
 
 TAG = "METER001"
@@ -63,13 +69,14 @@ async def test_an_unsupported_measurand_is_rejected_and_nothing_changes(
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
+        before = await station.call(call.GetConfiguration(key=["MeterValuesSampledData"]))
         for bad in ("SoC", "Energy.Active.Import.Register,RPM", "Temperature"):
             answer = await station.call(
                 call.ChangeConfiguration(key="MeterValuesSampledData", value=bad)
             )
             assert answer.status == "Rejected", bad
         current = await station.call(call.GetConfiguration(key=["MeterValuesSampledData"]))
-        assert current.configuration_key[0]["value"] == "Energy.Active.Import.Register"
+        assert current.configuration_key == before.configuration_key
 
 
 async def test_temperature_is_offered_when_a_sensor_is_fitted(nursery, start_csms, autojump_clock):
@@ -169,3 +176,67 @@ async def test_meter_register_is_raw_and_never_rebased(nursery, start_csms, auto
         for start, stop, following in zip(starts, stops, [*starts[1:], None], strict=True):
             assert stop - start == 600
             assert following is None or following == stop
+
+
+# --- the default measurands follow the meter (issue 20) ---------------------------------------
+
+MEASURAND_KEYS = ("MeterValuesSampledData", "MeterValuesAlignedData", "StopTxnSampledData")
+
+
+@pytest.mark.parametrize(
+    ("quantities", "expected"),
+    [
+        (  # a full meter (every Modbus map in hal/meter_maps.py, the simulator)
+            set(MODELS["sdm630"].quantities),
+            (
+                "Energy.Active.Import.Register",
+                "Power.Active.Import",
+                "Current.Import",
+                "Voltage",
+                "Current.Offered",
+            ),
+        ),
+        (  # an older SDM630 revision without per-phase voltages (tests/hal/test_meters.py)
+            {Quantity.ENERGY_IMPORT, Quantity.POWER, Quantity.CURRENT},
+            (
+                "Energy.Active.Import.Register",
+                "Power.Active.Import",
+                "Current.Import",
+                "Current.Offered",
+            ),
+        ),
+        (  # a bare energy counter
+            {Quantity.ENERGY_IMPORT},
+            ("Energy.Active.Import.Register", "Current.Offered"),
+        ),
+    ],
+)
+def test_the_default_measurands_are_what_the_meter_measures(
+    quantities: set[Quantity], expected: tuple[str, ...]
+) -> None:
+    keys = Keys(declared_keys(measurands=supported_measurands(quantities)), {}, {})
+    for name in MEASURAND_KEYS:
+        assert keys.get_csl(name) == expected, name
+        assert len(expected) <= keys.get_int(f"{name}MaxLength")
+    assert keys.get_csl("StopTxnAlignedData") == ()
+
+
+async def test_without_keys_meter_values_carry_power_current_voltage_and_energy(
+    nursery, start_csms, autojump_clock
+):
+    """No [ocpp.keys]: a three-phase simulated meter's MeterValues have every phase."""
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("CAFE0001")
+        sample = await station.wait_for("MeterValues")
+        got = {(v["measurand"], v.get("phase")) for v in values(sample)}
+        assert got == {
+            ("Energy.Active.Import.Register", None),
+            ("Power.Active.Import", None),
+            *(("Current.Import", f"L{n}") for n in (1, 2, 3)),
+            *(("Voltage", f"L{n}-N") for n in (1, 2, 3)),
+            ("Current.Offered", None),
+        }
+        assert not csms.violations

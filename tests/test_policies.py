@@ -17,6 +17,15 @@ def test_every_key_that_feeds_a_policy_is_declared() -> None:
     assert [name for name in POLICY_KEYS if not keys.has(name)] == []
 
 
+USEFUL = (
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Voltage",
+    "Current.Offered",
+)
+
+
 def test_the_policies_are_what_the_keys_say() -> None:
     keys = Keys(
         declared_keys(),
@@ -40,10 +49,10 @@ def test_the_policies_are_what_the_keys_say() -> None:
     )
     assert policies.meter == MeterPolicy(
         sample_interval_s=60,
-        sampled=("Energy.Active.Import.Register",),
+        sampled=USEFUL,  # the default: what a full meter measures (issue 20)
         stop_sampled=("Voltage",),
         aligned_interval_s=0,
-        aligned=("Energy.Active.Import.Register",),
+        aligned=USEFUL,
         stop_aligned=(),
     )
 

@@ -40,7 +40,8 @@ def schedule(period: str, extra: str = "") -> str:
 DEEP = 100_000
 # an action of the dialect that no built profile handles (the security whitepaper's)
 UNSUPPORTED_CALL = (
-    '[2,"e2e","GetInstalledCertificateIds",{"certificateType":"CentralSystemRootCertificate"}]'
+    '[2,"e2e","SignedUpdateFirmware",{"requestId":1,"firmware":{"location":"https://fw/1",'
+    '"retrieveDateTime":"2026-01-01T00:00:00Z","signingCertificate":"x","signature":"eA=="}}]'
 )
 ROWS: list[tuple[Violation, str]] = [
     (Violation.NESTED_TOO_DEEPLY, '[2,"e2e","Reset",{"type":' + "[" * DEEP + "]" * DEEP + "}]"),
@@ -227,7 +228,7 @@ async def test_only_one_call_of_ours_is_in_flight(nursery, start_csms, autojump_
         (
             UNSUPPORTED_CALL,
             logging.INFO,
-            "unsupported action GetInstalledCertificateIds from the central system "
+            "unsupported action SignedUpdateFirmware from the central system "
             "(answered NotSupported)",
         ),
         (

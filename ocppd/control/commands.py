@@ -19,7 +19,12 @@ from ocppd import __version__
 from ocppd.clock import format_time
 from ocppd.connection import Connection
 from ocppd.control.server import ControlError, Handler
-from ocppd.control.snapshot import charge_point_snapshot, connectors_snapshot, tag_snapshot
+from ocppd.control.snapshot import (
+    certificates_snapshot,
+    charge_point_snapshot,
+    connectors_snapshot,
+    tag_snapshot,
+)
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import ERROR_CODE_OF
 from ocppd.features.firmware import Firmware
@@ -29,6 +34,7 @@ from ocppd.model.connector import Refused
 from ocppd.model.status import CODE_FAULTS, ErrorCode
 from ocppd.model.transaction import StorageUnavailable
 from ocppd.protocol.v16.enums import ChargePointErrorCode
+from ocppd.security.store import CertificateStore
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,7 @@ class Sources:
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
     screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
+    certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
 
 
@@ -139,6 +146,7 @@ def commands(src: Sources) -> dict[str, Handler]:
             "clock": src.clock_source(),
             "charge_point": charge_point_snapshot(src.charger),
             "last_tag": tag_snapshot(src.charger),
+            "certificates": certificates_snapshot(src.certificates),
             "connectors": connectors_snapshot(src.charger),
         }
 

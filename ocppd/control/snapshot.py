@@ -16,6 +16,8 @@ from ocppd.model.charger import Charger
 from ocppd.model.connector import Connector, CurrentLimit
 from ocppd.model.reservation import Reservation
 from ocppd.model.status import severity
+from ocppd.security.store import CertificateStore, RootKind
+from ocppd.security.x509 import not_after, not_before
 
 
 def reservation_snapshot(reservation: Reservation | None) -> dict[str, Any] | None:
@@ -114,4 +116,27 @@ def tag_snapshot(charger: Charger) -> dict[str, Any] | None:
         "source": event.source,
         "accepted": event.accepted,
         "outcome": event.outcome,
+    }
+
+
+def certificates_snapshot(store: CertificateStore | None) -> dict[str, Any] | None:
+    """The certificate store as ``ocppctl status`` shows it: how many roots of each kind, and
+    the charger's own certificate in use (subject, dates, key id). Never a key."""
+    if store is None:
+        return None
+    try:
+        own = store.identity()
+        roots = {kind.value: len(store.roots(kind)) for kind in RootKind}
+    except OSError as exc:
+        return {"problem": f"certificate store unreadable: {exc.strerror or exc}"}
+    return {
+        "roots": roots,
+        "own": None
+        if own is None
+        else {
+            "subject": own.leaf.subject.rfc4514_string(),
+            "not_before": not_before(own.leaf).isoformat(),
+            "not_after": not_after(own.leaf).isoformat(),
+            "key_id": own.key_id,
+        },
     }

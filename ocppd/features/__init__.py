@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from hal.base import Quantity
 from ocppd.features import (
+    certificates,
     core,
     firmware,
     local_auth_list,
@@ -30,6 +31,7 @@ PROFILES: tuple[Profile, ...] = (
     smart_charging.profile,
     remote_trigger.profile,
     firmware.profile,
+    certificates.profile,
 )
 """The profiles this charge point offers, in the order SupportedFeatureProfiles lists them."""
 
@@ -48,7 +50,7 @@ def site(
         phases=dict(phases) if phases is not None else dict.fromkeys(range(1, connectors + 1), 3),
         measurands=supported_measurands(Quantity) if measurands is None else measurands,
         security_profile=security_profile,
-        profiles=tuple(p.name for p in profiles),
+        profiles=tuple(p.name for p in profiles if p.advertised),
     )
 
 

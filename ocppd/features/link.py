@@ -22,6 +22,10 @@ class LinkView(Protocol):
     @property
     def healthy(self) -> bool: ...
 
+    async def wait_changed(self) -> None:
+        """Return at the next change (a link opened or ended, the conversation registered)."""
+        ...
+
     def mark_healthy(self) -> None:
         """The conversation is registered on this link: whoever waits for a change hears of it."""
         ...

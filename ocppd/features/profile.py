@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.features.link import LinkView
     from ocppd.journal import Journal
     from ocppd.model.charger import Charger
+    from ocppd.security.store import CertificateStore
 
 Handler = Callable[[IncomingCall], Awaitable[Any]]
 """Answers one CSMS call: a response, or :class:`ocppd.session.Then` (a response and work
@@ -147,6 +148,8 @@ class Services:
     shared: dict[str, Any] = field(default_factory=dict)  # see part()
     triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
     """Every profile's triggerable messages, by the requestedMessage word."""
+    certificates: CertificateStore | None = None  # the roots and the charger's own certificate
+    serial_number: str | None = None  # the charge point's unique serial (a certificate's CN)
     # For a profile that queues messages of its own (Firmware Management): a way to wake
     # the courier, the daemon's settings, and whether blocking work runs inline (trio's
     # MockClock in tests: no worker threads)
@@ -183,6 +186,9 @@ class Profile:
     handlers: Callable[[Services], Mapping[str, Handler]] = no_handlers
     tasks: Callable[[Services], Iterable[Task]] = no_tasks
     triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
+    advertised: bool = True
+    """Named in SupportedFeatureProfiles. The security whitepaper's messages belong to no 1.6
+    feature profile and add no name there: a profile of them is not advertised."""
 
     def __repr__(self) -> str:
         return f"<Profile {self.name}>"

@@ -164,10 +164,18 @@ def check_profile(
     if profile.purpose is Purpose.CHARGE_POINT_MAX and profile.connector_id != 0:
         # §3.13.1: "ChargePointMaxProfile can only be set at Charge Point ConnectorId 0"
         return Verdict(Refusal.WRONG_CONNECTOR, "a charger maximum belongs on connector 0")
-    if profile.purpose is Purpose.CHARGE_POINT_MAX and profile.kind is Kind.RELATIVE:
-        # 1.6 is silent; there is no transaction to count from at the charger level
-        # (OCPP 2.0.1 K01.FR.38 forbids it outright)
-        return Verdict(Refusal.SCHEDULE, "a charger maximum cannot be relative")
+    if (
+        profile.purpose is Purpose.CHARGE_POINT_MAX
+        and profile.kind is Kind.RELATIVE
+        and not _constant(profile.schedule)
+    ):
+        # 1.6 is silent; there is no transaction to count from at the charger level (OCPP
+        # 2.0.1 K01.FR.38 forbids it outright). A constant one means the same from any
+        # start, so it is taken: it is what Home Assistant's slider sends (issue 20).
+        return Verdict(
+            Refusal.SCHEDULE,
+            "a relative charger maximum must be one limit from 0 s with no duration",
+        )
     if profile.purpose is not Purpose.TX:
         if profile.transaction_id is not None:
             # §7.8: transactionId is "only valid if ChargingProfilePurpose is set to TxProfile"
@@ -462,3 +470,12 @@ def _aware(text: str) -> datetime:
     if instant.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
     return instant
+
+
+def _constant(schedule: ChargingSchedule) -> bool:
+    """One limit from offset 0 for ever: the same whatever instant the offsets count from."""
+    return (
+        len(schedule.periods) == 1
+        and schedule.periods[0].start_s == 0
+        and (schedule.duration_s is None)
+    )

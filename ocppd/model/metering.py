@@ -58,9 +58,27 @@ class Sample:
     values: tuple[SampledValue, ...]
 
 
+# What a home dashboard wants from a charger, in the order sent: the register, power, current
+# and voltage (every phase the meter has: one key item gives all its phases) and the offer.
+USEFUL_MEASURANDS = (
+    ENERGY_REGISTER,
+    "Power.Active.Import",
+    "Current.Import",
+    "Voltage",
+    "Current.Offered",
+)
+
+
 def supported_measurands(quantities: Iterable[Quantity]) -> frozenset[str]:
     have = set(quantities)
     return frozenset(m for m, q in MEASURANDS.items() if q is None or q in have)
+
+
+def default_measurands(supported: frozenset[str]) -> tuple[str, ...]:
+    """The default measurand list for meters that can give ``supported``: the useful ones
+    they really measure. A central system that asks for more than the meter has is refused
+    as a whole (1.6 §3.16.4) and keeps this default, so it must be worth keeping."""
+    return tuple(m for m in USEFUL_MEASURANDS if m in supported)
 
 
 def _number(value: float, digits: int = 1) -> str:

@@ -8,9 +8,13 @@ from typing import Protocol
 
 from ocppd.model.metering import Sample
 
-# transactionData keeps Begin and End always; intermediate samples are thinned beyond this
-# (1.6 errata 3.14: drop intermediate values first, never the start or stop values).
+# transactionData keeps Begin and End always; intermediate samples are thinned beyond these
+# (1.6 errata 3.14: drop intermediate values first, never the start or stop values). The
+# second bound holds the StopTransaction near 25 kB however many measurands are configured
+# (about 120 bytes per sampled value): a central system's message limit (64 kB is common)
+# must never turn the stop, and with it the bill, into a message it refuses.
 MAX_STOP_SAMPLES = 96
+MAX_STOP_VALUES = 192
 
 
 class StopReason(StrEnum):
@@ -110,7 +114,10 @@ class Transaction:
     def keep_for_stop(self, sample: Sample) -> None:
         """Add a sample for StopTransaction.transactionData, thinning intermediates when full."""
         self.stop_data.append(sample)
-        if len(self.stop_data) > MAX_STOP_SAMPLES:
+        while len(self.stop_data) > 2 and (
+            len(self.stop_data) > MAX_STOP_SAMPLES
+            or sum(len(kept.values) for kept in self.stop_data) > MAX_STOP_VALUES
+        ):
             # keep the first (Transaction.Begin) and the newest; drop every second in between
             middle = self.stop_data[1:-1]
             self.stop_data = [self.stop_data[0], *middle[1::2], self.stop_data[-1]]

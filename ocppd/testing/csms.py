@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import ocpp.charge_point
 import ocpp.exceptions
@@ -36,9 +36,16 @@ from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
     DataTransferStatus,
+    GenericStatus,
     RegistrationStatus,
 )
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+from trio_websocket import (
+    ConnectionClosed,
+    WebSocketConnection,
+    WebSocketRequest,
+    serve_websocket,
+    wrap_server_stream,
+)
 from wsproto.utilities import LocalProtocolError
 
 ocpp.messages.ASYNC_VALIDATION = False  # validate inline: no asyncio executor under trio
@@ -350,6 +357,10 @@ class Station(_OcppChargePoint):
     def on_security_event(self, **_: Any) -> Any:
         return call_result.SecurityEventNotification()
 
+    @on(Action.sign_certificate)
+    def on_sign_certificate(self, **_: Any) -> Any:
+        return call_result.SignCertificate(status=GenericStatus.accepted)
+
     @on(Action.log_status_notification)
     def on_log_status(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
@@ -390,6 +401,7 @@ class CentralSystem:
         self.stations: dict[str, Station] = {}
         self.connections: list[str] = []  # charge point id per accepted connection, in order
         self.rejections: list[str] = []  # why handshakes were refused
+        self.peer_certificates: list[bytes | None] = []  # the client's (DER), per TLS connection
         self.frames: list[tuple[str, Frame]] = []
         self.violations: list[Violation] = []
         self.ids = itertools.count(1)
@@ -431,15 +443,50 @@ class CentralSystem:
         task_status: trio.TaskStatus[CentralSystem] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         async with trio.open_nursery() as nursery:
-            server = await nursery.start(
-                lambda task_status: serve_websocket(
-                    self._handle, host, port, self.ssl_context, task_status=task_status
+            if self.ssl_context is None:
+                server = await nursery.start(
+                    lambda task_status: serve_websocket(
+                        self._handle, host, port, None, task_status=task_status
+                    )
                 )
-            )
-            self.port = server.port
+                self.port = server.port
+            else:  # TLS handshaken here, so the client's certificate can be kept
+                listeners = await trio.open_ssl_over_tcp_listeners(
+                    port, self.ssl_context, host=host, https_compatible=True
+                )
+                tcp = cast(trio.SocketListener, listeners[0].transport_listener)
+                self.port = tcp.socket.getsockname()[1]
+                nursery.start_soon(trio.serve_listeners, self._handle_tls, listeners)
             scheme = "wss" if self.ssl_context else "ws"
             self.url = f"{scheme}://127.0.0.1:{self.port}{self.path}"
             task_status.started(self)
+
+    async def _handle_tls(self, stream: trio.SSLStream[Any]) -> None:
+        """One TLS connection: the handshake (a refused one is a rejection), the client's
+        certificate kept in :attr:`peer_certificates`, then the websocket as ever."""
+        try:
+            with trio.fail_after(10):
+                await stream.do_handshake()
+        except (trio.BrokenResourceError, trio.TooSlowError) as exc:
+            self.rejections.append(f"TLS handshake failed: {exc.__cause__ or exc}")
+            await trio.aclose_forcefully(stream)
+            return
+        self.peer_certificates.append(stream.getpeercert(binary_form=True))
+        try:
+            async with trio.open_nursery() as nursery:
+                with trio.move_on_after(10) as scope:
+                    request = await wrap_server_stream(nursery, stream)
+                if scope.cancelled_caught:
+                    nursery.cancel_scope.cancel()
+                else:
+                    try:
+                        await self._handle(request)
+                    finally:
+                        nursery.cancel_scope.cancel()
+        except (trio.BrokenResourceError, ConnectionClosed):
+            pass
+        finally:
+            await trio.aclose_forcefully(stream)
 
     async def _handle(self, request: WebSocketRequest) -> None:
         path = request.path

@@ -88,6 +88,7 @@ class LinkTarget:
     security_profile: int = 0
     authorization_key: str | None = field(default=None, repr=False)
     ca_file: str | None = None
+    ca_data: str | None = None  # PEM roots (the certificate store's); instead of ca_file
     cert_file: str | None = None
     key_file: str | None = None
     connect_timeout_s: float = 30.0
@@ -106,7 +107,8 @@ class LinkTarget:
         return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """TLS 1.2 or newer, verified against ``ca_file`` or the system CAs; client cert for 3."""
+        """TLS 1.2 or newer, verified against ``ca_data``, else ``ca_file``, else the system CAs;
+        client cert for 3. Built at each dial, so new roots apply to the next connection."""
         if not self.tls:
             if self.security_profile >= 2:
                 raise LinkError(
@@ -114,7 +116,14 @@ class LinkTarget:
                     LinkFailure.CONFIG,
                 )
             return None
-        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.ca_data:
+            try:
+                context = ssl.create_default_context(cadata=self.ca_data)
+            except ssl.SSLError as exc:
+                reason = f"cannot load the trusted roots: {exc}"
+                raise LinkError(reason, LinkFailure.CONFIG) from exc
+        else:
+            context = ssl.create_default_context(cafile=self.ca_file)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # [SEC A00.FR.312]
         if self.security_profile == 3:
             if not (self.cert_file and self.key_file):
@@ -146,6 +155,8 @@ class Link:
         self._stream = stream
         self._reader = reader
         self.target = target
+        self.peer_certificate: bytes | None = stream.peer_certificate()
+        """The central system's certificate (DER) on a TLS link: which root verified it."""
 
     def __repr__(self) -> str:
         return f"<Link {self.target.shown_url} closed={self._ws.closed is not None}>"
@@ -235,6 +246,11 @@ class _Watched(trio.abc.Stream):
 
     def __repr__(self) -> str:
         return f"<_Watched {self._stream!r} broke={self.broke!r}>"
+
+    def peer_certificate(self) -> bytes | None:
+        if isinstance(self._stream, trio.SSLStream):
+            return cast(bytes | None, self._stream.getpeercert(binary_form=True))
+        return None
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         try:

@@ -76,8 +76,21 @@ def test_a_charger_maximum_is_taken_only_on_connector_0() -> None:
 
 
 def test_a_charger_maximum_cannot_count_from_a_transaction() -> None:
-    relative = profile(purpose=Purpose.CHARGE_POINT_MAX, connector=0, kind=Kind.RELATIVE)
-    assert check_profile(relative, LIMITS, {}).refusal is Refusal.SCHEDULE
+    """Unless it is one limit for ever, which means the same from any start (Home
+    Assistant's slider sends that, issue 20)."""
+    for periods in (((0, 16.0), (600, 8.0)), ((0, 16.0), (60, 10.0), (120, 6.0))):
+        relative = profile(
+            purpose=Purpose.CHARGE_POINT_MAX, connector=0, kind=Kind.RELATIVE, periods=periods
+        )
+        assert check_profile(relative, LIMITS, {}).refusal is Refusal.SCHEDULE, periods
+    constant = profile(
+        purpose=Purpose.CHARGE_POINT_MAX, connector=0, kind=Kind.RELATIVE, start=None
+    )
+    assert check_profile(constant, LIMITS, {}).accepted
+    timed = dataclasses.replace(
+        constant, schedule=dataclasses.replace(constant.schedule, duration_s=3600)
+    )
+    assert check_profile(timed, LIMITS, {}).refusal is Refusal.SCHEDULE
 
 
 def test_a_transaction_profile_naming_a_transaction_not_yet_numbered_is_rejected() -> None:

@@ -13,10 +13,10 @@ import trio
 from hal.base import Fault, MeterReading
 from ocppd.clock import Clock
 from ocppd.model.auth import IdTagInfo, Offline
-from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
+from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, SampledValue
 from ocppd.model.policies import MeterPolicy, Policies
 from ocppd.model.sampling import CHECKPOINT_S, MeterSampler
-from ocppd.model.transaction import Transaction
+from ocppd.model.transaction import MAX_STOP_SAMPLES, MAX_STOP_VALUES, Transaction
 
 POWER = "Power.Active.Import"
 
@@ -140,6 +140,25 @@ def test_the_ends_of_a_transaction_keep_the_stop_values() -> None:
     t = tx()
     nothing.begin(t, MeterReading(1000), "T0", 16.0)
     assert t.stop_data == []
+
+
+def test_stop_data_stays_bounded_in_samples_and_in_values_keeping_begin_and_end() -> None:
+    def sample(n: int, width: int, context: Context) -> Sample:
+        values = tuple(SampledValue(str(n), ENERGY_REGISTER, "Wh", context) for _ in range(width))
+        return Sample(f"T{n}", values)
+
+    for width in (1, 9):  # the energy register alone; a three-phase meter's default
+        t = tx()
+        t.keep_for_stop(sample(0, width, Context.BEGIN))
+        for n in range(1, 2000):
+            t.keep_for_stop(sample(n, width, Context.PERIODIC))
+            assert len(t.stop_data) <= MAX_STOP_SAMPLES
+            assert sum(len(s.values) for s in t.stop_data) <= MAX_STOP_VALUES
+        t.keep_for_stop(sample(2000, width, Context.END))
+        kept = [s.timestamp for s in t.stop_data]
+        assert kept[0] == "T0" and kept[-1] == "T2000"  # Begin and End are never dropped
+        assert kept == sorted(kept, key=lambda x: int(x[1:]))  # in time order
+        assert len(kept) >= min(MAX_STOP_SAMPLES, MAX_STOP_VALUES // width) // 2
 
 
 async def test_periodic_samples_keep_the_cadence_and_follow_the_policy(autojump_clock) -> None:

@@ -147,15 +147,13 @@ class Conversation:
         return f"<Conversation {self.registration!r}>"
 
     async def __call__(self, session: Session) -> None:
-        """Register unless this process already did (then after a boot every status is
-        reported, after a reconnect only what changed), then keep everything going."""
-        booted_now = False
+        """Register unless this process already did, report every connector's current
+        status (on every connection), then keep everything going."""
         if not self.registration.accepted:
             await self.registration.register(session)
-            booted_now = True
         self.link.mark_healthy()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self.heartbeat.run, session)
-            nursery.start_soon(self.statuses.run, session, booted_now)
+            nursery.start_soon(self.statuses.run, session)
             nursery.start_soon(self.courier.run, session)
             nursery.start_soon(self.untracked.run, session)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from ocppd.model.keys import KeySpec, KeyType, Value
+from ocppd.model.metering import default_measurands
 
 B, N, L, S = KeyType.BOOL, KeyType.INT, KeyType.CSL, KeyType.STRING
 
@@ -82,14 +83,18 @@ def core_keys(
     security_profile: int,
 ) -> list[KeySpec]:
     """The Core keys for a charger whose connector N has ``phases[N]`` phases and whose
-    meters can give ``measurands``."""
+    meters can give ``measurands``. The measurand lists default to what those meters really
+    measure (:func:`default_measurands`), not to the register alone: a central system such
+    as Home Assistant's that asks for everything is refused and keeps the default."""
     connectors = len(phases)
 
-    def measurand_list(name: str, default: str, doc: str) -> KeySpec:
+    useful = default_measurands(measurands)[:MEASURAND_LIST_MAX]
+
+    def measurand_list(name: str, default: tuple[str, ...], doc: str) -> KeySpec:
         return KeySpec(
             name,
             L,
-            tuple(d for d in default.split(",") if d),
+            default,
             choices=measurands,
             max_items=MEASURAND_LIST_MAX,
             doc=doc,
@@ -167,13 +172,13 @@ def core_keys(
         ),
         measurand_list(
             "MeterValuesAlignedData",
-            "Energy.Active.Import.Register",
+            useful,
             "measurands of clock-aligned meter values",
         ),
         max_length("MeterValuesAlignedData"),
         measurand_list(
             "MeterValuesSampledData",
-            "Energy.Active.Import.Register",
+            useful,
             "measurands of periodic meter values during a transaction",
         ),
         max_length("MeterValuesSampledData"),
@@ -205,11 +210,13 @@ def core_keys(
         KeySpec("StopTransactionOnEVSideDisconnect", B, True),
         KeySpec("StopTransactionOnInvalidId", B, True),
         measurand_list(
-            "StopTxnAlignedData", "", "clock-aligned measurands in StopTransaction.transactionData"
+            "StopTxnAlignedData", (), "clock-aligned measurands in StopTransaction.transactionData"
         ),
         max_length("StopTxnAlignedData"),
         measurand_list(
-            "StopTxnSampledData", "", "sampled measurands in StopTransaction.transactionData"
+            "StopTxnSampledData",
+            useful,
+            "sampled measurands in StopTransaction.transactionData",
         ),
         max_length("StopTxnSampledData"),
         KeySpec("SupportedFeatureProfiles", L, profiles, readonly=True, derived=True),

@@ -177,7 +177,7 @@ class StatusReporter:
         self._sent[connector_id] = Sent(status, code, info)
         self._changed.set()  # what is queued and now sent is dropped by the loop
 
-    async def run(self, session: Session, everything: bool) -> None:
+    async def run(self, session: Session) -> None:
         """StatusNotification for every change, in order (1.6 §4.9, errata 3.19), with these
         exceptions:
 
@@ -185,15 +185,22 @@ class StatusReporter:
         - a change made while the connector's StartTransaction/StopTransaction awaited its
           answer waits for that answer, at most TX_HOLD_S, so the central system sees the
           transaction message first;
-        - at the start of a connection only the current status of each connector counts:
-          after a boot (``everything``), connector 0 and every connector; after a reconnect,
-          those that differ from what was last sent (history is not replayed, 1.6 §4.9).
+        - at the start of every connection (after a boot and after a reconnect alike) only
+          the current status of each connector counts, and it is sent once for connector 0
+          and every connector, also when it did not change since last sent: the central
+          system at the other end may have restarted and forgotten it (Home Assistant's
+          integration does). History is not replayed (1.6 §4.9).
         """
         self._capture()
-        if everything:
-            self._sent.clear()
+        self._sent.clear()
         for queue in self._transitions.values():
             del queue[:-1]
+        for cid, (status, code, info, vendor, since) in self._current().items():
+            queue = self._transitions.setdefault(cid, [])
+            if not queue:  # unchanged since last sent: its current status, once more
+                connector = self.charger.connectors.get(cid)
+                awaiting = connector is not None and bool(connector.awaiting)
+                queue.append(Transition(status, code, info, vendor, since, awaiting))
         while True:
             self._changed = trio.Event()
             due = float("inf")

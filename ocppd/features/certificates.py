@@ -1,0 +1,353 @@
+"""Certificate management of the security whitepaper for OCPP 1.6-J (edition 3): the roots the
+central system installs and the charger's own TLS client certificate.
+
+Messages: InstallCertificate, GetInstalledCertificateIds, DeleteCertificate [SEC M03-M05],
+SignCertificate and CertificateSigned [A02, A03], and ExtendedTriggerMessage [SEC §5.5]
+with all its kinds. The whitepaper's messages belong to no 1.6 feature profile and add no
+word to SupportedFeatureProfiles, so this profile is not advertised there.
+
+Certificate operations need a connection the charger can trust: on security profiles 0
+and 1 (no TLS, so no authenticated central system) they are answered with the CALLERROR
+SecurityError (OCPP-J §4.2.3: "a security issue occurred preventing receiver from
+completing the Action"), and a SignChargePointCertificate trigger is Rejected. Anyone on
+the path could otherwise plant a trust anchor. On those profiles the operator bootstraps
+the roots and the client certificate from files (``docs/security.md``).
+
+Keys [SEC §7]: CpoName (the O of a CSR), CertificateStoreMaxLength,
+CertificateSignedMaxChainSize, AdditionalRootCertificateCheck. The store itself is
+``ocppd/security/store.py``; new roots and a new client certificate apply from the next
+connection, since the TLS context is built at each dial (``app.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ocppd.features.link import open_session
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger, TypedHandler
+from ocppd.model.keys import KeySpec, KeyType
+from ocppd.protocol.errors import OcppError, Violation
+from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.enums import (
+    CertificateSignedStatus,
+    CertificateUse,
+    DeleteCertificateStatus,
+    GetInstalledCertificateStatus,
+    HashAlgorithm,
+    InstallCertificateStatus,
+    TriggerMessageStatus,
+)
+from ocppd.security.store import CertificateStore, Deleted, Installed, RootKind
+from ocppd.security.x509 import CertificateProblem, HashData, fingerprint, load_chain
+from ocppd.session import CallFailure, Then
+
+log = logging.getLogger(__name__)
+
+MAX_CHAIN = 10_000  # [SEC §7.3] CertificateSignedMaxChainSize is at most 10.000 characters
+RETRY_RENEWAL = timedelta(days=1)  # a renewal CSR nobody answered is asked again a day later
+
+KINDS: Mapping[CertificateUse, RootKind] = {
+    CertificateUse.CENTRAL_SYSTEM_ROOT_CERTIFICATE: RootKind.CENTRAL_SYSTEM,
+    CertificateUse.MANUFACTURER_ROOT_CERTIFICATE: RootKind.MANUFACTURER,
+}
+INSTALLED: Mapping[Installed, InstallCertificateStatus] = {
+    Installed.ACCEPTED: InstallCertificateStatus.ACCEPTED,
+    Installed.INVALID: InstallCertificateStatus.REJECTED,  # [M05.FR.06]
+    Installed.FULL: InstallCertificateStatus.REJECTED,  # [M05.FR.03]
+    Installed.NOT_SIGNED_BY_OLD: InstallCertificateStatus.REJECTED,  # [M05.FR.10]
+    Installed.FAILED: InstallCertificateStatus.FAILED,  # [M05.FR.04]
+}
+DELETED: Mapping[Deleted, DeleteCertificateStatus] = {
+    Deleted.ACCEPTED: DeleteCertificateStatus.ACCEPTED,
+    Deleted.NOT_FOUND: DeleteCertificateStatus.NOT_FOUND,  # [M04.FR.04]
+    Deleted.IN_USE: DeleteCertificateStatus.FAILED,  # [M04.FR.06]
+    Deleted.OWN: DeleteCertificateStatus.FAILED,  # [M04.FR.05]
+    Deleted.FAILED: DeleteCertificateStatus.FAILED,  # [M04.FR.03]
+}
+
+
+def _keys(_site: Site) -> Iterable[KeySpec]:
+    return [
+        KeySpec("CpoName", KeyType.STRING, "", max_length=64, doc="O of the charger's CSR"),
+        KeySpec(
+            "CertificateStoreMaxLength",
+            KeyType.INT,
+            20,
+            readonly=True,
+            minimum=1,
+            maximum=1000,
+            doc="root certificates the store holds at most",
+        ),
+        KeySpec(
+            "CertificateSignedMaxChainSize",
+            KeyType.INT,
+            MAX_CHAIN,
+            readonly=True,
+            minimum=1,
+            maximum=MAX_CHAIN,
+            doc="characters of a CertificateSigned chain at most",
+        ),
+        KeySpec(
+            "AdditionalRootCertificateCheck",
+            KeyType.BOOL,
+            False,
+            readonly=True,
+            doc="one Central System root at a time, each new one signed by the old",
+        ),
+    ]
+
+
+class Certificates:
+    """The profile's shared state: the store, the renewal's wake-up and the SignCertificate
+    of ours that waits for its CertificateSigned."""
+
+    def __init__(self, services: Services) -> None:
+        if services.certificates is None:
+            raise RuntimeError("the certificate profile needs Services.certificates")
+        self.services = services
+        self.store: CertificateStore = services.certificates
+        self.changed = trio.Event()  # a new certificate of the charger's was taken
+        self.renewal_sent_at: float | None = None  # trio time of the last renewal CSR
+
+    def __repr__(self) -> str:
+        return f"<Certificates {self.store!r}>"
+
+    def profile(self) -> int:
+        return self.services.keys.get_int("SecurityProfile")
+
+    def refuse_without_tls(self, action: str) -> None:
+        if self.profile() < 2:
+            log.warning("%s refused: security profile %d has no TLS", action, self.profile())
+            raise OcppError(
+                Violation.NOT_PERMITTED,
+                f"{action} needs security profile 2 or 3 (this charge point uses {self.profile()})",
+            )
+
+    def in_use(self) -> set[str]:
+        """The Central System roots the open connection was verified with (fingerprints)."""
+        session = self.services.link.session
+        if session is None or session.closed:
+            return set()
+        target = session.link.target
+        if not target.tls:
+            return set()
+        try:
+            if target.ca_data:
+                text = target.ca_data.encode()
+            elif target.ca_file:
+                text = Path(target.ca_file).read_bytes()
+            else:
+                return set()  # the system's CAs: none of the store's
+            trusted = {fingerprint(c) for c in load_chain(text)}
+        except (OSError, CertificateProblem):
+            return set()
+        leaf = session.link.peer_certificate
+        return self.store.issuers_among(leaf, trusted) if leaf else trusted
+
+    async def send_csr(self) -> None:
+        """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03]."""
+        serial = self.services.serial_number
+        cpo = self.services.keys.get_str("CpoName")
+        if not serial or not cpo:
+            log.warning("no SignCertificate: the serial number or CpoName is not set")
+            return
+        csr = self.store.new_request(serial, cpo)
+        log.info("SignCertificate: a new key was made; its CSR (CN=%s, O=%s) goes out", serial, cpo)
+        response = await open_session(self.services.link).call(m.SignCertificateRequest(csr=csr))
+        log.info("SignCertificate: %s", response.status.value)
+
+
+def _hash_data(data: m.CertificateHashData) -> HashData:
+    return HashData(
+        algorithm=data.hash_algorithm.value,
+        issuer_name_hash=data.issuer_name_hash,
+        issuer_key_hash=data.issuer_key_hash,
+        serial_number=data.serial_number,
+    )
+
+
+def _guarded(what: str, work: Task) -> Task:
+    async def run() -> None:
+        try:
+            await work()
+        except CallFailure as exc:
+            log.warning("%s not delivered: %s", what, exc)
+        except Exception:
+            log.exception("%s failed (a bug; carrying on)", what)
+
+    return run
+
+
+def _handlers(services: Services) -> Mapping[str, Handler]:
+    if services.certificates is None:
+        return {}
+    state = services.part("certificates", lambda: Certificates(services))
+    store = state.store
+    keys = services.keys
+
+    async def install(request: m.InstallCertificateRequest) -> Any:
+        state.refuse_without_tls("InstallCertificate")
+        kind = KINDS[request.certificate_type]
+        outcome, why = store.install_root(
+            kind,
+            request.certificate,
+            max_count=keys.get_int("CertificateStoreMaxLength"),
+            replace_signed=keys.get_bool("AdditionalRootCertificateCheck"),
+        )
+        log.info("InstallCertificate %s: %s (%s)", kind.value, outcome.value, why)
+        return m.InstallCertificateResponse(status=INSTALLED[outcome])
+
+    async def get_ids(request: m.GetInstalledCertificateIdsRequest) -> Any:
+        state.refuse_without_tls("GetInstalledCertificateIds")
+        found = store.ids(KINDS[request.certificate_type])
+        if not found:
+            return m.GetInstalledCertificateIdsResponse(
+                status=GetInstalledCertificateStatus.NOT_FOUND
+            )
+        return m.GetInstalledCertificateIdsResponse(
+            status=GetInstalledCertificateStatus.ACCEPTED,
+            certificate_hash_data=tuple(
+                m.CertificateHashData(
+                    hash_algorithm=HashAlgorithm(h.algorithm),
+                    issuer_name_hash=h.issuer_name_hash,
+                    issuer_key_hash=h.issuer_key_hash,
+                    serial_number=h.serial_number,
+                )
+                for h in found
+            ),
+        )
+
+    async def delete(request: m.DeleteCertificateRequest) -> Any:
+        state.refuse_without_tls("DeleteCertificate")
+        outcome, why = store.delete(_hash_data(request.certificate_hash_data), state.in_use())
+        log.info("DeleteCertificate: %s (%s)", outcome.value, why)
+        return m.DeleteCertificateResponse(status=DELETED[outcome])
+
+    async def signed(request: m.CertificateSignedRequest) -> Any:
+        state.refuse_without_tls("CertificateSigned")
+        chain = request.certificate_chain
+        limit = keys.get_int("CertificateSignedMaxChainSize")
+        try:
+            if len(chain) > limit:
+                raise CertificateProblem(f"{len(chain)} characters, more than {limit}")
+            identity = store.accept_signed(chain, services.serial_number or "")
+        except CertificateProblem as exc:
+            # [A02.FR.07] discarded; the InvalidChargePointCertificate security event is the
+            # security profile's to raise (features/security.py), from this log line's facts.
+            log.warning("CertificateSigned rejected (InvalidChargePointCertificate): %s", exc)
+            return m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED)
+        log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
+        state.changed.set()
+        state.changed = trio.Event()
+        return m.CertificateSignedResponse(status=CertificateSignedStatus.ACCEPTED)
+
+    async def extended_trigger(request: m.ExtendedTriggerMessageRequest) -> Any:
+        wanted = request.requested_message.value
+        cid = request.connector_id
+        trigger = _extended_triggers(services).get(wanted)
+        if trigger is None:
+            log.info("ExtendedTriggerMessage %s: NotImplemented", wanted)
+            return m.ExtendedTriggerMessageResponse(status=TriggerMessageStatus.NOT_IMPLEMENTED)
+        work = trigger(services, cid)
+        if work is None:
+            log.info("ExtendedTriggerMessage %s (connector %s): Rejected", wanted, cid)
+            return m.ExtendedTriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
+        log.info("ExtendedTriggerMessage %s (connector %s): Accepted", wanted, cid)
+        return Then(
+            m.ExtendedTriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED),
+            _guarded(f"triggered {wanted}", work),
+        )
+
+    return {
+        "InstallCertificate": TypedHandler(m.InstallCertificateRequest, install),
+        "GetInstalledCertificateIds": TypedHandler(m.GetInstalledCertificateIdsRequest, get_ids),
+        "DeleteCertificate": TypedHandler(m.DeleteCertificateRequest, delete),
+        "CertificateSigned": TypedHandler(m.CertificateSignedRequest, signed),
+        "ExtendedTriggerMessage": TypedHandler(m.ExtendedTriggerMessageRequest, extended_trigger),
+    }
+
+
+def sign_charge_point_certificate(services: Services, _connector_id: int | None) -> Task | None:
+    """[A02] A new key and CSR after the answer. Rejected without TLS (profiles 0 and 1), and
+    without a serial number or CpoName (A02's prerequisite)."""
+    state = services.part("certificates", lambda: Certificates(services))
+    if state.profile() < 2 or not services.serial_number or not services.keys.get_str("CpoName"):
+        return None
+    return state.send_csr
+
+
+def _extended_triggers(services: Services) -> Mapping[str, Trigger]:
+    """ExtendedTriggerMessage asks for the messages TriggerMessage does (every profile's
+    ``triggers``: BootNotification, Heartbeat, MeterValues, StatusNotification, and the
+    FirmwareStatusNotification / LogStatusNotification of the profiles that send them) and
+    SignChargePointCertificate. A kind nobody offers is NotImplemented [SEC §5.5]."""
+    return {
+        **services.triggers,
+        "SignChargePointCertificate": sign_charge_point_certificate,
+    }
+
+
+def _tasks(services: Services) -> Iterable[Task]:
+    if services.certificates is None:
+        return ()
+    state = services.part("certificates", lambda: Certificates(services))
+    return (lambda: _renew(state), lambda: _forget_fallback(state))
+
+
+async def _renew(state: Certificates) -> None:
+    """[A03.FR.02] A month before the client certificate in use expires, a new key and CSR
+    (profile 3, online). Asked again once a day until a new certificate arrives (A03's
+    error handling advises against retrying sooner). Old certificates are pruned here too."""
+    services = state.services
+    while True:
+        for gone in state.store.prune():
+            log.info("certificate store: charger certificate %s forgotten", gone)
+        due = state.store.renewal_due()
+        now = services.clock.now()
+        if due is None or now is None or state.profile() < 3:
+            wait = math.inf if due is None else RETRY_RENEWAL.total_seconds()
+        elif now < due:
+            wait = (due - now).total_seconds()
+        else:
+            wait = RETRY_RENEWAL.total_seconds()
+            if services.link.healthy:
+                await _guarded("renewal SignCertificate", state.send_csr)()
+            else:
+                wait = 60.0  # offline: try again once the link is back
+        changed = state.changed
+        step = services.clock.next_step
+        with trio.move_on_after(min(wait, RETRY_RENEWAL.total_seconds())):
+            async with trio.open_nursery() as nursery:
+
+                async def until(event: trio.Event) -> None:
+                    await event.wait()
+                    nursery.cancel_scope.cancel()
+
+                nursery.start_soon(until, changed)
+                nursery.start_soon(until, step)
+
+
+async def _forget_fallback(state: Certificates) -> None:
+    """[M05.FR.12] Once a connection verified with the new Central System root is registered,
+    the old (fallback) root is removed."""
+    link = state.services.link
+    while True:
+        await link.wait_changed()
+        if not link.healthy:
+            continue
+        in_use = state.in_use()
+        current = {
+            r.fingerprint for r in state.store.roots(RootKind.CENTRAL_SYSTEM) if not r.fallback
+        }
+        if in_use & current and in_use <= current and state.store.drop_fallback():
+            log.info("certificate store: the new Central System root works; fallback removed")
+
+
+profile = Profile("Certificates", keys=_keys, handlers=_handlers, tasks=_tasks, advertised=False)
