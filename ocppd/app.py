@@ -241,7 +241,11 @@ class Daemon:
         stored = await _journal_settings(journal)
         keys = build_keys(s, hardware, stored, self.profiles)
         link = LinkState()
-        registration = Registration(info=s.charge_point, keys=keys, clock=clock, link=link)
+        # firmwareVersion: the running ocppd unless the config names one (the new version
+        # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
+        registration = Registration(
+            info=s.charge_point, keys=keys, clock=clock, link=link, firmware_version=__version__
+        )
         outbox, feed = OutboxSignal(), StatusFeed()
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink)

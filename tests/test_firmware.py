@@ -187,6 +187,8 @@ async def test_the_new_version_reports_installed_once_registered(
             await station.wait_for("FirmwareStatusNotification")
         await trio.sleep(5)
         assert statuses(station) == ["Installed"]
+        boot = station.calls("BootNotification")[-1]
+        assert boot.payload["firmwareVersion"] == __version__  # the version now running
         marker = json.loads((state_dir / "update" / "registered.json").read_text())
         assert marker == {"id": "abc", "version": __version__}
         assert await cp.journal.job("firmware") is None

@@ -44,8 +44,11 @@ class Outcome:
     reason: str = ""
 
 
-def write_json(path: Path, value: dict[str, Any], mode: int = 0o640) -> None:
-    """``value`` at ``path``, whole or not at all."""
+def write_json(
+    path: Path, value: dict[str, Any], mode: int = 0o640, owner: tuple[int, int] | None = None
+) -> None:
+    """``value`` at ``path``, whole or not at all; owned by ``owner`` (uid, gid) if given
+    (the helper, root, writes what the unprivileged daemon must read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -54,6 +57,8 @@ def write_json(path: Path, value: dict[str, Any], mode: int = 0o640) -> None:
         pass
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
+        if owner is not None:
+            os.fchown(out.fileno(), *owner)
         json.dump(value, out, sort_keys=True)
         out.flush()
         os.fsync(out.fileno())

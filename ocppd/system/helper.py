@@ -198,6 +198,9 @@ def update(
         log.info("no update request")
         return None
     request_id, unit = request["id"], conf["unit"]
+    # The daemon (not root) reads the outcome: it gets the update directory's owner.
+    st = update_dir.lstat()
+    owner = (st.st_uid, st.st_gid)
     for name in (REGISTERED, OUTCOME):
         try:
             (update_dir / name).unlink()
@@ -246,14 +249,18 @@ def update(
             except UpdateFailed as again:
                 reason += f"; rollback failed too: {again}"
                 log.error("rollback failed: %s", again)
-        write_json(update_dir / OUTCOME, {"id": request_id, "result": FAILED, "reason": reason})
+        write_json(
+            update_dir / OUTCOME,
+            {"id": request_id, "result": FAILED, "reason": reason},
+            owner=owner,
+        )
         try:
             run(("systemctl", "restart", unit), 300)
         except UpdateFailed as again:
             log.error("cannot restart %s: %s", unit, again)
         return FAILED
     os.replace(new, keep / "current.deb")
-    write_json(update_dir / OUTCOME, {"id": request_id, "result": INSTALLED})
+    write_json(update_dir / OUTCOME, {"id": request_id, "result": INSTALLED}, owner=owner)
     log.info("update %s installed: %s %s", request_id, info.name, info.version)
     return INSTALLED
 

@@ -153,6 +153,22 @@ def test_a_crash_loop_rolls_back_before_the_timeout(box: Box) -> None:
     assert box.calls()[-2].endswith(str(box.keep / "previous.deb"))
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root, as the helper is")
+@pytest.mark.parametrize("crash", [False, True])
+def test_the_outcome_belongs_to_the_daemons_user_who_must_read_it(box: Box, crash: bool) -> None:
+    """The helper is root; the daemon (user ocppd, owner of state_dir/update) reads
+    outcome.json at start. A root-owned 0640 file would be unreadable to it, and a
+    rollback would never be reported (found by tests/install/test_firmware_update.py)."""
+    box.request()
+    (box.fake / ("crash-loop" if crash else "comes-up")).touch()
+    nobody = (65534, 65534)
+    os.chown(box.state / "update", *nobody)
+    assert box.run() == ("InstallationFailed" if crash else "Installed")
+    written = (box.state / "update" / "outcome.json").stat()
+    assert (written.st_uid, written.st_gid) == nobody
+    assert stat.S_IMODE(written.st_mode) == 0o640
+
+
 def test_a_package_the_config_does_not_allow_is_never_installed(box: Box) -> None:
     box.request(name="evil")
     assert box.run() == "InstallationFailed"
