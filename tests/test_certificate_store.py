@@ -64,6 +64,23 @@ def test_a_root_is_kept_0600_in_a_0700_directory_owned_by_the_daemon(store):
     assert store.trust() == to_pem(ca_cert(ca))
 
 
+def test_a_damaged_root_file_is_left_out_of_what_tls_trusts(store):
+    ca = trustme.CA()
+    store.install_root(RootKind.CENTRAL_SYSTEM, ca.cert_pem.bytes().decode(), max_count=5)
+    [kept] = store.roots(RootKind.CENTRAL_SYSTEM)
+    damaged = kept.path.with_name("0" * 64 + ".pem")
+    for text in (
+        b"\xff\xfe",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        b"",
+    ):
+        damaged.write_bytes(text)
+        assert len(store.roots(RootKind.CENTRAL_SYSTEM)) == 1
+        assert store.trust() == to_pem(ca_cert(ca))
+    kept.path.unlink()
+    assert store.trust() is None
+
+
 def test_installed_ids_are_the_ocsp_cert_ids(store):
     ca = trustme.CA()
     store.install_root(RootKind.MANUFACTURER, ca.cert_pem.bytes().decode(), max_count=5)

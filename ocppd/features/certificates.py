@@ -342,10 +342,11 @@ async def _forget_fallback(state: Certificates) -> None:
         await link.wait_changed()
         if not link.healthy:
             continue
+        roots = state.store.roots(RootKind.CENTRAL_SYSTEM)
+        if not any(r.fallback for r in roots):
+            continue  # nothing to forget: no certificate parsed on every connection
         in_use = state.in_use()
-        current = {
-            r.fingerprint for r in state.store.roots(RootKind.CENTRAL_SYSTEM) if not r.fallback
-        }
+        current = {r.fingerprint for r in roots if not r.fallback}
         if in_use & current and in_use <= current and state.store.drop_fallback():
             log.info("certificate store: the new Central System root works; fallback removed")
 

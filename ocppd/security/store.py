@@ -13,24 +13,23 @@ A key without a certificate is a CSR waiting for its CertificateSigned. The char
 uses the newest certificate (by notBefore) that is valid now [SEC A02.FR.08-09] and
 keeps the ones it replaced for a month [A02.FR.10]; :meth:`CertificateStore.prune`
 forgets older ones. The store is plain Python over small files (no trio): callers in
-async code call it inline, the way they would read a config file.
+async code call it inline, the way they would read a config file. ``cryptography`` is
+imported where a certificate or key is read or made: an empty store never loads it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import os
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from ocppd.security.x509 import (
     CertificateProblem,
@@ -46,6 +45,9 @@ from ocppd.security.x509 import (
     strong_enough,
     valid_at,
 )
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 log = logging.getLogger(__name__)
 
@@ -229,9 +231,19 @@ class CertificateStore:
 
     def trust(self) -> str | None:
         """The Central System roots in PEM (fallback included [M05.FR.13]): what TLS verifies
-        the central system with. None when there is none (the config file's ca_file then)."""
-        roots = self.roots(RootKind.CENTRAL_SYSTEM)
-        return "".join(pem(r.cert) for r in roots) if roots else None
+        the central system with. None when there is none (the config file's ca_file then).
+        Read with the stdlib's ssl, not ``cryptography``: the dial never loads that (the files
+        are the PEM the store wrote; one OpenSSL cannot read is skipped, as :meth:`roots` does)."""
+        texts = []
+        for path in sorted(self._dir(RootKind.CENTRAL_SYSTEM.value).glob("*.pem")):
+            try:
+                text = path.read_bytes().decode("ascii")
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
+            except (ValueError, ssl.SSLError) as exc:  # not ASCII, empty, not a certificate
+                log.warning("certificate store: %s is unreadable (%s); ignored", path, exc)
+                continue
+            texts.append(text)
+        return "".join(texts) if texts else None
 
     def trusted(self) -> list[x509.Certificate]:
         """The Central System roots TLS verifies with: the store's, else the bootstrap file's."""
@@ -278,6 +290,8 @@ class CertificateStore:
         """Which of these Central System roots (fingerprints) signed the server certificate
         ``leaf_der`` directly: the roots in use for the open connection. With intermediates
         between them none matches, and every root the connection trusted counts as in use."""
+        from cryptography import x509
+
         wanted = set(fingerprints)
         trusted = [c for c in self.trusted() if fingerprint(c) in wanted]
         try:
@@ -293,6 +307,11 @@ class CertificateStore:
         """A new key pair, made here and kept here (0600) [A02.FR.02, A02.FR.05], and the PEM
         CSR for it: CN = the charge point's serial number [A00.FR.511], O = CpoName
         [A02.FR.13]. EC P-256 (A00.FR.503), signed with SHA-256 (A00.FR.506)."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name(
             [
@@ -330,6 +349,8 @@ class CertificateStore:
         the last one signed by an installed Central System root, no certificate expired,
         the leaf's key strong enough. A leaf whose notBefore is still ahead is kept and used
         from then [A02.FR.08]. CertificateProblem says what is wrong; nothing is kept then."""
+        from cryptography.x509.oid import NameOID
+
         chain = load_chain(text)
         leaf = chain[0]
         key_id = _key_id(leaf.public_key())
@@ -410,6 +431,8 @@ class CertificateStore:
 
 
 def _key_id(public_key: object) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     der = public_key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -417,6 +440,4 @@ def _key_id(public_key: object) -> str:
 
 
 def hashes_hex(data: bytes) -> str:
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(data)
-    return digest.finalize().hex()
+    return hashlib.sha256(data).hexdigest()

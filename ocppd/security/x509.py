@@ -5,6 +5,9 @@ newer: no ``x509.verification`` (42), no ``verify_directly_issued_by`` (40); a s
 is checked here with the issuer's public key, and validity times are read through
 :func:`not_before` / :func:`not_after`, which use the ``*_utc`` properties where they
 exist (42+, where the naive ones are deprecated).
+
+``cryptography`` (about 11 MB resident) is imported inside the functions that need it, on a
+certificate's path: a charger with an empty store never loads it (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+if TYPE_CHECKING:
+    from cryptography import x509
 
 HASHES = {"SHA256": hashlib.sha256, "SHA384": hashlib.sha384, "SHA512": hashlib.sha512}
 
@@ -48,6 +50,8 @@ class HashData:
 def load_chain(pem: str | bytes) -> list[x509.Certificate]:
     """Every certificate of a PEM text, in order; CertificateProblem if there is none or one
     is unreadable."""
+    from cryptography import x509
+
     data = pem.encode() if isinstance(pem, str) else pem
     marker = b"-----BEGIN CERTIFICATE-----"
     if marker not in data:
@@ -66,10 +70,14 @@ def load_chain(pem: str | bytes) -> list[x509.Certificate]:
 
 
 def pem(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def fingerprint(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
     return cert.fingerprint(hashes.SHA256()).hex()
 
 
@@ -92,6 +100,8 @@ def valid_at(cert: x509.Certificate, when: datetime) -> bool:
 
 
 def is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -100,6 +110,8 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 def strong_enough(key: object) -> bool:
     """[SEC A00.FR.501-503] RSA/DSA keys of 2048 bits or more, EC keys of 224 or more."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     if isinstance(key, rsa.RSAPublicKey | dsa.DSAPublicKey):
         return key.key_size >= 2048
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -109,6 +121,10 @@ def strong_enough(key: object) -> bool:
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made ``cert``'s signature (and the names chain)."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
     if cert.issuer != issuer.subject:
         return False
     key = issuer.public_key()
@@ -144,6 +160,8 @@ def self_signed(cert: x509.Certificate) -> bool:
 def public_key_bits(cert: x509.Certificate) -> bytes:
     """The value of the subjectPublicKey BIT STRING (without tag, length and the unused-bits
     octet): what OCSP's issuerKeyHash is taken over (RFC 6960 §4.1.1)."""
+    from cryptography.hazmat.primitives import serialization
+
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
