@@ -406,6 +406,7 @@ class Daemon:
                 cert_file=o.cert_file,
                 key_file=o.key_file,
                 now=self.clock.now,
+                store=store,
             ),
             persist_key=key_keeper(journal),
             store=keep_setting,

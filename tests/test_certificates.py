@@ -400,3 +400,26 @@ async def test_the_charger_certificate_survives_a_restart(
         seen = x509.load_der_x509_certificate(csms.peer_certificates[-1] or b"")
         assert seen == cert
         assert len(csms.peer_certificates) == 2
+
+
+async def test_a_certificate_signed_over_ocpp_is_what_a_raise_to_profile_3_needs(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """Whitepaper A05 with A02: on profile 2 the charger gets its certificate through
+    SignCertificate; that certificate in the store (no cert_file in the config) is the
+    prerequisite of SecurityProfile 3, which the link then dials with."""
+    context = _server(ca, client_certs=True)
+    context.verify_mode = ssl.CERT_OPTIONAL  # profile 2 presents none, profile 3 one
+    csms = await start_csms(ssl_context=context, passwords={CP_ID: "tls-password-1234"})
+    async with charger(nursery, csms, ocpp=_profile_2(ca, tmp_path), keys={"CpoName": CPO}) as cp:
+        station = await cp.registered()
+        change = call.ChangeConfiguration(key="SecurityProfile", value="3")
+        assert (await station.call(change)).status == "Rejected"  # no certificate yet
+        cert = await _new_certificate(cp, station, ca)
+        csms.passwords.clear()  # profile 3 sends no password: the certificate is the identity
+        assert (await station.call(change)).status == "Accepted"
+        with trio.fail_after(60):
+            await csms.wait_station(CP_ID, connection=2)
+        seen = x509.load_der_x509_certificate(csms.peer_certificates[-1] or b"")
+        assert seen == cert  # the raised link presents the certificate signed over OCPP
+        assert cp.keys.get_int("SecurityProfile") == 3

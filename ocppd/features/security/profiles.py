@@ -28,10 +28,13 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppd.features.profile import Persist
 from ocppd.model.keys import Keys, Value
+
+if TYPE_CHECKING:
+    from ocppd.security.store import CertificateStore
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +223,13 @@ class SecurityProfiles:
 
 
 class ConfiguredCredentials:
-    """The prerequisites as the config file and the keys give them: the AuthorizationKey the
-    central system set (else ``ocpp.authorization_key``), ``ocpp.ca_file`` as the
-    CentralSystemRootCertificate (the system's CAs do not count: the whitepaper wants a
-    root installed for this purpose), ``ocpp.cert_file``/``key_file`` as the charge point
-    certificate, checked against ``now()``."""
+    """The prerequisites as the keys, the certificate store and the config file give them:
+    the AuthorizationKey the central system set (else ``ocpp.authorization_key``); a
+    CentralSystemRootCertificate installed in the store, else ``ocpp.ca_file`` (the
+    system's CAs do not count: the whitepaper wants a root installed for this purpose); the
+    store's valid charge point certificate (made through SignCertificate), else
+    ``ocpp.cert_file``/``key_file`` checked against ``now()``. The store is what the link
+    dials with, so a raise is judged by the same certificates the next connection uses."""
 
     def __init__(
         self,
@@ -235,8 +240,10 @@ class ConfiguredCredentials:
         cert_file: str | None,
         key_file: str | None,
         now: Callable[[], datetime | None],
+        store: CertificateStore | None = None,
     ) -> None:
         self._keys = keys
+        self._store = store
         self._config_key = config_key
         self._ca_file = ca_file
         self._cert_file = cert_file
@@ -250,9 +257,13 @@ class ConfiguredCredentials:
         return self._keys.get_str("AuthorizationKey") or self._config_key
 
     def central_system_roots(self) -> bool:
+        if self._store is not None and self._store.trust() is not None:
+            return True
         return self._ca_file is not None and os.access(self._ca_file, os.R_OK)
 
     def charge_point_certificate(self) -> str | None:
+        if self._store is not None and self._store.identity() is not None:
+            return None  # valid now: identity() is the newest certificate valid at this time
         return certificate_problem(
             self._cert_file, self._key_file, self._now() or datetime.now(UTC)
         )
