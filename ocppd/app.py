@@ -47,8 +47,8 @@ from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
-from ocppd.features.core.registration import Registration
-from ocppd.features.core.speech import V16_SPEECH, Speech
+from ocppd.features.core.registration import REASON_SETTING, Registration
+from ocppd.features.core.speech import V16_SPEECH, BootReason, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     V16_WORDS,
@@ -264,6 +264,7 @@ class Daemon:
             link=link,
             firmware_version=__version__,
             speeches=SPEECHES,
+            reason=await _boot_reason(journal, stored),
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
@@ -719,6 +720,19 @@ async def _journal_settings(journal: Journal) -> dict[str, str]:
         stored[JOURNAL_TOKEN] = os.urandom(4).hex()
         await journal.set_setting(JOURNAL_TOKEN, stored[JOURNAL_TOKEN])
     return stored
+
+
+async def _boot_reason(journal: Journal, stored: Mapping[str, str]) -> BootReason:
+    """Why this process boots: what the previous one noted before it restarted (a Reset),
+    else a power-up. The note is used once."""
+    noted = stored.get(REASON_SETTING)
+    if noted is None:
+        return BootReason.POWER_UP
+    await journal.set_setting(REASON_SETTING, None)
+    try:
+        return BootReason(noted)
+    except ValueError:
+        return BootReason.POWER_UP
 
 
 def build_keys(
