@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from ocppd.features.profile import Handler, Services, TypedHandler
 from ocppd.features.v201.status import CONNECTOR_ID
 from ocppd.features.v201.words import AVAILABILITY
+from ocppd.model.outcomes import AvailabilityResult
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import ChangeAvailabilityStatusEnumType, OperationalStatusEnumType
+from ocppd.session import CallFailure, Then
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +39,37 @@ def target(services: Services, evse: m.EVSEType | None) -> int | None:
 
 
 def handlers(services: Services) -> Mapping[str, Handler]:
-    async def change_availability(
-        request: m.ChangeAvailabilityRequest,
-    ) -> m.ChangeAvailabilityResponse:
+    async def change_availability(request: m.ChangeAvailabilityRequest) -> Any:
         operative = request.operational_status is OperationalStatusEnumType.OPERATIVE
         where = target(services, request.evse)
         if where is None:
             log.info("ChangeAvailability of %s: no such EVSE or connector", request.evse)
             return m.ChangeAvailabilityResponse(status=ChangeAvailabilityStatusEnumType.REJECTED)
-        result = AVAILABILITY[await services.charger.change_availability(where, operative)]
+        connectors = services.charger.connectors
+        affected = list(connectors) if where == STATION else [where]
+        before = {cid: connectors[cid].reported.status for cid in affected}
+        outcome = await services.charger.change_availability(where, operative)
+        result = AVAILABILITY[outcome]
         log.info(
             "ChangeAvailability %s of %s: %s",
             request.operational_status,
             "the station" if where == STATION else f"EVSE {where}",
             result,
         )
-        return m.ChangeAvailabilityResponse(status=result)
+        response = m.ChangeAvailabilityResponse(status=result)
+        unchanged = [cid for cid in affected if connectors[cid].reported.status == before[cid]]
+        if outcome is not AvailabilityResult.APPLIED or not unchanged:
+            return response  # a change is reported as every change is
+
+        async def tell_unchanged() -> None:
+            # TC_G_13_CS, TC_G_16_CS: the CSMS hears the state of every connector it named,
+            # also when it already was so (then no change would report it)
+            try:
+                for cid in unchanged:
+                    await services.statuses.send_status(cid)
+            except CallFailure as exc:
+                log.warning("status after ChangeAvailability not delivered: %s", exc)
+
+        return Then(response, tell_unchanged)
 
     return {"ChangeAvailability": TypedHandler(m.ChangeAvailabilityRequest, change_availability)}
