@@ -12,6 +12,7 @@ from ocpp.v201 import call
 from ocppd import ctl
 from tests.harness import charger
 from tests.v201.harness import BOTH, charger201, registered
+from tests.v201.test_reset import OFFLINE_START
 
 
 async def test_tc_b_01_cs_cold_boot_accepted_heartbeats_and_statuses(
@@ -172,3 +173,38 @@ async def test_b04_every_status_again_after_a_reconnect(
         assert said == [(1, "Available"), (2, "Occupied")]
         assert again.calls("BootNotification") == []
         assert csms.violations == []
+
+
+async def test_a_queued_16_message_waits_for_a_16_link(
+    nursery, start_csms201, start_csms, autojump_clock, tmp_path
+) -> None:
+    """A message queued in 1.6 (here the security event of the daemon's start, and a 1.6
+    transaction's StartTransaction) is not sent over 2.0.1: it and everything behind it
+    are held (``ocppctl status`` says for which version) while the link carries on; the
+    next process, on a 1.6 link, delivers them in their order."""
+    csms = await start_csms201(heartbeat_interval=60)
+    async with charger201(nursery, csms, state_dir=tmp_path, keys=OFFLINE_START) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-1")
+        await trio.sleep(600)
+        assert len(station.calls("Heartbeat")) >= 9
+        assert {r.action for r in station.calls()} == {
+            "BootNotification",
+            "StatusNotification",
+            "Heartbeat",
+        }
+        status = await cp.status()
+        assert status["queue"]["held_for"] == "ocpp1.6"
+        assert status["queue"]["pending"] >= 2
+        assert "held for a connection in ocpp1.6" in ctl.format_status(status)
+    assert csms.violations == []
+    old = await start_csms()
+    async with charger201(nursery, old, state_dir=tmp_path, url=old.url) as cp:
+        station = await cp.registered()
+        await station.wait_for("StopTransaction")
+        actions = [r.action for r in station.calls() if r.action != "StatusNotification"]
+        assert actions.index("SecurityEventNotification") < actions.index("StartTransaction")
+        assert actions.index("StartTransaction") < actions.index("StopTransaction")
+        assert (await cp.status())["queue"]["held_for"] is None
+    assert old.violations == []
