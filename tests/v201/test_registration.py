@@ -178,13 +178,16 @@ async def test_b04_every_status_again_after_a_reconnect(
 async def test_a_queued_16_message_waits_for_a_16_link(
     nursery, start_csms201, start_csms, autojump_clock, tmp_path
 ) -> None:
-    """A message queued in 1.6 (here the security event of the daemon's start, and a 1.6
-    transaction's StartTransaction) is not sent over 2.0.1: it and everything behind it
-    are held (``ocppctl status`` says for which version) while the link carries on; the
-    next process, on a 1.6 link, delivers them in their order."""
+    """A message queued in 1.6 (a transaction's, while 2.0.1's are not built) is not sent
+    over 2.0.1: it and everything behind it are held (``ocppctl status`` says for which
+    version) while the link carries on; the next process, on a 1.6 link, delivers them in
+    their order, up to what was recorded in 2.0.1 (the security events of the first
+    process's 2.0.1 life), which it holds for a 2.0.1 link. A message made while no link is
+    open is recorded in the version the last link agreed to."""
     csms = await start_csms201(heartbeat_interval=60)
     async with charger201(nursery, csms, state_dir=tmp_path, keys=OFFLINE_START) as cp:
         station = await registered(cp)
+        await station.wait_for("SecurityEventNotification")  # the start, recorded in 2.0.1
         await cp.sim("plug", 1)
         await cp.swipe("TAG-1")
         await trio.sleep(600)
@@ -193,18 +196,22 @@ async def test_a_queued_16_message_waits_for_a_16_link(
             "BootNotification",
             "StatusNotification",
             "Heartbeat",
+            "SecurityEventNotification",
         }
         status = await cp.status()
         assert status["queue"]["held_for"] == "ocpp1.6"
-        assert status["queue"]["pending"] >= 2
+        assert status["queue"]["pending"] >= 2  # the StartTransaction, its meter values
         assert "held for a connection in ocpp1.6" in ctl.format_status(status)
     assert csms.violations == []
     old = await start_csms()
     async with charger201(nursery, old, state_dir=tmp_path, url=old.url) as cp:
         station = await cp.registered()
-        await station.wait_for("StopTransaction")
-        actions = [r.action for r in station.calls() if r.action != "StatusNotification"]
-        assert actions.index("SecurityEventNotification") < actions.index("StartTransaction")
-        assert actions.index("StartTransaction") < actions.index("StopTransaction")
-        assert (await cp.status())["queue"]["held_for"] is None
+        with trio.fail_after(60):
+            await station.wait_for("StartTransaction")
+            while (await cp.status())["queue"]["held_for"] != "ocpp2.0.1":
+                await trio.sleep(1)
+        # the first process's stop was told in 2.0.1 (ResetOrReboot), before its
+        # StopTransaction was queued: that one now waits behind it for a 2.0.1 link
+        assert "SecurityEventNotification" not in [r.action for r in station.calls()]
+        assert station.calls("StopTransaction") == []
     assert old.violations == []

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ocppd.features.core.speech import BootReason
+from ocppd.journal.records import TxWords
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.status import Status
 from ocppd.protocol.v201.enums import (
@@ -66,3 +67,7 @@ UNLOCK: Mapping[UnlockResult, UnlockStatusEnumType] = MappingProxyType(
 )
 """UnlockConnectorResponse.status, for a connector that exists and runs no transaction
 (the two other words are the handler's: UnknownConnector, OngoingAuthorizedTransaction)."""
+
+V201_WORDS = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
+"""What the journal stores with each 2.0.1 message: its protocol, and TransactionEvent as
+the action of every row of a transaction's life (Started, Updated, Ended)."""
