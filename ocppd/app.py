@@ -377,7 +377,7 @@ class Daemon:
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
                 *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
-                ("Core", versions.follow),
+                ("OCPP versions", versions.follow),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
