@@ -13,7 +13,7 @@ this station's OCPP state; a reboot of the computer stays 1.6's Hard).
   (B11.FR.09, B12.FR.07 allow a station that cannot to say so).
 
 The next BootNotification says RemoteReset: the reason is kept in the journal across
-the restart (``registration.REASON_SETTING``).
+the restart (``registration.note_reason``); a 1.6 Reset notes it too.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ocppd.features.core.registration import REASON_SETTING
+from ocppd.features.core.registration import note_reason
 from ocppd.features.core.speech import BootReason
 from ocppd.features.profile import Handler, Services, TypedHandler
 from ocppd.model.charger import Charger
@@ -51,7 +51,7 @@ def handlers(services: Services) -> Mapping[str, Handler]:
     charger = services.charger
 
     async def reset_now() -> None:
-        await services.journal.set_setting(REASON_SETTING, BootReason.REMOTE_RESET.value)
+        await note_reason(services.journal, BootReason.REMOTE_RESET)
         charger.request_reset(ResetKind.SOFT)
 
     async def reset_when_idle() -> None:
