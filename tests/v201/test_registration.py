@@ -215,3 +215,43 @@ async def test_a_queued_16_message_waits_for_a_16_link(
         assert "SecurityEventNotification" not in [r.action for r in station.calls()]
         assert station.calls("StopTransaction") == []
     assert old.violations == []
+
+
+async def test_a_faults_detail_is_a_notify_event(nursery, start_csms201, autojump_clock) -> None:
+    """G01 says Faulted; what is wrong is a NotifyEvent (Problem true, the error code as
+    techCode), and its end another (Problem false, cleared); after a reconnect a problem
+    still there is told again."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        event = (await station.wait_for("NotifyEvent")).payload["eventData"][0]
+        assert event["component"] == {"name": "Connector", "evse": {"id": 1, "connectorId": 1}}
+        assert event["variable"] == {"name": "Problem"}
+        assert (event["actualValue"], event["techCode"], event["trigger"]) == (
+            "true",
+            "GroundFailure",
+            "Delta",
+        )
+        await station.close()
+        again = await registered(cp, connection=2)
+        with trio.fail_after(30):
+            told = (await again.wait_for("NotifyEvent")).payload["eventData"][0]
+        assert (told["actualValue"], told["techCode"]) == ("true", "GroundFailure")
+        await cp.sim("fault", 1, error_code="NoError")
+        cleared = (await again.wait_for("NotifyEvent", count=2)).payload["eventData"][0]
+        assert (cleared["actualValue"], cleared.get("cleared")) == ("false", True)
+        assert cleared["eventId"] != told["eventId"]
+        await trio.sleep(5)
+        assert len(again.calls("NotifyEvent")) == 2
+    assert csms.violations == []
+
+
+async def test_no_notify_event_over_16(nursery, start_csms, autojump_clock) -> None:
+    csms = await start_csms()
+    async with charger201(nursery, csms) as cp:
+        station = await cp.registered()
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Faulted")
+        await trio.sleep(5)
+        assert csms.violations == []
