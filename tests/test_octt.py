@@ -496,43 +496,70 @@ async def test_tc_018_2_unlock_connector_with_charging_session_fixed_cable(
 # --- 3.7 Configuration ----------------------------------------------------------------------------
 
 
+# TC_019_CS's accessibility table: R (readonly), RW (writable) or None (either).
+REQUIRED_KEYS: dict[str, dict[str, bool | None]] = {
+    "Core": {
+        "AuthorizeRemoteTxRequests": None,
+        "ClockAlignedDataInterval": False,
+        "ConnectionTimeOut": False,
+        "ConnectorPhaseRotation": False,
+        "GetConfigurationMaxKeys": True,
+        "HeartbeatInterval": False,
+        "LocalAuthorizeOffline": False,
+        "LocalPreAuthorize": False,
+        "MeterValuesAlignedData": False,
+        "MeterValuesSampledData": False,
+        "MeterValueSampleInterval": False,
+        "NumberOfConnectors": True,
+        "ResetRetries": False,
+        "StopTransactionOnEVSideDisconnect": False,
+        "StopTransactionOnInvalidId": False,
+        "StopTxnAlignedData": False,
+        "StopTxnSampledData": False,
+        "SupportedFeatureProfiles": True,
+        "TransactionMessageAttempts": False,
+        "TransactionMessageRetryInterval": False,
+        "UnlockConnectorOnEVSideDisconnect": False,
+    },
+    "LocalAuthListManagement": {
+        "LocalAuthListEnabled": False,
+        "LocalAuthListMaxLength": True,
+        "SendLocalListMaxLength": True,
+    },
+    "SmartCharging": {
+        "ChargeProfileMaxStackLevel": True,
+        "ChargingScheduleAllowedChargingRateUnit": True,
+        "ChargingScheduleMaxPeriods": True,
+        "MaxChargingProfilesInstalled": True,
+    },
+}
+
+
 async def test_tc_019_retrieve_configuration(nursery, start_csms, autojump_clock):
-    """TC_019 (Retrieve configuration; CS text not among the pages read; the CSMS side has
-    TC_019_1 all keys and TC_019_2 one key): GetConfiguration without keys lists every key
-    with readonly and value; with one key, that key; an unknown key is in unknownKey."""
+    """TC_019_CS: GetConfiguration SupportedFeatureProfiles: no unknownKey, a comma-separated
+    list with Core; GetConfiguration of every key: at least the required keys of the
+    supported profiles, each with the accessibility (readonly) of the case's table; a single
+    key asked for is answered alone. The AuthorizationKey, when set, is never read back."""
     csms = await start_csms()
-    async with charger(nursery, csms) as cp:
+    keys = {"AuthorizationKey": "0123456789abcdef0123456789abcdef"}
+    async with charger(nursery, csms, keys=keys) as cp:
         station = await cp.registered()
+        profiles = await station.call(call.GetConfiguration(key=["SupportedFeatureProfiles"]))
+        assert not profiles.unknown_key
+        [entry] = profiles.configuration_key
+        supported = entry["value"].split(",")
+        assert "Core" in supported
         every = await station.call(call.GetConfiguration())
-        keys = {k["key"]: k for k in every.configuration_key}
-        core = {
-            "AuthorizeRemoteTxRequests",
-            "ClockAlignedDataInterval",
-            "ConnectionTimeOut",
-            "GetConfigurationMaxKeys",
-            "HeartbeatInterval",
-            "LocalAuthorizeOffline",
-            "LocalPreAuthorize",
-            "MeterValuesAlignedData",
-            "MeterValuesSampledData",
-            "MeterValueSampleInterval",
-            "NumberOfConnectors",
-            "ResetRetries",
-            "ConnectorPhaseRotation",
-            "StopTransactionOnEVSideDisconnect",
-            "StopTransactionOnInvalidId",
-            "StopTxnAlignedData",
-            "StopTxnSampledData",
-            "SupportedFeatureProfiles",
-            "TransactionMessageAttempts",
-            "TransactionMessageRetryInterval",
-            "UnlockConnectorOnEVSideDisconnect",
-        }
-        assert core <= set(keys)
-        assert all(isinstance(k["readonly"], bool) for k in keys.values())
-        one = await station.call(call.GetConfiguration(key=["HeartbeatInterval", "NoSuchKey"]))
+        got = {k["key"]: k for k in every.configuration_key}
+        for profile in supported:
+            for key, readonly in REQUIRED_KEYS.get(profile, {}).items():
+                assert key in got, (profile, key)
+                if readonly is not None:
+                    assert got[key]["readonly"] is readonly, key
+        one = await station.call(call.GetConfiguration(key=["HeartbeatInterval"]))
         assert [k["key"] for k in one.configuration_key] == ["HeartbeatInterval"]
-        assert one.unknown_key == ["NoSuchKey"]
+        secret = got.get("AuthorizationKey")
+        assert secret is None or "0123456789abcdef" not in str(secret.get("value"))
 
 
 async def test_tc_021_change_set_configuration(nursery, start_csms, autojump_clock):
@@ -564,13 +591,15 @@ async def test_tc_021_change_set_configuration(nursery, start_csms, autojump_clo
 
 
 async def test_tc_040_1_configuration_keys_not_supported(nursery, start_csms, autojump_clock):
-    """TC_040_1 (Configuration keys - NotSupported; CS text not among the pages read):
-    ChangeConfiguration of a key the charge point does not have: NotSupported."""
+    """TC_040_1_CS: ChangeConfiguration of key "Testing", value "true" (a key the charge point
+    does not have): NotSupported."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        answer = await station.call(call.ChangeConfiguration(key="OcttUnknownKey", value="1"))
+        answer = await station.call(call.ChangeConfiguration(key="Testing", value="true"))
         assert answer.status == "NotSupported"
+        read = await station.call(call.GetConfiguration(key=["Testing"]))
+        assert read.unknown_key == ["Testing"]
 
 
 async def test_tc_040_2_configuration_keys_invalid_value(nursery, start_csms, autojump_clock):
@@ -635,11 +664,11 @@ async def test_tc_024_start_charging_session_lock_failure(nursery, start_csms, a
 
 
 async def test_tc_026_remote_start_charging_session_rejected(nursery, start_csms, autojump_clock):
-    """TC_026 (Remote Start Charging Session - Rejected; CS text not among the pages read):
-    a RemoteStartTransaction the charge point cannot honour (its connector already charging,
-    or no such connector) is Rejected and starts nothing."""
+    """TC_026_CS: LocalPreAuthorize false; Charging; a RemoteStartTransaction for the
+    connector of that transaction is Rejected (and one for a connector the charge point does
+    not have too); nothing new starts."""
     csms = await start_csms()
-    async with charger(nursery, csms) as cp:
+    async with charger(nursery, csms, keys={"LocalPreAuthorize": False}) as cp:
         station = await cp.registered()
         await charging(cp, station)
         for connector in (1, 2):
@@ -654,8 +683,8 @@ async def test_tc_026_remote_start_charging_session_rejected(nursery, start_csms
 async def test_tc_027_remote_start_transaction_connector_id_shall_not_be_0(
     nursery, start_csms, autojump_clock
 ):
-    """TC_027 (connectorId shall not be 0; CS text not among the pages read):
-    RemoteStartTransaction with connectorId 0 is Rejected (1.6 §6.33: connectorId > 0)."""
+    """TC_027_CS: RemoteStartTransaction with connectorId 0: Rejected (the text allows a
+    CallError too; 1.6 §5.11: a transaction never starts on connector 0)."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
