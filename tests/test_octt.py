@@ -85,7 +85,7 @@ def stamp(payload: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(payload["timestamp"].replace("Z", "+00:00"))
 
 
-# --- 3.1 Cold boot --------------------------------------------------------------------------------
+# --- Cold boot ------------------------------------------------------------------------------------
 
 
 async def test_tc_001_cold_boot_charge_point(nursery, start_csms, autojump_clock):
@@ -137,7 +137,7 @@ async def test_tc_002_cold_boot_charge_point_pending(nursery, start_csms, autoju
         assert not csms.violations
 
 
-# --- 3.2 Regular charging sessions ----------------------------------------------------------------
+# --- Regular charging sessions --------------------------------------------------------------------
 
 
 async def test_tc_003_regular_charging_session_plugin_first(nursery, start_csms, autojump_clock):
@@ -222,7 +222,7 @@ async def test_tc_005_3_ev_side_disconnected_transaction_kept(nursery, start_csm
         assert statuses(station)[-1] in ("Finishing", "Available")
 
 
-# --- 3.3 Cache --------------------------------------------------------------------------------
+# --- Cache ----------------------------------------------------------------------------------------
 
 
 async def test_tc_007_regular_start_charging_session_cached_id(nursery, start_csms, autojump_clock):
@@ -273,7 +273,7 @@ async def test_tc_061_clear_authorization_data_in_authorization_cache(
         assert again.payload["idTag"] == TAG
 
 
-# --- 3.4 Remote actions ---------------------------------------------------------------------------
+# --- Remote actions -------------------------------------------------------------------------------
 
 
 async def test_tc_010_remote_start_charging_session_cable_plugged_in_first(
@@ -357,7 +357,7 @@ async def test_tc_012_remote_stop_charging_session(nursery, start_csms, autojump
         await status(station, 1, "Finishing")  # steps 5-6
 
 
-# --- 3.5 Reset ------------------------------------------------------------------------------------
+# --- Reset ----------------------------------------------------------------------------------------
 
 
 async def test_tc_013_hard_reset_without_transaction(nursery, start_csms, autojump_clock, tmp_path):
@@ -431,7 +431,7 @@ async def reset_with_transaction(
         assert {c.payload["status"] for c in again.calls("StatusNotification")} == {"Available"}
 
 
-# --- 3.6 Unlock connector -------------------------------------------------------------------------
+# --- Unlock connector -----------------------------------------------------------------------------
 
 
 async def test_tc_017_1_unlock_connector_no_charging_session_not_fixed_cable(
@@ -493,7 +493,7 @@ async def test_tc_018_2_unlock_connector_with_charging_session_fixed_cable(
         assert cp.world(1).contactor_closed
 
 
-# --- 3.7 Configuration ----------------------------------------------------------------------------
+# --- Configuration --------------------------------------------------------------------------------
 
 
 # TC_019_CS's accessibility table: R (readonly), RW (writable) or None (either).
@@ -617,7 +617,7 @@ async def test_tc_040_2_configuration_keys_invalid_value(nursery, start_csms, au
         assert cp.keys.get_int("MeterValueSampleInterval") == before
 
 
-# --- 3.8 Authorization, not happy -----------------------------------------------------------------
+# --- Authorization, not happy ---------------------------------------------------------------------
 
 
 async def test_tc_023_start_charging_session_authorize_invalid(nursery, start_csms, autojump_clock):
@@ -660,7 +660,7 @@ async def test_tc_024_start_charging_session_lock_failure(nursery, start_csms, a
         assert not cp.world(1).contactor_closed
 
 
-# --- 3.9 Remote actions, not happy ----------------------------------------------------------------
+# --- Remote actions, not happy --------------------------------------------------------------------
 
 
 async def test_tc_026_remote_start_charging_session_rejected(nursery, start_csms, autojump_clock):
@@ -709,7 +709,7 @@ async def test_tc_028_remote_stop_transaction_rejected(nursery, start_csms, auto
         assert cp.world(1).contactor_closed
 
 
-# --- 3.10 Unlock, not happy -----------------------------------------------------------------------
+# --- Unlock, not happy ----------------------------------------------------------------------------
 
 
 async def test_tc_030_unlock_connector_unlock_failure(nursery, start_csms, autojump_clock):
@@ -734,7 +734,7 @@ async def test_tc_031_unlock_connector_unknown_connector(nursery, start_csms, au
         assert answer.status == "NotSupported"
 
 
-# --- 3.11 Power failure ---------------------------------------------------------------------------
+# --- Power failure --------------------------------------------------------------------------------
 
 
 async def test_tc_032_2_power_failure_stops_the_transaction_after_boot(
@@ -789,7 +789,7 @@ async def test_tc_034_power_failure_with_unavailable_status(
             await cp.swipe(TAG)
 
 
-# --- 3.12 Offline behaviour -----------------------------------------------------------------------
+# --- Offline behaviour ----------------------------------------------------------------------------
 
 
 async def test_tc_036_connection_loss_during_transaction(nursery, start_csms, autojump_clock):
@@ -934,7 +934,7 @@ async def test_tc_039_offline_transaction(nursery, start_csms, autojump_clock):
         assert stamp(stop.payload) > stamp(start.payload)
 
 
-# --- 3.13 Fault behaviour -------------------------------------------------------------------------
+# --- Fault behaviour ------------------------------------------------------------------------------
 
 
 async def test_tc_041_fault_behavior(nursery, start_csms, autojump_clock):
@@ -956,7 +956,7 @@ async def test_tc_041_fault_behavior(nursery, start_csms, autojump_clock):
         assert not cp.world(1).contactor_closed
 
 
-# --- 3.20 Data transfer ---------------------------------------------------------------------------
+# --- Data transfer --------------------------------------------------------------------------------
 
 
 async def test_tc_062_data_transfer_to_a_charge_point(nursery, start_csms, autojump_clock):
@@ -972,7 +972,41 @@ async def test_tc_062_data_transfer_to_a_charge_point(nursery, start_csms, autoj
         assert answer.status == "UnknownVendorId"
 
 
-# --- 3.2 Stop transaction with the same / parent idTag --------------------------------------------
+# --- Remote trigger -------------------------------------------------------------------------------
+
+
+async def test_tc_054_trigger_message(nursery, start_csms, autojump_clock):
+    """TC_054_CS: TriggerMessage for MeterValues, Heartbeat, StatusNotification,
+    DiagnosticsStatusNotification and FirmwareStatusNotification (the last two "if
+    implemented": ocppd has both): each Accepted, then the message requested; with nothing
+    in progress the two notifications say Idle (1.6 §4.4, §4.5)."""
+    csms = await start_csms(heartbeat_interval=3600)
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        asked = [
+            ("MeterValues", 1),
+            ("Heartbeat", None),
+            ("StatusNotification", 1),
+            ("DiagnosticsStatusNotification", None),
+            ("FirmwareStatusNotification", None),
+        ]
+        for message, connector in asked:
+            before = len(station.calls(message))
+            answer = await station.call(
+                call.TriggerMessage(requested_message=message, connector_id=connector)
+            )
+            assert answer.status == "Accepted", message  # steps 2, 6, 10, 14, 18
+            sent = await arrival(station, message, count=before + 1)  # steps 3, 7, 11, 15, 19
+            if message in ("DiagnosticsStatusNotification", "FirmwareStatusNotification"):
+                assert sent.payload["status"] == "Idle"
+            if message == "MeterValues":
+                assert sent.payload["connectorId"] == 1
+                values = sent.payload["meterValue"][0]["sampledValue"]
+                assert {v.get("context") for v in values} == {"Trigger"}
+        assert not csms.violations
+
+
+# --- Stop transaction with the same / parent idTag ------------------------------------------------
 
 
 async def test_tc_068_stop_transaction_idtag_matches(nursery, start_csms, autojump_clock):
