@@ -192,6 +192,39 @@ async def test_tc_004_2_identification_first_connection_timeout(
         assert not station.calls("StartTransaction")
 
 
+async def test_tc_005_2_ev_side_disconnected_stop_and_keep_the_cable_locked(
+    nursery, start_csms, autojump_clock
+):
+    """TC_005_2_CS: MinimumStatusDuration 0, StopTransactionOnEVSideDisconnect true,
+    UnlockConnectorOnEVSideDisconnect false; Charging; the cable leaves the EV:
+    StopTransaction reason EVDisconnected and a StatusNotification (Finishing: the cable
+    stays locked in the socket, 1.6 §4.9), in either order; UnlockConnector Unlocked; the
+    cable can be taken: Available. Meanwhile no one else may start there."""
+    csms = await start_csms()
+    keys = {
+        "MinimumStatusDuration": 0,
+        "StopTransactionOnEVSideDisconnect": True,
+        "UnlockConnectorOnEVSideDisconnect": False,
+    }
+    async with charger(nursery, csms, keys=keys, connector_extra=LOCK) as cp:
+        station = await cp.registered()
+        await charging(cp, station)
+        await cp.sim("unplug", 1)
+        stop = await arrival(station, "StopTransaction")  # steps 1-2
+        assert stop.payload["reason"] == "EVDisconnected"
+        await status(station, 1, "Finishing")  # steps 3-4
+        assert cp.parts.hardware.connectors[1].lock.locked
+        await trio.sleep(30)
+        assert statuses(station)[-1] == "Finishing"
+        with pytest.raises(ControlRefused):
+            await cp.swipe(TAG2)
+        answer = await station.call(call.UnlockConnector(connector_id=1))
+        assert answer.status == "Unlocked"  # steps 5-6
+        assert not cp.parts.hardware.connectors[1].lock.locked
+        await status(station, 1, "Available", count=2)  # steps 7-8
+        assert len(station.calls("StopTransaction")) == 1
+
+
 async def test_tc_005_3_ev_side_disconnected_transaction_kept(nursery, start_csms, autojump_clock):
     """TC_005_3_CS: MinimumStatusDuration 0, StopTransactionOnEVSideDisconnect false,
     UnlockConnectorOnEVSideDisconnect false; Charging; the cable leaves the EV: a
