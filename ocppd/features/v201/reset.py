@@ -8,7 +8,9 @@ this station's OCPP state; a reboot of the computer stays 1.6's Hard).
 - Immediate: Accepted, and the reset follows at once; running transactions end with
   reason ImmediateReset (B11.FR.03, B12.FR.02).
 - OnIdle: Accepted when no transaction runs (B11.FR.02); else Scheduled, and the reset
-  follows once the last transaction has ended (B12.FR.01).
+  follows once the last transaction has ended (B12.FR.01). The free EVSEs stay in
+  service meanwhile (their availability is persisted, and an Inoperative set for the
+  wait would outlive the restart); a transaction started meanwhile is waited for too.
 - With an evseId: Rejected. An EVSE of this station cannot restart apart from the rest
   (B11.FR.09, B12.FR.07 allow a station that cannot to say so).
 
