@@ -69,6 +69,7 @@ from ocppd.features.security.profiles import (
     confirm_trials,
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
+from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -378,7 +379,8 @@ class Daemon:
             handler=dispatcher(handlers),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
-            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
+            | SECRET_VARIABLES,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,

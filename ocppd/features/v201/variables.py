@@ -283,6 +283,10 @@ VARIABLES: tuple[Variable, ...] = (
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
 
+SECRET_VARIABLES = frozenset(v.name for v in VARIABLES if v.mutability is WRITE_ONLY)
+"""The names whose values a logged frame never shows (A01: BasicAuthPassword), beside the
+secret keys'."""
+
 
 def keys(site: Site) -> list[KeySpec]:
     """The 2.0.1-only keys: what the central system may set that no 1.6 key means, and
