@@ -375,7 +375,8 @@ class Daemon:
             target=self._link_target(keys, store),
             dialects=DIALECTS,
             ids=ids,
-            supported=lambda _dialect: frozenset(handlers),
+            # a handler of another version's action is not one of this dialect's
+            supported=lambda dialect: frozenset(handlers) & dialect.actions,
             handler=dispatcher(handlers),
             conversation=conversation,
             call_timeout=o.call_timeout_s,

@@ -1,0 +1,126 @@
+"""One key store for both versions (design decision 4), in the real daemon: a variable set
+through the 2.0.1 device model's SetVariables changes the policy a 1.6 ChangeConfiguration
+changes, persists in the journal like a 1.6 key, and a 1.6 change is what 2.0.1 reads.
+
+The 2.0.1 calls go through the daemon's own handler table (the profile's handlers, as
+the session would call them); the 1.6 side is the independent central system on a real
+link. The same calls over a 2.0.1 link are in test_device_model.py."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import trio
+from ocpp.v16 import call
+
+from ocppd.features import PROFILES
+from ocppd.features.v201 import device_model
+from ocppd.protocol.rpc import IncomingCall
+from ocppd.protocol.v201 import messages as m
+from ocppd.protocol.v201.enums import GetVariableStatusEnumType, SetVariableStatusEnumType
+from tests.harness import charger
+
+WITH_DEVICE_MODEL = (*PROFILES, device_model.profile)
+
+
+async def ask(cp, action: str, request):  # type: ignore[no-untyped-def]
+    return await cp.parts.handlers[action](IncomingCall("1", action, request))
+
+
+def set_request(component: str, variable: str, value: str) -> m.SetVariablesRequest:
+    return m.SetVariablesRequest(
+        set_variable_data=(
+            m.SetVariableDataType(
+                attribute_value=value,
+                component=m.ComponentType(name=component),
+                variable=m.VariableType(name=variable),
+            ),
+        )
+    )
+
+
+def get_request(component: str, variable: str) -> m.GetVariablesRequest:
+    return m.GetVariablesRequest(
+        get_variable_data=(
+            m.GetVariableDataType(
+                component=m.ComponentType(name=component), variable=m.VariableType(name=variable)
+            ),
+        )
+    )
+
+
+async def test_tx_updated_interval_set_in_2_0_1_changes_the_sampling_and_survives_a_restart(
+    nursery, start_csms, autojump_clock, tmp_path: Path
+):
+    csms = await start_csms()
+    async with charger(
+        nursery,
+        csms,
+        state_dir=tmp_path,
+        profiles=WITH_DEVICE_MODEL,
+        keys={"MeterValueSampleInterval": 60},
+    ) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG001")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
+        await station.wait_for("MeterValues")
+        answer = await ask(
+            cp, "SetVariables", set_request("SampledDataCtrlr", "TxUpdatedInterval", "15")
+        )
+        (result,) = answer.set_variable_result
+        assert result.attribute_status is SetVariableStatusEnumType.ACCEPTED
+        assert cp.charger.policies.meter.sample_interval_s == 15
+        seen = len(station.calls("MeterValues"))
+        await trio.sleep(61)
+        times = [c.t for c in station.calls("MeterValues")[seen:]]
+        assert len(times) >= 3
+        assert all(abs((b - a) - 15) < 1 for a, b in itertools.pairwise(times))
+        shown = await station.call(call.GetConfiguration(key=["MeterValueSampleInterval"]))
+        assert shown.configuration_key[0]["value"] == "15"
+    csms2 = await start_csms()
+    async with charger(nursery, csms2, state_dir=tmp_path, profiles=WITH_DEVICE_MODEL) as cp:
+        station = await cp.registered()
+        assert cp.charger.policies.meter.sample_interval_s == 15
+        answer = await ask(cp, "GetVariables", get_request("SampledDataCtrlr", "TxUpdatedInterval"))
+        assert answer.get_variable_result[0].attribute_value == "15"
+    assert not csms.violations and not csms2.violations
+
+
+async def test_a_1_6_change_is_what_2_0_1_reads(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.ChangeConfiguration(key="ConnectionTimeOut", value="45"))
+        assert answer.status == "Accepted"
+        got = await ask(cp, "GetVariables", get_request("TxCtrlr", "EVConnectionTimeOut"))
+        (result,) = got.get_variable_result
+        assert result.attribute_status is GetVariableStatusEnumType.ACCEPTED
+        assert result.attribute_value == "45"
+        assert cp.charger.policies.tx.connection_timeout_s == 45
+        # and back: 2.0.1 sets, 1.6 reads, the policy follows
+        await ask(cp, "SetVariables", set_request("TxCtrlr", "EVConnectionTimeOut", "90"))
+        shown = await station.call(call.GetConfiguration(key=["ConnectionTimeOut"]))
+        assert shown.configuration_key[0]["value"] == "90"
+        assert cp.charger.policies.tx.connection_timeout_s == 90
+        # the 2.0.1-only keys are keys: the 1.6 view lists them too
+        listed = await station.call(call.GetConfiguration(key=["TxCtrlr.TxStartPoint"]))
+        assert listed.configuration_key[0]["value"] == "PowerPathClosed"
+    assert not csms.violations
+
+
+async def test_a_refused_set_changes_nothing(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+        await cp.registered()
+        before = cp.keys.text("HeartbeatInterval")
+        answer = await ask(
+            cp, "SetVariables", set_request("OCPPCommCtrlr", "HeartbeatInterval", "soon")
+        )
+        (result,) = answer.set_variable_result
+        assert result.attribute_status is SetVariableStatusEnumType.REJECTED
+        assert result.attribute_status_info.reason_code == "InvalidValue"
+        assert cp.keys.text("HeartbeatInterval") == before
+        stored = await cp.journal.settings()
+        assert not any(k.endswith("HeartbeatInterval") for k in stored)
