@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from ocpp.messages import Call, _validate_payload
 
-from ocppd.features import PROFILES, declared_keys
+from ocppd.features import PROFILES, declared_keys, site
 from ocppd.features.v201 import device_model
 from ocppd.features.v201.variables import (
     VARIABLES,
@@ -534,3 +535,22 @@ def test_a_logged_set_variables_frame_never_shows_the_password():
     shown = redact(frame, frozenset({"AuthorizationKey"}) | SECRET_VARIABLES)
     assert secret not in shown
     assert '"attributeValue": "***"' in shown and '"60"' in shown
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "ocpp201.md").read_text()
+
+
+@pytest.mark.parametrize("spec", device_model.keys(site()), ids=lambda s: s.name)
+def test_every_2_0_1_key_is_in_the_readme(spec):
+    assert f"`{spec.name}`" in README
+
+
+@pytest.mark.parametrize("variable", VARIABLES, ids=lambda v: v.label)
+def test_every_variable_is_in_the_device_model_table_with_its_key(variable):
+    name = variable.name + (f" [{variable.instance}]" if variable.instance else "")
+    source = f"`{variable.key}`" if variable.key else "the charger"
+    assert any(
+        f"| {name} | {source} |" in line and line.startswith(f"| {variable.component}")
+        for line in DOCS.splitlines()
+    )
