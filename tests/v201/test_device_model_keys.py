@@ -124,3 +124,23 @@ async def test_a_refused_set_changes_nothing(nursery, start_csms, autojump_clock
         assert cp.keys.text("HeartbeatInterval") == before
         stored = await cp.journal.settings()
         assert not any(k.endswith("HeartbeatInterval") for k in stored)
+
+
+async def test_more_items_than_items_per_message(nursery, start_csms, autojump_clock):
+    """TC_B_08_CS: ItemsPerMessageGetVariables + 1 items: the first answered, the last
+    Rejected; the same for SetVariables, where the item beyond is not applied."""
+    csms = await start_csms()
+    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+        await cp.registered()
+        limit = cp.keys.get_int("DeviceDataCtrlr.ItemsPerMessageGetVariables")
+        item = get_request("OCPPCommCtrlr", "HeartbeatInterval").get_variable_data[0]
+        answer = await ask(cp, "GetVariables", m.GetVariablesRequest((item,) * (limit + 1)))
+        statuses = [r.attribute_status for r in answer.get_variable_result]
+        assert statuses == [GetVariableStatusEnumType.ACCEPTED] * limit + [
+            GetVariableStatusEnumType.REJECTED
+        ]
+        first = set_request("OCPPCommCtrlr", "HeartbeatInterval", "100").set_variable_data[0]
+        last = set_request("OCPPCommCtrlr", "HeartbeatInterval", "200").set_variable_data[0]
+        answer = await ask(cp, "SetVariables", m.SetVariablesRequest((first,) * limit + (last,)))
+        assert answer.set_variable_result[-1].attribute_status is SetVariableStatusEnumType.REJECTED
+        assert cp.keys.text("HeartbeatInterval") == "100"

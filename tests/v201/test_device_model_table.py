@@ -554,3 +554,40 @@ def test_every_variable_is_in_the_device_model_table_with_its_key(variable):
         f"| {name} | {source} |" in line and line.startswith(f"| {variable.component}")
         for line in DOCS.splitlines()
     )
+
+
+def test_every_list_variable_gives_its_values_list(model):
+    """TC_B_12_CS / TC_B_13_CS: an OptionList, SequenceList or MemberList has a valuesList."""
+    lists = (DataEnumType.OPTION_LIST, DataEnumType.SEQUENCE_LIST, DataEnumType.MEMBER_LIST)
+    for variable in model.variables:
+        found = model.characteristics(variable)
+        if found.data_type in lists:
+            assert found.values_list, variable.label
+
+
+async def test_offline_threshold_is_set_and_read_as_the_octt_does(model):
+    """TC_B_09_CS then TC_B_06_CS: OCPPCommCtrlr.OfflineThreshold = 300, read back."""
+    decision = model.decide_set(
+        set_data("OCPPCommCtrlr", "OfflineThreshold", "300", attribute=AttributeEnumType.ACTUAL)
+    )
+    assert decision.status is SetVariableStatusEnumType.ACCEPTED
+    assert decision.change is not None
+    await model.keys.apply(decision.change.key, decision.change.value)
+    result = get(model, "OCPPCommCtrlr", "OfflineThreshold", attribute=AttributeEnumType.ACTUAL)
+    assert (result.attribute_status, result.attribute_value) == (
+        GetVariableStatusEnumType.ACCEPTED,
+        "300",
+    )
+    assert result.attribute_status_info is None
+
+
+def test_an_item_beyond_the_limit_is_rejected(model):
+    from ocppd.features.v201.variables import too_many
+
+    assert model.limit("GetVariables") == 50
+    data = m.GetVariableDataType(
+        component=component("OCPPCommCtrlr"), variable=m.VariableType(name="HeartbeatInterval")
+    )
+    result = too_many(data)
+    assert result.attribute_status is GetVariableStatusEnumType.REJECTED
+    assert result.attribute_status_info == m.StatusInfoType(reason_code="TooManyElements")

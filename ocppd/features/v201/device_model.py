@@ -18,10 +18,16 @@ from typing import Any
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
 from ocppd.features.v201 import variables
-from ocppd.features.v201.variables import DEVICE_DATA, DeviceModel, Facts, split
+from ocppd.features.v201.variables import (
+    DEVICE_DATA,
+    DeviceModel,
+    Facts,
+    SetDecision,
+    split,
+    too_many,
+)
 from ocppd.model.keys import KeySpec
 from ocppd.model.status import Status
-from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import (
     AttributeEnumType,
@@ -76,22 +82,17 @@ class DeviceModelHandlers:
     def __repr__(self) -> str:
         return f"<DeviceModelHandlers {self.model!r}>"
 
-    def _limit(self, what: str, items: Sequence[object]) -> None:
-        """More items than ItemsPerMessage<what> breaks an occurrence constraint of this
-        charger: CALLERROR OccurrenceConstraintViolation, nothing done (as 1.6's
-        GetConfigurationMaxKeys)."""
-        limit = self.keys.get_int(f"{DEVICE_DATA}.ItemsPerMessage{what}")
-        if len(items) > limit:
-            raise OcppError(
-                Violation.TOO_MANY_ITEMS,
-                f"at most {limit} items per {what} (DeviceDataCtrlr.ItemsPerMessage)",
-            )
-
     async def set_variables(self, request: m.SetVariablesRequest) -> m.SetVariablesResponse:
-        self._limit("SetVariables", request.set_variable_data)
+        limit = self.model.limit("SetVariables")
         results = []
-        for data in request.set_variable_data:
-            decision = self.model.decide_set(data)
+        for index, data in enumerate(request.set_variable_data):
+            # more than ItemsPerMessageSetVariables: the first ones are taken, the rest
+            # Rejected (as GetVariables, TC_B_08_CS); a refusal is an answer, not a CALLERROR
+            decision = (
+                self.model.decide_set(data)
+                if index < limit
+                else SetDecision(SetVariableStatusEnumType.REJECTED, "TooManyElements")
+            )
             status = decision.status
             why = "" if decision.secret and decision.change is None else decision.why
             change = decision.change
@@ -125,9 +126,12 @@ class DeviceModelHandlers:
         return m.SetVariablesResponse(set_variable_result=tuple(results))
 
     async def get_variables(self, request: m.GetVariablesRequest) -> m.GetVariablesResponse:
-        self._limit("GetVariables", request.get_variable_data)
+        limit = self.model.limit("GetVariables")
         return m.GetVariablesResponse(
-            get_variable_result=tuple(self.model.get(data) for data in request.get_variable_data)
+            get_variable_result=tuple(
+                self.model.get(data) if index < limit else too_many(data)
+                for index, data in enumerate(request.get_variable_data)
+            )
         )
 
     async def get_base_report(self, request: m.GetBaseReportRequest) -> Then:
@@ -145,8 +149,16 @@ class DeviceModelHandlers:
     async def get_report(self, request: m.GetReportRequest) -> Any:
         """B08: Accepted and the report, or EmptyResultSet when nothing matches (B08.FR.07)."""
         wanted = request.component_variable
-        if wanted is not None:
-            self._limit("GetReport", wanted)
+        limit = self.model.limit("GetReport")
+        if wanted is not None and len(wanted) > limit:
+            log.info("GetReport (request %d): more than %d components", request.request_id, limit)
+            return m.GetReportResponse(
+                status=GenericDeviceModelStatusEnumType.REJECTED,
+                status_info=m.StatusInfoType(
+                    reason_code="TooManyElements",
+                    additional_info=f"at most {limit} (ItemsPerMessageGetReport)",
+                ),
+            )
         data = self.model.custom_report(wanted, request.component_criteria)
         log.info("GetReport (request %d): %d variables", request.request_id, len(data))
         if not data:

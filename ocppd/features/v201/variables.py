@@ -185,6 +185,7 @@ AVAILABILITY_STATES = ("Available", "Occupied", "Reserved", "Unavailable", "Faul
 TX_START_POINT = f"{TX}.TxStartPoint"
 TX_STOP_POINT = f"{TX}.TxStopPoint"
 TX_STARTED_MEASURANDS = f"{SAMPLED}.TxStartedMeasurands"
+OFFLINE_THRESHOLD = f"{COMM}.OfflineThreshold"
 
 
 def _limit(variable: str, instance: str) -> str:
@@ -220,9 +221,8 @@ VARIABLES: tuple[Variable, ...] = (
              data_type=INT, unit="s", constant=True),
     # One connection: the config file's ocpp.url (slot 0); SetNetworkProfile is not built.
     Variable(COMM, "NetworkConfigurationPriority", read=const("0"),
-             data_type=DataEnumType.SEQUENCE_LIST, constant=True),
-    # Every status is sent again on each new connection, however short the outage.
-    Variable(COMM, "OfflineThreshold", read=const("0"), data_type=INT, unit="s", constant=True),
+             data_type=DataEnumType.SEQUENCE_LIST, values_list=("0",), constant=True),
+    Variable(COMM, "OfflineThreshold", key=OFFLINE_THRESHOLD, unit="s"),
     # TxCtrlr
     Variable(TX, "EVConnectionTimeOut", key="ConnectionTimeOut", unit="s"),
     Variable(TX, "StopTxOnEVSideDisconnect", key="StopTransactionOnEVSideDisconnect"),
@@ -278,7 +278,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "DateTime", read=_date_time, data_type=DataEnumType.DATE_TIME,
              persistent=False),
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
-             data_type=DataEnumType.SEQUENCE_LIST, constant=True),
+             data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
+             constant=True),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
@@ -315,6 +316,18 @@ def keys(site: Site) -> list[KeySpec]:
             derived=True,
             choices=points,
             doc="2.0.1 TxCtrlr.TxStopPoint: where a transaction ends",
+        ),
+        # B04: after an outage longer than this, the status of every connector is sent
+        # again. The charger sends every status on each new connection, however short the
+        # outage, so any threshold is met; the value is kept for the central system (OCTT
+        # sets it, TC_B_09_CS).
+        KeySpec(
+            OFFLINE_THRESHOLD,
+            KeyType.INT,
+            0,
+            minimum=0,
+            maximum=86400 * 7,
+            doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
         KeySpec(
             TX_STARTED_MEASURANDS,
@@ -523,6 +536,10 @@ class DeviceModel:
 
     # --- GetVariables (B06) ---
 
+    def limit(self, what: str) -> int:
+        """ItemsPerMessage<what>: GetVariables, SetVariables, GetReport."""
+        return self.keys.get_int(_limit("ItemsPerMessage", what))
+
     def get(self, data: m.GetVariableDataType) -> m.GetVariableResultType:
         attribute = data.attribute_type or ACTUAL  # B06.FR.02, B06.FR.11
         answer = _get_result(data, attribute)
@@ -649,6 +666,14 @@ class DeviceModel:
             scope_evse = place.evse if place.variable.scope is not Scope.STATION else 0
             return self.facts.status(scope_evse) is Status.FAULTED
         return True
+
+
+def too_many(data: m.GetVariableDataType) -> m.GetVariableResultType:
+    """An item beyond ItemsPerMessageGetVariables: Rejected (TC_B_08_CS: the first ones are
+    answered, the rest Rejected)."""
+    return _get_result(data, data.attribute_type or ACTUAL)(
+        GetVariableStatusEnumType.REJECTED, "TooManyElements"
+    )
 
 
 def _get_result(
