@@ -2,9 +2,9 @@
 through the 2.0.1 device model's SetVariables changes the policy a 1.6 ChangeConfiguration
 changes, persists in the journal like a 1.6 key, and a 1.6 change is what 2.0.1 reads.
 
-The 2.0.1 calls go through the daemon's own handler table (the profile's handlers, as
-the session would call them); the 1.6 side is the independent central system on a real
-link. The same calls over a 2.0.1 link are in test_device_model.py."""
+The 2.0.1 calls go through the daemon's own 2.0.1 handler table (as a 2.0.1 session would
+call them) while the independent 1.6 central system is connected; the same calls over a
+2.0.1 link are in test_device_model.py."""
 
 from __future__ import annotations
 
@@ -14,18 +14,15 @@ from pathlib import Path
 import trio
 from ocpp.v16 import call
 
-from ocppd.features import PROFILES
-from ocppd.features.v201 import device_model
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import GetVariableStatusEnumType, SetVariableStatusEnumType
 from tests.harness import charger
 
-WITH_DEVICE_MODEL = (*PROFILES, device_model.profile)
-
 
 async def ask(cp, action: str, request):  # type: ignore[no-untyped-def]
-    return await cp.parts.handlers[action](IncomingCall("1", action, request))
+    handlers = cp.parts.dialect_handlers["ocpp2.0.1"]
+    return await handlers[action](IncomingCall("1", action, request))
 
 
 def set_request(component: str, variable: str, value: str) -> m.SetVariablesRequest:
@@ -58,7 +55,6 @@ async def test_tx_updated_interval_set_in_2_0_1_changes_the_sampling_and_survive
         nursery,
         csms,
         state_dir=tmp_path,
-        profiles=WITH_DEVICE_MODEL,
         keys={"MeterValueSampleInterval": 60},
     ) as cp:
         station = await cp.registered()
@@ -80,7 +76,7 @@ async def test_tx_updated_interval_set_in_2_0_1_changes_the_sampling_and_survive
         shown = await station.call(call.GetConfiguration(key=["MeterValueSampleInterval"]))
         assert shown.configuration_key[0]["value"] == "15"
     csms2 = await start_csms()
-    async with charger(nursery, csms2, state_dir=tmp_path, profiles=WITH_DEVICE_MODEL) as cp:
+    async with charger(nursery, csms2, state_dir=tmp_path) as cp:
         station = await cp.registered()
         assert cp.charger.policies.meter.sample_interval_s == 15
         answer = await ask(cp, "GetVariables", get_request("SampledDataCtrlr", "TxUpdatedInterval"))
@@ -90,7 +86,7 @@ async def test_tx_updated_interval_set_in_2_0_1_changes_the_sampling_and_survive
 
 async def test_a_1_6_change_is_what_2_0_1_reads(nursery, start_csms, autojump_clock):
     csms = await start_csms()
-    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+    async with charger(nursery, csms) as cp:
         station = await cp.registered()
         answer = await station.call(call.ChangeConfiguration(key="ConnectionTimeOut", value="45"))
         assert answer.status == "Accepted"
@@ -104,15 +100,22 @@ async def test_a_1_6_change_is_what_2_0_1_reads(nursery, start_csms, autojump_cl
         shown = await station.call(call.GetConfiguration(key=["ConnectionTimeOut"]))
         assert shown.configuration_key[0]["value"] == "90"
         assert cp.charger.policies.tx.connection_timeout_s == 90
-        # the 2.0.1-only keys are keys: the 1.6 view lists them too
-        listed = await station.call(call.GetConfiguration(key=["TxCtrlr.TxStartPoint"]))
-        assert listed.configuration_key[0]["value"] == "PowerPathClosed"
+        # the 2.0.1-only keys mean nothing in 1.6: a 1.6 central system does not reach them
+        listed = await station.call(call.GetConfiguration(key=["OCPPCommCtrlr.OfflineThreshold"]))
+        assert listed.unknown_key == ["OCPPCommCtrlr.OfflineThreshold"]
+        everything = await station.call(call.GetConfiguration())
+        assert not any("." in k["key"] for k in everything.configuration_key)
+        changed = await station.call(
+            call.ChangeConfiguration(key="OCPPCommCtrlr.OfflineThreshold", value="5")
+        )
+        assert changed.status == "NotSupported"
+        assert cp.keys.get_int("OCPPCommCtrlr.OfflineThreshold") == 0
     assert not csms.violations
 
 
 async def test_a_refused_set_changes_nothing(nursery, start_csms, autojump_clock):
     csms = await start_csms()
-    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+    async with charger(nursery, csms) as cp:
         await cp.registered()
         before = cp.keys.text("HeartbeatInterval")
         answer = await ask(
@@ -130,7 +133,7 @@ async def test_more_items_than_items_per_message(nursery, start_csms, autojump_c
     """TC_B_08_CS: ItemsPerMessageGetVariables + 1 items: the first answered, the last
     Rejected; the same for SetVariables, where the item beyond is not applied."""
     csms = await start_csms()
-    async with charger(nursery, csms, profiles=WITH_DEVICE_MODEL) as cp:
+    async with charger(nursery, csms) as cp:
         await cp.registered()
         limit = cp.keys.get_int("DeviceDataCtrlr.ItemsPerMessageGetVariables")
         item = get_request("OCPPCommCtrlr", "HeartbeatInterval").get_variable_data[0]

@@ -13,7 +13,7 @@ import pytest
 from ocpp.messages import Call, _validate_payload
 
 from ocppd.features import PROFILES, declared_keys, site
-from ocppd.features.v201 import device_model
+from ocppd.features.v201 import V201_PROFILES, device_model
 from ocppd.features.v201.variables import (
     VARIABLES,
     DeviceModel,
@@ -35,7 +35,7 @@ from ocppd.protocol.v201.enums import (
     SetVariableStatusEnumType,
 )
 
-ALL = (*PROFILES, device_model.profile)
+ALL = (*PROFILES, *V201_PROFILES)
 NOW = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
 STATUS = {0: Status.AVAILABLE, 1: Status.CHARGING, 2: Status.FAULTED}
 

@@ -291,7 +291,9 @@ secret keys'."""
 
 def keys(site: Site) -> list[KeySpec]:
     """The 2.0.1-only keys: what the central system may set that no 1.6 key means, and
-    the limits DeviceDataCtrlr reports (read-only, like 1.6's GetConfigurationMaxKeys)."""
+    the limits DeviceDataCtrlr reports (read-only, like 1.6's GetConfigurationMaxKeys).
+    They are not ``listed``: a 1.6 GetConfiguration or ChangeConfiguration does not reach
+    them (they mean nothing in 1.6); SetVariables and ``[ocpp.keys]`` do."""
     measurands = site.measurands
     register = tuple(q for q in default_measurands(measurands) if q.startswith("Energy"))[:1]
     points = frozenset(TX_POINTS)
@@ -305,6 +307,7 @@ def keys(site: Site) -> list[KeySpec]:
             ("PowerPathClosed",),
             readonly=True,
             derived=True,
+            listed=False,
             choices=points,
             doc="2.0.1 TxCtrlr.TxStartPoint: where a transaction begins",
         ),
@@ -314,6 +317,7 @@ def keys(site: Site) -> list[KeySpec]:
             ("PowerPathClosed",),
             readonly=True,
             derived=True,
+            listed=False,
             choices=points,
             doc="2.0.1 TxCtrlr.TxStopPoint: where a transaction ends",
         ),
@@ -327,6 +331,7 @@ def keys(site: Site) -> list[KeySpec]:
             0,
             minimum=0,
             maximum=86400 * 7,
+            listed=False,
             doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
         KeySpec(
@@ -335,6 +340,7 @@ def keys(site: Site) -> list[KeySpec]:
             register,
             choices=measurands,
             max_items=12,
+            listed=False,
             doc="2.0.1: measurands of the meter values a TransactionEvent Started carries",
         ),
         *(
@@ -344,6 +350,7 @@ def keys(site: Site) -> list[KeySpec]:
                 ITEMS_PER_MESSAGE,
                 readonly=True,
                 derived=True,
+                listed=False,
             )
             for instance in ("GetReport", "GetVariables", "SetVariables")
         ),
@@ -353,6 +360,7 @@ def keys(site: Site) -> list[KeySpec]:
             REPORTING_VALUE_SIZE,
             readonly=True,
             derived=True,
+            listed=False,
         ),
         KeySpec(
             f"{DEVICE_DATA}.ConfigurationValueSize",
@@ -360,6 +368,7 @@ def keys(site: Site) -> list[KeySpec]:
             CONFIGURATION_VALUE_SIZE,
             readonly=True,
             derived=True,
+            listed=False,
         ),
     ]
 
