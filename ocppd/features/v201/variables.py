@@ -28,6 +28,7 @@ from datetime import datetime
 from enum import Enum
 
 from ocppd.features.profile import Site
+from ocppd.features.v201.words import CONNECTOR_STATUS
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.model.metering import default_measurands
 from ocppd.model.status import Status
@@ -36,6 +37,7 @@ from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import (
     AttributeEnumType,
     ComponentCriterionEnumType,
+    ConnectorStatusEnumType,
     DataEnumType,
     GetVariableStatusEnumType,
     MutabilityEnumType,
@@ -77,21 +79,6 @@ class Scope(Enum):
 SCOPES: Mapping[str, Scope] = {"evse": Scope.EVSE, "connector": Scope.CONNECTOR}
 """Components (by folded name) that exist once per EVSE or connector; every other is the
 station's (decision 6: each 1.6 connector N is EVSE N with one connector, id 1)."""
-
-
-AVAILABILITY: Mapping[Status, str] = {
-    Status.AVAILABLE: "Available",
-    Status.PREPARING: "Occupied",
-    Status.CHARGING: "Occupied",
-    Status.SUSPENDED_EVSE: "Occupied",
-    Status.SUSPENDED_EV: "Occupied",
-    Status.FINISHING: "Occupied",
-    Status.RESERVED: "Reserved",
-    Status.UNAVAILABLE: "Unavailable",
-    Status.FAULTED: "Faulted",
-}
-"""The model's status as AvailabilityState (ConnectorStatusEnumType): a car, a driver or a
-running transaction is Occupied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +147,8 @@ def const(text: str) -> Reader:
 
 
 def _availability(facts: Facts, evse: int) -> str:
-    return AVAILABILITY[facts.status(evse)]
+    """AvailabilityState: the word a StatusNotification says (words.CONNECTOR_STATUS)."""
+    return CONNECTOR_STATUS[facts.status(evse)].value
 
 
 def _phases(facts: Facts, evse: int) -> str:
@@ -180,7 +168,7 @@ AUTH, CACHE, SECURITY = "AuthCtrlr", "AuthCacheCtrlr", "SecurityCtrlr"
 DEVICE_DATA, CLOCK = "DeviceDataCtrlr", "ClockCtrlr"
 
 INT, BOOL, STR = DataEnumType.INTEGER, DataEnumType.BOOLEAN, DataEnumType.STRING
-AVAILABILITY_STATES = ("Available", "Occupied", "Reserved", "Unavailable", "Faulted")
+AVAILABILITY_STATES = tuple(word.value for word in ConnectorStatusEnumType)
 
 TX_START_POINT = f"{TX}.TxStartPoint"
 TX_STOP_POINT = f"{TX}.TxStopPoint"
