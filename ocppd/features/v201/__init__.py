@@ -16,6 +16,7 @@ from ocppd.features.profile import Profile, Site
 from ocppd.features.v201 import (
     availability,
     data_transfer,
+    device_model,
     heartbeat,
     registration,
     remote,
@@ -63,5 +64,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     availability_block,
     remote_control,
     data_transfer_block,
+    device_model.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""
