@@ -73,6 +73,7 @@ from ocppd.features.security.profiles import (
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
 from ocppd.features.v201.registration import answered_while_rejected
+from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.journal.records import TxWords
@@ -423,7 +424,8 @@ class Daemon:
             handler=dispatcher(tables, link),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
-            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
+            | SECRET_VARIABLES,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,

@@ -16,6 +16,7 @@ from ocppd.features.profile import Profile, Services, Site, Task
 from ocppd.features.v201 import (
     availability,
     data_transfer,
+    device_model,
     faults,
     heartbeat,
     registration,
@@ -80,5 +81,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     availability_block,
     remote_control,
     data_transfer_block,
+    device_model.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""
