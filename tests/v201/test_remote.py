@@ -48,7 +48,9 @@ async def test_unlock_during_a_transaction_leaves_it_running(
     assert csms.violations == []
 
 
-async def test_tc_f_24_cs_heartbeat_and_status_triggered(nursery, start_csms201, autojump_clock) -> None:
+async def test_tc_f_24_cs_heartbeat_and_status_triggered(
+    nursery, start_csms201, autojump_clock
+) -> None:
     """F06 (TC_F_24_CS's StatusNotification of one EVSE's connector): a triggered Heartbeat
     and StatusNotification come after the answer (F06.FR.04); a StatusNotification needs
     an EVSE and a connector (F06.FR.12), one this station has."""
