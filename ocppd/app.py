@@ -265,7 +265,10 @@ class Daemon:
         keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
         versions = Versions(
-            link, s.ocpp.versions, stored.get(PROTOCOL_SETTING), keep=protocol_keeper(journal)
+            link,
+            lambda: self.settings.ocpp.versions,  # a reload may change them
+            stored.get(PROTOCOL_SETTING),
+            keep=protocol_keeper(journal),
         )
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
@@ -955,6 +958,7 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
         o.key_file,
         o.max_frame_bytes,
         o.connect_timeout_s,
+        o.versions,
     )
 
 

@@ -255,3 +255,34 @@ async def test_no_notify_event_over_16(nursery, start_csms, autojump_clock) -> N
         await station.wait_for("StatusNotification", lambda p: p["status"] == "Faulted")
         await trio.sleep(5)
         assert csms.violations == []
+
+
+async def test_a_reload_with_other_versions_dials_again_offering_them(
+    nursery, start_csms, start_csms201, autojump_clock
+) -> None:
+    """``ocpp.versions`` is a setting of the link: a reload that changes it re-dials at once
+    with the new offer (connected or not), as for the URL."""
+    old = await start_csms()
+    async with charger201(nursery, old, versions=["ocpp1.6"]) as cp:
+        await cp.registered()
+        text = cp.settings_text.replace('versions = ["ocpp1.6"]', 'versions = ["ocpp2.0.1"]')
+        await trio.Path(cp.settings.path).write_text(text)
+        assert cp.daemon.reload() == []
+        with trio.fail_after(5):
+            while len(old.offers) < 2:
+                await trio.sleep(0.1)
+        assert old.offers == [("ocpp1.6",), ("ocpp2.0.1",)]  # and refused: it speaks 1.6
+    csms = await start_csms201()
+    async with charger201(nursery, csms, versions=["ocpp1.6"]) as cp:
+        await trio.sleep(10)
+        assert csms.connections == []
+        text = cp.settings_text.replace(
+            'versions = ["ocpp1.6"]', 'versions = ["ocpp2.0.1", "ocpp1.6"]'
+        )
+        await trio.Path(cp.settings.path).write_text(text)
+        assert cp.daemon.reload() == []
+        fixed = trio.current_time()
+        await registered(cp)
+        assert trio.current_time() - fixed < 1
+        assert (await cp.status())["connection"]["protocol"] == "ocpp2.0.1"
+    assert csms.violations == []
