@@ -60,7 +60,7 @@ from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
-from ocppd.features.security.events import SecurityEvents, SecurityLog
+from ocppd.features.security.events import InvalidMessages, SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
     TRIAL_SETTING,
     ConfiguredCredentials,
@@ -312,8 +312,19 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
+        invalid = InvalidMessages(events)
         connection, security = self._connection(
-            keys, ids, handlers, conversation, registration, link, journal, stored, events, store
+            keys,
+            ids,
+            handlers,
+            conversation,
+            registration,
+            link,
+            journal,
+            stored,
+            events,
+            store,
+            invalid,
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -337,6 +348,7 @@ class Daemon:
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
+                ("Security", invalid.run),
             ),
             security=events,
             presenter=presenter,
@@ -356,6 +368,7 @@ class Daemon:
         stored: Mapping[str, str],
         events: SecurityEvents,
         store: CertificateStore,
+        invalid: InvalidMessages,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -387,6 +400,7 @@ class Daemon:
             now=self.clock.now,
             link_state=link,
             on_ended=link_ended,
+            on_invalid=invalid.saw,
         )
 
         async def new_key(_value: object) -> None:

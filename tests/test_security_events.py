@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import trio
 import trustme
+from ocpp.v16 import call
 
 from ocppd.features.security.events import LOG_NAME, SecurityLog
 from tests.harness import CP_ID, EPOCH, charger, wall
@@ -190,3 +191,39 @@ async def test_a_tls_refusal_of_ours_is_its_security_event(
                 await cp.parts.connection.wait_changed()
     lines = [line.split(" ", 2)[1] for line in (tmp_path / LOG_NAME).read_text().splitlines()]
     assert event in lines
+
+
+async def test_frames_that_are_not_ocpp_are_invalid_messages_bounded_per_kind(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """InvalidMessages [SEC §8]: a central system that floods the charger with garbage gets
+    its CALLERRORs, and the security log one line per kind of fault per 10 minutes (the
+    next one counts what was left out); an action this charger merely does not handle is
+    valid OCPP and no event."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        for n in range(200):
+            await station.send_text("this is not json")  # FRAME: ignored, nothing to answer
+            await station.send_text(f'[2,"bad-{n}","Reset",{{"type":"Sideways"}}]')  # SCHEMA
+            await station.send_text(f'[2,"unk-{n}","Frobnicate",{{}}]')  # UNKNOWN_ACTION
+        await cp.settle(5)
+        answered = await station.call(
+            call.ChangeConfiguration(key="HeartbeatInterval", value="300")
+        )
+        assert answered.status == "Accepted"  # the link and the charger carry on
+        lines = [line for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+        invalid = [line for line in lines if " InvalidMessages " in line]
+        kinds = sorted(line.split(" ", 3)[2].rstrip(":") for line in invalid)
+        assert kinds == ["FRAME", "SCHEMA", "UNKNOWN_ACTION"]
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "InvalidMessages"
+        )
+        assert len(told.payload["techInfo"]) <= 255
+        assert events(csms).count("InvalidMessages") == 1  # non-critical: once per link
+
+        await trio.sleep(601)  # a new window: the next frame of a kind tells what was left out
+        await station.send_text('[2,"late","Reset",{"type":"Sideways"}]')
+        await cp.settle(5)
+        last = (tmp_path / LOG_NAME).read_text().splitlines()[-1]
+        assert " InvalidMessages SCHEMA (199 more since the last event): " in last
