@@ -68,6 +68,7 @@ from ocppd.features.security.profiles import (
     Trial,
     confirm_trials,
 )
+from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -349,6 +350,7 @@ class Daemon:
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
                 ("Security", invalid.run),
+                ("Security", lambda: memory_watch(events, journal, s.storage.state_dir)),
             ),
             security=events,
             presenter=presenter,
@@ -482,6 +484,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await start_checks(parts.security, parts.journal)
                 await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
@@ -519,6 +522,7 @@ class Daemon:
             lambda: parts.screen(self.settings),
             held_for=lambda: parts.courier.held_for,
             certificates=parts.certificates,
+            security=parts.security,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles

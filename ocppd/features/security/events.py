@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -62,6 +63,7 @@ EVENT_TYPES: Mapping[str, bool] = MappingProxyType(
 """The whitepaper's security events, and whether each is critical."""
 
 LOG_NAME = "security.log"
+UNQUEUED_MAX = 64  # critical events kept in memory while the journal refuses to queue them
 
 
 class SecurityLog:
@@ -118,6 +120,8 @@ class SecurityEvents:
         self._queue = queue
         self._told: set[str] = set()  # non-critical types queued since the last steady link
         self.raised = 0
+        # critical events the journal refused (a full disk): queued again once it works
+        self.unqueued: deque[dict[str, Any]] = deque(maxlen=UNQUEUED_MAX)
 
     def __repr__(self) -> str:
         return f"<SecurityEvents raised={self.raised} told={sorted(self._told)}>"
@@ -155,6 +159,31 @@ class SecurityEvents:
             await self._queue(ACTION, payload)
         except Exception as exc:  # the journal refuses: the log file and journald still have it
             log.error("cannot queue the security event %s: %s", kind, exc)
+            if critical:  # [A04.FR.02] guaranteed delivery: again once the journal works
+                self.unqueued.append(payload)
+
+    async def requeue(self) -> None:
+        """Queue the critical events the journal refused, oldest first, with their own
+        timestamps; stops at the first refusal (the journal is still unwell)."""
+        while self.unqueued:
+            payload = self.unqueued[0]
+            try:
+                await self._queue(ACTION, payload)
+            except Exception as exc:
+                log.warning("security events wait for the journal: %s", exc)
+                return
+            self.unqueued.popleft()
+            log.info("security event %s queued after the journal came back", payload["type"])
+
+    async def clear(self, by: str) -> None:
+        """Empty the security log (an operator's ``ocppctl security-log clear``); the
+        SecurityLogWasCleared event (critical) is the new log's first line."""
+        try:
+            self.log.clear()
+        except OSError as exc:
+            log.error("cannot clear the security log %s: %s", self.log.path, exc)
+            raise
+        await self.occurred("SecurityLogWasCleared", f"cleared by {by}")
 
 
 INVALID_WINDOW_S = 600.0
