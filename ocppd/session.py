@@ -89,7 +89,8 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 
 
 def redact(text: str, secret_keys: frozenset[str]) -> str:
-    """A frame for the log: the values of secret configuration keys replaced by ``***``.
+    """A frame for the log: the values of secret configuration keys (and of the 2.0.1
+    variables that are secrets, BasicAuthPassword) replaced by ``***``.
 
     Key names match case-insensitively (1.6 types them CiString50), also when the
     central system spells them with JSON escapes. A frame that names a secret key in
@@ -132,6 +133,12 @@ def _hide_secrets(frame: Any, pattern: re.Pattern[str]) -> bool | None:
             if isinstance(key, str) and pattern.fullmatch(key) and "value" in node:
                 node["value"] = "***"
                 hidden = True
+            # 2.0.1 SetVariables: {"variable": {"name": <secret>}, "attributeValue": ...}
+            variable = node.get("variable")
+            name = variable.get("name") if isinstance(variable, dict) else None
+            if isinstance(name, str) and pattern.fullmatch(name) and "attributeValue" in node:
+                node["attributeValue"] = "***"
+                hidden = True
             for name in list(node):
                 if pattern.fullmatch(name):
                     node[name] = "***"
@@ -168,7 +175,7 @@ class Session:
         *,
         call_timeout: float,
         secret_keys: frozenset[str],
-        answering: Callable[[], bool] = lambda: True,
+        answering: Callable[[IncomingCall | None], bool] = lambda _call: True,
         on_invalid: Callable[[str, str], None] = lambda _kind, _reason: None,
     ) -> None:
         self.link = link
@@ -177,7 +184,9 @@ class Session:
         self.rpc = rpc
         self._handler = handler
         self.call_timeout = call_timeout
-        self._answering = answering  # False while Rejected: CSMS CALLs get no answer at all
+        # False while Rejected: the central system's CALLs get no answer at all (the CALL, or
+        # None for a frame refused before it was decoded); a version may except some calls
+        self._answering = answering
         self._lock = trio.Lock()
         self._answer: Answered | Failed | None = None
         self._answered = trio.Event()
@@ -313,7 +322,7 @@ class Session:
                     self._shown(text),
                     extra=fields(action=event.action, message_id=event.unique_id),
                 )
-                if not self._answering():
+                if not self._answering(event):
                     log.info(
                         "not answering %s %s: registration was rejected",
                         event.action,
@@ -330,7 +339,7 @@ class Session:
                 if event.violation is not Violation.UNSUPPORTED_ACTION:  # valid, just not ours
                     kind = event.violation.name if event.violation else "SCHEMA"
                     self._on_invalid(kind, event.reason)
-                if self._answering():
+                if self._answering(None):
                     await self._send(event.text)
             elif isinstance(event, Ignored):
                 log.warning("ignored a frame from the central system: %s", event.reason)

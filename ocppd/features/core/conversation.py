@@ -30,6 +30,7 @@ from ocppd.features.core.transactions import Courier, OutboxSignal
 from ocppd.features.link import LinkView
 from ocppd.model.auth import AuthStatus, IdTagInfo, NoVerdict, Offline
 from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallFailure, CallRejected, Session
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class Uplink:
         session = self.link.session
         if session is None or not self.online:
             raise Offline("not connected and registered")
+        if session.rpc.dialect.subprotocol != V16.subprotocol:
+            # this Authorize is 1.6's; over a link in another version the offline rules
+            # decide, until that version brings its own (2.0.1: features/v201/authorization)
+            raise Offline(f"no Authorize over {session.rpc.dialect.subprotocol} yet")
         try:
             response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
         except CallRejected as exc:  # InvalidAnswer too
@@ -92,10 +97,13 @@ class Uplink:
 
 
 class Untracked:
-    """Messages that are not transaction-related: sent soon when online, else dropped."""
+    """Messages that are not transaction-related: sent soon when online, else dropped. They
+    are payloads of one version (``protocol``, a subprotocol): over a link in another they
+    are dropped too, as over no link."""
 
-    def __init__(self, uplink: Uplink) -> None:
+    def __init__(self, uplink: Uplink, protocol: str = "ocpp1.6") -> None:
         self.uplink = uplink
+        self.protocol = protocol
         self._queue: list[tuple[str, dict[str, Any]]] = []
         self._queued = trio.Event()
 
@@ -105,6 +113,10 @@ class Untracked:
     def send(self, action: str, payload: dict[str, Any]) -> None:
         if not self.uplink.online:
             log.debug("offline: %s not sent (not transaction-related)", action)
+            return
+        session = self.uplink.link.session
+        if session is not None and session.rpc.dialect.subprotocol != self.protocol:
+            log.debug("%s not sent: it is %s, the link is not", action, self.protocol)
             return
         self._queue.append((action, payload))
         self._queued.set()
@@ -124,7 +136,8 @@ class Untracked:
 
 
 class Conversation:
-    """The program each connection runs (``Connection(conversation=...)``)."""
+    """The program each connection runs (``Connection(conversation=...)``), in either OCPP
+    version: its pieces speak the version of the session they are given."""
 
     def __init__(
         self,
