@@ -19,7 +19,7 @@ import trio
 import trustme
 from ocpp.v16 import call
 
-from ocppd import __version__
+from ocppd import __version__, ctl
 from ocppd.features.security.events import LOG_NAME, SecurityLog
 from ocppd.features.security.watch import VERSION_SETTING, low_space
 from ocppd.journal import Journal
@@ -27,6 +27,7 @@ from tests.harness import CP_ID, EPOCH, ControlRefused, charger, wall
 from tests.netutil import Proxy
 from tests.test_link import refusing_tls_server
 from tests.test_offline import Disk
+from tests.test_operations import run_ctl
 
 KEY = "00112233445566778899aabbccddeeff"
 
@@ -342,3 +343,18 @@ def test_a_filesystem_is_getting_full_below_5_percent_or_64_mb_free() -> None:
     assert low_space(4 * gb, 100 * gb)  # under 5 %
     assert not low_space(200 * 2**20, 1 * gb)  # 20 % of a small card
     assert low_space(60 * 2**20, 1 * gb)  # under 64 MB
+
+
+async def test_ocppctl_security_log_clear(nursery, start_csms, capsys, tmp_path):
+    """The command line: ``ocppctl security-log clear`` exits 0 and says so; any other
+    action is a usage error (exit 2)."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered()
+        code, out, _ = await run_ctl(["-s", str(cp.socket), "security-log", "clear"], capsys)
+        assert (code, out.strip()) == (0, "security log cleared")
+        first = (tmp_path / LOG_NAME).read_text().splitlines()[0]
+        assert first.split(" ", 2)[1] == "SecurityLogWasCleared"
+    with pytest.raises(SystemExit) as usage:
+        ctl.main(["security-log", "shred"])
+    assert usage.value.code == 2
