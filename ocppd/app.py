@@ -62,7 +62,7 @@ from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.link import PROTOCOL_SETTING, Versions
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
-from ocppd.features.security.events import SecurityEvents, SecurityLog
+from ocppd.features.security.events import InvalidMessages, SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
     TRIAL_SETTING,
     ConfiguredCredentials,
@@ -70,6 +70,7 @@ from ocppd.features.security.profiles import (
     Trial,
     confirm_trials,
 )
+from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
 from ocppd.features.v201.registration import answered_while_rejected
@@ -312,6 +313,11 @@ class Daemon:
             charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
         )
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox, versions),
+        )
         store = CertificateStore(
             s.storage.state_dir / "certs",
             now=lambda: clock.now() or datetime.now(UTC),
@@ -332,6 +338,7 @@ class Daemon:
             certificates=store,
             serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
+            security_event=events.occurred,
             settings=s,
             inline=self.virtual_time,
             protocol=lambda: versions.current,
@@ -352,13 +359,19 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        events = SecurityEvents(
-            security_log=SecurityLog(s.storage.state_dir),
-            clock=clock,
-            queue=security_queue(journal, outbox, versions),
-        )
+        invalid = InvalidMessages(events)
         connection, security = self._connection(
-            keys, ids, tables, conversation, registration, link, journal, stored, events, store
+            keys,
+            ids,
+            tables,
+            conversation,
+            registration,
+            link,
+            journal,
+            stored,
+            events,
+            store,
+            invalid,
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -385,6 +398,8 @@ class Daemon:
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
+                ("Security", invalid.run),
+                ("Security", lambda: memory_watch(events, journal, s.storage.state_dir)),
             ),
             security=events,
             presenter=presenter,
@@ -404,6 +419,7 @@ class Daemon:
         stored: Mapping[str, str],
         events: SecurityEvents,
         store: CertificateStore,
+        invalid: InvalidMessages,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -436,6 +452,7 @@ class Daemon:
             now=self.clock.now,
             link_state=link,
             on_ended=link_ended,
+            on_invalid=invalid.saw,
         )
 
         async def new_key(_value: object) -> None:
@@ -517,6 +534,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await start_checks(parts.security, parts.journal)
                 await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
@@ -554,6 +572,7 @@ class Daemon:
             lambda: parts.screen(self.settings),
             held_for=lambda: parts.courier.held_for,
             certificates=parts.certificates,
+            security=parts.security,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles
