@@ -62,6 +62,7 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Why, start_supervised
+from ocppd.model.token import Origin, TokenKind
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Charger:
         settings: SettingsStore,
         reservation_store: ReservationStore,
         reader: RfidReader | None = None,
+        reader_kind: TokenKind = TokenKind.CARD,
     ) -> None:
         self.policies = policies
         self.clock = clock
@@ -119,6 +121,7 @@ class Charger:
         self.authorizer = authorizer
         self.settings = settings
         self.reader = reader
+        self.reader_kind = reader_kind  # the kind of token the reader's tags are
         self.connectors: dict[int, Connector] = {}
         self.reservations = Reservations(
             self.connectors,
@@ -414,10 +417,11 @@ class Charger:
             )
         targets = self._targets(id_tag)
         concerned.extend(targets)
+        origin = Origin(self.reader_kind)
         for connector in targets:
-            connector.claim(id_tag, None)  # Preparing while the tag is authorised
+            connector.claim(id_tag, None, origin=origin)  # Preparing while it is authorised
         try:
-            auth = auth or await self.authorizer.authorize(id_tag)
+            auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
             if not auth.accepted:
                 raise Refused(f"tag refused: {auth.why}", why_refused(auth))
             return await self._start_claimed(id_tag, auth, targets)
@@ -439,13 +443,13 @@ class Charger:
         for connector in self.connectors.values():
             tx = connector.tx
             if tx is not None and tx.parent_id_tag:
-                auth = auth or await self.authorizer.authorize(id_tag)
+                auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if same_tag(auth.parent_id_tag, tx.parent_id_tag):
                     await connector.stop(StopReason.LOCAL, id_tag)
                     return f"transaction on connector {connector.id} stopped (same group)", auth
         for connector in self.connectors.values():
             if connector.locked_for is not None:
-                auth = auth or await self.authorizer.authorize(id_tag)
+                auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if await connector.release_lock_for(id_tag, auth.parent_id_tag):
                     return f"connector {connector.id} unlocked", auth
         return None, auth
@@ -511,8 +515,9 @@ class Charger:
 
     def _admitted(self, id_tag: str, auth: AuthResult, mine: list[Connector]) -> list[Connector]:
         """Of the connectors ``id_tag`` claimed, those its reservations let it use now its
-        parent group is known (1.6 §5.13); the others are released. Raises Refused when
-        none is left."""
+        parent group is known (1.6 §5.13), and where the central system lets it charge (a
+        verdict may name the connectors: 2.0.1 idTokenInfo.evseId); the others are released.
+        Raises Refused when none is left."""
         parent = auth.parent_id_tag
         allowed = [
             c
@@ -520,9 +525,13 @@ class Charger:
             if (c.reservation is None or c.reservation.admits(id_tag, parent))
             and not self.reservations.zero_blocks(id_tag, parent, using=c)
         ]
+        where = [c for c in allowed if auth.info is None or auth.info.allows(c.id)]
         for connector in mine:
-            if connector not in allowed:
+            if connector not in where:
                 connector.release(id_tag)
+        if allowed and not where:
+            raise Refused("the tag may not charge at the free connectors", Why.OTHER)
+        allowed = where
         if not allowed:
             raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
         return allowed
@@ -598,7 +607,12 @@ class Charger:
         return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
-        self, connector: Connector, id_tag: str, *, authorize_first: bool
+        self,
+        connector: Connector,
+        id_tag: str,
+        *,
+        authorize_first: bool,
+        origin: Origin | None = None,
     ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed for
         ``id_tag``; while ``authorize_first``, with no authorisation yet). Run it with
@@ -607,14 +621,18 @@ class Charger:
 
         Raises Refused when the start cannot happen (the tag is refused, the claim was given
         up, the transaction cannot start); the reason is logged, shown on the connector's
-        LEDs and kept for ``ocppctl status``.
+        LEDs and kept for ``ocppctl status``. ``origin``: the token's kind and the central
+        system's number for this start (None: the claim's).
         """
         what = "remote start"
+        kind = origin.kind if origin is not None else TokenKind.CARD
         try:
             if authorize_first:
-                auth = await self.authorizer.authorize(id_tag)
+                auth = await self.authorizer.authorize(id_tag, kind)
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}", why_refused(auth))
+                if auth.info is not None and not auth.info.allows(connector.id):
+                    raise connector.refuse(what, "the tag may not charge at this connector")
             else:
                 auth = AuthResult(True, None, AuthSource.REMOTE)
             tx = connector.tx
@@ -622,7 +640,7 @@ class Charger:
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.start_for(id_tag, auth, remote=True, what=what)
+            await connector.start_for(id_tag, auth, remote=True, what=what, origin=origin)
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)

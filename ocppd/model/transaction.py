@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ocppd.model.metering import Sample
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 
 # transactionData keeps Begin and End always; intermediate samples are thinned beyond these
 # (1.6 errata 3.14: drop intermediate values first, never the start or stop values). The
@@ -66,8 +67,12 @@ class TransactionLog(Protocol):
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        origin: Origin = DEFAULT_ORIGIN,
     ) -> int:
-        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable."""
+        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable.
+
+        ``origin``: the kind of token and the remote start's number, for a version that says
+        them (1.6 does not)."""
         ...
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
@@ -105,6 +110,7 @@ class Transaction:
     meter_start_wh: int
     started: str  # wire timestamp (or clock placeholder)
     reservation_id: int | None = None
+    origin: Origin = DEFAULT_ORIGIN  # the token's kind, the remote start's number
     transaction_id: int | None = None  # the central system's id, once StartTransaction.conf came
     permitted: bool = True  # False: the charger suspends energy (SuspendedEVSE)
     invalid_at_wh: float | None = None  # register when the central system said the tag is invalid
