@@ -36,7 +36,7 @@ that feed it:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -46,7 +46,7 @@ import trio
 from ocppd.clock import Clock, format_time
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import Why
-from ocppd.model.token import TokenKind
+from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
 from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,7 @@ class AuthResult:
     info: IdTagInfo | None
     source: AuthSource
     why: str = ""
+    origin: Origin = DEFAULT_ORIGIN  # how the identifier came (the kind of token)
 
     @property
     def parent_id_tag(self) -> str | None:
@@ -378,6 +379,10 @@ class Authorizer:
         """Who may charge, by the rules in the module docstring (``kind``: how the identifier
         came, which the central system is told where its version has words for it). Never
         raises for a refusal: ``accepted`` and ``why`` say it."""
+        result = await self._authorize(id_tag, kind)
+        return result if kind is TokenKind.CARD else replace(result, origin=Origin(kind))
+
+    async def _authorize(self, id_tag: str, kind: TokenKind) -> AuthResult:
         try:
             listed = await self.listed(id_tag)
         except StorageUnavailable as exc:

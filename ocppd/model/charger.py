@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -62,7 +62,7 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Why, start_supervised
-from ocppd.model.token import Origin, TokenKind
+from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -417,9 +417,8 @@ class Charger:
             )
         targets = self._targets(id_tag)
         concerned.extend(targets)
-        origin = Origin(self.reader_kind)
         for connector in targets:
-            connector.claim(id_tag, None, origin=origin)  # Preparing while it is authorised
+            connector.claim(id_tag, None)  # Preparing while the tag is authorised
         try:
             auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
             if not auth.accepted:
@@ -612,7 +611,7 @@ class Charger:
         id_tag: str,
         *,
         authorize_first: bool,
-        origin: Origin | None = None,
+        origin: Origin = DEFAULT_ORIGIN,
     ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed for
         ``id_tag``; while ``authorize_first``, with no authorisation yet). Run it with
@@ -621,26 +620,31 @@ class Charger:
 
         Raises Refused when the start cannot happen (the tag is refused, the claim was given
         up, the transaction cannot start); the reason is logged, shown on the connector's
-        LEDs and kept for ``ocppctl status``. ``origin``: the token's kind and the central
-        system's number for this start (None: the claim's).
+        LEDs and kept for ``ocppctl status``. ``origin``: how the central system said the
+        identifier came (the kind of token), which the transaction carries.
         """
         what = "remote start"
-        kind = origin.kind if origin is not None else TokenKind.CARD
         try:
             if authorize_first:
-                auth = await self.authorizer.authorize(id_tag, kind)
+                auth = await self.authorizer.authorize(id_tag, origin.kind)
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}", why_refused(auth))
                 if auth.info is not None and not auth.info.allows(connector.id):
                     raise connector.refuse(what, "the tag may not charge at this connector")
-            else:
-                auth = AuthResult(True, None, AuthSource.REMOTE)
+                auth = replace(auth, origin=origin)
+            else:  # the claim's own authorisation (it may name the group), else a bare one
+                claim = connector.pending
+                auth = (
+                    claim.auth
+                    if claim is not None and claim.auth is not None and claim.remote
+                    else AuthResult(True, None, AuthSource.REMOTE, origin=origin)
+                )
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.start_for(id_tag, auth, remote=True, what=what, origin=origin)
+            await connector.start_for(id_tag, auth, remote=True, what=what)
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)
@@ -678,7 +682,9 @@ class Charger:
         log.info("connector %d: stopped at the charger (stop button)", connector_id)
         return await connector.stop(StopReason.LOCAL, None)
 
-    def find_transaction(self, transaction_id: int) -> Connector | None:
+    def find_transaction(self, transaction_id: int | str) -> Connector | None:
+        """The connector whose transaction has ``transaction_id`` (1.6: the central system's
+        integer; 2.0.1: the charger-made string)."""
         for connector in self.connectors.values():
             if connector.tx is not None and connector.tx.transaction_id == transaction_id:
                 return connector

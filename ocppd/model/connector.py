@@ -69,7 +69,6 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Refused, Why, start_supervised
-from ocppd.model.token import DEFAULT_ORIGIN, Origin
 from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
@@ -108,7 +107,6 @@ class Pending:
     expires_at: float  # trio clock: ConnectionTimeOut (inf while authorising)
     remote: bool = False
     was_finishing: bool = False
-    origin: Origin = DEFAULT_ORIGIN  # the token's kind, a remote start's number
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,7 +437,7 @@ class Connector:
                 self.pending = None
                 self.context.claim_taken(self.id, pending.id_tag)
                 what = "remote start" if pending.remote else "tag"
-                await self.begin(pending.id_tag, pending.auth, what, pending.origin)
+                await self.begin(pending.id_tag, pending.auth, what)
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
@@ -542,14 +540,7 @@ class Connector:
 
     # --- sessions ---
 
-    def claim(
-        self,
-        id_tag: str,
-        auth: AuthResult | None,
-        *,
-        remote: bool = False,
-        origin: Origin | None = None,
-    ) -> None:
+    def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
         """Reserve this connector for ``id_tag`` (synchronous: no other call can sneak in).
 
         ``auth`` None: the tag is still being authorised (a cable plugged in meanwhile
@@ -557,20 +548,15 @@ class Connector:
         driver is authorised; a tag's claim while it is authorised has no time limit (the
         Authorize call has its own, and the tag's task gives the claim up whatever happens),
         a remote start's has (its work may never run if the answer could not be sent).
-        A Finishing connector claimed this way is Preparing (F2). ``origin`` (the token's
-        kind, a remote start's number) goes into the transaction; None keeps the origin of
-        the driver's claim here, if any.
+        A Finishing connector claimed this way is Preparing (F2).
         """
-        if origin is None:
-            same = self.pending is not None and same_tag(self.pending.id_tag, id_tag)
-            origin = self.pending.origin if same and self.pending is not None else DEFAULT_ORIGIN
         if auth is None and not remote:
             expires_at = math.inf
         else:
             expires_at = trio.current_time() + self.policies.tx.connection_timeout_s
         was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
         self.finishing = False
-        self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing, origin)
+        self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
         self._publish()
         self._wake()
 
@@ -600,13 +586,7 @@ class Connector:
         self._send.send_nowait(_Rearm())
 
     async def start_for(
-        self,
-        id_tag: str,
-        auth: AuthResult,
-        *,
-        remote: bool = False,
-        what: str = "tag",
-        origin: Origin | None = None,
+        self, id_tag: str, auth: AuthResult, *, remote: bool = False, what: str = "tag"
     ) -> bool:
         """A driver is authorised for this connector: start now if the EV is there (True),
         else keep the connector claimed for ConnectionTimeOut (False).
@@ -625,14 +605,12 @@ class Connector:
                         what, f"connector {self.id} was taken by another driver", Why.BUSY
                     )
                 if not self.plug.plugged:
-                    self.claim(id_tag, auth, remote=remote, origin=origin)
+                    self.claim(id_tag, auth, remote=remote)
                     return False
                 claim = self.pending
                 self.pending = None
-                if origin is None:
-                    origin = claim.origin if claim is not None else DEFAULT_ORIGIN
                 try:
-                    await self.begin(id_tag, auth, what, origin)
+                    await self.begin(id_tag, auth, what)
                 except Refused:
                     if claim is not None and claim.was_finishing:
                         self.finishing = True
@@ -656,9 +634,7 @@ class Connector:
         self.show_refused(kind)
         return Refused(why, kind)
 
-    async def begin(
-        self, id_tag: str, auth: AuthResult, what: str = "tag", origin: Origin = DEFAULT_ORIGIN
-    ) -> None:
+    async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
         """Start a transaction now (the caller holds the connector's lock).
 
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
@@ -673,7 +649,7 @@ class Connector:
             raise self.refuse(what, "the meter does not answer")
         timestamp = self.context.clock.timestamp()
         try:
-            tx = await self._journal_start(id_tag, auth, reading, timestamp, reservation, origin)
+            tx = await self._journal_start(id_tag, auth, reading, timestamp, reservation)
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
         if reservation is not None:  # the start used it: it ends (1.6 §3.11)
@@ -729,7 +705,6 @@ class Connector:
         reading: MeterReading,
         timestamp: str,
         reservation: Reservation | None,
-        origin: Origin = DEFAULT_ORIGIN,
     ) -> Transaction:
         """Make the start durable (it awaits the central system's answer from now on).
         Raises StorageUnavailable."""
@@ -740,7 +715,7 @@ class Connector:
             meter_start_wh=meter_start,
             timestamp=timestamp,
             reservation_id=None if reservation is None else reservation.reservation_id,
-            origin=origin,
+            origin=auth.origin,
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(
@@ -750,7 +725,6 @@ class Connector:
             auth.parent_id_tag,
             meter_start,
             timestamp,
-            origin=origin,
             last_energy_wh=reading.energy_wh,
         )
 

@@ -1,6 +1,6 @@
-"""Who a driver is, beyond the identifier: how the identifier came (the kind of token)
-and where the session came from (a remote start's number). Version-neutral words; each OCPP
-version says them in its own (2.0.1: ``ocppd/features/v201/words.py``), 1.6 ignores them."""
+"""Who a driver is, beyond the identifier: how the identifier came (the kind of token) and
+the further identifiers it came with. Version-neutral words; each OCPP version says them in
+its own (2.0.1: ``ocppd/features/v201/authorization.py``), 1.6 ignores them."""
 
 from __future__ import annotations
 
@@ -25,14 +25,13 @@ class TokenKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a session's driver came from, beyond the identifier: the kind of token, the
-    further identifiers it came with ((identifier, type) as the central system gave them),
-    and the central system's own number for the start it asked for, if it did (a remote
-    start). The transaction carries it; an OCPP version that has words for it says it."""
+    """How a driver's identifier came, beyond the identifier itself: the kind of token, and
+    the further identifiers it came with ((identifier, type) as the central system gave
+    them). An authorisation carries it into the transaction it starts; an OCPP version that
+    has words for it says it."""
 
     kind: TokenKind = TokenKind.CARD
     extra: tuple[tuple[str, str], ...] = ()
-    remote_start_id: int | None = None
 
 
 # a card with nothing more known: the origin where nobody said otherwise

@@ -71,8 +71,8 @@ class TransactionLog(Protocol):
     ) -> int:
         """Journal a StartTransaction; returns the local transaction id. StorageUnavailable.
 
-        ``origin``: the kind of token and the remote start's number, for a version that says
-        them (1.6 does not)."""
+        ``origin``: how the driver's identifier came (the kind of token), for a version that
+        says it (1.6 does not)."""
         ...
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
@@ -110,7 +110,6 @@ class Transaction:
     meter_start_wh: int
     started: str  # wire timestamp (or clock placeholder)
     reservation_id: int | None = None
-    origin: Origin = DEFAULT_ORIGIN  # the token's kind, the remote start's number
     transaction_id: int | None = None  # the central system's id, once StartTransaction.conf came
     permitted: bool = True  # False: the charger suspends energy (SuspendedEVSE)
     invalid_at_wh: float | None = None  # register when the central system said the tag is invalid

@@ -84,10 +84,9 @@ def test_the_request_carries_the_token_and_its_type() -> None:
             },
         },
     )
-    origin = a.origin_of(request.id_token, request.remote_start_id)
+    origin = a.origin_of(request.id_token)
     assert origin.kind is TokenKind.CONTRACT
     assert origin.extra == (("0815", "PIN"),)
-    assert origin.remote_start_id == 42
 
 
 def test_the_cache_variables_map_onto_the_16_keys() -> None:

@@ -116,11 +116,11 @@ def id_token(id_tag: str, kind: TokenKind) -> m.IdTokenType:
     return m.IdTokenType(id_token=id_tag, type=TOKEN_TYPE[kind])
 
 
-def origin_of(token: m.IdTokenType, remote_start_id: int | None = None) -> Origin:
-    """What the model keeps of a 2.0.1 token beyond its identifier: its kind, its
-    additionalInfo as given, and the start's remoteStartId."""
+def origin_of(token: m.IdTokenType) -> Origin:
+    """What the model keeps of a 2.0.1 token beyond its identifier: its kind and its
+    additionalInfo as given."""
     extra = tuple((info.additional_id_token, info.type) for info in token.additional_info or ())
-    return Origin(TOKEN_KIND[token.type], extra, remote_start_id)
+    return Origin(TOKEN_KIND[token.type], extra)
 
 
 def token_info(info: m.IdTokenInfoType) -> IdTagInfo:
