@@ -77,6 +77,7 @@ from ocppd.model.metering import supported_measurands
 from ocppd.model.outcomes import ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
@@ -93,6 +94,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16})
+
+# [rfid] token_type -> the kind of token the reader's tags are (config.RFID_OPTIONS)
+READER_KINDS: Mapping[str, TokenKind] = MappingProxyType(
+    {"iso14443": TokenKind.CARD, "iso15693": TokenKind.VICINITY_CARD}
+)
 """The OCPP versions this charge point speaks, by subprotocol, offered in this order."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
@@ -741,6 +747,9 @@ def build_charger(
         settings=storage,
         reservation_store=storage,
         reader=hardware.rfid,
+        reader_kind=READER_KINDS[settings.rfid.options["token_type"]]
+        if settings.rfid is not None
+        else TokenKind.CARD,
     )
     for c in settings.connectors:
         charger.add_connector(

@@ -178,3 +178,12 @@ def test_the_token_kind_of_a_remote_start() -> None:
     from ocppd.features.v201.authorization import origin_of
 
     assert origin_of(start_request().id_token).kind is TokenKind.CARD
+
+
+async def test_the_readers_tags_are_of_the_configured_kind(nursery, start_csms, autojump_clock):
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        assert cp.charger.reader_kind is TokenKind.CARD  # ISO14443 unless configured
+    rfid = 'driver = "sim"\ntoken_type = "iso15693"'
+    async with charger(nursery, csms, rfid=rfid) as cp:
+        assert cp.charger.reader_kind is TokenKind.VICINITY_CARD
