@@ -93,8 +93,8 @@ SAME_AS_V16: Mapping[tuple[str, str], str] = MappingProxyType(
     }
 )
 
-# 2.0.1-only variables of this block, as keys of their own (2.0.1 names: they are not 1.6
-# keys, and no 1.6 message reaches them)
+# 2.0.1-only variables of this block, as keys of their own ("Component.Variable", as the
+# device model names them; not ``listed``: no 1.6 message reaches them)
 CACHE_LIFETIME = "AuthCacheCtrlr.LifeTime"
 V201_ONLY: Mapping[tuple[str, str], str] = MappingProxyType(
     {("AuthCacheCtrlr", "LifeTime"): CACHE_LIFETIME}
@@ -107,7 +107,9 @@ def keys(_site: Site) -> Iterable[KeySpec]:
         KeyType.INT,
         0,
         minimum=0,
-        doc="seconds a cached verdict without its own expiry stays valid; 0: no bound",
+        listed=False,  # 2.0.1 only: 1.6's GetConfiguration and ChangeConfiguration miss it
+        doc="2.0.1 AuthCacheCtrlr.LifeTime (s): how long a cached verdict without its own "
+        "expiry stays valid; 0: no bound",
     )
 
 

@@ -41,15 +41,22 @@ in the charger's nursery, whatever the link does meanwhile (as for 1.6, errata 3
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ocppd.features.core.registration import Registration
-from ocppd.features.profile import Handler, RemoteStartProfiles, Services, TypedHandler
+from ocppd.features.profile import (
+    Handler,
+    Profile,
+    RemoteStartProfiles,
+    Services,
+    Site,
+    TypedHandler,
+)
 from ocppd.features.v201.authorization import origin_of
 from ocppd.model.auth import AuthResult, AuthSource, AuthStatus, IdTagInfo
 from ocppd.model.charger import Charger
-from ocppd.model.keys import Keys
+from ocppd.model.keys import Keys, KeySpec
 from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason
 from ocppd.protocol.v16 import enums as v16_enums
@@ -246,3 +253,11 @@ def remote_start_stop(services: Services) -> Mapping[str, Handler]:
         registration=services.registration,
         remote_start_profiles=services.remote_start_profiles,
     ).table()
+
+
+def _no_keys(_site: Site) -> Iterable[KeySpec]:
+    return ()  # AuthorizeRemoteStart is 1.6's AuthorizeRemoteTxRequests (the Core's key)
+
+
+profile = Profile("RemoteStartStop", keys=_no_keys, handlers=remote_start_stop, advertised=False)
+"""F01-F03: RequestStartTransaction, RequestStopTransaction."""
