@@ -10,6 +10,7 @@ import trio
 from ocpp.v201 import call
 
 from tests.harness import ControlRefused
+from tests.netutil import Proxy
 from tests.v201.harness import charger201, registered
 
 TAG = "04A2B3C4"
@@ -189,4 +190,38 @@ async def test_c10_a_verdict_without_expiry_lives_auth_cache_lifetime(
         assert found.info.status == "Accepted"
         await trio.sleep(601)
         assert (await cp.charger.authorizer.lookup(TAG)).info.status == "Expired"
+    assert csms.violations == []
+
+
+async def test_c15_offline_an_unknown_token_starts_only_when_allowed(
+    nursery, start_csms201, autojump_clock, tmp_path
+) -> None:
+    """C15 (OfflineTxForUnknownIdEnabled, the 1.6 key AllowOfflineTxForUnknownId) and C12
+    (LocalAuthorizeOffline): offline, a token cached over 2.0.1 as Blocked never starts, an
+    unknown one starts only when allowed, one cached as Accepted does."""
+    csms = await start_csms201(tags={"BAD00001": "Blocked"})
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    state = tmp_path / "state"
+    state.mkdir()
+    keys = {"AllowOfflineTxForUnknownId": True}
+    async with charger201(nursery, csms, url=proxy.url, state_dir=state, keys=keys) as cp:
+        await registered(cp)
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="central system says Blocked"):
+            await cp.swipe("BAD00001")
+        await cp.swipe(TAG)
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+    proxy.refuse = True  # the CSMS is gone when the charger comes back
+    async with charger201(nursery, csms, url=proxy.url, state_dir=state, keys=keys) as cp:
+        await trio.sleep(5)
+        assert not cp.parts.uplink.online
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="cached as Blocked"):
+            await cp.swipe("BAD00001")
+        assert "charging on connector 1" in await cp.swipe(TAG)
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+        await cp.sim("plug", 1)
+        assert "charging on connector 1" in await cp.swipe("NEW00001")
     assert csms.violations == []
