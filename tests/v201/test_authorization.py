@@ -225,3 +225,36 @@ async def test_c15_offline_an_unknown_token_starts_only_when_allowed(
         await cp.sim("plug", 1)
         assert "charging on connector 1" in await cp.swipe("NEW00001")
     assert csms.violations == []
+
+
+async def test_c09_a_token_of_the_same_group_stops_the_session(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """groupIdToken is the token's group: another token of that group ends the session
+    (reason Local), one of another group does not."""
+    groups = {TAG: "FLEET-7", "04FF0001": "FLEET-7", "04EE0002": "OTHER"}
+
+    def answer(_station: Any, payload: dict[str, Any]) -> dict[str, Any]:
+        group = groups[payload["idToken"]["idToken"]]
+        return {
+            "idTokenInfo": {
+                "status": "Accepted",
+                "groupIdToken": {"idToken": group, "type": "Central"},
+            }
+        }
+
+    csms = await start_csms201()
+    csms.overrides["Authorize"] = answer
+    async with charger201(nursery, csms) as cp:
+        await registered(cp)
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        tx = cp.connector(1).tx
+        assert tx is not None and tx.parent_id_tag == "FLEET-7"
+        with pytest.raises(ControlRefused):
+            await cp.swipe("04EE0002")  # another group: no free connector for it
+        assert cp.connector(1).tx is tx
+        reply = await cp.swipe("04FF0001")
+        assert "stopped (same group)" in reply
+        assert cp.connector(1).tx is None
+    assert csms.violations == []
