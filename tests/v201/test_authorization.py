@@ -258,3 +258,42 @@ async def test_c09_a_token_of_the_same_group_stops_the_session(
         assert "stopped (same group)" in reply
         assert cp.connector(1).tx is None
     assert csms.violations == []
+
+
+async def test_the_auth_variables_are_the_16_keys_and_lifetime_is_set_by_set_variables(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """SetVariables AuthCtrlr.OfflineTxForUnknownIdEnabled sets AllowOfflineTxForUnknownId;
+    AuthCacheCtrlr.LifeTime set over 2.0.1 bounds the next cached verdict."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        answer = await station.call(
+            call.SetVariables(
+                set_variable_data=[
+                    {
+                        "component": {"name": "AuthCtrlr"},
+                        "variable": {"name": "OfflineTxForUnknownIdEnabled"},
+                        "attribute_value": "true",
+                    },
+                    {
+                        "component": {"name": "AuthCacheCtrlr"},
+                        "variable": {"name": "LifeTime"},
+                        "attribute_value": "120",
+                    },
+                ]
+            )
+        )
+        assert [r["attribute_status"] for r in answer.set_variable_result] == [
+            "Accepted",
+            "Accepted",
+        ]
+        await trio.sleep(1)
+        assert cp.keys.get_bool("AllowOfflineTxForUnknownId")
+        assert cp.charger.policies.auth.allow_offline_unknown
+        assert cp.charger.policies.auth.cache_lifetime_s == 120
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        found = await cp.charger.authorizer.lookup(TAG)
+        assert found.info.expiry is not None
+    assert csms.violations == []
