@@ -44,7 +44,7 @@ from ocppd.connection import Connection, LinkEnded, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
-from ocppd.features.core.conversation import Conversation, Untracked, Uplink
+from ocppd.features.core.conversation import AskAuthorize, Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import REASON_SETTING, Registration
@@ -72,7 +72,7 @@ from ocppd.features.security.profiles import (
 )
 from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
-from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.features.v201.words import V201_WORDS
@@ -85,6 +85,7 @@ from ocppd.model.metering import supported_measurands
 from ocppd.model.outcomes import ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
@@ -114,6 +115,16 @@ WORDS: Mapping[str, TxWords] = MappingProxyType(
     {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_WORDS}
 )
 """What the journal stores with a message of each version."""
+
+AUTHORIZERS: Mapping[str, AskAuthorize] = MappingProxyType(
+    {V201.subprotocol: authorization.authorize}
+)
+"""How each version other than 1.6 asks Authorize (the Uplink has 1.6's)."""
+
+# [rfid] token_type -> the kind of token the reader's tags are (config.RFID_OPTIONS)
+READER_KINDS: Mapping[str, TokenKind] = MappingProxyType(
+    {"iso14443": TokenKind.CARD, "iso15693": TokenKind.VICINITY_CARD}
+)
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -284,7 +295,13 @@ class Daemon:
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
-        uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
+        uplink = Uplink(
+            link=link,
+            registration=registration,
+            outbox=outbox,
+            statuses=feed,
+            authorizers=AUTHORIZERS,
+        )
         untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
         storage = ModelStorage(journal)
         policies = follow_keys(keys)
@@ -823,6 +840,9 @@ def build_charger(
         settings=storage,
         reservation_store=storage,
         reader=hardware.rfid,
+        reader_kind=READER_KINDS[settings.rfid.options["token_type"]]
+        if settings.rfid is not None
+        else TokenKind.CARD,
     )
     for c in settings.connectors:
         charger.add_connector(

@@ -197,6 +197,7 @@ async def test_a_queued_16_message_waits_for_a_16_link(
             "StatusNotification",
             "Heartbeat",
             "SecurityEventNotification",
+            "Authorize",  # the tag, asked about in 2.0.1 (features/v201/authorization.py)
         }
         status = await cp.status()
         assert status["queue"]["held_for"] == "ocpp1.6"

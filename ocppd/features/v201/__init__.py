@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from ocppd.features.core.speech import Speech
 from ocppd.features.profile import Profile, Services, Site, Task
 from ocppd.features.v201 import (
+    authorization,
     availability,
     data_transfer,
     device_model,
@@ -21,6 +22,7 @@ from ocppd.features.v201 import (
     heartbeat,
     registration,
     remote,
+    remote_start,
     reset,
     status,
 )
@@ -82,5 +84,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_control,
     data_transfer_block,
     device_model.profile,
+    authorization.profile,
+    remote_start.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -249,6 +249,7 @@ VARIABLES: tuple[Variable, ...] = (
     # AuthCacheCtrlr
     Variable(CACHE, "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable(CACHE, "Enabled", key="AuthorizationCacheEnabled"),
+    Variable(CACHE, "LifeTime", key="AuthCacheCtrlr.LifeTime", unit="s"),  # authorization.py
     # SecurityCtrlr (A01: BasicAuthPassword is write-only, never read back or logged)
     Variable(SECURITY, "SecurityProfile", key="SecurityProfile", mutability=READ_ONLY),
     Variable(SECURITY, "BasicAuthPassword", key="AuthorizationKey", mutability=WRITE_ONLY),
