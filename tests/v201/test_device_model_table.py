@@ -604,3 +604,12 @@ def test_an_item_beyond_the_limit_is_rejected(model):
     result = too_many(data)
     assert result.attribute_status is GetVariableStatusEnumType.REJECTED
     assert result.attribute_status_info == m.StatusInfoType(reason_code="TooManyElements")
+
+
+def test_the_blocks_own_tables_agree_with_the_device_model():
+    """A block that names its variables' keys (authorization.py) says what this table says."""
+    from ocppd.features.v201 import authorization
+
+    table = {(v.component, v.name): v.key for v in VARIABLES if v.instance is None}
+    for slot, key in {**authorization.SAME_AS_V16, **authorization.V201_ONLY}.items():
+        assert table[slot] == key, slot
