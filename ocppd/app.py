@@ -279,6 +279,11 @@ class Daemon:
             now=lambda: clock.now() or datetime.now(UTC),
             bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
         )
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox),
+        )
         services = Services(
             charger=charger,
             keys=keys,
@@ -294,6 +299,7 @@ class Daemon:
             certificates=store,
             serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
+            security_event=events.occurred,
             settings=s,
             inline=self.virtual_time,
         )
@@ -305,11 +311,6 @@ class Daemon:
             statuses=statuses,
             courier=courier,
             untracked=untracked,
-        )
-        events = SecurityEvents(
-            security_log=SecurityLog(s.storage.state_dir),
-            clock=clock,
-            queue=security_queue(journal, outbox),
         )
         connection, security = self._connection(
             keys, ids, handlers, conversation, registration, link, journal, stored, events, store

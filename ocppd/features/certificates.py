@@ -288,10 +288,15 @@ def _extended_triggers(services: Services) -> Mapping[str, Trigger]:
     ``triggers``: BootNotification, Heartbeat, MeterValues, StatusNotification, and the
     FirmwareStatusNotification / LogStatusNotification of the profiles that send them) and
     SignChargePointCertificate. A kind nobody offers is NotImplemented [SEC §5.5]."""
-    return {
+    triggers = {
         **services.triggers,
         "SignChargePointCertificate": sign_charge_point_certificate,
     }
+    # [SEC §6.16, L01.FR.28-29] its FirmwareStatusNotification is the signed update's status
+    signed = services.triggers.get("SignedFirmwareStatusNotification")
+    if signed is not None:
+        triggers["FirmwareStatusNotification"] = signed
+    return triggers
 
 
 def _tasks(services: Services) -> Iterable[Task]:

@@ -110,6 +110,10 @@ class RemoteStartProfiles:
         return None if self._taker is None else self._taker(connector_id, profile)
 
 
+SecurityNote = Callable[[str, str], Awaitable[None]]
+"""Raises a security event of the whitepaper: (type, techInfo); the security log, journald
+and SecurityEventNotification (``features/security/events.py``)."""
+
 Trigger = Callable[["Services", "int | None"], "Task | None"]
 """What a TriggerMessage (1.6 §5.17) of one message does: given the services and the
 request's connectorId as sent (None: every connector; a trigger for which it is relevant
@@ -154,6 +158,7 @@ class Services:
     # the courier, the daemon's settings, and whether blocking work runs inline (trio's
     # MockClock in tests: no worker threads)
     wake_outbox: Callable[[], None] = lambda: None
+    security_event: SecurityNote | None = None  # raise a security event (events.py)
     settings: Settings | None = None
     inline: bool = False
 
