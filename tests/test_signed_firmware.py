@@ -534,3 +534,24 @@ def test_the_signing_certificate_rules(tmp_path: Path) -> None:
         deb,
         base64.b64encode(sig).decode(),
     )
+
+
+def test_the_makers_openssl_commands_in_the_docs_make_a_package_ocppd_takes(
+    tmp_path: Path,
+) -> None:
+    """docs/security.md "How a maker signs a package", run as written."""
+    from ocppd.security.x509 import load_chain
+
+    text = (Path(__file__).parent.parent / "docs" / "security.md").read_text()
+    section = text.split("### How a maker signs a package", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    deb = package(tmp_path, version="1.2.3")
+    deb.rename(tmp_path / "ocppd_1.2.3_all.deb")
+    subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, check=True, capture_output=True)
+    [maker_root] = load_chain((tmp_path / "maker-root.pem").read_bytes())
+    pem = (tmp_path / "signing.pem").read_text()
+    cert = signing_certificate(pem, [maker_root], datetime.now(UTC))
+    signature = (tmp_path / "ocppd_1.2.3_all.deb.sig.b64").read_text()
+    verify_file(cert, tmp_path / "ocppd_1.2.3_all.deb", signature)
+    with pytest.raises(SignatureProblem):
+        verify_file(cert, tmp_path / "maker-root.pem", signature)
