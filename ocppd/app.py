@@ -296,15 +296,15 @@ class Daemon:
             charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
         )
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
-        store = CertificateStore(
-            s.storage.state_dir / "certs",
-            now=lambda: clock.now() or datetime.now(UTC),
-            bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
-        )
         events = SecurityEvents(
             security_log=SecurityLog(s.storage.state_dir),
             clock=clock,
             queue=security_queue(journal, outbox),
+        )
+        store = CertificateStore(
+            s.storage.state_dir / "certs",
+            now=lambda: clock.now() or datetime.now(UTC),
+            bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
         )
         services = Services(
             charger=charger,

@@ -52,8 +52,23 @@ def signing_certificate(
     pem: str, roots: Iterable[x509.Certificate], now: datetime
 ) -> x509.Certificate:
     """The Firmware Signing certificate of a SignedUpdateFirmware, if it may be used
-    (see the module); CertificateProblem says why not."""
+    (see the module); CertificateProblem says why not, also for a certificate
+    ``cryptography`` cannot handle (an unknown key or signature algorithm)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return _signing_certificate(pem, roots, now)
+    except CertificateProblem:
+        raise
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise CertificateProblem(f"an unusable signing certificate: {exc}") from exc
+
+
+def _signing_certificate(
+    pem: str, roots: Iterable[x509.Certificate], now: datetime
+) -> x509.Certificate:
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     chain = load_chain(pem)
     if len(chain) != 1:
@@ -63,7 +78,10 @@ def signing_certificate(
     cert = chain[0]
     if not valid_at(cert, now):
         raise CertificateProblem("the signing certificate is expired or not yet valid")
-    if not strong_enough(cert.public_key()):
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise CertificateProblem(f"a {type(key).__name__} signing key (RSA or EC only)")
+    if not strong_enough(key):
         raise CertificateProblem("the signing certificate's key is too weak")
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -93,7 +111,7 @@ def verify_file(cert: x509.Certificate, path: Path, signature: str) -> None:
     """Check ``signature`` (base64, as SignedUpdateFirmware carries it) over the file at
     ``path`` with ``cert``'s key [L01.FR.04, L01.FR.12]. SignatureProblem if it does not
     hold; OSError if the file cannot be read."""
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -110,7 +128,10 @@ def verify_file(cert: x509.Certificate, path: Path, signature: str) -> None:
     except (binascii.Error, ValueError) as exc:
         raise SignatureProblem(f"the signature is not base64: {exc}") from exc
     digest = file_digest(path)
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise SignatureProblem(f"the signing certificate's key is unusable: {exc}") from exc
     prehashed = Prehashed(hashes.SHA256())
     try:
         if isinstance(key, rsa.RSAPublicKey):

@@ -56,9 +56,8 @@ class Context:
         return None if now is None else now.timestamp()
 
     async def security_event(self, kind: str, tech_info: str = "") -> None:
-        """A security event of the whitepaper (none without the daemon's events: tests)."""
-        if self.services.security_event is not None:
-            await self.services.security_event(kind, tech_info)
+        """A security event of the whitepaper (the security log, journald, the outbox)."""
+        await self.services.security_event(kind, tech_info)
 
     async def send_now(self, action: str, payload: dict[str, Any]) -> None:
         """A triggered message, on the open link (SessionClosed without one)."""

@@ -479,9 +479,6 @@ class Updater:
         self.handover.registered(job["id"], __version__)
         self._remove_file(job)
         await self._save(None, FirmwareStatus.INSTALLED, about=job)
-        await self.context.security_event(
-            "FirmwareUpdated", f"{job.get('package', '')} {job.get('version', '')}".strip()
-        )
 
     async def _wait_registered(self) -> None:
         registration = self.services.registration
