@@ -32,7 +32,7 @@ from ocppd.security.signatures import SignatureProblem, signing_certificate, ver
 from ocppd.security.x509 import CertificateProblem, fingerprint
 from ocppd.testing.csms import CallFailed
 from tests.fileservers import HttpServer, build_deb
-from tests.harness import CP_ID, charger, csms_now
+from tests.harness import CP_ID, ControlRefused, charger, csms_now
 from tests.pki import root, signing_cert, to_pem
 
 pytestmark = pytest.mark.skipif(
@@ -265,7 +265,14 @@ async def test_tc_081_an_invalid_signature_is_never_installed(
 
 @pytest.mark.parametrize(
     "case",
-    ["wrong signer", "expired signer", "signer not yet valid", "no manufacturer root", "no usage"],
+    [
+        "wrong signer",
+        "expired signer",
+        "signer not yet valid",
+        "no manufacturer root",
+        "no usage",
+        "garbage",
+    ],
 )
 async def test_a_signing_certificate_that_does_not_chain_is_invalid_certificate(
     nursery, start_csms, autojump_clock, http, tmp_path, state_dir, case
@@ -286,6 +293,8 @@ async def test_a_signing_certificate_that_does_not_chain_is_invalid_certificate(
     async with charger(nursery, csms, state_dir=state_dir) as cp:
         station = await cp.registered()
         fw = firmware(http.url("/fw/ocppd.deb"), maker, maker.sign(deb))
+        if case == "garbage":
+            fw["signingCertificate"] = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----"
         assert await signed_update(station, 5, fw) == "InvalidCertificate"
         with trio.fail_after(30):
             await station.wait_for(EVENT, lambda p: "Firmware" in p["type"])
@@ -424,6 +433,44 @@ async def test_a_new_request_cancels_the_update_under_way(
             "Installing",
         ]
         assert [rid for _, rid in reports(station)].count(3) == 0
+
+
+async def test_installation_waits_for_the_running_transaction(
+    nursery, start_csms, autojump_clock, http, tmp_path, state_dir
+):
+    """[L01.FR.06-07] SignatureVerified, then nothing until the session ends; no new one
+    starts meanwhile, and connector 0 is Unavailable while the helper installs."""
+    maker = Maker(tmp_path)
+    bootstrap(state_dir, maker.root)
+    deb = package(tmp_path)
+    http.files["/fw/ocppd.deb"] = deb.read_bytes()
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=state_dir, connectors=2) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("04A2B3C4")
+        with trio.fail_after(60):
+            await station.wait_for("StartTransaction")
+        fw = firmware(http.url("/fw/ocppd.deb"), maker, maker.sign(deb))
+        assert await signed_update(station, 6, fw) == "Accepted"
+        with trio.fail_after(300):
+            await station.wait_for(SIGNED, lambda p: p["status"] == "SignatureVerified")
+        await trio.sleep(600)
+        assert [s for s, _ in reports(station)][-1] == "SignatureVerified"
+        assert not helper_inbox(state_dir).exists()
+        await cp.sim("plug", 2)
+        with pytest.raises(ControlRefused, match="a firmware update waits to install"):
+            await cp.swipe("BBBBBBBB")
+        await cp.swipe("04A2B3C4")  # the driver ends the session
+        with trio.fail_after(300):
+            await station.wait_for("StopTransaction")
+            await station.wait_for(SIGNED, lambda p: p["status"] == "Installing")
+            await station.wait_for(
+                "StatusNotification",
+                lambda p: p["connectorId"] == 0 and p["status"] == "Unavailable",
+            )
+        assert len(station.calls("StartTransaction")) == 1
+        assert helper_inbox(state_dir).exists()
 
 
 async def test_unsigned_update_firmware_is_not_supported_once_a_maker_root_is_installed(
