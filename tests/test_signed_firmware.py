@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ocpp.v16 import call
 
 from ocppd import __version__
+from ocppd.ctl import format_firmware
 from ocppd.security.signatures import SignatureProblem, signing_certificate, verify_file
 from ocppd.security.x509 import CertificateProblem, fingerprint
 from ocppd.testing.csms import CallFailed
@@ -187,6 +188,7 @@ async def test_tc_080_a_signed_package_is_verified_and_handed_to_the_helper(
         assert events(station) == []
         state = await cp.control({"cmd": "firmware"})
         assert (state["signed"], state["request_id"], state["phase"]) == (True, 80, "installing")
+        assert "signed         yes, requestId 80" in format_firmware(state)  # ocppctl firmware
 
 
 async def test_tc_080_the_new_version_reports_installed_once(
@@ -471,6 +473,34 @@ async def test_installation_waits_for_the_running_transaction(
             )
         assert len(station.calls("StartTransaction")) == 1
         assert helper_inbox(state_dir).exists()
+
+
+async def test_a_signed_package_the_charger_cannot_install_is_install_verification_failed(
+    nursery, start_csms, autojump_clock, http, tmp_path, state_dir
+):
+    """Signed by the maker, but not a package this charger installs (`firmware.packages`):
+    InstallVerificationFailed (SEC §6.8), nothing handed over."""
+    maker = Maker(tmp_path)
+    bootstrap(state_dir, maker.root)
+    deb = package(tmp_path, name="evil")
+    http.files["/fw/evil.deb"] = deb.read_bytes()
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=state_dir) as cp:
+        station = await cp.registered()
+        fw = firmware(http.url("/fw/evil.deb"), maker, maker.sign(deb))
+        assert await signed_update(station, 44, fw) == "Accepted"
+        with trio.fail_after(300):
+            await station.wait_for(SIGNED, lambda p: p["status"] == "InstallVerificationFailed")
+        assert [s for s, _ in reports(station)] == [
+            "Downloading",
+            "Downloaded",
+            "SignatureVerified",
+            "InstallVerificationFailed",
+        ]
+        assert not helper_inbox(state_dir).exists()
+        assert not list((state_dir / "firmware").glob("*"))
+        state = await cp.control({"cmd": "firmware"})
+        assert "package evil is not allowed" in state["last_error"]
 
 
 async def test_unsigned_update_firmware_is_not_supported_once_a_maker_root_is_installed(
