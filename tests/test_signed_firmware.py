@@ -460,6 +460,12 @@ async def test_installation_waits_for_the_running_transaction(
         await trio.sleep(600)
         assert [s for s, _ in reports(station)][-1] == "SignatureVerified"
         assert not helper_inbox(state_dir).exists()
+        idle = [
+            r.payload["status"]
+            for r in station.calls("StatusNotification")
+            if r.payload["connectorId"] == 2
+        ]
+        assert idle[-1] == "Unavailable"  # [L01.FR.07] the connector not in use
         await cp.sim("plug", 2)
         with pytest.raises(ControlRefused, match="a firmware update waits to install"):
             await cp.swipe("BBBBBBBB")
