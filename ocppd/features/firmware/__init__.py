@@ -116,15 +116,22 @@ def _signed_firmware_status(services: Services, _connector_id: int | None) -> Ta
     return _firmware(services).send_signed_firmware_status
 
 
+def _log_status(services: Services, _connector_id: int | None) -> Task | None:
+    return _firmware(services).logs.send_log_status
+
+
 TRIGGERS: Mapping[str, Trigger] = {
     "FirmwareStatusNotification": _firmware_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
+    "LogStatusNotification": _log_status,
     "SignedFirmwareStatusNotification": _signed_firmware_status,
 }
-"""What Remote Trigger (TriggerMessage, 1.6 §5.17) may ask of this profile: message ->
-the send-now verb (the connectorId does not matter to any). SignedFirmwareStatusNotification
-is no word of TriggerMessage (its schema refuses it): ExtendedTriggerMessage's
-FirmwareStatusNotification sends it (``features/certificates.py``, SEC §6.16)."""
+"""What Remote Trigger (TriggerMessage, 1.6 §5.17) and ExtendedTriggerMessage may ask of
+this profile: message -> the send-now verb (the connectorId matters to none). Each
+request's schema narrows it: TriggerMessage's enum has no LogStatusNotification, the
+whitepaper's MessageTriggerEnumType no DiagnosticsStatusNotification. Neither names
+SignedFirmwareStatusNotification: ExtendedTriggerMessage's FirmwareStatusNotification
+sends it (``features/certificates.py``, SEC §6.16)."""
 
 
 def firmware_of(services: Services) -> Firmware:
