@@ -312,13 +312,19 @@ EXTENDED_KINDS = (
 def _extended_triggers(services: Services) -> Mapping[str, Trigger]:
     """ExtendedTriggerMessage asks for the kinds of :data:`EXTENDED_KINDS`: the ones every
     profile offers to TriggerMessage (``triggers``: BootNotification, Heartbeat,
-    MeterValues, StatusNotification from Remote Trigger; FirmwareStatusNotification and
-    LogStatusNotification from Firmware Management) and SignChargePointCertificate. A
-    kind nobody offers is NotImplemented [SEC §6.17]. The connectorId means what it
-    means to TriggerMessage (1.6 §5.17)."""
+    MeterValues, StatusNotification from Remote Trigger; LogStatusNotification from Firmware
+    Management) and SignChargePointCertificate. A kind nobody offers is NotImplemented
+    [SEC §6.17]. The connectorId means what it means to TriggerMessage (1.6 §5.17).
+    FirmwareStatusNotification is the signed update's SignedFirmwareStatusNotification
+    [SEC §6.16, L01.FR.28-29], which Firmware Management offers under that name."""
     offered: dict[str, Trigger] = {
         kind: services.triggers[kind] for kind in EXTENDED_KINDS if kind in services.triggers
     }
+    signed = services.triggers.get("SignedFirmwareStatusNotification")
+    if signed is not None:
+        offered["FirmwareStatusNotification"] = signed
+    else:
+        offered.pop("FirmwareStatusNotification", None)  # never the unsigned one
     offered["SignChargePointCertificate"] = sign_charge_point_certificate
     return offered
 
