@@ -50,7 +50,6 @@ from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
-    V16_WORDS,
     Courier,
     ModelDelivery,
     OutboxSignal,
@@ -69,6 +68,8 @@ from ocppd.features.security.profiles import (
     confirm_trials,
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
+from ocppd.features.v201.security import SECRET_VARIABLES, event_queue
+from ocppd.features.versions import AGREED_SETTING, Versions
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -241,12 +242,18 @@ class Daemon:
         stored = await _journal_settings(journal)
         keys = build_keys(s, hardware, stored, self.profiles)
         link = LinkState()
+        versions = Versions(link, s.ocpp.versions, stored.get(AGREED_SETTING))
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
         registration = Registration(
             info=s.charge_point, keys=keys, clock=clock, link=link, firmware_version=__version__
         )
         outbox, feed = OutboxSignal(), StatusFeed()
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=event_queue(journal, outbox.ring, versions),
+        )
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink)
         storage = ModelStorage(journal)
@@ -296,6 +303,7 @@ class Daemon:
             wake_outbox=outbox.ring,
             settings=s,
             inline=self.virtual_time,
+            security_event=events.occurred,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(
@@ -305,11 +313,6 @@ class Daemon:
             statuses=statuses,
             courier=courier,
             untracked=untracked,
-        )
-        events = SecurityEvents(
-            security_log=SecurityLog(s.storage.state_dir),
-            clock=clock,
-            queue=security_queue(journal, outbox),
         )
         connection, security = self._connection(
             keys, ids, handlers, conversation, registration, link, journal, stored, events, store
@@ -336,6 +339,7 @@ class Daemon:
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
+                ("Versions", lambda: versions.remember(journal.set_setting)),
             ),
             security=events,
             presenter=presenter,
@@ -378,7 +382,8 @@ class Daemon:
             handler=dispatcher(handlers),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
-            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
+            | SECRET_VARIABLES,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,
@@ -782,18 +787,6 @@ LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
     }
 )
 """The link failures that are security events [SEC §8; A00.FR.310, A00.FR.315, A00.FR.322]."""
-
-
-def security_queue(
-    journal: Journal, outbox: OutboxSignal
-) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """Security events go to the outbox (kind other) and wake its courier."""
-
-    async def queue(action: str, payload: dict[str, Any]) -> None:
-        await journal.add_message(action, payload, words=V16_WORDS)
-        outbox.ring()
-
-    return queue
 
 
 async def steady_links(events: SecurityEvents, link: LinkState) -> None:

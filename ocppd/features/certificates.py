@@ -162,9 +162,9 @@ class Certificates:
         leaf = session.link.peer_certificate
         return self.store.issuers_among(leaf, trusted) if leaf else trusted
 
-    def install(self, kind: RootKind, text: str) -> Installed:
+    def install(self, kind: RootKind, text: str) -> tuple[Installed, str]:
         """Install a root [M05] within CertificateStoreMaxLength, by the rules of
-        AdditionalRootCertificateCheck; logged with why."""
+        AdditionalRootCertificateCheck: the outcome and why (logged)."""
         keys = self.services.keys
         outcome, why = self.store.install_root(
             kind,
@@ -173,18 +173,19 @@ class Certificates:
             replace_signed=keys.get_bool("AdditionalRootCertificateCheck"),
         )
         log.info("InstallCertificate %s: %s (%s)", kind.value, outcome.value, why)
-        return outcome
+        return outcome, why
 
-    def delete(self, wanted: HashData) -> Deleted:
+    def delete(self, wanted: HashData) -> tuple[Deleted, str]:
         """Delete a root by its hash data [M04]: never the one the open link was verified
-        with, never the charger's own certificate; logged with why."""
+        with, never the charger's own certificate. The outcome and why (logged)."""
         outcome, why = self.store.delete(wanted, self.in_use())
         log.info("DeleteCertificate: %s (%s)", outcome.value, why)
-        return outcome
+        return outcome, why
 
-    def take_signed(self, chain: str) -> str | None:
+    async def take_signed(self, chain: str) -> str | None:
         """Take a CertificateSigned chain [A02.FR.06-09]: None when it was kept (used from its
-        notBefore), else why it was discarded [A02.FR.07] (nothing kept then)."""
+        notBefore), else why it was discarded [A02.FR.07]: nothing is kept, and the security
+        event InvalidChargePointCertificate (2.0.1: InvalidChargingStationCertificate) says why."""
         limit = self.services.keys.get_int("CertificateSignedMaxChainSize")
         try:
             if len(chain) > limit:
@@ -194,6 +195,7 @@ class Certificates:
             log.warning(
                 "CertificateSigned rejected (invalid charging station certificate): %s", exc
             )
+            await self.services.security_event("InvalidChargePointCertificate", str(exc))
             return str(exc)
         log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
         self.changed.set()  # the renewal task looks again
@@ -249,7 +251,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     async def install(request: m.InstallCertificateRequest) -> Any:
         state.refuse_without_tls("InstallCertificate")
-        outcome = state.install(KINDS[request.certificate_type], request.certificate)
+        outcome, _why = state.install(KINDS[request.certificate_type], request.certificate)
         return m.InstallCertificateResponse(status=INSTALLED[outcome])
 
     async def get_ids(request: m.GetInstalledCertificateIdsRequest) -> Any:
@@ -274,14 +276,13 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     async def delete(request: m.DeleteCertificateRequest) -> Any:
         state.refuse_without_tls("DeleteCertificate")
-        outcome = state.delete(_hash_data(request.certificate_hash_data))
+        outcome, _why = state.delete(_hash_data(request.certificate_hash_data))
         return m.DeleteCertificateResponse(status=DELETED[outcome])
 
     async def signed(request: m.CertificateSignedRequest) -> Any:
         state.refuse_without_tls("CertificateSigned")
-        # [A02.FR.07] a chain that fails is discarded; the InvalidChargePointCertificate
-        # security event is the security profile's to raise (features/security/)
-        if state.take_signed(request.certificate_chain) is not None:
+        # [A02.FR.07] a chain that fails is discarded, with a security event
+        if await state.take_signed(request.certificate_chain) is not None:
             return m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED)
         return m.CertificateSignedResponse(status=CertificateSignedStatus.ACCEPTED)
 

@@ -110,6 +110,13 @@ class RemoteStartProfiles:
         return None if self._taker is None else self._taker(connector_id, profile)
 
 
+SecurityEvent = Callable[[str, str], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
 Trigger = Callable[["Services", "int | None"], "Task | None"]
 """What a TriggerMessage (1.6 §5.17) of one message does: given the services and the
 request's connectorId as sent (None: every connector; a trigger for which it is relevant
@@ -156,6 +163,9 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
     inline: bool = False
+    security_event: SecurityEvent = field(default=lambda _kind, _tech_info: _nothing())
+    """Raises a security event of the whitepaper's ``kind`` with its techInfo (never a secret):
+    the security log, journald and SecurityEventNotification (features/security/events.py)."""
 
     def part(self, name: str, make: Callable[[], T]) -> T:
         """The one ``name`` of this daemon that a profile's handlers and tasks share (made
