@@ -32,6 +32,7 @@ from ocppd.features.profile import (
     Services,
     Site,
     Task,
+    Trigger,
     TypedHandler,
 )
 from ocppd.model.keys import KeySpec
@@ -235,13 +236,12 @@ def sign_charging_station_certificate(services: Services, _evse_id: int | None) 
     return state.send_csr
 
 
+TRIGGERS: Mapping[str, Trigger] = MappingProxyType(
+    {"SignChargingStationCertificate": sign_charging_station_certificate}
+)
+"""What a 2.0.1 TriggerMessage may ask of this block, by requestedMessage."""
+
 profile = Profile(
-    "Certificates",
-    keys=_keys,
-    handlers=_handlers,
-    triggers=MappingProxyType(
-        {"SignChargingStationCertificate": sign_charging_station_certificate}
-    ),
-    advertised=False,
+    "Certificates", keys=_keys, handlers=_handlers, triggers=TRIGGERS, advertised=False
 )
 """Functional blocks M (M03-M05) and A (A02, A03) of 2.0.1."""
