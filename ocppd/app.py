@@ -304,6 +304,7 @@ class Daemon:
             settings=s,
             inline=self.virtual_time,
             security_event=events.occurred,
+            versions=versions,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(

@@ -29,6 +29,7 @@ from ocppd.protocol.v201.dialect import V201
 from ocppd.protocol.v201.enums import GetCertificateIdUseEnumType, InstallCertificateUseEnumType
 from ocppd.security.store import Deleted, Installed, RootKind
 from ocppd.session import redact
+from tests.harness import charger
 
 # The 2.0.1 names of the whitepaper's events, written out here from the 2.0.1 appendix
 # "Security events" (independently of the table under test).
@@ -177,3 +178,20 @@ def test_basic_auth_password_never_shows_in_a_logged_2_0_1_frame():
         },
     ]
     assert "x" * 20 not in redact(json.dumps(result), SECRET_VARIABLES)
+
+
+async def test_the_version_a_link_agreed_is_kept_in_the_journal_across_a_restart(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered()
+        await cp.settle()
+        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"
+        await cp.stop()
+    async with charger(nursery, csms, state_dir=tmp_path, url="ws://127.0.0.1:9/nobody") as cp:
+        await cp.settle()  # no link: the version agreed last is the current one
+        versions = cp.parts.services.versions
+        assert versions.spoken() is None and versions.agreed == "ocpp1.6"
+        assert versions.current() == "ocpp1.6"
+        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"
