@@ -252,7 +252,7 @@ class Daemon:
         events = SecurityEvents(
             security_log=SecurityLog(s.storage.state_dir),
             clock=clock,
-            queue=event_queue(journal, outbox.ring, versions),
+            queue=event_queue(journal, outbox.ring, versions.current),
         )
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink)
@@ -304,7 +304,6 @@ class Daemon:
             settings=s,
             inline=self.virtual_time,
             security_event=events.occurred,
-            versions=versions,
         )
         handlers = build_handlers(self.profiles, services)
         conversation = Conversation(

@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # the Core's pieces import this module's package at run time
     from ocppd.features.core.registration import Registration
     from ocppd.features.core.status_report import StatusReporter
     from ocppd.features.link import LinkView
-    from ocppd.features.versions import Versions
     from ocppd.journal import Journal
     from ocppd.model.charger import Charger
     from ocppd.security.store import CertificateStore
@@ -164,7 +163,6 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
     inline: bool = False
-    versions: Versions | None = None  # the OCPP version a message recorded now belongs to
     security_event: SecurityEvent = field(default=lambda _kind, _tech_info: _nothing())
     """Raises a security event of the whitepaper's ``kind`` with its techInfo (never a secret):
     the security log, journald and SecurityEventNotification (features/security/events.py)."""

@@ -97,7 +97,7 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
         link = LinkState()
         for agreed in ("ocpp2.0.1", "ocpp1.6"):
             versions = Versions(link, ("ocpp2.0.1", "ocpp1.6"), agreed)
-            queue = event_queue(j, lambda: rings.append(1), versions)
+            queue = event_queue(j, lambda: rings.append(1), versions.current)
             event = {"type": "InvalidCentralSystemCertificate", "timestamp": "t"}
             await queue("SecurityEventNotification", event)
         rows = await j.pending_messages()
@@ -191,7 +191,6 @@ async def test_the_version_a_link_agreed_is_kept_in_the_journal_across_a_restart
         await cp.stop()
     async with charger(nursery, csms, state_dir=tmp_path, url="ws://127.0.0.1:9/nobody") as cp:
         await cp.settle()  # no link: the version agreed last is the current one
-        versions = cp.parts.services.versions
-        assert versions.spoken() is None and versions.agreed == "ocpp1.6"
-        assert versions.current() == "ocpp1.6"
+        assert cp.parts.services.link.session is None
+        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"
         assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"

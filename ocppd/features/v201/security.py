@@ -17,7 +17,6 @@ from types import MappingProxyType
 from typing import Any
 
 from ocppd.features.core.transactions import V16_WORDS
-from ocppd.features.versions import Versions
 from ocppd.journal import Journal, TxWords
 from ocppd.protocol.v16.dialect import V16
 from ocppd.protocol.v201.dialect import V201
@@ -70,13 +69,13 @@ def in_words(protocol: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_queue(
-    journal: Journal, wake: Callable[[], None], versions: Versions
+    journal: Journal, wake: Callable[[], None], current: Callable[[], str]
 ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """Security events go to the outbox (kind other) in the version current now, and wake
-    the courier (``SecurityEvents``'s queue)."""
+    """Security events go to the outbox (kind other) in the version ``current()`` says, and
+    wake the courier (``SecurityEvents``'s queue)."""
 
     async def queue(action: str, payload: dict[str, Any]) -> None:
-        protocol = versions.current()
+        protocol = current()
         await journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
         wake()
 
