@@ -25,7 +25,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -48,6 +48,7 @@ from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
+from ocppd.features.core.speech import V16_SPEECH, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     Courier,
@@ -68,6 +69,8 @@ from ocppd.features.security.profiles import (
     confirm_trials,
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
+from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import SECRET_VARIABLES, event_queue
 from ocppd.features.versions import AGREED_SETTING, Versions
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -83,6 +86,7 @@ from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
+from ocppd.protocol.v201.dialect import V201
 from ocppd.sdnotify import Notifier
 from ocppd.security.store import CertificateStore
 from ocppd.transport.backoff import Backoff
@@ -93,8 +97,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16})
-"""The OCPP versions this charge point speaks, by subprotocol, offered in this order."""
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16, V201.subprotocol: V201})
+"""The OCPP versions this charge point speaks, by subprotocol (``ocpp.versions`` says which
+are offered, in which order)."""
+
+SPEECHES: Mapping[str, Speech] = MappingProxyType(
+    {V16.subprotocol: V16_SPEECH, V201.subprotocol: V201_SPEECH}
+)
+"""How each version says the registration, heartbeat and status messages."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -131,7 +141,7 @@ class Parts:
     heartbeat: Heartbeat
     statuses: StatusReporter
     courier: Courier
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handler]  # OCPP 1.6's, by action
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
     security: SecurityEvents
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
@@ -145,6 +155,8 @@ class Parts:
         return self.presenter
 
     services: Services | None = None  # what the profiles were built from
+    dialect_handlers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
+    """Every version's handlers: subprotocol -> action -> handler."""
 
 
 class Daemon:
@@ -157,9 +169,11 @@ class Daemon:
         virtual_time: bool = False,
         journal_options: dict[str, Any] | None = None,
         profiles: tuple[Profile, ...] = PROFILES,
+        v201_profiles: tuple[Profile, ...] = V201_PROFILES,
     ) -> None:
         self.settings = settings
-        self.profiles = profiles
+        self.profiles = profiles  # OCPP 1.6's
+        self.v201_profiles = v201_profiles
         self.virtual_time = virtual_time  # trio MockClock: no worker threads (see Journal.open)
         self.journal_options = journal_options or {}  # tests: Journal.open's fault seam
         self.clock = clock or Clock()
@@ -240,13 +254,19 @@ class Daemon:
         the connection writes it), the connection last."""
         s, clock = self.settings, self.clock
         stored = await _journal_settings(journal)
-        keys = build_keys(s, hardware, stored, self.profiles)
+        keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
         versions = Versions(link, s.ocpp.versions, stored.get(AGREED_SETTING))
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
         registration = Registration(
-            info=s.charge_point, keys=keys, clock=clock, link=link, firmware_version=__version__
+            info=s.charge_point,
+            keys=keys,
+            clock=clock,
+            link=link,
+            firmware_version=__version__,
+            speeches=SPEECHES,
+            answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
         events = SecurityEvents(
@@ -255,7 +275,7 @@ class Daemon:
             queue=event_queue(journal, outbox.ring, versions.current),
         )
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
-        untracked = Untracked(uplink)
+        untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
         storage = ModelStorage(journal)
         policies = follow_keys(keys)
         authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
@@ -279,8 +299,10 @@ class Daemon:
             signal=outbox,
             token=stored[JOURNAL_TOKEN],
         )
-        statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
-        heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
+        statuses = StatusReporter(
+            charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
+        )
+        heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
         store = CertificateStore(
             s.storage.state_dir / "certs",
             now=lambda: clock.now() or datetime.now(UTC),
@@ -305,7 +327,14 @@ class Daemon:
             inline=self.virtual_time,
             security_event=events.occurred,
         )
-        handlers = build_handlers(self.profiles, services)
+        # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
+        services201 = replace(services, triggers=build_triggers(self.v201_profiles))
+        tables = MappingProxyType(
+            {
+                V16.subprotocol: build_handlers(self.profiles, services),
+                V201.subprotocol: build_handlers(self.v201_profiles, services201),
+            }
+        )
         conversation = Conversation(
             link=link,
             registration=registration,
@@ -315,7 +344,7 @@ class Daemon:
             untracked=untracked,
         )
         connection, security = self._connection(
-            keys, ids, handlers, conversation, registration, link, journal, stored, events, store
+            keys, ids, tables, conversation, registration, link, journal, stored, events, store
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -333,9 +362,11 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             courier=courier,
-            handlers=handlers,
+            handlers=tables[V16.subprotocol],
+            dialect_handlers=tables,
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
+                *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
@@ -351,7 +382,7 @@ class Daemon:
         self,
         keys: Keys,
         ids: MessageIds,
-        handlers: Mapping[str, Handler],
+        tables: Mapping[str, Mapping[str, Handler]],
         conversation: Conversation,
         registration: Registration,
         link: LinkState,
@@ -378,8 +409,8 @@ class Daemon:
             target=self._link_target(keys, store),
             dialects=DIALECTS,
             ids=ids,
-            supported=lambda _dialect: frozenset(handlers),
-            handler=dispatcher(handlers),
+            supported=lambda dialect: frozenset(tables[dialect.subprotocol]),
+            handler=dispatcher(tables, link),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
             secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
@@ -837,12 +868,17 @@ def build_triggers(profiles: tuple[Profile, ...]) -> Mapping[str, Trigger]:
     return MappingProxyType(table)
 
 
-def dispatcher(handlers: Mapping[str, Handler]) -> Handler:
-    """The session's handler: the profile's handler of the call's action (the session offers
-    only these actions, see ``Connection(supported=...)``)."""
+def dispatcher(tables: Mapping[str, Mapping[str, Handler]], link: LinkState) -> Handler:
+    """The session's handler: the handler of the call's action in the version the open
+    session speaks (``tables``: subprotocol -> action -> handler; the session offers only
+    these actions, see ``Connection(supported=...)``). A call is dispatched by the session
+    that received it, which is the open one while it runs."""
 
     async def dispatch(call: IncomingCall) -> Any:
-        return await handlers[call.action](call)
+        session = link.session
+        if session is None:  # the session ended between the call and here
+            raise RuntimeError(f"{call.action}: no session to answer in")
+        return await tables[session.rpc.dialect.subprotocol][call.action](call)
 
     return dispatch
 
@@ -880,7 +916,7 @@ def key_checker() -> config.KeyCheck:
     the connectors the same file declares. Names match in any case, as OCPP's do."""
 
     def check(name: str, raw: Any, phases: Mapping[int, int]) -> str | None:
-        specs = KeySpecs(declared_keys(phases=phases))
+        specs = KeySpecs(declared_keys((*PROFILES, *V201_PROFILES), phases=phases))
         spec = specs.get(name)
         if spec is None:
             return f"unknown OCPP configuration key (expected one of {', '.join(sorted(specs))})"

@@ -92,10 +92,13 @@ class Uplink:
 
 
 class Untracked:
-    """Messages that are not transaction-related: sent soon when online, else dropped."""
+    """Messages that are not transaction-related: sent soon when online, else dropped. They
+    are payloads of one version (``protocol``, a subprotocol): over a link in another they
+    are dropped too, as over no link."""
 
-    def __init__(self, uplink: Uplink) -> None:
+    def __init__(self, uplink: Uplink, protocol: str = "ocpp1.6") -> None:
         self.uplink = uplink
+        self.protocol = protocol
         self._queue: list[tuple[str, dict[str, Any]]] = []
         self._queued = trio.Event()
 
@@ -105,6 +108,10 @@ class Untracked:
     def send(self, action: str, payload: dict[str, Any]) -> None:
         if not self.uplink.online:
             log.debug("offline: %s not sent (not transaction-related)", action)
+            return
+        session = self.uplink.link.session
+        if session is not None and session.rpc.dialect.subprotocol != self.protocol:
+            log.debug("%s not sent: it is %s, the link is not", action, self.protocol)
             return
         self._queue.append((action, payload))
         self._queued.set()
@@ -124,7 +131,8 @@ class Untracked:
 
 
 class Conversation:
-    """The program each connection runs (``Connection(conversation=...)``)."""
+    """The program each connection runs (``Connection(conversation=...)``), in either OCPP
+    version: its pieces speak the version of the session they are given."""
 
     def __init__(
         self,

@@ -39,7 +39,6 @@ from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
-from ocppd.protocol.v16.codec import to_payload
 from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
 
@@ -333,7 +332,8 @@ class Courier:
         protocol: str = V16.subprotocol,
     ) -> None:
         self.journal = journal
-        self.protocol = protocol  # the version this courier speaks: it sends its rows only
+        # the version of rows that name none; a row goes out only over a link in its version
+        self.protocol = protocol
         self.held_for: str | None = None  # the version the head of the queue waits for
         self.clock = clock
         self.ids = ids
@@ -373,15 +373,16 @@ class Courier:
             if message is None:
                 await self.signal.wait()
                 continue
-            if message.protocol and message.protocol != self.protocol:
-                await self._hold(message)
+            spoken = session.rpc.dialect.subprotocol
+            if (message.protocol or self.protocol) != spoken:
+                await self._hold(message, spoken)
             pause = await self._deliver(session, message)
             if pause == WAKE:
                 await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
 
-    async def _hold(self, message: OutboxMessage) -> None:
+    async def _hold(self, message: OutboxMessage, spoken: str) -> None:
         """The head of the queue was recorded in another OCPP version: it is delivered in
         that version only, on a later connection, so that its payload stays valid and the
         queue keeps its one order. Until then nothing behind it is sent either (a
@@ -394,7 +395,7 @@ class Courier:
             message.action,
             message.seq,
             message.protocol,
-            self.protocol,
+            spoken,
         )
         try:
             await trio.sleep_forever()
@@ -445,7 +446,7 @@ class Courier:
             if isinstance(exc, CallTimeout) and session.closed:
                 raise SessionClosed(str(exc)) from None
             return await self._failed(message, str(exc), context)
-        answer = to_payload(response)
+        answer = session.rpc.dialect.to_payload(response)
         if message.kind is Kind.TX_START:  # StartTransaction.conf: the id and the verdict
             self._following = await self.journal.acknowledge(
                 message.seq,
