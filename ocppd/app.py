@@ -47,10 +47,11 @@ from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
-from ocppd.features.core.registration import Registration
-from ocppd.features.core.speech import V16_SPEECH, Speech
+from ocppd.features.core.registration import REASON_SETTING, Registration
+from ocppd.features.core.speech import V16_SPEECH, BootReason, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
+    V16_WORDS,
     Courier,
     ModelDelivery,
     OutboxSignal,
@@ -59,6 +60,7 @@ from ocppd.features.core.transactions import (
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
+from ocppd.features.link import PROTOCOL_SETTING, Versions
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.security.events import SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
@@ -71,9 +73,11 @@ from ocppd.features.security.profiles import (
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
 from ocppd.features.v201.registration import answered_while_rejected
-from ocppd.features.v201.security import SECRET_VARIABLES, event_queue
-from ocppd.features.versions import AGREED_SETTING, Versions
+from ocppd.features.v201.security import event_queue
+from ocppd.features.v201.variables import SECRET_VARIABLES
+from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal import Journal, JournalError, JournalUnavailable
+from ocppd.journal.records import TxWords
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
@@ -105,6 +109,11 @@ SPEECHES: Mapping[str, Speech] = MappingProxyType(
     {V16.subprotocol: V16_SPEECH, V201.subprotocol: V201_SPEECH}
 )
 """How each version says the registration, heartbeat and status messages."""
+
+WORDS: Mapping[str, TxWords] = MappingProxyType(
+    {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_WORDS}
+)
+"""What the journal stores with a message of each version."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -256,7 +265,9 @@ class Daemon:
         stored = await _journal_settings(journal)
         keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
-        versions = Versions(link, s.ocpp.versions, stored.get(AGREED_SETTING))
+        versions = Versions(
+            link, s.ocpp.versions, stored.get(PROTOCOL_SETTING), keep=protocol_keeper(journal)
+        )
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
         registration = Registration(
@@ -266,13 +277,14 @@ class Daemon:
             link=link,
             firmware_version=__version__,
             speeches=SPEECHES,
+            reason=await _boot_reason(journal, stored),
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
         events = SecurityEvents(
             security_log=SecurityLog(s.storage.state_dir),
             clock=clock,
-            queue=event_queue(journal, outbox.ring, versions.current),
+            queue=event_queue(journal, outbox.ring, lambda: versions.current, WORDS),
         )
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
@@ -326,6 +338,7 @@ class Daemon:
             settings=s,
             inline=self.virtual_time,
             security_event=events.occurred,
+            protocol=lambda: versions.current,
         )
         # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
         services201 = replace(services, triggers=build_triggers(self.v201_profiles))
@@ -367,10 +380,10 @@ class Daemon:
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
                 *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
+                ("OCPP versions", versions.follow),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
-                ("Versions", lambda: versions.remember(journal.set_setting)),
             ),
             security=events,
             presenter=presenter,
@@ -726,6 +739,19 @@ async def _journal_settings(journal: Journal) -> dict[str, str]:
     return stored
 
 
+async def _boot_reason(journal: Journal, stored: Mapping[str, str]) -> BootReason:
+    """Why this process boots: what the previous one noted before it restarted (a Reset),
+    else a power-up. The note is used once."""
+    noted = stored.get(REASON_SETTING)
+    if noted is None:
+        return BootReason.POWER_UP
+    await journal.set_setting(REASON_SETTING, None)
+    try:
+        return BootReason(noted)
+    except ValueError:
+        return BootReason.POWER_UP
+
+
 def build_keys(
     settings: Settings,
     hardware: Hardware,
@@ -833,6 +859,15 @@ async def clock_settings(events: SecurityEvents, clock: Clock) -> None:
     while True:
         await clock.next_step.wait()
         await events.occurred("SettingSystemTime", "clock set from the central system's time")
+
+
+def protocol_keeper(journal: Journal) -> Callable[[str], Awaitable[None]]:
+    """Keeps the version the last link agreed to (see ``Versions``)."""
+
+    async def keep(protocol: str) -> None:
+        await journal.set_setting(PROTOCOL_SETTING, protocol)
+
+    return keep
 
 
 def key_keeper(journal: Journal) -> Persist:

@@ -89,7 +89,8 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 
 
 def redact(text: str, secret_keys: frozenset[str]) -> str:
-    """A frame for the log: the values of secret configuration keys replaced by ``***``.
+    """A frame for the log: the values of secret configuration keys (and of the 2.0.1
+    variables that are secrets, BasicAuthPassword) replaced by ``***``.
 
     Key names match case-insensitively (1.6 types them CiString50), also when the
     central system spells them with JSON escapes. A frame that names a secret key in

@@ -163,6 +163,8 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
     inline: bool = False
+    protocol: Callable[[], str] = lambda: "ocpp1.6"
+    """The OCPP version a message queued now is recorded in (features/link.py, Versions)."""
     security_event: SecurityEvent = field(default=lambda _kind, _tech_info: _nothing())
     """Raises a security event of the whitepaper's ``kind`` with its techInfo (never a secret):
     the security log, journald and SecurityEventNotification (features/security/events.py)."""

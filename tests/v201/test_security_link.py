@@ -11,6 +11,7 @@ event), TC_A_19_CS-like (A03: renewal initiated by the station a month before ex
 
 from __future__ import annotations
 
+import logging
 import ssl
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,6 @@ import trustme
 from cryptography import x509
 from ocpp.v201 import call
 
-from ocppd.features.v201 import certificates as c
 from ocppd.testing.csms import CallFailed
 from tests.harness import CP_ID, wall
 from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
@@ -75,13 +75,14 @@ def _hash(ids: tuple[str, str, str]) -> dict[str, str]:
     }
 
 
-async def _ask_for_a_certificate(cp: Any, station: Any) -> Any:
-    """What TriggerMessage(SignChargingStationCertificate) starts once its Accepted answer is
-    out (F06's TriggerMessage runs the block's trigger so): the SignCertificate it sends."""
+async def _ask_for_a_certificate(station: Any) -> Any:
+    """TriggerMessage(SignChargingStationCertificate) [F06, A02]: Accepted, then the
+    SignCertificate it starts."""
     before = len(station.calls("SignCertificate"))
-    work = c.TRIGGERS["SignChargingStationCertificate"](cp.parts.services, None)
-    assert work is not None  # Accepted
-    await work()
+    trigger = await station.call(
+        call.TriggerMessage(requested_message="SignChargingStationCertificate")
+    )
+    assert trigger.status == "Accepted"
     with trio.fail_after(60):
         return await station.wait_for("SignCertificate", count=before + 1)
 
@@ -134,7 +135,7 @@ async def test_roots_over_a_2_0_1_link(nursery, start_csms201, autojump_clock, c
 async def test_the_charging_station_certificate_renewed_by_request_of_the_csms(
     nursery, start_csms201, autojump_clock, ca, tmp_path
 ):
-    """TC_A_11_CS and TC_A_14_CS: SignChargingStationCertificate triggered, a
+    """TC_A_11_CS and TC_A_14_CS: TriggerMessage(SignChargingStationCertificate), a
     SignCertificate in 2.0.1 words, an invalid chain Rejected with the security event
     InvalidChargingStationCertificate, the good one Accepted and presented on the next
     connection (security profile 3)."""
@@ -144,7 +145,7 @@ async def test_the_charging_station_certificate_renewed_by_request_of_the_csms(
     options = {"ocpp": _profile_3(ca, tmp_path), "keys": {"CpoName": CPO}, "state_dir": state}
     async with charger201(nursery, csms, **options) as cp:
         station = await registered(cp)
-        sent = await _ask_for_a_certificate(cp, station)
+        sent = await _ask_for_a_certificate(station)
         assert sent.payload["certificateType"] == "ChargingStationCertificate"
 
         stranger = trustme.CA().issue_cert(SERIAL).cert_chain_pems[0].bytes().decode()
@@ -188,7 +189,7 @@ async def test_the_renewal_a_month_before_expiry_speaks_2_0_1(
         nursery, csms, ocpp=_profile_3(ca, tmp_path), keys={"CpoName": CPO}
     ) as cp:
         station = await registered(cp)
-        sent = await _ask_for_a_certificate(cp, station)
+        sent = await _ask_for_a_certificate(station)
         now = cp.parts.certificates.now()
         short = sign_csr(
             ca,
@@ -219,8 +220,10 @@ async def test_on_profile_1_a_2_0_1_certificate_operation_is_a_security_error(
                 )
             )
         assert refused.value.code == "SecurityError"
-        trigger = c.TRIGGERS["SignChargingStationCertificate"]
-        assert trigger(cp.parts.services, None) is None  # TriggerMessage answers Rejected
+        trigger = await station.call(
+            call.TriggerMessage(requested_message="SignChargingStationCertificate")
+        )
+        assert trigger.status == "Rejected"
     assert csms.violations == []
 
 
@@ -264,3 +267,43 @@ async def test_a_security_event_is_delivered_in_the_version_it_was_recorded_in(
         assert [t.payload["type"] for t in told] == ["ResetOrReboot", "StartupOfTheDevice"]
         assert (await cp.status())["queue"]["held_for"] == "ocpp2.0.1"
     assert old.violations == []
+
+
+async def test_a_2_0_1_password_is_taken_dialled_with_and_kept_across_a_restart(
+    nursery, start_csms201, autojump_clock, tmp_path, caplog
+):
+    """A01 (TC_A_09_CS) with a 2.0.1 passwordString (not 1.6's hex): SetVariables of
+    SecurityCtrlr.BasicAuthPassword is Accepted, the link re-dials with it (the CSMS checks
+    it), what was queued goes out on the new link, the value is never logged, and the next
+    start dials with it again (the journal keeps it)."""
+    caplog.set_level(logging.DEBUG)
+    old, new = "s3cret-password-1", "Renewed:Pass_word.2026"
+    csms = await start_csms201(passwords={CP_ID: old})
+    options = {"security_profile": 1, "authorization_key": old}
+    async with charger201(nursery, csms, ocpp=options, state_dir=tmp_path) as cp:
+        station = await registered(cp)
+        csms.passwords[CP_ID] = new  # the CSMS expects the new one from now on
+        answer = await station.call(
+            call.SetVariables(
+                set_variable_data=[
+                    {
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                        "attribute_value": new,
+                    }
+                ]
+            )
+        )
+        assert answer.set_variable_result[0]["attribute_status"] == "Accepted"
+        station = await registered(cp, connection=2)  # dialled with the new password
+        with trio.fail_after(60):
+            told = await station.wait_for(
+                "SecurityEventNotification",
+                lambda p: p["type"] == "ReconfigurationOfSecurityParameters",
+            )
+        assert new not in str(told.payload)
+        await cp.stop()
+    async with charger201(nursery, csms, ocpp=options, state_dir=tmp_path) as cp:
+        await registered(cp, connection=3)  # the journal's password, not the config file's
+    assert csms.violations == []
+    assert new not in caplog.text

@@ -1,7 +1,6 @@
 """The words of 2.0.1 security (block A) and certificates (block M): total maps, checked against
-the 2.0.1 schemas the `ocpp` package ships; the current version of a message recorded now
-(design decision 5); security events journaled in that version; BasicAuthPassword never in a
-logged frame."""
+the 2.0.1 schemas the `ocpp` package ships; the version and words (design decision 5) of a
+security event; BasicAuthPassword never in a logged frame."""
 
 from __future__ import annotations
 
@@ -11,25 +10,20 @@ import pytest
 import trio
 from ocpp.messages import Call, _validate_payload
 
+from ocppd.app import WORDS
 from ocppd.connection import LinkState
+from ocppd.features.link import Versions
 from ocppd.features.security.events import EVENT_TYPES
 from ocppd.features.v201 import V201_PROFILES
 from ocppd.features.v201 import certificates as c
-from ocppd.features.v201.security import (
-    EVENT_WORDS,
-    SECRET_VARIABLES,
-    WORDS,
-    event_queue,
-    in_words,
-)
-from ocppd.features.versions import AGREED_SETTING, Versions
+from ocppd.features.v201.security import EVENT_WORDS, event_queue, in_words
+from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.journal import Journal
 from ocppd.protocol.errors import Violation
 from ocppd.protocol.v201.dialect import V201
 from ocppd.protocol.v201.enums import GetCertificateIdUseEnumType, InstallCertificateUseEnumType
 from ocppd.security.store import Deleted, Installed, RootKind
 from ocppd.session import redact
-from tests.harness import charger
 
 # The 2.0.1 names of the whitepaper's events, written out here from the 2.0.1 appendix
 # "Security events" (independently of the table under test).
@@ -81,13 +75,8 @@ def test_the_2_0_1_block_is_registered_with_its_trigger():
     assert V201.error_codes[Violation.NOT_PERMITTED] == "SecurityError"  # profiles 0 and 1
 
 
-def test_the_current_version_is_the_links_else_the_last_agreed_else_the_first_offered():
-    link = LinkState()  # no link open
-    assert Versions(link, ("ocpp2.0.1", "ocpp1.6"), None).current() == "ocpp2.0.1"
-    assert Versions(link, ("ocpp2.0.1", "ocpp1.6"), "ocpp1.6").current() == "ocpp1.6"
-    assert Versions(link, ("ocpp1.6",), "ocpp2.0.1").current() == "ocpp1.6"  # no longer offered
-    with pytest.raises(ValueError):
-        Versions(link, (), None)
+async def _nowhere(_version: str) -> None:
+    return None
 
 
 async def test_a_security_event_is_journaled_in_the_current_version_with_its_words(tmp_path):
@@ -96,8 +85,9 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
         await nursery.start(j.run)
         link = LinkState()
         for agreed in ("ocpp2.0.1", "ocpp1.6"):
-            versions = Versions(link, ("ocpp2.0.1", "ocpp1.6"), agreed)
-            queue = event_queue(j, lambda: rings.append(1), versions.current)
+            versions = Versions(link, ("ocpp2.0.1", "ocpp1.6"), agreed, keep=_nowhere)
+            current = versions.current  # no link open: the version agreed last
+            queue = event_queue(j, lambda: rings.append(1), lambda v=current: v, WORDS)
             event = {"type": "InvalidCentralSystemCertificate", "timestamp": "t"}
             await queue("SecurityEventNotification", event)
         rows = await j.pending_messages()
@@ -106,22 +96,7 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
             ("ocpp1.6", "SecurityEventNotification", "InvalidCentralSystemCertificate"),
         ]
         assert len(rings) == 2  # the courier was woken each time
-        assert WORDS["ocpp2.0.1"].protocol == "ocpp2.0.1"
         nursery.cancel_scope.cancel()
-
-
-async def test_the_agreed_version_is_kept_only_when_a_link_speaks_one(tmp_path):
-    kept: list[tuple[str, str | None]] = []
-
-    async def store(name: str, value: str | None) -> None:
-        kept.append((name, value))
-
-    link = LinkState()
-    versions = Versions(link, ("ocpp2.0.1", "ocpp1.6"), None)
-    with trio.move_on_after(1):
-        await versions.remember(store)
-    assert kept == [] and versions.agreed is None
-    assert AGREED_SETTING == "ocpp.agreed"
 
 
 SET = [
@@ -178,19 +153,3 @@ def test_basic_auth_password_never_shows_in_a_logged_2_0_1_frame():
         },
     ]
     assert "x" * 20 not in redact(json.dumps(result), SECRET_VARIABLES)
-
-
-async def test_the_version_a_link_agreed_is_kept_in_the_journal_across_a_restart(
-    nursery, start_csms, autojump_clock, tmp_path
-):
-    csms = await start_csms()
-    async with charger(nursery, csms, state_dir=tmp_path) as cp:
-        await cp.registered()
-        await cp.settle()
-        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"
-        await cp.stop()
-    async with charger(nursery, csms, state_dir=tmp_path, url="ws://127.0.0.1:9/nobody") as cp:
-        await cp.settle()  # no link: the version agreed last is the current one
-        assert cp.parts.services.link.session is None
-        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"
-        assert (await cp.journal.settings())[AGREED_SETTING] == "ocpp1.6"

@@ -1,11 +1,10 @@
-"""Security in OCPP 2.0.1 (functional block A): SecurityEventNotification in 2.0.1 words [A04],
-and the secret the device model must never show (BasicAuthPassword [A01]).
+"""Security in OCPP 2.0.1 (functional block A): SecurityEventNotification in 2.0.1 words [A04].
 
 The security events are raised once, in the whitepaper's words, by
 ``features/security/events.py`` (the log file, journald, the outbox). The message queued
 for the central system is in the version current when the event happens
-(``features/versions.py``: the open link's, else the last agreed, else the first offered)
-and is delivered in that version only, as a transaction's messages are. The message is the
+(``features/link.py`` ``Versions``: the open link's, else the last agreed, else the first
+offered) and is delivered in that version only, as a transaction's messages are. The message is the
 same in both versions (type, timestamp, techInfo); only some event names differ:
 :data:`EVENT_WORDS`.
 """
@@ -16,9 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ocppd.features.core.transactions import V16_WORDS
 from ocppd.journal import Journal, TxWords
-from ocppd.protocol.v16.dialect import V16
 from ocppd.protocol.v201.dialect import V201
 
 EVENT_WORDS: Mapping[str, str] = MappingProxyType(
@@ -47,19 +44,6 @@ EVENT_WORDS: Mapping[str, str] = MappingProxyType(
 """Every security event of the whitepaper (``features/security/events.EVENT_TYPES``) in
 2.0.1 words (a total map, tested)."""
 
-V201_MESSAGES = TxWords(
-    V201.subprotocol, start="TransactionEvent", event="TransactionEvent", stop="TransactionEvent"
-)
-"""How 2.0.1 names a transaction's messages, for the journal (the same row kinds)."""
-
-WORDS: Mapping[str, TxWords] = MappingProxyType(
-    {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_MESSAGES}
-)
-
-SECRET_VARIABLES = frozenset({"BasicAuthPassword"})
-"""2.0.1 variables whose values no log shows (SecurityCtrlr.BasicAuthPassword is the 1.6
-AuthorizationKey seen through the device model: write-only [A01.FR.01])."""
-
 
 def in_words(protocol: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A SecurityEventNotification payload (whitepaper words) as ``protocol`` says it."""
@@ -69,14 +53,19 @@ def in_words(protocol: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_queue(
-    journal: Journal, wake: Callable[[], None], current: Callable[[], str]
+    journal: Journal,
+    wake: Callable[[], None],
+    current: Callable[[], str],
+    words: Mapping[str, TxWords],
 ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """Security events go to the outbox (kind other) in the version ``current()`` says, and
-    wake the courier (``SecurityEvents``'s queue)."""
+    """Security events go to the outbox (kind other) in the version ``current()`` says, in
+    its words (``words``: each version's, for the journal), and wake the courier
+    (``SecurityEvents``'s queue). Recorded in the version current when they happen, they
+    do not hold a link of that version behind one of the other."""
 
     async def queue(action: str, payload: dict[str, Any]) -> None:
         protocol = current()
-        await journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
+        await journal.add_message(action, in_words(protocol, payload), words=words[protocol])
         wake()
 
     return queue
