@@ -73,7 +73,7 @@ from ocppd.features.security.profiles import (
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
 from ocppd.features.v201.registration import answered_while_rejected
-from ocppd.features.v201.security import event_queue
+from ocppd.features.v201.security import in_words
 from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -281,11 +281,6 @@ class Daemon:
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
-        events = SecurityEvents(
-            security_log=SecurityLog(s.storage.state_dir),
-            clock=clock,
-            queue=event_queue(journal, outbox.ring, lambda: versions.current, WORDS),
-        )
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
         storage = ModelStorage(journal)
@@ -315,6 +310,11 @@ class Daemon:
             charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
         )
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox, versions),
+        )
         store = CertificateStore(
             s.storage.state_dir / "certs",
             now=lambda: clock.now() or datetime.now(UTC),
@@ -335,9 +335,9 @@ class Daemon:
             certificates=store,
             serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
+            security_event=events.occurred,
             settings=s,
             inline=self.virtual_time,
-            security_event=events.occurred,
             protocol=lambda: versions.current,
         )
         # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
@@ -844,6 +844,22 @@ LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
     }
 )
 """The link failures that are security events [SEC §8; A00.FR.310, A00.FR.315, A00.FR.322]."""
+
+
+def security_queue(
+    journal: Journal, outbox: OutboxSignal, versions: Versions
+) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """Security events go to the outbox (kind other) and wake its courier. Each is recorded
+    in the version current when it happens (SecurityEventNotification is alike in 1.6's
+    security whitepaper and 2.0.1, but for the names of four events: ``in_words``), so a
+    2.0.1 link is not held behind a 1.6 one."""
+
+    async def queue(action: str, payload: dict[str, Any]) -> None:
+        protocol = versions.current
+        await journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
+        outbox.ring()
+
+    return queue
 
 
 async def steady_links(events: SecurityEvents, link: LinkState) -> None:

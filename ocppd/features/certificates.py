@@ -141,6 +141,16 @@ class Certificates:
                 f"{action} needs security profile 2 or 3 (this charge point uses {self.profile()})",
             )
 
+    def note_without_tls(self, action: str) -> None:
+        """A certificate operation on a link without TLS is answered (see the module), and
+        said in the log: the central system is not authenticated there."""
+        if self.profile() < 2:
+            log.warning(
+                "%s on security profile %d: the central system is not authenticated (no TLS)",
+                action,
+                self.profile(),
+            )
+
     def in_use(self) -> set[str]:
         """The Central System roots the open connection was verified with (fingerprints)."""
         session = self.services.link.session
@@ -182,10 +192,10 @@ class Certificates:
         log.info("DeleteCertificate: %s (%s)", outcome.value, why)
         return outcome, why
 
-    async def take_signed(self, chain: str) -> str | None:
+    def take_signed(self, chain: str) -> str | None:
         """Take a CertificateSigned chain [A02.FR.06-09]: None when it was kept (used from its
-        notBefore), else why it was discarded [A02.FR.07]: nothing is kept, and the security
-        event InvalidChargePointCertificate (2.0.1: InvalidChargingStationCertificate) says why."""
+        notBefore), else why it was discarded [A02.FR.07] (nothing is kept; :meth:`discarded`
+        answers and tells)."""
         limit = self.services.keys.get_int("CertificateSignedMaxChainSize")
         try:
             if len(chain) > limit:
@@ -195,12 +205,26 @@ class Certificates:
             log.warning(
                 "CertificateSigned rejected (invalid charging station certificate): %s", exc
             )
-            await self.services.security_event("InvalidChargePointCertificate", str(exc))
             return str(exc)
         log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
         self.changed.set()  # the renewal task looks again
         self.changed = trio.Event()
         return None
+
+    def discarded(self, response: Any, why: str) -> Then:
+        """The answer to a CertificateSigned whose chain was discarded, then the security event
+        InvalidChargePointCertificate (2.0.1: InvalidChargingStationCertificate) with why
+        [A02.FR.07, A03.FR.07], once the answer is out (OCTT TC_077), in the daemon's nursery:
+        it is queued even if the link ends. Its techInfo is the reason, never the chain."""
+
+        async def tell() -> None:
+            await self.services.security_event("InvalidChargePointCertificate", why)
+
+        return Then(
+            response,
+            tell,
+            owner=lambda work: self.services.charger.spawn("InvalidChargePointCertificate", work),
+        )
 
     async def send_csr(self) -> None:
         """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03], in the OCPP
@@ -281,9 +305,11 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     async def signed(request: m.CertificateSignedRequest) -> Any:
         state.refuse_without_tls("CertificateSigned")
-        # [A02.FR.07] a chain that fails is discarded, with a security event
-        if await state.take_signed(request.certificate_chain) is not None:
-            return m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED)
+        why = state.take_signed(request.certificate_chain)
+        if why is not None:  # [A02.FR.07] discarded, with a security event
+            return state.discarded(
+                m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED), why
+            )
         return m.CertificateSignedResponse(status=CertificateSignedStatus.ACCEPTED)
 
     async def extended_trigger(request: m.ExtendedTriggerMessageRequest) -> Any:

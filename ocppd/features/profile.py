@@ -80,6 +80,15 @@ class NoRecords:
         return None
 
 
+SecurityEvent = Callable[[str, str], Awaitable[None]]
+"""Raises a security event of the whitepaper (its type, its techInfo): the security log,
+journald and SecurityEventNotification (``features/security/events.py``). Never raises."""
+
+
+async def no_security_events(_kind: str, _tech_info: str) -> None:
+    return None
+
+
 RemoteStartProfileTaker = Callable[[int, Any], str | None]
 """Takes the charging profile a RemoteStartTransaction carries (connector id, the 1.6
 ``ChargingProfile``) for the transaction about to start there: None when taken, else why
@@ -108,13 +117,6 @@ class RemoteStartProfiles:
     def hand_over(self, connector_id: int, profile: Any) -> str | None:
         """None: taken (or nobody takes profiles); else why the start must be Rejected."""
         return None if self._taker is None else self._taker(connector_id, profile)
-
-
-SecurityEvent = Callable[[str, str], Awaitable[None]]
-
-
-async def _nothing() -> None:
-    return None
 
 
 Trigger = Callable[["Services", "int | None"], "Task | None"]
@@ -161,13 +163,11 @@ class Services:
     # the courier, the daemon's settings, and whether blocking work runs inline (trio's
     # MockClock in tests: no worker threads)
     wake_outbox: Callable[[], None] = lambda: None
+    security_event: SecurityEvent = no_security_events  # what a profile saw (a refused chain)
     settings: Settings | None = None
     inline: bool = False
     protocol: Callable[[], str] = lambda: "ocpp1.6"
     """The OCPP version a message queued now is recorded in (features/link.py, Versions)."""
-    security_event: SecurityEvent = field(default=lambda _kind, _tech_info: _nothing())
-    """Raises a security event of the whitepaper's ``kind`` with its techInfo (never a secret):
-    the security log, journald and SecurityEventNotification (features/security/events.py)."""
 
     def part(self, name: str, make: Callable[[], T]) -> T:
         """The one ``name`` of this daemon that a profile's handlers and tasks share (made

@@ -23,7 +23,6 @@ from ocpp.messages import Call, CallResult, _validate_payload
 from ocpp.v16 import call
 
 from ocppd.features.v201 import certificates as c
-from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v201.dialect import V201
 from ocppd.session import Then
@@ -50,8 +49,10 @@ class Block:
         _validate_payload(Call(str(self.ids), action, payload), ocpp_version="2.0.1")
         request = V201.decode_request(action, payload)
         answer = await self.handlers[action](IncomingCall(str(self.ids), action, request))
-        self.after = answer.after if isinstance(answer, Then) else None
         response = answer.response if isinstance(answer, Then) else answer
+        if isinstance(answer, Then):  # what the session does once the answer is out
+            assert answer.owner is not None  # the work must not end with the link
+            answer.owner(answer.after)
         out = V201.to_payload(response)
         _validate_payload(CallResult(str(self.ids), out, action=action), ocpp_version="2.0.1")
         return out
@@ -234,14 +235,13 @@ async def test_a_new_charging_station_certificate_through_trigger_and_certificat
         rejected = await block.call("CertificateSigned", {"certificateChain": stranger})
         assert rejected["status"] == "Rejected"
         assert rejected["statusInfo"]["reasonCode"] == "InvalidCertificate"
-        log = (cp.state_dir / "security.log").read_text()
-        assert "InvalidChargePointCertificate" in log
         with trio.fail_after(60):
             event = await station.wait_for(
                 "SecurityEventNotification",
                 lambda p: p["type"] == "InvalidChargePointCertificate",
             )
         assert "not for a key this charger made" in event.payload["techInfo"]
+        assert "InvalidChargePointCertificate" in (cp.state_dir / "security.log").read_text()
 
         v2g = await block.call(
             "CertificateSigned",
@@ -265,10 +265,12 @@ async def test_a_new_charging_station_certificate_through_trigger_and_certificat
         assert cp.parts.certificates.identity() is not None
 
 
-async def test_on_profiles_0_and_1_certificate_operations_are_a_security_error(
-    nursery, start_csms, autojump_clock, ca
+async def test_on_profiles_0_and_1_certificate_operations_are_answered_with_a_warning(
+    nursery, start_csms, autojump_clock, ca, caplog
 ):
-    """Without TLS nobody authenticated the CSMS: no root may be planted, no key made."""
+    """No M03-M05 or A02 requirement depends on the security profile, and the way up to TLS
+    passes through them (a raise to 2 needs a CSMS root installed first): answered, and each
+    one on a link without TLS is a warning in the log."""
     for profile, options in (
         (0, {}),
         (1, {"security_profile": 1, "authorization_key": "s3cret-password-1"}),
@@ -278,18 +280,24 @@ async def test_on_profiles_0_and_1_certificate_operations_are_a_security_error(
         async with charger(nursery, csms, ocpp=options, keys={"CpoName": CPO}) as cp:
             await cp.registered()
             block = Block(cp)
-            pem = to_pem(ca_cert(ca))
-            for action, payload in (
-                ("InstallCertificate", {"certificateType": CSMS_ROOT, "certificate": pem}),
-                ("GetInstalledCertificateIds", {}),
-                ("DeleteCertificate", {"certificateHashData": _hash(("00", "00", "01"))}),
-                ("CertificateSigned", {"certificateChain": pem}),
-            ):
-                with pytest.raises(OcppError) as refused:
-                    await block.call(action, payload)
-                assert refused.value.violation is Violation.NOT_PERMITTED, action
-                assert V201.error_codes[refused.value.violation] == "SecurityError"
-            trigger = c.TRIGGERS["SignChargingStationCertificate"]
-            assert trigger(block.services, None) is None  # Rejected
+            root = ca_cert(ca)
+            caplog.clear()
+            installed = await block.install(CSMS_ROOT, to_pem(root))
+            assert installed == {"status": "Accepted"}
+            listed = await block.listed(CSMS_ROOT)
+            assert listed["certificateHashDataChain"] == [_entry(CSMS_ROOT, ocsp_ids(root, root))]
+            assert await block.delete(ocsp_ids(root, root)) == {"status": "Accepted"}
             assert cp.parts.certificates.count() == 0
+            work = c.TRIGGERS["SignChargingStationCertificate"](block.services, None)
+            assert work is not None  # Accepted: the certificate a raise to 3 needs
+            warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+            for action in (
+                "InstallCertificate",
+                "GetInstalledCertificateIds",
+                "DeleteCertificate",
+                "SignChargingStationCertificate",
+            ):
+                assert f"{action} on security profile {profile}: the central system is not" in (
+                    "\n".join(warned)
+                ), action
             await cp.stop()

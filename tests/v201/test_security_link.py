@@ -23,7 +23,6 @@ import trustme
 from cryptography import x509
 from ocpp.v201 import call
 
-from ocppd.testing.csms import CallFailed
 from tests.harness import CP_ID, wall
 from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
 from tests.v201.harness import charger201, registered
@@ -206,24 +205,23 @@ async def test_the_renewal_a_month_before_expiry_speaks_2_0_1(
     assert csms.violations == []
 
 
-async def test_on_profile_1_a_2_0_1_certificate_operation_is_a_security_error(
+async def test_on_profile_1_the_way_up_to_tls_is_open_over_2_0_1(
     nursery, start_csms201, autojump_clock, ca
 ):
+    """On security profile 1 the CSMS installs its root and has the station make its key and
+    CSR (what a raise to profile 2, then 3, needs first): both answered over 2.0.1."""
     csms = await start_csms201(passwords={CP_ID: "s3cret-password-1"})
     options = {"security_profile": 1, "authorization_key": "s3cret-password-1"}
     async with charger201(nursery, csms, ocpp=options, keys={"CpoName": CPO}) as cp:
         station = await registered(cp)
-        with pytest.raises(CallFailed) as refused:
-            await station.call(
-                call.InstallCertificate(
-                    certificate_type="CSMSRootCertificate", certificate=to_pem(ca_cert(ca))
-                )
+        installed = await station.call(
+            call.InstallCertificate(
+                certificate_type="CSMSRootCertificate", certificate=to_pem(ca_cert(ca))
             )
-        assert refused.value.code == "SecurityError"
-        trigger = await station.call(
-            call.TriggerMessage(requested_message="SignChargingStationCertificate")
         )
-        assert trigger.status == "Rejected"
+        assert installed.status == "Accepted"
+        sent = await _ask_for_a_certificate(station)
+        assert sent.payload["certificateType"] == "ChargingStationCertificate"
     assert csms.violations == []
 
 

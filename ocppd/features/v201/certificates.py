@@ -13,9 +13,13 @@ same roots, the same charger key and certificate, whichever version installed th
 What 2.0.1 names and this charger does not keep: ISO 15118 (Plug & Charge). A
 V2GRootCertificate or MORootCertificate is Rejected (statusInfo NotSupported), a
 V2GCertificate from CertificateSigned too; GetInstalledCertificateIds of those types finds
-nothing. As in 1.6, every certificate operation needs a link with TLS: on security profiles
-0 and 1 nobody has authenticated the CSMS, so anyone on the path could plant a trust anchor;
-they are answered with the CALLERROR SecurityError, and the trigger with Rejected.
+nothing.
+
+The operations are answered on every security profile, 0 and 1 included: no M03-M05 or
+A02 requirement makes them depend on it (OCTT's TC_M_* name no security profile as a
+prerequisite), and the way up to TLS passes through them: a raise to profile 2 needs a
+CSMSRootCertificate installed first, a raise to 3 a ChargingStationCertificate. Each one on
+a link without TLS is a warning in the log (the CSMS is not authenticated there).
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
     state = certificates(services)
 
     async def install(request: m.InstallCertificateRequest) -> Any:
-        state.refuse_without_tls("InstallCertificate")
+        state.note_without_tls("InstallCertificate")
         kind = INSTALL_KINDS[request.certificate_type]
         if kind is None:
             log.info("InstallCertificate %s: Rejected (%s)", request.certificate_type, NO_15118)
@@ -168,7 +172,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         return m.InstallCertificateResponse(status=status, status_info=_status_info(reason, why))
 
     async def get_ids(request: m.GetInstalledCertificateIdsRequest) -> Any:
-        state.refuse_without_tls("GetInstalledCertificateIds")
+        state.note_without_tls("GetInstalledCertificateIds")
         # [M03.FR.04] no certificateType: every certificate this charger keeps
         asked = request.certificate_type or tuple(LISTED_KINDS)
         kinds = [k for k in dict.fromkeys(LISTED_KINDS[t] for t in asked) if k is not None]
@@ -195,13 +199,13 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         )
 
     async def delete(request: m.DeleteCertificateRequest) -> Any:
-        state.refuse_without_tls("DeleteCertificate")
+        state.note_without_tls("DeleteCertificate")
         outcome, why = state.delete(_hash_data(request.certificate_hash_data))
         status, reason = DELETED[outcome]
         return m.DeleteCertificateResponse(status=status, status_info=_status_info(reason, why))
 
     async def signed(request: m.CertificateSignedRequest) -> Any:
-        state.refuse_without_tls("CertificateSigned")
+        state.note_without_tls("CertificateSigned")
         if request.certificate_type is CertificateSigningUseEnumType.V2_G_CERTIFICATE:
             log.info("CertificateSigned V2GCertificate: Rejected (%s)", NO_15118)
             return m.CertificateSignedResponse(
@@ -210,11 +214,14 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
             )
         # absent certificateType: the certificate for the link to the CSMS, the only one
         # this charger asks for (its SignCertificate names ChargingStationCertificate)
-        why = await state.take_signed(request.certificate_chain)
-        if why is not None:  # [A02.FR.07] discarded, nothing kept
-            return m.CertificateSignedResponse(
-                status=CertificateSignedStatusEnumType.REJECTED,
-                status_info=_status_info("InvalidCertificate", why),
+        why = state.take_signed(request.certificate_chain)
+        if why is not None:  # [A02.FR.07] discarded, nothing kept; the security event after
+            return state.discarded(
+                m.CertificateSignedResponse(
+                    status=CertificateSignedStatusEnumType.REJECTED,
+                    status_info=_status_info("InvalidCertificate", why),
+                ),
+                why,
             )
         return m.CertificateSignedResponse(status=CertificateSignedStatusEnumType.ACCEPTED)
 
@@ -228,11 +235,13 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
 def sign_charging_station_certificate(services: Services, _evse_id: int | None) -> Task | None:
     """TriggerMessage(SignChargingStationCertificate) [A02, F06]: a new key and CSR after the
-    answer. Rejected without TLS (profiles 0 and 1), and without a serial number or an
-    organization name (CpoName, SecurityCtrlr.OrganizationName) for the CSR."""
+    answer. Rejected without a serial number or an organization name (CpoName,
+    SecurityCtrlr.OrganizationName) for the CSR. On any security profile: the certificate is
+    what a raise to profile 3 needs first."""
     state = certificates(services)
-    if state.profile() < 2 or not services.serial_number or not services.keys.get_str("CpoName"):
+    if not services.serial_number or not services.keys.get_str("CpoName"):
         return None
+    state.note_without_tls("SignChargingStationCertificate")
     return state.send_csr
 
 

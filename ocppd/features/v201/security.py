@@ -4,18 +4,17 @@ The security events are raised once, in the whitepaper's words, by
 ``features/security/events.py`` (the log file, journald, the outbox). The message queued
 for the central system is in the version current when the event happens
 (``features/link.py`` ``Versions``: the open link's, else the last agreed, else the first
-offered) and is delivered in that version only, as a transaction's messages are. The message is the
-same in both versions (type, timestamp, techInfo); only some event names differ:
-:data:`EVENT_WORDS`.
+offered) and is delivered in that version only, as a transaction's messages are. The
+message is the same in both versions (type, timestamp, techInfo); only some event names
+differ: :data:`EVENT_WORDS`, which :func:`in_words` applies (``app.security_queue``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ocppd.journal import Journal, TxWords
 from ocppd.protocol.v201.dialect import V201
 
 EVENT_WORDS: Mapping[str, str] = MappingProxyType(
@@ -50,22 +49,3 @@ def in_words(protocol: str, payload: dict[str, Any]) -> dict[str, Any]:
     if protocol != V201.subprotocol:
         return payload
     return {**payload, "type": EVENT_WORDS[payload["type"]]}
-
-
-def event_queue(
-    journal: Journal,
-    wake: Callable[[], None],
-    current: Callable[[], str],
-    words: Mapping[str, TxWords],
-) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """Security events go to the outbox (kind other) in the version ``current()`` says, in
-    its words (``words``: each version's, for the journal), and wake the courier
-    (``SecurityEvents``'s queue). Recorded in the version current when they happen, they
-    do not hold a link of that version behind one of the other."""
-
-    async def queue(action: str, payload: dict[str, Any]) -> None:
-        protocol = current()
-        await journal.add_message(action, in_words(protocol, payload), words=words[protocol])
-        wake()
-
-    return queue
