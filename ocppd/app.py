@@ -44,7 +44,7 @@ from ocppd.connection import Connection, LinkEnded, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
-from ocppd.features.core.conversation import Conversation, Untracked, Uplink
+from ocppd.features.core.conversation import AskAuthorize, Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import REASON_SETTING, Registration
@@ -62,7 +62,7 @@ from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.link import PROTOCOL_SETTING, Versions
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
-from ocppd.features.security.events import SecurityEvents, SecurityLog
+from ocppd.features.security.events import InvalidMessages, SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
     TRIAL_SETTING,
     ConfiguredCredentials,
@@ -70,8 +70,9 @@ from ocppd.features.security.profiles import (
     Trial,
     confirm_trials,
 )
+from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
-from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import in_words
 from ocppd.features.v201.variables import SECRET_VARIABLES
@@ -85,6 +86,7 @@ from ocppd.model.metering import supported_measurands
 from ocppd.model.outcomes import ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
@@ -114,6 +116,16 @@ WORDS: Mapping[str, TxWords] = MappingProxyType(
     {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_WORDS}
 )
 """What the journal stores with a message of each version."""
+
+AUTHORIZERS: Mapping[str, AskAuthorize] = MappingProxyType(
+    {V201.subprotocol: authorization.authorize}
+)
+"""How each version other than 1.6 asks Authorize (the Uplink has 1.6's)."""
+
+# [rfid] token_type -> the kind of token the reader's tags are (config.RFID_OPTIONS)
+READER_KINDS: Mapping[str, TokenKind] = MappingProxyType(
+    {"iso14443": TokenKind.CARD, "iso15693": TokenKind.VICINITY_CARD}
+)
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -266,7 +278,10 @@ class Daemon:
         keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
         versions = Versions(
-            link, s.ocpp.versions, stored.get(PROTOCOL_SETTING), keep=protocol_keeper(journal)
+            link,
+            lambda: self.settings.ocpp.versions,  # a reload may change them
+            stored.get(PROTOCOL_SETTING),
+            keep=protocol_keeper(journal),
         )
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
@@ -281,7 +296,13 @@ class Daemon:
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
-        uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
+        uplink = Uplink(
+            link=link,
+            registration=registration,
+            outbox=outbox,
+            statuses=feed,
+            authorizers=AUTHORIZERS,
+        )
         untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
         storage = ModelStorage(journal)
         policies = follow_keys(keys)
@@ -356,8 +377,19 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
+        invalid = InvalidMessages(events)
         connection, security = self._connection(
-            keys, ids, tables, conversation, registration, link, journal, stored, events, store
+            keys,
+            ids,
+            tables,
+            conversation,
+            registration,
+            link,
+            journal,
+            stored,
+            events,
+            store,
+            invalid,
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -384,6 +416,8 @@ class Daemon:
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
+                ("Security", invalid.run),
+                ("Security", lambda: memory_watch(events, journal, s.storage.state_dir)),
             ),
             security=events,
             presenter=presenter,
@@ -403,6 +437,7 @@ class Daemon:
         stored: Mapping[str, str],
         events: SecurityEvents,
         store: CertificateStore,
+        invalid: InvalidMessages,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -435,6 +470,7 @@ class Daemon:
             now=self.clock.now,
             link_state=link,
             on_ended=link_ended,
+            on_invalid=invalid.saw,
         )
 
         async def new_key(_value: object) -> None:
@@ -516,6 +552,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await start_checks(parts.security, parts.journal)
                 await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
@@ -553,6 +590,7 @@ class Daemon:
             lambda: parts.screen(self.settings),
             held_for=lambda: parts.courier.held_for,
             certificates=parts.certificates,
+            security=parts.security,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles
@@ -803,6 +841,9 @@ def build_charger(
         settings=storage,
         reservation_store=storage,
         reader=hardware.rfid,
+        reader_kind=READER_KINDS[settings.rfid.options["token_type"]]
+        if settings.rfid is not None
+        else TokenKind.CARD,
     )
     for c in settings.connectors:
         charger.add_connector(
@@ -959,6 +1000,7 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
         o.key_file,
         o.max_frame_bytes,
         o.connect_timeout_s,
+        o.versions,
     )
 
 

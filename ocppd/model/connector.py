@@ -726,6 +726,7 @@ class Connector:
             meter_start_wh=meter_start,
             timestamp=timestamp,
             reservation_id=None if reservation is None else reservation.reservation_id,
+            origin=auth.origin,
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ocppd.model.metering import Sample
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 
 # transactionData keeps Begin and End always; intermediate samples are thinned beyond these
 # (1.6 errata 3.14: drop intermediate values first, never the start or stop values). The
@@ -66,8 +67,12 @@ class TransactionLog(Protocol):
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        origin: Origin = DEFAULT_ORIGIN,
     ) -> int:
-        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable."""
+        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable.
+
+        ``origin``: how the driver's identifier came (the kind of token), for a version that
+        says it (1.6 does not)."""
         ...
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:

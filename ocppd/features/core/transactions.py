@@ -37,6 +37,7 @@ from ocppd.logs import fields
 from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
 from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 from ocppd.model.transaction import StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.dialect import V16
@@ -179,6 +180,7 @@ class Recorder:
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        origin: Origin = DEFAULT_ORIGIN,  # 1.6 has no words for it: its idTag is the identifier
     ) -> int:
         payload: dict[str, Any] = {
             "connectorId": connector_id,
