@@ -86,7 +86,7 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
         link = LinkState()  # no link open: the version the last link agreed is current
         outbox = OutboxSignal()
         for agreed in ("ocpp2.0.1", "ocpp1.6"):
-            versions = Versions(link, ("ocpp2.0.1", "ocpp1.6"), agreed, keep=_nowhere)
+            versions = Versions(link, lambda: ("ocpp2.0.1", "ocpp1.6"), agreed, keep=_nowhere)
             queue = security_queue(j, outbox, versions)
             event = {"type": "InvalidCentralSystemCertificate", "timestamp": "t"}
             await queue("SecurityEventNotification", event)
