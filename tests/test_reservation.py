@@ -415,14 +415,6 @@ async def test_tc049_connector_zero_keeps_one_free_connector_for_the_reserved_ta
         assert await cp.journal.reservations() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TC_049: a connector-0 reservation reports no connector Reserved, even the last "
-    "free one it holds; the OCTT's central-system side of TC_049 expects a StatusNotification "
-    "Reserved (the charge-point text was not read). Reporting it needs a connector's status "
-    "to follow the other connectors (model/status.py derives it per connector): not a small "
-    "fix, left for a decision (docs/octt.md).",
-)
 async def test_tc049_the_last_free_connector_under_a_connector_zero_reservation_is_reserved(
     nursery, start_csms, autojump_clock
 ):

@@ -129,6 +129,7 @@ class Charger:
             clock,
             charger_status=lambda: self.current().status,
             retry_later=self._retry_later,
+            changed=self._follow_zero,
         )
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
@@ -138,6 +139,7 @@ class Charger:
         self.held: str | None = None  # why no new session may start (an update waits)
         self._reset = trio.Event()
         self._changed = trio.Event()
+        self._holds_stale = trio.Event()  # a connector's held_for_zero may be out of date
         self._noticed = trio.Event()
         self._nursery: trio.Nursery | None = None
 
@@ -228,10 +230,34 @@ class Charger:
     def status_changed(self) -> None:
         if self.reservations.zero is not None and self._nursery is not None:
             self.spawn("reservation check", self.reservations.charger_changed)
+        self._follow_zero()
         self._changed.set()
         self._changed = trio.Event()
         self.uplink.status_changed()
         self.notice()
+
+    def free_changed(self) -> None:
+        self._follow_zero()
+
+    def _follow_zero(self) -> None:
+        """The connectors free, or the reservations, changed: when the connectors the
+        connector-0 reservation holds (Reservations.held) are no longer those that say so,
+        :meth:`_keep_holds` tells them."""
+        held = self.reservations.held()
+        if any(c.held_for_zero != (c.id in held) for c in self.connectors.values()):
+            self._holds_stale.set()
+
+    async def _keep_holds(self) -> None:
+        """One task tells the connectors, one at a time, whether the connector-0 reservation
+        holds them; it looks again after every change (a connector's lock may make it wait,
+        and what it learnt may be out of date by then)."""
+        while True:
+            await self._holds_stale.wait()
+            self._holds_stale = trio.Event()
+            held = self.reservations.held()
+            for connector in self.connectors.values():
+                await connector.hold(connector.id in held)
+            self._follow_zero()  # anything that changed meanwhile
 
     async def wait_changed(self) -> None:
         await self._changed.wait()
@@ -279,6 +305,7 @@ class Charger:
             self.spawn("journal watch", self._watch_storage)
             self.spawn("local list conflicts", self._watch_list_conflicts)
             self.spawn("reservation expiry", self.reservations.run)
+            self.spawn("reservation holds", self._keep_holds)
             task_status.started()
 
     async def _watch_reader(self, reader: RfidReader) -> None:

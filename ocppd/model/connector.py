@@ -172,11 +172,15 @@ class Connector:
         self.latest: MeterReading | None = None
         self.locked_for: str | None = None  # DeAuthorized: only this tag (or its parent) unlocks
         self.reservation: Reservation | None = None  # kept for one driver (model/reservation.py)
+        # the last free connector, kept for the charge point's reservation (connector 0): the
+        # Charger keeps it current (Reservations.held), through :meth:`hold`
+        self.held_for_zero = False
         self.refusal: Refusal | None = None  # the last start here that could not happen
         self.last_session: SessionSummary | None = None
         # Start/Stop journaled in this process and not yet answered
         self.awaiting: set[tuple[int, TxMessage]] = set()
         self.reported = self.current()
+        self._was_free = self.free
         self.changed_at = trio.current_time()
         self._lock = trio.Lock()
         self._send, self._events = trio.open_memory_channel[DeviceEvent | _Rearm](math.inf)
@@ -225,6 +229,14 @@ class Connector:
             await self._settle()
             return True
 
+    async def hold(self, held: bool) -> None:
+        """The charge point's reservation (connector 0) holds this connector (the last free
+        one), or no longer does: Reserved, or what it is without."""
+        async with self._lock:
+            if self.held_for_zero != held:
+                self.held_for_zero = held
+                await self._settle()
+
     def blocking_fault(self) -> Fault | None:
         """This connector's own fault that stops energy (SEVERITY), if any."""
         for fault in self.faults.values():
@@ -245,6 +257,7 @@ class Connector:
             or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
             finishing=self.finishing,
             reserved=self.reservation is not None,
+            held=self.held_for_zero,
         )
 
     def current(self) -> Reported:
@@ -492,6 +505,10 @@ class Connector:
             # a Faulted or Unavailable connector ends its reservation (1.6 §3.11)
             lost, self.reservation = self.reservation, None
             self.context.reservation_lost(lost, f"connector {self.id} is {now.status}")
+        free = self.free
+        if free != self._was_free:
+            self._was_free = free
+            self.context.free_changed()
         if now != self.reported:
             log.info(
                 "connector %d: %s%s",

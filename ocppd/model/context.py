@@ -96,6 +96,11 @@ class ChargePointContext(Protocol):
         """A connector's status or error changed."""
         ...
 
+    def free_changed(self) -> None:
+        """A connector became free for a new session, or stopped being free (its status may
+        not change: a driver claims a connector with a cable in it)."""
+        ...
+
     # --- reservations (model/reservation.py) ---
 
     def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:

@@ -98,12 +98,14 @@ class Reservations:
         *,
         charger_status: Callable[[], Status],
         retry_later: Callable[[str, Callable[[], Awaitable[None]]], None],
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.connectors = connectors
         self.store = store
         self.clock = clock
         self.charger_status = charger_status
         self.retry_later = retry_later  # a journal write that must land, retried until it does
+        self.changed = changed  # a reservation was made, ended or used (the set changed)
         self.zero: Reservation | None = None  # on connector 0
         self._changed = trio.Event()
 
@@ -251,6 +253,22 @@ class Reservations:
         ]
         return not others
 
+    def held(self) -> set[int]:
+        """The connectors the connector-0 reservation holds: as many connectors are free
+        (and reserved for no one else) as it needs, one (the idea of MicroOcpp's
+        ``ReservationService::getReservation(connectorId)``). They report Reserved.
+
+        1.6 §3.11: a connector-0 reservation "SHALL NOT reserve a specific connector, but
+        SHALL make sure that ... one connector remains available for the reserved idTag".
+        While two or more are free none is named; the last free one is no longer open to
+        other drivers (:meth:`zero_blocks`) and says so: Reserved, as the OCTT's TC_049
+        expects. Which one that is follows the others: when another connector becomes free
+        again the held one is Available again."""
+        if self.zero is None:
+            return set()
+        free = {c.id for c in self.connectors.values() if c.free and c.reservation is None}
+        return free if len(free) <= 1 else set()
+
     def use(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation`` (the connector dropped its own
         already): it is no longer in force. :meth:`used` forgets it on disk."""
@@ -315,6 +333,7 @@ class Reservations:
     def _wake(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
+        self.changed()
 
     async def run(self) -> None:
         """End each reservation at its expiry: sleep until the nearest one, or until the set

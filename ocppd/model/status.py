@@ -188,6 +188,9 @@ class Facts:
     evse_permits: bool = True  # the charger allows energy (False: invalid id, limit 0, ...)
     finishing: bool = False  # the transaction ended; the cable or the EV is still there
     reserved: bool = False  # a reservation keeps the connector for one driver (§3.11)
+    # the charge point's reservation (connector 0) keeps this connector: it is the last free
+    # one (model/reservation.py, Reservations.held; the Charger keeps it current)
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +220,10 @@ def derive_status(f: Facts) -> Status:
         return Status.FINISHING
     if f.authorized:
         return Status.PREPARING
-    if f.reserved:
+    if f.reserved or f.held:
         # a cable alone leaves a reserved connector Reserved: only the reserved identity
-        # makes it Preparing (1.6 §4.9, transition E2)
+        # makes it Preparing (1.6 §4.9, transition E2). The last free connector under a
+        # connector-0 reservation is as reserved as one named by its own (OCTT TC_049)
         return Status.RESERVED
     if f.plugged:
         return Status.PREPARING

@@ -114,6 +114,9 @@ class Context:
     def status_changed(self) -> None:
         self.changes += 1
 
+    def free_changed(self) -> None:
+        pass
+
     # a connector alone: no charge-point (connector 0) reservation
     def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
         return None

@@ -95,6 +95,9 @@ class ChargePoint:
     def status_changed(self) -> None:
         pass
 
+    def free_changed(self) -> None:
+        pass
+
 
 class Port:
     """The connector, as the sampler sees it."""

@@ -84,6 +84,16 @@ ROWS = [
         Facts(authorized=True, reserved=True),
         Status.PREPARING,
     ),
+    ("held for the charge point's reservation (connector 0)", Facts(held=True), Status.RESERVED),
+    ("a cable alone leaves a held one reserved", Facts(plugged=True, held=True), Status.RESERVED),
+    (
+        "the reserved driver authorised on a held one",
+        Facts(authorized=True, held=True),
+        Status.PREPARING,
+    ),
+    ("a held one inoperative", Facts(operative=False, held=True), Status.UNAVAILABLE),
+    ("a held one faulted", Facts(faulted=True, held=True), Status.FAULTED),
+    ("a held one finishing", Facts(plugged=True, finishing=True, held=True), Status.FINISHING),
     ("charging", TX, Status.CHARGING),
     ("the EV pauses", Facts(plugged=True, transaction=True), Status.SUSPENDED_EV),
     (
