@@ -397,6 +397,8 @@ async def test_tc049_connector_zero_keeps_one_free_connector_for_the_reserved_ta
         # a connector reservation may not take the last connector connector 0 needs ...
         await cp.sim("plug", 1)
         assert "charging on connector 1" in await cp.swipe(STRANGER)
+        # connector 2 is the last free one now: it is held for the reservation (TC_049)
+        await station.wait_for("StatusNotification", status_of(2, "Reserved"))
         assert (await station.call(reserve(32, connector_id=2, id_tag=STRANGER))).status == (
             "Occupied"
         )
@@ -430,6 +432,95 @@ async def test_tc049_the_last_free_connector_under_a_connector_zero_reservation_
         assert (await station.call(reserve(58, connector_id=0))).status == "Accepted"
         with trio.fail_after(10):
             await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        # only the reserved tag may use it: a cable alone leaves it Reserved (E2)
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="reserved for other drivers"):
+            await cp.swipe(STRANGER)
+        assert cp.connector(1).reported.status == "reserved"
+        assert "charging on connector 1" in await cp.swipe(TAG)
+        start = await station.wait_for("StartTransaction")
+        assert (start.payload["connectorId"], start.payload["reservationId"]) == (1, 58)
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))
+        assert not csms.violations
+
+
+def sent(station: Any, connector_id: int) -> list[str]:
+    """The statuses sent for one connector, in order."""
+    return [
+        c.payload["status"]
+        for c in station.calls("StatusNotification")
+        if c.payload["connectorId"] == connector_id
+    ]
+
+
+async def test_the_connector_held_for_connector_zero_is_available_again_when_another_is_freed(
+    nursery, start_csms, autojump_clock
+):
+    """Which connector a connector-0 reservation holds follows the others (1.6 §3.11: it
+    reserves no specific connector): connector 2 made Operative again frees connector 1
+    (Available); a stranger charging on 1 makes 2 the last free one (Reserved); the
+    stranger's session ended and the cable out, 1 is free again and 2 Available."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        with trio.fail_after(3600):  # a regression fails, not hangs
+            await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+            await station.wait_for("StatusNotification", status_of(2, "Unavailable"))
+            assert (await station.call(reserve(61, connector_id=0))).status == "Accepted"
+            await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+            await station.call(call.ChangeAvailability(connector_id=2, type="Operative"))
+            await station.wait_for("StatusNotification", status_of(1, "Available"), count=2)
+            await trio.sleep(1)
+            assert sent(station, 1) == ["Available", "Reserved", "Available"]
+            assert sent(station, 2) == ["Available", "Unavailable", "Available"]
+            # a stranger takes connector 1: 2 is the last free one
+            await cp.sim("plug", 1)
+            assert "charging on connector 1" in await cp.swipe(STRANGER)
+            await station.wait_for("StatusNotification", status_of(2, "Reserved"))
+            await cp.swipe(STRANGER)  # the session ends; the cable still in: Finishing, not free
+            await station.wait_for("StatusNotification", status_of(1, "Finishing"))
+            await trio.sleep(1)
+            assert cp.connector(2).reported.status == "reserved"
+            await cp.sim("unplug", 1)
+            await station.wait_for("StatusNotification", status_of(2, "Available"), count=3)
+            await trio.sleep(1)
+            assert sent(station, 2)[-3:] == ["Available", "Reserved", "Available"]
+            assert cp.connector(1).reported.status == "available"
+            assert cp.charger.reservations.zero is not None  # still in force, on no connector
+            assert not csms.violations
+
+
+@pytest.mark.parametrize("end", ["expiry", "cancel"])
+async def test_the_held_connector_is_available_again_when_the_reservation_ends(
+    end, nursery, start_csms, autojump_clock
+):
+    """The connector-0 reservation expires (at its expiryDate) or is cancelled: the last free
+    connector it held is Available again, and anyone may charge there."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        with trio.fail_after(3600):  # a regression fails, not hangs
+            await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+            await station.wait_for("StatusNotification", status_of(2, "Unavailable"))
+            assert (await station.call(reserve(62, connector_id=0, minutes=5))).status == (
+                "Accepted"
+            )
+            reserved = await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+            if end == "cancel":
+                answer = await station.call(call.CancelReservation(reservation_id=62))
+                assert answer.status == "Accepted"
+            available = await station.wait_for(
+                "StatusNotification", status_of(1, "Available"), count=2
+            )
+            if end == "expiry":
+                assert 299 <= available.t - reserved.t <= 301
+            else:
+                assert available.t - reserved.t < 5
+            assert cp.charger.reservations.all() == []
+            await cp.sim("plug", 1)
+            assert "charging on connector 1" in await cp.swipe(STRANGER)
+            start = await station.wait_for("StartTransaction")
+            assert "reservationId" not in start.payload
 
 
 ZERO_ON = {"ReserveConnectorZeroSupported": True}
