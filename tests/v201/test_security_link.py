@@ -24,6 +24,7 @@ from cryptography import x509
 from ocpp.v201 import call
 
 from tests.harness import CP_ID, wall
+from tests.netutil import Proxy
 from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
 from tests.v201.harness import charger201, registered
 
@@ -305,3 +306,36 @@ async def test_a_2_0_1_password_is_taken_dialled_with_and_kept_across_a_restart(
         await registered(cp, connection=3)  # the journal's password, not the config file's
     assert csms.violations == []
     assert new not in caplog.text
+
+
+async def test_link_failures_are_told_in_2_0_1_words(
+    nursery, start_csms201, autojump_clock, ca, tmp_path
+):
+    """A04 for the link's own failures: a stranger's certificate (A00.FR.309/413:
+    InvalidCsmsCertificate) and a refused password (FailedToAuthenticateAtCsms), raised
+    before any link agreed a version (so in the first offered, 2.0.1), told once the right
+    CSMS answers."""
+    good = await start_csms201(
+        ssl_context=_server(ca, client_certs=False), passwords={CP_ID: "another-password-16"}
+    )
+    stranger = await start_csms201(
+        ssl_context=_server(trustme.CA(), client_certs=False), passwords={CP_ID: PASSWORD}
+    )
+    proxy = await nursery.start(Proxy(stranger.port).serve)
+    url = proxy.url.replace("ws://", "wss://")
+    async with charger201(nursery, good, url=url, ocpp=_profile_2(ca, tmp_path)) as cp:
+        connection = cp.parts.connection
+        while connection.last_error_kind != "tls-certificate":
+            await connection.wait_changed()
+        proxy.target_port = good.port  # the right server, which refuses the password first
+        while connection.last_error_kind != "unauthorized":
+            await connection.wait_changed()
+        good.passwords[CP_ID] = PASSWORD
+        station = await registered(cp)
+        with trio.fail_after(60):
+            for word in ("InvalidCsmsCertificate", "FailedToAuthenticateAtCsms"):
+                await station.wait_for(
+                    "SecurityEventNotification", lambda p, w=word: p["type"] == w
+                )
+    assert not stranger.stations
+    assert good.violations == []
