@@ -16,6 +16,12 @@ CertificateInstalled). Profile 1 is for trusted networks only [A00.FR.201]; each
 operation on a link without TLS is a warning in the log. A root installed there is used
 only from the next TLS connection on.
 
+One exception: a ManufacturerRootCertificate is Rejected on profiles 0 and 1. It decides
+which firmware the charger installs (signed firmware, L01/L02), and on a link without TLS
+the charger cannot know who sent it: whoever could answer in the central system's place
+could make the charger trust, then install, firmware of their own. The Central System
+root, which the path to TLS needs, is still taken there.
+
 Keys [SEC §7]: CpoName (the O of a CSR), CertificateStoreMaxLength,
 CertificateSignedMaxChainSize, AdditionalRootCertificateCheck. The store itself is
 ``ocppd/security/store.py``; new roots and a new client certificate apply from the next
@@ -66,6 +72,7 @@ INSTALLED: Mapping[Installed, InstallCertificateStatus] = {
     Installed.FULL: InstallCertificateStatus.REJECTED,  # [M05.FR.03]
     Installed.NOT_SIGNED_BY_OLD: InstallCertificateStatus.REJECTED,  # [M05.FR.10]
     Installed.FAILED: InstallCertificateStatus.FAILED,  # [M05.FR.04]
+    Installed.UNAUTHENTICATED: InstallCertificateStatus.REJECTED,
 }
 DELETED: Mapping[Deleted, DeleteCertificateStatus] = {
     Deleted.ACCEPTED: DeleteCertificateStatus.ACCEPTED,
@@ -170,6 +177,10 @@ class Certificates:
         """Install a root [M05] within CertificateStoreMaxLength, by the rules of
         AdditionalRootCertificateCheck: the outcome and why (logged)."""
         keys = self.services.keys
+        if kind is RootKind.MANUFACTURER and self.profile() < 2:
+            why = f"security profile {self.profile()}: the central system is not authenticated"
+            log.warning("InstallCertificate %s: Rejected (%s)", kind.value, why)
+            return Installed.UNAUTHENTICATED, why
         outcome, why = self.store.install_root(
             kind,
             text,

@@ -94,6 +94,7 @@ INSTALLED: Mapping[Installed, tuple[InstallCertificateStatusEnumType, str]] = Ma
         Installed.INVALID: (InstallCertificateStatusEnumType.REJECTED, "InvalidCertificate"),
         Installed.FULL: (InstallCertificateStatusEnumType.REJECTED, "OutOfStorage"),
         # [M05.FR.10] AdditionalRootCertificateCheck: not signed by the root it replaces
+        Installed.UNAUTHENTICATED: (InstallCertificateStatusEnumType.REJECTED, "NoSecurity"),
         Installed.NOT_SIGNED_BY_OLD: (
             InstallCertificateStatusEnumType.REJECTED,
             "InvalidCertificate",
