@@ -230,23 +230,29 @@ class Certificates:
         )
 
     async def send_csr(self) -> None:
+        """A new key and its CSR in a SignCertificate (:meth:`ask_to_sign`), as a task."""
+        await self.ask_to_sign()
+
+    async def ask_to_sign(self) -> bool:
         """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03], in the OCPP
-        version of the open link (the renewal runs whatever version the link speaks)."""
+        version of the open link (the renewal runs whatever version the link speaks). True
+        when the central system answered Accepted (a CertificateSigned should follow)."""
         serial = self.services.serial_number
         cpo = self.services.keys.get_str("CpoName")
         if not serial or not cpo:
             log.warning("no SignCertificate: the serial number or CpoName is not set")
-            return
+            return False
         session = open_session(self.services.link)
         version = session.rpc.dialect.subprotocol
         make = self.sign_requests.get(version)
         if make is None:
             log.warning("no SignCertificate: this daemon cannot say it in %s", version)
-            return
+            return False
         csr = self.store.new_request(serial, cpo)
         log.info("SignCertificate: a new key was made; its CSR (CN=%s, O=%s) goes out", serial, cpo)
         response = await session.call(make(csr))
         log.info("SignCertificate: %s", response.status.value)
+        return bool(response.status.value == "Accepted")
 
 
 def _hash_data(data: m.CertificateHashData) -> HashData:

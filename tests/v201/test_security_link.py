@@ -339,3 +339,41 @@ async def test_link_failures_are_told_in_2_0_1_words(
                 )
     assert not stranger.stations
     assert good.violations == []
+
+
+async def test_a_signcertificate_without_its_certificate_is_asked_again(
+    nursery, start_csms201, autojump_clock, ca, tmp_path
+):
+    """TC_A_23_CS (A02.FR.17-18): the CSMS accepts the SignCertificate and sends no
+    CertificateSigned: the station asks again with a new key after CertSigningWaitMinimum,
+    then twice as long, CertSigningRepeatTimes times; a certificate taken ends it."""
+    csms = await start_csms201(
+        ssl_context=_server(ca, client_certs=False), passwords={CP_ID: PASSWORD}
+    )
+    keys = {
+        "CpoName": CPO,
+        '"SecurityCtrlr.CertSigningWaitMinimum"': 30,  # quoted: a dotted TOML key is a table
+        '"SecurityCtrlr.CertSigningRepeatTimes"': 2,
+    }
+    async with charger201(nursery, csms, ocpp=_profile_2(ca, tmp_path), keys=keys) as cp:
+        station = await registered(cp)
+        first = await _ask_for_a_certificate(station)
+        asked = trio.current_time()
+        with trio.fail_after(31):
+            second = await station.wait_for("SignCertificate", count=2)
+        assert trio.current_time() - asked >= 30
+        with trio.fail_after(61):
+            third = await station.wait_for("SignCertificate", count=3)
+        assert trio.current_time() - asked >= 90
+        await trio.sleep(600)
+        assert len(station.calls("SignCertificate")) == 3  # CertSigningRepeatTimes: 2
+        assert len({first.payload["csr"], second.payload["csr"], third.payload["csr"]}) == 3
+
+        # asked again, and this time the certificate comes: no more SignCertificate
+        sent = await _ask_for_a_certificate(station)
+        signed = sign_csr(ca, sent.payload["csr"])
+        taken = await station.call(call.CertificateSigned(certificate_chain=to_pem(signed)))
+        assert taken.status == "Accepted"
+        await trio.sleep(600)
+        assert len(station.calls("SignCertificate")) == 4
+    assert csms.violations == []

@@ -257,6 +257,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(SECURITY, "Identity", read=lambda f, _: f.identity, constant=True),
     Variable(SECURITY, "CertificateEntries", read=lambda f, _: str(f.certificates()),
              data_type=INT, persistent=False),
+    Variable(SECURITY, "CertSigningWaitMinimum", key="SecurityCtrlr.CertSigningWaitMinimum",
+             unit="s"),  # certificates.py
+    Variable(SECURITY, "CertSigningRepeatTimes", key="SecurityCtrlr.CertSigningRepeatTimes"),
     # DeviceDataCtrlr
     *(
         Variable(DEVICE_DATA, "ItemsPerMessage", instance, key=_limit("ItemsPerMessage", instance))
