@@ -110,8 +110,10 @@ class CoreHandlers:
         spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
         if spec is not None and not spec.listed:  # another view's own key (the 2.0.1 model)
             spec = None
+        # the value is kept as what it stands for (AuthorizationKey: hex = its text)
+        text = spec.from_ocpp16(request.value) if spec and spec.from_ocpp16 else request.value
         result, value, why = (
-            self.keys.check_change(request.key, request.value)
+            self.keys.check_change(request.key, text)
             if spec is not None
             else (ChangeResult.NOT_SUPPORTED, None, "unknown key")
         )
@@ -119,7 +121,7 @@ class CoreHandlers:
         shown = "***" if spec is not None and spec.secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
             try:
-                await self.persist_key(name, request.value)
+                await self.persist_key(name, text)
             except Exception as exc:  # not persisted = not changed
                 log.error("ChangeConfiguration %s: cannot persist (%s)", name, exc)
                 result = ChangeResult.REJECTED

@@ -68,10 +68,40 @@ def rotation_check(phases: Mapping[int, int]) -> Callable[[Value], str | None]:
     return check
 
 
-def _hex_key(value: Value) -> str | None:
+AUTHORIZATION_KEY_BYTES = (16, 40)  # as written: the whitepaper's 16-20 bytes, or 40 hex digits
+_HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,20}")
+
+
+def basic_auth_password(key: str) -> str:
+    """The HTTP basic-auth password an AuthorizationKey set over OCPP 1.6 stands for.
+
+    The security whitepaper (edition 3, A00.FR.205) has the key "hexadecimal represented
+    (20 bytes maximum, represented as a string of up to 40 hexadecimal digits)", of at
+    least 16 bytes, and the OCTT sets it that way: TC_073_CS writes
+    ``4F43415F4F4354545F61646D696E5F74657374`` and TC_085_CS expects the password in the
+    Authorization header to be the decoded "OCA_OCTT_admin_test" (32-40 characters are
+    hex, 16-20 plain text). The whitepaper leaves open what a charger does with a binary
+    key that is no text; like EVerest's libocpp (ChargePointConfiguration::
+    setAuthorizationKey) an even number of 32 to 40 hex digits whose every byte is
+    printable ASCII (0x20-0x7e) is its decoded text, and anything else is the password as
+    written: a plain-text password, or a random binary key kept in its hex form (which
+    the central system then also has to use as written).
+
+    Only OCPP 1.6's ChangeConfiguration means hex: 2.0.1's BasicAuthPassword is a
+    passwordString (as written), and so are the config file's keys (INTERFACE.md)."""
+    if not _HEX_KEY.fullmatch(key):
+        return key
+    decoded = bytes.fromhex(key)
+    if not all(0x20 <= byte <= 0x7E for byte in decoded):
+        return key
+    return decoded.decode("ascii")
+
+
+def _key_length(value: Value) -> str | None:
     assert isinstance(value, str)
-    if not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){16,20}", value):
-        return "expected 16 to 20 bytes written as 32 to 40 hexadecimal digits"
+    low, high = AUTHORIZATION_KEY_BYTES
+    if not low <= len(value.encode()) <= high:
+        return f"expected {low} to {high} bytes (a hex key: 16 to 20 bytes as 32 to 40 digits)"
     return None
 
 
@@ -251,9 +281,10 @@ def core_keys(
             S,
             "",
             secret=True,
-            check=_hex_key,
+            check=_key_length,
             max_length=40,
-            doc="basic-auth password (write-only); a change reconnects with it",
+            from_ocpp16=basic_auth_password,
+            doc="basic-auth password (write-only; 1.6 hex = its text); a change reconnects",
         ),
         KeySpec(
             "SecurityProfile",
