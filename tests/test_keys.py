@@ -361,6 +361,7 @@ async def test_a_hex_key_is_kept_as_the_password_it_stands_for(
         assert cp.keys.get_str("AuthorizationKey") == "OCA_OCTT_admin_test"
         stored = await cp.journal.settings()
         assert stored["key.AuthorizationKey"] == "OCA_OCTT_admin_test"
+        await cp.station(connection=2)  # a new key: a new connection
     async with charger(nursery, csms, state_dir=tmp_path) as cp:
         station = await cp.registered(connection=3)
         assert cp.keys.get_str("AuthorizationKey") == "OCA_OCTT_admin_test"
