@@ -187,7 +187,7 @@ def test_the_shipped_example_config_is_valid_and_harmless() -> None:
         ),
         (
             lambda t: t + "\n[ocpp.keys]\nAuthorizationKey = '0123456789abcde'\n",
-            "ocpp.keys.AuthorizationKey: expected 16 to 40 bytes",
+            "ocpp.keys.AuthorizationKey: expected 16 to 40 characters of A-Z a-z 0-9",
         ),
         (
             lambda t: t + "\n[ocpp.keys]\nSecurityProfile = 2\n",

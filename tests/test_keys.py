@@ -169,14 +169,19 @@ async def test_a_new_heartbeat_interval_applies_at_once(nursery, start_csms, aut
         assert trio.current_time() - changed <= 41
 
 
-async def test_an_authorization_key_of_the_wrong_length_is_refused(
-    nursery, start_csms, autojump_clock
-):
-    """16 to 40 bytes as written, a hex key judged by its 16 to 20 bytes [A00.FR.205]."""
+async def test_an_authorization_key_that_is_not_hex_is_refused(nursery, start_csms, autojump_clock):
+    """1.6: 16 to 20 bytes as 32 to 40 hex digits [A00.FR.205]; a plain-text password too."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        for bad in ("short", "x" * 15, "00" * 21, "é" * 21):
+        for bad in (
+            "short",
+            "zz" * 16,
+            "00" * 21,
+            "41" * 15,
+            "41" * 16 + "4",
+            "OCA_OCTT_admin_test",
+        ):
             answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=bad))
             assert answer.status == "Rejected"
         assert cp.parts.connection.connects == 1
@@ -350,7 +355,7 @@ async def test_a_hex_key_is_kept_as_the_password_it_stands_for(
     nursery, start_csms, autojump_clock, tmp_path
 ):
     """ChangeConfiguration(AuthorizationKey) in hex: kept (and persisted) as its text, so
-    a restart dials with the same password; plain text is kept as written."""
+    a restart dials with the same password; a binary key is kept as written."""
     csms = await start_csms()
     async with charger(nursery, csms, state_dir=tmp_path) as cp:
         station = await cp.registered()
@@ -365,7 +370,16 @@ async def test_a_hex_key_is_kept_as_the_password_it_stands_for(
     async with charger(nursery, csms, state_dir=tmp_path) as cp:
         station = await cp.registered(connection=3)
         assert cp.keys.get_str("AuthorizationKey") == "OCA_OCTT_admin_test"
-        plain = "a plain password"  # 16 characters
-        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=plain))
+        spaced = "4F4341204F43545420" + "61646D696E2074657374"  # "OCA OCTT admin test"
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=spaced))
+        assert answer.status == "Accepted"  # printable ASCII, though no 2.0.1 passwordString
+        assert cp.keys.get_str("AuthorizationKey") == "OCA OCTT admin test"
+        station = await cp.station(connection=4)
+        binary = "00112233445566778899AABBCCDDEEFF"  # not text: kept as written
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=binary))
         assert answer.status == "Accepted"
-        assert cp.keys.get_str("AuthorizationKey") == plain
+        assert cp.keys.get_str("AuthorizationKey") == binary
+        await cp.station(connection=5)
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered(connection=6)
+        assert cp.keys.get_str("AuthorizationKey") == binary

@@ -74,9 +74,6 @@ class KeySpec:
     check: Callable[[Value], str | None] | None = None
     doc: str = ""
     listed: bool = True
-    # what an OCPP 1.6 ChangeConfiguration text stands for, before it is parsed and kept
-    # (AuthorizationKey: the whitepaper's hex notation); other views take text as written
-    from_ocpp16: Callable[[str], str] | None = None
 
     def parse(self, text: str) -> Value:
         """The typed value of a ChangeConfiguration text; ValueError with the reason otherwise."""

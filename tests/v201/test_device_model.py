@@ -275,6 +275,10 @@ async def test_a_2_0_1_basic_auth_password_is_used_as_written(
             assert results[0]["attribute_status"] == "Accepted"
             assert cp.keys.get_str("AuthorizationKey") == password
             station = await registered(cp, connection=n)
+        spaced = "OCA OCTT admin test"  # the text a 1.6 hex key may stand for: no passwordString
+        results = await set_variables(station, item("SecurityCtrlr", "BasicAuthPassword", spaced))
+        assert results[0]["attribute_status"] == "Rejected"
+        assert cp.keys.get_str("AuthorizationKey") == "a:2.0.1-password*"
         assert csms.violations == []
     assert csms.rejections == []
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
 from ocppd.features.v201.words import CONNECTOR_STATUS
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
@@ -331,10 +332,14 @@ def keys(site: Site) -> list[KeySpec]:
             listed=False,
             doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
+        # A TransactionEvent Started carries the energy register at Transaction.Begin
+        # (transactions.py), as 1.6's meterStart: read-only until Started follows a list.
         KeySpec(
             TX_STARTED_MEASURANDS,
             KeyType.CSL,
             register,
+            readonly=True,
+            derived=True,
             choices=measurands,
             max_items=12,
             listed=False,
@@ -586,6 +591,9 @@ class DeviceModel:
                 SetVariableStatusEnumType.REJECTED, f"longer than {size}", secret=secret
             )
         result, value, why = self.keys.check_change(variable.key, data.attribute_value)
+        rule = V201_RULES.get(variable.key)  # a shared key's 2.0.1 form (BasicAuthPassword)
+        if value is not None and rule is not None and (problem := rule(value)) is not None:
+            value, why = None, problem
         if value is None:
             return SetDecision(SetVariableStatusEnumType.REJECTED, why, secret=secret)
         return SetDecision(
