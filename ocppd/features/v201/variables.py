@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
 from ocppd.features.v201.words import CONNECTOR_STATUS
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
@@ -593,6 +594,9 @@ class DeviceModel:
                 SetVariableStatusEnumType.REJECTED, f"longer than {size}", secret=secret
             )
         result, value, why = self.keys.check_change(variable.key, data.attribute_value)
+        rule = V201_RULES.get(variable.key)  # a shared key's 2.0.1 form (BasicAuthPassword)
+        if value is not None and rule is not None and (problem := rule(value)) is not None:
+            value, why = None, problem
         if value is None:
             return SetDecision(SetVariableStatusEnumType.REJECTED, why, secret=secret)
         return SetDecision(
