@@ -2,7 +2,8 @@
 
 OCPP 1.6 §3.11 and §5.13, in the model's words. A :class:`Reservation` is a fact: on a
 connector (its status is then Reserved, ``model/status.py``) or on the charge point as
-a whole (connector 0: any free connector serves it, and one must stay free for it).
+a whole (connector 0: any free connector serves it, and one must stay free for it; the
+last free one is held for it and Reserved too, :meth:`Reservations.held`).
 Only the reserved tag, or a tag of the same parent group, may start there; the start
 carries the reservation's id and ends it. A reservation also ends at its expiry (a
 deadline on trio's clock, re-armed when the set changes: no polling), when it is
