@@ -490,6 +490,33 @@ async def test_the_connector_held_for_connector_zero_is_available_again_when_ano
             assert not csms.violations
 
 
+async def test_a_cable_waiting_at_the_last_free_connector_leaves_it_preparing(
+    nursery, start_csms, autojump_clock
+):
+    """An EV parked at connector 2 (Preparing) when a stranger takes connector 1 under a
+    connector-0 reservation: 2 is kept for the reservation but stays Preparing (1.6 §4.9 has
+    no Preparing -> Reserved transition); the stranger's second session there is refused,
+    the reserved tag starts there."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        with trio.fail_after(3600):  # a regression fails, not hangs
+            await cp.sim("plug", 2)
+            await station.wait_for("StatusNotification", status_of(2, "Preparing"))
+            assert (await station.call(reserve(63, connector_id=0))).status == "Accepted"
+            await cp.sim("plug", 1)
+            assert "charging on connector 1" in await cp.swipe(STRANGER)
+            await station.wait_for("StatusNotification", status_of(1, "Charging"))
+            await trio.sleep(5)
+            assert sent(station, 2) == ["Available", "Preparing"]
+            with pytest.raises(ControlRefused, match="reserved for other drivers"):
+                await cp.swipe("OTHER002")
+            assert "charging on connector 2" in await cp.swipe(TAG)
+            start = await station.wait_for("StartTransaction", count=2)
+            assert (start.payload["connectorId"], start.payload["reservationId"]) == (2, 63)
+            assert not csms.violations
+
+
 @pytest.mark.parametrize("end", ["expiry", "cancel"])
 async def test_the_held_connector_is_available_again_when_the_reservation_ends(
     end, nursery, start_csms, autojump_clock

@@ -264,11 +264,19 @@ class Reservations:
         While two or more are free none is named; the last free one is no longer open to
         other drivers (:meth:`zero_blocks`) and says so: Reserved, as the OCTT's TC_049
         expects. Which one that is follows the others: when another connector becomes free
-        again the held one is Available again."""
+        again the held one is Available again.
+
+        A free connector with a cable in it (Preparing: an EV parked, no driver yet) that
+        was not held already is not held: 1.6 §4.9 knows no Preparing -> Reserved
+        transition. It is kept for the reservation all the same (:meth:`zero_blocks`). One
+        held before the cable came stays held, as a reserved connector stays Reserved
+        (transition E2)."""
         if self.zero is None:
             return set()
-        free = {c.id for c in self.connectors.values() if c.free and c.reservation is None}
-        return free if len(free) <= 1 else set()
+        free = [c for c in self.connectors.values() if c.free and c.reservation is None]
+        if len(free) > 1:
+            return set()
+        return {c.id for c in free if not c.plug.plugged or c.held_for_zero}
 
     def use(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation`` (the connector dropped its own
