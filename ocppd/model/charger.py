@@ -256,7 +256,8 @@ class Charger:
             self._holds_stale = trio.Event()
             held = self.reservations.held()
             for connector in self.connectors.values():
-                await connector.hold(connector.id in held)
+                if connector.held_for_zero != (connector.id in held):
+                    await connector.hold(connector.id in held)
             self._follow_zero()  # anything that changed meanwhile
 
     async def wait_changed(self) -> None:
