@@ -236,9 +236,7 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
         kinds = {r[1] for r in rows}
         start_seq = stop_seq = None
         if transaction_id is None and "tx-start" not in kinds:
-            start_seq = _queue_rebuild(
-                live, next_seq, "tx-start", new_id, connector_id, values[16]
-            )
+            start_seq = _queue_rebuild(live, next_seq, "tx-start", new_id, connector_id, values[16])
             next_seq += 1
             report.rebuilt += 1
         for q in rows:

@@ -598,7 +598,12 @@ class Charger:
         return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
-        self, connector: Connector, id_tag: str, *, authorize_first: bool
+        self,
+        connector: Connector,
+        id_tag: str,
+        *,
+        authorize_first: bool,
+        remote_start_id: int | None = None,
     ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed for
         ``id_tag``; while ``authorize_first``, with no authorisation yet). Run it with
@@ -607,7 +612,9 @@ class Charger:
 
         Raises Refused when the start cannot happen (the tag is refused, the claim was given
         up, the transaction cannot start); the reason is logged, shown on the connector's
-        LEDs and kept for ``ocppctl status``.
+        LEDs and kept for ``ocppctl status``. ``remote_start_id``: the central system's
+        number of this remote start (the claim may carry it already), which the
+        transaction's messages may echo.
         """
         what = "remote start"
         try:
@@ -622,7 +629,9 @@ class Charger:
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.start_for(id_tag, auth, remote=True, what=what)
+            await connector.start_for(
+                id_tag, auth, remote=True, what=what, remote_start_id=remote_start_id
+            )
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)

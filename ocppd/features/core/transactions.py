@@ -37,7 +37,8 @@ from ocppd.logs import fields
 from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
 from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
-from ocppd.model.transaction import StopReason, StorageUnavailable
+from ocppd.model.status import Status
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.codec import to_payload
 from ocppd.protocol.v16.dialect import V16
@@ -180,7 +181,11 @@ class Recorder:
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        cause: StartCause = StartCause.TAG,
+        remote_start_id: int | None = None,
     ) -> int:
+        # StartTransaction tells neither what came last nor the remote start's number
+        del cause, remote_start_id
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "idTag": id_tag,
@@ -199,6 +204,12 @@ class Recorder:
                 payload=payload,
                 words=V16_WORDS,
             )
+
+    def known_id(self, local_id: int) -> int | str | None:
+        return None  # StartTransaction.conf brings it
+
+    async def changed(self, local_id: int, *, status: Status, timestamp: str) -> None:
+        """1.6 tells a status in StatusNotification only (``status_report.py``)."""
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
         with self._as_model_error:
