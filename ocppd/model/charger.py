@@ -636,14 +636,16 @@ class Charger:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)
 
-    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+    async def confirm_start(
+        self, local_id: int, transaction_id: int | str, info: IdTagInfo
+    ) -> None:
         """The central system answered the start of transaction ``local_id``: its id and its
         verdict on the tag (the connector where it runs acts on it)."""
         for connector in self.connectors.values():
             await connector.confirm_start(local_id, transaction_id, info)
         self._acknowledged(local_id, TxMessage.START)
 
-    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+    def give_up_start(self, local_id: int, fallback_id: int | str) -> None:
         """The start of transaction ``local_id`` was given up unanswered: the transaction
         goes on under ``fallback_id``."""
         for connector in self.connectors.values():
@@ -669,7 +671,7 @@ class Charger:
         log.info("connector %d: stopped at the charger (stop button)", connector_id)
         return await connector.stop(StopReason.LOCAL, None)
 
-    def find_transaction(self, transaction_id: int) -> Connector | None:
+    def find_transaction(self, transaction_id: int | str) -> Connector | None:
         for connector in self.connectors.values():
             if connector.tx is not None and connector.tx.transaction_id == transaction_id:
                 return connector

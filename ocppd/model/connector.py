@@ -926,7 +926,9 @@ class Connector:
 
     # --- what the central system says about a transaction ---
 
-    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+    async def confirm_start(
+        self, local_id: int, transaction_id: int | str, info: IdTagInfo
+    ) -> None:
         """The central system answered the start of transaction ``local_id`` (possibly long
         after an offline start): its id, and its verdict on the tag. Nothing when that
         transaction does not run here."""
@@ -949,7 +951,7 @@ class Connector:
                 await self._check_invalid_energy()
             await self._settle()
 
-    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+    def give_up_start(self, local_id: int, fallback_id: int | str) -> None:
         """The start of transaction ``local_id`` was never answered and is given up: the
         rest of the transaction goes by ``fallback_id`` (1.6 errata 3.18: -1). Nothing when
         that transaction does not run here."""
