@@ -71,6 +71,7 @@ class Outbox(Protocol):
         reservation_id: int | None,
         payload: dict[str, Any],
         words: TxWords,
+        transaction_id: TransactionId | None = None,
     ) -> int: ...
     async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None: ...
     async def add_meter_values(
@@ -130,7 +131,7 @@ def meter_value(sample: Sample) -> dict[str, Any]:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
-class _AsModelError:
+class AsModelError:
     """``with``: the journal's "cannot write now" leaves as the model's StorageUnavailable
     (the model knows no journal); anything else passes unchanged."""
 
@@ -158,7 +159,7 @@ class Recorder:
     ) -> None:
         self.journal = journal
         self._send_untracked = send_untracked
-        self._as_model_error = _AsModelError(unavailable)
+        self._as_model_error = AsModelError(unavailable)
 
     @property
     def healthy(self) -> bool:
