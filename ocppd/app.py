@@ -51,10 +51,12 @@ from ocppd.features.core.registration import Registration
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     V16_WORDS,
+    Carrier,
     Courier,
     ModelDelivery,
     OutboxSignal,
     Recorder,
+    V16Carrier,
 )
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
@@ -69,6 +71,8 @@ from ocppd.features.security.profiles import (
     confirm_trials,
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
+from ocppd.features.tx_versions import LAST_AGREED, TxLogs, VersionChoice
+from ocppd.features.v201.transactions import V201, Recorder201, V201Carrier
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -250,6 +254,11 @@ class Daemon:
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
         untracked = Untracked(uplink)
         storage = ModelStorage(journal)
+        # each transaction is recorded in the version current when it starts (decision 5)
+        versions = VersionChoice(
+            link, s.ocpp.versions, stored.get(LAST_AGREED), journal.set_setting
+        )
+        txlog = build_txlog(journal, untracked, uplink, versions)
         policies = follow_keys(keys)
         authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
         charger = build_charger(
@@ -257,7 +266,7 @@ class Daemon:
             hardware,
             policies=policies,
             clock=clock,
-            txlog=Recorder(journal, untracked.send, JournalUnavailable),
+            txlog=txlog,
             uplink=uplink,
             authorizer=authorizer,
             storage=storage,
@@ -333,6 +342,7 @@ class Daemon:
             handlers=handlers,
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
+                ("Core", versions.follow),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
@@ -749,6 +759,29 @@ def build_charger(
     return charger
 
 
+def build_txlog(
+    journal: Journal, untracked: Untracked, uplink: Uplink, versions: VersionChoice
+) -> TxLogs:
+    """The model's transaction log: one recorder per OCPP version, the version chosen per
+    transaction when it starts."""
+
+    async def protocol_of(local_id: int) -> str | None:
+        tx = await journal.transaction(local_id)
+        return None if tx is None else tx.protocol
+
+    return TxLogs(
+        {
+            V16.subprotocol: Recorder(journal, untracked.send, JournalUnavailable),
+            V201: Recorder201(
+                journal, untracked.send, JournalUnavailable, online=lambda: uplink.online
+            ),
+        },
+        versions.current,
+        protocol_of,
+        JournalUnavailable,
+    )
+
+
 def build_courier(
     journal: Journal,
     *,
@@ -759,7 +792,13 @@ def build_courier(
     signal: OutboxSignal,
     token: str,
 ) -> Courier:
-    """The outbox courier, paced by the keys that govern retries."""
+    """The outbox courier, paced by the keys that govern retries (2.0.1's
+    OCPPCommCtrlr.MessageAttempts / MessageAttemptInterval are these keys in the device
+    model), with one carrier per OCPP version."""
+    carriers: dict[str, Carrier] = {
+        V16.subprotocol: V16Carrier(delivery),
+        V201: V201Carrier(delivery),
+    }
     return Courier(
         journal,
         clock,
@@ -770,6 +809,7 @@ def build_courier(
         unavailable=JournalUnavailable,
         token=token,
         signal=signal,
+        carriers=carriers,
     )
 
 
