@@ -72,7 +72,7 @@ from ocppd.features.security.profiles import (
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import LAST_AGREED, TxLogs, VersionChoice
-from ocppd.features.v201.transactions import V201, Recorder201, V201Carrier
+from ocppd.features.v201.transactions import Recorder201, V201Carrier
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
@@ -86,6 +86,7 @@ from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.protocol.v16.dialect import V16
+from ocppd.protocol.v201.dialect import V201
 from ocppd.sdnotify import Notifier
 from ocppd.security.store import CertificateStore
 from ocppd.transport.backoff import Backoff
@@ -772,7 +773,7 @@ def build_txlog(
     return TxLogs(
         {
             V16.subprotocol: Recorder(journal, untracked.send, JournalUnavailable),
-            V201: Recorder201(
+            V201.subprotocol: Recorder201(
                 journal, untracked.send, JournalUnavailable, online=lambda: uplink.online
             ),
         },
@@ -797,7 +798,7 @@ def build_courier(
     model), with one carrier per OCPP version."""
     carriers: dict[str, Carrier] = {
         V16.subprotocol: V16Carrier(delivery),
-        V201: V201Carrier(delivery),
+        V201.subprotocol: V201Carrier(delivery),
     }
     return Courier(
         journal,

@@ -194,6 +194,7 @@ async def test_a_transaction_is_started_updated_and_ended_with_seq_no_from_0(
     assert measured[1]["value"] == 7400.5  # a number in 2.0.1; Temperature has no 2.0.1 measurand
     assert last["triggerReason"] == "StopAuthorized"
     assert last["transactionInfo"]["stoppedReason"] == "Local"
+    assert last["transactionInfo"]["chargingState"] == "EVConnected"  # no longer Charging
     assert [mv["sampledValue"][0]["context"] for mv in last["meterValue"]] == [
         "Transaction.Begin",
         "Transaction.End",
@@ -345,6 +346,7 @@ async def test_each_transaction_stays_in_the_version_it_started_in(tmp_path: Pat
     ]
     ended = (await journal.pending_messages())[3].payload
     assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"
+    assert "chargingState" not in ended["transactionInfo"]  # not known after a restart
     assert ended["triggerReason"] == "AbnormalCondition"
     assert ended["meterValue"][0]["sampledValue"][0]["value"] == 20
     await journal.aclose()

@@ -469,7 +469,7 @@ class Courier:
         self.carriers: Mapping[str, Carrier] = (
             carriers if carriers is not None else {V16.subprotocol: V16Carrier(delivery)}
         )
-        # the version of the session being served (it sends the rows of that version only)
+        # the version of rows that name none; a row goes out only over a link in its version
         self.protocol = protocol
         self.held_for: str | None = None  # the version the head of the queue waits for
         self.clock = clock
@@ -497,7 +497,6 @@ class Courier:
 
     async def run(self, session: Session) -> None:
         """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
-        self.protocol = session.rpc.dialect.subprotocol
         self._following = None
         while True:
             self.signal.rearm()
@@ -511,16 +510,17 @@ class Courier:
             if message is None:
                 await self.signal.wait()
                 continue
-            protocol = message.protocol or V16.subprotocol
-            if protocol != self.protocol or protocol not in self.carriers:
-                await self._hold(message)
+            spoken = session.rpc.dialect.subprotocol
+            protocol = message.protocol or self.protocol
+            if protocol != spoken or protocol not in self.carriers:
+                await self._hold(message, spoken)
             pause = await self._deliver(session, message, self.carriers[protocol])
             if pause == WAKE:
                 await self.signal.wait()
             elif pause > 0:
                 await trio.sleep(pause)
 
-    async def _hold(self, message: OutboxMessage) -> None:
+    async def _hold(self, message: OutboxMessage, spoken: str) -> None:
         """The head of the queue was recorded in another OCPP version: it is delivered in
         that version only, on a later connection, so that its payload stays valid and the
         queue keeps its one order. Until then nothing behind it is sent either (a
@@ -533,7 +533,7 @@ class Courier:
             message.action,
             message.seq,
             message.protocol,
-            self.protocol,
+            spoken,
         )
         try:
             await trio.sleep_forever()

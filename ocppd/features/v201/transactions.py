@@ -284,15 +284,21 @@ def ended(
     id_tag: str | None,
     samples: list[dict[str, Any]],
     offline: bool = False,
+    charging_state: ChargingStateEnumType | None = None,
 ) -> dict[str, Any]:
     """TransactionEvent Ended, without its seqNo. ``samples``: the TxEndedMeasurands values
     kept during the transaction; the register at Transaction.End closes them unless one of
-    them is at Transaction.End already."""
+    them is at Transaction.End already. ``charging_state``: the state it ends in, when that
+    is a change."""
+    info: dict[str, Any] = {"transactionId": transaction_id}
+    if charging_state is not None:
+        info["chargingState"] = charging_state.value
+    info["stoppedReason"] = reason.value
     payload: dict[str, Any] = {
         "eventType": "Ended",
         "timestamp": timestamp,
         "triggerReason": trigger.value,
-        "transactionInfo": {"transactionId": transaction_id, "stoppedReason": reason.value},
+        "transactionInfo": info,
     }
     if offline:
         payload["offline"] = True
@@ -510,7 +516,17 @@ class Recorder201:
         running = await self._find(local_id)
         if running is None:
             return
+        # The energy has stopped: the EV is still connected, or gone (TC_E_37_CS: an EV
+        # side disconnect ends Idle). A state not known (a transaction found running after
+        # a restart) is not told.
+        final = (
+            ChargingStateEnumType.IDLE
+            if reason is StopReason.EV_DISCONNECTED
+            else ChargingStateEnumType.EV_CONNECTED
+        )
+        known = running.charging_state
         payload = ended(
+            charging_state=final if known is not None and known is not final else None,
             transaction_id=running.transaction_id,
             timestamp=timestamp,
             reason=STOPPED_REASON[reason],
