@@ -25,7 +25,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -48,6 +48,7 @@ from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import Registration
+from ocppd.features.core.speech import V16_SPEECH, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     V16_WORDS,
@@ -72,6 +73,8 @@ from ocppd.features.security.profiles import (
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import LAST_AGREED, TxLogs, VersionChoice
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
+from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
 from ocppd.journal import Journal, JournalError, JournalUnavailable
 from ocppd.model.auth import Authorizer
@@ -97,8 +100,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16})
-"""The OCPP versions this charge point speaks, by subprotocol, offered in this order."""
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({V16.subprotocol: V16, V201.subprotocol: V201})
+"""The OCPP versions this charge point speaks, by subprotocol (``ocpp.versions`` says which
+are offered, in which order)."""
+
+SPEECHES: Mapping[str, Speech] = MappingProxyType(
+    {V16.subprotocol: V16_SPEECH, V201.subprotocol: V201_SPEECH}
+)
+"""How each version says the registration, heartbeat and status messages."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -135,7 +144,7 @@ class Parts:
     heartbeat: Heartbeat
     statuses: StatusReporter
     courier: Courier
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handler]  # OCPP 1.6's, by action
     tasks: tuple[tuple[str, Task], ...]  # the profiles' own (profile name, task)
     security: SecurityEvents
     presenter: Presenter | None = None  # with [display] or [buttons]; else made when asked
@@ -149,6 +158,8 @@ class Parts:
         return self.presenter
 
     services: Services | None = None  # what the profiles were built from
+    dialect_handlers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
+    """Every version's handlers: subprotocol -> action -> handler."""
 
 
 class Daemon:
@@ -161,9 +172,11 @@ class Daemon:
         virtual_time: bool = False,
         journal_options: dict[str, Any] | None = None,
         profiles: tuple[Profile, ...] = PROFILES,
+        v201_profiles: tuple[Profile, ...] = V201_PROFILES,
     ) -> None:
         self.settings = settings
-        self.profiles = profiles
+        self.profiles = profiles  # OCPP 1.6's
+        self.v201_profiles = v201_profiles
         self.virtual_time = virtual_time  # trio MockClock: no worker threads (see Journal.open)
         self.journal_options = journal_options or {}  # tests: Journal.open's fault seam
         self.clock = clock or Clock()
@@ -244,16 +257,22 @@ class Daemon:
         the connection writes it), the connection last."""
         s, clock = self.settings, self.clock
         stored = await _journal_settings(journal)
-        keys = build_keys(s, hardware, stored, self.profiles)
+        keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
         registration = Registration(
-            info=s.charge_point, keys=keys, clock=clock, link=link, firmware_version=__version__
+            info=s.charge_point,
+            keys=keys,
+            clock=clock,
+            link=link,
+            firmware_version=__version__,
+            speeches=SPEECHES,
+            answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
         uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
-        untracked = Untracked(uplink)
+        untracked = Untracked(uplink, V16.subprotocol)  # the recorders' MeterValues
         storage = ModelStorage(journal)
         # each transaction is recorded in the version current when it starts (decision 5)
         versions = VersionChoice(
@@ -282,8 +301,10 @@ class Daemon:
             signal=outbox,
             token=stored[JOURNAL_TOKEN],
         )
-        statuses = StatusReporter(charger=charger, feed=feed, keys=keys, clock=clock, link=link)
-        heartbeat = Heartbeat(keys=keys, clock=clock, link=link)
+        statuses = StatusReporter(
+            charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
+        )
+        heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
         store = CertificateStore(
             s.storage.state_dir / "certs",
             now=lambda: clock.now() or datetime.now(UTC),
@@ -307,7 +328,14 @@ class Daemon:
             settings=s,
             inline=self.virtual_time,
         )
-        handlers = build_handlers(self.profiles, services)
+        # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
+        services201 = replace(services, triggers=build_triggers(self.v201_profiles))
+        tables = MappingProxyType(
+            {
+                V16.subprotocol: build_handlers(self.profiles, services),
+                V201.subprotocol: build_handlers(self.v201_profiles, services201),
+            }
+        )
         conversation = Conversation(
             link=link,
             registration=registration,
@@ -322,7 +350,7 @@ class Daemon:
             queue=security_queue(journal, outbox),
         )
         connection, security = self._connection(
-            keys, ids, handlers, conversation, registration, link, journal, stored, events, store
+            keys, ids, tables, conversation, registration, link, journal, stored, events, store
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -340,9 +368,11 @@ class Daemon:
             heartbeat=heartbeat,
             statuses=statuses,
             courier=courier,
-            handlers=handlers,
+            handlers=tables[V16.subprotocol],
+            dialect_handlers=tables,
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
+                *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
                 ("Core", versions.follow),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
@@ -358,7 +388,7 @@ class Daemon:
         self,
         keys: Keys,
         ids: MessageIds,
-        handlers: Mapping[str, Handler],
+        tables: Mapping[str, Mapping[str, Handler]],
         conversation: Conversation,
         registration: Registration,
         link: LinkState,
@@ -385,8 +415,8 @@ class Daemon:
             target=self._link_target(keys, store),
             dialects=DIALECTS,
             ids=ids,
-            supported=lambda _dialect: frozenset(handlers),
-            handler=dispatcher(handlers),
+            supported=lambda dialect: frozenset(tables[dialect.subprotocol]),
+            handler=dispatcher(tables, link),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
             secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
@@ -774,7 +804,10 @@ def build_txlog(
         {
             V16.subprotocol: Recorder(journal, untracked.send, JournalUnavailable),
             V201.subprotocol: Recorder201(
-                journal, untracked.send, JournalUnavailable, online=lambda: uplink.online
+                journal,
+                lambda action, payload: untracked.send(action, payload, V201.subprotocol),
+                JournalUnavailable,
+                online=lambda: uplink.online,
             ),
         },
         versions.current,
@@ -885,12 +918,17 @@ def build_triggers(profiles: tuple[Profile, ...]) -> Mapping[str, Trigger]:
     return MappingProxyType(table)
 
 
-def dispatcher(handlers: Mapping[str, Handler]) -> Handler:
-    """The session's handler: the profile's handler of the call's action (the session offers
-    only these actions, see ``Connection(supported=...)``)."""
+def dispatcher(tables: Mapping[str, Mapping[str, Handler]], link: LinkState) -> Handler:
+    """The session's handler: the handler of the call's action in the version the open
+    session speaks (``tables``: subprotocol -> action -> handler; the session offers only
+    these actions, see ``Connection(supported=...)``). A call is dispatched by the session
+    that received it, which is the open one while it runs."""
 
     async def dispatch(call: IncomingCall) -> Any:
-        return await handlers[call.action](call)
+        session = link.session
+        if session is None:  # the session ended between the call and here
+            raise RuntimeError(f"{call.action}: no session to answer in")
+        return await tables[session.rpc.dialect.subprotocol][call.action](call)
 
     return dispatch
 
@@ -928,7 +966,7 @@ def key_checker() -> config.KeyCheck:
     the connectors the same file declares. Names match in any case, as OCPP's do."""
 
     def check(name: str, raw: Any, phases: Mapping[int, int]) -> str | None:
-        specs = KeySpecs(declared_keys(phases=phases))
+        specs = KeySpecs(declared_keys((*PROFILES, *V201_PROFILES), phases=phases))
         spec = specs.get(name)
         if spec is None:
             return f"unknown OCPP configuration key (expected one of {', '.join(sorted(specs))})"

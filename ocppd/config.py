@@ -230,7 +230,7 @@ def _url() -> Kind:
     return Kind(expected, convert)
 
 
-OCPP_VERSIONS = ("ocpp1.6",)
+OCPP_VERSIONS = ("ocpp1.6", "ocpp2.0.1")
 """The OCPP versions (websocket subprotocols) this daemon speaks; ``ocpp.versions`` names
 some of them in order of preference. ``app.DIALECTS`` holds one dialect for each."""
 

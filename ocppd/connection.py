@@ -30,7 +30,7 @@ import trio
 from ocppd.cadence import Cadence
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
-from ocppd.protocol.rpc import Rpc
+from ocppd.protocol.rpc import IncomingCall, Rpc
 from ocppd.session import CallFailure, Handler, Session, SessionClosed
 from ocppd.transport.backoff import Backoff
 from ocppd.transport.link import Link, LinkError, LinkFailure, LinkTarget, open_link
@@ -129,7 +129,7 @@ class Connection:
         secret_keys: frozenset[str],
         ping_interval: Callable[[], int] = lambda: 0,
         settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
-        answering: Callable[[], bool] = lambda: True,
+        answering: Callable[[IncomingCall | None], bool] = lambda _call: True,
         now: Callable[[], datetime | None] = lambda: None,
         link_state: LinkState | None = None,
         on_ended: Callable[[LinkEnded], Awaitable[None]] = _nobody_watches,

@@ -168,14 +168,16 @@ class Session:
         *,
         call_timeout: float,
         secret_keys: frozenset[str],
-        answering: Callable[[], bool] = lambda: True,
+        answering: Callable[[IncomingCall | None], bool] = lambda _call: True,
     ) -> None:
         self.link = link
         self._secret_keys = secret_keys  # names of the keys whose values the log never shows
         self.rpc = rpc
         self._handler = handler
         self.call_timeout = call_timeout
-        self._answering = answering  # False while Rejected: CSMS CALLs get no answer at all
+        # False while Rejected: the central system's CALLs get no answer at all (the CALL, or
+        # None for a frame refused before it was decoded); a version may except some calls
+        self._answering = answering
         self._lock = trio.Lock()
         self._answer: Answered | Failed | None = None
         self._answered = trio.Event()
@@ -309,7 +311,7 @@ class Session:
                     self._shown(text),
                     extra=fields(action=event.action, message_id=event.unique_id),
                 )
-                if not self._answering():
+                if not self._answering(event):
                     log.info(
                         "not answering %s %s: registration was rejected",
                         event.action,
@@ -323,7 +325,7 @@ class Session:
                     await self._send(self.rpc.reply_error(event.unique_id, busy))
             elif isinstance(event, Reply):
                 self._log_refusal(event, text)
-                if self._answering():
+                if self._answering(None):
                     await self._send(event.text)
             elif isinstance(event, Ignored):
                 log.warning("ignored a frame from the central system: %s", event.reason)

@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import ocpp.charge_point
 import ocpp.exceptions
@@ -118,8 +118,10 @@ class CallFailed(Exception):
         self.details = error.error_details
 
 
-class Station(_OcppChargePoint):
-    """One connected charge point, seen from the central system."""
+class StationBase(ocpp.charge_point.ChargePoint):
+    """One connected charge point, seen from the central system, in any OCPP version: the
+    version's ``ChargePoint`` of the ``ocpp`` package comes second in a subclass's bases
+    and brings its schemas and message classes; the subclass brings the ``@on`` answers."""
 
     def __init__(self, cp_id: str, ws: WebSocketConnection, csms: CentralSystem) -> None:
         super().__init__(cp_id, self, response_timeout=csms.response_timeout)
@@ -202,7 +204,7 @@ class Station(_OcppChargePoint):
 
     async def _answer_override(self, msg: Call, override: Override) -> None:
         try:
-            ocpp.messages._validate_payload(msg, "1.6")
+            ocpp.messages._validate_payload(msg, self._ocpp_version)
         except ocpp.exceptions.OCPPError as exc:
             self.csms.violations.append(Violation(self.id, f"{msg.action}: {exc}", str(msg)))
             await self.send(msg.create_call_error(exc).to_json())
@@ -273,7 +275,7 @@ class Station(_OcppChargePoint):
     ) -> Any:
         msg = Call(unique_id=str(next(self.csms.ids)), action=action, payload=payload)
         if validate:
-            ocpp.messages._validate_payload(msg, "1.6")
+            ocpp.messages._validate_payload(msg, self._ocpp_version)
         send, receive = trio.open_memory_channel[Any](1)
         async with self._call_lock:
             self._pending[msg.unique_id] = send
@@ -287,13 +289,13 @@ class Station(_OcppChargePoint):
             raise CallFailed(answer)
         answer.action = action
         try:
-            ocpp.messages._validate_payload(answer, "1.6")
+            ocpp.messages._validate_payload(answer, self._ocpp_version)
         except ocpp.exceptions.OCPPError as exc:
             self.csms.violations.append(
                 Violation(self.id, f"{action} response: {exc}", json.dumps(answer.payload))
             )
             raise
-        cls = getattr(call_result, action)
+        cls = getattr(self._call_result, action)
         return cls(**ocpp.charge_point.camel_to_snake_case(answer.payload))
 
     async def send_text(self, text: str) -> None:
@@ -302,6 +304,10 @@ class Station(_OcppChargePoint):
 
     async def close(self, code: int = 1000) -> None:
         await self.ws.aclose(code)
+
+
+class Station(StationBase, _OcppChargePoint):
+    """One connected OCPP 1.6 charge point, seen from the central system."""
 
     # --- default central system behaviour (overridable per action) ---
 
@@ -395,10 +401,13 @@ class CentralSystem:
     path: str = "/ocpp"
     on_frame: Callable[[str, Frame], None] | None = None  # every frame, as it passes
 
+    subprotocol: ClassVar[str] = SUBPROTOCOL  # the one version this central system speaks
+    station_class: ClassVar[type[StationBase]] = Station
+
     def __post_init__(self) -> None:
         self.url = ""
         self.port = 0
-        self.stations: dict[str, Station] = {}
+        self.stations: dict[str, Any] = {}  # a station_class each
         self.connections: list[str] = []  # charge point id per accepted connection, in order
         self.rejections: list[str] = []  # why handshakes were refused
         self.offers: list[tuple[str, ...]] = []  # the subprotocols of every handshake, in order
@@ -506,18 +515,18 @@ class CentralSystem:
                 await request.reject(401)
                 return
         self.offers.append(tuple(request.proposed_subprotocols))
-        if SUBPROTOCOL not in request.proposed_subprotocols:
-            self.rejections.append(f"{cp_id}: no ocpp1.6 subprotocol offered")
+        if self.subprotocol not in request.proposed_subprotocols:
+            self.rejections.append(f"{cp_id}: no {self.subprotocol} subprotocol offered")
             await request.reject(400)
             return
-        ws = await request.accept(subprotocol=SUBPROTOCOL if self.accept_subprotocol else None)
-        station = Station(cp_id, ws, self)
+        ws = await request.accept(subprotocol=self.subprotocol if self.accept_subprotocol else None)
+        station = self.station_class(cp_id, ws, self)
         self.stations[cp_id] = station
         self.connections.append(cp_id)
         self._notify()
         await station.serve()
 
-    async def wait_station(self, cp_id: str, *, connection: int = 1) -> Station:
+    async def wait_station(self, cp_id: str, *, connection: int = 1) -> Any:
         """Wait for the ``connection``-th connection of ``cp_id``."""
         while self.connections.count(cp_id) < connection:
             await self._changed.wait()

@@ -92,19 +92,29 @@ class Uplink:
 
 
 class Untracked:
-    """Messages that are not transaction-related: sent soon when online, else dropped."""
+    """Messages that are not transaction-related: sent soon when online, else dropped. They
+    are payloads of one version (``protocol``, a subprotocol): over a link in another they
+    are dropped too, as over no link."""
 
-    def __init__(self, uplink: Uplink) -> None:
+    def __init__(self, uplink: Uplink, protocol: str = "ocpp1.6") -> None:
         self.uplink = uplink
+        self.protocol = protocol
         self._queue: list[tuple[str, dict[str, Any]]] = []
         self._queued = trio.Event()
 
     def __repr__(self) -> str:
         return f"<Untracked queued={len(self._queue)}>"
 
-    def send(self, action: str, payload: dict[str, Any]) -> None:
+    def send(self, action: str, payload: dict[str, Any], protocol: str | None = None) -> None:
+        """Queue ``action`` for the open link; ``protocol``: its version when not this
+        sender's default (a 2.0.1 recorder's MeterValues)."""
+        protocol = protocol or self.protocol
         if not self.uplink.online:
             log.debug("offline: %s not sent (not transaction-related)", action)
+            return
+        session = self.uplink.link.session
+        if session is not None and session.rpc.dialect.subprotocol != protocol:
+            log.debug("%s not sent: it is %s, the link is not", action, protocol)
             return
         self._queue.append((action, payload))
         self._queued.set()
@@ -124,7 +134,8 @@ class Untracked:
 
 
 class Conversation:
-    """The program each connection runs (``Connection(conversation=...)``)."""
+    """The program each connection runs (``Connection(conversation=...)``), in either OCPP
+    version: its pieces speak the version of the session they are given."""
 
     def __init__(
         self,

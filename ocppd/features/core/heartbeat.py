@@ -1,4 +1,5 @@
-"""Heartbeat (1.6 §4.6): tells the central system we are alive, and takes its time.
+"""Heartbeat (1.6 §4.6; 2.0.1 G02), in the version the session speaks: tells the central
+system we are alive, and takes its time.
 
 :meth:`Heartbeat.send_heartbeat` is the public "send now" verb (a triggered Heartbeat,
 1.6 §5.17); :meth:`Heartbeat.run` sends one every HeartbeatInterval on one session.
@@ -7,20 +8,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from ocppd.cadence import Cadence
 from ocppd.clock import Clock
+from ocppd.features.core.speech import V16_ONLY, Speech, speech_of
 from ocppd.features.link import LinkView, open_session
 from ocppd.model.keys import Keys
-from ocppd.protocol.v16 import messages as m
 from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, *, keys: Keys, clock: Clock, link: LinkView) -> None:
+    def __init__(
+        self, *, keys: Keys, clock: Clock, link: LinkView, speeches: Mapping[str, Speech] = V16_ONLY
+    ) -> None:
         self.keys = keys
+        self.speeches = speeches
         self.clock = clock
         self.link = link
         self.sent = 0  # answered heartbeats
@@ -32,7 +37,7 @@ class Heartbeat:
         """Send a Heartbeat now (on ``session``, else on the open link) and take the central
         system's time from its answer. Raises CallFailure when there is no answer."""
         session = session if session is not None else open_session(self.link)
-        response = await session.call(m.HeartbeatRequest())
+        response = await session.call(speech_of(self.speeches, session).heartbeat())
         self.sent += 1
         self.clock.set_reference(response.current_time)
 

@@ -1,4 +1,5 @@
-"""Registration (1.6 §4.2): BootNotification on every process start until Accepted.
+"""Registration (1.6 §4.2; 2.0.1 B01-B03): BootNotification on every process start until
+Accepted, in the version the session speaks (``speech.py``; the rules are alike in both).
 
 Pending: answer the central system, send nothing of our own, ask again after
 ``interval``. Rejected: send nothing and answer nothing until ``interval`` has passed.
@@ -13,6 +14,7 @@ BootNotification, 1.6 §5.17, takes its answer like any other);
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,9 +22,10 @@ import trio
 
 from ocppd.clock import Clock
 from ocppd.config import ChargePointInfo
+from ocppd.features.core.speech import V16_ONLY, BootReason, Speech, speech_of
 from ocppd.features.link import LinkView, open_session
 from ocppd.model.keys import Keys
-from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.rpc import IncomingCall
 from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
@@ -49,8 +52,14 @@ class Registration:
         clock: Clock,
         link: LinkView,
         firmware_version: str | None = None,
+        speeches: Mapping[str, Speech] = V16_ONLY,
+        reason: BootReason = BootReason.POWER_UP,
+        answered_while_rejected: Callable[[IncomingCall], bool] = lambda _call: False,
     ) -> None:
         self.info = info
+        self.speeches = speeches
+        self.reason = reason  # of this process's boot (a triggered one says Triggered)
+        self._answered_while_rejected = answered_while_rejected
         self.keys = keys
         self.clock = clock
         self.link = link
@@ -67,32 +76,26 @@ class Registration:
     def accepted(self) -> bool:
         return self.status is RegistrationStatus.ACCEPTED
 
-    def answering(self) -> bool:
-        """False while Rejected: the central system's CALLs get no answer at all (1.6 §4.2)."""
-        return not (
+    def answering(self, call: IncomingCall | None = None) -> bool:
+        """False while Rejected: the central system's CALLs get no answer at all (1.6 §4.2),
+        but for those a version allows then (``answered_while_rejected``: 2.0.1 B03.FR.08
+        lets the CSMS ask for a BootNotification with TriggerMessage)."""
+        rejected = (
             self.status is RegistrationStatus.REJECTED and trio.current_time() < self._quiet_until
         )
+        return not rejected or (call is not None and self._answered_while_rejected(call))
 
-    def boot_request(self) -> m.BootNotificationRequest:
-        i = self.info
-        return m.BootNotificationRequest(
-            charge_point_vendor=i.vendor,
-            charge_point_model=i.model,
-            charge_point_serial_number=i.serial_number,
-            charge_box_serial_number=i.charge_box_serial_number,
-            firmware_version=i.firmware_version or self.firmware_version,
-            iccid=i.iccid,
-            imsi=i.imsi,
-            meter_type=i.meter_type,
-            meter_serial_number=i.meter_serial_number,
-        )
-
-    async def send_boot(self, session: Session | None = None) -> RegistrationStatus:
+    async def send_boot(
+        self, session: Session | None = None, *, triggered: bool = False
+    ) -> RegistrationStatus:
         """Send a BootNotification now (on ``session``, else on the open link) and take its
         answer: the time, and when Accepted the heartbeat interval; when Pending or Rejected,
-        how long to wait before asking again. Raises CallFailure when there is no answer."""
+        how long to wait before asking again. Raises CallFailure when there is no answer.
+        ``triggered``: the central system asked for it (2.0.1 says so in the reason)."""
         session = session if session is not None else open_session(self.link)
-        response = await session.call(self.boot_request())
+        reason = BootReason.TRIGGERED if triggered else self.reason
+        request = speech_of(self.speeches, session).boot(self.info, self.firmware_version, reason)
+        response = await session.call(request)
         status = RegistrationStatus(response.status.value)
         interval = response.interval
         self.status = status

@@ -1,4 +1,7 @@
-"""Status reporting (1.6 §4.9, §6.47): a StatusNotification for every status change, in order.
+"""Status reporting (1.6 §4.9, §6.47; 2.0.1 G01, B04): a StatusNotification for every status
+change, in order, in the version the session speaks (``speech.py``). A change the central
+system would hear as no change (2.0.1's Occupied is Charging and SuspendedEV alike) is not
+sent again.
 
 The model tells of every change in the step that made it (its uplink's
 ``status_changed``, forwarded by a :class:`StatusFeed`); the reporter captures the
@@ -21,19 +24,18 @@ StatusNotification, 1.6 §5.17); :meth:`StatusReporter.run` reports on one sessi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import trio
 
 from ocppd.clock import Clock
-from ocppd.features.core.words import ERROR_CODE, STATUS
+from ocppd.features.core.speech import V16_ONLY, Speech, StatusReport, speech_of
 from ocppd.features.link import LinkView, open_session
 from ocppd.logs import fields
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.status import ErrorCode, Reported, Status
-from ocppd.protocol.v16 import messages as m
 from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
@@ -51,11 +53,8 @@ Current = tuple[Status, ErrorCode, str | None, str | None, float]
 """status, error code, info, vendor error code, and when (trio clock) it began"""
 
 
-@dataclass
-class Sent:
-    status: Status
-    error_code: ErrorCode
-    info: str | None
+Heard = Hashable
+"""What the central system heard of a connector's status (``Speech.heard``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +68,8 @@ class Transition:
     since: float  # trio clock: when it changed
     after_tx_message: bool  # a Start/Stop of this connector awaited its answer when it changed
 
-    def same_as(self, sent: Sent | None) -> bool:
-        return sent is not None and (sent.status, sent.error_code, sent.info) == (
-            self.status,
-            self.error_code,
-            self.info,
-        )
+    def heard(self, speech: Speech) -> Heard:
+        return speech.heard(self.status, self.error_code, self.info)
 
 
 class StatusFeed:
@@ -102,14 +97,22 @@ class StatusReporter:
     """Reports the status of connector 0 and of every connector of ``charger``."""
 
     def __init__(
-        self, *, charger: Charger, feed: StatusFeed, keys: Keys, clock: Clock, link: LinkView
+        self,
+        *,
+        charger: Charger,
+        feed: StatusFeed,
+        keys: Keys,
+        clock: Clock,
+        link: LinkView,
+        speeches: Mapping[str, Speech] = V16_ONLY,
     ) -> None:
         self.charger = charger
+        self.speeches = speeches
         self.keys = keys
         self.clock = clock
         self.link = link
         self._changed = trio.Event()
-        self._sent: dict[int, Sent] = {}
+        self._sent: dict[int, Heard] = {}
         self._transitions: dict[int, list[Transition]] = {}  # not yet sent, oldest first
         self._captured: dict[int, tuple[Status, ErrorCode, str | None]] = {}
         # connector 0: its status, and when (trio clock) it last changed
@@ -174,7 +177,7 @@ class StatusReporter:
         self._capture()
         status, code, info, vendor, since = current
         await self._send(session, connector_id, status, code, info, vendor, since)
-        self._sent[connector_id] = Sent(status, code, info)
+        self._sent[connector_id] = speech_of(self.speeches, session).heard(status, code, info)
         self._changed.set()  # what is queued and now sent is dropped by the loop
 
     async def run(self, session: Session) -> None:
@@ -228,7 +231,8 @@ class StatusReporter:
             ):
                 return change.since + TX_HOLD_S
             last = self._sent.get(cid)
-            if change.same_as(last):
+            heard = change.heard(speech_of(self.speeches, session))
+            if heard == last:
                 queue.pop(0)
                 continue
             if last is not None and hold > 0 and change.error_code is ErrorCode.NO_ERROR:
@@ -247,7 +251,7 @@ class StatusReporter:
                 change.vendor_error_code,
                 change.since,
             )
-            self._sent[cid] = Sent(change.status, change.error_code, change.info)
+            self._sent[cid] = heard
             if queue and queue[0] is change:
                 queue.pop(0)
         return float("inf")
@@ -284,12 +288,8 @@ class StatusReporter:
         vendor: str | None,
         since: float,
     ) -> None:
-        request = m.StatusNotificationRequest(
-            connector_id=cid,
-            error_code=ERROR_CODE[code],
-            status=STATUS[status],
-            info=info,
-            timestamp=self.clock.at(since),  # when it changed, not now (None: left out)
-            vendor_error_code=vendor,
-        )
-        await session.call(request)
+        at = self.clock.at(since)  # when it changed, not now
+        report = StatusReport(cid, status, code, info, vendor, at)
+        request = speech_of(self.speeches, session).status(report)
+        if request is not None:  # None: a connector this version does not report
+            await session.call(request)

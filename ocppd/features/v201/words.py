@@ -1,0 +1,41 @@
+"""The model's words as OCPP 2.0.1 says them: one table per model enum, total, in one place.
+
+The 2.0.1 twin of ``features/core/words.py`` (1.6). The model's words do not change with
+the version; only how they are said does. Every table is total
+(tests/v201/test_words.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from ocppd.features.core.speech import BootReason
+from ocppd.model.status import Status
+from ocppd.protocol.v201.enums import BootReasonEnumType, ConnectorStatusEnumType
+
+CONNECTOR_STATUS: Mapping[Status, ConnectorStatusEnumType] = MappingProxyType(
+    {
+        Status.AVAILABLE: ConnectorStatusEnumType.AVAILABLE,
+        # 2.0.1 says whether the connector is in use, not how far the session is (G01: a
+        # cable plugged in, a transaction, an EV that pauses are all Occupied)
+        Status.PREPARING: ConnectorStatusEnumType.OCCUPIED,
+        Status.CHARGING: ConnectorStatusEnumType.OCCUPIED,
+        Status.SUSPENDED_EVSE: ConnectorStatusEnumType.OCCUPIED,
+        Status.SUSPENDED_EV: ConnectorStatusEnumType.OCCUPIED,
+        Status.FINISHING: ConnectorStatusEnumType.OCCUPIED,
+        Status.RESERVED: ConnectorStatusEnumType.RESERVED,
+        Status.UNAVAILABLE: ConnectorStatusEnumType.UNAVAILABLE,
+        Status.FAULTED: ConnectorStatusEnumType.FAULTED,
+    }
+)
+"""StatusNotification.connectorStatus."""
+
+BOOT_REASON: Mapping[BootReason, BootReasonEnumType] = MappingProxyType(
+    {
+        BootReason.POWER_UP: BootReasonEnumType.POWER_UP,
+        BootReason.TRIGGERED: BootReasonEnumType.TRIGGERED,
+        BootReason.REMOTE_RESET: BootReasonEnumType.REMOTE_RESET,
+    }
+)
+"""BootNotification.reason."""

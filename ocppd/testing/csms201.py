@@ -1,0 +1,178 @@
+"""An independent OCPP 2.0.1 central system (CSMS) for tests, on the ``ocpp`` package.
+
+The 2.0.1 twin of :mod:`ocppd.testing.csms`, with the same machinery (real sockets,
+trio's clock, ``overrides``, ``call()``, the frame log): the ``ocpp`` package validates
+every frame the charging station sends against the official 2.0.1 JSON schemas, and
+anything it rejects is recorded in :attr:`CentralSystem201.violations`, which tests
+assert empty. It also records as violations what the station must not send (B02.FR.09,
+B03.FR.07): a CALL other than BootNotification while its registration is Pending
+(unless this CSMS triggered that message) or Rejected.
+
+Knobs beyond the 1.6 central system's: ``tags`` (idToken -> AuthorizationStatus) answer
+Authorize and TransactionEvent's ``idTokenInfo``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint as _OcppChargePoint
+from ocpp.v201 import call_result
+from ocpp.v201.enums import (
+    Action,
+    AuthorizationStatusEnumType,
+    DataTransferStatusEnumType,
+    GenericStatusEnumType,
+    RegistrationStatusEnumType,
+)
+
+from ocppd.testing.csms import CentralSystem, StationBase, Violation
+
+SUBPROTOCOL = "ocpp2.0.1"
+ALWAYS_ALLOWED = frozenset({"BootNotification"})
+
+
+class Station201(StationBase, _OcppChargePoint):
+    """One connected 2.0.1 charging station, seen from the CSMS."""
+
+    csms: CentralSystem201
+
+    def __init__(self, cp_id: str, ws: Any, csms: CentralSystem201) -> None:
+        super().__init__(cp_id, ws, csms)
+        self.registration: str | None = None  # the last BootNotification status answered
+        self.triggered: set[str] = set()  # messages asked for with TriggerMessage, Accepted
+        self._actions: dict[str, str] = {}  # the station's CALLs: unique id -> action
+
+    def __repr__(self) -> str:
+        return f"<Station201 {self.id} {self.registration} received={len(self.inbox)}>"
+
+    # --- what the station may send, by its registration (B02.FR.09, B03.FR.07) ---
+
+    async def _route(self, text: str | bytes) -> None:
+        try:
+            msg = json.loads(text)
+            is_call = msg[0] == 2
+            unique_id, action = (str(msg[1]), str(msg[2])) if is_call else ("", "")
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError):
+            is_call = False  # the package reports it
+        if is_call:
+            self._actions[unique_id] = action
+            self._judge(action, str(text))
+        await super()._route(text)
+
+    def _judge(self, action: str, text: str) -> None:
+        if action in ALWAYS_ALLOWED or self.registration == "Accepted":
+            return
+        if self.registration is None:
+            what = f"{action} before any BootNotification was answered (B01)"
+        elif self.registration == "Rejected":
+            what = f"{action} while Rejected (B03.FR.07)"
+        elif action in self.triggered:
+            return
+        else:
+            what = f"{action} while Pending and not triggered (B02.FR.09)"
+        self.csms.violations.append(Violation(self.id, what, text))
+
+    async def send(self, text: str) -> None:
+        try:
+            msg = json.loads(text)
+            if msg[0] == 3 and self._actions.get(msg[1]) == "BootNotification":
+                self.registration = msg[2]["status"]
+                if self.registration == "Accepted":
+                    self.triggered.clear()
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError):
+            pass  # garbage on purpose: the base class sends it as it is
+        await super().send(text)
+
+    async def call_raw(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        validate: bool = True,
+    ) -> Any:
+        answer = await super().call_raw(action, payload, timeout=timeout, validate=validate)
+        if action == "TriggerMessage" and getattr(answer, "status", None) == "Accepted":
+            self.triggered.add(payload["requestedMessage"])
+        return answer
+
+    # --- default CSMS behaviour (overridable per action) ---
+
+    @on(Action.boot_notification)
+    def on_boot(self, **_: Any) -> Any:
+        return call_result.BootNotification(
+            current_time=self.csms.now_text(),
+            interval=self.csms.heartbeat_interval,
+            status=RegistrationStatusEnumType(self.csms.boot_status),
+        )
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self, **_: Any) -> Any:
+        return call_result.Heartbeat(current_time=self.csms.now_text())
+
+    @on(Action.status_notification)
+    def on_status(self, **_: Any) -> Any:
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
+        return call_result.Authorize(id_token_info=self.csms.id_token_info(id_token))
+
+    @on(Action.transaction_event)
+    def on_transaction_event(self, id_token: dict[str, Any] | None = None, **_: Any) -> Any:
+        info = self.csms.id_token_info(id_token) if id_token else None
+        return call_result.TransactionEvent(id_token_info=info)
+
+    @on(Action.meter_values)
+    def on_meter_values(self, **_: Any) -> Any:
+        return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **_: Any) -> Any:
+        return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
+
+    @on(Action.notify_event)
+    def on_notify_event(self, **_: Any) -> Any:
+        return call_result.NotifyEvent()
+
+    @on(Action.notify_report)
+    def on_notify_report(self, **_: Any) -> Any:
+        return call_result.NotifyReport()
+
+    @on(Action.security_event_notification)
+    def on_security_event(self, **_: Any) -> Any:
+        return call_result.SecurityEventNotification()
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status(self, **_: Any) -> Any:
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    def on_log_status(self, **_: Any) -> Any:
+        return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    def on_sign_certificate(self, **_: Any) -> Any:
+        return call_result.SignCertificate(status=GenericStatusEnumType.accepted)
+
+
+@dataclass
+class CentralSystem201(CentralSystem):
+    """A 2.0.1 CSMS listening on loopback: ``await nursery.start(csms.serve)``. It accepts
+    only the ``ocpp2.0.1`` subprotocol (a charger that does not offer it is refused, as a
+    2.0.1-only CSMS does). Knobs as :class:`ocppd.testing.csms.CentralSystem`."""
+
+    subprotocol: ClassVar[str] = SUBPROTOCOL
+    station_class: ClassVar[type[StationBase]] = Station201
+
+    def __repr__(self) -> str:
+        return f"<CentralSystem201 {self.url} stations={sorted(self.stations)}>"
+
+    def id_token_info(self, id_token: dict[str, Any]) -> dict[str, Any]:
+        token = str(id_token.get("id_token", id_token.get("idToken", "")))
+        status = self.tags.get(token.upper(), self.tags.get(token, self.default_tag_status))
+        return {"status": AuthorizationStatusEnumType(status).value}
