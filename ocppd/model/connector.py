@@ -941,7 +941,7 @@ class Connector:
                 tx.parent_id_tag = info.parent_id_tag
             if info.status is not AuthStatus.ACCEPTED:
                 log.warning(
-                    "connector %d: central system says the tag of transaction %d is %s",
+                    "connector %d: central system says the tag of transaction %s is %s",
                     self.id,
                     transaction_id,
                     info.status,

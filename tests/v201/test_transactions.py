@@ -82,6 +82,7 @@ async def test_tc_e_01_cs_a_session_is_started_updated_and_ended(
             for mv in ended["meterValue"]
             for v in mv["sampledValue"]
             if v["context"] == "Transaction.End"
+            and v["measurand"] == "Energy.Active.Import.Register"
         ]
         assert len(end) == 1 and end[0] > begin["value"]
         record = (await cp.journal.transactions())[-1]
