@@ -19,6 +19,9 @@ delivered, in order, once; seqNo without gaps"):
   and its Transaction.End register is meterStop; every register value sent within a
   transaction lies between them, never decreasing in seqNo order; the next transaction on
   a connector starts where the previous one ended.
+- L3's cadence holds as in 1.6, for the Updated events with MeterValuePeriodic (every
+  TxUpdatedInterval, the 1.6 MeterValueSampleInterval, +/- 1 s, from the start to the end
+  or the SIGKILL).
 - E4 time: no timestamp before 2020 or outside the test's window; event timestamps never
   decrease in seqNo order.
 """
@@ -57,6 +60,12 @@ class Oracle201(Oracle):
         stops = {k: [c for c in v if c.payload["eventType"] == "Ended"] for k, v in events.items()}
         self.generated_once(starts, stops, {})
         self.sequence(events)
+        self.cadence(
+            {
+                local: [c for c in calls if c.payload["triggerReason"] == "MeterValuePeriodic"]
+                for local, calls in events.items()
+            }
+        )
         self.facts(events)
         self.time201(events)
         self.crash_contract()
@@ -141,6 +150,9 @@ class Oracle201(Oracle):
 
     def facts(self, events: dict[int, list[Call]]) -> None:
         previous_stop: dict[int, float] = {}
+        self.stats["energy_wh"] = sum(
+            (tx.meter_stop_wh or tx.meter_start_wh) - tx.meter_start_wh for tx in self.e.ledger
+        )
         for tx in sorted(self.e.ledger, key=lambda t: t.local_id):
             calls = sorted({c.payload["seqNo"]: c for c in events.get(tx.local_id, [])}.items())
             ordered = [c for _, c in calls]

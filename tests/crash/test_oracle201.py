@@ -158,6 +158,12 @@ def _phantom(e: Evidence) -> None:
     e.answers["b-2"] = [Answer(9.6, 3, {}, 2)]
 
 
+def _no_sample(e: Evidence) -> None:
+    """Transaction 2's periodic Updated is missing (and with it seqNo 1)."""
+    del e.calls[4]
+    del e.answers["a-5"]
+
+
 def _other_reason(e: Evidence) -> None:
     payload = copy.deepcopy(e.calls[2].payload)
     payload["transactionInfo"]["stoppedReason"] = "Remote"
@@ -174,6 +180,7 @@ def _other_reason(e: Evidence) -> None:
         (_unanswered_update, "E1"),
         (_phantom, "E1"),
         (_other_reason, "E3"),
+        (_no_sample, "L3"),
         (_set(0, meterValue=[register(1.0, 999, "Transaction.Begin")]), "E3"),
         (_set(3, evse={"id": 2, "connectorId": 1}), "E3"),
         (_set(4, eventType="Started"), "E2"),
