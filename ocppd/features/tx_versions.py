@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from ocppd.features.core.transactions import AsModelError
 from ocppd.features.link import LinkView
@@ -152,7 +153,10 @@ class TxLogs:
         reservation_id: int | None,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
+        **more: Any,
     ) -> int:
+        """``more``: further facts of the start a version may say (the token's origin),
+        handed to the recorder as they are."""
         version = self._choose()
         local_id = await self._current().start(
             connector_id=connector_id,
@@ -162,6 +166,7 @@ class TxLogs:
             reservation_id=reservation_id,
             cause=cause,
             remote_start_id=remote_start_id,
+            **more,
         )
         self._versions[local_id] = version
         return local_id

@@ -10,6 +10,7 @@ against the 2.0.1 central system.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -370,3 +371,32 @@ async def test_a_damaged_start_or_stop_is_rebuilt_from_the_ledger(journal: Journ
     assert ended["transactionInfo"]["stoppedReason"] == "Local"
     assert ended["triggerReason"] == "StopAuthorized"
     assert ended["meterValue"][0]["sampledValue"][0]["value"] == 2500
+
+
+async def test_the_token_s_kind_is_its_2_0_1_type(journal: Journal) -> None:
+    """A start whose authorisation says how the token came (the model's origin: its kind
+    and further identifiers) tells it in idToken; without one, a card (ISO14443)."""
+
+    @dataclasses.dataclass
+    class Origin:
+        kind: str
+        extra: tuple[tuple[str, str], ...]
+
+    recorder = Recorder201(journal, untracked, JournalUnavailable, Online())
+    await recorder.start(
+        connector_id=1,
+        id_tag="1234",
+        meter_start_wh=0,
+        timestamp="2026-12-02T10:00:00Z",
+        reservation_id=None,
+        origin=Origin("key-code", (("DE*ABC*C1234", "eMAID"),)),
+    )
+    message = await journal.next_message()
+    assert message is not None
+    token = message.payload["idToken"]
+    assert token == {
+        "idToken": "1234",
+        "type": "KeyCode",
+        "additionalInfo": [{"additionalIdToken": "DE*ABC*C1234", "type": "eMAID"}],
+    }
+    assert not schema_errors("TransactionEvent", {**message.payload, "seqNo": 0})

@@ -49,6 +49,7 @@ from ocppd.model.transaction import StartCause, StopReason
 from ocppd.protocol.v201.enums import (
     AuthorizationStatusEnumType,
     ChargingStateEnumType,
+    IdTokenEnumType,
     MeasurandEnumType,
     ReadingContextEnumType,
     ReasonEnumType,
@@ -63,9 +64,23 @@ V201_WORDS = TxWords(V201, start=TRANSACTION_EVENT, event=TRANSACTION_EVENT, sto
 """What the journal stores with each 2.0.1 transaction message (one action, three kinds)."""
 
 TOKEN_TYPE = "ISO14443"
-"""The idToken type of a tag: the model knows a tag's text, not its kind; ocppd's readers
-read RFID cards (ISO 14443). A start by RequestStartTransaction carries the central
-system's token, whose type the model does not keep either."""
+"""The idToken type where nothing else is known: ocppd's readers read RFID cards (ISO
+14443)."""
+
+TOKEN_TYPES: Mapping[str, IdTokenEnumType] = MappingProxyType(
+    {
+        "card": IdTokenEnumType.ISO14443,
+        "vicinity-card": IdTokenEnumType.ISO15693,
+        "key-code": IdTokenEnumType.KEY_CODE,
+        "local": IdTokenEnumType.LOCAL,
+        "mac-address": IdTokenEnumType.MAC_ADDRESS,
+        "contract": IdTokenEnumType.E_MAID,
+        "central": IdTokenEnumType.CENTRAL,
+        "none": IdTokenEnumType.NO_AUTHORIZATION,
+    }
+)
+"""IdTokenType.type for the kind of token an authorisation came with (the model's
+``Origin.kind``, v201-auth's ``TokenKind`` values), when the start names one."""
 
 EVSE_CONNECTOR = 1  # design decision 6: each 1.6 connector N is EVSE N with connector 1
 
@@ -231,8 +246,19 @@ def register_value(energy_wh: int, timestamp: str, context: Context) -> dict[str
     }
 
 
-def id_token(id_tag: str) -> dict[str, Any]:
-    return {"idToken": id_tag, "type": TOKEN_TYPE}
+def id_token(id_tag: str, origin: object = None) -> dict[str, Any]:
+    """IdTokenType of a tag; ``origin``: how it came (its kind and further identifiers), when
+    the model knows (an authorisation's origin; None: a card)."""
+    kind = getattr(origin, "kind", None)
+    word = TOKEN_TYPES.get(str(kind)) if kind is not None else None
+    token: dict[str, Any] = {"idToken": id_tag, "type": word.value if word else TOKEN_TYPE}
+    extra = [
+        {"additionalIdToken": str(value)[:36], "type": str(kind_of)[:50]}
+        for value, kind_of in getattr(origin, "extra", ())
+    ]
+    if extra:
+        token["additionalInfo"] = extra
+    return token
 
 
 def evse(connector_id: int) -> dict[str, Any]:
@@ -250,6 +276,7 @@ def started(
     reservation_id: int | None = None,
     remote_start_id: int | None = None,
     offline: bool = False,
+    origin: object = None,
 ) -> dict[str, Any]:
     """TransactionEvent Started, without its seqNo (given when it is sealed)."""
     info: dict[str, Any] = {
@@ -267,7 +294,7 @@ def started(
     if offline:
         payload["offline"] = True
     payload["evse"] = evse(connector_id)
-    payload["idToken"] = id_token(id_tag)
+    payload["idToken"] = id_token(id_tag, origin)
     if reservation_id is not None:
         payload["reservationId"] = reservation_id
     payload["meterValue"] = [register_value(meter_start_wh, timestamp, Context.BEGIN)]
@@ -399,7 +426,10 @@ class Recorder201:
         reservation_id: int | None,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
+        origin: object = None,
     ) -> int:
+        """``origin``: how the driver's token came (its kind, further identifiers), when the
+        authorisation knows."""
         transaction_id = self._make_id()  # before the first write: the ledger keeps it
         payload = started(
             transaction_id=transaction_id,
@@ -411,6 +441,7 @@ class Recorder201:
             reservation_id=reservation_id,
             remote_start_id=remote_start_id,
             offline=self._offline(),
+            origin=origin,
         )
         with self._as_model_error:
             local_id = await self.journal.start_transaction(
