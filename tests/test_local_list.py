@@ -1,7 +1,8 @@
 """The local authorization list (1.6 §3.5.2-3.5.3, §5.10, §5.15, §9.3) against the independent
 central system: SendLocalList and GetLocalListVersion accepted and refused, the list before
-the cache online and offline, LocalListConflict, ``ocppctl tag``, and the OCTT cases
-TC_008_1/2, TC_042_1/2, TC_043, TC_043_1/2/3 (ocpp16-rules.md section c)."""
+the cache online and offline, LocalListConflict, ``ocppctl tag``, and the OCTT cases TC_008,
+TC_042_1/2, TC_043, TC_043_1/2/3 replayed from their texts (OCPP 1.6 CTT Test Case Document,
+Trial 2025-06, as quoted on ocpplab.com; index in docs/octt.md)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ async def lookup(cp: Any, id_tag: str) -> dict[str, Any]:
     return result
 
 
-# --- GetLocalListVersion (TC_042_1/2) ---------------------------------------------------------
+# --- GetLocalListVersion ---------------------------------------------------------------------
 
 
 async def test_an_empty_list_has_version_zero(nursery, start_csms, autojump_clock):
@@ -60,7 +61,9 @@ async def test_an_empty_list_has_version_zero(nursery, start_csms, autojump_cloc
 async def test_a_disabled_list_answers_minus_one_and_refuses_updates(
     nursery, start_csms, autojump_clock
 ):
-    """TC_042_1 and TC_043_1: LocalAuthListEnabled false is a charger without a list in use."""
+    """LocalAuthListEnabled false is a charger without a list in use: GetLocalListVersion -1
+    (TC_042_1_CS allows -1 or a CallError NotSupported), SendLocalList NotSupported (TC_043_1_CS,
+    written for a charger without the profile, allows the status or a CallError NotSupported)."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -80,7 +83,7 @@ async def test_a_disabled_list_answers_minus_one_and_refuses_updates(
         assert (await lookup(cp, "OTHER001"))["source"] == "unknown"
 
 
-# --- SendLocalList (TC_043, TC_043_2, TC_043_3) -----------------------------------------------
+# --- SendLocalList ---------------------------------------------------------------------------
 
 
 async def test_full_then_differential_updates(nursery, start_csms, autojump_clock):
@@ -163,13 +166,14 @@ async def test_updates_that_cannot_be_stored_fail_and_change_nothing(
         assert readonly.status == "Rejected"
 
 
-# --- authorization with the list (TC_008_1/2) ---------------------------------------------------
+# --- authorization with the list -----------------------------------------------------------------
 
 
 async def test_a_listed_tag_starts_at_once_online_with_local_pre_authorize(
     nursery, start_csms, autojump_clock
 ):
-    """TC_008_1: LocalPreAuthorize true: no Authorize.req for a valid listed tag."""
+    """1.6 §3.5.2 with LocalPreAuthorize true: no Authorize.req for a valid listed tag (the
+    rule TC_008_CS relies on; that case is replayed below)."""
     csms = await start_csms()
     async with charger(nursery, csms, keys={"LocalPreAuthorize": True}) as cp:
         station = await cp.registered()
@@ -189,7 +193,7 @@ async def test_a_listed_tag_starts_at_once_online_with_local_pre_authorize(
 async def test_without_local_pre_authorize_a_listed_tag_is_asked_and_not_cached(
     nursery, start_csms, autojump_clock
 ):
-    """TC_008_2 online half: Authorize.req first; the answer is not cached either."""
+    """LocalPreAuthorize false: Authorize.req first; the answer is not cached either."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -212,8 +216,8 @@ async def test_without_local_pre_authorize_a_listed_tag_is_asked_and_not_cached(
 async def test_offline_the_list_decides_and_wins_over_the_cache(
     nursery, start_csms, autojump_clock
 ):
-    """TC_008_2 offline half and 1.6 §3.5.4: a listed valid tag starts offline; a tag the
-    list blocks is refused even with AllowOfflineTxForUnknownId and a valid cache entry."""
+    """1.6 §3.5.4: offline, a listed valid tag starts; a tag the list blocks is refused even
+    with AllowOfflineTxForUnknownId and a valid cache entry."""
     csms = await start_csms()
     proxy = await nursery.start(Proxy(csms.port).serve)
     async with charger(
@@ -465,21 +469,44 @@ async def test_tc_008_regular_start_with_an_id_in_the_local_list(
         assert not csms.violations
 
 
+async def test_tc_042_1_get_local_list_version_not_supported(nursery, start_csms, autojump_clock):
+    """TC_042_1_CS: LocalAuthListEnabled false: GetLocalListVersion answers -1."""
+    csms = await start_csms()
+    async with charger(nursery, csms, keys={"LocalAuthListEnabled": False}) as cp:
+        station = await cp.registered()
+        assert await list_version(station) == -1  # steps 1-2
+
+
+async def test_tc_043_1_send_local_list_not_supported(nursery, start_csms, autojump_clock):
+    """TC_043_1_CS is for a charger without Local Auth List Management; ocppd has it, so the
+    nearest replay is the list switched off (LocalAuthListEnabled false): SendLocalList Full
+    answers NotSupported and no tag of it is authorized from a list."""
+    csms = await start_csms()
+    async with charger(nursery, csms, keys={"LocalAuthListEnabled": False}) as cp:
+        station = await cp.registered()
+        assert await send_list(station, 1, "Full", [entry(LISTED)]) == "NotSupported"
+        assert (await lookup(cp, LISTED))["source"] == "unknown"
+
+
 async def test_tc_042_2_get_local_list_version_of_an_empty_list(
     nursery, start_csms, autojump_clock
 ):
+    """TC_042_2_CS: LocalAuthListEnabled true; SendLocalList Full, listVersion 1, the list
+    omitted: Accepted; GetLocalListVersion: 0 (an empty list has version 0, 1.6 §5.10)."""
     csms = await start_csms()
-    async with charger(nursery, csms) as cp:
+    async with charger(nursery, csms, keys={"LocalAuthListEnabled": True}) as cp:
         station = await cp.registered()
-        assert await list_version(station) == 0
-        assert await send_list(station, 3, "Full", [entry(LISTED)]) == "Accepted"
-        assert await send_list(station, 4, "Full", []) == "Accepted"  # emptied again
-        assert await list_version(station) == 0
+        assert await send_list(station, 3, "Full", [entry(LISTED)]) == "Accepted"  # not empty
+        assert await send_list(station, 1, "Full", None) == "Accepted"  # steps 1-2
+        assert await list_version(station) == 0  # steps 3-4
+        assert (await lookup(cp, LISTED))["source"] == "unknown"
 
 
 async def test_tc_043_full_then_differential_authorizes_listed_drivers(
     nursery, start_csms, autojump_clock
 ):
+    """TC_043_CS: SendLocalList Full, then Differential, both Accepted; the listed drivers are
+    authorized from the list (here offline, where nothing else could authorize them)."""
     csms = await start_csms()
     proxy = await nursery.start(Proxy(csms.port).serve)
     async with charger(nursery, csms, url=proxy.url) as cp:
@@ -494,6 +521,8 @@ async def test_tc_043_full_then_differential_authorizes_listed_drivers(
 
 
 async def test_tc_043_2_version_mismatch(nursery, start_csms, autojump_clock):
+    """TC_043_2_CS: Full v2 Accepted, version 2; Differential v5 Accepted, version 5; a
+    Differential not newer: VersionMismatch, and the version stays 5."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -508,8 +537,8 @@ async def test_tc_043_2_version_mismatch(nursery, start_csms, autojump_clock):
 
 
 async def test_tc_043_3_a_list_that_cannot_be_stored_fails(nursery, start_csms, autojump_clock):
-    """The charger "is in a state in which it will fail to set a Local List": its journal
-    cannot be written. Full, listVersion 2: Failed, and the old list stays whole."""
+    """TC_043_3_CS: the charger "is in a state in which it will fail to set a Local List": its
+    journal cannot be written. Full, listVersion 2: Failed, and the old list stays whole."""
     csms = await start_csms()
     disk = type("DiskOf", (Disk,), {"full": False})
     options = {"connection_factory": disk.factory()}

@@ -123,7 +123,7 @@ async def test_change_availability_accepted_scheduled_rejected(
         )
         with pytest.raises(ControlRefused, match="no free connector"):
             await cp.swipe(TAG)
-    # Inoperative survives a restart (OCTT TC_034)
+    # Inoperative survives a restart (the persistence OCTT TC_034 checks; test_octt.py replays it)
     async with charger(nursery, csms, connectors=2, state_dir=tmp_path) as cp:
         station = await cp.registered(connection=2)
         boot_statuses = {

@@ -1,9 +1,11 @@
 """Reservations against the independent central system (1.6 §3.11, §5.13 ReserveNow, §5.2
-CancelReservation), with the OCTT 1.6 reservation cases as tests: TC_046 reserve a connector
-and start there, TC_047 expiry, TC_048_1-4 refused (Faulted, Occupied, Unavailable,
-Rejected), TC_049 reserve the charge point (connector 0), TC_051/052 cancel (and an unknown
-id), TC_053 the parentIdTag. The case texts are not at hand here: the numbering follows the
-OCTT catalogue in shared/notes/ocpp16-rules.md (section c), the steps the spec."""
+CancelReservation), with the OCTT 1.6 reservation cases replayed step by step: TC_046_1 reserve
+a connector and start there locally, TC_046_2 the same with a remote start, TC_047 expiry,
+TC_048_1-3 a connector refused (Faulted, Occupied, Unavailable), TC_048_4 Rejected, TC_049
+reserve the charge point (connector 0), TC_050_1-3 the charge point refused (Faulted,
+Occupied, Unavailable), TC_051 cancel, TC_052 cancel an unknown id, TC_053 the parentIdTag.
+The steps and tool validations are those of the case texts (OCPP 1.6 Compliancy Testing Tool,
+Test Case Document, Trial 2025-06, as quoted on ocpplab.com); docs/octt.md is the index."""
 
 from __future__ import annotations
 
@@ -46,11 +48,12 @@ def status_of(connector_id: int, status: str) -> Any:
     return lambda p: p["connectorId"] == connector_id and p["status"] == status
 
 
-async def test_tc046_a_reserved_connector_is_reserved_then_charges_for_the_reserved_tag(
+async def test_a_reserved_connector_is_reserved_then_charges_for_the_reserved_tag(
     nursery, start_csms, autojump_clock
 ):
-    """TC_046: reserve a connector; the reserved tag starts there and the start carries the
-    reservationId; the reservation ends with it."""
+    """Reserve a connector; a cable alone leaves it Reserved; the reserved tag starts there,
+    the start carries the reservationId and the reservation ends with it (the LEDs, ocppctl
+    and the journal follow)."""
     csms = await start_csms()
     async with charger(nursery, csms, connector_extra=LEDS) as cp:
         station = await cp.registered()
@@ -76,8 +79,56 @@ async def test_tc046_a_reserved_connector_is_reserved_then_charges_for_the_reser
         assert not csms.violations
 
 
+async def test_tc046_1_reservation_of_a_connector_local_start(nursery, start_csms, autojump_clock):
+    """TC_046_1_CS: ReserveNow Accepted, Reserved; another card is refused without an
+    Authorize.req; the reserved card (Authorize optional) makes it Preparing; the cable
+    plugged in at the reserved connector starts the transaction with the reservationId."""
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        answer = await station.call(reserve(41))  # steps 1-2
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))  # step 3
+        with pytest.raises(ControlRefused, match="reserved for other drivers"):
+            await cp.swipe(STRANGER)
+        await trio.sleep(5)
+        assert not station.calls("Authorize")  # step 5: no Authorize.req for another card
+        await cp.swipe(TAG)  # steps 6-7
+        await station.wait_for("StatusNotification", status_of(1, "Preparing"))  # step 8
+        await cp.sim("plug", 1)
+        start = await station.wait_for("StartTransaction")  # step 10
+        assert (start.payload["connectorId"], start.payload["idTag"]) == (1, TAG)
+        assert start.payload["reservationId"] == 41
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))  # step 12
+        assert [c.payload["idTag"] for c in station.calls("Authorize")] in ([], [TAG])
+        assert not csms.violations
+
+
+async def test_tc046_2_reservation_of_a_connector_remote_start(nursery, start_csms, autojump_clock):
+    """TC_046_2_CS: ReserveNow Accepted, Reserved; charging started by a
+    RemoteStartTransaction: the StartTransaction carries the idTag and the reservationId of
+    step 1. Only that idTag may charge there: a remote start for another one is Rejected."""
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert (await station.call(reserve(42))).status == "Accepted"  # steps 1-2
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))  # step 3
+        other = await station.call(call.RemoteStartTransaction(id_tag=STRANGER, connector_id=1))
+        assert other.status == "Rejected"
+        answer = await station.call(call.RemoteStartTransaction(id_tag=TAG, connector_id=1))
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Preparing"))
+        await cp.sim("plug", 1)
+        start = await station.wait_for("StartTransaction")  # step 5
+        assert (start.payload["idTag"], start.payload["reservationId"]) == (TAG, 42)
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))
+        assert cp.charger.reservations.all() == []
+        assert not csms.violations
+
+
 async def test_tc047_a_reservation_expires_at_its_expiry_date(nursery, start_csms, autojump_clock):
-    """TC_047: the connector is Available again at expiryDate (a deadline, not a poll)."""
+    """TC_047_CS: Reserved, then Available again at expiryDate (a deadline, not a poll);
+    then another valid tag charges there."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -93,7 +144,9 @@ async def test_tc047_a_reservation_expires_at_its_expiry_date(nursery, start_csm
 
 
 async def test_tc048_1_faulted_connector_refuses_a_reservation(nursery, start_csms, autojump_clock):
-    """TC_048_1: Faulted; and a reservation in force ends when its connector faults (§3.11)."""
+    """TC_048_1: a Faulted connector answers Faulted (the CS text is not among the pages
+    read; the CSMS side's text expects Faulted); and a reservation in force ends when its
+    connector faults (§3.11)."""
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
         station = await cp.registered()
@@ -114,8 +167,9 @@ async def test_tc048_1_faulted_connector_refuses_a_reservation(nursery, start_cs
 async def test_tc048_2_occupied_connector_refuses_a_reservation(
     nursery, start_csms, autojump_clock
 ):
-    """TC_048_2: Occupied while a transaction runs, a cable is in, or another reservation
-    holds the connector; connector 0 when no connector is free."""
+    """TC_048_2_CS: SetConnectorOccupied, then ReserveNow: Occupied, and the charge point goes
+    on. Occupied while another reservation holds the connector, a cable is in (Preparing) or a
+    transaction runs; connector 0 too when no connector is free (TC_050_2)."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
@@ -136,7 +190,9 @@ async def test_tc048_2_occupied_connector_refuses_a_reservation(
 async def test_tc048_3_unavailable_connector_refuses_a_reservation(
     nursery, start_csms, autojump_clock
 ):
-    """TC_048_3: Unavailable; and ChangeAvailability Inoperative ends a reservation (§3.11)."""
+    """TC_048_3: ChangeAvailability Inoperative, Unavailable, then ReserveNow: Unavailable (CS
+    text not among the pages read; the CSMS side's steps); and ChangeAvailability
+    Inoperative ends a reservation in force (§3.11)."""
     csms = await start_csms()
     async with charger(nursery, csms, connectors=2) as cp:
         station = await cp.registered()
@@ -157,9 +213,9 @@ async def test_tc048_3_unavailable_connector_refuses_a_reservation(
 async def test_tc048_4_rejected_for_connector_zero_when_not_offered_or_an_unknown_connector(
     nursery, start_csms, autojump_clock
 ):
-    """TC_048_4: Rejected when the charger is not configured for it (connector 0 with
-    ReserveConnectorZeroSupported false), and for a connector it does not have or an
-    expiry already past."""
+    """TC_048_4 ("Reservation - Rejected", a CSMS-side case; no CS text was found): Rejected
+    when the charger is not configured for it (connector 0 with ReserveConnectorZeroSupported
+    false, 1.6 §5.13), and for a connector it does not have or an expiry already past."""
     csms = await start_csms()
     keys = {"ReserveConnectorZeroSupported": False}
     async with charger(nursery, csms, keys=keys) as cp:
@@ -174,33 +230,56 @@ async def test_tc048_4_rejected_for_connector_zero_when_not_offered_or_an_unknow
         assert cp.charger.reservations.all() == []
 
 
-async def test_tc051_tc052_cancel_reservation_and_an_unknown_id(
-    nursery, start_csms, autojump_clock
-):
-    """TC_051: CancelReservation makes the connector Available; TC_052: an unknown id is
-    Rejected."""
+async def test_tc051_cancel_reservation(nursery, start_csms, autojump_clock):
+    """TC_051_CS: Reserved with the valid IdTag; CancelReservation Accepted; the reserved
+    connector is Available; charging with IdTag 2 carries no reservationId."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
         assert (await station.call(reserve(27))).status == "Accepted"
         await station.wait_for("StatusNotification", status_of(1, "Reserved"))
-        answer = await station.call(call.CancelReservation(reservation_id=27))
+        answer = await station.call(call.CancelReservation(reservation_id=27))  # steps 1-2
         assert answer.status == "Accepted"
         await station.wait_for("StatusNotification", status_of(1, "Available"), count=2)
-        answer = await station.call(call.CancelReservation(reservation_id=27))
-        assert answer.status == "Rejected"
         assert await cp.journal.reservations() == []
-        await cp.sim("plug", 1)
+        await cp.sim("plug", 1)  # step 5: charging with another valid tag
         assert "charging" in await cp.swipe(STRANGER)
         start = await station.wait_for("StartTransaction")
+        assert start.payload["idTag"] == STRANGER
         assert "reservationId" not in start.payload
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))
+
+
+async def test_tc052_cancel_reservation_of_an_unknown_id_is_rejected(
+    nursery, start_csms, autojump_clock
+):
+    """TC_052_CS: Reserved; a CancelReservation whose reservationId is not that of the
+    reservation is Rejected and cancels nothing: the reserved connector stays Reserved, in
+    the journal too, and only the reserved tag may use it."""
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert (await station.call(reserve(43))).status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        answer = await station.call(call.CancelReservation(reservation_id=44))  # steps 1-2
+        assert answer.status == "Rejected"
+        await trio.sleep(5)
+        assert cp.connector(1).reported.status == "reserved"
+        assert [r.reservation_id for r in cp.charger.reservations.all()] == [43]
+        assert [r.reservation_id for r in await cp.journal.reservations()] == [43]
+        assert [c.payload["status"] for c in station.calls("StatusNotification")][-1] == "Reserved"
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="reserved for other drivers"):
+            await cp.swipe(STRANGER)
 
 
 async def test_tc053_the_parent_group_of_the_reserved_tag_may_use_it(
     nursery, start_csms, autojump_clock
 ):
-    """TC_053: a reservation with a parentIdTag admits any tag of that group (its parent is
-    known from authorisation); a tag of another group, or none, is refused."""
+    """TC_053_CS: ReserveNow with idTag 1 and a parentIdTag, Reserved; IdTag 2 of that group
+    is Authorized (its parent is known from the Authorize.conf), the cable goes in, and the
+    StartTransaction carries the reservationId of step 1. A tag of another group, or of
+    none, is refused."""
     csms = await start_csms()
     parents = {"KID00001": "GROUP-A", "KID00002": "GROUP-B"}
 
@@ -213,15 +292,21 @@ async def test_tc053_the_parent_group_of_the_reserved_tag_may_use_it(
     csms.overrides["Authorize"] = authorize
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        assert (await station.call(reserve(28, parent="GROUP-A"))).status == "Accepted"
-        await cp.sim("plug", 1)
+        answer = await station.call(reserve(28, parent="GROUP-A"))  # steps 1-2
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))  # step 3
         for stranger in ("KID00002", STRANGER):
             with pytest.raises(ControlRefused, match="reserved for other drivers"):
                 await cp.swipe(stranger)
-        assert not station.calls("StartTransaction")
-        assert "charging" in await cp.swipe("KID00001")
-        start = await station.wait_for("StartTransaction")
+        assert "plug in at connector 1" in await cp.swipe("KID00001")  # step 5
+        await station.wait_for("StatusNotification", status_of(1, "Preparing"))
+        await cp.sim("plug", 1)  # step 6
+        start = await station.wait_for("StartTransaction")  # step 7
         assert (start.payload["idTag"], start.payload["reservationId"]) == ("KID00001", 28)
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))  # step 9
+        assert [p["idTag"] for p in (c.payload for c in station.calls("StartTransaction"))] == [
+            "KID00001"
+        ]
 
 
 async def test_a_remote_start_on_a_group_reservation_learns_the_group_first(
@@ -328,6 +413,102 @@ async def test_tc049_connector_zero_keeps_one_free_connector_for_the_reserved_ta
         await trio.sleep(1)
         assert cp.charger.reservations.all() == []
         assert await cp.journal.reservations() == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TC_049: a connector-0 reservation reports no connector Reserved, even the last "
+    "free one it holds; the OCTT's central-system side of TC_049 expects a StatusNotification "
+    "Reserved (the charge-point text was not read). Reporting it needs a connector's status "
+    "to follow the other connectors (model/status.py derives it per connector): not a small "
+    "fix, left for a decision (docs/octt.md).",
+)
+async def test_tc049_the_last_free_connector_under_a_connector_zero_reservation_is_reserved(
+    nursery, start_csms, autojump_clock
+):
+    """TC_049 as the OCTT runs reservation cases (SetConnectorUnavailable for all unused
+    connectors): ReserveNow for connector 0 Accepted; a StatusNotification Reserved for the
+    one connector left, which only the reserved tag may use."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.ChangeAvailability(connector_id=2, type="Inoperative"))
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(2, "Unavailable"))
+        assert (await station.call(reserve(58, connector_id=0))).status == "Accepted"
+        with trio.fail_after(10):
+            await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+
+
+ZERO_ON = {"ReserveConnectorZeroSupported": True}
+
+
+async def test_tc050_1_reservation_of_a_charge_point_faulted(nursery, start_csms, autojump_clock):
+    """TC_050_1 (Reservation of a Charge Point - Faulted; the CS text is not among the pages
+    read, the steps are those of TC_050_3 with SetChargePointFaulted): every connector
+    Faulted, then ReserveNow for connector 0: Faulted (1.6 §5.13), nothing is kept, and the
+    charge point goes on: once the fault clears a connector-0 reservation is Accepted."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2, keys=ZERO_ON) as cp:
+        station = await cp.registered()
+        for cid in (1, 2):
+            await cp.sim("fault", cid, error_code="GroundFailure")
+            await station.wait_for("StatusNotification", status_of(cid, "Faulted"))
+        assert (await station.call(reserve(51, connector_id=0))).status == "Faulted"
+        assert cp.charger.reservations.all() == []
+        assert await cp.journal.reservations() == []
+        for cid in (1, 2):
+            await cp.sim("fault", cid, error_code="NoError")
+            await station.wait_for("StatusNotification", status_of(cid, "Available"), count=2)
+        assert (await station.call(reserve(52, connector_id=0))).status == "Accepted"
+
+
+async def test_tc050_2_reservation_of_a_charge_point_occupied(nursery, start_csms, autojump_clock):
+    """TC_050_2 (Reservation of a Charge Point - Occupied; CS text not among the pages read,
+    the steps of TC_050_3 with the charge point occupied): no connector free (a transaction
+    on one, a cable in the other), then ReserveNow for connector 0: Occupied (1.6 §5.13);
+    a charge point already reserved for a driver is Occupied for another reservation too."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2, keys=ZERO_ON) as cp:
+        station = await cp.registered()
+        assert (await station.call(reserve(53, connector_id=0))).status == "Accepted"
+        assert (await station.call(reserve(54, connector_id=0, id_tag=STRANGER))).status == (
+            "Occupied"
+        )
+        assert (await station.call(call.CancelReservation(reservation_id=53))).status == (
+            "Accepted"
+        )
+        await cp.sim("plug", 1)
+        assert "charging on connector 1" in await cp.swipe(STRANGER)
+        await station.wait_for("StatusNotification", status_of(1, "Charging"))
+        await cp.sim("plug", 2)
+        await station.wait_for("StatusNotification", status_of(2, "Preparing"))
+        assert (await station.call(reserve(55, connector_id=0))).status == "Occupied"
+        assert cp.charger.reservations.all() == []
+        # the charge point goes on: the transaction runs, and the cable in 2 may still start
+        assert cp.world(1).contactor_closed
+        assert "charging on connector 2" in await cp.swipe("OTHER002")
+
+
+async def test_tc050_3_reservation_of_a_charge_point_unavailable(
+    nursery, start_csms, autojump_clock
+):
+    """TC_050_3_CS: ReserveConnectorZeroSupported true; SetChargePointUnavailable
+    (ChangeAvailability connector 0 Inoperative); ReserveNow for connector 0: Unavailable;
+    the charge point goes on (Operative again, a connector-0 reservation is Accepted)."""
+    csms = await start_csms()
+    async with charger(nursery, csms, connectors=2, keys=ZERO_ON) as cp:
+        station = await cp.registered()
+        answer = await station.call(call.ChangeAvailability(connector_id=0, type="Inoperative"))
+        assert answer.status == "Accepted"
+        for cid in (0, 1, 2):
+            await station.wait_for("StatusNotification", status_of(cid, "Unavailable"))
+        assert (await station.call(reserve(56, connector_id=0))).status == "Unavailable"  # 1-2
+        assert cp.charger.reservations.all() == []
+        answer = await station.call(call.ChangeAvailability(connector_id=0, type="Operative"))
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(0, "Available"), count=2)
+        assert (await station.call(reserve(57, connector_id=0))).status == "Accepted"
 
 
 async def test_a_reservation_survives_a_restart_and_an_expired_one_is_dropped(

@@ -136,6 +136,32 @@ async def test_ev_disconnect_suspends_when_stop_on_ev_side_disconnect_is_off(
         assert stop.payload["reason"] == "Local"
 
 
+async def test_a_cable_kept_locked_after_the_ev_left_is_released_by_the_drivers_tag(
+    nursery, start_csms, autojump_clock
+):
+    """UnlockConnectorOnEVSideDisconnect false: after the EVDisconnected stop the cable stays
+    locked in the socket and the connector Finishing (1.6 §4.9); the driver's own tag
+    releases it (no central system needed), another tag does not."""
+    csms = await start_csms()
+    keys = {"UnlockConnectorOnEVSideDisconnect": False}
+    async with charger(
+        nursery, csms, keys=keys, connector_extra='[connector.lock]\ndriver = "sim"\n'
+    ) as cp:
+        station = await cp.registered()
+        await start_session(cp, station)
+        await cp.sim("unplug", 1)
+        await until_status(station, "Finishing")
+        lock = cp.parts.hardware.connectors[1].lock
+        assert lock.locked
+        with pytest.raises(ControlRefused):
+            await cp.swipe("OTHER001")
+        assert lock.locked
+        assert "unlocked" in await cp.swipe(TAG)
+        assert not lock.locked
+        await until_status(station, "Available", count=2)
+        assert statuses(station) == ["Available", "Preparing", "Charging", "Finishing", "Available"]
+
+
 async def test_the_ev_pausing_is_suspended_ev_and_the_contactor_opens(
     nursery, start_csms, autojump_clock
 ):

@@ -2,8 +2,9 @@
 profiles, and the limit reaches the simulated hardware at each boundary (virtual time).
 
 The OCTT 1.6 Smart Charging cases the charge point takes are replayed here by name
-(TC_056-TC_060, TC_066, TC_067, TC_072); the composite schedule the charger answers is
-compared with the pure function (``ocppd/model/smart_charging.py``) fed the same profiles.
+(TC_056, TC_057, TC_058_1, TC_059, TC_060, TC_066, TC_067, TC_072); the composite schedule
+the charger answers is compared with the pure function (``ocppd/model/smart_charging.py``)
+fed the same profiles.
 """
 
 from __future__ import annotations
@@ -242,9 +243,11 @@ async def test_tc_057_a_tx_profile_for_the_running_transaction(nursery, start_cs
         assert (await limit_shown(cp))[1]["purpose"] == "TxProfile"
 
 
-async def test_tc_058_a_tx_profile_without_a_transaction_is_rejected(
+async def test_tc_058_1_a_tx_profile_without_a_transaction_is_rejected(
     nursery, start_csms, autojump_clock
 ):
+    """TC_058_1_CS: no transaction runs; SetChargingProfile TxProfile with a transactionId:
+    Rejected (the text allows a CallError PropertyConstraintViolation too)."""
     csms = await start_csms()
     async with charger(nursery, csms, connector_extra=PILOT) as cp:
         station = await cp.registered()

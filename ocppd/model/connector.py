@@ -449,13 +449,24 @@ class Connector:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
             if self.tx is not None:
+                driver = self.tx.id_tag
                 if self.policies.tx.stop_on_ev_disconnect:
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
+                    if not self.policies.tx.unlock_on_ev_disconnect and self.outputs.has_lock:
+                        # the cable stays locked in the socket: its driver's tag (or
+                        # UnlockConnector) releases it, as after a DeAuthorized stop
+                        self.locked_for = driver
                 if self.policies.tx.unlock_on_ev_disconnect:
                     await self.outputs.unlock_quietly()
             elif self.locked_for is None:
                 await self.outputs.unlock_quietly()
+            if self.tx is None and self.locked_for is not None and self.outputs.has_lock:
+                # A cable held in the socket leaves the connector not yet available for a
+                # new user: Finishing (1.6 §4.9) until it is released (UnlockConnector, or
+                # the tag). With UnlockConnectorOnEVSideDisconnect false that is what OCTT
+                # TC_005_2 expects after the EVDisconnected stop.
+                self.finishing = True
 
     # --- outputs follow facts ---
 
@@ -1026,6 +1037,8 @@ class Connector:
                 await self._settle()
                 return UnlockResult.FAILED
             self.faults.pop(FaultKind.CONNECTOR_UNLOCK, None)
+            if not self.plug.plugged:  # a cable held after the EV left is released now
+                self.finishing = False
             await self._settle()
             return UnlockResult.UNLOCKED
 
@@ -1036,8 +1049,12 @@ class Connector:
             return False
         if not (same_tag(self.locked_for, id_tag) or same_tag(self.locked_for, parent)):
             return False
-        self.locked_for = None
-        await self.outputs.unlock_quietly()
+        async with self._lock:
+            self.locked_for = None
+            await self.outputs.unlock_quietly()
+            if not self.plug.plugged:  # a cable held after the EV left is released now
+                self.finishing = False
+            await self._settle()
         return True
 
     async def set_fault(self, fault: Fault | None, kind: FaultKind | None = None) -> None:

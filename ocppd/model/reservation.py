@@ -193,7 +193,12 @@ class Reservations:
         if new.connector_id == ANY_CONNECTOR:
             if self.zero is not None and self.zero.reservation_id != new.reservation_id:
                 return ReserveResult.OCCUPIED
-            free = [c for c in self.connectors.values() if self._free_for(c, new)]
+            # A connector with a cable in it is taken by the EV parked there, as it is for
+            # a reservation of that connector (below): 1.6 §5.13 "Occupied if the Charge
+            # Point ... [is] occupied"; OCTT TC_050_2 (SetChargePointOccupied), TC_048_2.
+            free = [
+                c for c in self.connectors.values() if self._free_for(c, new) and not c.plug.plugged
+            ]
             if free:
                 return ReserveResult.ACCEPTED
             return _why_none(list(self.connectors.values()))
