@@ -35,17 +35,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from ocppd.features.core.transactions import AsModelError, Delivery, Outbox
+from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
+from ocppd.model.keys import KeySpec
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.status import Status
-from ocppd.model.transaction import StartCause, StopReason
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
 from ocppd.protocol.v201.enums import (
     AuthorizationStatusEnumType,
     ChargingStateEnumType,
@@ -578,6 +580,62 @@ class Recorder201:
                 words=V201_WORDS,
             )
         self._running.pop(local_id, None)
+
+
+def transaction_event(services: Services, evse_id: int | None) -> Task | None:
+    """TriggerMessage TransactionEvent (F06): an Updated with triggerReason Trigger and the
+    sampled measurands read now (context Trigger) for the 2.0.1 transaction on the EVSE
+    asked for, or on every EVSE (no evse). Journaled and numbered like every event of its
+    transaction, so it keeps their order. Nothing to send (no 2.0.1 transaction there, an
+    EVSE the station does not have): Rejected."""
+    charger = services.charger
+    ids = list(charger.connectors) if evse_id is None else [evse_id]
+    running = [
+        cid
+        for cid in ids
+        if cid in charger.connectors
+        and isinstance(getattr(charger.connectors[cid].tx, "transaction_id", None), str)
+    ]
+    if not running:
+        return None
+
+    async def send() -> None:
+        for cid in running:
+            connector = charger.connectors[cid]
+            tx = connector.tx
+            sample, _ = await connector.sample_now()
+            if tx is None or connector.tx is not tx or sample is None:
+                log.warning("triggered TransactionEvent of EVSE %d: nothing to send", cid)
+                continue
+            try:
+                await charger.txlog.meter_values(
+                    tx.local_id, connector_id=cid, samples=[sample], droppable=False
+                )
+            except StorageUnavailable as exc:
+                log.warning("triggered TransactionEvent of EVSE %d not journaled: %s", cid, exc)
+                continue
+            services.wake_outbox()
+
+    return send
+
+
+TRIGGERS: Mapping[str, Trigger] = MappingProxyType({TRANSACTION_EVENT: transaction_event})
+"""The messages of this block a TriggerMessage may ask for."""
+
+
+def _no_keys(_site: Site) -> Iterable[KeySpec]:
+    return ()  # its variables are 1.6 keys or the device model's (v201-devmodel)
+
+
+def _no_handlers(_services: Services) -> Mapping[str, Handler]:
+    return {}  # TransactionEvent is the station's message; the CSMS calls none here
+
+
+profile = Profile(
+    "Transactions", keys=_no_keys, handlers=_no_handlers, triggers=TRIGGERS, advertised=False
+)
+"""E and J02: the model's TransactionLog in 2.0.1 is wired by app.py (``TxLogs``); the block
+offers TriggerMessage TransactionEvent."""
 
 
 def id_token_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
