@@ -197,3 +197,34 @@ async def test_a_refused_event_is_sent_again_byte_for_byte_with_its_number(
         await cp.settle(5)
         one_transaction(events(csms))
     assert csms.violations == []
+
+
+async def test_f06_trigger_message_transaction_event(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """F06: TriggerMessage TransactionEvent for the EVSE with a transaction is Accepted and
+    sends an Updated with triggerReason Trigger, fresh values (context Trigger), numbered in
+    the transaction's order; for an EVSE without one it is Rejected."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS, connectors=2) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        answer = await station.call_raw(
+            "TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}}
+        )
+        assert answer.status == "Accepted"
+        triggered = await station.wait_for(
+            "TransactionEvent", lambda p: p["triggerReason"] == "Trigger"
+        )
+        values = triggered.payload["meterValue"][0]["sampledValue"]
+        assert {v["context"] for v in values} == {"Trigger"}
+        refused = await station.call_raw(
+            "TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 2}}
+        )
+        assert refused.status == "Rejected"
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        one_transaction(events(csms))
+    assert csms.violations == []
