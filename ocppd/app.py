@@ -47,8 +47,8 @@ from ocppd.features import PROFILES, declared_keys
 from ocppd.features.core.conversation import Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
-from ocppd.features.core.registration import Registration
-from ocppd.features.core.speech import V16_SPEECH, Speech
+from ocppd.features.core.registration import REASON_SETTING, Registration
+from ocppd.features.core.speech import V16_SPEECH, BootReason, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     V16_WORDS,
@@ -62,6 +62,7 @@ from ocppd.features.core.transactions import (
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
+from ocppd.features.link import PROTOCOL_SETTING, Versions
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
 from ocppd.features.security.events import SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
@@ -72,11 +73,14 @@ from ocppd.features.security.profiles import (
     confirm_trials,
 )
 from ocppd.features.storage import ModelStorage, ProfileRecords
-from ocppd.features.tx_versions import LAST_AGREED, TxLogs, VersionChoice
+from ocppd.features.tx_versions import TxLogs
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
+from ocppd.features.v201.variables import SECRET_VARIABLES
+from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal import Journal, JournalError, JournalUnavailable
+from ocppd.journal.records import TxWords
 from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
@@ -108,6 +112,11 @@ SPEECHES: Mapping[str, Speech] = MappingProxyType(
     {V16.subprotocol: V16_SPEECH, V201.subprotocol: V201_SPEECH}
 )
 """How each version says the registration, heartbeat and status messages."""
+
+WORDS: Mapping[str, TxWords] = MappingProxyType(
+    {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_WORDS}
+)
+"""What the journal stores with a message of each version."""
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -259,6 +268,9 @@ class Daemon:
         stored = await _journal_settings(journal)
         keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
+        versions = Versions(
+            link, s.ocpp.versions, stored.get(PROTOCOL_SETTING), keep=protocol_keeper(journal)
+        )
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
         registration = Registration(
@@ -268,6 +280,7 @@ class Daemon:
             link=link,
             firmware_version=__version__,
             speeches=SPEECHES,
+            reason=await _boot_reason(journal, stored),
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
@@ -275,9 +288,6 @@ class Daemon:
         untracked = Untracked(uplink, V16.subprotocol)  # the recorders' MeterValues
         storage = ModelStorage(journal)
         # each transaction is recorded in the version current when it starts (decision 5)
-        versions = VersionChoice(
-            link, s.ocpp.versions, stored.get(LAST_AGREED), journal.set_setting
-        )
         txlog = build_txlog(journal, untracked, uplink, versions)
         policies = follow_keys(keys)
         authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
@@ -327,6 +337,7 @@ class Daemon:
             wake_outbox=outbox.ring,
             settings=s,
             inline=self.virtual_time,
+            protocol=lambda: versions.current,
         )
         # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
         services201 = replace(services, triggers=build_triggers(self.v201_profiles))
@@ -347,7 +358,7 @@ class Daemon:
         events = SecurityEvents(
             security_log=SecurityLog(s.storage.state_dir),
             clock=clock,
-            queue=security_queue(journal, outbox),
+            queue=security_queue(journal, outbox, versions),
         )
         connection, security = self._connection(
             keys, ids, tables, conversation, registration, link, journal, stored, events, store
@@ -373,7 +384,7 @@ class Daemon:
             tasks=(
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
                 *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
-                ("Core", versions.follow),
+                ("OCPP versions", versions.follow),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
@@ -419,7 +430,8 @@ class Daemon:
             handler=dispatcher(tables, link),
             conversation=conversation,
             call_timeout=o.call_timeout_s,
-            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret),
+            secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
+            | SECRET_VARIABLES,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,
@@ -731,6 +743,19 @@ async def _journal_settings(journal: Journal) -> dict[str, str]:
     return stored
 
 
+async def _boot_reason(journal: Journal, stored: Mapping[str, str]) -> BootReason:
+    """Why this process boots: what the previous one noted before it restarted (a Reset),
+    else a power-up. The note is used once."""
+    noted = stored.get(REASON_SETTING)
+    if noted is None:
+        return BootReason.POWER_UP
+    await journal.set_setting(REASON_SETTING, None)
+    try:
+        return BootReason(noted)
+    except ValueError:
+        return BootReason.POWER_UP
+
+
 def build_keys(
     settings: Settings,
     hardware: Hardware,
@@ -791,7 +816,7 @@ def build_charger(
 
 
 def build_txlog(
-    journal: Journal, untracked: Untracked, uplink: Uplink, versions: VersionChoice
+    journal: Journal, untracked: Untracked, uplink: Uplink, versions: Versions
 ) -> TxLogs:
     """The model's transaction log: one recorder per OCPP version, the version chosen per
     transaction when it starts."""
@@ -810,7 +835,7 @@ def build_txlog(
                 online=lambda: uplink.online,
             ),
         },
-        versions.current,
+        lambda: versions.current,
         protocol_of,
         JournalUnavailable,
     )
@@ -859,12 +884,14 @@ LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
 
 
 def security_queue(
-    journal: Journal, outbox: OutboxSignal
+    journal: Journal, outbox: OutboxSignal, versions: Versions
 ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    """Security events go to the outbox (kind other) and wake its courier."""
+    """Security events go to the outbox (kind other) and wake its courier. Each is recorded
+    in the version current when it happens (SecurityEventNotification is alike in 1.6's
+    security whitepaper and 2.0.1), so a 2.0.1 link is not held behind a 1.6 one."""
 
     async def queue(action: str, payload: dict[str, Any]) -> None:
-        await journal.add_message(action, payload, words=V16_WORDS)
+        await journal.add_message(action, payload, words=WORDS[versions.current])
         outbox.ring()
 
     return queue
@@ -883,6 +910,15 @@ async def clock_settings(events: SecurityEvents, clock: Clock) -> None:
     while True:
         await clock.next_step.wait()
         await events.occurred("SettingSystemTime", "clock set from the central system's time")
+
+
+def protocol_keeper(journal: Journal) -> Callable[[str], Awaitable[None]]:
+    """Keeps the version the last link agreed to (see ``Versions``)."""
+
+    async def keep(protocol: str) -> None:
+        await journal.set_setting(PROTOCOL_SETTING, protocol)
+
+    return keep
 
 
 def key_keeper(journal: Journal) -> Persist:

@@ -89,7 +89,8 @@ Handler = Callable[[IncomingCall], Awaitable[Any]]
 
 
 def redact(text: str, secret_keys: frozenset[str]) -> str:
-    """A frame for the log: the values of secret configuration keys replaced by ``***``.
+    """A frame for the log: the values of secret configuration keys (and of the 2.0.1
+    variables that are secrets, BasicAuthPassword) replaced by ``***``.
 
     Key names match case-insensitively (1.6 types them CiString50), also when the
     central system spells them with JSON escapes. A frame that names a secret key in
@@ -131,6 +132,12 @@ def _hide_secrets(frame: Any, pattern: re.Pattern[str]) -> bool | None:
             key = node.get("key")
             if isinstance(key, str) and pattern.fullmatch(key) and "value" in node:
                 node["value"] = "***"
+                hidden = True
+            # 2.0.1 SetVariables: {"variable": {"name": <secret>}, "attributeValue": ...}
+            variable = node.get("variable")
+            name = variable.get("name") if isinstance(variable, dict) else None
+            if isinstance(name, str) and pattern.fullmatch(name) and "attributeValue" in node:
+                node["attributeValue"] = "***"
                 hidden = True
             for name in list(node):
                 if pattern.fullmatch(name):

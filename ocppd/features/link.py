@@ -7,6 +7,7 @@ daemon builds them first and the connection last, with no back-pointer to patch 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from ocppd.session import Session, SessionClosed
@@ -37,3 +38,47 @@ def open_session(link: LinkView) -> Session:
     if session is None or session.closed:
         raise SessionClosed("not connected")
     return session
+
+
+PROTOCOL_SETTING = "link.protocol"  # journal setting: the version the last link agreed to
+
+
+class Versions:
+    """Which OCPP version a message made now is recorded in (it is delivered in that
+    version only): the open link's, else the last one a link agreed to (kept in the
+    journal by :meth:`follow`, so it survives restarts), else the first one offered."""
+
+    def __init__(
+        self,
+        link: LinkView,
+        offered: Sequence[str],
+        agreed: str | None,
+        keep: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.link = link
+        self.offered = tuple(offered)
+        self.agreed = agreed
+        self._keep = keep
+
+    def __repr__(self) -> str:
+        return f"<Versions current={self.current} offered={self.offered}>"
+
+    @property
+    def current(self) -> str:
+        session = self.link.session
+        if session is not None and not session.closed:
+            return session.rpc.dialect.subprotocol
+        if self.agreed in self.offered:
+            return self.agreed
+        return self.offered[0]
+
+    async def follow(self) -> None:
+        """Keep the version of each link as it opens (a task for the daemon's lifetime)."""
+        while True:
+            session = self.link.session
+            if session is not None:
+                spoken = session.rpc.dialect.subprotocol
+                if spoken != self.agreed:
+                    self.agreed = spoken
+                    await self._keep(spoken)
+            await self.link.wait_changed()

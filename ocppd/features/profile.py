@@ -156,6 +156,8 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     settings: Settings | None = None
     inline: bool = False
+    protocol: Callable[[], str] = lambda: "ocpp1.6"
+    """The OCPP version a message queued now is recorded in (features/link.py, Versions)."""
 
     def part(self, name: str, make: Callable[[], T]) -> T:
         """The one ``name`` of this daemon that a profile's handlers and tasks share (made

@@ -1,12 +1,11 @@
-"""Which OCPP version a transaction is recorded in, and the model's one TransactionLog over
-one recorder per version (design decision 5).
+"""The model's one TransactionLog over one recorder per OCPP version (design decision 5).
 
-A transaction's messages are journaled in the version that is current when it starts:
-the version of the open link, else the last version a central system agreed to (kept in
-the journal, so a restart while offline records as before), else the first of
-``ocpp.versions``. All its later messages stay in that version, whatever the link speaks
-by then: the ledger keeps the transaction's protocol, and the courier delivers its rows
-over a link in that version only (``Courier.held_for``). An operator who changes
+A transaction's messages are journaled in the version that is current when it starts
+(``features/link.py``'s ``Versions``: the version of the open link, else the last version
+a central system agreed to, kept in the journal, else the first of ``ocpp.versions``).
+All its later messages stay in that version, whatever the link speaks by then: the
+ledger keeps the transaction's protocol, and the courier delivers its rows over a link
+in that version only (``Courier.held_for``). An operator who changes
 ``ocpp.versions`` while transactions of the other version are queued sees them wait in
 ``ocppctl status`` until a central system speaks their version again.
 """
@@ -18,67 +17,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ocppd.features.core.transactions import AsModelError
-from ocppd.features.link import LinkView
 from ocppd.model.metering import Sample
 from ocppd.model.status import Status
 from ocppd.model.transaction import StartCause, StopReason, TransactionLog
 
 log = logging.getLogger(__name__)
-
-LAST_AGREED = "link.ocpp_version"
-"""The journal setting that keeps the version the last link agreed to."""
-
-
-class VersionChoice:
-    """The version a transaction that starts now is recorded in."""
-
-    def __init__(
-        self,
-        link: LinkView,
-        offered: tuple[str, ...],
-        last_agreed: str | None,
-        persist: Callable[[str, str], Awaitable[None]],
-    ) -> None:
-        self.link = link
-        self.offered = offered
-        self.last_agreed = last_agreed
-        self._persist = persist
-
-    def __repr__(self) -> str:
-        return f"<VersionChoice {self.current()} offered={self.offered}>"
-
-    def _open_version(self) -> str | None:
-        session = self.link.session
-        if session is None or session.closed:
-            return None
-        return session.rpc.dialect.subprotocol
-
-    def current(self) -> str:
-        """The open link's version, else the last agreed (if still offered), else the first
-        offered."""
-        spoken = self._open_version()
-        if spoken is not None:
-            return spoken
-        if self.last_agreed in self.offered:
-            return self.last_agreed
-        return self.offered[0]
-
-    async def follow(self) -> None:
-        """Keep the version of each new link (for as long as the daemon runs). A version that
-        cannot be kept (the journal is not writable) is kept in memory and tried again at
-        the next link."""
-        kept: str | None = self.last_agreed
-        while True:
-            spoken = self._open_version()
-            if spoken is not None:
-                self.last_agreed = spoken
-                if spoken != kept:
-                    try:
-                        await self._persist(LAST_AGREED, spoken)
-                        kept = spoken
-                    except Exception as exc:  # the journal's trouble is reported by it
-                        log.warning("the OCPP version agreed (%s) is not kept: %s", spoken, exc)
-            await self.link.wait_changed()
 
 
 class TxLogs:

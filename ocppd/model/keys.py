@@ -53,7 +53,10 @@ class KeySpec:
     ``choices`` limits the items of a CSL (or the value of a STRING); ``max_items``
     bounds a CSL. ``check`` is an extra rule returning a problem text or None.
     ``derived`` keys (NumberOfConnectors, SupportedFeatureProfiles) come from the
-    charger itself and cannot be set in the config file either.
+    charger itself and cannot be set in the config file either. A key that is not
+    ``listed`` is out of GetConfiguration's and ChangeConfiguration's reach (an unknown
+    key there): only another view of the configuration reaches it (the 2.0.1 device
+    model's own variables); it persists, and the config file sets it, like any other.
     """
 
     name: str
@@ -70,6 +73,7 @@ class KeySpec:
     max_length: int = 500
     check: Callable[[Value], str | None] | None = None
     doc: str = ""
+    listed: bool = True
 
     def parse(self, text: str) -> Value:
         """The typed value of a ChangeConfiguration text; ValueError with the reason otherwise."""
@@ -294,13 +298,16 @@ class Keys:
     ) -> tuple[list[tuple[KeySpec, str | None]], list[str]]:
         """GetConfiguration: (known keys with their value text, None for write-only; unknown).
 
-        Known keys come once each, in their declared spelling; unknown names as asked."""
+        Known keys come once each, in their declared spelling; unknown names as asked. A key
+        that is not ``listed`` is unknown here."""
         wanted = list(self.specs) if names is None else list(names)
         known: dict[str, tuple[KeySpec, str | None]] = {}
         unknown: list[str] = []
         for name in wanted:
             spec = self.specs.get(name)
-            if spec is None:
+            if spec is None or not spec.listed:
+                if names is None:
+                    continue
                 unknown.append(name)
             elif spec.name not in known:
                 known[spec.name] = (spec, None if spec.secret else self.text(spec.name))

@@ -42,7 +42,9 @@ class Station201(StationBase, _OcppChargePoint):
 
     def __init__(self, cp_id: str, ws: Any, csms: CentralSystem201) -> None:
         super().__init__(cp_id, ws, csms)
-        self.registration: str | None = None  # the last BootNotification status answered
+        # the last BootNotification status answered to this charger, on any connection (a
+        # reconnect without a restart does not boot again)
+        self.registration: str | None = csms.registrations.get(cp_id)
         self.triggered: set[str] = set()  # messages asked for with TriggerMessage, Accepted
         self._actions: dict[str, str] = {}  # the station's CALLs: unique id -> action
 
@@ -80,7 +82,7 @@ class Station201(StationBase, _OcppChargePoint):
         try:
             msg = json.loads(text)
             if msg[0] == 3 and self._actions.get(msg[1]) == "BootNotification":
-                self.registration = msg[2]["status"]
+                self.registration = self.csms.registrations[self.id] = msg[2]["status"]
                 if self.registration == "Accepted":
                     self.triggered.clear()
         except (ValueError, IndexError, KeyError, TypeError, RecursionError):
@@ -168,6 +170,10 @@ class CentralSystem201(CentralSystem):
 
     subprotocol: ClassVar[str] = SUBPROTOCOL
     station_class: ClassVar[type[StationBase]] = Station201
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.registrations: dict[str, str] = {}  # charge point id -> its registration status
 
     def __repr__(self) -> str:
         return f"<CentralSystem201 {self.url} stations={sorted(self.stations)}>"

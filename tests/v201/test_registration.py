@@ -3,11 +3,16 @@ independent 2.0.1 CSMS, and the choice of version at connect time."""
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 import trio
+from ocpp.v201 import call
 
 from ocppd import ctl
 from tests.harness import charger
 from tests.v201.harness import BOTH, charger201, registered
+from tests.v201.test_reset import OFFLINE_START
 
 
 async def test_tc_b_01_cs_cold_boot_accepted_heartbeats_and_statuses(
@@ -68,3 +73,145 @@ async def test_a_charger_offering_16_alone_is_refused_by_a_201_central_system(
         assert csms.connections == []
         assert csms.offers and set(csms.offers) == {("ocpp1.6",)}
         assert (await cp.status())["connection"]["state"] != "connected"
+
+
+async def test_tc_b_02_cs_pending_sends_nothing_but_what_is_triggered(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_B_02_CS: Pending: the station answers the CSMS (B02.FR.01), sends nothing of its own
+    but what it is asked for (B02.FR.02), and boots again after the interval; once Accepted
+    it reports its statuses."""
+    csms = await start_csms201(boot_status="Pending", heartbeat_interval=30)
+    async with charger201(nursery, csms) as cp:
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        await trio.sleep(10)
+        assert [r.action for r in station.calls()] == ["BootNotification"]
+        answer = await station.call(
+            call.TriggerMessage(
+                requested_message="StatusNotification", evse={"id": 1, "connector_id": 1}
+            )
+        )
+        assert answer.status == "Accepted"
+        triggered = await station.wait_for("StatusNotification")
+        assert triggered.payload["connectorStatus"] == "Available"
+        await station.wait_for("BootNotification", count=2)
+        boots = station.calls("BootNotification")
+        assert boots[1].t - boots[0].t >= 30
+        assert {r.action for r in station.calls()} == {"BootNotification", "StatusNotification"}
+        csms.boot_status = "Accepted"
+        with trio.fail_after(80):  # the next boot (at 60 s), then a heartbeat 30 s later
+            await station.wait_for("BootNotification", count=3)
+            await station.wait_for("StatusNotification", count=2)
+            await station.wait_for("Heartbeat")
+        assert csms.violations == []
+
+
+async def test_tc_b_03_cs_rejected_is_silent_until_the_interval_but_for_a_triggered_boot(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_B_03_CS: Rejected: no message until the interval has passed (B03.FR.04) and no
+    answer to the CSMS, but to the one call it may make then, a TriggerMessage for a
+    BootNotification (B03.FR.08), whose boot says Triggered."""
+    csms = await start_csms201(boot_status="Rejected", heartbeat_interval=300)
+    async with charger201(nursery, csms) as cp:
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        with pytest.raises(trio.TooSlowError):
+            await station.call(call.Reset(type="Immediate"), timeout=10)
+        await trio.sleep(100)
+        boots = station.calls("BootNotification")
+        assert [r.action for r in station.calls()] == ["BootNotification"] * len(boots)
+        assert all(b.t - a.t >= 300 for a, b in itertools.pairwise(boots))
+        assert cp.outcome == []  # the Reset was not taken either
+        csms.boot_status = "Accepted"
+        answer = await station.call(call.TriggerMessage(requested_message="BootNotification"))
+        assert answer.status == "Accepted"
+        boot = await station.wait_for("BootNotification", lambda p: p["reason"] == "Triggered")
+        assert boot.t < 300
+        await registered(cp)
+        assert csms.violations == []
+
+
+async def test_g01_statuses_as_201_says_them(nursery, start_csms201, autojump_clock) -> None:
+    """G01: Occupied while a cable is in (1.6's Preparing, Charging, Finishing ... alike, so
+    a change among those is no news), Faulted for a fault, Unavailable out of service."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 1)
+        await station.wait_for("StatusNotification", lambda p: p["connectorStatus"] == "Occupied")
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        await station.wait_for("StatusNotification", lambda p: p["connectorStatus"] == "Faulted")
+        await cp.sim("fault", 1, error_code="NoError")
+        await cp.sim("unplug", 1)
+        await station.wait_for(
+            "StatusNotification", lambda p: p["connectorStatus"] == "Available", count=2
+        )
+        await trio.sleep(5)
+        said = [r.payload["connectorStatus"] for r in station.calls("StatusNotification")]
+        assert said[0] == "Available" and said[-1] == "Available"
+        assert "Faulted" in said
+        assert all(a != b for a, b in itertools.pairwise(said))  # each one news
+        assert all(r.payload["evseId"] == 1 for r in station.calls("StatusNotification"))
+        assert csms.violations == []
+
+
+async def test_b04_every_status_again_after_a_reconnect(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """B04.FR.02: after the link was lost, the status of every connector is sent again (also
+    the unchanged); the BootNotification is not (one per process)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 2)
+        await station.wait_for("StatusNotification", lambda p: p["connectorStatus"] == "Occupied")
+        await station.close()
+        again = await registered(cp, connection=2)
+        said = [(r.payload["evseId"], r.payload["connectorStatus"]) for r in again.calls()[:2]]
+        assert said == [(1, "Available"), (2, "Occupied")]
+        assert again.calls("BootNotification") == []
+        assert csms.violations == []
+
+
+async def test_a_queued_16_message_waits_for_a_16_link(
+    nursery, start_csms201, start_csms, autojump_clock, tmp_path
+) -> None:
+    """A message queued in 1.6 (a transaction's, while 2.0.1's are not built) is not sent
+    over 2.0.1: it and everything behind it are held (``ocppctl status`` says for which
+    version) while the link carries on; the next process, on a 1.6 link, delivers them in
+    their order, up to what was recorded in 2.0.1 (the security events of the first
+    process's 2.0.1 life), which it holds for a 2.0.1 link. A message made while no link is
+    open is recorded in the version the last link agreed to."""
+    csms = await start_csms201(heartbeat_interval=60)
+    async with charger201(nursery, csms, state_dir=tmp_path, keys=OFFLINE_START) as cp:
+        station = await registered(cp)
+        await station.wait_for("SecurityEventNotification")  # the start, recorded in 2.0.1
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-1")
+        await trio.sleep(600)
+        assert len(station.calls("Heartbeat")) >= 9
+        assert {r.action for r in station.calls()} == {
+            "BootNotification",
+            "StatusNotification",
+            "Heartbeat",
+            "SecurityEventNotification",
+        }
+        status = await cp.status()
+        assert status["queue"]["held_for"] == "ocpp1.6"
+        assert status["queue"]["pending"] >= 2  # the StartTransaction, its meter values
+        assert "held for a connection in ocpp1.6" in ctl.format_status(status)
+    assert csms.violations == []
+    old = await start_csms()
+    async with charger201(nursery, old, state_dir=tmp_path, url=old.url) as cp:
+        station = await cp.registered()
+        with trio.fail_after(60):
+            await station.wait_for("StartTransaction")
+            while (await cp.status())["queue"]["held_for"] != "ocpp2.0.1":
+                await trio.sleep(1)
+        # the first process's stop was told in 2.0.1 (ResetOrReboot), before its
+        # StopTransaction was queued: that one now waits behind it for a 2.0.1 link
+        assert "SecurityEventNotification" not in [r.action for r in station.calls()]
+        assert station.calls("StopTransaction") == []
+    assert old.violations == []

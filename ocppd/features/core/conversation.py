@@ -30,6 +30,7 @@ from ocppd.features.core.transactions import Courier, OutboxSignal
 from ocppd.features.link import LinkView
 from ocppd.model.auth import AuthStatus, IdTagInfo, NoVerdict, Offline
 from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallFailure, CallRejected, Session
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class Uplink:
         session = self.link.session
         if session is None or not self.online:
             raise Offline("not connected and registered")
+        if session.rpc.dialect.subprotocol != V16.subprotocol:
+            # this Authorize is 1.6's; over a link in another version the offline rules
+            # decide, until that version brings its own (2.0.1: features/v201/authorization)
+            raise Offline(f"no Authorize over {session.rpc.dialect.subprotocol} yet")
         try:
             response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
         except CallRejected as exc:  # InvalidAnswer too

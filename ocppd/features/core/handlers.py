@@ -101,8 +101,14 @@ class CoreHandlers:
     async def change_configuration(
         self, request: m.ChangeConfigurationRequest
     ) -> m.ChangeConfigurationResponse:
-        result, value, why = self.keys.check_change(request.key, request.value)
         spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
+        if spec is not None and not spec.listed:  # another view's own key (the 2.0.1 model)
+            spec = None
+        result, value, why = (
+            self.keys.check_change(request.key, request.value)
+            if spec is not None
+            else (ChangeResult.NOT_SUPPORTED, None, "unknown key")
+        )
         name = request.key if spec is None else spec.name
         shown = "***" if spec is not None and spec.secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):

@@ -30,6 +30,7 @@ from ocppd.session import CallFailure, Session
 
 log = logging.getLogger(__name__)
 
+REASON_SETTING = "registration.reason"  # journal setting: why the next process boots (a BootReason)
 BOOT_RETRY_S = 60  # after a timeout or CALLERROR, and when Pending/Rejected come with interval 0
 
 

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 
 from ocppd.features.core.speech import Speech
 from ocppd.features.profile import Profile, Site
-from ocppd.features.v201 import heartbeat, registration, status
+from ocppd.features.v201 import (
+    availability,
+    data_transfer,
+    device_model,
+    heartbeat,
+    registration,
+    remote,
+    reset,
+    status,
+    transactions,
+)
 from ocppd.model.keys import KeySpec
 
 V201_SPEECH = Speech(
@@ -29,8 +39,33 @@ def _no_keys(_site: Site) -> Iterable[KeySpec]:
     return ()
 
 
-provisioning = Profile("Provisioning", keys=_no_keys, advertised=False)
-"""B: registration (B01-B03) runs in every connection's conversation (the Core's)."""
+provisioning = Profile("Provisioning", keys=_no_keys, handlers=reset.handlers, advertised=False)
+"""B: registration (B01-B03) runs in every connection's conversation (the Core's); Reset
+(B11-B12)."""
+availability_block = Profile(
+    "Availability", keys=_no_keys, handlers=availability.handlers, advertised=False
+)
+"""G: StatusNotification (G01) and Heartbeat (G02) run in every connection's conversation;
+ChangeAvailability (G03-G04)."""
+remote_control = Profile(
+    "RemoteControl",
+    keys=_no_keys,
+    handlers=remote.handlers,
+    triggers=remote.TRIGGERS,
+    advertised=False,
+)
+"""F: UnlockConnector (F05), TriggerMessage (F06)."""
+data_transfer_block = Profile(
+    "DataTransfer", keys=_no_keys, handlers=data_transfer.handlers, advertised=False
+)
+"""P: DataTransfer (P01-P02)."""
 
-V201_PROFILES: tuple[Profile, ...] = (provisioning,)
+V201_PROFILES: tuple[Profile, ...] = (
+    provisioning,
+    availability_block,
+    remote_control,
+    data_transfer_block,
+    device_model.profile,
+    transactions.profile,
+)
 """The 2.0.1 functional blocks this charging station offers."""

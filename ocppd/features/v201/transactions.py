@@ -42,7 +42,8 @@ from typing import Any
 
 from ocppd.features.core.transactions import AsModelError, Delivery, Outbox
 from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger
-from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
+from ocppd.features.v201.words import V201_WORDS
+from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
 from ocppd.model.keys import KeySpec
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
@@ -60,10 +61,8 @@ from ocppd.protocol.v201.enums import (
 
 log = logging.getLogger(__name__)
 
-V201 = "ocpp2.0.1"
-TRANSACTION_EVENT, METER_VALUES = "TransactionEvent", "MeterValues"
-V201_WORDS = TxWords(V201, start=TRANSACTION_EVENT, event=TRANSACTION_EVENT, stop=TRANSACTION_EVENT)
-"""What the journal stores with each 2.0.1 transaction message (one action, three kinds)."""
+V201 = V201_WORDS.protocol
+TRANSACTION_EVENT, METER_VALUES = V201_WORDS.start, "MeterValues"
 
 TOKEN_TYPE = "ISO14443"
 """The idToken type where nothing else is known: ocppd's readers read RFID cards (ISO

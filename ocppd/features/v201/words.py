@@ -11,8 +11,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ocppd.features.core.speech import BootReason
+from ocppd.journal.records import TxWords
+from ocppd.model.outcomes import AvailabilityResult, UnlockResult
 from ocppd.model.status import Status
-from ocppd.protocol.v201.enums import BootReasonEnumType, ConnectorStatusEnumType
+from ocppd.protocol.v201.enums import (
+    BootReasonEnumType,
+    ChangeAvailabilityStatusEnumType,
+    ConnectorStatusEnumType,
+    UnlockStatusEnumType,
+)
 
 CONNECTOR_STATUS: Mapping[Status, ConnectorStatusEnumType] = MappingProxyType(
     {
@@ -39,3 +46,28 @@ BOOT_REASON: Mapping[BootReason, BootReasonEnumType] = MappingProxyType(
     }
 )
 """BootNotification.reason."""
+
+AVAILABILITY: Mapping[AvailabilityResult, ChangeAvailabilityStatusEnumType] = MappingProxyType(
+    {
+        AvailabilityResult.APPLIED: ChangeAvailabilityStatusEnumType.ACCEPTED,
+        AvailabilityResult.SCHEDULED: ChangeAvailabilityStatusEnumType.SCHEDULED,
+        AvailabilityResult.REJECTED: ChangeAvailabilityStatusEnumType.REJECTED,
+    }
+)
+"""ChangeAvailabilityResponse.status."""
+
+UNLOCK: Mapping[UnlockResult, UnlockStatusEnumType] = MappingProxyType(
+    {
+        UnlockResult.UNLOCKED: UnlockStatusEnumType.UNLOCKED,
+        UnlockResult.FAILED: UnlockStatusEnumType.UNLOCK_FAILED,
+        # 2.0.1 has no "not supported": a connector without a lock cannot free the cable
+        # either, and the CSMS learns that it did not come free
+        UnlockResult.NO_LOCK: UnlockStatusEnumType.UNLOCK_FAILED,
+    }
+)
+"""UnlockConnectorResponse.status, for a connector that exists and runs no transaction
+(the two other words are the handler's: UnknownConnector, OngoingAuthorizedTransaction)."""
+
+V201_WORDS = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
+"""What the journal stores with each 2.0.1 message: its protocol, and TransactionEvent as
+the action of every row of a transaction's life (Started, Updated, Ended)."""
