@@ -44,7 +44,7 @@ from ocppd.connection import Connection, LinkEnded, LinkState
 from ocppd.control.commands import Sources, commands
 from ocppd.control.server import serve_control
 from ocppd.features import PROFILES, declared_keys
-from ocppd.features.core.conversation import Conversation, Untracked, Uplink
+from ocppd.features.core.conversation import AskAuthorize, Conversation, Untracked, Uplink
 from ocppd.features.core.heartbeat import Heartbeat
 from ocppd.features.core.policies import follow_keys
 from ocppd.features.core.registration import REASON_SETTING, Registration
@@ -64,7 +64,7 @@ from ocppd.features.firmware import firmware_of
 from ocppd.features.firmware import profile as firmware_profile
 from ocppd.features.link import PROTOCOL_SETTING, Versions
 from ocppd.features.profile import Handler, Persist, Profile, Services, Task, Trigger
-from ocppd.features.security.events import SecurityEvents, SecurityLog
+from ocppd.features.security.events import InvalidMessages, SecurityEvents, SecurityLog
 from ocppd.features.security.profiles import (
     TRIAL_SETTING,
     ConfiguredCredentials,
@@ -72,9 +72,10 @@ from ocppd.features.security.profiles import (
     Trial,
     confirm_trials,
 )
+from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import TxLogs
-from ocppd.features.v201 import V201_PROFILES, V201_SPEECH
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
 from ocppd.features.v201.variables import SECRET_VARIABLES
@@ -88,6 +89,7 @@ from ocppd.model.metering import supported_measurands
 from ocppd.model.outcomes import ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason, TransactionLog
 from ocppd.protocol.dialect import Dialect
 from ocppd.protocol.ids import MessageIds
@@ -117,6 +119,16 @@ WORDS: Mapping[str, TxWords] = MappingProxyType(
     {V16.subprotocol: V16_WORDS, V201.subprotocol: V201_WORDS}
 )
 """What the journal stores with a message of each version."""
+
+AUTHORIZERS: Mapping[str, AskAuthorize] = MappingProxyType(
+    {V201.subprotocol: authorization.authorize}
+)
+"""How each version other than 1.6 asks Authorize (the Uplink has 1.6's)."""
+
+# [rfid] token_type -> the kind of token the reader's tags are (config.RFID_OPTIONS)
+READER_KINDS: Mapping[str, TokenKind] = MappingProxyType(
+    {"iso14443": TokenKind.CARD, "iso15693": TokenKind.VICINITY_CARD}
+)
 
 STOP_GRACE_S = 5.0  # how long an orderly stop waits for the outbox to deliver
 KEY_PREFIX = "key."  # journal settings holding the keys the central system set
@@ -269,7 +281,10 @@ class Daemon:
         keys = build_keys(s, hardware, stored, (*self.profiles, *self.v201_profiles))
         link = LinkState()
         versions = Versions(
-            link, s.ocpp.versions, stored.get(PROTOCOL_SETTING), keep=protocol_keeper(journal)
+            link,
+            lambda: self.settings.ocpp.versions,  # a reload may change them
+            stored.get(PROTOCOL_SETTING),
+            keep=protocol_keeper(journal),
         )
         # firmwareVersion: the running ocppd unless the config names one (the new version
         # shows in the BootNotification after an UpdateFirmware, OCPP 1.6 section 4.2)
@@ -284,7 +299,13 @@ class Daemon:
             answered_while_rejected=answered_while_rejected,
         )
         outbox, feed = OutboxSignal(), StatusFeed()
-        uplink = Uplink(link=link, registration=registration, outbox=outbox, statuses=feed)
+        uplink = Uplink(
+            link=link,
+            registration=registration,
+            outbox=outbox,
+            statuses=feed,
+            authorizers=AUTHORIZERS,
+        )
         untracked = Untracked(uplink, V16.subprotocol)  # the recorders' MeterValues
         storage = ModelStorage(journal)
         # each transaction is recorded in the version current when it starts (decision 5)
@@ -315,6 +336,11 @@ class Daemon:
             charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
         )
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
+        events = SecurityEvents(
+            security_log=SecurityLog(s.storage.state_dir),
+            clock=clock,
+            queue=security_queue(journal, outbox, versions),
+        )
         store = CertificateStore(
             s.storage.state_dir / "certs",
             now=lambda: clock.now() or datetime.now(UTC),
@@ -335,6 +361,7 @@ class Daemon:
             certificates=store,
             serial_number=s.charge_point.serial_number or s.charge_point.charge_box_serial_number,
             wake_outbox=outbox.ring,
+            security_event=events.occurred,
             settings=s,
             inline=self.virtual_time,
             protocol=lambda: versions.current,
@@ -355,13 +382,19 @@ class Daemon:
             courier=courier,
             untracked=untracked,
         )
-        events = SecurityEvents(
-            security_log=SecurityLog(s.storage.state_dir),
-            clock=clock,
-            queue=security_queue(journal, outbox, versions),
-        )
+        invalid = InvalidMessages(events)
         connection, security = self._connection(
-            keys, ids, tables, conversation, registration, link, journal, stored, events, store
+            keys,
+            ids,
+            tables,
+            conversation,
+            registration,
+            link,
+            journal,
+            stored,
+            events,
+            store,
+            invalid,
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -388,6 +421,8 @@ class Daemon:
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
+                ("Security", invalid.run),
+                ("Security", lambda: memory_watch(events, journal, s.storage.state_dir)),
             ),
             security=events,
             presenter=presenter,
@@ -407,6 +442,7 @@ class Daemon:
         stored: Mapping[str, str],
         events: SecurityEvents,
         store: CertificateStore,
+        invalid: InvalidMessages,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -439,6 +475,7 @@ class Daemon:
             now=self.clock.now,
             link_state=link,
             on_ended=link_ended,
+            on_invalid=invalid.saw,
         )
 
         async def new_key(_value: object) -> None:
@@ -520,6 +557,7 @@ class Daemon:
                 await nursery.start(
                     serve_control, self.settings.control.socket, commands(self._sources(parts))
                 )
+                await start_checks(parts.security, parts.journal)
                 await parts.security.occurred("StartupOfTheDevice", f"ocppd {__version__} started")
                 nursery.start_soon(parts.connection.run)
                 nursery.start_soon(self.notifier.run_watchdog)
@@ -557,6 +595,7 @@ class Daemon:
             lambda: parts.screen(self.settings),
             held_for=lambda: parts.courier.held_for,
             certificates=parts.certificates,
+            security=parts.security,
             firmware=(
                 firmware_of(parts.services)
                 if parts.services is not None and firmware_profile in self.profiles
@@ -807,6 +846,9 @@ def build_charger(
         settings=storage,
         reservation_store=storage,
         reader=hardware.rfid,
+        reader_kind=READER_KINDS[settings.rfid.options["token_type"]]
+        if settings.rfid is not None
+        else TokenKind.CARD,
     )
     for c in settings.connectors:
         charger.add_connector(
@@ -994,6 +1036,7 @@ def _link_fields(s: Settings) -> tuple[Any, ...]:
         o.key_file,
         o.max_frame_bytes,
         o.connect_timeout_s,
+        o.versions,
     )
 
 

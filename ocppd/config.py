@@ -354,6 +354,10 @@ DISPLAY_OPTIONS = (
     Option("turn_s", number(1, 600), 5.0),
 )
 
+# [rfid] keys that are not the driver's: what kind of token the reader's tags are (OCPP
+# 2.0.1 sends it with each tag: ISO14443 proximity cards, ISO15693 vicinity cards)
+RFID_OPTIONS = (Option("token_type", choice("iso14443", "iso15693"), "iso14443"),)
+
 CONNECTOR_OPTIONS = (
     Option("id", integer(1, 99)),
     Option("max_current_a", number(6, 1000), 32.0),
@@ -585,7 +589,11 @@ def parse(text: str, path: Path, check_key: KeyCheck | None = None) -> Settings:
     logs = c.table("log", LOG_OPTIONS, doc.get("log", {}))
     system = c.table("system", SYSTEM_OPTIONS, doc.get("system", {}))
     firmware = c.table("firmware", FIRMWARE_OPTIONS, doc.get("firmware", {}))
-    rfid = _device(c, "rfid", DeviceKind.RFID, doc["rfid"]) if "rfid" in doc else None
+    rfid = (
+        _device(c, "rfid", DeviceKind.RFID, doc["rfid"], also=RFID_OPTIONS)
+        if "rfid" in doc
+        else None
+    )
     display = _display(c, doc["display"]) if "display" in doc else None
     buttons = (
         _device(c, "buttons", DeviceKind.BUTTONS, doc["buttons"]) if "buttons" in doc else None

@@ -133,8 +133,10 @@ class Connection:
         now: Callable[[], datetime | None] = lambda: None,
         link_state: LinkState | None = None,
         on_ended: Callable[[LinkEnded], Awaitable[None]] = _nobody_watches,
+        on_invalid: Callable[[str, str], None] = lambda _kind, _reason: None,
     ) -> None:
         self._target = target
+        self._on_invalid = on_invalid  # each session's frames that are not valid OCPP
         self._on_ended = on_ended
         self._dialled: LinkTarget | None = None
         self._dialects = dict(dialects)
@@ -289,6 +291,7 @@ class Connection:
             call_timeout=self._call_timeout,
             answering=self._answering,
             secret_keys=self._secret_keys,
+            on_invalid=self._on_invalid,
         )
         self.link_state.session = session
         self.dialect = dialect

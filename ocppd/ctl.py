@@ -264,6 +264,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.choices["firmware"].add_argument("--json", action="store_true", help="machine-readable")
     press = simsub.add_parser("press", help="press a simulated button: stop or info")
     press.add_argument("button", choices=("stop", "info"))
+    seclog = sub.add_parser("security-log", help="the security log: clear it")
+    seclog.add_argument("log_action", choices=("clear",), metavar="clear")
     screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
     screen.add_argument("--connector", type=int, help="the screen of this connector")
     screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
@@ -323,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         message = {"cmd": "swipe", "id_tag": args.tag}
     elif args.command == "tag":
         message = {"cmd": "tag", "id_tag": args.tag}
+    elif args.command == "security-log":
+        message = {"cmd": "security-log", "action": args.log_action}
     elif args.command == "screen":
         message = {"cmd": "screen", "png": bool(args.png)}
         if args.connector is not None:

@@ -176,8 +176,10 @@ class Session:
         call_timeout: float,
         secret_keys: frozenset[str],
         answering: Callable[[IncomingCall | None], bool] = lambda _call: True,
+        on_invalid: Callable[[str, str], None] = lambda _kind, _reason: None,
     ) -> None:
         self.link = link
+        self._on_invalid = on_invalid  # (kind, reason) of a frame that is not valid OCPP
         self._secret_keys = secret_keys  # names of the keys whose values the log never shows
         self.rpc = rpc
         self._handler = handler
@@ -305,6 +307,8 @@ class Session:
             text = await self.link.receive()
             event = self.rpc.receive(text)
             if isinstance(event, Answered | Failed):
+                if isinstance(event, Failed) and event.invalid_result:
+                    self._on_invalid("RESULT", f"{event.call.action}: {event.error.description}")
                 frames_log.debug(
                     "<- %s",
                     self._shown(text),
@@ -332,10 +336,15 @@ class Session:
                     await self._send(self.rpc.reply_error(event.unique_id, busy))
             elif isinstance(event, Reply):
                 self._log_refusal(event, text)
+                if event.violation is not Violation.UNSUPPORTED_ACTION:  # valid, just not ours
+                    kind = event.violation.name if event.violation else "SCHEMA"
+                    self._on_invalid(kind, event.reason)
                 if self._answering(None):
                     await self._send(event.text)
             elif isinstance(event, Ignored):
                 log.warning("ignored a frame from the central system: %s", event.reason)
+                if event.invalid:
+                    self._on_invalid("FRAME", event.reason)
 
     def _log_refusal(self, reply: Reply, text: str) -> None:
         """Say what a CALL answered with a CALLERROR was: an action we do not handle is the

@@ -23,11 +23,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
-from ocppd.app import build_triggers
 from ocppd.ctl import format_status
 from ocppd.features import PROFILES
 from ocppd.security.x509 import fingerprint
-from ocppd.testing.csms import CallFailed, CentralSystem, Station
+from ocppd.testing.csms import CentralSystem, Station
 from tests.harness import CP_ID, charger, wall
 from tests.pki import ca_cert, ca_key, key_pem, ocsp_ids, root, server_cert, sign_csr, to_pem
 
@@ -154,37 +153,69 @@ async def test_roots_are_installed_listed_and_deleted_with_every_refusal(
         assert deleted.status == "Failed"  # still the one in use
 
 
-async def test_on_profiles_0_and_1_every_certificate_operation_is_a_security_error(
-    nursery, start_csms, autojump_clock, ca
+async def test_on_profiles_0_and_1_certificate_operations_are_answered(
+    nursery, start_csms, autojump_clock, ca, tmp_path
 ):
+    """The whitepaper gives M03-M05 and A02 no prerequisite, and its way to TLS runs through
+    them on a link without TLS: a raise to profile 2 needs a CentralSystemRootCertificate
+    installed first [A05.FR.03] (OCTT TC_083 from profile 1: memory state
+    CertificateInstalled). So on profiles 0 and 1 every operation is answered as on 2;
+    the root then verifies the raised link."""
     for profile, options in (
         (0, {}),
         (1, {"security_profile": 1, "authorization_key": "s3cret-password-1"}),
     ):
         passwords = {CP_ID: "s3cret-password-1"} if profile == 1 else {}
         csms = await start_csms(passwords=passwords)
-        async with charger(nursery, csms, ocpp=options, keys={"CpoName": CPO}) as cp:
+        state = tmp_path / f"profile-{profile}"
+        state.mkdir()
+        async with charger(
+            nursery, csms, ocpp=options, state_dir=state, keys={"CpoName": CPO}
+        ) as cp:
             station = await cp.registered()
             root = ca_cert(ca)
-            for request in (
-                call.InstallCertificate(certificate_type=ROOT, certificate=to_pem(root)),
-                call.GetInstalledCertificateIds(certificate_type=MANUFACTURER),
-                call.DeleteCertificate(_ids(ocsp_ids(root, root))),
-                call.CertificateSigned(certificate_chain=to_pem(root)),
-            ):
-                with pytest.raises(CallFailed) as refused:
-                    await station.call(request)
-                assert refused.value.code == "SecurityError", request
+            assert await _install(station, ROOT, to_pem(root)) == "Accepted"
+            listed = await station.call(call.GetInstalledCertificateIds(certificate_type=ROOT))
+            assert listed.certificate_hash_data == [_listed(ocsp_ids(root, root))]
+            made = x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())
+            assert await _install(station, MANUFACTURER, to_pem(made)) == "Accepted"
+            deleted = await station.call(call.DeleteCertificate(_ids(ocsp_ids(made, made))))
+            assert deleted.status == "Accepted"
             trigger = await station.call(
                 call.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
             )
-            assert trigger.status == "Rejected"
-            await cp.settle(5)
-            assert not [c for c in csms.all_calls() if c.action == "SignCertificate"]
-            assert not (cp.state_dir / "certs" / "charger").exists() or not list(
-                (cp.state_dir / "certs" / "charger").iterdir()
+            assert trigger.status == "Accepted"
+            sent = await station.wait_for("SignCertificate")
+            signed = call.CertificateSigned(
+                certificate_chain=to_pem(sign_csr(ca, sent.payload["csr"]))
             )
+            assert (await station.call(signed)).status == "Accepted"
+            assert list((cp.state_dir / "certs" / "charger").glob("*.pem"))
             await cp.stop()
+
+
+async def test_a_raise_from_profile_1_to_2_dials_with_the_root_installed_over_ocpp(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """OCTT TC_083 from profile 1: CertificateInstalled, then SecurityProfile 2; the raised
+    link is verified with the root the central system installed (no ca_file at all)."""
+    context = _server(ca, client_certs=False)
+    tls = await start_csms(ssl_context=context, passwords={CP_ID: "s3cret-password-1"})
+    plain = await start_csms(passwords={CP_ID: "s3cret-password-1"})
+    ocpp = {
+        "security_profile": 1,
+        "authorization_key": "s3cret-password-1",
+        "tls_url": f"wss://127.0.0.1:{tls.port}/ocpp",
+    }
+    async with charger(nursery, plain, ocpp=ocpp, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        change = call.ChangeConfiguration(key="SecurityProfile", value="2")
+        assert (await station.call(change)).status == "Rejected"  # no root yet [A05.FR.03]
+        assert await _install(station, ROOT, to_pem(ca_cert(ca))) == "Accepted"
+        assert (await station.call(change)).status == "Accepted"
+        with trio.fail_after(60):
+            await tls.wait_station(CP_ID)
+        assert cp.keys.get_int("SecurityProfile") == 2
 
 
 async def _new_certificate(cp: Any, station: Station, ca: trustme.CA, **dates: Any) -> Any:
@@ -278,6 +309,14 @@ async def test_a_certificate_that_is_not_valid_is_rejected_and_nothing_changes(
         for chain in (to_pem(stranger), long_chain, not_ours):
             answer = await station.call(call.CertificateSigned(certificate_chain=chain))
             assert answer.status == "Rejected"
+        # OCTT TC_077 step 7: the InvalidChargePointCertificate security event, after the
+        # answer; a non-critical event, told once per link [A02.FR.07]
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "InvalidChargePointCertificate"
+        )
+        assert "BEGIN CERTIFICATE" not in told.payload.get("techInfo", "")
+        logged = (cp.state_dir / "security.log").read_text()
+        assert logged.count("InvalidChargePointCertificate") == 3
         assert not list((cp.state_dir / "certs" / "charger").glob("*.pem"))
         cp.parts.connection.hang_up("test: dial again")
         await cp.station(connection=2)
@@ -288,12 +327,14 @@ async def test_a_certificate_that_is_not_valid_is_rejected_and_nothing_changes(
 async def test_extended_trigger_message_sends_every_kind_it_can_and_says_which_it_cannot(
     nursery, start_csms, autojump_clock, ca, tmp_path
 ):
+    """Every kind of the whitepaper's MessageTriggerEnumType [SEC §6.16]: Accepted and the
+    message after the answer, Rejected where the message cannot be sent (a
+    BootNotification once registered, errata §3.40; a connector this charger lacks)."""
     csms = await _tls_csms(start_csms, ca, client_certs=False)
-    offered = set(build_triggers(PROFILES)) | {"SignChargePointCertificate"}
+    sent_as = {"SignChargePointCertificate": "SignCertificate"}
     async with charger(nursery, csms, ocpp=_profile_2(ca, tmp_path), keys={"CpoName": CPO}) as cp:
         station = await cp.registered()
         for kind in (
-            "BootNotification",
             "LogStatusNotification",
             "FirmwareStatusNotification",
             "Heartbeat",
@@ -301,20 +342,51 @@ async def test_extended_trigger_message_sends_every_kind_it_can_and_says_which_i
             "SignChargePointCertificate",
             "StatusNotification",
         ):
+            action = sent_as.get(kind, kind)
+            before = len(station.calls(action))
             answer = await station.call(call.ExtendedTriggerMessage(requested_message=kind))
-            if kind not in offered:
-                assert answer.status == "NotImplemented", kind
-            elif kind == "BootNotification":
-                assert answer.status == "Rejected"  # registered already (errata §3.40)
-            else:
-                assert answer.status == "Accepted", kind
-                await station.wait_for(
-                    "SignCertificate" if kind == "SignChargePointCertificate" else kind
-                )
-        unknown = await station.call(
-            call.ExtendedTriggerMessage(requested_message="MeterValues", connector_id=9)
+            assert answer.status == "Accepted", kind
+            with trio.fail_after(30):
+                await station.wait_for(action, count=before + 1)
+        boot = await station.call(call.ExtendedTriggerMessage(requested_message="BootNotification"))
+        assert boot.status == "Rejected"
+        for kind in ("MeterValues", "StatusNotification"):
+            unknown = await station.call(
+                call.ExtendedTriggerMessage(requested_message=kind, connector_id=9)
+            )
+            assert unknown.status == "Rejected", kind
+        one = await station.call(
+            call.ExtendedTriggerMessage(requested_message="StatusNotification", connector_id=1)
         )
-        assert unknown.status == "Rejected"
+        assert one.status == "Accepted"
+        status = await station.wait_for("StatusNotification", lambda p: p["connectorId"] == 1)
+        assert status.payload["status"] == "Available"
+        await cp.settle(5)
+        assert len(station.calls("BootNotification")) == 1
+
+
+async def test_extended_trigger_message_of_a_profile_not_built_is_not_implemented(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """A charger built without Firmware Management sends neither LogStatusNotification nor
+    FirmwareStatusNotification: NotImplemented [SEC §6.17], and nothing follows."""
+    from ocppd.features import firmware
+
+    csms = await _tls_csms(start_csms, ca, client_certs=False)
+    without = tuple(p for p in PROFILES if p is not firmware.profile)
+    async with charger(
+        nursery, csms, ocpp=_profile_2(ca, tmp_path), keys={"CpoName": CPO}, profiles=without
+    ) as cp:
+        station = await cp.registered()
+        for kind in ("LogStatusNotification", "FirmwareStatusNotification"):
+            answer = await station.call(call.ExtendedTriggerMessage(requested_message=kind))
+            assert answer.status == "NotImplemented", kind
+        heartbeat = await station.call(call.ExtendedTriggerMessage(requested_message="Heartbeat"))
+        assert heartbeat.status == "Accepted"
+        await station.wait_for("Heartbeat")
+        await cp.settle(5)
+        assert not station.calls("LogStatusNotification")
+        assert not station.calls("FirmwareStatusNotification")
 
 
 async def test_the_charger_asks_for_a_new_certificate_a_month_before_its_own_expires(

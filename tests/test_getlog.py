@@ -109,3 +109,39 @@ async def test_an_upload_that_keeps_failing_is_an_upload_failure_after_its_retri
             )
         assert log_statuses(station) == [("Uploading", 3), ("UploadFailure", 3)]
         assert [p for _, p in http.requests].count("/busy/") == 3
+
+
+async def test_extended_trigger_log_status_names_the_running_upload_else_idle(
+    nursery, start_csms, autojump_clock, http
+):
+    """ExtendedTriggerMessage(LogStatusNotification): Accepted, then a LogStatusNotification
+    after the answer: Uploading with the requestId of the upload that runs (here between
+    two attempts), Idle without a requestId when none runs [N01.FR.12]."""
+    csms = await start_csms()
+    http.fail_first["/slow/"] = 1
+    trigger = call.ExtendedTriggerMessage(requested_message="LogStatusNotification")
+    async with charger(nursery, csms) as cp:
+        station = await cp.registered()
+        assert (await station.call(trigger)).status == "Accepted"
+        idle = await station.wait_for("LogStatusNotification")
+        assert idle.payload == {"status": "Idle"}
+        await _get_log(
+            station, "SecurityLog", http.url("/slow/"), request_id=12, retries=1, retry_interval=600
+        )
+        await station.wait_for("LogStatusNotification", lambda p: p["status"] == "Uploading")
+        await trio.sleep(60)  # the first attempt failed; the second waits its retryInterval
+        assert (await station.call(trigger)).status == "Accepted"
+        running = await station.wait_for("LogStatusNotification", count=3)
+        assert running.payload == {"status": "Uploading", "requestId": 12}
+        with trio.fail_after(900):
+            await station.wait_for("LogStatusNotification", lambda p: p["status"] == "Uploaded")
+        assert (await station.call(trigger)).status == "Accepted"
+        after = await station.wait_for("LogStatusNotification", count=5)
+        assert after.payload == {"status": "Idle"}
+    assert log_statuses(station) == [
+        ("Idle", None),
+        ("Uploading", 12),
+        ("Uploading", 12),
+        ("Uploaded", 12),
+        ("Idle", None),
+    ]

@@ -17,11 +17,17 @@ from typing import Any
 import pytest
 import trio
 import trustme
+from ocpp.v16 import call
 
+from ocppd import __version__, ctl
 from ocppd.features.security.events import LOG_NAME, SecurityLog
-from tests.harness import CP_ID, EPOCH, charger, wall
+from ocppd.features.security.watch import VERSION_SETTING, low_space
+from ocppd.journal import Journal
+from tests.harness import CP_ID, EPOCH, ControlRefused, charger, wall
 from tests.netutil import Proxy
 from tests.test_link import refusing_tls_server
+from tests.test_offline import Disk
+from tests.test_operations import run_ctl
 
 KEY = "00112233445566778899aabbccddeeff"
 
@@ -190,3 +196,165 @@ async def test_a_tls_refusal_of_ours_is_its_security_event(
                 await cp.parts.connection.wait_changed()
     lines = [line.split(" ", 2)[1] for line in (tmp_path / LOG_NAME).read_text().splitlines()]
     assert event in lines
+
+
+async def test_frames_that_are_not_ocpp_are_invalid_messages_bounded_per_kind(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """InvalidMessages [SEC §8]: a central system that floods the charger with garbage gets
+    its CALLERRORs, and the security log one line per kind of fault per 10 minutes (the
+    next one counts what was left out); an action this charger merely does not handle is
+    valid OCPP and no event."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        for n in range(200):
+            await station.send_text("this is not json")  # FRAME: ignored, nothing to answer
+            await station.send_text(f'[2,"bad-{n}","Reset",{{"type":"Sideways"}}]')  # SCHEMA
+            await station.send_text(f'[2,"unk-{n}","Frobnicate",{{}}]')  # UNKNOWN_ACTION
+        await cp.settle(5)
+        answered = await station.call(
+            call.ChangeConfiguration(key="HeartbeatInterval", value="300")
+        )
+        assert answered.status == "Accepted"  # the link and the charger carry on
+        lines = [line for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+        invalid = [line for line in lines if " InvalidMessages " in line]
+        kinds = sorted(line.split(" ", 3)[2].rstrip(":") for line in invalid)
+        assert kinds == ["FRAME", "SCHEMA", "UNKNOWN_ACTION"]
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "InvalidMessages"
+        )
+        assert len(told.payload["techInfo"]) <= 255
+        assert events(csms).count("InvalidMessages") == 1  # non-critical: once per link
+
+        await trio.sleep(601)  # a new window: the next frame of a kind tells what was left out
+        await station.send_text('[2,"late","Reset",{"type":"Sideways"}]')
+        await cp.settle(5)
+        last = (tmp_path / LOG_NAME).read_text().splitlines()[-1]
+        assert " InvalidMessages SCHEMA (199 more since the last event): " in last
+
+
+async def _keep_version(state_dir: Path, version: str) -> None:
+    """As if an ocppd of ``version`` had run last on this journal."""
+    journal = await Journal.open(state_dir, inline=True)
+    async with journal:
+        await journal.set_setting(VERSION_SETTING, version)
+
+
+async def test_a_new_version_at_start_is_firmware_updated_once(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """FirmwareUpdated (critical): whatever installed it, the ocppd that starts is not the
+    one that ran before; told once, after StartupOfTheDevice's check, and not again."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered()  # the first start on this journal: nothing to compare
+    await _keep_version(tmp_path, "0.0.1")
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=2)
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "FirmwareUpdated"
+        )
+        assert told.payload["techInfo"] == f"ocppd 0.0.1 replaced by {__version__}"
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=3)
+        await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "StartupOfTheDevice"
+        )
+        await cp.settle(30)
+    assert events(csms).count("FirmwareUpdated") == 1
+    assert (tmp_path / LOG_NAME).read_text().count(" FirmwareUpdated ") == 1
+
+
+async def test_clearing_the_security_log_is_a_critical_event_and_its_first_line(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """SecurityLogWasCleared (critical): ``ocppctl security-log clear`` empties the log,
+    whose first line is then the event; a log removed while ocppd was stopped is found
+    at the next start. The log rolling over is no clearing (A04.FR.04 asks for it)."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        assert await cp.control({"cmd": "security-log", "action": "clear"}) == (
+            "security log cleared"
+        )
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "SecurityLogWasCleared"
+        )
+        assert told.payload["techInfo"] == "cleared by ocppctl"
+        [line] = (tmp_path / LOG_NAME).read_text().splitlines()
+        assert line.split(" ", 2)[1:] == ["SecurityLogWasCleared", "cleared by ocppctl"]
+        with pytest.raises(ControlRefused):
+            await cp.control({"cmd": "security-log", "action": "shred"})
+    for path in tmp_path.glob(f"{LOG_NAME}*"):
+        path.unlink()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=2)
+        await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "StartupOfTheDevice"
+        )
+        await cp.settle(5)
+        assert events(csms) == [
+            "StartupOfTheDevice",
+            "SecurityLogWasCleared",
+            "ResetOrReboot",
+            "SecurityLogWasCleared",
+            "StartupOfTheDevice",
+        ]
+    first = (tmp_path / LOG_NAME).read_text().splitlines()[0]
+    assert " SecurityLogWasCleared the security log was gone at start" in first
+
+
+async def test_a_journal_out_of_space_is_memory_exhaustion_told_once_it_works_again(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """MemoryExhaustion (critical): the journal refuses a write for want of space. The
+    security log has it at once; the outbox cannot take it then, so it is queued as soon
+    as the journal works again [A04.FR.02], with the time it happened."""
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path, journal_options=options) as cp:
+        station = await cp.registered()
+        disk.full = True
+        change = call.ChangeConfiguration(key="HeartbeatInterval", value="123")
+        await station.call(change)  # the key cannot be kept: the journal is full
+        with trio.fail_after(30):
+            while " MemoryExhaustion " not in (tmp_path / LOG_NAME).read_text():
+                await trio.sleep(1)
+        happened = trio.current_time()
+        assert "MemoryExhaustion" not in events(csms)
+        await trio.sleep(120)
+        disk.full = False
+        told = await station.wait_for(
+            "SecurityEventNotification", lambda p: p["type"] == "MemoryExhaustion"
+        )
+        assert trio.current_time() - happened >= 120
+        assert "journal storage is full" in told.payload["techInfo"]
+        stamp = datetime.fromisoformat(told.payload["timestamp"].replace("Z", "+00:00"))
+        assert stamp.timestamp() <= wall() - 100  # stamped when it happened
+        await cp.settle(30)
+    assert events(csms).count("MemoryExhaustion") == 1
+
+
+def test_a_filesystem_is_getting_full_below_5_percent_or_64_mb_free() -> None:
+    gb = 2**30
+    assert not low_space(10 * gb, 100 * gb)
+    assert low_space(4 * gb, 100 * gb)  # under 5 %
+    assert not low_space(200 * 2**20, 1 * gb)  # 20 % of a small card
+    assert low_space(60 * 2**20, 1 * gb)  # under 64 MB
+
+
+async def test_ocppctl_security_log_clear(nursery, start_csms, capsys, tmp_path):
+    """The command line: ``ocppctl security-log clear`` exits 0 and says so; any other
+    action is a usage error (exit 2)."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered()
+        code, out, _ = await run_ctl(["-s", str(cp.socket), "security-log", "clear"], capsys)
+        assert (code, out.strip()) == (0, "security log cleared")
+        first = (tmp_path / LOG_NAME).read_text().splitlines()[0]
+        assert first.split(" ", 2)[1] == "SecurityLogWasCleared"
+    with pytest.raises(SystemExit) as usage:
+        ctl.main(["security-log", "shred"])
+    assert usage.value.code == 2

@@ -96,3 +96,15 @@ async def test_a_message_recorded_in_another_version_is_held_with_everything_beh
         assert status["queue"]["held_for"] == "ocpp2.0.1"
         assert status["queue"]["pending"] == 2
         assert "held for a connection in ocpp2.0.1" in ctl.format_status(status)
+
+
+def test_both_versions_may_be_offered_in_either_order(tmp_path: Path) -> None:
+    settings = load(with_versions('versions = ["ocpp2.0.1", "ocpp1.6"]'), tmp_path)
+    assert settings.ocpp.versions == ("ocpp2.0.1", "ocpp1.6")
+    settings = load(with_versions('versions = ["ocpp2.0.1"]'), tmp_path)
+    assert settings.ocpp.versions == ("ocpp2.0.1",)
+
+
+def test_the_shipped_config_shows_how_to_offer_201() -> None:
+    text = (Path(__file__).resolve().parent.parent / "etc" / "ocppd.toml").read_text()
+    assert '# versions = ["ocpp2.0.1", "ocpp1.6"]' in text

@@ -28,6 +28,7 @@ from ocppd.control.snapshot import (
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import ERROR_CODE_OF
 from ocppd.features.firmware import Firmware
+from ocppd.features.security.events import SecurityEvents
 from ocppd.journal import Journal
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Refused
@@ -57,6 +58,7 @@ class Sources:
     held_for: Callable[[], str | None] | None = None
     certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
+    security: SecurityEvents | None = None  # the security log (``security-log clear``)
 
 
 def _int(request: dict[str, Any], key: str) -> int:
@@ -271,8 +273,23 @@ def commands(src: Sources) -> dict[str, Handler]:
         log.info("sim: connector %d %s", cid, action)
         return f"connector {cid}: {action}"
 
+    async def security_log(request: dict[str, Any]) -> str:
+        """``security-log clear``: the operator empties the security log; the
+        SecurityLogWasCleared event (critical) is its new first line and goes to the
+        central system (security whitepaper §8)."""
+        if request.get("action") != "clear":
+            raise ControlError("security-log: the only action is clear")
+        if src.security is None:
+            raise ControlError("this daemon keeps no security log")
+        try:
+            await src.security.clear("ocppctl")
+        except OSError as exc:
+            raise ControlError(f"cannot clear the security log: {exc.strerror or exc}") from None
+        return "security log cleared"
+
     handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
         "status": status,
+        "security-log": security_log,
         "swipe": swipe,
         "tag": tag,
         "sim": sim,

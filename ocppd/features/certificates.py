@@ -6,12 +6,15 @@ SignCertificate and CertificateSigned [A02, A03], and ExtendedTriggerMessage [SE
 with all its kinds. The whitepaper's messages belong to no 1.6 feature profile and add no
 word to SupportedFeatureProfiles, so this profile is not advertised there.
 
-Certificate operations need a connection the charger can trust: on security profiles 0
-and 1 (no TLS, so no authenticated central system) they are answered with the CALLERROR
-SecurityError (OCPP-J §4.2.3: "a security issue occurred preventing receiver from
-completing the Action"), and a SignChargePointCertificate trigger is Rejected. Anyone on
-the path could otherwise plant a trust anchor. On those profiles the operator bootstraps
-the roots and the client certificate from files (``docs/security.md``).
+Certificate operations are answered on every security profile, 0 and 1 included. The
+whitepaper gives M03-M05 and A02 no prerequisite ("n/a"), and its path to TLS goes
+through them over a link without TLS: A05 raises the profile "especially ... when
+migrating from OCPP 1.6 without security profiles", and a raise to 2 needs a
+CentralSystemRootCertificate installed first [A05.FR.03], i.e. an InstallCertificate on
+profile 0 or 1 (OCTT TC_083 from profile 1 prepares exactly that: memory state
+CertificateInstalled). Profile 1 is for trusted networks only [A00.FR.201]; each
+operation on a link without TLS is a warning in the log. A root installed there is used
+only from the next TLS connection on.
 
 Keys [SEC §7]: CpoName (the O of a CSR), CertificateStoreMaxLength,
 CertificateSignedMaxChainSize, AdditionalRootCertificateCheck. The store itself is
@@ -33,7 +36,6 @@ import trio
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
-from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import (
     CertificateSignedStatus,
@@ -122,12 +124,14 @@ class Certificates:
     def profile(self) -> int:
         return self.services.keys.get_int("SecurityProfile")
 
-    def refuse_without_tls(self, action: str) -> None:
+    def note_without_tls(self, action: str) -> None:
+        """A certificate operation on a link without TLS is answered (see the module), and
+        said in the log: the central system is not authenticated there."""
         if self.profile() < 2:
-            log.warning("%s refused: security profile %d has no TLS", action, self.profile())
-            raise OcppError(
-                Violation.NOT_PERMITTED,
-                f"{action} needs security profile 2 or 3 (this charge point uses {self.profile()})",
+            log.warning(
+                "%s on security profile %d: the central system is not authenticated (no TLS)",
+                action,
+                self.profile(),
             )
 
     def in_use(self) -> set[str]:
@@ -193,7 +197,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
     keys = services.keys
 
     async def install(request: m.InstallCertificateRequest) -> Any:
-        state.refuse_without_tls("InstallCertificate")
+        state.note_without_tls("InstallCertificate")
         kind = KINDS[request.certificate_type]
         outcome, why = store.install_root(
             kind,
@@ -205,7 +209,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         return m.InstallCertificateResponse(status=INSTALLED[outcome])
 
     async def get_ids(request: m.GetInstalledCertificateIdsRequest) -> Any:
-        state.refuse_without_tls("GetInstalledCertificateIds")
+        state.note_without_tls("GetInstalledCertificateIds")
         found = store.ids(KINDS[request.certificate_type])
         if not found:
             return m.GetInstalledCertificateIdsResponse(
@@ -225,13 +229,13 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         )
 
     async def delete(request: m.DeleteCertificateRequest) -> Any:
-        state.refuse_without_tls("DeleteCertificate")
+        state.note_without_tls("DeleteCertificate")
         outcome, why = store.delete(_hash_data(request.certificate_hash_data), state.in_use())
         log.info("DeleteCertificate: %s (%s)", outcome.value, why)
         return m.DeleteCertificateResponse(status=DELETED[outcome])
 
     async def signed(request: m.CertificateSignedRequest) -> Any:
-        state.refuse_without_tls("CertificateSigned")
+        state.note_without_tls("CertificateSigned")
         chain = request.certificate_chain
         limit = keys.get_int("CertificateSignedMaxChainSize")
         try:
@@ -239,10 +243,19 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
                 raise CertificateProblem(f"{len(chain)} characters, more than {limit}")
             identity = store.accept_signed(chain, services.serial_number or "")
         except CertificateProblem as exc:
-            # [A02.FR.07] discarded; the InvalidChargePointCertificate security event is the
-            # security profile's to raise (features/security.py), from this log line's facts.
-            log.warning("CertificateSigned rejected (InvalidChargePointCertificate): %s", exc)
-            return m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED)
+            # [A02.FR.07, A03.FR.07] discarded, and the InvalidChargePointCertificate event
+            # (OCTT TC_077: after the answer); its techInfo is the reason, never the chain
+            reason = str(exc)
+            log.warning("CertificateSigned rejected (InvalidChargePointCertificate): %s", reason)
+
+            async def tell() -> None:
+                await services.security_event("InvalidChargePointCertificate", reason)
+
+            return Then(
+                m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED),
+                tell,
+                owner=lambda work: services.charger.spawn("InvalidChargePointCertificate", work),
+            )
         log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
         state.changed.set()
         state.changed = trio.Event()
@@ -275,23 +288,39 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
 
 def sign_charge_point_certificate(services: Services, _connector_id: int | None) -> Task | None:
-    """[A02] A new key and CSR after the answer. Rejected without TLS (profiles 0 and 1), and
-    without a serial number or CpoName (A02's prerequisite)."""
+    """[A02] A new key and CSR after the answer. Rejected without a serial number or CpoName
+    (A02's prerequisite)."""
     state = services.part("certificates", lambda: Certificates(services))
-    if state.profile() < 2 or not services.serial_number or not services.keys.get_str("CpoName"):
+    if not services.serial_number or not services.keys.get_str("CpoName"):
         return None
+    state.note_without_tls("SignChargePointCertificate")
     return state.send_csr
 
 
+EXTENDED_KINDS = (
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargePointCertificate",
+    "StatusNotification",
+)
+"""The whitepaper's MessageTriggerEnumType [SEC §6.16]."""
+
+
 def _extended_triggers(services: Services) -> Mapping[str, Trigger]:
-    """ExtendedTriggerMessage asks for the messages TriggerMessage does (every profile's
-    ``triggers``: BootNotification, Heartbeat, MeterValues, StatusNotification, and the
-    FirmwareStatusNotification / LogStatusNotification of the profiles that send them) and
-    SignChargePointCertificate. A kind nobody offers is NotImplemented [SEC §5.5]."""
-    return {
-        **services.triggers,
-        "SignChargePointCertificate": sign_charge_point_certificate,
+    """ExtendedTriggerMessage asks for the kinds of :data:`EXTENDED_KINDS`: the ones every
+    profile offers to TriggerMessage (``triggers``: BootNotification, Heartbeat,
+    MeterValues, StatusNotification from Remote Trigger; FirmwareStatusNotification and
+    LogStatusNotification from Firmware Management) and SignChargePointCertificate. A
+    kind nobody offers is NotImplemented [SEC §6.17]. The connectorId means what it
+    means to TriggerMessage (1.6 §5.17)."""
+    offered: dict[str, Trigger] = {
+        kind: services.triggers[kind] for kind in EXTENDED_KINDS if kind in services.triggers
     }
+    offered["SignChargePointCertificate"] = sign_charge_point_certificate
+    return offered
 
 
 def _tasks(services: Services) -> Iterable[Task]:

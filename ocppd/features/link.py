@@ -51,26 +51,25 @@ class Versions:
     def __init__(
         self,
         link: LinkView,
-        offered: Sequence[str],
+        offered: Callable[[], Sequence[str]],
         agreed: str | None,
         keep: Callable[[str], Awaitable[None]],
     ) -> None:
         self.link = link
-        self.offered = tuple(offered)
+        self.offered = offered  # the versions offered now (the config's, as last loaded)
         self.agreed = agreed
         self._keep = keep
 
     def __repr__(self) -> str:
-        return f"<Versions current={self.current} offered={self.offered}>"
+        return f"<Versions current={self.current} offered={tuple(self.offered())}>"
 
     @property
     def current(self) -> str:
         session = self.link.session
         if session is not None and not session.closed:
             return session.rpc.dialect.subprotocol
-        if self.agreed in self.offered:
-            return self.agreed
-        return self.offered[0]
+        offered, agreed = self.offered(), self.agreed
+        return agreed if agreed is not None and agreed in offered else offered[0]
 
     async def follow(self) -> None:
         """Keep the version of each link as it opens (a task for the daemon's lifetime)."""

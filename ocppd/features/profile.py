@@ -80,6 +80,15 @@ class NoRecords:
         return None
 
 
+SecurityEvent = Callable[[str, str], Awaitable[None]]
+"""Raises a security event of the whitepaper (its type, its techInfo): the security log,
+journald and SecurityEventNotification (``features/security/events.py``). Never raises."""
+
+
+async def no_security_events(_kind: str, _tech_info: str) -> None:
+    return None
+
+
 RemoteStartProfileTaker = Callable[[int, Any], str | None]
 """Takes the charging profile a RemoteStartTransaction carries (connector id, the 1.6
 ``ChargingProfile``) for the transaction about to start there: None when taken, else why
@@ -154,6 +163,7 @@ class Services:
     # the courier, the daemon's settings, and whether blocking work runs inline (trio's
     # MockClock in tests: no worker threads)
     wake_outbox: Callable[[], None] = lambda: None
+    security_event: SecurityEvent = no_security_events  # what a profile saw (a refused chain)
     settings: Settings | None = None
     inline: bool = False
     protocol: Callable[[], str] = lambda: "ocpp1.6"

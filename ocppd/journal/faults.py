@@ -40,6 +40,7 @@ class Fault:
 
     problem: str
     corrupt: bool = False
+    full: bool = False  # no space left (the MemoryExhaustion security event watches it)
 
 
 def primary_code(exc: sqlite3.Error) -> int | None:
@@ -57,14 +58,14 @@ def classify(exc: sqlite3.Error, state_dir: Path) -> Fault | None:
             corrupt=True,
         )
     if code == SQLITE_FULL:
-        return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
+        return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}", full=True)
     if code in (SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN):
         # SQLite does not say which errno it got: ask the filesystem the same question
         err = create_errno(state_dir)
         if err == errno.EROFS or is_read_only(state_dir):
             return Fault(f"journal storage is read-only ({detail}): the filesystem went read-only")
         if err in (errno.ENOSPC, errno.EDQUOT) or free_bytes(state_dir) == 0:
-            return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}")
+            return Fault(f"journal storage is full ({detail}){_free_text(state_dir)}", full=True)
         if err is not None:
             return Fault(f"journal storage fails ({detail}; {os.strerror(err)} in {state_dir})")
         return Fault(f"journal storage refused an operation ({detail})")

@@ -123,6 +123,7 @@ class Journal:
         self.cache_max_entries = cache_max_entries
         self.healthy = True
         self.problem: str | None = None
+        self.storage_full = False  # unhealthy because no space is left
         self._corrupt = False
         self._became_healthy = trio.Event()
         self._became_healthy.set()
@@ -265,6 +266,7 @@ class Journal:
         if self.healthy or self.problem != fault.problem:
             log.error("journal unavailable: %s", fault.problem)
         self.problem = fault.problem
+        self.storage_full = fault.full
         if self.healthy:
             self.healthy = False
             self._became_healthy = trio.Event()
@@ -274,6 +276,7 @@ class Journal:
         log.warning("journal storage works again (%s); was: %s", how, self.problem)
         self.healthy = True
         self.problem = None
+        self.storage_full = False
         self._became_unhealthy = trio.Event()
         self._became_healthy.set()
 

@@ -36,8 +36,8 @@ that feed it:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -46,17 +46,25 @@ import trio
 from ocppd.clock import Clock, format_time
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import Why
+from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
 from ocppd.model.transaction import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class AuthStatus(StrEnum):
+    """The central system's verdict on a tag (the values are what the journal's cache and
+    local list keep). Only Accepted starts a transaction; Accepted and ConcurrentTx count as
+    valid for a conflict with the local list (:func:`is_valid`)."""
+
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
-    INVALID = "Invalid"
+    INVALID = "Invalid"  # also: the central system does not know it
     CONCURRENT_TX = "ConcurrentTx"
+    NO_CREDIT = "NoCredit"  # valid, but the driver's account has no credit left
+    NOT_HERE = "NotHere"  # valid, but not at this charger or not on this kind of connector
+    NOT_NOW = "NotNow"  # valid, but not at this time
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,12 @@ class IdTagInfo:
     status: AuthStatus
     expiry: datetime | None = None
     parent_id_tag: str | None = None
+    # the connectors where the tag may charge (None: any). The charger leaves the others
+    # alone; a cached verdict keeps no such list (the cache knows the verdict only).
+    connectors: tuple[int, ...] | None = None
+
+    def allows(self, connector_id: int) -> bool:
+        return self.connectors is None or connector_id in self.connectors
 
 
 class Offline(Exception):
@@ -81,9 +95,11 @@ class Uplink(Protocol):
     @property
     def online(self) -> bool: ...
 
-    async def authorize(self, id_tag: str) -> IdTagInfo:
-        """Authorize.req. Raises Offline when no answer comes (not connected, timeout, the
-        link is lost), NoVerdict when the answer is unusable."""
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> IdTagInfo:
+        """Ask the central system about ``id_tag`` (1.6 Authorize.req; 2.0.1 Authorize with
+        the token's ``kind``), in the version of the open link. Raises Offline when no
+        answer comes (not connected, timeout, the link is lost), NoVerdict when the answer
+        is unusable."""
         ...
 
     def wake(self) -> None:
@@ -195,6 +211,7 @@ class AuthResult:
     info: IdTagInfo | None
     source: AuthSource
     why: str = ""
+    origin: Origin = DEFAULT_ORIGIN  # how the identifier came (the kind of token)
 
     @property
     def parent_id_tag(self) -> str | None:
@@ -216,6 +233,7 @@ def why_refused(auth: AuthResult) -> Why:
         AuthStatus.BLOCKED: Why.BLOCKED,
         AuthStatus.EXPIRED: Why.EXPIRED,
         AuthStatus.CONCURRENT_TX: Why.IN_USE,
+        # NoCredit, NotHere, NotNow: the screen says "other"; the log says the verdict
         None: Why.UNKNOWN_TAG if auth.source == "offline-unknown" else Why.OTHER,
     }.get(status, Why.OTHER)
 
@@ -316,7 +334,14 @@ class Authorizer:
         if not self._cache_enabled:
             return
         now = self.clock.timestamp()
-        expiry = format_time(info.expiry) if info.expiry else None
+        expires = info.expiry
+        lifetime = self.policies.auth.cache_lifetime_s
+        wall = self.clock.now()
+        if expires is None and lifetime > 0 and wall is not None:
+            # a verdict without its own expiry lives this long in the cache (2.0.1
+            # AuthCacheCtrlr.LifeTime; 1.6 has no such bound: 0)
+            expires = wall + timedelta(seconds=lifetime)
+        expiry = format_time(expires) if expires else None
         try:
             await self.cache.cache_store(
                 id_tag.upper(),
@@ -350,16 +375,21 @@ class Authorizer:
         if listed is not None and is_valid(listed) is not is_valid(said):
             self.conflicts.found(listed.status, said.status)
 
-    async def authorize(self, id_tag: str) -> AuthResult:
-        """Who may charge, by the rules in the module docstring. Never raises for a refusal:
-        ``accepted`` and ``why`` say it."""
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> AuthResult:
+        """Who may charge, by the rules in the module docstring (``kind``: how the identifier
+        came, which the central system is told where its version has words for it). Never
+        raises for a refusal: ``accepted`` and ``why`` say it."""
+        result = await self._authorize(id_tag, kind)
+        return result if kind is TokenKind.CARD else replace(result, origin=Origin(kind))
+
+    async def _authorize(self, id_tag: str, kind: TokenKind) -> AuthResult:
         try:
             listed = await self.listed(id_tag)
         except StorageUnavailable as exc:
             log.warning("local authorization list cannot be read: %s", exc)
-            return await self._by_central_system(id_tag, "the local list cannot be read")
+            return await self._by_central_system(id_tag, kind, "the local list cannot be read")
         if listed is not None:
-            return await self._by_list(id_tag, listed)
+            return await self._by_list(id_tag, kind, listed)
         cache_readable = True
         try:
             cached = await self.cached(id_tag)
@@ -370,7 +400,7 @@ class Authorizer:
         if self.uplink.online:
             if valid_cached and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, cached, AuthSource.CACHE)
-            answer = await self._ask(id_tag)
+            answer = await self._ask(id_tag, kind)
             if answer is not None:
                 if answer.info is not None:
                     await self.remember(id_tag, answer.info)
@@ -381,11 +411,11 @@ class Authorizer:
             )
         return self._offline(cached)
 
-    async def _ask(self, id_tag: str) -> AuthResult | None:
+    async def _ask(self, id_tag: str, kind: TokenKind) -> AuthResult | None:
         """Authorize.req: the central system's verdict, a refusal when it answered without
         one, or None when no answer came (the offline rules apply)."""
         try:
-            info = await self.uplink.authorize(id_tag)
+            info = await self.uplink.authorize(id_tag, kind)
         except Offline as exc:
             log.info("Authorize got no answer (%s); applying the offline rules", exc)
             return None
@@ -405,14 +435,14 @@ class Authorizer:
             "" if accepted else f"central system says {info.status}",
         )
 
-    async def _by_list(self, id_tag: str, listed: IdTagInfo) -> AuthResult:
+    async def _by_list(self, id_tag: str, kind: TokenKind, listed: IdTagInfo) -> AuthResult:
         """A listed tag (1.6 §3.5.2-3.5.4): the list's verdict, the central system's when
         online and the list alone may not decide; never a cache entry."""
         valid = listed.status is AuthStatus.ACCEPTED
         if self.uplink.online:
             if valid and self.policies.auth.local_pre_authorize:
                 return AuthResult(True, listed, AuthSource.LOCAL_LIST)
-            answer = await self._ask(id_tag)
+            answer = await self._ask(id_tag, kind)
             if answer is not None:
                 if answer.info is not None and is_valid(answer.info) is not is_valid(listed):
                     self.conflicts.found(listed.status, answer.info.status)
@@ -427,10 +457,10 @@ class Authorizer:
             )
         return AuthResult(True, listed, AuthSource.LOCAL_LIST)
 
-    async def _by_central_system(self, id_tag: str, why_local: str) -> AuthResult:
+    async def _by_central_system(self, id_tag: str, kind: TokenKind, why_local: str) -> AuthResult:
         """Only the central system may decide (local storage unreadable): offline, refused."""
         if self.uplink.online:
-            answer = await self._ask(id_tag)
+            answer = await self._ask(id_tag, kind)
             if answer is not None:
                 return answer
         return AuthResult(False, None, AuthSource.LOCAL_LIST, f"offline and {why_local}")

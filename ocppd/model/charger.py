@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -62,6 +62,7 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Why, start_supervised
+from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
 from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Charger:
         settings: SettingsStore,
         reservation_store: ReservationStore,
         reader: RfidReader | None = None,
+        reader_kind: TokenKind = TokenKind.CARD,
     ) -> None:
         self.policies = policies
         self.clock = clock
@@ -119,6 +121,7 @@ class Charger:
         self.authorizer = authorizer
         self.settings = settings
         self.reader = reader
+        self.reader_kind = reader_kind  # the kind of token the reader's tags are
         self.connectors: dict[int, Connector] = {}
         self.reservations = Reservations(
             self.connectors,
@@ -417,7 +420,7 @@ class Charger:
         for connector in targets:
             connector.claim(id_tag, None)  # Preparing while the tag is authorised
         try:
-            auth = auth or await self.authorizer.authorize(id_tag)
+            auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
             if not auth.accepted:
                 raise Refused(f"tag refused: {auth.why}", why_refused(auth))
             return await self._start_claimed(id_tag, auth, targets)
@@ -439,13 +442,13 @@ class Charger:
         for connector in self.connectors.values():
             tx = connector.tx
             if tx is not None and tx.parent_id_tag:
-                auth = auth or await self.authorizer.authorize(id_tag)
+                auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if same_tag(auth.parent_id_tag, tx.parent_id_tag):
                     await connector.stop(StopReason.LOCAL, id_tag)
                     return f"transaction on connector {connector.id} stopped (same group)", auth
         for connector in self.connectors.values():
             if connector.locked_for is not None:
-                auth = auth or await self.authorizer.authorize(id_tag)
+                auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if await connector.release_lock_for(id_tag, auth.parent_id_tag):
                     return f"connector {connector.id} unlocked", auth
         return None, auth
@@ -511,8 +514,9 @@ class Charger:
 
     def _admitted(self, id_tag: str, auth: AuthResult, mine: list[Connector]) -> list[Connector]:
         """Of the connectors ``id_tag`` claimed, those its reservations let it use now its
-        parent group is known (1.6 §5.13); the others are released. Raises Refused when
-        none is left."""
+        parent group is known (1.6 §5.13), and where the central system lets it charge (a
+        verdict may name the connectors: 2.0.1 idTokenInfo.evseId); the others are released.
+        Raises Refused when none is left."""
         parent = auth.parent_id_tag
         allowed = [
             c
@@ -520,9 +524,13 @@ class Charger:
             if (c.reservation is None or c.reservation.admits(id_tag, parent))
             and not self.reservations.zero_blocks(id_tag, parent, using=c)
         ]
+        where = [c for c in allowed if auth.info is None or auth.info.allows(c.id)]
         for connector in mine:
-            if connector not in allowed:
+            if connector not in where:
                 connector.release(id_tag)
+        if allowed and not where:
+            raise Refused("the tag may not charge at the free connectors", Why.OTHER)
+        allowed = where
         if not allowed:
             raise Refused("the free connectors are reserved for other drivers", Why.RESERVED)
         return allowed
@@ -604,6 +612,7 @@ class Charger:
         *,
         authorize_first: bool,
         remote_start_id: int | None = None,
+        origin: Origin = DEFAULT_ORIGIN,
     ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed for
         ``id_tag``; while ``authorize_first``, with no authorisation yet). Run it with
@@ -612,18 +621,27 @@ class Charger:
 
         Raises Refused when the start cannot happen (the tag is refused, the claim was given
         up, the transaction cannot start); the reason is logged, shown on the connector's
-        LEDs and kept for ``ocppctl status``. ``remote_start_id``: the central system's
-        number of this remote start (the claim may carry it already), which the
-        transaction's messages may echo.
+        LEDs and kept for ``ocppctl status``. ``origin``: how the central system said the
+        identifier came (the kind of token), which the transaction carries;
+        ``remote_start_id``: the central system's number of this remote start (the claim may
+        carry it already), which the transaction's messages may echo.
         """
         what = "remote start"
         try:
             if authorize_first:
-                auth = await self.authorizer.authorize(id_tag)
+                auth = await self.authorizer.authorize(id_tag, origin.kind)
                 if not auth.accepted:
                     raise connector.refuse(what, f"tag refused: {auth.why}", why_refused(auth))
-            else:
-                auth = AuthResult(True, None, AuthSource.REMOTE)
+                if auth.info is not None and not auth.info.allows(connector.id):
+                    raise connector.refuse(what, "the tag may not charge at this connector")
+                auth = replace(auth, origin=origin)
+            else:  # the claim's own authorisation (it may name the group), else a bare one
+                claim = connector.pending
+                auth = (
+                    claim.auth
+                    if claim is not None and claim.auth is not None and claim.remote
+                    else AuthResult(True, None, AuthSource.REMOTE, origin=origin)
+                )
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 return  # the EV was plugged in before this ran: already started
@@ -672,6 +690,8 @@ class Charger:
         return await connector.stop(StopReason.LOCAL, None)
 
     def find_transaction(self, transaction_id: int | str) -> Connector | None:
+        """The connector whose transaction has ``transaction_id`` (1.6: the central system's
+        integer; 2.0.1: the charger-made string)."""
         for connector in self.connectors.values():
             if connector.tx is not None and connector.tx.transaction_id == transaction_id:
                 return connector

@@ -790,6 +790,7 @@ class Connector:
             reservation_id=reservation_id,
             cause=cause,
             remote_start_id=remote_start_id,
+            origin=auth.origin,
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(

@@ -25,6 +25,7 @@ class AuthPolicy:
     local_authorize_offline: bool = True  # offline: a valid cached tag starts
     allow_offline_unknown: bool = False  # offline: an unknown tag starts
     local_list_enabled: bool = False  # the local authorization list is used
+    cache_lifetime_s: int = 0  # a cached verdict without an expiry expires after this; 0: never
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from ocppd.model.metering import Sample
 from ocppd.model.status import Status
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 
 # transactionData keeps Begin and End always; intermediate samples are thinned beyond these
 # (1.6 errata 3.14: drop intermediate values first, never the start or stop values). The
@@ -78,11 +79,14 @@ class TransactionLog(Protocol):
         reservation_id: int | None,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
+        origin: Origin = DEFAULT_ORIGIN,
     ) -> int:
         """Journal the start; returns the local transaction id. StorageUnavailable.
 
         ``cause``: what came last; ``remote_start_id``: the central system's number of the
-        remote start that began it (a version may echo it in the transaction's messages)."""
+        remote start that began it (a version may echo it in the transaction's messages);
+        ``origin``: how the driver's identifier came (the kind of token), for a version that
+        says it (1.6 does not)."""
         ...
 
     def known_id(self, local_id: int) -> int | str | None:

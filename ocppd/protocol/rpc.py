@@ -101,9 +101,11 @@ class Failed:
 
 @dataclass(frozen=True, slots=True)
 class Ignored:
-    """Text that asks nothing of us: log ``reason`` and carry on."""
+    """Text that asks nothing of us: log ``reason`` and carry on. ``invalid``: the text was
+    no OCPP frame at all (False: a well-formed answer to a call we no longer wait for)."""
 
     reason: str
+    invalid: bool = True
 
 
 RpcEvent = IncomingCall | Reply | Answered | Failed | Ignored
@@ -191,7 +193,9 @@ class Rpc:
         pending = self._outstanding
         if pending is None or frame.unique_id != pending.unique_id:
             kind = "CALLRESULT" if isinstance(frame, CallResult) else "CALLERROR"
-            return Ignored(f"{kind} for {frame.unique_id!r}, which is not our outstanding call")
+            return Ignored(
+                f"{kind} for {frame.unique_id!r}, which is not our outstanding call", invalid=False
+            )
         self._outstanding = None
         if isinstance(frame, CallError):
             return Failed(pending, frame)

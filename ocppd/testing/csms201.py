@@ -97,9 +97,20 @@ class Station201(StationBase, _OcppChargePoint):
         timeout: float | None = None,
         validate: bool = True,
     ) -> Any:
-        answer = await super().call_raw(action, payload, timeout=timeout, validate=validate)
-        if action == "TriggerMessage" and getattr(answer, "status", None) == "Accepted":
-            self.triggered.add(payload["requestedMessage"])
+        if action != "TriggerMessage" or not isinstance(payload.get("requestedMessage"), str):
+            return await super().call_raw(action, payload, timeout=timeout, validate=validate)
+        # allowed before the answer is read: the station sends the message right after
+        # its answer, possibly before this task sees that answer
+        wanted, known = payload["requestedMessage"], payload["requestedMessage"] in self.triggered
+        self.triggered.add(wanted)
+        try:
+            answer = await super().call_raw(action, payload, timeout=timeout, validate=validate)
+        except BaseException:
+            if not known:
+                self.triggered.discard(wanted)
+            raise
+        if getattr(answer, "status", None) != "Accepted" and not known:
+            self.triggered.discard(wanted)
         return answer
 
     # --- default CSMS behaviour (overridable per action) ---

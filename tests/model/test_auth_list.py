@@ -12,6 +12,7 @@ import trio
 from ocppd.clock import Clock
 from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, Offline
 from ocppd.model.policies import AuthPolicy, Policies
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StorageUnavailable
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ class Up:
     answer: AuthStatus | None = A  # None: no answer (Offline)
     asked: list[str] = field(default_factory=list)
 
-    async def authorize(self, id_tag: str) -> IdTagInfo:
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> IdTagInfo:
         await trio.lowlevel.checkpoint()
         self.asked.append(id_tag)
         if self.answer is None:

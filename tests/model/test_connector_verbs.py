@@ -27,6 +27,7 @@ from ocppd.model.reservation import Reservation
 from ocppd.model.smart_charging import LimitSource, SourceKind
 from ocppd.model.status import Status
 from ocppd.model.supervise import Refused, start_supervised
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason
 
 REMOTE = AuthResult(True, None, AuthSource.REMOTE)
@@ -72,7 +73,7 @@ class Journal:
 class Uplink:
     online = True
 
-    async def authorize(self, id_tag: str) -> IdTagInfo:
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> IdTagInfo:
         raise Offline("no central system in these tests")
 
     def wake(self) -> None:

@@ -16,6 +16,7 @@ from ocppd.model.auth import IdTagInfo, Offline
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample, SampledValue
 from ocppd.model.policies import MeterPolicy, Policies
 from ocppd.model.sampling import CHECKPOINT_S, MeterSampler
+from ocppd.model.token import TokenKind
 from ocppd.model.transaction import MAX_STOP_SAMPLES, MAX_STOP_VALUES, Transaction
 
 POWER = "Power.Active.Import"
@@ -61,7 +62,7 @@ class Uplink:
     online = True
     wakes = 0
 
-    async def authorize(self, id_tag: str) -> IdTagInfo:
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> IdTagInfo:
         raise Offline("none here")
 
     def wake(self) -> None:

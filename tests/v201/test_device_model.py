@@ -12,6 +12,7 @@ import pytest
 import trio
 from ocpp.v201 import call
 
+from ocppd.testing.csms import NoAnswer
 from tests.v201.harness import charger201, registered
 from tests.v201.test_device_model_table import REQUIRED
 
@@ -283,4 +284,31 @@ async def test_a_2_0_1_setting_persists_and_the_charger_follows_it(
         assert [g["attribute_value"] for g in got] == ["15", "45", str(csms.heartbeat_interval)]
         assert cp.charger.policies.meter.sample_interval_s == 15
         assert cp.charger.policies.tx.connection_timeout_s == 45
+    assert csms.violations == []
+
+
+async def test_a_report_the_link_loses_ends_and_the_next_one_is_whole(
+    nursery, start_csms201, autojump_clock
+):
+    """A report belongs to the link that asked: when that link is lost mid-report the rest
+    is not sent on the next one (the CSMS asks again); the charger goes on."""
+
+    async def drop_the_link(station: Any, payload: dict[str, Any]) -> Any:
+        if payload["requestId"] == 21 and payload["seqNo"] == 1:
+            await station.close()
+            return NoAnswer()
+        return {}
+
+    csms = await start_csms201(overrides={"NotifyReport": drop_the_link})
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        answer = await station.call(call.GetBaseReport(request_id=21, report_base="FullInventory"))
+        assert answer.status == "Accepted"
+        first = station
+        station = await registered(cp, connection=2)
+        sent = [c.payload["seqNo"] for c in first.calls("NotifyReport")]
+        assert sent == [0, 1]  # the link was lost at the second part
+        data = await report(station, 22, "FullInventory")
+        assert ("OCPPCommCtrlr", "HeartbeatInterval", None) in {slot(d) for d in data}
+        assert [c.payload["requestId"] for c in station.calls("NotifyReport")].count(21) == 0
     assert csms.violations == []

@@ -232,3 +232,74 @@ async def test_a_transaction_stays_in_the_version_it_started_in(
         kinds = [c.payload["eventType"] for c in station.calls("TransactionEvent")]
         assert kinds[0] == "Started" and kinds[-1] == "Ended"
     assert csms.violations == []
+
+
+async def test_a_faults_detail_is_a_notify_event(nursery, start_csms201, autojump_clock) -> None:
+    """G01 says Faulted; what is wrong is a NotifyEvent (Problem true, the error code as
+    techCode), and its end another (Problem false, cleared); after a reconnect a problem
+    still there is told again."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        event = (await station.wait_for("NotifyEvent")).payload["eventData"][0]
+        assert event["component"] == {"name": "Connector", "evse": {"id": 1, "connectorId": 1}}
+        assert event["variable"] == {"name": "Problem"}
+        assert (event["actualValue"], event["techCode"], event["trigger"]) == (
+            "true",
+            "GroundFailure",
+            "Delta",
+        )
+        await station.close()
+        again = await registered(cp, connection=2)
+        with trio.fail_after(30):
+            told = (await again.wait_for("NotifyEvent")).payload["eventData"][0]
+        assert (told["actualValue"], told["techCode"]) == ("true", "GroundFailure")
+        await cp.sim("fault", 1, error_code="NoError")
+        cleared = (await again.wait_for("NotifyEvent", count=2)).payload["eventData"][0]
+        assert (cleared["actualValue"], cleared.get("cleared")) == ("false", True)
+        assert cleared["eventId"] != told["eventId"]
+        await trio.sleep(5)
+        assert len(again.calls("NotifyEvent")) == 2
+    assert csms.violations == []
+
+
+async def test_no_notify_event_over_16(nursery, start_csms, autojump_clock) -> None:
+    csms = await start_csms()
+    async with charger201(nursery, csms) as cp:
+        station = await cp.registered()
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        await station.wait_for("StatusNotification", lambda p: p["status"] == "Faulted")
+        await trio.sleep(5)
+        assert csms.violations == []
+
+
+async def test_a_reload_with_other_versions_dials_again_offering_them(
+    nursery, start_csms, start_csms201, autojump_clock
+) -> None:
+    """``ocpp.versions`` is a setting of the link: a reload that changes it re-dials at once
+    with the new offer (connected or not), as for the URL."""
+    old = await start_csms()
+    async with charger201(nursery, old, versions=["ocpp1.6"]) as cp:
+        await cp.registered()
+        text = cp.settings_text.replace('versions = ["ocpp1.6"]', 'versions = ["ocpp2.0.1"]')
+        await trio.Path(cp.settings.path).write_text(text)
+        assert cp.daemon.reload() == []
+        with trio.fail_after(5):
+            while len(old.offers) < 2:
+                await trio.sleep(0.1)
+        assert old.offers == [("ocpp1.6",), ("ocpp2.0.1",)]  # and refused: it speaks 1.6
+    csms = await start_csms201()
+    async with charger201(nursery, csms, versions=["ocpp1.6"]) as cp:
+        await trio.sleep(10)
+        assert csms.connections == []
+        text = cp.settings_text.replace(
+            'versions = ["ocpp1.6"]', 'versions = ["ocpp2.0.1", "ocpp1.6"]'
+        )
+        await trio.Path(cp.settings.path).write_text(text)
+        assert cp.daemon.reload() == []
+        fixed = trio.current_time()
+        await registered(cp)
+        assert trio.current_time() - fixed < 1
+        assert (await cp.status())["connection"]["protocol"] == "ocpp2.0.1"
+    assert csms.violations == []

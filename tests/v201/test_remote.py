@@ -14,10 +14,11 @@ from tests.v201.test_reset import OFFLINE_START, charging
 LOCK = '[connector.lock]\ndriver = "sim"\n'
 
 
-async def test_tc_f_05_cs_unlock_a_connector_without_a_transaction(
+async def test_tc_f_06_cs_unlock_a_connector_without_a_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """F05.FR.04: Unlocked; a connector this station lacks: UnknownConnector (F05.FR.03)."""
+    """TC_F_06_CS, F05.FR.04: Unlocked; a connector this station lacks: UnknownConnector
+    (F05.FR.03)."""
     csms = await start_csms201()
     async with charger201(nursery, csms, connectors=2, connector_extra=LOCK) as cp:
         station = await registered(cp)
@@ -47,9 +48,12 @@ async def test_unlock_during_a_transaction_leaves_it_running(
     assert csms.violations == []
 
 
-async def test_tc_f_heartbeat_and_status_triggered(nursery, start_csms201, autojump_clock) -> None:
-    """F06: a triggered Heartbeat and StatusNotification come after the answer (F06.FR.04);
-    a StatusNotification needs an EVSE and a connector (F06.FR.12), one this station has."""
+async def test_tc_f_24_cs_heartbeat_and_status_triggered(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """F06 (TC_F_24_CS's StatusNotification of one EVSE's connector): a triggered Heartbeat
+    and StatusNotification come after the answer (F06.FR.04); a StatusNotification needs
+    an EVSE and a connector (F06.FR.12), one this station has."""
     csms = await start_csms201(heartbeat_interval=3600)
     async with charger201(nursery, csms, connectors=2) as cp:
         station = await registered(cp)
@@ -74,8 +78,9 @@ async def test_tc_f_heartbeat_and_status_triggered(nursery, start_csms201, autoj
     assert csms.violations == []
 
 
-async def test_tc_f_meter_values_triggered(nursery, start_csms201, autojump_clock) -> None:
-    """F06.FR.06: MeterValues of the EVSE asked for, or of every EVSE, context Trigger."""
+async def test_tc_f_12_cs_meter_values_triggered(nursery, start_csms201, autojump_clock) -> None:
+    """F06.FR.06: MeterValues of the EVSE asked for, or of every EVSE (TC_F_12_CS), context
+    Trigger."""
     csms = await start_csms201()
     async with charger201(nursery, csms, connectors=2) as cp:
         station = await registered(cp)
@@ -101,11 +106,11 @@ async def test_tc_f_meter_values_triggered(nursery, start_csms201, autojump_cloc
     assert csms.violations == []
 
 
-async def test_tc_f_boot_notification_triggered_once_accepted_is_rejected(
+async def test_f06_boot_notification_triggered_once_accepted_is_rejected(
     nursery, start_csms201, autojump_clock
 ) -> None:
     """F06.FR.17: once Accepted, a triggered BootNotification is Rejected; a message nobody
-    offers is NotImplemented (F06.FR.03)."""
+    offers is NotImplemented (F06.FR.08, TC_F_27's answer)."""
     csms = await start_csms201()
     async with charger201(nursery, csms) as cp:
         station = await registered(cp)

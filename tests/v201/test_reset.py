@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
+from ocpp.v16 import call as call16
 from ocpp.v201 import call
 
 from ocppd.app import Outcome
@@ -107,3 +108,22 @@ async def test_tc_b_29_cs_an_evse_alone_is_not_reset(
         assert cp.outcome == []
         assert cp.connector(1).tx is not None
     assert csms.violations == []
+
+
+async def test_a_16_reset_makes_the_next_201_boot_say_remote_reset(
+    nursery, start_csms, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """The reason of a boot is the charger's, whatever version asked for the reset: a 1.6
+    Reset, and the next process registers over 2.0.1 with RemoteReset."""
+    old = await start_csms()
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        answer = await station.call(call16.Reset(type="Soft"))
+        assert answer.status == "Accepted"
+        with trio.fail_after(30):
+            await cp.done.wait()
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=tmp_path) as cp:
+        station = await registered(cp)
+        assert station.calls("BootNotification")[0].payload["reason"] == "RemoteReset"
+    assert csms.violations == [] and old.violations == []

@@ -10,7 +10,6 @@ against the 2.0.1 central system.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from ocppd.journal.records import Kind, OutboxMessage, TransactionId
 from ocppd.model.auth import AuthStatus, IdTagInfo
 from ocppd.model.metering import Context, Sample, SampledValue
 from ocppd.model.status import Status
+from ocppd.model.token import Origin, TokenKind
 from ocppd.model.transaction import StartCause, StopReason
 
 SCHEMAS = Path(ocpp.__file__).parent / "v201" / "schemas"
@@ -377,11 +377,6 @@ async def test_the_token_s_kind_is_its_2_0_1_type(journal: Journal) -> None:
     """A start whose authorisation says how the token came (the model's origin: its kind
     and further identifiers) tells it in idToken; without one, a card (ISO14443)."""
 
-    @dataclasses.dataclass
-    class Origin:
-        kind: str
-        extra: tuple[tuple[str, str], ...]
-
     recorder = Recorder201(journal, untracked, JournalUnavailable, Online())
     await recorder.start(
         connector_id=1,
@@ -389,7 +384,7 @@ async def test_the_token_s_kind_is_its_2_0_1_type(journal: Journal) -> None:
         meter_start_wh=0,
         timestamp="2026-12-02T10:00:00Z",
         reservation_id=None,
-        origin=Origin("key-code", (("DE*ABC*C1234", "eMAID"),)),
+        origin=Origin(TokenKind.KEY_CODE, (("DE*ABC*C1234", "eMAID"),)),
     )
     message = await journal.next_message()
     assert message is not None

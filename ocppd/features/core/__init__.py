@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 
 from ocppd.features.core.handlers import CoreHandlers
 from ocppd.features.core.keys import core_keys
+from ocppd.features.core.registration import note_reason
+from ocppd.features.core.speech import BootReason
 from ocppd.features.profile import Handler, Profile, Services, Site
 from ocppd.model.keys import KeySpec
 
@@ -30,6 +32,7 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         registration=services.registration,
         persist_key=services.persist_key,
         remote_start_profiles=services.remote_start_profiles,
+        note_reset=lambda: note_reason(services.journal, BootReason.REMOTE_RESET),
     ).table()
 
 

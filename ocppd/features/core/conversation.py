@@ -19,6 +19,7 @@ holds only what joins them:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import trio
@@ -29,6 +30,7 @@ from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import Courier, OutboxSignal
 from ocppd.features.link import LinkView
 from ocppd.model.auth import AuthStatus, IdTagInfo, NoVerdict, Offline
+from ocppd.model.token import TokenKind
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallFailure, CallRejected, Session
@@ -36,9 +38,27 @@ from ocppd.session import CallFailure, CallRejected, Session
 log = logging.getLogger(__name__)
 
 
+# How one OCPP version asks the central system about a tag on an open session: the
+# request in its words, the answer in the model's (IdTagInfo). It raises the session's
+# CallFailure kinds as they come; the Uplink turns them into Offline or NoVerdict.
+AskAuthorize = Callable[[Session, str, TokenKind], Awaitable[IdTagInfo]]
+
+
+async def authorize_v16(session: Session, id_tag: str, kind: TokenKind) -> IdTagInfo:
+    """1.6 Authorize.req (§4.2): the idTag alone; 1.6 has no word for the token's kind."""
+    response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
+    info = response.id_tag_info
+    return IdTagInfo(AuthStatus(info.status.value), info.expiry_date, info.parent_id_tag)
+
+
 class Uplink:
     """The model's uplink (``ocppd.model.auth.Uplink``): online once registered on a link that
-    is up, Authorize.req, "the outbox has something new", "a status changed"."""
+    is up, Authorize in the version of the open link, "the outbox has something new", "a
+    status changed".
+
+    ``authorizers`` holds one Authorize per OCPP version, by the dialect's subprotocol; 1.6's
+    is always there, another version's joins from ``app.py``.
+    """
 
     def __init__(
         self,
@@ -47,11 +67,16 @@ class Uplink:
         registration: Registration,
         outbox: OutboxSignal,
         statuses: StatusFeed,
+        authorizers: Mapping[str, AskAuthorize] | None = None,
     ) -> None:
         self.link = link
         self.registration = registration
         self.outbox = outbox
         self.statuses = statuses
+        self.authorizers: dict[str, AskAuthorize] = {
+            V16.subprotocol: authorize_v16,
+            **(authorizers or {}),
+        }
 
     def __repr__(self) -> str:
         return f"<Uplink online={self.online} {self.registration!r}>"
@@ -66,26 +91,25 @@ class Uplink:
             and self.link.healthy
         )
 
-    async def authorize(self, id_tag: str) -> IdTagInfo:
-        """Authorize.req. No answer (not registered, a timeout, the link lost) is Offline: the
-        offline rules decide. An answer without a verdict (a CALLERROR, a CALLRESULT that
-        breaks the schema) is NoVerdict: the central system is there, so the tag is not
-        authorised (1.6 §3.5; never the offline rules while online)."""
+    async def authorize(self, id_tag: str, kind: TokenKind = TokenKind.CARD) -> IdTagInfo:
+        """Authorize in the version of the open link. No answer (not registered, a timeout,
+        the link lost) is Offline: the offline rules decide. An answer without a verdict (a
+        CALLERROR, a CALLRESULT that breaks the schema) is NoVerdict: the central system is
+        there, so the tag is not authorised (1.6 §3.5; never the offline rules while
+        online)."""
         session = self.link.session
         if session is None or not self.online:
             raise Offline("not connected and registered")
-        if session.rpc.dialect.subprotocol != V16.subprotocol:
-            # this Authorize is 1.6's; over a link in another version the offline rules
-            # decide, until that version brings its own (2.0.1: features/v201/authorization)
-            raise Offline(f"no Authorize over {session.rpc.dialect.subprotocol} yet")
+        version = session.rpc.dialect.subprotocol
+        ask = self.authorizers.get(version)
+        if ask is None:  # a wiring bug: every version offered has its Authorize
+            raise NoVerdict(f"no Authorize in {version}")
         try:
-            response = await session.call(m.AuthorizeRequest(id_tag=id_tag))
+            return await ask(session, id_tag, kind)
         except CallRejected as exc:  # InvalidAnswer too
             raise NoVerdict(str(exc)) from exc
         except CallFailure as exc:
             raise Offline(str(exc)) from exc
-        info = response.id_tag_info
-        return IdTagInfo(AuthStatus(info.status.value), info.expiry_date, info.parent_id_tag)
 
     def wake(self) -> None:
         self.outbox.ring()

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 VendorHandler = Callable[[m.DataTransferRequest], Awaitable[m.DataTransferResponse]]
 
 
+async def _nothing() -> None:
+    return None
+
+
 class CoreHandlers:
     def __init__(
         self,
@@ -46,7 +50,9 @@ class CoreHandlers:
         registration: Registration,
         persist_key: Persist,
         remote_start_profiles: RemoteStartProfiles | None = None,
+        note_reset: Callable[[], Awaitable[None]] = _nothing,
     ) -> None:
+        self.note_reset = note_reset
         self.charger = charger
         self.keys = keys
         self.registration = registration
@@ -238,6 +244,7 @@ class CoreHandlers:
         log.warning("Reset %s requested by the central system", request.type)
 
         async def later() -> None:
+            await self.note_reset()  # the next BootNotification says so (in 2.0.1)
             self.charger.request_reset(kind)
 
         return Then(m.ResetResponse(status=ResetStatus.ACCEPTED), later, owner=self._kept("Reset"))

@@ -25,6 +25,10 @@ def auth_policy(keys: Keys) -> AuthPolicy:
         allow_offline_unknown=_flag(keys, "AllowOfflineTxForUnknownId"),
         # declared by the LocalAuthListManagement profile (ocppd/features/local_auth_list.py)
         local_list_enabled=_flag(keys, "LocalAuthListEnabled"),
+        # declared by OCPP 2.0.1's authorization block (ocppd/features/v201/authorization.py)
+        cache_lifetime_s=(
+            keys.get_int("AuthCacheCtrlr.LifeTime") if keys.has("AuthCacheCtrlr.LifeTime") else 0
+        ),
     )
 
 
@@ -53,6 +57,7 @@ def meter_policy(keys: Keys) -> MeterPolicy:
 
 POLICY_KEYS = (
     "AllowOfflineTxForUnknownId",
+    "AuthCacheCtrlr.LifeTime",
     "AuthorizationCacheEnabled",
     "LocalAuthListEnabled",
     "LocalAuthorizeOffline",

@@ -24,6 +24,7 @@ from ocppd.clock import Clock
 from ocppd.config import ChargePointInfo
 from ocppd.features.core.speech import V16_ONLY, BootReason, Speech, speech_of
 from ocppd.features.link import LinkView, open_session
+from ocppd.journal import Journal, JournalError
 from ocppd.model.keys import Keys
 from ocppd.protocol.rpc import IncomingCall
 from ocppd.session import CallFailure, Session
@@ -32,6 +33,15 @@ log = logging.getLogger(__name__)
 
 REASON_SETTING = "registration.reason"  # journal setting: why the next process boots (a BootReason)
 BOOT_RETRY_S = 60  # after a timeout or CALLERROR, and when Pending/Rejected come with interval 0
+
+
+async def note_reason(journal: Journal, reason: BootReason) -> None:
+    """Tell the next process why it boots (a Reset's restart: RemoteReset); what it cannot
+    keep is a log line, and the next boot says PowerUp."""
+    try:
+        await journal.set_setting(REASON_SETTING, reason.value)
+    except JournalError as exc:
+        log.error("the reason of the next boot is not kept: %s", exc)
 
 
 class RegistrationStatus(StrEnum):

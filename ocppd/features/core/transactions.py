@@ -38,6 +38,7 @@ from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
 from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.status import Status
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.dialect import V16
@@ -185,9 +186,10 @@ class Recorder:
         reservation_id: int | None,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
+        origin: Origin = DEFAULT_ORIGIN,  # 1.6 has no words for it: its idTag is the identifier
     ) -> int:
         # StartTransaction tells neither what came last nor the remote start's number
-        del cause, remote_start_id
+        del cause, remote_start_id, origin
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "idTag": id_tag,

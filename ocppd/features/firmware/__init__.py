@@ -106,12 +106,19 @@ def _diagnostics_status(services: Services, _connector_id: int | None) -> Task |
     return _firmware(services).send_diagnostics_status
 
 
+def _log_status(services: Services, _connector_id: int | None) -> Task | None:
+    return _firmware(services).logs.send_log_status
+
+
 TRIGGERS: Mapping[str, Trigger] = {
     "FirmwareStatusNotification": _firmware_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
+    "LogStatusNotification": _log_status,
 }
-"""What Remote Trigger (TriggerMessage, 1.6 §5.17) may ask of this profile: message ->
-the send-now verb (the connectorId does not matter to either)."""
+"""What Remote Trigger (TriggerMessage, 1.6 §5.17) and ExtendedTriggerMessage may ask of
+this profile: message -> the send-now verb (the connectorId matters to none). Each
+request's schema narrows it: TriggerMessage's enum has no LogStatusNotification, the
+whitepaper's MessageTriggerEnumType no DiagnosticsStatusNotification."""
 
 
 def firmware_of(services: Services) -> Firmware:

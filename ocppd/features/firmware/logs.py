@@ -107,6 +107,7 @@ class Logs:
         path = self.context.state_dir / "diagnostics" / name
         with trio.CancelScope() as scope:
             self._running = scope
+            self.request_id = request.request_id  # a trigger meanwhile names this upload
             try:
                 await self._make(request, path)
                 await self._status(UploadLogStatus.UPLOADING, request.request_id)
@@ -134,7 +135,9 @@ class Logs:
                 path.unlink(missing_ok=True)
 
     async def send_log_status(self) -> None:
-        """LogStatusNotification now (ExtendedTriggerMessage): Uploading, or Idle."""
+        """LogStatusNotification now (ExtendedTriggerMessage): Uploading with the requestId of
+        the upload that runs (its file still being made counts), or Idle without one
+        [N01.FR.12; UploadLogStatusEnumType: Idle only when triggered]."""
         uploading = self._running is not None
         payload: dict[str, Any] = {
             "status": str(UploadLogStatus.UPLOADING if uploading else UploadLogStatus.IDLE)

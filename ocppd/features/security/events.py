@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import trio
 
 from ocppd.clock import Clock
 from ocppd.logs import fields
@@ -60,6 +63,7 @@ EVENT_TYPES: Mapping[str, bool] = MappingProxyType(
 """The whitepaper's security events, and whether each is critical."""
 
 LOG_NAME = "security.log"
+UNQUEUED_MAX = 64  # critical events kept in memory while the journal refuses to queue them
 
 
 class SecurityLog:
@@ -116,6 +120,8 @@ class SecurityEvents:
         self._queue = queue
         self._told: set[str] = set()  # non-critical types queued since the last steady link
         self.raised = 0
+        # critical events the journal refused (a full disk): queued again once it works
+        self.unqueued: deque[dict[str, Any]] = deque(maxlen=UNQUEUED_MAX)
 
     def __repr__(self) -> str:
         return f"<SecurityEvents raised={self.raised} told={sorted(self._told)}>"
@@ -153,3 +159,80 @@ class SecurityEvents:
             await self._queue(ACTION, payload)
         except Exception as exc:  # the journal refuses: the log file and journald still have it
             log.error("cannot queue the security event %s: %s", kind, exc)
+            if critical:  # [A04.FR.02] guaranteed delivery: again once the journal works
+                self.unqueued.append(payload)
+
+    async def requeue(self) -> None:
+        """Queue the critical events the journal refused, oldest first, with their own
+        timestamps; stops at the first refusal (the journal is still unwell)."""
+        while self.unqueued:
+            payload = self.unqueued[0]
+            try:
+                await self._queue(ACTION, payload)
+            except Exception as exc:
+                log.warning("security events wait for the journal: %s", exc)
+                return
+            self.unqueued.popleft()
+            log.info("security event %s queued after the journal came back", payload["type"])
+
+    async def clear(self, by: str) -> None:
+        """Empty the security log (an operator's ``ocppctl security-log clear``); the
+        SecurityLogWasCleared event (critical) is the new log's first line."""
+        try:
+            self.log.clear()
+        except OSError as exc:
+            log.error("cannot clear the security log %s: %s", self.log.path, exc)
+            raise
+        await self.occurred("SecurityLogWasCleared", f"cleared by {by}")
+
+
+INVALID_WINDOW_S = 600.0
+"""At most one InvalidMessages event per kind of fault in this many seconds."""
+
+
+class InvalidMessages:
+    """InvalidMessages [SEC §8: "messages that are not valid OCPP"], bounded so that a
+    central system sending garbage cannot flood the security log, journald or the outbox.
+
+    The session reports each frame that is not valid OCPP with its kind: the violation
+    of a CALL it answered with a CALLERROR (``FORMATION``..., ``UNKNOWN_ACTION``,
+    ``SCHEMA`` for a payload that breaks its action's schema; an action of the protocol
+    this charger does not handle is valid OCPP and is not counted), ``FRAME`` for text
+    that is no frame, ``RESULT`` for an answer to our call that breaks its schema. Each
+    kind raises at most one event per :data:`INVALID_WINDOW_S`; the next one says how
+    many were left out. The kinds are a fixed, small set (about 25), so the events are
+    at most that many per window, and the queue to the event writer never holds more:
+    :meth:`saw` never blocks the session's reader."""
+
+    def __init__(self, events: SecurityEvents, *, window_s: float = INVALID_WINDOW_S) -> None:
+        self._events = events
+        self.window_s = window_s
+        self._last: dict[str, float] = {}  # kind -> trio time of its last event
+        self._missed: dict[str, int] = {}  # kind -> frames left out since
+        self._send, self._receive = trio.open_memory_channel[str](64)
+
+    def __repr__(self) -> str:
+        return f"<InvalidMessages kinds={sorted(self._last)} missed={sum(self._missed.values())}>"
+
+    def saw(self, kind: str, reason: str) -> None:
+        """One frame that is not valid OCPP (called by the session's reader; never blocks)."""
+        now = trio.current_time()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.window_s:
+            self._missed[kind] = self._missed.get(kind, 0) + 1
+            return
+        missed = self._missed.pop(kind, 0)
+        text = f"{kind}: {reason}"
+        if missed:
+            text = f"{kind} ({missed} more since the last event): {reason}"
+        try:
+            self._send.send_nowait(text)
+        except trio.WouldBlock:  # the writer is behind: count it for the next one
+            self._missed[kind] = missed + 1
+            return
+        self._last[kind] = now
+
+    async def run(self) -> None:
+        """The writer: each event to the log file, journald and the outbox, in order."""
+        async for text in self._receive:
+            await self._events.occurred("InvalidMessages", text)

@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ocppd.features.core.speech import Speech
-from ocppd.features.profile import Profile, Site
+from ocppd.features.profile import Profile, Services, Site, Task
 from ocppd.features.v201 import (
+    authorization,
     availability,
     data_transfer,
     device_model,
+    faults,
     heartbeat,
     registration,
     remote,
+    remote_start,
     reset,
     status,
     transactions,
@@ -42,11 +45,27 @@ def _no_keys(_site: Site) -> Iterable[KeySpec]:
 provisioning = Profile("Provisioning", keys=_no_keys, handlers=reset.handlers, advertised=False)
 """B: registration (B01-B03) runs in every connection's conversation (the Core's); Reset
 (B11-B12)."""
+
+
+def _fault_events(services: Services) -> Iterable[Task]:
+    events = faults.FaultEvents(
+        charger=services.charger,
+        link=services.link,
+        registration=services.registration,
+        clock=services.clock,
+    )
+    return (events.run,)
+
+
 availability_block = Profile(
-    "Availability", keys=_no_keys, handlers=availability.handlers, advertised=False
+    "Availability",
+    keys=_no_keys,
+    handlers=availability.handlers,
+    tasks=_fault_events,
+    advertised=False,
 )
 """G: StatusNotification (G01) and Heartbeat (G02) run in every connection's conversation;
-ChangeAvailability (G03-G04)."""
+ChangeAvailability (G03-G04); a fault's detail as a NotifyEvent (``faults.py``)."""
 remote_control = Profile(
     "RemoteControl",
     keys=_no_keys,
@@ -66,6 +85,8 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_control,
     data_transfer_block,
     device_model.profile,
+    authorization.profile,
+    remote_start.profile,
     transactions.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

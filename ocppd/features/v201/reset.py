@@ -8,12 +8,14 @@ this station's OCPP state; a reboot of the computer stays 1.6's Hard).
 - Immediate: Accepted, and the reset follows at once; running transactions end with
   reason ImmediateReset (B11.FR.03, B12.FR.02).
 - OnIdle: Accepted when no transaction runs (B11.FR.02); else Scheduled, and the reset
-  follows once the last transaction has ended (B12.FR.01).
+  follows once the last transaction has ended (B12.FR.01). The free EVSEs stay in
+  service meanwhile (their availability is persisted, and an Inoperative set for the
+  wait would outlive the restart); a transaction started meanwhile is waited for too.
 - With an evseId: Rejected. An EVSE of this station cannot restart apart from the rest
   (B11.FR.09, B12.FR.07 allow a station that cannot to say so).
 
 The next BootNotification says RemoteReset: the reason is kept in the journal across
-the restart (``registration.REASON_SETTING``).
+the restart (``registration.note_reason``); a 1.6 Reset notes it too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ocppd.features.core.registration import REASON_SETTING
+from ocppd.features.core.registration import note_reason
 from ocppd.features.core.speech import BootReason
 from ocppd.features.profile import Handler, Services, TypedHandler
 from ocppd.model.charger import Charger
@@ -51,7 +53,7 @@ def handlers(services: Services) -> Mapping[str, Handler]:
     charger = services.charger
 
     async def reset_now() -> None:
-        await services.journal.set_setting(REASON_SETTING, BootReason.REMOTE_RESET.value)
+        await note_reason(services.journal, BootReason.REMOTE_RESET)
         charger.request_reset(ResetKind.SOFT)
 
     async def reset_when_idle() -> None:

@@ -8,7 +8,7 @@ is the Core's (``features/core/status_report.py``). 2.0.1 differs in the words:
   decision 6); the charge point as a whole (1.6's connector 0) has no StatusNotification
   in 2.0.1 and is not reported;
 - the status is one of five (``words.CONNECTOR_STATUS``); the error code and info do
-  not travel (a fault is Faulted; its detail would be a NotifyEvent, not sent yet);
+  not travel (a fault is Faulted; its detail is a NotifyEvent, ``faults.py``);
 - the timestamp is required: when the time is not known yet the system clock is the
   best guess there is.
 """

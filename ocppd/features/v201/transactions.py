@@ -42,17 +42,18 @@ from typing import Any
 
 from ocppd.features.core.transactions import AsModelError, Delivery, Outbox
 from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger
+from ocppd.features.v201.authorization import TOKEN_TYPE, VERDICT
 from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
 from ocppd.model.keys import KeySpec
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.status import Status
+from ocppd.model.token import DEFAULT_ORIGIN, Origin
 from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
 from ocppd.protocol.v201.enums import (
     AuthorizationStatusEnumType,
     ChargingStateEnumType,
-    IdTokenEnumType,
     MeasurandEnumType,
     ReadingContextEnumType,
     ReasonEnumType,
@@ -64,24 +65,8 @@ log = logging.getLogger(__name__)
 V201 = V201_WORDS.protocol
 TRANSACTION_EVENT, METER_VALUES = V201_WORDS.start, "MeterValues"
 
-TOKEN_TYPE = "ISO14443"
-"""The idToken type where nothing else is known: ocppd's readers read RFID cards (ISO
-14443)."""
-
-TOKEN_TYPES: Mapping[str, IdTokenEnumType] = MappingProxyType(
-    {
-        "card": IdTokenEnumType.ISO14443,
-        "vicinity-card": IdTokenEnumType.ISO15693,
-        "key-code": IdTokenEnumType.KEY_CODE,
-        "local": IdTokenEnumType.LOCAL,
-        "mac-address": IdTokenEnumType.MAC_ADDRESS,
-        "contract": IdTokenEnumType.E_MAID,
-        "central": IdTokenEnumType.CENTRAL,
-        "none": IdTokenEnumType.NO_AUTHORIZATION,
-    }
-)
-"""IdTokenType.type for the kind of token an authorisation came with (the model's
-``Origin.kind``, v201-auth's ``TokenKind`` values), when the start names one."""
+DEFAULT_TYPE = TOKEN_TYPE[DEFAULT_ORIGIN.kind].value
+"""The idToken type where nothing else is known (a card, ISO 14443)."""
 
 EVSE_CONNECTOR = 1  # design decision 6: each 1.6 connector N is EVSE N with connector 1
 
@@ -168,21 +153,7 @@ READING_CONTEXT: Mapping[Context, ReadingContextEnumType] = MappingProxyType(
 )
 """SampledValueType.context (the model took 1.6's words, which 2.0.1 kept)."""
 
-AUTH_STATUS: Mapping[AuthorizationStatusEnumType, AuthStatus] = MappingProxyType(
-    {
-        AuthorizationStatusEnumType.ACCEPTED: AuthStatus.ACCEPTED,
-        AuthorizationStatusEnumType.BLOCKED: AuthStatus.BLOCKED,
-        AuthorizationStatusEnumType.CONCURRENT_TX: AuthStatus.CONCURRENT_TX,
-        AuthorizationStatusEnumType.EXPIRED: AuthStatus.EXPIRED,
-        AuthorizationStatusEnumType.INVALID: AuthStatus.INVALID,
-        # not valid here and now: the model's word for a token that may not charge
-        AuthorizationStatusEnumType.NO_CREDIT: AuthStatus.INVALID,
-        AuthorizationStatusEnumType.NOT_ALLOWED_TYPE_EVSE: AuthStatus.INVALID,
-        AuthorizationStatusEnumType.NOT_AT_THIS_LOCATION: AuthStatus.INVALID,
-        AuthorizationStatusEnumType.NOT_AT_THIS_TIME: AuthStatus.INVALID,
-        AuthorizationStatusEnumType.UNKNOWN: AuthStatus.INVALID,
-    }
-)
+AUTH_STATUS: Mapping[AuthorizationStatusEnumType, AuthStatus] = VERDICT
 """IdTokenInfoType.status, as the model's verdict on a token."""
 
 _MEASURANDS = frozenset(m.value for m in MeasurandEnumType)
@@ -247,15 +218,14 @@ def register_value(energy_wh: int, timestamp: str, context: Context) -> dict[str
     }
 
 
-def id_token(id_tag: str, origin: object = None) -> dict[str, Any]:
+def id_token(id_tag: str, origin: Origin | None = None) -> dict[str, Any]:
     """IdTokenType of a tag; ``origin``: how it came (its kind and further identifiers), when
     the model knows (an authorisation's origin; None: a card)."""
-    kind = getattr(origin, "kind", None)
-    word = TOKEN_TYPES.get(str(kind)) if kind is not None else None
-    token: dict[str, Any] = {"idToken": id_tag, "type": word.value if word else TOKEN_TYPE}
+    word = TOKEN_TYPE[origin.kind].value if origin is not None else DEFAULT_TYPE
+    token: dict[str, Any] = {"idToken": id_tag, "type": word}
     extra = [
         {"additionalIdToken": str(value)[:36], "type": str(kind_of)[:50]}
-        for value, kind_of in getattr(origin, "extra", ())
+        for value, kind_of in (origin.extra if origin is not None else ())
     ]
     if extra:
         token["additionalInfo"] = extra
@@ -277,7 +247,7 @@ def started(
     reservation_id: int | None = None,
     remote_start_id: int | None = None,
     offline: bool = False,
-    origin: object = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """TransactionEvent Started, without its seqNo (given when it is sealed)."""
     info: dict[str, Any] = {
@@ -427,7 +397,7 @@ class Recorder201:
         reservation_id: int | None,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
-        origin: object = None,
+        origin: Origin | None = None,
     ) -> int:
         """``origin``: how the driver's token came (its kind, further identifiers), when the
         authorisation knows."""
@@ -638,12 +608,20 @@ offers TriggerMessage TransactionEvent."""
 
 
 def id_token_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
-    """IdTokenInfoType in the model's words (the group's token is the parent tag)."""
+    """IdTokenInfoType (as a payload) in the model's words, as the authorization block says
+    them (``authorization.token_info``): the group's token is the parent tag, evseId the
+    connectors it may charge at."""
     if not raw:
         return None
     status = AUTH_STATUS[AuthorizationStatusEnumType(raw["status"])]
     group = raw.get("groupIdToken") or {}
-    return IdTagInfo(status, parse_time(raw.get("cacheExpiryDateTime")), group.get("idToken"))
+    evses = raw.get("evseId")
+    return IdTagInfo(
+        status,
+        parse_time(raw.get("cacheExpiryDateTime")),
+        group.get("idToken"),
+        tuple(evses) if evses else None,
+    )
 
 
 def _with_seq_no(payload: dict[str, Any], number: int) -> dict[str, Any]:

@@ -151,6 +151,11 @@ def _availability(facts: Facts, evse: int) -> str:
     return CONNECTOR_STATUS[facts.status(evse)].value
 
 
+def _problem(facts: Facts, evse: int) -> str:
+    """Problem: a fault keeps it from charging (its status is Faulted)."""
+    return "true" if facts.status(evse) is Status.FAULTED else "false"
+
+
 def _phases(facts: Facts, evse: int) -> str:
     return str(facts.evses[evse] if evse else max(facts.evses.values(), default=0))
 
@@ -189,14 +194,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CS, "VendorName", read=lambda f, _: f.vendor, constant=True),
     Variable(CS, "SerialNumber", read=lambda f, _: f.serial_number, constant=True),
     Variable(CS, "SupplyPhases", read=_phases, data_type=INT, constant=True),
+    Variable(CS, "Problem", read=_problem, data_type=BOOL, persistent=False),
     Variable(EVSE, "AvailabilityState", read=_availability, values_list=AVAILABILITY_STATES,
              persistent=False),
     Variable(EVSE, "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable(EVSE, "SupplyPhases", read=_phases, data_type=INT, constant=True),
+    Variable(EVSE, "Problem", read=_problem, data_type=BOOL, persistent=False),
     Variable(CONN, "AvailabilityState", read=_availability, values_list=AVAILABILITY_STATES,
              persistent=False),
     Variable(CONN, "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable(CONN, "SupplyPhases", read=_phases, data_type=INT, constant=True),
+    Variable(CONN, "Problem", read=_problem, data_type=BOOL, persistent=False),
     # OCPPCommCtrlr
     Variable(COMM, "HeartbeatInterval", key="HeartbeatInterval", unit="s"),
     Variable(COMM, "WebSocketPingInterval", key="WebSocketPingInterval", unit="s"),
@@ -241,6 +249,7 @@ VARIABLES: tuple[Variable, ...] = (
     # AuthCacheCtrlr
     Variable(CACHE, "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable(CACHE, "Enabled", key="AuthorizationCacheEnabled"),
+    Variable(CACHE, "LifeTime", key="AuthCacheCtrlr.LifeTime", unit="s"),  # authorization.py
     # SecurityCtrlr (A01: BasicAuthPassword is write-only, never read back or logged)
     Variable(SECURITY, "SecurityProfile", key="SecurityProfile", mutability=READ_ONLY),
     Variable(SECURITY, "BasicAuthPassword", key="AuthorizationKey", mutability=WRITE_ONLY),
@@ -632,8 +641,9 @@ class DeviceModel:
         criteria: Sequence[ComponentCriterionEnumType] | None,
     ) -> list[m.ReportDataType]:
         """B08: the variables of the components asked for (a component alone: all its
-        variables), restricted to the components that meet any of ``criteria``. Every
-        component here is Available, Enabled and Active; Problem is a Faulted one."""
+        variables), restricted to the components that meet any of ``criteria``: a
+        component meets Active, Available, Enabled or Problem when its variable of that
+        name is true (a component without one does not)."""
         places = self.places()
         if wanted:
             places = [p for p in places if any(self._matches(p, cv) for cv in wanted)]
@@ -659,10 +669,10 @@ class DeviceModel:
         )
 
     def _meets(self, place: Place, criterion: ComponentCriterionEnumType) -> bool:
-        if criterion is ComponentCriterionEnumType.PROBLEM:
-            scope_evse = place.evse if place.variable.scope is not Scope.STATION else 0
-            return self.facts.status(scope_evse) is Status.FAULTED
-        return True
+        flag = self._index.get(
+            (place.variable.component.casefold(), criterion.value.casefold(), None)
+        )
+        return flag is not None and self.value(Place(flag, place.evse)) == "true"
 
 
 def too_many(data: m.GetVariableDataType) -> m.GetVariableResultType:
