@@ -150,9 +150,14 @@ async def test_e12_events_while_offline_are_queued_and_delivered_in_order_marked
 async def test_e05_a_token_the_central_system_calls_invalid_ends_the_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """E05 / E08-like: the answer to Started says the token is Invalid (an offline start
-    for an unknown tag); with StopTxOnInvalidId the transaction ends DeAuthorized."""
-    csms = await start_csms201(tags={"BAD00001": "Invalid"})
+    """E05-like: the tag was authorised (Authorize Accepted) but the answer to Started says
+    the token is Invalid; with StopTxOnInvalidId the transaction ends DeAuthorized."""
+    csms = await start_csms201()
+
+    def answer(station: Station, payload: dict[str, Any]) -> Any:
+        return {"idTokenInfo": {"status": "Invalid"}} if "idToken" in payload else {}
+
+    csms.overrides["TransactionEvent"] = answer
     keys = {**KEYS, "StopTransactionOnInvalidId": True}
     async with charger201(nursery, csms, keys=keys) as cp:
         await registered(cp)
@@ -227,4 +232,27 @@ async def test_f06_trigger_message_transaction_event(
         await cp.swipe(TAG)
         await cp.settle(5)
         one_transaction(events(csms))
+    assert csms.violations == []
+
+
+async def test_f01_a_remote_start_is_named_in_its_transaction(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """F01 / E03-like: RequestStartTransaction with remoteStartId 42, then the cable: Started
+    says CablePluggedIn (what came last) and remoteStartId 42, with the CSMS's token and
+    its type."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        answer = await station.call_raw(
+            "RequestStartTransaction",
+            {"idToken": {"idToken": "APP-USER-7", "type": "Central"}, "remoteStartId": 42},
+        )
+        assert answer.status == "Accepted"
+        await cp.sim("plug", 1)
+        started = await station.wait_for("TransactionEvent")
+        assert started.payload["eventType"] == "Started"
+        assert started.payload["transactionInfo"]["remoteStartId"] == 42
+        assert started.payload["triggerReason"] == "CablePluggedIn"
+        assert started.payload["idToken"] == {"idToken": "APP-USER-7", "type": "Central"}
     assert csms.violations == []

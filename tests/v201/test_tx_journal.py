@@ -236,9 +236,14 @@ async def test_a_token_the_central_system_refuses_is_told_to_the_model(journal: 
     message = await journal.next_message()
     assert message is not None
     await send_one(journal, V201Carrier(told), message, {"idTokenInfo": {"status": "NoCredit"}})
-    assert told.calls[0] == ("started", local_id, recorder.known_id(local_id), AuthStatus.INVALID)
+    assert told.calls[0] == (
+        "started",
+        local_id,
+        recorder.known_id(local_id),
+        AuthStatus.NO_CREDIT,
+    )
     record = await journal.transaction(local_id)
-    assert record is not None and record.start_status == "Invalid"
+    assert record is not None and record.start_status == AuthStatus.NO_CREDIT.value
 
 
 async def test_thinned_samples_leave_no_gap_in_seq_no(tmp_path: Path) -> None:
