@@ -13,7 +13,6 @@ the version's oracle judges: ``tests/crash/oracle.py``, ``oracle201.py``);
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 
@@ -21,12 +20,7 @@ import pytest
 
 from tests.crash.runner import RUN_LIVES, V16, V201, run_crash
 
-# until OCPP 2.0.1's central system and dialect wiring (v201-core) are on this branch
-SPEAKS_201 = importlib.util.find_spec("ocppd.testing.csms201") is not None
-VERSIONS = pytest.mark.parametrize(
-    "version",
-    [V16, pytest.param(V201, marks=pytest.mark.skipif(not SPEAKS_201, reason="no 2.0.1 yet"))],
-)
+VERSIONS = pytest.mark.parametrize("version", [V16, V201])
 
 SHORT_LIMIT_S = 115.0  # typically 45-80 s
 
