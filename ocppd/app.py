@@ -77,6 +77,7 @@ from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import TxLogs
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
 from ocppd.features.v201.registration import answered_while_rejected
+from ocppd.features.v201.security import in_words
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
 from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.features.v201.words import V201_WORDS
@@ -930,10 +931,12 @@ def security_queue(
 ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
     """Security events go to the outbox (kind other) and wake its courier. Each is recorded
     in the version current when it happens (SecurityEventNotification is alike in 1.6's
-    security whitepaper and 2.0.1), so a 2.0.1 link is not held behind a 1.6 one."""
+    security whitepaper and 2.0.1, but for the names of four events: ``in_words``), so a
+    2.0.1 link is not held behind a 1.6 one."""
 
     async def queue(action: str, payload: dict[str, Any]) -> None:
-        await journal.add_message(action, payload, words=WORDS[versions.current])
+        protocol = versions.current
+        await journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
         outbox.ring()
 
     return queue

@@ -133,11 +133,7 @@ def _hide_secrets(frame: Any, pattern: re.Pattern[str]) -> bool | None:
             if isinstance(key, str) and pattern.fullmatch(key) and "value" in node:
                 node["value"] = "***"
                 hidden = True
-            # 2.0.1 SetVariables: {"variable": {"name": <secret>}, "attributeValue": ...}
-            variable = node.get("variable")
-            name = variable.get("name") if isinstance(variable, dict) else None
-            if isinstance(name, str) and pattern.fullmatch(name) and "attributeValue" in node:
-                node["attributeValue"] = "***"
+            if _secret_variable(node, pattern):
                 hidden = True
             for name in list(node):
                 if pattern.fullmatch(name):
@@ -150,6 +146,26 @@ def _hide_secrets(frame: Any, pattern: re.Pattern[str]) -> bool | None:
             stack.extend(node)
         elif isinstance(node, str) and pattern.search(node) and not pattern.fullmatch(node):
             return None
+    return hidden
+
+
+def _secret_variable(node: dict[str, Any], pattern: re.Pattern[str]) -> bool:
+    """2.0.1 names a variable as ``{"variable": {"name": ...}, "attributeValue": ...}`` (Set- and
+    GetVariables) or with ``"variableAttribute": [{"value": ...}]`` (NotifyReport): hide the
+    values of a secret one. True when something was hidden."""
+    variable = node.get("variable")
+    name = variable.get("name") if isinstance(variable, dict) else None
+    if not isinstance(name, str) or not pattern.fullmatch(name):
+        return False
+    hidden = False
+    if "attributeValue" in node:
+        node["attributeValue"] = "***"
+        hidden = True
+    attributes = node.get("variableAttribute")
+    for attribute in attributes if isinstance(attributes, list) else ():
+        if isinstance(attribute, dict) and "value" in attribute:
+            attribute["value"] = "***"
+            hidden = True
     return hidden
 
 

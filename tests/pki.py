@@ -5,6 +5,7 @@ Built with ``cryptography`` directly, independently of ``ocppd/security``."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import trustme
 from cryptography import x509
@@ -125,3 +126,53 @@ def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def signing_cert(
+    issuer: x509.Certificate,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    *,
+    key: Any = None,
+    not_before: datetime = LONG_AGO,
+    not_after: datetime = FAR,
+    usage: bool = True,
+) -> tuple[x509.Certificate, Any]:
+    """A manufacturer's Firmware Signing certificate (an end entity, EC P-256 unless ``key``
+    is given), issued by ``issuer``; ``usage`` False: a keyUsage without digitalSignature."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Maker"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Example Maker Firmware Signing"),
+        ]
+    )
+    flags = dict.fromkeys(
+        (
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    flags["content_commitment"] = not usage
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=usage, **flags),
+            critical=True,
+        )
+        .sign(issuer_key, hashes.SHA256())
+    )
+    return cert, key

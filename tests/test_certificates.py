@@ -331,7 +331,10 @@ async def test_extended_trigger_message_sends_every_kind_it_can_and_says_which_i
     message after the answer, Rejected where the message cannot be sent (a
     BootNotification once registered, errata §3.40; a connector this charger lacks)."""
     csms = await _tls_csms(start_csms, ca, client_certs=False)
-    sent_as = {"SignChargePointCertificate": "SignCertificate"}
+    sent_as = {  # [SEC §6.16] what each kind sends
+        "SignChargePointCertificate": "SignCertificate",
+        "FirmwareStatusNotification": "SignedFirmwareStatusNotification",
+    }
     async with charger(nursery, csms, ocpp=_profile_2(ca, tmp_path), keys={"CpoName": CPO}) as cp:
         station = await cp.registered()
         for kind in (
@@ -387,6 +390,7 @@ async def test_extended_trigger_message_of_a_profile_not_built_is_not_implemente
         await cp.settle(5)
         assert not station.calls("LogStatusNotification")
         assert not station.calls("FirmwareStatusNotification")
+        assert not station.calls("SignedFirmwareStatusNotification")
 
 
 async def test_the_charger_asks_for_a_new_certificate_a_month_before_its_own_expires(

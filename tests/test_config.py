@@ -186,8 +186,8 @@ def test_the_shipped_example_config_is_valid_and_harmless() -> None:
             "ocpp.keys.HeartbeatInterval: 'often' is not an integer",
         ),
         (
-            lambda t: t + "\n[ocpp.keys]\nAuthorizationKey = '0123456789abcdef'\n",
-            "ocpp.keys.AuthorizationKey: expected 16 to 20 bytes written as 32 to 40 hexadecimal",
+            lambda t: t + "\n[ocpp.keys]\nAuthorizationKey = '0123456789abcde'\n",
+            "ocpp.keys.AuthorizationKey: expected 16 to 40 characters of A-Z a-z 0-9",
         ),
         (
             lambda t: t + "\n[ocpp.keys]\nSecurityProfile = 2\n",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, Task, Trigger, TypedHandler
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.protocol.v16 import messages as m
+from ocppd.protocol.v16.dialect import V16
 from ocppd.protocol.v16.enums import (
     CertificateSignedStatus,
     CertificateUse,
@@ -106,9 +107,18 @@ def _keys(_site: Site) -> Iterable[KeySpec]:
     ]
 
 
+SignRequest = Callable[[str], Any]
+"""The SignCertificate request of one OCPP version for a PEM CSR (the words of a version)."""
+
+
+def _v16_sign_request(csr: str) -> m.SignCertificateRequest:
+    return m.SignCertificateRequest(csr=csr)
+
+
 class Certificates:
-    """The profile's shared state: the store, the renewal's wake-up and the SignCertificate
-    of ours that waits for its CertificateSigned."""
+    """The shared state of certificate management in every OCPP version: the store, the
+    renewal's wake-up, and the SignCertificate request of each version spoken
+    (``sign_requests``, by subprotocol: 1.6 here, 2.0.1 added by ``features/v201/``)."""
 
     def __init__(self, services: Services) -> None:
         if services.certificates is None:
@@ -117,6 +127,7 @@ class Certificates:
         self.store: CertificateStore = services.certificates
         self.changed = trio.Event()  # a new certificate of the charger's was taken
         self.renewal_sent_at: float | None = None  # trio time of the last renewal CSR
+        self.sign_requests: dict[str, SignRequest] = {V16.subprotocol: _v16_sign_request}
 
     def __repr__(self) -> str:
         return f"<Certificates {self.store!r}>"
@@ -155,16 +166,75 @@ class Certificates:
         leaf = session.link.peer_certificate
         return self.store.issuers_among(leaf, trusted) if leaf else trusted
 
+    def install(self, kind: RootKind, text: str) -> tuple[Installed, str]:
+        """Install a root [M05] within CertificateStoreMaxLength, by the rules of
+        AdditionalRootCertificateCheck: the outcome and why (logged)."""
+        keys = self.services.keys
+        outcome, why = self.store.install_root(
+            kind,
+            text,
+            max_count=keys.get_int("CertificateStoreMaxLength"),
+            replace_signed=keys.get_bool("AdditionalRootCertificateCheck"),
+        )
+        log.info("InstallCertificate %s: %s (%s)", kind.value, outcome.value, why)
+        return outcome, why
+
+    def delete(self, wanted: HashData) -> tuple[Deleted, str]:
+        """Delete a root by its hash data [M04]: never the one the open link was verified
+        with, never the charger's own certificate. The outcome and why (logged)."""
+        outcome, why = self.store.delete(wanted, self.in_use())
+        log.info("DeleteCertificate: %s (%s)", outcome.value, why)
+        return outcome, why
+
+    def take_signed(self, chain: str) -> str | None:
+        """Take a CertificateSigned chain [A02.FR.06-09]: None when it was kept (used from its
+        notBefore), else why it was discarded [A02.FR.07] (nothing is kept; :meth:`discarded`
+        answers and tells)."""
+        limit = self.services.keys.get_int("CertificateSignedMaxChainSize")
+        try:
+            if len(chain) > limit:
+                raise CertificateProblem(f"{len(chain)} characters, more than {limit}")
+            identity = self.store.accept_signed(chain, self.services.serial_number or "")
+        except CertificateProblem as exc:
+            log.warning("CertificateSigned rejected (InvalidChargePointCertificate): %s", exc)
+            return str(exc)
+        log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
+        self.changed.set()  # the renewal task looks again
+        self.changed = trio.Event()
+        return None
+
+    def discarded(self, response: Any, why: str) -> Then:
+        """The answer to a CertificateSigned whose chain was discarded, then the security event
+        InvalidChargePointCertificate (2.0.1: InvalidChargingStationCertificate) with why
+        [A02.FR.07, A03.FR.07], once the answer is out (OCTT TC_077), in the daemon's nursery:
+        it is queued even if the link ends. Its techInfo is the reason, never the chain."""
+
+        async def tell() -> None:
+            await self.services.security_event("InvalidChargePointCertificate", why)
+
+        return Then(
+            response,
+            tell,
+            owner=lambda work: self.services.charger.spawn("InvalidChargePointCertificate", work),
+        )
+
     async def send_csr(self) -> None:
-        """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03]."""
+        """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03], in the OCPP
+        version of the open link (the renewal runs whatever version the link speaks)."""
         serial = self.services.serial_number
         cpo = self.services.keys.get_str("CpoName")
         if not serial or not cpo:
             log.warning("no SignCertificate: the serial number or CpoName is not set")
             return
+        session = open_session(self.services.link)
+        version = session.rpc.dialect.subprotocol
+        make = self.sign_requests.get(version)
+        if make is None:
+            log.warning("no SignCertificate: this daemon cannot say it in %s", version)
+            return
         csr = self.store.new_request(serial, cpo)
         log.info("SignCertificate: a new key was made; its CSR (CN=%s, O=%s) goes out", serial, cpo)
-        response = await open_session(self.services.link).call(m.SignCertificateRequest(csr=csr))
+        response = await session.call(make(csr))
         log.info("SignCertificate: %s", response.status.value)
 
 
@@ -194,18 +264,10 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
         return {}
     state = services.part("certificates", lambda: Certificates(services))
     store = state.store
-    keys = services.keys
 
     async def install(request: m.InstallCertificateRequest) -> Any:
         state.note_without_tls("InstallCertificate")
-        kind = KINDS[request.certificate_type]
-        outcome, why = store.install_root(
-            kind,
-            request.certificate,
-            max_count=keys.get_int("CertificateStoreMaxLength"),
-            replace_signed=keys.get_bool("AdditionalRootCertificateCheck"),
-        )
-        log.info("InstallCertificate %s: %s (%s)", kind.value, outcome.value, why)
+        outcome, _why = state.install(KINDS[request.certificate_type], request.certificate)
         return m.InstallCertificateResponse(status=INSTALLED[outcome])
 
     async def get_ids(request: m.GetInstalledCertificateIdsRequest) -> Any:
@@ -230,35 +292,16 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     async def delete(request: m.DeleteCertificateRequest) -> Any:
         state.note_without_tls("DeleteCertificate")
-        outcome, why = store.delete(_hash_data(request.certificate_hash_data), state.in_use())
-        log.info("DeleteCertificate: %s (%s)", outcome.value, why)
+        outcome, _why = state.delete(_hash_data(request.certificate_hash_data))
         return m.DeleteCertificateResponse(status=DELETED[outcome])
 
     async def signed(request: m.CertificateSignedRequest) -> Any:
         state.note_without_tls("CertificateSigned")
-        chain = request.certificate_chain
-        limit = keys.get_int("CertificateSignedMaxChainSize")
-        try:
-            if len(chain) > limit:
-                raise CertificateProblem(f"{len(chain)} characters, more than {limit}")
-            identity = store.accept_signed(chain, services.serial_number or "")
-        except CertificateProblem as exc:
-            # [A02.FR.07, A03.FR.07] discarded, and the InvalidChargePointCertificate event
-            # (OCTT TC_077: after the answer); its techInfo is the reason, never the chain
-            reason = str(exc)
-            log.warning("CertificateSigned rejected (InvalidChargePointCertificate): %s", reason)
-
-            async def tell() -> None:
-                await services.security_event("InvalidChargePointCertificate", reason)
-
-            return Then(
-                m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED),
-                tell,
-                owner=lambda work: services.charger.spawn("InvalidChargePointCertificate", work),
+        why = state.take_signed(request.certificate_chain)
+        if why is not None:  # [A02.FR.07] discarded, with a security event
+            return state.discarded(
+                m.CertificateSignedResponse(status=CertificateSignedStatus.REJECTED), why
             )
-        log.info("CertificateSigned accepted: %r; used from its notBefore", identity)
-        state.changed.set()
-        state.changed = trio.Event()
         return m.CertificateSignedResponse(status=CertificateSignedStatus.ACCEPTED)
 
     async def extended_trigger(request: m.ExtendedTriggerMessageRequest) -> Any:
@@ -312,13 +355,19 @@ EXTENDED_KINDS = (
 def _extended_triggers(services: Services) -> Mapping[str, Trigger]:
     """ExtendedTriggerMessage asks for the kinds of :data:`EXTENDED_KINDS`: the ones every
     profile offers to TriggerMessage (``triggers``: BootNotification, Heartbeat,
-    MeterValues, StatusNotification from Remote Trigger; FirmwareStatusNotification and
-    LogStatusNotification from Firmware Management) and SignChargePointCertificate. A
-    kind nobody offers is NotImplemented [SEC §6.17]. The connectorId means what it
-    means to TriggerMessage (1.6 §5.17)."""
+    MeterValues, StatusNotification from Remote Trigger; LogStatusNotification from Firmware
+    Management) and SignChargePointCertificate. A kind nobody offers is NotImplemented
+    [SEC §6.17]. The connectorId means what it means to TriggerMessage (1.6 §5.17).
+    FirmwareStatusNotification is the signed update's SignedFirmwareStatusNotification
+    [SEC §6.16, L01.FR.28-29], which Firmware Management offers under that name."""
     offered: dict[str, Trigger] = {
         kind: services.triggers[kind] for kind in EXTENDED_KINDS if kind in services.triggers
     }
+    signed = services.triggers.get("SignedFirmwareStatusNotification")
+    if signed is not None:
+        offered["FirmwareStatusNotification"] = signed
+    else:
+        offered.pop("FirmwareStatusNotification", None)  # never the unsigned one
     offered["SignChargePointCertificate"] = sign_charge_point_certificate
     return offered
 

@@ -198,15 +198,23 @@ class Charger:
     # --- maintenance: an installation waits until no transaction runs ---
 
     def hold_sessions(self, why: str) -> None:
-        """No new session may start, for ``why`` (a refusal says it; connector 0 reports
-        Unavailable); running transactions go on."""
+        """No new session may start, for ``why`` (a refusal says it); every connector not in
+        use and connector 0 report Unavailable, running transactions go on (the security
+        whitepaper's L01.FR.07 for a firmware update that waits for them)."""
         self.held = why
-        self.status_changed()
+        self._refresh_soon()
 
     def release_sessions(self) -> None:
         if self.held is not None:
             self.held = None
-            self.status_changed()
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        """Connector 0 at once; each connector once its lock is free (its status follows
+        the charger's ``accepts_sessions``)."""
+        self.status_changed()
+        if self._nursery is not None:
+            self.spawn("connector statuses", self._refresh_all)
 
     @property
     def transactions_running(self) -> bool:

@@ -171,6 +171,11 @@ class CertificateStore:
             found.append(Root(kind, cert, path, path.name.endswith(".fallback.pem")))
         return found
 
+    def has_roots(self, kind: RootKind) -> bool:
+        """Whether a root of ``kind`` is installed, without reading one (``cryptography``
+        stays unloaded: UpdateFirmware asks this on every call)."""
+        return any(self._dir(kind.value).glob("*.pem"))
+
     def count(self) -> int:
         """Root/CA certificates installed (what CertificateStoreMaxLength bounds)."""
         return sum(len(self.roots(kind)) for kind in RootKind)

@@ -206,14 +206,18 @@ def test_the_required_variables_of_the_blocks_built_exist(model):
 
 
 def test_the_2_0_1_only_keys_persist_and_check_like_1_6_keys():
-    keys = make_keys(**{"SampledDataCtrlr.TxStartedMeasurands": "Energy.Active.Import.Register"})
+    keys = make_keys(**{"OCPPCommCtrlr.OfflineThreshold": "300"})
+    assert keys.get_int("OCPPCommCtrlr.OfflineThreshold") == 300
+    spec = keys.specs["ocppcommctrlr.offlinethreshold"]
+    with pytest.raises(ValueError, match="below 0"):
+        spec.parse("-1")
+    assert keys.specs["TxCtrlr.TxStartPoint"].readonly
     assert keys.get_csl("SampledDataCtrlr.TxStartedMeasurands") == (
         "Energy.Active.Import.Register",
     )
-    spec = keys.specs["sampleddatactrlr.txstartedmeasurands"]
-    with pytest.raises(ValueError, match="not supported"):
-        spec.parse("Humidity.Outside")
-    assert keys.specs["TxCtrlr.TxStartPoint"].readonly
+    assert not any(
+        spec.listed for spec in device_model.keys(site())
+    )  # a 1.6 central system does not reach them
 
 
 def test_a_variable_has_a_key_or_a_reader():
@@ -604,3 +608,12 @@ def test_an_item_beyond_the_limit_is_rejected(model):
     result = too_many(data)
     assert result.attribute_status is GetVariableStatusEnumType.REJECTED
     assert result.attribute_status_info == m.StatusInfoType(reason_code="TooManyElements")
+
+
+def test_the_blocks_own_tables_agree_with_the_device_model():
+    """A block that names its variables' keys (authorization.py) says what this table says."""
+    from ocppd.features.v201 import authorization
+
+    table = {(v.component, v.name): v.key for v in VARIABLES if v.instance is None}
+    for slot, key in {**authorization.SAME_AS_V16, **authorization.V201_ONLY}.items():
+        assert table[slot] == key, slot

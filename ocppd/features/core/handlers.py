@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ocppd.features.core.keys import V16_RULES
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
 from ocppd.features.profile import Handler, Persist, RemoteStartProfiles, TypedHandler
@@ -116,6 +117,9 @@ class CoreHandlers:
             else (ChangeResult.NOT_SUPPORTED, None, "unknown key")
         )
         name = request.key if spec is None else spec.name
+        rule = V16_RULES.get(name)
+        if value is not None and rule is not None and (problem := rule(value)) is not None:
+            result, value, why = ChangeResult.REJECTED, None, problem
         shown = "***" if spec is not None and spec.secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
             try:

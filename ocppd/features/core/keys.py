@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from ocppd.model.keys import KeySpec, KeyType, Value
 from ocppd.model.metering import default_measurands
@@ -68,11 +69,32 @@ def rotation_check(phases: Mapping[int, int]) -> Callable[[Value], str | None]:
     return check
 
 
-def _hex_key(value: Value) -> str | None:
+def hex_key(value: Value) -> str | None:
+    """The AuthorizationKey a 1.6 central system writes: 16-20 bytes as 32-40 hexadecimal
+    digits [SEC §7.2]; ChangeConfiguration holds it to that (:data:`V16_RULES`)."""
     assert isinstance(value, str)
     if not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){16,20}", value):
         return "expected 16 to 20 bytes written as 32 to 40 hexadecimal digits"
     return None
+
+
+def _password(value: Value) -> str | None:
+    """What the basic-auth password may be in either version: a 2.0.1 passwordString, 16-40
+    characters of A-Z a-z 0-9 and ``*-_=:+|@.`` (SecurityCtrlr.BasicAuthPassword [A01]);
+    the 1.6 hex form is one of those. A key kept in the journal is read back by this rule,
+    so a password a 2.0.1 CSMS set survives a restart."""
+    assert isinstance(value, str)
+    if not re.fullmatch(r"[A-Za-z0-9*\-_=:+|@.]{16,40}", value):
+        return "expected 16 to 40 characters of A-Z a-z 0-9 *-_=:+|@. (or 32 to 40 hex digits)"
+    return None
+
+
+V16_RULES: Mapping[str, Callable[[Value], str | None]] = MappingProxyType(
+    {"AuthorizationKey": hex_key}
+)
+"""What 1.6's ChangeConfiguration asks of a key beyond its declaration: a key two versions
+share is declared by what both accept, and each version's own rule is held where that
+version changes it."""
 
 
 def core_keys(
@@ -251,7 +273,7 @@ def core_keys(
             S,
             "",
             secret=True,
-            check=_hex_key,
+            check=_password,
             max_length=40,
             doc="basic-auth password (write-only); a change reconnects with it",
         ),

@@ -73,6 +73,9 @@ class Firmware:
     async def send_diagnostics_status(self) -> None:
         await self.diagnostics.send_diagnostics_status()
 
+    async def send_signed_firmware_status(self) -> None:
+        await self.update.send_signed_firmware_status()
+
 
 def _firmware(services: Services) -> Firmware:
     """The one Firmware of this daemon: its handlers, task and verbs share it."""
@@ -85,6 +88,9 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
     firmware = _firmware(services)
     return {
         "UpdateFirmware": TypedHandler(m.UpdateFirmwareRequest, firmware.update.update_firmware),
+        "SignedUpdateFirmware": TypedHandler(
+            m.SignedUpdateFirmwareRequest, firmware.update.signed_update_firmware
+        ),
         "GetDiagnostics": TypedHandler(
             m.GetDiagnosticsRequest, firmware.diagnostics.get_diagnostics
         ),
@@ -106,6 +112,10 @@ def _diagnostics_status(services: Services, _connector_id: int | None) -> Task |
     return _firmware(services).send_diagnostics_status
 
 
+def _signed_firmware_status(services: Services, _connector_id: int | None) -> Task | None:
+    return _firmware(services).send_signed_firmware_status
+
+
 def _log_status(services: Services, _connector_id: int | None) -> Task | None:
     return _firmware(services).logs.send_log_status
 
@@ -114,11 +124,14 @@ TRIGGERS: Mapping[str, Trigger] = {
     "FirmwareStatusNotification": _firmware_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
     "LogStatusNotification": _log_status,
+    "SignedFirmwareStatusNotification": _signed_firmware_status,
 }
 """What Remote Trigger (TriggerMessage, 1.6 §5.17) and ExtendedTriggerMessage may ask of
 this profile: message -> the send-now verb (the connectorId matters to none). Each
 request's schema narrows it: TriggerMessage's enum has no LogStatusNotification, the
-whitepaper's MessageTriggerEnumType no DiagnosticsStatusNotification."""
+whitepaper's MessageTriggerEnumType no DiagnosticsStatusNotification. Neither names
+SignedFirmwareStatusNotification: ExtendedTriggerMessage's FirmwareStatusNotification
+sends it (``features/certificates.py``, SEC §6.16)."""
 
 
 def firmware_of(services: Services) -> Firmware:

@@ -16,6 +16,7 @@ from ocppd.journal import Journal
 from ocppd.system.transfer import Limits, Runner, in_thread, inline
 
 FIRMWARE_STATUS = "FirmwareStatusNotification"
+SIGNED_FIRMWARE_STATUS = "SignedFirmwareStatusNotification"
 DIAGNOSTICS_STATUS = "DiagnosticsStatusNotification"
 
 
@@ -53,6 +54,10 @@ class Context:
     def wall(self) -> float | None:
         now = self.services.clock.now()
         return None if now is None else now.timestamp()
+
+    async def security_event(self, kind: str, tech_info: str = "") -> None:
+        """A security event of the whitepaper (the security log, journald, the outbox)."""
+        await self.services.security_event(kind, tech_info)
 
     async def send_now(self, action: str, payload: dict[str, Any]) -> None:
         """A triggered message, on the open link (SessionClosed without one)."""

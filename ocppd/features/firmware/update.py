@@ -17,6 +17,29 @@ install") and connector 0 reports Unavailable. Then ``request.json`` goes to the
 helper (``ocppd/system/helper.py``, root, a separate unit). The daemon that starts
 afterwards reports Installed once it registered as the new version, or
 InstallationFailed from the helper's outcome after a rollback.
+
+SignedUpdateFirmware (security whitepaper edition 3, use case L01) is the same job with
+a ``signed`` part (requestId, the Firmware Signing certificate, the signature,
+installDateTime), reported by SignedFirmwareStatusNotification with the requestId
+[L01.FR.01, L01.FR.10]. Its certificate is judged before the answer: InvalidCertificate
+and the security event InvalidFirmwareSigningCertificate when it does not chain to an
+installed ManufacturerRootCertificate [L01.FR.23-24]. After the download the signature
+over the file is checked (``ocppd/security/signatures.py``): SignatureVerified, or
+InvalidSignature with the event InvalidFirmwareSignature, the file deleted and nothing
+handed to the helper [L01.FR.03-04]. The signed phases:
+
+    waiting (DownloadScheduled) -> Downloading -> Downloaded -> SignatureVerified
+        -> (InstallScheduled until installDateTime) -> Installing -> Installed
+    failures: DownloadFailed, InvalidSignature, InstallVerificationFailed (the package
+    is refused), InstallationFailed (the helper)
+
+The signature is checked again just before the package is handed to the helper (after
+a wait for installDateTime or for transactions, or a restart): the helper (root, standard
+library only) checks the package's name and architecture, not its signature. A new
+SignedUpdateFirmware cancels the update under way (AcceptedCanceled, L01.FR.26) unless
+the helper has it already (Rejected, L01.FR.27). Once a ManufacturerRootCertificate is
+installed, the unsigned UpdateFirmware is answered NotSupported [L01.FR.20]: a charger
+set up for signed firmware takes no other.
 """
 
 from __future__ import annotations
@@ -30,9 +53,13 @@ import trio
 
 from ocppd import __version__
 from ocppd.features.core.transactions import V16_WORDS
-from ocppd.features.firmware.base import FIRMWARE_STATUS, Context, iso
+from ocppd.features.firmware.base import FIRMWARE_STATUS, SIGNED_FIRMWARE_STATUS, Context, iso
+from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.v16 import messages as m
-from ocppd.protocol.v16.enums import FirmwareStatus
+from ocppd.protocol.v16.enums import FirmwareStatus, SignedFirmwareStatus, UpdateFirmwareStatus
+from ocppd.security.signatures import SignatureProblem, signing_certificate, verify_file
+from ocppd.security.store import RootKind
+from ocppd.security.x509 import CertificateProblem, load_chain
 from ocppd.session import Then
 from ocppd.system.handover import FAILED, Handover, Request
 from ocppd.system.package import PackageInfo, PackageRefused, inspect_package
@@ -44,6 +71,17 @@ JOB = "firmware"
 RESERVE_BYTES = 64 * 2**20  # what a download leaves free for the journal and the logs
 HELD = "a firmware update waits to install"
 HELPER_GRACE_S = 600  # beyond twice [firmware] health_timeout_s: apt's own time
+
+Status = FirmwareStatus | SignedFirmwareStatus
+
+SIGNED_PHASES: dict[str, SignedFirmwareStatus] = {
+    "waiting": SignedFirmwareStatus.DOWNLOAD_SCHEDULED,
+    "downloading": SignedFirmwareStatus.DOWNLOADING,
+    "downloaded": SignedFirmwareStatus.DOWNLOADED,
+    "verified": SignedFirmwareStatus.SIGNATURE_VERIFIED,
+    "installing": SignedFirmwareStatus.INSTALLING,
+}
+"""A signed job's phase, as the status last reported (after a restart)."""
 
 
 class Updater:
@@ -58,7 +96,8 @@ class Updater:
         self.blocking = context.blocking
         self.handover = Handover(context.state_dir)
         self.job: dict[str, Any] | None = None
-        self.status = FirmwareStatus.IDLE  # the last one reported
+        self.status: str = FirmwareStatus.IDLE  # the last one reported
+        self.signed_last: tuple[str, int] | None = None  # the last signed status, requestId
         self.last_error: str | None = None
         self._new = trio.Event()
 
@@ -68,18 +107,45 @@ class Updater:
 
     # --- the journal: a phase and its report, together ---
 
-    async def _save(self, job: dict[str, Any] | None, status: FirmwareStatus | None) -> None:
-        report = None if status is None else (FIRMWARE_STATUS, {"status": str(status)})
+    async def _save(
+        self,
+        job: dict[str, Any] | None,
+        status: Status | None,
+        *,
+        about: dict[str, Any] | None = None,
+    ) -> None:
+        """Keep ``job`` (None: no update any more) and, with ``status``, queue the report of
+        the update ``about`` (``job`` by default), in one transaction: for a signed update a
+        SignedFirmwareStatusNotification with its requestId [L01.FR.01, L01.FR.10], else a
+        FirmwareStatusNotification."""
+        report = None
+        signed = None
+        if status is not None:
+            signed = ((job if about is None else about) or {}).get("signed")
+            if signed:
+                payload = {"status": str(status), "requestId": signed["request_id"]}
+                report = (SIGNED_FIRMWARE_STATUS, payload)
+            else:
+                report = (FIRMWARE_STATUS, {"status": str(status)})
         await self.journal.put_job(JOB, job, report=report, words=V16_WORDS)
         self.job = job
         if status is not None:
-            self.status = status
+            self.status = str(status)
+            if signed:
+                self.signed_last = (str(status), signed["request_id"])
             self.services.wake_outbox()
             log.info("firmware: %s", status)
 
     # --- UpdateFirmware ---
 
     async def update_firmware(self, request: m.UpdateFirmwareRequest) -> Any:
+        store = self.services.certificates
+        if store is not None and store.has_roots(RootKind.MANUFACTURER):
+            log.warning("UpdateFirmware refused: a ManufacturerRootCertificate is installed")
+            raise OcppError(
+                Violation.UNSUPPORTED_ACTION,
+                "only SignedUpdateFirmware: a ManufacturerRootCertificate is installed",
+            )  # [SEC L01.FR.20]
         response = m.UpdateFirmwareResponse()
         try:
             scheme_of(request.location)
@@ -117,7 +183,128 @@ class Updater:
         return Then(response, keep, owner=self.context.kept("firmware"))
 
     async def _refuse(self) -> None:
-        await self._save(self.job, FirmwareStatus.DOWNLOAD_FAILED)
+        await self._save(self.job, FirmwareStatus.DOWNLOAD_FAILED, about={})
+
+    # --- SignedUpdateFirmware ---
+
+    async def signed_update_firmware(self, request: m.SignedUpdateFirmwareRequest) -> Any:
+        firmware = request.firmware
+        kept = self.context.kept("firmware")
+        try:
+            self._signing_certificate(firmware.signing_certificate)
+        except CertificateProblem as exc:
+            why = str(exc)
+            log.warning("SignedUpdateFirmware %d: InvalidCertificate: %s", request.request_id, why)
+
+            async def tell() -> None:  # [L01.FR.02, L01.FR.24]
+                await self.context.security_event("InvalidFirmwareSigningCertificate", why)
+
+            invalid = UpdateFirmwareStatus.INVALID_CERTIFICATE
+            return Then(m.SignedUpdateFirmwareResponse(status=invalid), tell, owner=kept)
+        try:
+            scheme_of(firmware.location)
+        except TransferError as exc:
+            log.warning("SignedUpdateFirmware %d refused: %s", request.request_id, exc.reason)
+            return m.SignedUpdateFirmwareResponse(status=UpdateFirmwareStatus.REJECTED)
+        status = UpdateFirmwareStatus.ACCEPTED
+        if self.job is not None:
+            if self.job.get("phase") == "installing":  # the helper has it [L01.FR.27]
+                log.warning(
+                    "SignedUpdateFirmware %d refused: an update is being installed",
+                    request.request_id,
+                )
+                return m.SignedUpdateFirmwareResponse(status=UpdateFirmwareStatus.REJECTED)
+            status = UpdateFirmwareStatus.ACCEPTED_CANCELED  # [L01.FR.26]
+        import uuid
+
+        retrieve_at = firmware.retrieve_date_time.timestamp()
+        install = firmware.install_date_time
+        job = {
+            "id": uuid.uuid4().hex,
+            "location": firmware.location,
+            "retrieve_at": retrieve_at,
+            "retries": max(0, request.retries or 0),
+            "retry_interval_s": max(0, request.retry_interval or 0),
+            "attempts": 0,
+            "phase": "waiting",
+            "next_attempt_at": retrieve_at,
+            "last_error": None,
+            "signed": {
+                "request_id": request.request_id,
+                "certificate": firmware.signing_certificate,
+                "signature": firmware.signature,
+                "install_at": None if install is None else install.timestamp(),
+            },
+        }
+        log.info(
+            "SignedUpdateFirmware %d: %s at %s (%s)",
+            request.request_id,
+            redact_url(firmware.location),
+            iso(retrieve_at),
+            status,
+        )
+
+        async def keep() -> None:
+            self._remove_file(self.job)
+            now = self.context.wall()
+            later = now is not None and retrieve_at > now  # [L01.FR.13]
+            await self._save(job, SignedFirmwareStatus.DOWNLOAD_SCHEDULED if later else None)
+            self._new.set()
+
+        return Then(m.SignedUpdateFirmwareResponse(status=status), keep, owner=kept)
+
+    def _signing_certificate(self, pem: str) -> None:
+        """[L01.FR.23] The Firmware Signing certificate, against the installed
+        ManufacturerRootCertificates, now; CertificateProblem says why not."""
+        store = self.services.certificates
+        if store is None:
+            raise CertificateProblem("this charger has no certificate store")
+        roots = [r.cert for r in store.roots(RootKind.MANUFACTURER)]
+        signing_certificate(pem, roots, store.now())
+
+    def _signature_problem(self, job: dict[str, Any]) -> str | None:
+        """Why the downloaded file's signature does not hold, or None [L01.FR.04, L01.FR.12].
+        Blocking (the whole file is hashed): run through ``self.blocking``."""
+        signed = job["signed"]
+        try:
+            cert = load_chain(signed["certificate"])[0]
+            verify_file(cert, self._package_path(job), signed["signature"])
+        except (CertificateProblem, SignatureProblem) as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"the file cannot be read: {exc.strerror or exc}"
+        return None
+
+    async def _verify(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        """SignatureVerified: the job, verified; or InvalidSignature and None."""
+        problem = await self.blocking(self._signature_problem, job)
+        if problem is not None:
+            await self._invalid_signature(job, problem)
+            return None
+        job = {**job, "phase": "verified"}
+        await self._save(job, SignedFirmwareStatus.SIGNATURE_VERIFIED)
+        return job
+
+    async def _invalid_signature(self, job: dict[str, Any], why: str) -> None:
+        """[L01.FR.03] The file is deleted and never handed to the helper."""
+        log.error("firmware: invalid signature: %s", why)
+        self.last_error = why
+        self._remove_file(job)
+        await self._save(None, SignedFirmwareStatus.INVALID_SIGNATURE, about=job)
+        await self.context.security_event("InvalidFirmwareSignature", why)
+
+    async def _when_scheduled(self, job: dict[str, Any]) -> dict[str, Any]:
+        """[L01.FR.16-17] InstallScheduled until installDateTime, once per job."""
+        install_at = job["signed"]["install_at"]
+        now = self.context.wall()
+        if now is not None and install_at <= now:
+            return job
+        if not job.get("scheduled"):
+            job = {**job, "scheduled": True}
+            await self._save(job, SignedFirmwareStatus.INSTALL_SCHEDULED)
+        log.info("firmware: installation scheduled for %s", iso(install_at))
+        await self._sleep_until(install_at)
+        return job
 
     def _package_path(self, job: dict[str, Any]) -> Path:
         return self.state_dir / "firmware" / f"{job['id']}.deb"
@@ -132,6 +319,9 @@ class Updater:
     async def run(self) -> None:
         """The firmware task: the outcome of an update that restarted us, then each job."""
         self.job = await self.journal.job(JOB)
+        signed = None if self.job is None else self.job.get("signed")
+        if signed and self.job is not None and self.job.get("phase") in SIGNED_PHASES:
+            self.signed_last = (str(SIGNED_PHASES[self.job["phase"]]), signed["request_id"])
         if self.job is not None and self.job.get("phase") == "installing":
             await self._after_install(self.job)
         while True:
@@ -164,14 +354,29 @@ class Updater:
             if downloaded is None:
                 return
             job = downloaded
-        if job["phase"] == "downloaded":
+        signed = job.get("signed")
+        if signed and job["phase"] == "downloaded":
+            verified = await self._verify(job)
+            if verified is None:
+                return
+            job = verified
+        if job["phase"] in ("downloaded", "verified"):
             try:
                 info: PackageInfo = await self.blocking(self._check, self._package_path(job))
             except PackageRefused as exc:
-                # the transfer worked, the firmware cannot be installed (OCTT TC_044_3)
-                await self._failed(job, f"not an acceptable package: {exc.reason}")
+                # the transfer worked, the firmware cannot be installed (OCTT TC_044_3); for
+                # a signed update that is InstallVerificationFailed (SEC §6.8)
+                refused = (
+                    SignedFirmwareStatus.INSTALL_VERIFICATION_FAILED
+                    if signed
+                    else FirmwareStatus.INSTALLATION_FAILED
+                )
+                await self._failed(job, f"not an acceptable package: {exc.reason}", refused)
                 return
-            await self._install({**job, "package": info.name, "version": info.version})
+            job = {**job, "package": info.name, "version": info.version}
+            if signed and signed.get("install_at") is not None:
+                job = await self._when_scheduled(job)
+            await self._install(job)
 
     def _free_bytes(self) -> int:
         usage = shutil.disk_usage(self.state_dir)
@@ -206,7 +411,7 @@ class Updater:
             log.warning("firmware: attempt %d failed: %s", job["attempts"], error)
             self.last_error = error
             if job["attempts"] > job["retries"]:
-                await self._save(None, FirmwareStatus.DOWNLOAD_FAILED)
+                await self._save(None, FirmwareStatus.DOWNLOAD_FAILED, about=job)
                 return None
             now = self.context.wall() or 0.0
             job = {**job, "last_error": error, "next_attempt_at": now + job["retry_interval_s"]}
@@ -223,6 +428,11 @@ class Updater:
             if charger.transactions_running:
                 log.info("firmware: installation waits until no transaction runs")
             await charger.wait_no_transactions()
+            if job.get("signed"):  # once more, as the helper takes the file as it is
+                problem = await self.blocking(self._signature_problem, job)
+                if problem is not None:
+                    await self._invalid_signature(job, problem)
+                    return
             job = {**job, "phase": "installing"}
             await self._save(job, FirmwareStatus.INSTALLING)
             self.handover.request(
@@ -239,11 +449,13 @@ class Updater:
         await trio.sleep(2 * self.settings.firmware.health_timeout_s + HELPER_GRACE_S)
         await self._failed(job, "the update helper did not finish")
 
-    async def _failed(self, job: dict[str, Any], reason: str) -> None:
+    async def _failed(
+        self, job: dict[str, Any], reason: str, status: Status = FirmwareStatus.INSTALLATION_FAILED
+    ) -> None:
         log.error("firmware: installation failed: %s", reason)
         self.last_error = reason
         self._remove_file(job)
-        await self._save(None, FirmwareStatus.INSTALLATION_FAILED)
+        await self._save(None, status, about=job)
         self.handover.forget_outcome()
 
     async def _after_install(self, job: dict[str, Any]) -> None:
@@ -266,7 +478,7 @@ class Updater:
         await self._wait_registered()
         self.handover.registered(job["id"], __version__)
         self._remove_file(job)
-        await self._save(None, FirmwareStatus.INSTALLED)
+        await self._save(None, FirmwareStatus.INSTALLED, about=job)
 
     async def _wait_registered(self) -> None:
         registration = self.services.registration
@@ -281,15 +493,31 @@ class Updater:
         status = {
             "downloading": FirmwareStatus.DOWNLOADING,
             "downloaded": FirmwareStatus.DOWNLOADED,
+            "verified": FirmwareStatus.DOWNLOADED,
             "installing": FirmwareStatus.INSTALLING,
         }.get(phase or "", FirmwareStatus.IDLE)
         await self.context.send_now(FIRMWARE_STATUS, {"status": str(status)})
 
+    async def send_signed_firmware_status(self) -> None:
+        """SignedFirmwareStatusNotification now (ExtendedTriggerMessage
+        FirmwareStatusNotification, SEC §6.16): the status last sent, or Idle when that was
+        Installed or none was [L01.FR.28-29]; the requestId with all but Idle [L01.FR.21]."""
+        last = self.signed_last
+        if last is None or last[0] == SignedFirmwareStatus.INSTALLED:
+            payload: dict[str, Any] = {"status": str(SignedFirmwareStatus.IDLE)}
+        else:
+            payload = {"status": last[0], "requestId": last[1]}
+        await self.context.send_now(SIGNED_FIRMWARE_STATUS, payload)
+
     def state(self) -> dict[str, Any]:
         """What ``ocppctl firmware`` shows: what, where, next attempt, last error."""
         job = self.job or {}
+        signed = job.get("signed") or {}
         return {
             "status": str(self.status),
+            "signed": bool(signed),
+            "request_id": signed.get("request_id"),
+            "install_date": iso(signed.get("install_at")),
             "phase": job.get("phase", "idle"),
             "location": redact_url(job["location"]) if "location" in job else None,
             "retrieve_date": iso(job.get("retrieve_at")),

@@ -16,6 +16,7 @@ from ocppd.features.profile import Profile, Services, Site, Task
 from ocppd.features.v201 import (
     authorization,
     availability,
+    certificates,
     data_transfer,
     device_model,
     faults,
@@ -87,6 +88,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     device_model.profile,
     authorization.profile,
     remote_start.profile,
+    certificates.profile,
     transactions.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

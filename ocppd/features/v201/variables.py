@@ -331,10 +331,14 @@ def keys(site: Site) -> list[KeySpec]:
             listed=False,
             doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
+        # A TransactionEvent Started carries the energy register at Transaction.Begin
+        # (transactions.py), as 1.6's meterStart: read-only until Started follows a list.
         KeySpec(
             TX_STARTED_MEASURANDS,
             KeyType.CSL,
             register,
+            readonly=True,
+            derived=True,
             choices=measurands,
             max_items=12,
             listed=False,
