@@ -536,7 +536,7 @@ def _ocpp(c: _Collector, raw: Any) -> tuple[OcppSettings | None, dict[str, Any],
         c.add(
             "ocpp.authorization_key",
             f"is {len(key.encode())} bytes long",
-            "16 to 40 bytes: the security whitepaper's 16-20 byte key, or its 32-40 hex digits",
+            "16 to 40 bytes: the basic-auth password as written (never hex-decoded)",
         )
     if profile == 3:
         for key in ("cert_file", "key_file"):

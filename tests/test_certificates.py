@@ -159,8 +159,9 @@ async def test_on_profiles_0_and_1_certificate_operations_are_answered(
     """The whitepaper gives M03-M05 and A02 no prerequisite, and its way to TLS runs through
     them on a link without TLS: a raise to profile 2 needs a CentralSystemRootCertificate
     installed first [A05.FR.03] (OCTT TC_083 from profile 1: memory state
-    CertificateInstalled). So on profiles 0 and 1 every operation is answered as on 2;
-    the root then verifies the raised link."""
+    CertificateInstalled). So on profiles 0 and 1 every operation is answered as on 2,
+    but for a ManufacturerRootCertificate, which is Rejected there (the signer of firmware
+    is not taken from a central system nobody authenticated)."""
     for profile, options in (
         (0, {}),
         (1, {"security_profile": 1, "authorization_key": "s3cret-password-1"}),
@@ -177,10 +178,14 @@ async def test_on_profiles_0_and_1_certificate_operations_are_answered(
             assert await _install(station, ROOT, to_pem(root)) == "Accepted"
             listed = await station.call(call.GetInstalledCertificateIds(certificate_type=ROOT))
             assert listed.certificate_hash_data == [_listed(ocsp_ids(root, root))]
+            # but never a manufacturer root: it decides which firmware is installed, and
+            # without TLS nobody vouches for who sent it
             made = x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())
-            assert await _install(station, MANUFACTURER, to_pem(made)) == "Accepted"
-            deleted = await station.call(call.DeleteCertificate(_ids(ocsp_ids(made, made))))
-            assert deleted.status == "Accepted"
+            assert await _install(station, MANUFACTURER, to_pem(made)) == "Rejected"
+            none = await station.call(
+                call.GetInstalledCertificateIds(certificate_type=MANUFACTURER)
+            )
+            assert none.status == "NotFound"
             trigger = await station.call(
                 call.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
             )
@@ -191,6 +196,8 @@ async def test_on_profiles_0_and_1_certificate_operations_are_answered(
             )
             assert (await station.call(signed)).status == "Accepted"
             assert list((cp.state_dir / "certs" / "charger").glob("*.pem"))
+            deleted = await station.call(call.DeleteCertificate(_ids(ocsp_ids(root, root))))
+            assert deleted.status == "Accepted"
             await cp.stop()
 
 

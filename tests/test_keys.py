@@ -9,7 +9,7 @@ import trio
 from ocpp.v16 import call
 
 from ocppd.features import PROFILES, declared_keys
-from ocppd.features.core.keys import default_rotation, rotation_check
+from ocppd.features.core.keys import basic_auth_password, default_rotation, rotation_check
 from ocppd.model.keys import Keys
 from ocppd.testing.csms import CallFailed
 from tests.harness import charger
@@ -170,10 +170,18 @@ async def test_a_new_heartbeat_interval_applies_at_once(nursery, start_csms, aut
 
 
 async def test_an_authorization_key_that_is_not_hex_is_refused(nursery, start_csms, autojump_clock):
+    """1.6: 16 to 20 bytes as 32 to 40 hex digits [A00.FR.205]; a plain-text password too."""
     csms = await start_csms()
     async with charger(nursery, csms) as cp:
         station = await cp.registered()
-        for bad in ("short", "zz" * 16, "00" * 21):
+        for bad in (
+            "short",
+            "zz" * 16,
+            "00" * 21,
+            "41" * 15,
+            "41" * 16 + "4",
+            "OCA_OCTT_admin_test",
+        ):
             answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=bad))
             assert answer.status == "Rejected"
         assert cp.parts.connection.connects == 1
@@ -311,3 +319,67 @@ async def test_connector_phase_rotation_over_ocpp(nursery, start_csms, autojump_
         )
         assert good.status == "Accepted"
         assert cp.keys.get_csl("ConnectorPhaseRotation") == ("0.RST", "1.RST", "2.RTS")
+
+
+# --- AuthorizationKey: the whitepaper's hex notation over 1.6 [A00.FR.205] ----------------
+
+OCTT_HEX_KEY = "4F43415F4F4354545F61646D696E5F74657374"  # OCTT TC_073_CS
+
+
+def test_a_hex_key_of_text_is_its_text_in_either_case():
+    assert basic_auth_password(OCTT_HEX_KEY) == "OCA_OCTT_admin_test"
+    assert basic_auth_password(OCTT_HEX_KEY.lower()) == "OCA_OCTT_admin_test"
+    assert basic_auth_password("4f43415F4f4354545f61646D696e5F74657374") == "OCA_OCTT_admin_test"
+    assert basic_auth_password("20" * 16) == " " * 16  # 0x20 and 0x7e are printable
+    assert basic_auth_password("7e" * 20) == "~" * 20
+
+
+def test_a_key_that_is_not_hex_text_is_kept_as_written():
+    for key in (
+        "00112233445566778899aabbccddeeff",  # binary: 0x00 is no text
+        "ab" * 20,  # bytes above 0x7e
+        "7f" * 16,  # DEL
+        "41" * 16 + "0a",  # 17 bytes, one a newline
+        "41" * 15 + "4",  # 31 digits: odd, and 15.5 bytes
+        "41" * 20 + "4",  # 41 digits
+        "41" * 15,  # 30 digits: 15 bytes, too short for a hex key: a 30-char password
+        "41" * 21,  # 42 digits: 21 bytes, too long
+        "OCA_OCTT_admin_test",  # plain text
+        "4G43415F4F4354545F61646D696E5F74657374",  # not hex
+        " 4F43415F4F4354545F61646D696E5F7465737",  # a space in front
+    ):
+        assert basic_auth_password(key) == key, key
+
+
+async def test_a_hex_key_is_kept_as_the_password_it_stands_for(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """ChangeConfiguration(AuthorizationKey) in hex: kept (and persisted) as its text, so
+    a restart dials with the same password; a binary key is kept as written."""
+    csms = await start_csms()
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered()
+        answer = await station.call(
+            call.ChangeConfiguration(key="AuthorizationKey", value=OCTT_HEX_KEY)
+        )
+        assert answer.status == "Accepted"
+        assert cp.keys.get_str("AuthorizationKey") == "OCA_OCTT_admin_test"
+        stored = await cp.journal.settings()
+        assert stored["key.AuthorizationKey"] == "OCA_OCTT_admin_test"
+        await cp.station(connection=2)  # a new key: a new connection
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        station = await cp.registered(connection=3)
+        assert cp.keys.get_str("AuthorizationKey") == "OCA_OCTT_admin_test"
+        spaced = "4F4341204F43545420" + "61646D696E2074657374"  # "OCA OCTT admin test"
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=spaced))
+        assert answer.status == "Accepted"  # printable ASCII, though no 2.0.1 passwordString
+        assert cp.keys.get_str("AuthorizationKey") == "OCA OCTT admin test"
+        station = await cp.station(connection=4)
+        binary = "00112233445566778899AABBCCDDEEFF"  # not text: kept as written
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=binary))
+        assert answer.status == "Accepted"
+        assert cp.keys.get_str("AuthorizationKey") == binary
+        await cp.station(connection=5)
+    async with charger(nursery, csms, state_dir=tmp_path) as cp:
+        await cp.registered(connection=6)
+        assert cp.keys.get_str("AuthorizationKey") == binary

@@ -19,7 +19,8 @@ from ocpp.v16 import call
 from tests.harness import CP_ID, charger
 
 CONFIG_KEY = "config-password-0123"
-NEW_KEY = "A1B2C3D4E5F60718293A4B5C6D7E8F90"
+NEW_KEY = "4F43415F4F4354545F61646D696E5F74657374"  # the OCTT's (TC_073_CS), hex
+NEW_PASSWORD = "OCA_OCTT_admin_test"  # what it stands for: the basic-auth password
 
 
 def _server(ca: trustme.CA) -> ssl.SSLContext:
@@ -31,10 +32,10 @@ def _server(ca: trustme.CA) -> ssl.SSLContext:
 
 
 def _secrets(private_key_pem: bytes) -> list[str]:
-    """Every form a secret could leak in: as written, in either case, as a basic-auth
-    token, and each line of the private key's body."""
+    """Every form a secret could leak in: as written, in either case, decoded from hex, as
+    a basic-auth token, and each line of the private key's body."""
     found = []
-    for key in (CONFIG_KEY, NEW_KEY):
+    for key in (CONFIG_KEY, NEW_KEY, NEW_PASSWORD):
         found += [key, key.lower(), base64.b64encode(f"{CP_ID}:{key}".encode()).decode()]
     body = [line for line in private_key_pem.decode().splitlines() if "-----" not in line]
     return found + [line for line in body if len(line) >= 16]
@@ -62,7 +63,7 @@ async def test_no_secret_in_any_log_line_answer_or_status(
     async with charger(nursery, csms, state_dir=tmp_path, ocpp=ocpp) as cp:
         station = await cp.registered()
         answers.append(json.dumps(await cp.control({"cmd": "status"}), default=str))
-        csms.passwords[CP_ID] = NEW_KEY
+        csms.passwords[CP_ID] = NEW_PASSWORD
         changed = await station.call(
             call.ChangeConfiguration(key="AuthorizationKey", value=NEW_KEY)
         )

@@ -17,6 +17,7 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from ocpp.v16 import call
 
 from tests.harness import CP_ID, charger
 from tests.test_certificates import CPO, SERIAL, _new_certificate, _profile_3
@@ -74,6 +75,29 @@ async def test_tc_085_basic_authentication_valid_username_password_combination(
         cp.parts.connection.hang_up("test: dial again")
         await cp.registered(connection=2)
     assert csms.connections == [CP_ID, CP_ID]
+    assert csms.rejections == []
+
+
+async def test_tc_085_a_hex_key_set_over_ocpp_is_sent_as_its_text(
+    nursery, start_csms, autojump_clock
+):
+    """TC_085_CS's note: a BasicAuthPassword of 32-40 characters is the hex of the
+    password. With the key the tool sets in TC_073_CS, every later upgrade request carries
+    Basic base64(<ChargePointId>:OCA_OCTT_admin_test) [A00.FR.205]; the central system
+    accepts that header only."""
+    csms = await start_csms(passwords={CP_ID: KEY})
+    async with charger(nursery, csms, ocpp={"security_profile": 1, "authorization_key": KEY}) as cp:
+        station = await cp.registered()
+        csms.passwords[CP_ID] = "OCA_OCTT_admin_test"
+        answer = await station.call(
+            call.ChangeConfiguration(
+                key="AuthorizationKey", value="4F43415F4F4354545F61646D696E5F74657374"
+            )
+        )
+        assert answer.status == "Accepted"
+        await cp.registered(connection=2)
+        cp.parts.connection.hang_up("test: dial again")
+        await cp.registered(connection=3)
     assert csms.rejections == []
 
 

@@ -25,6 +25,9 @@ from ocppd.testing.csms import NoAnswer
 from tests.harness import CP_ID, charger
 
 KEY = "00112233445566778899aabbccddeeff"  # 16 bytes in hex: a usable AuthorizationKey
+# OCTT TC_073_CS step 1: "OCA_OCTT_admin_test" hex encoded [A00.FR.205]
+OCTT_HEX_KEY = "4F43415F4F4354545F61646D696E5F74657374"
+OCTT_PASSWORD = "OCA_OCTT_admin_test"
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +198,8 @@ async def test_a_new_authorization_key_reconnects_keeping_every_queued_message(
     nursery, start_csms, autojump_clock
 ):
     """OCTT TC_073 (Update Charge Point Password for HTTP Basic Authentication): Accepted,
-    the link is closed and dialled again with the new password, and a transaction message
+    the link is closed and dialled again with the new password (the tool's hex key's
+    decoded text, as TC_085 expects it), and a transaction message
     that was waiting for its answer is delivered on the new link, once."""
     csms = await start_csms(passwords={CP_ID: KEY})
     async with charger(nursery, csms, ocpp={"security_profile": 1, "authorization_key": KEY}) as cp:
@@ -204,10 +208,11 @@ async def test_a_new_authorization_key_reconnects_keeping_every_queued_message(
         await cp.sim("plug", 1)
         await cp.swipe("TAG-073")
         first = await station.wait_for("StartTransaction")
-        new = "FFEEDDCCBBAA99887766554433221100"
-        csms.passwords[CP_ID] = new
+        csms.passwords[CP_ID] = OCTT_PASSWORD  # the tool expects the key's decoded text
         del csms.overrides["StartTransaction"]
-        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=new))
+        answer = await station.call(
+            call.ChangeConfiguration(key="AuthorizationKey", value=OCTT_HEX_KEY)
+        )
         assert answer.status == "Accepted"
         again = await cp.station(connection=2)
         start = await again.wait_for("StartTransaction")
@@ -218,6 +223,59 @@ async def test_a_new_authorization_key_reconnects_keeping_every_queued_message(
         assert len(again.calls("StartTransaction")) == 1
         assert "ReconfigurationOfSecurityParameters" in events_told(csms)
     assert not csms.rejections  # the new link dialled with the new password at once
+
+
+async def test_tc_073_the_password_a_hex_key_stands_for_survives_a_restart(
+    nursery, start_csms, autojump_clock, tmp_path
+):
+    """OCTT TC_073 steps 1-6: each ChangeConfiguration(AuthorizationKey) is Accepted and the
+    charger dials again with the new password: the tool's hex key as its decoded text;
+    then a random binary key (no text) as written. The password in force is kept: after a
+    restart the charger dials with it, and the config file's key is not used again."""
+    csms = await start_csms(passwords={CP_ID: KEY})
+    ocpp = {"security_profile": 1, "authorization_key": KEY}
+    binary = "00FF10EF20DF30CF40BF50AF609F708F807F906F"  # 20 bytes, not text: as written
+    async with charger(nursery, csms, state_dir=tmp_path, ocpp=ocpp) as cp:
+        station = await cp.registered()
+        csms.passwords[CP_ID] = OCTT_PASSWORD
+        answer = await station.call(
+            call.ChangeConfiguration(key="AuthorizationKey", value=OCTT_HEX_KEY)
+        )
+        assert answer.status == "Accepted"
+        station = await cp.registered(connection=2)
+        csms.passwords[CP_ID] = binary
+        answer = await station.call(call.ChangeConfiguration(key="AuthorizationKey", value=binary))
+        assert answer.status == "Accepted"
+        station = await cp.registered(connection=3)
+        csms.passwords[CP_ID] = OCTT_PASSWORD
+        answer = await station.call(
+            call.ChangeConfiguration(key="AuthorizationKey", value=OCTT_HEX_KEY.lower())
+        )
+        assert answer.status == "Accepted"
+        await cp.registered(connection=4)
+    assert not csms.rejections
+    async with charger(nursery, csms, state_dir=tmp_path, ocpp=ocpp) as cp:
+        await cp.registered(connection=5)
+    assert not csms.rejections  # every link (a restart too) used the password in force
+
+
+async def test_a_wrong_password_is_refused_by_the_central_system(
+    nursery, start_csms, autojump_clock
+):
+    """The check above can fail: a central system that expects the hex text as written
+    refuses the decoded password the charger dials with (the csms's 401)."""
+    csms = await start_csms(passwords={CP_ID: KEY})
+    async with charger(nursery, csms, ocpp={"security_profile": 1, "authorization_key": KEY}) as cp:
+        station = await cp.registered()
+        csms.passwords[CP_ID] = OCTT_HEX_KEY  # not what the charger uses
+        answer = await station.call(
+            call.ChangeConfiguration(key="AuthorizationKey", value=OCTT_HEX_KEY)
+        )
+        assert answer.status == "Accepted"
+        with trio.move_on_after(30):
+            while not csms.rejections:
+                await trio.sleep(1)
+    assert csms.rejections and "bad credentials" in csms.rejections[0]
 
 
 def events_told(csms: Any) -> list[str]:

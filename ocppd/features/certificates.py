@@ -16,6 +16,12 @@ CertificateInstalled). Profile 1 is for trusted networks only [A00.FR.201]; each
 operation on a link without TLS is a warning in the log. A root installed there is used
 only from the next TLS connection on.
 
+One exception: a ManufacturerRootCertificate is Rejected on profiles 0 and 1. It decides
+which firmware the charger installs (signed firmware, L01/L02), and on a link without TLS
+the charger cannot know who sent it: whoever could answer in the central system's place
+could make the charger trust, then install, firmware of their own. The Central System
+root, which the path to TLS needs, is still taken there.
+
 Keys [SEC §7]: CpoName (the O of a CSR), CertificateStoreMaxLength,
 CertificateSignedMaxChainSize, AdditionalRootCertificateCheck. The store itself is
 ``ocppd/security/store.py``; new roots and a new client certificate apply from the next
@@ -66,6 +72,7 @@ INSTALLED: Mapping[Installed, InstallCertificateStatus] = {
     Installed.FULL: InstallCertificateStatus.REJECTED,  # [M05.FR.03]
     Installed.NOT_SIGNED_BY_OLD: InstallCertificateStatus.REJECTED,  # [M05.FR.10]
     Installed.FAILED: InstallCertificateStatus.FAILED,  # [M05.FR.04]
+    Installed.UNAUTHENTICATED: InstallCertificateStatus.REJECTED,
 }
 DELETED: Mapping[Deleted, DeleteCertificateStatus] = {
     Deleted.ACCEPTED: DeleteCertificateStatus.ACCEPTED,
@@ -170,6 +177,10 @@ class Certificates:
         """Install a root [M05] within CertificateStoreMaxLength, by the rules of
         AdditionalRootCertificateCheck: the outcome and why (logged)."""
         keys = self.services.keys
+        if kind is RootKind.MANUFACTURER and self.profile() < 2:
+            why = f"security profile {self.profile()}: the central system is not authenticated"
+            log.warning("InstallCertificate %s: Rejected (%s)", kind.value, why)
+            return Installed.UNAUTHENTICATED, why
         outcome, why = self.store.install_root(
             kind,
             text,
@@ -219,23 +230,29 @@ class Certificates:
         )
 
     async def send_csr(self) -> None:
+        """A new key and its CSR in a SignCertificate (:meth:`ask_to_sign`), as a task."""
+        await self.ask_to_sign()
+
+    async def ask_to_sign(self) -> bool:
         """A new key and its CSR in a SignCertificate [A02.FR.02-03, A03.FR.02-03], in the OCPP
-        version of the open link (the renewal runs whatever version the link speaks)."""
+        version of the open link (the renewal runs whatever version the link speaks). True
+        when the central system answered Accepted (a CertificateSigned should follow)."""
         serial = self.services.serial_number
         cpo = self.services.keys.get_str("CpoName")
         if not serial or not cpo:
             log.warning("no SignCertificate: the serial number or CpoName is not set")
-            return
+            return False
         session = open_session(self.services.link)
         version = session.rpc.dialect.subprotocol
         make = self.sign_requests.get(version)
         if make is None:
             log.warning("no SignCertificate: this daemon cannot say it in %s", version)
-            return
+            return False
         csr = self.store.new_request(serial, cpo)
         log.info("SignCertificate: a new key was made; its CSR (CN=%s, O=%s) goes out", serial, cpo)
         response = await session.call(make(csr))
         log.info("SignCertificate: %s", response.status.value)
+        return bool(response.status.value == "Accepted")
 
 
 def _hash_data(data: m.CertificateHashData) -> HashData:

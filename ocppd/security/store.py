@@ -71,6 +71,7 @@ class Installed(Enum):
     FULL = "full"  # CertificateStoreMaxLength reached [M05.FR.03]
     NOT_SIGNED_BY_OLD = "not signed by the root it replaces"  # [M05.FR.10]
     FAILED = "failed"  # the disk refused
+    UNAUTHENTICATED = "a manufacturer root needs a TLS link"  # profile 0 or 1: see certificates.py
 
 
 class Deleted(Enum):

@@ -301,3 +301,33 @@ async def test_on_profiles_0_and_1_certificate_operations_are_answered_with_a_wa
                     "\n".join(warned)
                 ), action
             await cp.stop()
+
+
+async def test_hostile_certificate_requests_get_answers_not_crashes(
+    nursery, start_csms, autojump_clock, ca, tmp_path
+):
+    """What the schema lets through but is nonsense: every answer is a schema-valid
+    refusal, nothing is kept, the daemon carries on."""
+    async with await _tls_charger(nursery, start_csms, ca, tmp_path) as cp:
+        await cp.registered()
+        block = Block(cp)
+        junk = "-----BEGIN CERTIFICATE-----\n" + "A" * 5000 + "\n-----END CERTIFICATE-----"
+        for kind in (CSMS_ROOT, MANUFACTURER):
+            for text in ("", "not a certificate", junk, to_pem(ca_cert(ca)) * 2):
+                answer = await block.install(kind, text)
+                assert answer["status"] == "Rejected", (kind, text[:20])
+        for chain in ("", "x" * 10000, junk):
+            answer = await block.call("CertificateSigned", {"certificateChain": chain})
+            assert answer["status"] == "Rejected"
+        odd = {
+            "hashAlgorithm": "SHA384",
+            "issuerNameHash": "zz",
+            "issuerKeyHash": "",
+            "serialNumber": "-1",
+        }
+        assert (await block.call("DeleteCertificate", {"certificateHashData": odd}))["status"] == (
+            "NotFound"
+        )
+        twice = await block.listed(CSMS_ROOT, CSMS_ROOT, "MORootCertificate")
+        assert twice == {"status": "NotFound"}
+        assert cp.parts.certificates.count() == 0 and cp.parts.certificates.identity() is None

@@ -13,6 +13,7 @@ import trio
 from ocpp.v201 import call
 
 from ocppd.testing.csms import NoAnswer
+from tests.harness import CP_ID
 from tests.v201.harness import charger201, registered
 from tests.v201.test_device_model_table import REQUIRED
 
@@ -251,6 +252,35 @@ async def test_the_basic_auth_password_is_write_only_and_never_logged(
         await cp.station(connection=2)  # a new password: the link re-dials with it
     assert PASSWORD not in caplog.text
     assert renewed not in caplog.text
+
+
+async def test_a_2_0_1_basic_auth_password_is_used_as_written(
+    nursery, start_csms201, autojump_clock
+):
+    """2.0.1's BasicAuthPassword is a passwordString, not the 1.6 whitepaper's hex key: a
+    value that looks like hex text (the OCTT's 1.6 key) is the password as written, and the
+    link re-dials with exactly that (the central system refuses any other); a 2.0.1
+    password needs no hex either."""
+    csms = await start_csms201(passwords={CP_ID: PASSWORD})
+    ocpp = {"security_profile": 1, "authorization_key": PASSWORD}
+    async with charger201(nursery, csms, ocpp=ocpp) as cp:
+        station = await registered(cp)
+        for n, password in enumerate(
+            ["4F43415F4F4354545F61646D696E5F74657374", "a:2.0.1-password*"], start=2
+        ):
+            csms.passwords[CP_ID] = password
+            results = await set_variables(
+                station, item("SecurityCtrlr", "BasicAuthPassword", password)
+            )
+            assert results[0]["attribute_status"] == "Accepted"
+            assert cp.keys.get_str("AuthorizationKey") == password
+            station = await registered(cp, connection=n)
+        spaced = "OCA OCTT admin test"  # the text a 1.6 hex key may stand for: no passwordString
+        results = await set_variables(station, item("SecurityCtrlr", "BasicAuthPassword", spaced))
+        assert results[0]["attribute_status"] == "Rejected"
+        assert cp.keys.get_str("AuthorizationKey") == "a:2.0.1-password*"
+        assert csms.violations == []
+    assert csms.rejections == []
 
 
 async def test_a_2_0_1_setting_persists_and_the_charger_follows_it(

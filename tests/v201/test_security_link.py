@@ -24,6 +24,7 @@ from cryptography import x509
 from ocpp.v201 import call
 
 from tests.harness import CP_ID, wall
+from tests.netutil import Proxy
 from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
 from tests.v201.harness import charger201, registered
 
@@ -305,3 +306,74 @@ async def test_a_2_0_1_password_is_taken_dialled_with_and_kept_across_a_restart(
         await registered(cp, connection=3)  # the journal's password, not the config file's
     assert csms.violations == []
     assert new not in caplog.text
+
+
+async def test_link_failures_are_told_in_2_0_1_words(
+    nursery, start_csms201, autojump_clock, ca, tmp_path
+):
+    """A04 for the link's own failures: a stranger's certificate (A00.FR.309/413:
+    InvalidCsmsCertificate) and a refused password (FailedToAuthenticateAtCsms), raised
+    before any link agreed a version (so in the first offered, 2.0.1), told once the right
+    CSMS answers."""
+    good = await start_csms201(
+        ssl_context=_server(ca, client_certs=False), passwords={CP_ID: "another-password-16"}
+    )
+    stranger = await start_csms201(
+        ssl_context=_server(trustme.CA(), client_certs=False), passwords={CP_ID: PASSWORD}
+    )
+    proxy = await nursery.start(Proxy(stranger.port).serve)
+    url = proxy.url.replace("ws://", "wss://")
+    async with charger201(nursery, good, url=url, ocpp=_profile_2(ca, tmp_path)) as cp:
+        connection = cp.parts.connection
+        while connection.last_error_kind != "tls-certificate":
+            await connection.wait_changed()
+        proxy.target_port = good.port  # the right server, which refuses the password first
+        while connection.last_error_kind != "unauthorized":
+            await connection.wait_changed()
+        good.passwords[CP_ID] = PASSWORD
+        station = await registered(cp)
+        with trio.fail_after(60):
+            for word in ("InvalidCsmsCertificate", "FailedToAuthenticateAtCsms"):
+                await station.wait_for(
+                    "SecurityEventNotification", lambda p, w=word: p["type"] == w
+                )
+    assert not stranger.stations
+    assert good.violations == []
+
+
+async def test_a_signcertificate_without_its_certificate_is_asked_again(
+    nursery, start_csms201, autojump_clock, ca, tmp_path
+):
+    """TC_A_23_CS (A02.FR.17-18): the CSMS accepts the SignCertificate and sends no
+    CertificateSigned: the station asks again with a new key after CertSigningWaitMinimum,
+    then twice as long, CertSigningRepeatTimes times; a certificate taken ends it."""
+    csms = await start_csms201(
+        ssl_context=_server(ca, client_certs=False), passwords={CP_ID: PASSWORD}
+    )
+    keys = {
+        "CpoName": CPO,
+        '"SecurityCtrlr.CertSigningWaitMinimum"': 30,  # quoted: a dotted TOML key is a table
+        '"SecurityCtrlr.CertSigningRepeatTimes"': 2,
+    }
+    async with charger201(nursery, csms, ocpp=_profile_2(ca, tmp_path), keys=keys) as cp:
+        station = await registered(cp)
+        first = await _ask_for_a_certificate(station)
+        asked = trio.current_time()
+        with trio.fail_after(31):
+            second = await station.wait_for("SignCertificate", count=2)
+        assert trio.current_time() - asked >= 30
+        with trio.fail_after(61):
+            third = await station.wait_for("SignCertificate", count=3)
+        assert trio.current_time() - asked >= 90
+        await trio.sleep(600)
+        assert len(station.calls("SignCertificate")) == 3  # CertSigningRepeatTimes: 2
+        assert len({first.payload["csr"], second.payload["csr"], third.payload["csr"]}) == 3
+
+        # asked again, and this time the certificate comes: no more SignCertificate
+        sent = await _ask_for_a_certificate(station)
+        signed = sign_csr(ca, sent.payload["csr"])
+        taken = await station.call(call.CertificateSigned(certificate_chain=to_pem(signed)))
+        assert taken.status == "Accepted"
+        await trio.sleep(600)
+        assert len(station.calls("SignCertificate")) == 4
+    assert csms.violations == []

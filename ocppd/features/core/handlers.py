@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocppd.features.core.keys import V16_RULES
+from ocppd.features.core.keys import V16_MEANING, V16_RULES
 from ocppd.features.core.registration import Registration
 from ocppd.features.core.words import AVAILABILITY, RESET_KIND, UNLOCK
 from ocppd.features.profile import Handler, Persist, RemoteStartProfiles, TypedHandler
@@ -111,19 +111,21 @@ class CoreHandlers:
         spec = self.keys.specs.get(request.key)  # any case: the key is a CiString50Type
         if spec is not None and not spec.listed:  # another view's own key (the 2.0.1 model)
             spec = None
-        result, value, why = (
-            self.keys.check_change(request.key, request.value)
-            if spec is not None
-            else (ChangeResult.NOT_SUPPORTED, None, "unknown key")
-        )
         name = request.key if spec is None else spec.name
-        rule = V16_RULES.get(name)
-        if value is not None and rule is not None and (problem := rule(value)) is not None:
+        rule, meaning = V16_RULES.get(name), V16_MEANING.get(name)
+        # 1.6's own rule asks of the text as written; what it stands for is then checked
+        # against the declaration and kept (AuthorizationKey: hex of text = that text)
+        text = meaning(request.value) if meaning is not None else request.value
+        if spec is None:
+            result, value, why = ChangeResult.NOT_SUPPORTED, None, "unknown key"
+        elif rule is not None and (problem := rule(request.value)) is not None:
             result, value, why = ChangeResult.REJECTED, None, problem
+        else:
+            result, value, why = self.keys.check_change(request.key, text)
         shown = "***" if spec is not None and spec.secret else repr(request.value)
         if value is not None and result in (ChangeResult.ACCEPTED, ChangeResult.REBOOT_REQUIRED):
             try:
-                await self.persist_key(name, request.value)
+                await self.persist_key(name, text)
             except Exception as exc:  # not persisted = not changed
                 log.error("ChangeConfiguration %s: cannot persist (%s)", name, exc)
                 result = ChangeResult.REJECTED

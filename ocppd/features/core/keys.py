@@ -69,32 +69,87 @@ def rotation_check(phases: Mapping[int, int]) -> Callable[[Value], str | None]:
     return check
 
 
+_HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,20}")
+_PASSWORD_STRING = re.compile(r"[A-Za-z0-9*\-_=:+|@.]{16,40}")
+_HEX_TEXT = re.compile(r"[\x20-\x7e]{16,20}")  # the text a 1.6 hex key can stand for
+
+
 def hex_key(value: Value) -> str | None:
     """The AuthorizationKey a 1.6 central system writes: 16-20 bytes as 32-40 hexadecimal
     digits [SEC §7.2]; ChangeConfiguration holds it to that (:data:`V16_RULES`)."""
     assert isinstance(value, str)
-    if not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){16,20}", value):
+    if not _HEX_KEY.fullmatch(value):
         return "expected 16 to 20 bytes written as 32 to 40 hexadecimal digits"
     return None
 
 
-def _password(value: Value) -> str | None:
-    """What the basic-auth password may be in either version: a 2.0.1 passwordString, 16-40
-    characters of A-Z a-z 0-9 and ``*-_=:+|@.`` (SecurityCtrlr.BasicAuthPassword [A01]);
-    the 1.6 hex form is one of those. A key kept in the journal is read back by this rule,
-    so a password a 2.0.1 CSMS set survives a restart."""
+def basic_auth_password(key: str) -> str:
+    """The HTTP basic-auth password an AuthorizationKey set over OCPP 1.6 stands for.
+
+    The security whitepaper (edition 3, A00.FR.205) has the key "hexadecimal represented
+    (20 bytes maximum, represented as a string of up to 40 hexadecimal digits)", of at
+    least 16 bytes, and the OCTT sets it that way: TC_073_CS writes
+    ``4F43415F4F4354545F61646D696E5F74657374`` and TC_085_CS expects the password in the
+    Authorization header to be the decoded "OCA_OCTT_admin_test" (32-40 characters are
+    hex, 16-20 plain text). The whitepaper leaves open what a charger does with a binary
+    key that is no text; like EVerest's libocpp (ChargePointConfiguration::
+    setAuthorizationKey) an even number of 32 to 40 hex digits whose every byte is
+    printable ASCII (0x20-0x7e) is its decoded text, and anything else is the password as
+    written: a random binary key kept in its hex form (which the central system then also
+    has to use as written).
+
+    Only OCPP 1.6's ChangeConfiguration means hex (:data:`V16_MEANING`): 2.0.1's
+    BasicAuthPassword is a passwordString (as written), and so are the config file's keys
+    (INTERFACE.md)."""
+    if not _HEX_KEY.fullmatch(key):
+        return key
+    decoded = bytes.fromhex(key)
+    if not all(0x20 <= byte <= 0x7E for byte in decoded):
+        return key
+    return decoded.decode("ascii")
+
+
+def password_string(value: Value) -> str | None:
+    """The basic-auth password a 2.0.1 CSMS writes: a passwordString, 16-40 characters of
+    A-Z a-z 0-9 and ``*-_=:+|@.`` (SecurityCtrlr.BasicAuthPassword [A01]); SetVariables
+    holds it to that (:data:`V201_RULES`)."""
     assert isinstance(value, str)
-    if not re.fullmatch(r"[A-Za-z0-9*\-_=:+|@.]{16,40}", value):
-        return "expected 16 to 40 characters of A-Z a-z 0-9 *-_=:+|@. (or 32 to 40 hex digits)"
+    if not _PASSWORD_STRING.fullmatch(value):
+        return "expected 16 to 40 characters of A-Z a-z 0-9 *-_=:+|@."
+    return None
+
+
+def _password(value: Value) -> str | None:
+    """What the basic-auth password may be in either version: a 2.0.1 passwordString (the
+    1.6 hex form is one of those), or the text a 1.6 hex key stands for, 16-20 printable
+    ASCII characters (:func:`basic_auth_password`). A key kept in the journal is read back
+    by this rule, so a password either version set survives a restart."""
+    assert isinstance(value, str)
+    if not (_PASSWORD_STRING.fullmatch(value) or _HEX_TEXT.fullmatch(value)):
+        return (
+            "expected 16 to 40 characters of A-Z a-z 0-9 *-_=:+|@. (or 32 to 40 hex digits,"
+            " or the 16 to 20 printable ASCII characters they stand for)"
+        )
     return None
 
 
 V16_RULES: Mapping[str, Callable[[Value], str | None]] = MappingProxyType(
     {"AuthorizationKey": hex_key}
 )
-"""What 1.6's ChangeConfiguration asks of a key beyond its declaration: a key two versions
-share is declared by what both accept, and each version's own rule is held where that
-version changes it."""
+"""What 1.6's ChangeConfiguration asks of a key's text beyond its declaration: a key two
+versions share is declared by what both accept, and each version's own rule is held where
+that version changes it."""
+
+V16_MEANING: Mapping[str, Callable[[str], str]] = MappingProxyType(
+    {"AuthorizationKey": basic_auth_password}
+)
+"""What a 1.6 ChangeConfiguration text (that passed :data:`V16_RULES`) stands for: the
+value checked against the declaration and kept."""
+
+V201_RULES: Mapping[str, Callable[[Value], str | None]] = MappingProxyType(
+    {"AuthorizationKey": password_string}
+)
+"""What 2.0.1's SetVariables asks of a key beyond its declaration (see :data:`V16_RULES`)."""
 
 
 def core_keys(
@@ -275,7 +330,7 @@ def core_keys(
             secret=True,
             check=_password,
             max_length=40,
-            doc="basic-auth password (write-only); a change reconnects with it",
+            doc="basic-auth password (write-only; 1.6 hex = its text); a change reconnects",
         ),
         KeySpec(
             "SecurityProfile",

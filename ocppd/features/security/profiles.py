@@ -60,7 +60,8 @@ class Credentials(Protocol):
 
 
 def usable_authorization_key(key: str | None) -> bool:
-    """At least 16 bytes; at most 20 bytes written as 40 hexadecimal digits [SEC §7.2]."""
+    """The password in force is 16 to 40 bytes [A00.FR.205]: the key as written, or the text
+    of a 1.6 hex key (features/core/keys.py basic_auth_password, whose 16-20 bytes pass)."""
     return key is not None and 16 <= len(key.encode()) <= 40
 
 
@@ -162,7 +163,7 @@ class SecurityProfiles:
         if value <= self.current:
             return f"the security profile is {self.current}: it can only be raised [A05.FR.01]"
         if value in (1, 2) and not usable_authorization_key(self._credentials.authorization_key()):
-            return f"profile {value} needs an AuthorizationKey of 16-20 bytes [A05.FR.02]"
+            return f"profile {value} needs an AuthorizationKey of 16-40 bytes [A05.FR.02]"
         if value >= 2 and not self._credentials.central_system_roots():
             return f"profile {value} needs a CentralSystemRootCertificate [A05.FR.03]"
         if value == 3 and (problem := self._credentials.charge_point_certificate()) is not None:

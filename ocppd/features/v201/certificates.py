@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import trio
+
 from ocppd.features.certificates import Certificates
 from ocppd.features.profile import (
     Handler,
@@ -39,7 +41,7 @@ from ocppd.features.profile import (
     Trigger,
     TypedHandler,
 )
-from ocppd.model.keys import KeySpec
+from ocppd.model.keys import KeySpec, KeyType
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.dialect import V201
 from ocppd.protocol.v201.enums import (
@@ -94,6 +96,7 @@ INSTALLED: Mapping[Installed, tuple[InstallCertificateStatusEnumType, str]] = Ma
         Installed.INVALID: (InstallCertificateStatusEnumType.REJECTED, "InvalidCertificate"),
         Installed.FULL: (InstallCertificateStatusEnumType.REJECTED, "OutOfStorage"),
         # [M05.FR.10] AdditionalRootCertificateCheck: not signed by the root it replaces
+        Installed.UNAUTHENTICATED: (InstallCertificateStatusEnumType.REJECTED, "NoSecurity"),
         Installed.NOT_SIGNED_BY_OLD: (
             InstallCertificateStatusEnumType.REJECTED,
             "InvalidCertificate",
@@ -146,11 +149,59 @@ def _hash_data(data: m.CertificateHashDataType) -> HashData:
     )
 
 
+WAIT_MINIMUM = "SecurityCtrlr.CertSigningWaitMinimum"
+REPEAT_TIMES = "SecurityCtrlr.CertSigningRepeatTimes"
+
+
 def _keys(_site: Site) -> Iterable[KeySpec]:
-    # The SecurityCtrlr variables (OrganizationName, CertificateEntries,
-    # MaxCertificateChainSize, AdditionalRootCertificateCheck) are the device model's view
-    # of the 1.6 keys the Certificates profile declares: nothing of its own here.
-    return ()
+    # OrganizationName and CertificateEntries are the device model's view of the 1.6 keys
+    # and of the store; these two are 2.0.1's own (1.6's GetConfiguration misses them).
+    return [
+        KeySpec(
+            WAIT_MINIMUM,
+            KeyType.INT,
+            0,
+            minimum=0,
+            maximum=86400,
+            listed=False,
+            doc="2.0.1 SecurityCtrlr.CertSigningWaitMinimum (s): how long to wait for "
+            "CertificateSigned after an Accepted SignCertificate before asking again; 0: never",
+        ),
+        KeySpec(
+            REPEAT_TIMES,
+            KeyType.INT,
+            0,
+            minimum=0,
+            maximum=10,
+            listed=False,
+            doc="2.0.1 SecurityCtrlr.CertSigningRepeatTimes: how many times to ask again",
+        ),
+    ]
+
+
+def _until_signed(state: Certificates) -> Task:
+    """The SignCertificate a trigger asks for, asked again with a new key while no
+    CertificateSigned follows an Accepted one [A02.FR.17-18]: after CertSigningWaitMinimum
+    seconds, then twice as long each time, at most CertSigningRepeatTimes times. A
+    certificate taken ends it [A02.FR.20]. It belongs to this link, as the trigger does."""
+    keys = state.services.keys
+
+    async def run() -> None:
+        changed = state.changed
+        accepted = await state.ask_to_sign()
+        wait = keys.get_int(WAIT_MINIMUM)
+        for repeat in range(keys.get_int(REPEAT_TIMES)):
+            if not accepted or wait <= 0:
+                return
+            with trio.move_on_after(wait * 2**repeat):
+                await changed.wait()
+            if changed.is_set():
+                return  # a CertificateSigned was taken
+            log.info("no CertificateSigned after %d s: SignCertificate again", wait * 2**repeat)
+            changed = state.changed
+            accepted = await state.ask_to_sign()
+
+    return run
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:
@@ -242,7 +293,7 @@ def sign_charging_station_certificate(services: Services, _evse_id: int | None) 
     if not services.serial_number or not services.keys.get_str("CpoName"):
         return None
     state.note_without_tls("SignChargingStationCertificate")
-    return state.send_csr
+    return _until_signed(state)
 
 
 TRIGGERS: Mapping[str, Trigger] = MappingProxyType(

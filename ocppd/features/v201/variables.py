@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
 from ocppd.features.v201.words import CONNECTOR_STATUS
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
@@ -257,6 +258,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(SECURITY, "Identity", read=lambda f, _: f.identity, constant=True),
     Variable(SECURITY, "CertificateEntries", read=lambda f, _: str(f.certificates()),
              data_type=INT, persistent=False),
+    Variable(SECURITY, "CertSigningWaitMinimum", key="SecurityCtrlr.CertSigningWaitMinimum",
+             unit="s"),  # certificates.py
+    Variable(SECURITY, "CertSigningRepeatTimes", key="SecurityCtrlr.CertSigningRepeatTimes"),
     # DeviceDataCtrlr
     *(
         Variable(DEVICE_DATA, "ItemsPerMessage", instance, key=_limit("ItemsPerMessage", instance))
@@ -590,6 +594,9 @@ class DeviceModel:
                 SetVariableStatusEnumType.REJECTED, f"longer than {size}", secret=secret
             )
         result, value, why = self.keys.check_change(variable.key, data.attribute_value)
+        rule = V201_RULES.get(variable.key)  # a shared key's 2.0.1 form (BasicAuthPassword)
+        if value is not None and rule is not None and (problem := rule(value)) is not None:
+            value, why = None, problem
         if value is None:
             return SetDecision(SetVariableStatusEnumType.REJECTED, why, secret=secret)
         return SetDecision(
