@@ -66,7 +66,7 @@ test-bookworm: .venv-bookworm/.stamp
 
 # SIGKILL the daemon at random points of charging cycles, then check the oracle.
 crash-test: setup-test
-	$(PYTEST) -q tests/test_crash.py -m slow --crash-iterations=$${ITERATIONS:-200}
+	$(PYTEST) -q tests/test_crash.py -m slow --crash-iterations=$${ITERATIONS:-200} $(if $(DIALECT),-k $(DIALECT))
 
 deb:
 	tools/system-deps.sh deb

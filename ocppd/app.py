@@ -52,10 +52,12 @@ from ocppd.features.core.speech import V16_SPEECH, BootReason, Speech
 from ocppd.features.core.status_report import StatusFeed, StatusReporter
 from ocppd.features.core.transactions import (
     V16_WORDS,
+    Carrier,
     Courier,
     ModelDelivery,
     OutboxSignal,
     Recorder,
+    V16Carrier,
 )
 from ocppd.features.core.words import STATUS
 from ocppd.features.firmware import firmware_of
@@ -72,9 +74,11 @@ from ocppd.features.security.profiles import (
 )
 from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
+from ocppd.features.tx_versions import TxLogs
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import in_words
+from ocppd.features.v201.transactions import Recorder201, V201Carrier
 from ocppd.features.v201.variables import SECRET_VARIABLES
 from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal import Journal, JournalError, JournalUnavailable
@@ -303,8 +307,10 @@ class Daemon:
             statuses=feed,
             authorizers=AUTHORIZERS,
         )
-        untracked = Untracked(uplink, V16.subprotocol)  # the Recorder's 1.6 MeterValues
+        untracked = Untracked(uplink, V16.subprotocol)  # the recorders' MeterValues
         storage = ModelStorage(journal)
+        # each transaction is recorded in the version current when it starts (decision 5)
+        txlog = build_txlog(journal, untracked, uplink, versions)
         policies = follow_keys(keys)
         authorizer = Authorizer(policies, storage, clock, uplink, local_list=storage)
         charger = build_charger(
@@ -312,7 +318,7 @@ class Daemon:
             hardware,
             policies=policies,
             clock=clock,
-            txlog=Recorder(journal, untracked.send, JournalUnavailable),
+            txlog=txlog,
             uplink=uplink,
             authorizer=authorizer,
             storage=storage,
@@ -852,6 +858,32 @@ def build_charger(
     return charger
 
 
+def build_txlog(
+    journal: Journal, untracked: Untracked, uplink: Uplink, versions: Versions
+) -> TxLogs:
+    """The model's transaction log: one recorder per OCPP version, the version chosen per
+    transaction when it starts."""
+
+    async def protocol_of(local_id: int) -> str | None:
+        tx = await journal.transaction(local_id)
+        return None if tx is None else tx.protocol
+
+    return TxLogs(
+        {
+            V16.subprotocol: Recorder(journal, untracked.send, JournalUnavailable),
+            V201.subprotocol: Recorder201(
+                journal,
+                lambda action, payload: untracked.send(action, payload, V201.subprotocol),
+                JournalUnavailable,
+                online=lambda: uplink.online,
+            ),
+        },
+        lambda: versions.current,
+        protocol_of,
+        JournalUnavailable,
+    )
+
+
 def build_courier(
     journal: Journal,
     *,
@@ -862,7 +894,13 @@ def build_courier(
     signal: OutboxSignal,
     token: str,
 ) -> Courier:
-    """The outbox courier, paced by the keys that govern retries."""
+    """The outbox courier, paced by the keys that govern retries (2.0.1's
+    OCPPCommCtrlr.MessageAttempts / MessageAttemptInterval are these keys in the device
+    model), with one carrier per OCPP version."""
+    carriers: dict[str, Carrier] = {
+        V16.subprotocol: V16Carrier(delivery),
+        V201.subprotocol: V201Carrier(delivery),
+    }
     return Courier(
         journal,
         clock,
@@ -873,6 +911,7 @@ def build_courier(
         unavailable=JournalUnavailable,
         token=token,
         signal=signal,
+        carriers=carriers,
     )
 
 

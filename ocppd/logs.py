@@ -37,7 +37,7 @@ def fields(
     action: str | None = None,
     message_id: str | None = None,
     connector: int | None = None,
-    transaction: int | None = None,
+    transaction: int | str | None = None,
 ) -> dict[str, Any]:
     """Structured journal fields (upper case, as journald requires) for ``extra=``."""
     out: dict[str, Any] = {}

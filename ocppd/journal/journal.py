@@ -738,9 +738,17 @@ class Journal:
         """Queued messages in send order (for ``ocppctl`` and audits)."""
         return await self._read(outbox.pending, limit)
 
-    async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None:
-        """Commit the message id and final payload before the first send."""
-        await self._write(outbox.seal, seq, message_id, payload)
+    async def seal(
+        self, seq: int, message_id: str, payload: dict[str, Any], *, number: int | None = None
+    ) -> None:
+        """Commit the message id and final payload before the first send.
+
+        ``number``: the payload carries this number of its transaction (a protocol that
+        numbers a transaction's messages: 2.0.1 seqNo). It must be the row's
+        :attr:`~ocppd.journal.records.OutboxMessage.next_number`; the ledger counts it in
+        the same commit. Numbers are given at the first send, not when a row is queued, so
+        a row that never leaves (thinned, quarantined before it was sent) takes none."""
+        await self._write(units.seal, seq, message_id, payload, number)
 
     async def acknowledge(
         self,

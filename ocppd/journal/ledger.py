@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 RUNNING, STOPPED, DONE = "running", "stopped", "done"
 
 # the ledger row as a TxRecord, with whether it is intact
-_SELECT = f"SELECT {TX_COLUMNS}, t.damaged = 0 AND t.crc IS {TX_CRC} FROM transactions t"
+_SELECT = (
+    f"SELECT {TX_COLUMNS}, t.damaged = 0 AND t.crc IS {TX_CRC}, t.protocol, t.numbered "
+    "FROM transactions t"
+)
 
 
 def start(
@@ -54,8 +57,16 @@ def start(
         raise ConnectorBusy(connector_id, int(busy[0]))
     cur = conn.execute(
         "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
-        "started_at, transaction_id, start_seq) VALUES (?, ?, ?, ?, ?, ?, 0)",
-        (connector_id, id_tag, reservation_id, meter_start_wh, timestamp, transaction_id),
+        "started_at, transaction_id, start_seq, protocol) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        (
+            connector_id,
+            id_tag,
+            reservation_id,
+            meter_start_wh,
+            timestamp,
+            transaction_id,
+            words.protocol,
+        ),
     )
     local_id = int(cur.lastrowid or 0)
     seq = outbox.enqueue(
@@ -183,6 +194,25 @@ def transaction_id_of(conn: sqlite3.Connection, local_id: int) -> TransactionId 
         "SELECT transaction_id FROM transactions WHERE local_id = ?", (local_id,)
     ).fetchone()
     return None if row is None else row[0]
+
+
+def number_next(conn: sqlite3.Connection, local_id: int, number: int) -> None:
+    """A message of ``local_id`` is sealed with ``number``: it must be the transaction's next
+    one (so no number is given twice, nor skipped)."""
+    cur = conn.execute(
+        "UPDATE transactions SET numbered = numbered + 1 WHERE local_id = ? AND numbered = ? "
+        "RETURNING numbered",
+        (local_id, number),
+    )
+    if not cur.fetchall():  # step to the end: a half-stepped UPDATE would block COMMIT
+        row = conn.execute(
+            "SELECT numbered FROM transactions WHERE local_id = ?", (local_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownTransaction(local_id)
+        raise ValueError(
+            f"transaction {local_id}: message number {number} is not its next ({row[0]})"
+        )
 
 
 def mark_done(conn: sqlite3.Connection, local_id: int) -> None:

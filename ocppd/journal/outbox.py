@@ -57,7 +57,7 @@ THIN_TARGET = 0.9
 
 _MESSAGE_COLUMNS = (
     "o.seq, o.action, o.payload, o.message_id, o.attempts, o.local_id, t.transaction_id, "
-    "o.connector_id, o.droppable, o.kind, o.protocol, o.rebuild"
+    "o.connector_id, o.droppable, o.kind, o.protocol, o.rebuild, t.numbered"
 )
 _FROM_JOINED = "FROM outbox o LEFT JOIN transactions t ON t.local_id = o.local_id"
 
@@ -229,6 +229,7 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         kind,
         protocol,
         rebuild,
+        numbered,
     ) = row
     return OutboxMessage(
         seq=seq,
@@ -243,24 +244,31 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         kind=Kind(kind),
         protocol=protocol,
         rebuild=bool(rebuild),
+        next_number=None if numbered is None else int(numbered),
     )
 
 
-def seal(conn: sqlite3.Connection, seq: int, message_id: str, payload: dict[str, Any]) -> None:
-    """Fix the message id and final payload before the first send; a resend reuses them."""
-    row = conn.execute("SELECT message_id, payload FROM outbox WHERE seq = ?", (seq,)).fetchone()
+def seal(
+    conn: sqlite3.Connection, seq: int, message_id: str, payload: dict[str, Any]
+) -> tuple[bool, int | None]:
+    """Fix the message id and final payload before the first send; a resend reuses them.
+    Returns (whether this sealed it now, the row's local id)."""
+    row = conn.execute(
+        "SELECT message_id, payload, local_id FROM outbox WHERE seq = ?", (seq,)
+    ).fetchone()
     if row is None:
         raise UnknownMessage(seq)
     text = dump_payload(payload)
-    sealed_id, sealed_text = row
+    sealed_id, sealed_text, local_id = row
     if sealed_id is not None:
         if sealed_id == message_id and sealed_text == text:
-            return
+            return False, local_id
         raise AlreadySealed(seq, sealed_id)
     conn.execute(
         "UPDATE outbox SET message_id = ?, payload = ?, size = ?, rebuild = 0 WHERE seq = ?",
         (message_id, text, len(text.encode("utf-8")), seq),
     )
+    return True, local_id
 
 
 def take(conn: sqlite3.Connection, seq: int) -> tuple[Kind, int | None] | None:

@@ -170,6 +170,10 @@ class TxRecord:
     # False when the row failed its checksum (reported once, at ERROR, and quarantined as
     # found): its values are used best effort, nothing is rebuilt from them
     intact: bool = True
+    # the protocol the transaction was recorded in (all its messages stay in it; migration
+    # 0009) and how many of its messages were numbered when sealed (the next one's number)
+    protocol: str = "ocpp1.6"
+    numbered: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +195,9 @@ class OutboxMessage:
     # ledger (:meth:`Journal.transaction`) and seal it, or give it up when the ledger row
     # is not intact either
     rebuild: bool = False
+    # of a transaction's row: the number its next sealed message gets (how many were
+    # numbered so far, see :meth:`Journal.seal`); None for a row of no transaction
+    next_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +239,15 @@ TX_COLUMNS = (
 
 
 def tx_from_row(row: sqlite3.Row | tuple[Any, ...]) -> TxRecord:
-    """TX_COLUMNS, then optionally whether the row is intact."""
+    """TX_COLUMNS, then optionally whether the row is intact, then optionally its protocol
+    and how many of its messages were numbered."""
     values = tuple(row)
     if len(values) == 15:
         return TxRecord(*values)
-    return dataclasses.replace(TxRecord(*values[:15]), intact=bool(values[15]))
+    record = dataclasses.replace(TxRecord(*values[:15]), intact=bool(values[15]))
+    if len(values) == 18:
+        record = dataclasses.replace(record, protocol=values[16], numbered=int(values[17]))
+    return record
 
 
 def dump_payload(payload: dict[str, Any]) -> str:

@@ -140,6 +140,9 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
         "THEN 'tx-start' WHEN o.action = 'StopTransaction' THEN 'tx-stop' ELSE 'tx-event' END"
     )  # fmt: skip
     protocol = "o.protocol" if "protocol" in out_cols else "'ocpp1.6'"
+    # since 0009 the ledger names the transaction's protocol and counts its numbered messages
+    tx_protocol = "t.protocol" if "protocol" in tx_cols else "'ocpp1.6'"
+    numbered = "t.numbered" if "numbered" in tx_cols else "0"
     live_tx: dict[int, int] = {}  # source local_id -> live local_id
     wanted: dict[int, tuple[Any, ...]] = {}
     for row in _rows(
@@ -147,7 +150,8 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
         f"SELECT t.local_id, {tx_ok}, t.connector_id, t.id_tag, t.reservation_id, "
         "t.meter_start_wh, t.started_at, t.transaction_id, t.start_status, t.meter_last_wh, "
         "t.meter_last_at, t.state, t.meter_stop_wh, t.stopped_at, t.stop_reason, "
-        "t.stop_id_tag, t.start_seq, t.stop_seq FROM transactions t ORDER BY local_id",
+        f"t.stop_id_tag, t.start_seq, t.stop_seq, {tx_protocol}, {numbered} "
+        "FROM transactions t ORDER BY local_id",
         "local_id",
         report,
     ):
@@ -213,9 +217,10 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
             cur = live.execute(
                 "INSERT INTO transactions (connector_id, id_tag, reservation_id, meter_start_wh, "
                 "started_at, transaction_id, start_status, meter_last_wh, meter_last_at, state, "
-                "meter_stop_wh, stopped_at, stop_reason, stop_id_tag, start_seq, stop_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
-                values[:14],
+                "meter_stop_wh, stopped_at, stop_reason, stop_id_tag, start_seq, stop_seq, "
+                "protocol, numbered) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)",
+                (*values[:14], *values[16:18]),
             )
         except sqlite3.IntegrityError as exc:  # an unproven row (schema < 4) that is damaged
             report.damaged.append(f"ledger row {old_id}: {exc}")
@@ -231,7 +236,7 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
         kinds = {r[1] for r in rows}
         start_seq = stop_seq = None
         if transaction_id is None and "tx-start" not in kinds:
-            start_seq = _queue_rebuild(live, next_seq, "tx-start", new_id, connector_id)
+            start_seq = _queue_rebuild(live, next_seq, "tx-start", new_id, connector_id, values[16])
             next_seq += 1
             report.rebuilt += 1
         for q in rows:
@@ -247,7 +252,7 @@ def _salvage(live: sqlite3.Connection, src: sqlite3.Connection, report: SalvageR
             next_seq += 1
             report.messages += 1
         if state == "stopped" and stop_seq is None:
-            stop_seq = _queue_rebuild(live, next_seq, "tx-stop", new_id, connector_id)
+            stop_seq = _queue_rebuild(live, next_seq, "tx-stop", new_id, connector_id, values[16])
             next_seq += 1
             report.rebuilt += 1
         live.execute(
@@ -306,14 +311,14 @@ def _queue(live: sqlite3.Connection, seq: int, q: tuple[Any, ...], local_id: int
 
 
 def _queue_rebuild(
-    live: sqlite3.Connection, seq: int, kind: str, local_id: int, connector_id: int
+    live: sqlite3.Connection, seq: int, kind: str, local_id: int, connector_id: int, protocol: str
 ) -> int:
-    # the ledger keeps no protocol: the row takes the column's default (migration 0003,
-    # every journal before 2.0.1), and the courier names the rebuilt message itself
+    # in the transaction's protocol (the ledger's, since 0009; 1.6 before); the courier
+    # names the rebuilt message itself
     live.execute(
         "INSERT INTO outbox (seq, kind, action, protocol, local_id, connector_id, payload, size, "
-        "rebuild) VALUES (?, ?, ?, 'ocpp1.6', ?, ?, '{}', 2, 1)",
-        (seq, kind, kind, local_id, connector_id),
+        "rebuild) VALUES (?, ?, ?, ?, ?, ?, '{}', 2, 1)",
+        (seq, kind, kind, protocol, local_id, connector_id),
     )
     return seq
 

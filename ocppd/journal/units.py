@@ -53,6 +53,24 @@ def add_meter_values(
     )
 
 
+def seal(
+    conn: sqlite3.Connection,
+    seq: int,
+    message_id: str,
+    payload: dict[str, Any],
+    number: int | None,
+) -> None:
+    """Seal ``seq`` (:func:`outbox.seal`). ``number``: the payload carries this number of
+    the row's transaction, which the ledger counts in the same unit (each number given
+    once, in order, and only to a message that is sealed for sending)."""
+    sealed_now, local_id = outbox.seal(conn, seq, message_id, payload)
+    if number is None or not sealed_now:
+        return
+    if local_id is None:
+        raise ValueError(f"outbox seq {seq} belongs to no transaction: it takes no number")
+    ledger.number_next(conn, int(local_id), number)
+
+
 def acknowledge(
     conn: sqlite3.Connection,
     seq: int,

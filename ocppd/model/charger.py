@@ -647,6 +647,7 @@ class Charger:
         id_tag: str,
         *,
         authorize_first: bool,
+        remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,
     ) -> None:
         """After RemoteStartTransaction was answered Accepted (the connector was claimed for
@@ -657,7 +658,9 @@ class Charger:
         Raises Refused when the start cannot happen (the tag is refused, the claim was given
         up, the transaction cannot start); the reason is logged, shown on the connector's
         LEDs and kept for ``ocppctl status``. ``origin``: how the central system said the
-        identifier came (the kind of token), which the transaction carries.
+        identifier came (the kind of token), which the transaction carries;
+        ``remote_start_id``: the central system's number of this remote start (the claim may
+        carry it already), which the transaction's messages may echo.
         """
         what = "remote start"
         try:
@@ -680,19 +683,23 @@ class Charger:
                 return  # the EV was plugged in before this ran: already started
             if not connector.claimed_by(id_tag):
                 raise connector.refuse(what, "the connector was given up meanwhile")
-            await connector.start_for(id_tag, auth, remote=True, what=what)
+            await connector.start_for(
+                id_tag, auth, remote=True, what=what, remote_start_id=remote_start_id
+            )
         finally:
             if connector.pending is not None and connector.pending.auth is None:
                 connector.release(id_tag)
 
-    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+    async def confirm_start(
+        self, local_id: int, transaction_id: int | str, info: IdTagInfo
+    ) -> None:
         """The central system answered the start of transaction ``local_id``: its id and its
         verdict on the tag (the connector where it runs acts on it)."""
         for connector in self.connectors.values():
             await connector.confirm_start(local_id, transaction_id, info)
         self._acknowledged(local_id, TxMessage.START)
 
-    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+    def give_up_start(self, local_id: int, fallback_id: int | str) -> None:
         """The start of transaction ``local_id`` was given up unanswered: the transaction
         goes on under ``fallback_id``."""
         for connector in self.connectors.values():

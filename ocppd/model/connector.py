@@ -69,7 +69,7 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Refused, Why, start_supervised
-from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class Pending:
     expires_at: float  # trio clock: ConnectionTimeOut (inf while authorising)
     remote: bool = False
     was_finishing: bool = False
+    remote_start_id: int | None = None  # the central system's number of the remote start
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +451,13 @@ class Connector:
                 self.pending = None
                 self.context.claim_taken(self.id, pending.id_tag)
                 what = "remote start" if pending.remote else "tag"
-                await self.begin(pending.id_tag, pending.auth, what)
+                await self.begin(
+                    pending.id_tag,
+                    pending.auth,
+                    what,
+                    cause=StartCause.CABLE,
+                    remote_start_id=pending.remote_start_id,
+                )
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
@@ -498,6 +505,22 @@ class Connector:
             if not self.operative:
                 self._drop_claim()
         self._publish()
+        if tx is not None and tx is self.tx and tx.told_status is not self.reported.status:
+            await self._tell_status(tx)
+
+    async def _tell_status(self, tx: Transaction) -> None:
+        """The transaction's log hears each status its connector reports while it runs (a
+        version may journal the charging state); a journal that cannot be written loses
+        only this note."""
+        tx.told_status = self.reported.status
+        try:
+            await self.context.txlog.changed(
+                tx.local_id, status=tx.told_status, timestamp=self.context.clock.timestamp()
+            )
+        except StorageUnavailable as exc:
+            log.warning("connector %d: status of the transaction not journaled: %s", self.id, exc)
+            return
+        self.context.uplink.wake()
 
     def _publish(self) -> None:
         now = self.current()
@@ -568,7 +591,14 @@ class Connector:
 
     # --- sessions ---
 
-    def claim(self, id_tag: str, auth: AuthResult | None, *, remote: bool = False) -> None:
+    def claim(
+        self,
+        id_tag: str,
+        auth: AuthResult | None,
+        *,
+        remote: bool = False,
+        remote_start_id: int | None = None,
+    ) -> None:
         """Reserve this connector for ``id_tag`` (synchronous: no other call can sneak in).
 
         ``auth`` None: the tag is still being authorised (a cable plugged in meanwhile
@@ -576,7 +606,8 @@ class Connector:
         driver is authorised; a tag's claim while it is authorised has no time limit (the
         Authorize call has its own, and the tag's task gives the claim up whatever happens),
         a remote start's has (its work may never run if the answer could not be sent).
-        A Finishing connector claimed this way is Preparing (F2).
+        A Finishing connector claimed this way is Preparing (F2). ``remote_start_id``: the
+        central system's number of a remote start (the transaction's messages may echo it).
         """
         if auth is None and not remote:
             expires_at = math.inf
@@ -584,7 +615,9 @@ class Connector:
             expires_at = trio.current_time() + self.policies.tx.connection_timeout_s
         was_finishing = self.finishing or (self.pending is not None and self.pending.was_finishing)
         self.finishing = False
-        self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing)
+        if remote_start_id is None and self.pending is not None and self.pending.remote:
+            remote_start_id = self.pending.remote_start_id  # authorised now: the same start
+        self.pending = Pending(id_tag, auth, expires_at, remote, was_finishing, remote_start_id)
         self._publish()
         self._wake()
 
@@ -614,7 +647,13 @@ class Connector:
         self._send.send_nowait(_Rearm())
 
     async def start_for(
-        self, id_tag: str, auth: AuthResult, *, remote: bool = False, what: str = "tag"
+        self,
+        id_tag: str,
+        auth: AuthResult,
+        *,
+        remote: bool = False,
+        what: str = "tag",
+        remote_start_id: int | None = None,
     ) -> bool:
         """A driver is authorised for this connector: start now if the EV is there (True),
         else keep the connector claimed for ConnectionTimeOut (False).
@@ -633,12 +672,20 @@ class Connector:
                         what, f"connector {self.id} was taken by another driver", Why.BUSY
                     )
                 if not self.plug.plugged:
-                    self.claim(id_tag, auth, remote=remote)
+                    self.claim(id_tag, auth, remote=remote, remote_start_id=remote_start_id)
                     return False
                 claim = self.pending
                 self.pending = None
+                if remote_start_id is None and claim is not None:
+                    remote_start_id = claim.remote_start_id
                 try:
-                    await self.begin(id_tag, auth, what)
+                    await self.begin(
+                        id_tag,
+                        auth,
+                        what,
+                        cause=StartCause.REMOTE if remote else StartCause.TAG,
+                        remote_start_id=remote_start_id,
+                    )
                 except Refused:
                     if claim is not None and claim.was_finishing:
                         self.finishing = True
@@ -662,8 +709,17 @@ class Connector:
         self.show_refused(kind)
         return Refused(why, kind)
 
-    async def begin(self, id_tag: str, auth: AuthResult, what: str = "tag") -> None:
-        """Start a transaction now (the caller holds the connector's lock).
+    async def begin(
+        self,
+        id_tag: str,
+        auth: AuthResult,
+        what: str = "tag",
+        *,
+        cause: StartCause = StartCause.TAG,
+        remote_start_id: int | None = None,
+    ) -> None:
+        """Start a transaction now (the caller holds the connector's lock); ``cause``: what
+        came last (the tag, the cable or a remote start).
 
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
@@ -677,7 +733,9 @@ class Connector:
             raise self.refuse(what, "the meter does not answer")
         timestamp = self.context.clock.timestamp()
         try:
-            tx = await self._journal_start(id_tag, auth, reading, timestamp, reservation)
+            tx = await self._journal_start(
+                id_tag, auth, reading, timestamp, reservation, cause, remote_start_id
+            )
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
         if reservation is not None:  # the start used it: it ends (1.6 §3.11)
@@ -733,16 +791,22 @@ class Connector:
         reading: MeterReading,
         timestamp: str,
         reservation: Reservation | None,
+        cause: StartCause,
+        remote_start_id: int | None,
     ) -> Transaction:
         """Make the start durable (it awaits the central system's answer from now on).
         Raises StorageUnavailable."""
         meter_start = round(reading.energy_wh)
-        local_id = await self.context.txlog.start(
+        reservation_id = None if reservation is None else reservation.reservation_id
+        txlog = self.context.txlog
+        local_id = await txlog.start(
             connector_id=self.id,
             id_tag=id_tag,
             meter_start_wh=meter_start,
             timestamp=timestamp,
-            reservation_id=None if reservation is None else reservation.reservation_id,
+            reservation_id=reservation_id,
+            cause=cause,
+            remote_start_id=remote_start_id,
             origin=auth.origin,
         )
         self.awaiting.add((local_id, TxMessage.START))
@@ -753,6 +817,10 @@ class Connector:
             auth.parent_id_tag,
             meter_start,
             timestamp,
+            reservation_id=reservation_id,
+            transaction_id=txlog.known_id(local_id),
+            cause=cause,
+            remote_start_id=remote_start_id,
             last_energy_wh=reading.energy_wh,
         )
 
@@ -868,7 +936,7 @@ class Connector:
                 return
             await self.sampler.aligned(self.tx, reading, timestamp, self.outputs.offered)
 
-    async def sample_now(self) -> tuple[Sample | None, int | None]:
+    async def sample_now(self) -> tuple[Sample | None, int | str | None]:
         """The newest meter values, read now, of the sampled measurands with context Trigger
         (a TriggerMessage: 1.6 §5.17, errata 3.46), and the id of the transaction they
         belong to (None without one, or before the central system gave it). No sample when
@@ -887,7 +955,9 @@ class Connector:
 
     # --- what the central system says about a transaction ---
 
-    async def confirm_start(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+    async def confirm_start(
+        self, local_id: int, transaction_id: int | str, info: IdTagInfo
+    ) -> None:
         """The central system answered the start of transaction ``local_id`` (possibly long
         after an offline start): its id, and its verdict on the tag. Nothing when that
         transaction does not run here."""
@@ -900,7 +970,7 @@ class Connector:
                 tx.parent_id_tag = info.parent_id_tag
             if info.status is not AuthStatus.ACCEPTED:
                 log.warning(
-                    "connector %d: central system says the tag of transaction %d is %s",
+                    "connector %d: central system says the tag of transaction %s is %s",
                     self.id,
                     transaction_id,
                     info.status,
@@ -910,7 +980,7 @@ class Connector:
                 await self._check_invalid_energy()
             await self._settle()
 
-    def give_up_start(self, local_id: int, fallback_id: int) -> None:
+    def give_up_start(self, local_id: int, fallback_id: int | str) -> None:
         """The start of transaction ``local_id`` was never answered and is given up: the
         rest of the transaction goes by ``fallback_id`` (1.6 errata 3.18: -1). Nothing when
         that transaction does not run here."""

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ocppd.model.metering import Sample
+from ocppd.model.status import Status
 from ocppd.model.token import DEFAULT_ORIGIN, Origin
 
 # transactionData keeps Begin and End always; intermediate samples are thinned beyond these
@@ -34,6 +35,15 @@ class StopReason(StrEnum):
     SOFT_RESET = "soft reset"
     UNLOCK_COMMAND = "unlock command"
     DE_AUTHORIZED = "deauthorized"  # the central system says the tag is not valid
+
+
+class StartCause(StrEnum):
+    """What came last, and so started a transaction (a start needs a driver's authorisation
+    and the EV's cable; OCPP 2.0.1 says it as the triggerReason of the first event)."""
+
+    TAG = "tag"  # the driver's tag was authorised while the cable was in
+    CABLE = "cable"  # the cable came while an authorised driver waited
+    REMOTE = "remote"  # the central system's remote start, with the cable in
 
 
 class StorageUnavailable(Exception):
@@ -67,12 +77,27 @@ class TransactionLog(Protocol):
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        cause: StartCause = StartCause.TAG,
+        remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,
     ) -> int:
-        """Journal a StartTransaction; returns the local transaction id. StorageUnavailable.
+        """Journal the start; returns the local transaction id. StorageUnavailable.
 
+        ``cause``: what came last; ``remote_start_id``: the central system's number of the
+        remote start that began it (a version may echo it in the transaction's messages);
         ``origin``: how the driver's identifier came (the kind of token), for a version that
         says it (1.6 does not)."""
+        ...
+
+    def known_id(self, local_id: int) -> int | str | None:
+        """The id the central system will know transaction ``local_id`` by, when the charge
+        point made it at the start (OCPP 2.0.1); None while the answer is to bring it."""
+        ...
+
+    async def changed(self, local_id: int, *, status: Status, timestamp: str) -> None:
+        """The connector of running transaction ``local_id`` now reports ``status`` (a
+        version that tells the charging state in the transaction's messages journals it;
+        others ignore it). StorageUnavailable."""
         ...
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
@@ -110,7 +135,12 @@ class Transaction:
     meter_start_wh: int
     started: str  # wire timestamp (or clock placeholder)
     reservation_id: int | None = None
-    transaction_id: int | None = None  # the central system's id, once StartTransaction.conf came
+    # the id the central system knows it by: given by its answer to the start (an integer,
+    # OCPP 1.6), or made by the charge point at the start (a string, OCPP 2.0.1)
+    transaction_id: int | str | None = None
+    cause: StartCause = StartCause.TAG
+    remote_start_id: int | None = None  # the remote start that began it, if one did
+    told_status: Status | None = None  # the connector's status its log last heard of
     permitted: bool = True  # False: the charger suspends energy (SuspendedEVSE)
     invalid_at_wh: float | None = None  # register when the central system said the tag is invalid
     last_energy_wh: float = 0.0

@@ -51,13 +51,22 @@ def _toml(value: Any) -> str:
 
 
 def config_text(
-    *, url: str, state_dir: Path, socket: Path, connectors: int, log_level: str = "info"
+    *,
+    url: str,
+    state_dir: Path,
+    socket: Path,
+    connectors: int,
+    log_level: str = "info",
+    version: str = "ocpp1.6",
 ) -> str:
+    """The daemon's config; ``version``: the one OCPP version it offers (the same keys serve
+    both: a 2.0.1 variable that means a 1.6 key is that key)."""
     keys = "\n".join(f"{k} = {_toml(v)}" for k, v in KEYS.items())
     text = f"""
 [ocpp]
 url = "{url}"
 charge_point_id = "{CP_ID}"
+versions = ["{version}"]
 reconnect_min_s = 0.5
 reconnect_max_s = 2.0
 connect_timeout_s = 3.0

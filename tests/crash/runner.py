@@ -52,8 +52,10 @@ from tests.crash.daemon import (
 )
 from tests.crash.driver import Action, Driver
 from tests.crash.oracle import Answer, Call, Evidence, Violation, check, start_key
+from tests.crash.oracle201 import check201
 from tests.netutil import Proxy
 
+V16, V201 = "ocpp1.6", "ocpp2.0.1"  # the versions a run can speak (one per run)
 RUN_LIVES = 20  # lives per run: the short test is one run, the full test many
 TERM_SHARE = 0.2  # lives ended by SIGTERM instead of SIGKILL (they take longer: 5-12 s)
 TERM_KILL_SHARE = 0.25  # of those: SIGKILL too if still running up to a second later
@@ -65,6 +67,7 @@ DRAIN_TIMEOUT_S = 120.0
 @dataclass
 class RunResult:
     seed: int
+    version: str
     lives: list[Life]
     violations: list[Violation]
     stats: dict[str, Any]
@@ -82,7 +85,8 @@ class RunResult:
         final = self.lives[-1] if self.lives and self.lives[-1].end == "final" else None
         drain = f"{final.died_t - final.spawned_t:.0f} s" if final else "-"
         return (
-            f"seed {self.seed}: {len(self.lives) - 1} lives ({ends['kill']} SIGKILL, "
+            f"{self.version} seed {self.seed}: {len(self.lives) - 1} lives "
+            f"({ends['kill']} SIGKILL, "
             f"{ends['term']} SIGTERM, {ends['term-kill']} SIGTERM+SIGKILL, {alive:.0f} s) "
             f"+ final drain ({drain}) "
             f"in {self.seconds:.0f} s; "
@@ -99,7 +103,8 @@ class RunResult:
         lines = [
             f"crash test FAILED {context}".rstrip(),
             self.summary(),
-            f"reproduce: CRASH_SEED={self.seed} .venv/bin/pytest -q tests/test_crash.py -k short "
+            f"reproduce: CRASH_SEED={self.seed} .venv/bin/pytest -q tests/test_crash.py "
+            f"-k 'short and {self.version}' "
             "(timing is real: the seed fixes the plan, not the interleaving; "
             "CRASH_KEEP=1 keeps the state dir and logs)",
             "",
@@ -119,8 +124,11 @@ class RunResult:
 
 
 class _Run:
-    def __init__(self, seed: int, lives: int, connectors: int, workdir: Path) -> None:
+    def __init__(
+        self, seed: int, lives: int, connectors: int, workdir: Path, version: str = V16
+    ) -> None:
         self.seed = seed
+        self.version = version
         self.planned = lives
         self.connectors = connectors
         self.rng = random.Random(seed)
@@ -147,7 +155,21 @@ class _Run:
         self.transaction_ids = itertools.count(1)
         self.connection_of_frame: list[int] = []
         self.counts = {"refused": 0, "ignored": 0, "delayed": 0, "link_downs": 0}
-        self.csms = CentralSystem(
+        self.csms = self._central_system()
+        self.proxy: Proxy | None = None
+
+    # --- the central system's behaviour ---
+
+    def _central_system(self) -> CentralSystem:
+        """The independent central system of the run's version, its transaction messages
+        answered by :meth:`_behave`."""
+        if self.version == V201:
+            from ocppd.testing.csms201 import CentralSystem201
+
+            return CentralSystem201(
+                overrides={"TransactionEvent": self._on_event}, on_frame=self._on_frame
+            )
+        return CentralSystem(
             overrides={
                 "StartTransaction": self._on_start,
                 "StopTransaction": self._on_stop,
@@ -155,9 +177,11 @@ class _Run:
             },
             on_frame=self._on_frame,
         )
-        self.proxy: Proxy | None = None
 
-    # --- the central system's behaviour ---
+    def _on_event(self, station: Station, payload: dict[str, Any]) -> Any:
+        """TransactionEvent: a verdict on the token when one is named (E.. "idTokenInfo is
+        required when the request contained an idToken")."""
+        return self._behave({"idTokenInfo": {"status": "Accepted"}} if "idToken" in payload else {})
 
     def _on_frame(self, cp_id: str, frame: Frame) -> None:
         self.connection_of_frame.append(len(self.csms.connections))
@@ -311,6 +335,7 @@ class _Run:
                     socket=self.socket,
                     connectors=self.connectors,
                     log_level=os.environ.get("CRASH_LOG_LEVEL", "info"),
+                    version=self.version,
                 )
             )
             async with trio.open_nursery() as links:
@@ -391,12 +416,17 @@ async def read_journal(state_dir: Path) -> tuple[list[TxRecord], QueueStats, lis
 
 
 async def run_crash(
-    seed: int, lives: int = RUN_LIVES, *, connectors: int = 2, limit_s: float | None = None
+    seed: int,
+    lives: int = RUN_LIVES,
+    *,
+    connectors: int = 2,
+    limit_s: float | None = None,
+    version: str = V16,
 ) -> RunResult:
-    """One run (at most ``limit_s`` seconds); the temp dir is removed afterwards unless
-    CRASH_KEEP=1 and the run failed."""
+    """One run (at most ``limit_s`` seconds) in OCPP ``version``; the temp dir is removed
+    afterwards unless CRASH_KEEP=1 and the run failed."""
     workdir = Path(tempfile.mkdtemp(prefix=f"ocppd-crash-{seed}-"))
-    run = _Run(seed, lives, connectors, workdir)
+    run = _Run(seed, lives, connectors, workdir, version)
     began_wall, began_t = time.time(), trio.current_time()
     kept = False
     try:
@@ -417,7 +447,7 @@ async def run_crash(
         else:
             ledger, stats, dead = await read_journal(run.state_dir)
             evidence = run.evidence(ledger, stats, dead, (began_wall, time.time()))
-            violations, found = check(evidence)
+            violations, found = (check201 if version == V201 else check)(evidence)
             transactions = len(ledger)
         for life in run.lives:
             for note in life.notes:
@@ -428,6 +458,7 @@ async def run_crash(
             shown = [run.lives[-1].index]
         return RunResult(
             seed=seed,
+            version=version,
             lives=run.lives,
             violations=violations,
             stats={**found, **run.counts, "transactions": transactions},

@@ -61,6 +61,15 @@ SEED[FIRMWARE] = (
     INSERT INTO jobs VALUES ('firmware', '{"phase": "waiting"}');
 """
 )
+# The event numbers' migration adds two columns to the ledger, each with a default; found by
+# name as well. Its seed names a transaction's protocol and a count already given.
+EVENT_NUMBERS = next(m.version for m in BUNDLED if m.name == "event_numbers")
+SEED[EVENT_NUMBERS] = (
+    SEED[EVENT_NUMBERS - 1]
+    + """
+    UPDATE transactions SET protocol = 'ocpp2.0.1', numbered = 2 WHERE local_id = 1;
+"""
+)
 
 SECOND = Migration(
     LATEST + 1,

@@ -63,6 +63,12 @@ class Journal:
     async def stop(self, local_id: int, *, reason: StopReason, **_: Any) -> None:
         self.stopped.append((local_id, reason))
 
+    def known_id(self, local_id: int) -> int | str | None:
+        return None
+
+    async def changed(self, local_id: int, **_: Any) -> None:
+        pass
+
 
 class Uplink:
     online = True

@@ -51,6 +51,12 @@ class Log:
     async def stop(self, local_id: int, **_: Any) -> None:
         pass
 
+    def known_id(self, local_id: int) -> int | str | None:
+        return None
+
+    async def changed(self, local_id: int, **_: Any) -> None:
+        pass
+
 
 class Uplink:
     online = True

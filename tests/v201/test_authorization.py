@@ -94,6 +94,11 @@ async def test_c10_c12_the_cache_keeps_a_verdict_and_its_group(
         cacheExpiryDateTime="2099-01-01T00:00:00Z",
         groupIdToken={"idToken": "FLEET-7", "type": "Central"},
     )
+    # its TransactionEvent answers say the same of the token (they update the cache too)
+    said = authorize_answer(**csms.overrides["Authorize"](None, {})["idTokenInfo"])
+    csms.overrides["TransactionEvent"] = lambda station, p: (
+        said(station, p) if "idToken" in p else {}
+    )
     async with charger201(nursery, csms, keys={"LocalPreAuthorize": True}) as cp:
         station = await registered(cp)
         await cp.sim("plug", 1)
@@ -120,6 +125,8 @@ async def test_c11_clear_cache_accepted_and_rejected_while_disabled(
         station = await registered(cp)
         await cp.sim("plug", 1)
         await cp.swipe(TAG)
+        await station.wait_for("TransactionEvent")  # its answer's verdict is cached too
+        await cp.settle(1)
         assert (await cp.charger.authorizer.lookup(TAG)).source == "cache"
         answer = await station.call(call.ClearCache())
         assert answer.status == "Accepted"

@@ -11,6 +11,7 @@ from ocpp.v201 import call
 
 from ocppd import ctl
 from tests.harness import charger
+from tests.netutil import Proxy
 from tests.v201.harness import BOTH, charger201, registered
 from tests.v201.test_reset import OFFLINE_START
 
@@ -175,47 +176,62 @@ async def test_b04_every_status_again_after_a_reconnect(
         assert csms.violations == []
 
 
-async def test_a_queued_16_message_waits_for_a_16_link(
+async def test_a_transaction_stays_in_the_version_it_started_in(
     nursery, start_csms201, start_csms, autojump_clock, tmp_path
 ) -> None:
-    """A message queued in 1.6 (a transaction's, while 2.0.1's are not built) is not sent
-    over 2.0.1: it and everything behind it are held (``ocppctl status`` says for which
-    version) while the link carries on; the next process, on a 1.6 link, delivers them in
-    their order, up to what was recorded in 2.0.1 (the security events of the first
-    process's 2.0.1 life), which it holds for a 2.0.1 link. A message made while no link is
-    open is recorded in the version the last link agreed to."""
-    csms = await start_csms201(heartbeat_interval=60)
-    async with charger201(nursery, csms, state_dir=tmp_path, keys=OFFLINE_START) as cp:
-        station = await registered(cp)
-        await station.wait_for("SecurityEventNotification")  # the start, recorded in 2.0.1
+    """Design decision 5: a transaction that started over 1.6 ends in 1.6 whatever the next
+    link speaks. Its StopTransaction, queued while the 1.6 link was down, is held on a 2.0.1
+    link (``ocppctl status`` says for which version) while that link carries on, and a
+    transaction started there is recorded in 2.0.1 behind it; the next 1.6 link delivers the
+    1.6 stop and holds the 2.0.1 Started, which a 2.0.1 link delivers after it."""
+    old = await start_csms()
+    proxy = await nursery.start(Proxy(old.port).serve)
+    keys = {**OFFLINE_START, "MeterValueSampleInterval": 60}
+    # first a charger that offers 1.6 alone (its first start is recorded in 1.6), then both
+    async with charger201(
+        nursery, old, state_dir=tmp_path, url=proxy.url, keys=keys, versions=["ocpp1.6"]
+    ) as cp:
+        station = await cp.registered()
         await cp.sim("plug", 1)
         await cp.swipe("TAG-1")
-        await trio.sleep(600)
-        assert len(station.calls("Heartbeat")) >= 9
-        assert {r.action for r in station.calls()} == {
-            "BootNotification",
-            "StatusNotification",
-            "Heartbeat",
-            "SecurityEventNotification",
-            "Authorize",  # the tag, asked about in 2.0.1 (features/v201/authorization.py)
-        }
+        await station.wait_for("StartTransaction")
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await cp.swipe("TAG-1")  # stopped offline: the stop is queued in 1.6
+        await cp.settle(5)
+        assert [c for c in old.all_calls() if c.action == "StopTransaction"] == []
+    csms = await start_csms201(heartbeat_interval=60)
+    async with charger201(nursery, csms, state_dir=tmp_path, keys=keys) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-2")  # over 2.0.1: recorded in 2.0.1, behind the 1.6 stop
+        await trio.sleep(300)
+        assert len(station.calls("Heartbeat")) >= 4
+        assert station.calls("TransactionEvent") == []
         status = await cp.status()
         assert status["queue"]["held_for"] == "ocpp1.6"
-        assert status["queue"]["pending"] >= 2  # the StartTransaction, its meter values
         assert "held for a connection in ocpp1.6" in ctl.format_status(status)
+        await cp.swipe("TAG-2")
+        await cp.settle(5)
     assert csms.violations == []
-    old = await start_csms()
-    async with charger201(nursery, old, state_dir=tmp_path, url=old.url) as cp:
-        station = await cp.registered()
+    proxy.refuse = False
+    async with charger201(nursery, old, state_dir=tmp_path, url=proxy.url, keys=keys) as cp:
+        station = await cp.registered(connection=2)
         with trio.fail_after(60):
-            await station.wait_for("StartTransaction")
+            await station.wait_for("StopTransaction")
             while (await cp.status())["queue"]["held_for"] != "ocpp2.0.1":
                 await trio.sleep(1)
-        # the first process's stop was told in 2.0.1 (ResetOrReboot), before its
-        # StopTransaction was queued: that one now waits behind it for a 2.0.1 link
-        assert "SecurityEventNotification" not in [r.action for r in station.calls()]
-        assert station.calls("StopTransaction") == []
+        starts = [c for c in old.all_calls() if c.action == "StartTransaction"]
+        assert {c.payload["idTag"] for c in starts} == {"TAG-1"}
     assert old.violations == []
+    async with charger201(nursery, csms, state_dir=tmp_path, keys=keys) as cp:
+        station = await registered(cp, connection=2)
+        ended = await station.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+        assert ended.payload["idToken"]["idToken"] == "TAG-2"
+        kinds = [c.payload["eventType"] for c in station.calls("TransactionEvent")]
+        assert kinds[0] == "Started" and kinds[-1] == "Ended"
+    assert csms.violations == []
 
 
 async def test_a_faults_detail_is_a_notify_event(nursery, start_csms201, autojump_clock) -> None:

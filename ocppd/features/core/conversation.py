@@ -134,13 +134,16 @@ class Untracked:
     def __repr__(self) -> str:
         return f"<Untracked queued={len(self._queue)}>"
 
-    def send(self, action: str, payload: dict[str, Any]) -> None:
+    def send(self, action: str, payload: dict[str, Any], protocol: str | None = None) -> None:
+        """Queue ``action`` for the open link; ``protocol``: its version when not this
+        sender's default (a 2.0.1 recorder's MeterValues)."""
+        protocol = protocol or self.protocol
         if not self.uplink.online:
             log.debug("offline: %s not sent (not transaction-related)", action)
             return
         session = self.uplink.link.session
-        if session is not None and session.rpc.dialect.subprotocol != self.protocol:
-            log.debug("%s not sent: it is %s, the link is not", action, self.protocol)
+        if session is not None and session.rpc.dialect.subprotocol != protocol:
+            log.debug("%s not sent: it is %s, the link is not", action, protocol)
             return
         self._queue.append((action, payload))
         self._queued.set()

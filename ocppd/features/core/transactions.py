@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import trio
@@ -37,8 +37,9 @@ from ocppd.logs import fields
 from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
 from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
+from ocppd.model.status import Status
 from ocppd.model.token import DEFAULT_ORIGIN, Origin
-from ocppd.model.transaction import StopReason, StorageUnavailable
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
@@ -71,6 +72,7 @@ class Outbox(Protocol):
         reservation_id: int | None,
         payload: dict[str, Any],
         words: TxWords,
+        transaction_id: TransactionId | None = None,
     ) -> int: ...
     async def record_meter(self, local_id: int, *, energy_wh: float, timestamp: str) -> None: ...
     async def add_meter_values(
@@ -95,7 +97,9 @@ class Outbox(Protocol):
     ) -> int: ...
     async def next_message(self) -> OutboxMessage | None: ...
     async def transaction(self, local_id: int) -> TxRecord | None: ...
-    async def seal(self, seq: int, message_id: str, payload: dict[str, Any]) -> None: ...
+    async def seal(
+        self, seq: int, message_id: str, payload: dict[str, Any], *, number: int | None = None
+    ) -> None: ...
     async def acknowledge(
         self,
         seq: int,
@@ -128,7 +132,7 @@ def meter_value(sample: Sample) -> dict[str, Any]:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
-class _AsModelError:
+class AsModelError:
     """``with``: the journal's "cannot write now" leaves as the model's StorageUnavailable
     (the model knows no journal); anything else passes unchanged."""
 
@@ -156,7 +160,7 @@ class Recorder:
     ) -> None:
         self.journal = journal
         self._send_untracked = send_untracked
-        self._as_model_error = _AsModelError(unavailable)
+        self._as_model_error = AsModelError(unavailable)
 
     @property
     def healthy(self) -> bool:
@@ -180,8 +184,12 @@ class Recorder:
         meter_start_wh: int,
         timestamp: str,
         reservation_id: int | None,
+        cause: StartCause = StartCause.TAG,
+        remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,  # 1.6 has no words for it: its idTag is the identifier
     ) -> int:
+        # StartTransaction tells neither what came last nor the remote start's number
+        del cause, remote_start_id, origin
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "idTag": id_tag,
@@ -200,6 +208,12 @@ class Recorder:
                 payload=payload,
                 words=V16_WORDS,
             )
+
+    def known_id(self, local_id: int) -> int | str | None:
+        return None  # StartTransaction.conf brings it
+
+    async def changed(self, local_id: int, *, status: Status, timestamp: str) -> None:
+        """1.6 tells a status in StatusNotification only (``status_report.py``)."""
 
     async def checkpoint(self, local_id: int, *, energy_wh: float, timestamp: str) -> None:
         with self._as_model_error:
@@ -263,8 +277,15 @@ def id_tag_info(raw: dict[str, Any] | None) -> IdTagInfo | None:
 class Delivery(Protocol):
     """Who wants to know what the central system answered to a transaction message."""
 
-    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None: ...
-    async def start_given_up(self, local_id: int) -> None: ...
+    async def started(
+        self, local_id: int, transaction_id: TransactionId, info: IdTagInfo
+    ) -> None: ...
+
+    async def start_given_up(self, local_id: int, keep: TransactionId | None = None) -> None:
+        """The start was given up: the transaction goes on under ``keep`` (its own id, made
+        by the charge point), else under 1.6's -1."""
+        ...
+
     async def stopped(self, local_id: int) -> None: ...
     async def remember(self, id_tag: str, info: IdTagInfo) -> None: ...
     async def start_answered(self, id_tag: str, info: IdTagInfo) -> None: ...
@@ -280,14 +301,14 @@ class ModelDelivery:
     def __repr__(self) -> str:
         return f"<ModelDelivery {self.charger!r}>"
 
-    async def started(self, local_id: int, transaction_id: int, info: IdTagInfo) -> None:
+    async def started(self, local_id: int, transaction_id: TransactionId, info: IdTagInfo) -> None:
         await self.charger.confirm_start(local_id, transaction_id, info)
 
     async def stopped(self, local_id: int) -> None:
         self.charger.confirm_stop(local_id)
 
-    async def start_given_up(self, local_id: int) -> None:
-        self.charger.give_up_start(local_id, GIVEN_UP_ID)
+    async def start_given_up(self, local_id: int, keep: TransactionId | None = None) -> None:
+        self.charger.give_up_start(local_id, GIVEN_UP_ID if keep is None else keep)
 
     async def remember(self, id_tag: str, info: IdTagInfo) -> None:
         await self.authorizer.remember(id_tag, info)
@@ -319,7 +340,119 @@ class OutboxSignal:
         await self._event.wait()
 
 
+class Carrier(Protocol):
+    """How the courier sends the rows of one OCPP version and reads its answers: the rest of
+    the courier (order, sealing, resends, attempts, holding rows of another version) is the
+    same for every version."""
+
+    words: TxWords
+
+    def complete(self, message: OutboxMessage) -> tuple[dict[str, Any], int | None] | None:
+        """The payload of an unsealed row as it will be sent, and the number of its
+        transaction it carries (None: it carries none); None while it must wait for the
+        answer to its transaction's start."""
+        ...
+
+    def acknowledgement(
+        self, message: OutboxMessage, answer: dict[str, Any]
+    ) -> tuple[TransactionId | None, str | None]:
+        """For the answer to a tx-start: the id it brings and its verdict on the tag."""
+        ...
+
+    async def delivered(
+        self, message: OutboxMessage, payload: dict[str, Any], answer: dict[str, Any]
+    ) -> None:
+        """Tell the model what the central system answered."""
+        ...
+
+    async def given_up(self, message: OutboxMessage) -> None:
+        """A row of a transaction was given up (dead letter, or damaged beyond rebuilding)."""
+        ...
+
+    def rebuilt(self, message: OutboxMessage, tx: TxRecord) -> tuple[str, dict[str, Any]] | None:
+        """A damaged tx-start or tx-stop made again from its intact ledger row: (action,
+        payload), or None when it cannot be."""
+        ...
+
+    @property
+    def fallback_id(self) -> TransactionId | None:
+        """The id a transaction takes once its start was given up unanswered."""
+        ...
+
+
+class V16Carrier:
+    """OCPP 1.6: the transactionId of a StopTransaction or MeterValues is filled in at send
+    time from the ledger; StartTransaction.conf brings the id and the verdict on the tag."""
+
+    words = V16_WORDS
+    fallback_id: TransactionId | None = GIVEN_UP_ID
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+
+    def __repr__(self) -> str:
+        return "<V16Carrier>"
+
+    def complete(self, message: OutboxMessage) -> tuple[dict[str, Any], int | None] | None:
+        payload = message.payload
+        if message.local_id is not None and message.kind in (Kind.TX_STOP, Kind.TX_EVENT):
+            if message.transaction_id is None:
+                return None
+            payload = {**payload, "transactionId": message.transaction_id}
+        return payload, None
+
+    def acknowledgement(
+        self, message: OutboxMessage, answer: dict[str, Any]
+    ) -> tuple[TransactionId | None, str | None]:
+        return answer["transactionId"], answer["idTagInfo"]["status"]
+
+    async def delivered(
+        self, message: OutboxMessage, payload: dict[str, Any], answer: dict[str, Any]
+    ) -> None:
+        info = id_tag_info(answer.get("idTagInfo"))
+        if message.kind is Kind.TX_START and message.local_id is not None:
+            assert info is not None
+            await self.delivery.started(message.local_id, answer["transactionId"], info)
+            await self.delivery.start_answered(payload["idTag"], info)
+        elif message.kind is Kind.TX_STOP:
+            if message.local_id is not None:
+                await self.delivery.stopped(message.local_id)
+            if info is not None and payload.get("idTag"):
+                await self.delivery.remember(payload["idTag"], info)
+
+    async def given_up(self, message: OutboxMessage) -> None:
+        if message.kind is Kind.TX_START and message.local_id is not None:
+            await self.delivery.start_given_up(message.local_id)
+        elif message.kind is Kind.TX_STOP and message.local_id is not None:
+            await self.delivery.stopped(message.local_id)
+
+    def rebuilt(self, message: OutboxMessage, tx: TxRecord) -> tuple[str, dict[str, Any]] | None:
+        if message.kind is Kind.TX_START:
+            payload: dict[str, Any] = {
+                "connectorId": tx.connector_id,
+                "idTag": tx.id_tag,
+                "meterStart": tx.meter_start_wh,
+                "timestamp": tx.started_at,
+            }
+            if tx.reservation_id is not None:
+                payload["reservationId"] = tx.reservation_id
+            return START, payload
+        if message.kind is Kind.TX_STOP and tx.stop_reason:
+            payload = {
+                "meterStop": tx.meter_stop_wh,
+                "timestamp": tx.stopped_at,
+                "reason": tx.stop_reason,
+            }
+            if tx.stop_id_tag:
+                payload["idTag"] = tx.stop_id_tag
+            return STOP, payload
+        return None
+
+
 class Courier:
+    """Drains the outbox over a session, in journal order, the rows of the session's OCPP
+    version only (``carriers``: one per version this charge point speaks)."""
+
     def __init__(
         self,
         journal: Outbox,
@@ -332,8 +465,12 @@ class Courier:
         token: str,
         signal: OutboxSignal | None = None,
         protocol: str = V16.subprotocol,
+        carriers: Mapping[str, Carrier] | None = None,
     ) -> None:
         self.journal = journal
+        self.carriers: Mapping[str, Carrier] = (
+            carriers if carriers is not None else {V16.subprotocol: V16Carrier(delivery)}
+        )
         # the version of rows that name none; a row goes out only over a link in its version
         self.protocol = protocol
         self.held_for: str | None = None  # the version the head of the queue waits for
@@ -376,9 +513,10 @@ class Courier:
                 await self.signal.wait()
                 continue
             spoken = session.rpc.dialect.subprotocol
-            if (message.protocol or self.protocol) != spoken:
+            protocol = message.protocol or self.protocol
+            if protocol != spoken or protocol not in self.carriers:
                 await self._hold(message, spoken)
-            pause = await self._deliver(session, message)
+            pause = await self._deliver(session, message, self.carriers[protocol])
             if pause == WAKE:
                 await self.signal.wait()
             elif pause > 0:
@@ -404,32 +542,32 @@ class Courier:
         finally:
             self.held_for = None
 
-    async def _deliver(self, session: Session, message: OutboxMessage) -> float:
+    async def _deliver(self, session: Session, message: OutboxMessage, carrier: Carrier) -> float:
         """Try once. Returns how long to pause before the next message (WAKE: until woken)."""
         rebuilt = False
         if message.rebuild:  # the stored row was damaged: the ledger says what it was
-            repaired = await self._rebuild(message)
+            repaired = await self._rebuild(message, carrier)
             if repaired is None:
                 return 0.0
             message, rebuilt = repaired, True
         payload: dict[str, Any] = message.payload
         message_id: str | None = message.message_id
         if message_id is None:
-            if message.local_id is not None and message.kind in (Kind.TX_STOP, Kind.TX_EVENT):
-                if message.transaction_id is None:
-                    log.error(
-                        "outbox: %s %d waits for the answer to its StartTransaction",
-                        message.action,
-                        message.seq,
-                    )
-                    return WAKE
-                payload = {**payload, "transactionId": message.transaction_id}
+            completed = carrier.complete(message)
+            if completed is None:
+                log.error(
+                    "outbox: %s %d waits for the answer to its transaction's start",
+                    message.action,
+                    message.seq,
+                )
+                return WAKE
+            payload, number = completed
             resolved = resolve_payload(self.clock, payload)
             if resolved is None:
                 log.info("outbox: %s waits until the time is known", message.action)
                 return TIME_UNKNOWN_RETRY_S
             assert isinstance(resolved, dict)
-            if resolved == payload and not rebuilt:
+            if resolved == payload and not rebuilt and number is None:
                 # Nothing needed resolving: a resend rebuilds the same bytes from the stored
                 # payload and the ledger (a transactionId never changes once known), so there
                 # is no seal commit. The id is the queue number under this journal's token:
@@ -437,8 +575,10 @@ class Courier:
                 # restarts its numbers).
                 message_id = f"{self.token}-q{message.seq}"
             else:
+                # sealed: the id, the resolved times and the number (2.0.1 seqNo) are fixed
+                # before the first send, in one commit
                 payload, message_id = resolved, self.ids.next()
-                await self.journal.seal(message.seq, message_id, payload)
+                await self.journal.seal(message.seq, message_id, payload, number=number)
         context = fields(action=message.action, message_id=message_id)
         try:
             response = await session.call_payload(message.action, payload, unique_id=message_id)
@@ -447,61 +587,40 @@ class Courier:
         except (CallRejected, CallTimeout) as exc:
             if isinstance(exc, CallTimeout) and session.closed:
                 raise SessionClosed(str(exc)) from None
-            return await self._failed(message, str(exc), context)
+            return await self._failed(message, str(exc), context, carrier)
         answer = session.rpc.dialect.to_payload(response)
-        if message.kind is Kind.TX_START:  # StartTransaction.conf: the id and the verdict
+        if message.kind is Kind.TX_START:  # the id (1.6) and the verdict on the tag
+            transaction_id, start_status = carrier.acknowledgement(message, answer)
             self._following = await self.journal.acknowledge(
-                message.seq,
-                transaction_id=answer["transactionId"],
-                start_status=answer["idTagInfo"]["status"],
+                message.seq, transaction_id=transaction_id, start_status=start_status
             )
         else:
             self._following = await self.journal.acknowledge(message.seq)
         self.delivered += 1
         self._left_queue()
-        await self._delivered(message, payload, answer)
+        await carrier.delivered(message, payload, answer)
         return 0.0
 
-    async def _rebuild(self, message: OutboxMessage) -> OutboxMessage | None:
-        """A damaged StartTransaction or StopTransaction, made again from its ledger row (so
-        the central system can still bill the transaction); given up when that row is not
-        intact either (the rest of the transaction then goes with transactionId -1)."""
+    async def _rebuild(self, message: OutboxMessage, carrier: Carrier) -> OutboxMessage | None:
+        """A damaged tx-start or tx-stop, made again from its ledger row (so the central
+        system can still bill the transaction); given up when that row is not intact either
+        (1.6: the rest of the transaction then goes with transactionId -1)."""
         tx = None if message.local_id is None else await self.journal.transaction(message.local_id)
-        payload: dict[str, Any] | None = None
-        if tx is not None and tx.intact and message.kind is Kind.TX_START:
-            payload = {
-                "connectorId": tx.connector_id,
-                "idTag": tx.id_tag,
-                "meterStart": tx.meter_start_wh,
-                "timestamp": tx.started_at,
-            }
-            if tx.reservation_id is not None:
-                payload["reservationId"] = tx.reservation_id
-        elif tx is not None and tx.intact and message.kind is Kind.TX_STOP and tx.stop_reason:
-            payload = {
-                "meterStop": tx.meter_stop_wh,
-                "timestamp": tx.stopped_at,
-                "reason": tx.stop_reason,
-            }
-            if tx.stop_id_tag:
-                payload["idTag"] = tx.stop_id_tag
-        action = START if message.kind is Kind.TX_START else STOP
-        if payload is None:
+        made = carrier.rebuilt(message, tx) if tx is not None and tx.intact else None
+        if made is None:
             reason = "damaged in the journal, and its ledger row cannot rebuild it"
             log.error(
                 "outbox: %s %d (local transaction %s) %s: given up",
-                action,
+                carrier.words.start if message.kind is Kind.TX_START else carrier.words.stop,
                 message.seq,
                 message.local_id,
                 reason,
             )
-            await self.journal.give_up(message.seq, reason, fallback_id=GIVEN_UP_ID)
+            await self.journal.give_up(message.seq, reason, fallback_id=carrier.fallback_id)
             self._left_queue()
-            if message.kind is Kind.TX_START and message.local_id is not None:
-                await self.delivery.start_given_up(message.local_id)
-            elif message.kind is Kind.TX_STOP and message.local_id is not None:
-                await self.delivery.stopped(message.local_id)
+            await carrier.given_up(message)
             return None
+        action, payload = made
         log.warning(
             "outbox: %s %d was damaged in the journal; rebuilt from the ledger "
             "(local transaction %d, connector %d)%s",
@@ -509,11 +628,13 @@ class Courier:
             message.seq,
             tx.local_id if tx else 0,
             tx.connector_id if tx else 0,
-            "; its transactionData is lost" if message.kind is Kind.TX_STOP else "",
+            "; its meter values are lost" if message.kind is Kind.TX_STOP else "",
         )
         return dataclasses.replace(message, action=action, payload=payload, rebuild=False)
 
-    async def _failed(self, message: OutboxMessage, error: str, context: dict[str, Any]) -> float:
+    async def _failed(
+        self, message: OutboxMessage, error: str, context: dict[str, Any], carrier: Carrier
+    ) -> float:
         attempts = await self.journal.record_failure(message.seq, error)
         limit = self._attempts()
         if attempts >= limit:
@@ -524,12 +645,9 @@ class Courier:
                 error,
                 extra=context,
             )
-            await self.journal.give_up(message.seq, error, fallback_id=GIVEN_UP_ID)
+            await self.journal.give_up(message.seq, error, fallback_id=carrier.fallback_id)
             self._left_queue()
-            if message.kind is Kind.TX_START and message.local_id is not None:
-                await self.delivery.start_given_up(message.local_id)
-            elif message.kind is Kind.TX_STOP and message.local_id is not None:
-                await self.delivery.stopped(message.local_id)
+            await carrier.given_up(message)
             return 0.0
         delay = self._retry_interval() * attempts
         log.warning(
@@ -542,17 +660,3 @@ class Courier:
             extra=context,
         )
         return float(delay)
-
-    async def _delivered(
-        self, message: OutboxMessage, payload: dict[str, Any], answer: dict[str, Any]
-    ) -> None:
-        info = id_tag_info(answer.get("idTagInfo"))
-        if message.kind is Kind.TX_START and message.local_id is not None:
-            assert info is not None
-            await self.delivery.started(message.local_id, answer["transactionId"], info)
-            await self.delivery.start_answered(payload["idTag"], info)
-        elif message.kind is Kind.TX_STOP:
-            if message.local_id is not None:
-                await self.delivery.stopped(message.local_id)
-            if info is not None and payload.get("idTag"):
-                await self.delivery.remember(payload["idTag"], info)

@@ -124,7 +124,10 @@ class SmartCharging:
             tx = connector.tx
             if tx is not None:
                 started = self._start_of(tx.local_id, tx.started)
-                found[number] = RunningTransaction(started, tx.transaction_id)
+                # 1.6 smart charging: its profiles name transactions by the central
+                # system's integer id (a 2.0.1 transaction's string id binds none)
+                tx_id = tx.transaction_id if isinstance(tx.transaction_id, int) else None
+                found[number] = RunningTransaction(started, tx_id)
         return found
 
     def _start_of(self, local_id: int, started: str) -> datetime:
@@ -252,7 +255,7 @@ class SmartCharging:
                         f"the remote start's profile {pending.id}",
                         functools.partial(_install, pending),
                     )
-            if tx is not None and tx.transaction_id is not None:
+            if tx is not None and isinstance(tx.transaction_id, int):
                 unbound = [
                     p
                     for p in self.store

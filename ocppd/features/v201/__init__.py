@@ -26,6 +26,7 @@ from ocppd.features.v201 import (
     remote_start,
     reset,
     status,
+    transactions,
 )
 from ocppd.model.keys import KeySpec
 
@@ -88,5 +89,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     authorization.profile,
     remote_start.profile,
     certificates.profile,
+    transactions.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

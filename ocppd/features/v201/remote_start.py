@@ -147,14 +147,18 @@ class RemoteStartStop:
             )
         )
         # claimed now, before the answer: no other driver can take the connector meanwhile
-        connector.claim(id_tag, auth, remote=True)
+        connector.claim(id_tag, auth, remote=True, remote_start_id=request.remote_start_id)
         log.info(
             "RequestStartTransaction %d accepted on EVSE %d", request.remote_start_id, connector.id
         )
 
         async def start() -> None:
             await self.charger.remote_start(
-                connector, id_tag, authorize_first=authorize_first, origin=origin
+                connector,
+                id_tag,
+                authorize_first=authorize_first,
+                origin=origin,
+                remote_start_id=request.remote_start_id,
             )
 
         return Then(
