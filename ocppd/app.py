@@ -182,6 +182,7 @@ class Parts:
     services: Services | None = None  # what the profiles were built from
     dialect_handlers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
     """Every version's handlers: subprotocol -> action -> handler."""
+    versions: Versions | None = None  # which version a message made now is recorded in
 
 
 class Daemon:
@@ -429,6 +430,7 @@ class Daemon:
             presenter=presenter,
             certificates=store,
             services=services,
+            versions=versions,
         )
 
     def _connection(
@@ -594,7 +596,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
-            held_for=lambda: parts.courier.held_for,
+            version=lambda: parts.versions.current if parts.versions else None,
             certificates=parts.certificates,
             security=parts.security,
             firmware=(
