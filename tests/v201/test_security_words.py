@@ -10,7 +10,7 @@ import pytest
 import trio
 from ocpp.messages import Call, _validate_payload
 
-from ocppd.app import security_queue
+from ocppd.app import SecurityQueue
 from ocppd.connection import LinkState
 from ocppd.features.core.transactions import OutboxSignal
 from ocppd.features.link import Versions
@@ -87,7 +87,7 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
         outbox = OutboxSignal()
         for agreed in ("ocpp2.0.1", "ocpp1.6"):
             versions = Versions(link, lambda: ("ocpp2.0.1", "ocpp1.6"), agreed, keep=_nowhere)
-            queue = security_queue(j, outbox, versions)
+            queue = SecurityQueue(j, outbox, versions)
             event = {"type": "InvalidCentralSystemCertificate", "timestamp": "t"}
             await queue("SecurityEventNotification", event)
         rows = await j.pending_messages()
