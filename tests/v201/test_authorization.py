@@ -304,3 +304,56 @@ async def test_the_auth_variables_are_the_16_keys_and_lifetime_is_set_by_set_var
         found = await cp.charger.authorizer.lookup(TAG)
         assert found.info.expiry is not None
     assert csms.violations == []
+
+
+async def test_tc_f_03_cs_remote_start_first_names_its_remote_start_id(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_F_03_CS (AuthorizeRemoteStart false): no Authorize; the cable comes, the
+    TransactionEvent Started names the remoteStartId and the token with its own type."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        token = {
+            "id_token": "DE-ABC-C12345678-X",
+            "type": "eMAID",
+            "additional_info": [{"additional_id_token": "0815", "type": "PIN"}],
+        }
+        answer = await station.call(
+            call.RequestStartTransaction(id_token=token, remote_start_id=42, evse_id=1)
+        )
+        assert answer.status == "Accepted"
+        await cp.sim("plug", 1)
+        started = await station.wait_for("TransactionEvent", lambda p: p["eventType"] == "Started")
+        assert started.payload["transactionInfo"]["remoteStartId"] == 42
+        assert started.payload["idToken"] == {
+            "idToken": "DE-ABC-C12345678-X",
+            "type": "eMAID",
+            "additionalInfo": [{"additionalIdToken": "0815", "type": "PIN"}],
+        }
+        assert not station.calls("Authorize")
+    assert csms.violations == []
+
+
+async def test_f03_request_stop_by_the_chargers_transaction_id(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """F03: RequestStopTransaction names the id the charger made: Accepted, and the
+    transaction ends with stoppedReason Remote."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        started = await station.wait_for("TransactionEvent", lambda p: p["eventType"] == "Started")
+        assert started.payload["idToken"] == {"idToken": TAG, "type": "ISO14443"}
+        transaction_id = started.payload["transactionInfo"]["transactionId"]
+        answer = await station.call(call.RequestStopTransaction(transaction_id=transaction_id))
+        assert answer.status == "Accepted"
+        ended = await station.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+        assert ended.payload["transactionInfo"]["transactionId"] == transaction_id
+        assert ended.payload["transactionInfo"]["stoppedReason"] == "Remote"
+        assert cp.connector(1).tx is None
+        again = await station.call(call.RequestStopTransaction(transaction_id=transaction_id))
+        assert again.status == "Rejected"
+    assert csms.violations == []
