@@ -473,15 +473,13 @@ class Courier:
         unavailable: type[Exception],
         token: str,
         signal: OutboxSignal | None = None,
-        protocol: str = V16.subprotocol,
         carriers: Mapping[str, Carrier] | None = None,
     ) -> None:
         self.journal = journal
         self.carriers: Mapping[str, Carrier] = (
             carriers if carriers is not None else {V16.subprotocol: V16Carrier(delivery)}
         )
-        # the version of rows that name none; a row goes out only over a link in its version
-        self.protocol = protocol
+        # every row names its version (a NOT NULL column) and goes out over a link of it only
         self.speaking: str | None = None  # the version of the session being served
         self.clock = clock
         self.ids = ids
