@@ -182,6 +182,7 @@ class Parts:
     services: Services | None = None  # what the profiles were built from
     dialect_handlers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
     """Every version's handlers: subprotocol -> action -> handler."""
+    versions: Versions | None = None  # which version a message made now is recorded in
 
 
 class Daemon:
@@ -337,10 +338,11 @@ class Daemon:
             charger=charger, feed=feed, keys=keys, clock=clock, link=link, speeches=SPEECHES
         )
         heartbeat = Heartbeat(keys=keys, clock=clock, link=link, speeches=SPEECHES)
+        security_queue = SecurityQueue(journal, outbox, versions)
         events = SecurityEvents(
             security_log=SecurityLog(s.storage.state_dir),
             clock=clock,
-            queue=security_queue(journal, outbox, versions),
+            queue=security_queue,
         )
         store = CertificateStore(
             s.storage.state_dir / "certs",
@@ -419,6 +421,7 @@ class Daemon:
                 *((p.name, task) for p in self.profiles for task in p.tasks(services)),
                 *((p.name, task) for p in self.v201_profiles for task in p.tasks(services201)),
                 ("OCPP versions", versions.follow),
+                ("Security", security_queue.run),
                 ("Security", lambda: confirm_trials(security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
@@ -429,6 +432,7 @@ class Daemon:
             presenter=presenter,
             certificates=store,
             services=services,
+            versions=versions,
         )
 
     def _connection(
@@ -594,7 +598,7 @@ class Daemon:
             parts.hardware.sim,
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
-            held_for=lambda: parts.courier.held_for,
+            version=lambda: parts.versions.current if parts.versions else None,
             certificates=parts.certificates,
             security=parts.security,
             firmware=(
@@ -926,20 +930,75 @@ LINK_EVENTS: Mapping[LinkFailure, str] = MappingProxyType(
 """The link failures that are security events [SEC §8; A00.FR.310, A00.FR.315, A00.FR.322]."""
 
 
-def security_queue(
-    journal: Journal, outbox: OutboxSignal, versions: Versions
-) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+SECURITY_WAIT_LIMIT = 64
+JOURNAL_RETRY_S = 10.0  # a journal that refused a waiting security event is asked again
+"""Security events kept in memory on a first boot until the first link agrees a version."""
+
+
+class SecurityQueue:
     """Security events go to the outbox (kind other) and wake its courier. Each is recorded
     in the version current when it happens (SecurityEventNotification is alike in 1.6's
-    security whitepaper and 2.0.1, but for the names of four events: ``in_words``), so a
-    2.0.1 link is not held behind a 1.6 one."""
+    security whitepaper and 2.0.1, but for the names of four events: ``in_words``).
 
-    async def queue(action: str, payload: dict[str, Any]) -> None:
-        protocol = versions.current
-        await journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
-        outbox.ring()
+    On a first boot no version was ever agreed: the first offered one is only a guess, and
+    a row is delivered only over a link of its version, so an event recorded in the guess
+    would wait for a link that may never come (a 1.6-only central system). Such events wait
+    here instead, in memory and bounded (every event is already in the security log file,
+    ``SecurityEvents.occurred``), until the first link agrees a version, and are recorded in
+    it then, in order. This is the smallest sound rule: nothing already journaled changes
+    version (no re-stamping, no new column), and only a first boot is concerned. A restart
+    before the first link loses them from the queue, not from the log file; the next start
+    raises StartupOfTheDevice again. Transactions are not concerned: they are recorded at
+    once, in the first offered version, and never change it (see ``tx_versions``)."""
 
-    return queue
+    def __init__(
+        self,
+        journal: Journal,
+        outbox: OutboxSignal,
+        versions: Versions,
+        limit: int = SECURITY_WAIT_LIMIT,
+    ) -> None:
+        self.journal = journal
+        self.outbox = outbox
+        self.versions = versions
+        self.limit = limit
+        self.waiting: list[tuple[str, dict[str, Any]]] = []  # until a version is known
+
+    def __repr__(self) -> str:
+        return f"<SecurityQueue waiting={len(self.waiting)}>"
+
+    async def __call__(self, action: str, payload: dict[str, Any]) -> None:
+        protocol = self.versions.known()
+        if protocol is None or self.waiting:  # the waiting ones go first
+            if len(self.waiting) >= self.limit:
+                dropped, _ = self.waiting.pop(0)
+                log.warning(
+                    "security events: more than %d wait for the first link; the oldest "
+                    "(%s) is dropped from the queue (it stays in the security log)",
+                    self.limit,
+                    dropped,
+                )
+            self.waiting.append((action, payload))
+            return
+        await self._record(protocol, action, payload)
+
+    async def _record(self, protocol: str, action: str, payload: dict[str, Any]) -> None:
+        await self.journal.add_message(action, in_words(protocol, payload), words=WORDS[protocol])
+        self.outbox.ring()
+
+    async def run(self) -> None:
+        """Record the events that waited, once the first link agreed a version."""
+        await self.versions.wait_known()
+        while self.waiting:
+            protocol = self.versions.current
+            action, payload = self.waiting[0]
+            try:
+                await self._record(protocol, action, payload)
+            except Exception as exc:  # the journal refuses: try again later
+                log.warning("security events wait for the journal: %s", exc)
+                await trio.sleep(JOURNAL_RETRY_S)
+                continue
+            self.waiting.pop(0)
 
 
 async def steady_links(events: SecurityEvents, link: LinkState) -> None:

@@ -92,8 +92,8 @@ def format_status(status: dict[str, Any]) -> str:
         extra.append(f"{queue['dead']} given up")
     if queue.get("dropped"):
         extra.append(f"{queue['dropped']} meter values thinned")
-    if queue.get("held_for"):
-        extra.append(f"held for a connection in {queue['held_for']}")
+    for version, count in (queue.get("waiting_for") or {}).items():
+        extra.append(f"{count} wait for a connection in {version}")
     lines.append(
         f"  queue         {queue.get('pending', 0)} pending"
         + ("; " + ", ".join(extra) if extra else "")

@@ -50,7 +50,13 @@ async def test_ocppctl_status_shows_the_connection_and_every_connector(nursery, 
         assert status["connection"]["state"] == "connected"
         assert status["connection"]["registration"] == "Accepted"
         assert status["connection"]["url"].endswith("/ocpp/CP-TEST")
-        assert status["queue"] == {"pending": 0, "dead": 0, "dropped": 0, "held_for": None}
+        assert status["queue"] == {
+            "pending": 0,
+            "dead": 0,
+            "dropped": 0,
+            "waiting_for": {},
+            "held_for": None,
+        }
         first = status["connectors"][0]
         for key in (
             "id",

@@ -1,5 +1,6 @@
 """Which OCPP versions the charge point offers (``ocpp.versions``), which one is spoken, and
-what happens to a queued message recorded in another version than the link speaks."""
+what happens to a queued message recorded in another version than the link speaks (it
+waits for a link of its version and holds nothing behind it)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 import trio
 
 from ocppd import app, config, ctl
-from ocppd.app import key_checker
-from ocppd.journal.records import TxWords
+from ocppd.app import WORDS, key_checker
 from tests.harness import charger
 from tests.test_config import GOOD, only
+from tests.v201.harness import BOTH, make_csms201, registered
 
 
 def load(text: str, tmp_path: Path) -> config.Settings:
@@ -70,32 +71,87 @@ async def test_the_link_offers_the_versions_and_status_names_the_one_spoken(
         assert status["connection"]["protocol"] == "ocpp1.6"
         assert "connection    connected in ocpp1.6" in ctl.format_status(status)
         assert status["queue"]["held_for"] is None
+        assert status["queue"]["waiting_for"] == {}
 
 
-async def test_a_message_recorded_in_another_version_is_held_with_everything_behind_it(
-    nursery, start_csms, autojump_clock
+async def test_a_message_of_another_version_at_the_head_holds_nothing_behind_it(
+    nursery, start_csms, autojump_clock, tmp_path
 ) -> None:
-    """A queued message is delivered in the version it was recorded in, and the queue keeps
-    its one order: over a 1.6 link the head recorded in 2.0.1 waits, and so does the 1.6
-    StartTransaction queued after it; the link itself carries on (heartbeats, statuses)."""
+    """A queued message is delivered in the version it was recorded in; a row of another
+    version waits for a link of its version and the rows of the session's version behind it
+    go, in journal order (a transaction never spans versions, so each keeps its order).
+    ``ocppctl status`` says what waits, for which version; a 2.0.1 link then delivers it."""
     csms = await start_csms(heartbeat_interval=60)
-    async with charger(nursery, csms, keys={"MeterValueSampleInterval": 0}) as cp:
+    keys = {"MeterValueSampleInterval": 0}
+    async with charger(nursery, csms, state_dir=tmp_path, keys=keys, ocpp={"versions": BOTH}) as cp:
         station = await cp.registered()
-        later = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
-        await cp.journal.add_message("NotifyEvent", {"seqNo": 0}, words=later)
+        await cp.settle(30)
+        later = WORDS["ocpp2.0.1"]
+        event = {"type": "FirmwareUpdated", "timestamp": "2026-11-21T10:00:00Z"}
+        head = await cp.journal.add_message("SecurityEventNotification", event, words=later)
+        assert [m.seq for m in await cp.journal.pending_messages()] == [head]  # the head
         await cp.sim("plug", 1)
         await cp.swipe("TAG-1")
         with trio.fail_after(60):
-            await station.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
-        beats = len(station.calls("Heartbeat"))
-        await trio.sleep(600)
-        assert len(station.calls("Heartbeat")) >= beats + 9
-        assert station.calls("NotifyEvent") == []
-        assert station.calls("StartTransaction") == []
+            await station.wait_for("StartTransaction")
+        await cp.swipe("TAG-1")
+        with trio.fail_after(60):
+            await station.wait_for("StopTransaction")
+        await cp.settle(30)
+        sent = [c.action for c in station.calls() if c.action.endswith("Transaction")]
+        assert sent == ["StartTransaction", "StopTransaction"]
+        told = [c.payload["type"] for c in station.calls("SecurityEventNotification")]
+        assert told == ["StartupOfTheDevice"]  # this start's, recorded in the agreed 1.6
+        pending = await cp.journal.pending_messages()
+        assert [(m.seq, m.protocol) for m in pending] == [(head, "ocpp2.0.1")]
         status = await cp.status()
+        assert status["queue"]["waiting_for"] == {"ocpp2.0.1": 1}
         assert status["queue"]["held_for"] == "ocpp2.0.1"
-        assert status["queue"]["pending"] == 2
-        assert "held for a connection in ocpp2.0.1" in ctl.format_status(status)
+        assert "1 wait for a connection in ocpp2.0.1" in ctl.format_status(status)
+        await cp.stop()
+    assert csms.violations == []
+    new = make_csms201()
+    await nursery.start(new.serve)
+    async with charger(nursery, new, state_dir=tmp_path, ocpp={"versions": BOTH}) as cp:
+        station = await registered(cp)
+        with trio.fail_after(60):
+            told = await station.wait_for(
+                "SecurityEventNotification", lambda p: p["type"] == "FirmwareUpdated"
+            )
+        assert told.payload["timestamp"] == "2026-11-21T10:00:00Z"
+        with trio.fail_after(60):
+            while any(m.seq == head for m in await cp.journal.pending_messages()):
+                await trio.sleep(1)
+    assert new.violations == []
+
+
+async def test_a_first_boot_offering_201_first_delivers_everything_over_a_16_only_link(
+    nursery, start_csms, autojump_clock, caplog
+) -> None:
+    """First boot offering ["ocpp2.0.1", "ocpp1.6"] against a central system that speaks
+    1.6 only: no version was agreed yet, so StartupOfTheDevice waits for the first link and
+    is recorded in 1.6, the version it agrees; a transaction made right after registration
+    is in 1.6 too. Nothing is left waiting for a 2.0.1 link."""
+    csms = await start_csms()
+    async with charger(nursery, csms, ocpp={"versions": BOTH}) as cp:
+        station = await cp.registered()
+        await cp.sim("plug", 1)
+        await cp.swipe("TAG-1")
+        with trio.fail_after(60):
+            told = await station.wait_for("SecurityEventNotification")
+            await station.wait_for("StartTransaction")
+        assert told.payload["type"] == "StartupOfTheDevice"
+        await cp.swipe("TAG-1")
+        with trio.fail_after(60):
+            await station.wait_for("StopTransaction")
+        await cp.settle(30)
+        assert await cp.journal.pending_messages() == []
+        status = await cp.status()
+        assert status["connection"]["protocol"] == "ocpp1.6"
+        assert status["queue"]["waiting_for"] == {}
+        assert status["queue"]["held_for"] is None
+    assert "wait for an ocpp" not in caplog.text
+    assert csms.violations == []
 
 
 def test_both_versions_may_be_offered_in_either_order(tmp_path: Path) -> None:

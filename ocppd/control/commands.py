@@ -54,8 +54,9 @@ class Sources:
     sim: dict[int, SimWorld]
     clock_source: Callable[[], str]
     screen: Callable[[], Any] | None = None  # the Presenter (ocppd/view), made when first asked
-    # the OCPP version the head of the outbox waits for, when this link speaks another
-    held_for: Callable[[], str | None] | None = None
+    # the OCPP version messages made now are recorded in (the open link's, else the last
+    # agreed, else the first offered): queued rows of other versions wait for another link
+    version: Callable[[], str | None] | None = None
     certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
     security: SecurityEvents | None = None  # the security log (``security-log clear``)
@@ -123,6 +124,8 @@ def commands(src: Sources) -> dict[str, Handler]:
         stats = await src.journal.queue_stats()
         local_list = await src.journal.list_summary()
         damage = src.journal.damage_summary()
+        current = src.version() if src.version else None
+        waiting = {p: n for p, n, _ in stats.by_protocol if p != current}
         return {
             "version": __version__,
             "charge_point_id": src.charge_point_id,
@@ -140,7 +143,12 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "pending": stats.pending,
                 "dead": stats.dead,
                 "dropped": stats.dropped,
-                "held_for": src.held_for() if src.held_for else None,
+                # per OCPP version, the queued rows that wait for a link of that version
+                # (the open link, or the next one, speaks another): they hold nothing else
+                "waiting_for": waiting,
+                # the version of the oldest of them (kept from when such a row held the
+                # queue; None: nothing waits)
+                "held_for": next(iter(waiting), None),
             },
             "journal": {
                 # False too once damage was set aside since the start (damaged below)

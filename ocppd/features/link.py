@@ -71,6 +71,19 @@ class Versions:
         offered, agreed = self.offered(), self.agreed
         return agreed if agreed is not None and agreed in offered else offered[0]
 
+    def known(self) -> str | None:
+        """:attr:`current` once a link ever agreed a version (or one is open now); None on a
+        first boot before the first link, when :attr:`current` is only a guess."""
+        session = self.link.session
+        if self.agreed is None and (session is None or session.closed):
+            return None
+        return self.current
+
+    async def wait_known(self) -> None:
+        """Return once :meth:`known` names a version."""
+        while self.known() is None:
+            await self.link.wait_changed()
+
     async def follow(self) -> None:
         """Keep the version of each link as it opens (a task for the daemon's lifetime)."""
         while True:

@@ -5,7 +5,7 @@ A transaction's messages are journaled in the version that is current when it st
 a central system agreed to, kept in the journal, else the first of ``ocpp.versions``).
 All its later messages stay in that version, whatever the link speaks by then: the
 ledger keeps the transaction's protocol, and the courier delivers its rows over a link
-in that version only (``Courier.held_for``). An operator who changes
+in that version only (the courier passes over rows of other versions). An operator who changes
 ``ocpp.versions`` while transactions of the other version are queued sees them wait in
 ``ocppctl status`` until a central system speaks their version again.
 """

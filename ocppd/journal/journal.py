@@ -682,15 +682,16 @@ class Journal:
 
     # ------------------------------------------------------------------ the outbox
 
-    async def next_message(self) -> OutboxMessage | None:
-        """The lowest-seq queued message, or None when the queue is empty.
+    async def next_message(self, protocol: str | None = None) -> OutboxMessage | None:
+        """The lowest-seq queued message (of ``protocol`` only, when given: rows of other
+        versions stay queued), or None when there is none.
 
         A message (or its ledger row) that fails its checksum is quarantined on the way
         (see :mod:`ocppd.journal.integrity`): the queue goes on behind it, and a damaged
         tx-start or tx-stop comes back with ``rebuild`` set."""
         while True:
             try:
-                return await self._read(outbox.head)
+                return await self._read(outbox.head, protocol)
             except integrity.Damaged as damaged:
                 outcome = await self._write(integrity.quarantine_outbox, damaged.seq)
                 self._damaged(f"queued message {damaged.seq}: {outcome}")
@@ -756,14 +757,18 @@ class Journal:
         *,
         transaction_id: TransactionId | None = None,
         start_status: str | None = None,
+        protocol: str | None = None,
     ) -> OutboxMessage | None:
         """The CALLRESULT arrived: delete the row and update the ledger, in one commit;
-        returns the next message (the new head), read in the same trip to the writer.
+        returns the next message (the new head; of ``protocol`` only, when given), read in
+        the same trip to the writer.
 
         For a tx-start the caller passes what the answer says: the ``transaction_id`` it
         assigned (1.6; a start without one, and without one given at the start, raises
         ValueError and stays queued) and ``start_status``, the verdict on the tag."""
-        following = await self._write(units.acknowledge_next, seq, transaction_id, start_status)
+        following = await self._write(
+            units.acknowledge_next, seq, transaction_id, start_status, protocol
+        )
         self._acks_since_checkpoint += 1
         if following is None and self._acks_since_checkpoint >= CHECKPOINT_AFTER_ACKS:
             try:

@@ -188,12 +188,21 @@ def total_bytes(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT bytes FROM outbox_totals WHERE id = 1").fetchone()[0])
 
 
-def head(conn: sqlite3.Connection) -> OutboxMessage | None:
-    """The lowest-seq row, checked first. Raises :class:`Damaged` when it (or its ledger
-    row) fails its checksum: the caller quarantines it in a write unit and asks again."""
-    first = conn.execute(
-        f"SELECT o.seq, {OUTBOX_OK} AND {TX_OK} {_FROM_JOINED} ORDER BY o.seq LIMIT 1"
-    ).fetchone()
+def head(conn: sqlite3.Connection, protocol: str | None = None) -> OutboxMessage | None:
+    """The lowest-seq row (of ``protocol`` only, when given), checked first. Raises
+    :class:`Damaged` when it (or its ledger row) fails its checksum: the caller quarantines
+    it in a write unit and asks again. A damaged row is returned whatever its protocol (its
+    protocol may be the damage), so that it is set aside rather than left in the queue."""
+    if protocol is None:
+        first = conn.execute(
+            f"SELECT o.seq, {OUTBOX_OK} AND {TX_OK} {_FROM_JOINED} ORDER BY o.seq LIMIT 1"
+        ).fetchone()
+    else:
+        first = conn.execute(
+            f"SELECT o.seq, {OUTBOX_OK} AND {TX_OK} {_FROM_JOINED} "
+            f"WHERE o.protocol = ? OR NOT ({OUTBOX_OK} AND {TX_OK}) ORDER BY o.seq LIMIT 1",
+            (protocol,),
+        ).fetchone()
     if first is None:
         return None
     if not first[1]:
@@ -315,8 +324,15 @@ def stats(conn: sqlite3.Connection, max_bytes: int) -> QueueStats:
     queued, dropped = conn.execute(
         "SELECT bytes, dropped FROM outbox_totals WHERE id = 1"
     ).fetchone()
+    by_protocol = tuple(
+        (str(p), int(n), int(first))
+        for p, n, first in conn.execute(
+            "SELECT protocol, count(*), min(seq) FROM outbox GROUP BY protocol ORDER BY min(seq)"
+        )
+    )
     return QueueStats(
         pending=pending_count,
+        by_protocol=by_protocol,
         dead=dead,
         dropped=dropped,
         bytes=queued,

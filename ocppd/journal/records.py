@@ -210,6 +210,9 @@ class QueueStats:
     bytes: int  # UTF-8 bytes of the queued payloads
     max_bytes: int
     quarantined: int = 0  # records found damaged, ever (the quarantine table)
+    # (protocol, queued rows, lowest seq) per OCPP version queued, oldest first: a row goes
+    # out only over a link of its version
+    by_protocol: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,12 +103,14 @@ def acknowledge_next(
     seq: int,
     transaction_id: TransactionId | None,
     start_status: str | None,
+    protocol: str | None = None,
 ) -> OutboxMessage | None:
-    """Acknowledge ``seq``; the new head of the queue, in the same transaction (None when it
-    is damaged: :meth:`Journal.next_message` deals with it in a unit of its own)."""
+    """Acknowledge ``seq``; the new head of the queue (of ``protocol`` only, when given), in
+    the same transaction (None when it is damaged: :meth:`Journal.next_message` deals with
+    it in a unit of its own)."""
     acknowledge(conn, seq, transaction_id, start_status)
     try:
-        return outbox.head(conn)
+        return outbox.head(conn, protocol)
     except integrity.Damaged:
         return None
 

@@ -17,7 +17,7 @@ import trio
 from journal_damage import flip_live, quick_check
 from words16 import WORDS, acknowledge
 
-from ocppd.journal import Journal, Kind, OpenOutcome
+from ocppd.journal import Journal, Kind, OpenOutcome, TxWords
 from tests.harness import charger
 from tests.netutil import Proxy
 
@@ -272,3 +272,26 @@ async def test_a_wal_from_another_database_is_noticed(tmp_path: Path) -> None:
 
 def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
+
+
+async def test_a_damaged_row_of_another_version_is_set_aside_by_a_courier_passing_over_it(
+    tmp_path: Path,
+) -> None:
+    """A courier reads the rows of its own version only, but a damaged row on its way is
+    set aside whatever its version (its version may be the damaged bytes)."""
+    state = tmp_path / "state"
+    later = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
+    async with await Journal.open(state) as journal:
+        a = await start(journal, "TAGSAMPLE1")
+        await sample(journal, a, 4242)
+        event = await journal.add_message("SecurityEventNotification", {"n": 1}, words=later)
+    flip_live(state / "journal.db", b'"4242"', table="outbox", at=2, mask=0x04)
+    async with await Journal.open(state) as journal:
+        head = await journal.next_message("ocpp2.0.1")
+        assert head is not None and head.seq == event
+        assert (await journal.queue_stats()).quarantined == 1
+        pending = await journal.pending_messages()
+        assert [(m.kind, m.protocol) for m in pending] == [
+            (Kind.TX_START, "ocpp1.6"),
+            (Kind.OTHER, "ocpp2.0.1"),
+        ]

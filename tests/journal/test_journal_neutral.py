@@ -276,3 +276,24 @@ async def test_a_journal_written_by_main_migrates_and_drains_unchanged(
     ]
     assert len(assigned) == 1
     assert {c.payload["transactionId"] for c in recovered} == {-1, *assigned}
+
+
+async def test_the_next_message_of_one_protocol_passes_over_the_others(journal: Journal) -> None:
+    """What a courier of one version reads: its rows in journal order, the rows of other
+    versions left queued; the counts per version are what ``ocppctl status`` shows."""
+    first = await journal.add_message("SecurityEventNotification", {"n": 1}, words=EVENTS)
+    old = await journal.add_message("SecurityEventNotification", {"n": 2}, words=WORDS)
+    later = await journal.add_message("SecurityEventNotification", {"n": 3}, words=EVENTS)
+    older = await journal.add_message("SecurityEventNotification", {"n": 4}, words=WORDS)
+    stats = await journal.queue_stats()
+    assert stats.by_protocol == (("ocpp2.0.1", 2, first), ("ocpp1.6", 2, old))
+    head = await journal.next_message("ocpp1.6")
+    assert head is not None and head.seq == old
+    following = await journal.acknowledge(head.seq, protocol="ocpp1.6")
+    assert following is not None and following.seq == older
+    assert await journal.acknowledge(older, protocol="ocpp1.6") is None
+    assert await journal.next_message("ocpp1.6") is None
+    head = await journal.next_message()
+    assert head is not None and head.seq == first
+    assert [m.seq for m in await journal.pending_messages()] == [first, later]
+    assert (await journal.queue_stats()).by_protocol == (("ocpp2.0.1", 2, first),)

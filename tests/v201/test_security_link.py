@@ -6,7 +6,7 @@ OCTT cases: TC_M_01_CS, TC_M_17_CS, TC_M_19_CS (install and list), TC_M_20_CS (d
 TC_A_11_CS (the charging station certificate renewed by request of the CSMS, used on the next
 connection on security profile 3), TC_A_14_CS (an invalid certificate, with its security
 event), TC_A_19_CS-like (A03: renewal initiated by the station a month before expiry), A04
-(security events in 2.0.1 words, a 1.6 event held for a 1.6 link).
+(security events in 2.0.1 words, a 1.6 event waits for a 1.6 link).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import trustme
 from cryptography import x509
 from ocpp.v201 import call
 
+from ocppd import ctl
 from tests.harness import CP_ID, wall
 from tests.netutil import Proxy
 from tests.pki import ca_cert, ocsp_ids, sign_csr, to_pem
@@ -230,32 +231,34 @@ async def test_a_security_event_is_delivered_in_the_version_it_was_recorded_in(
     nursery, start_csms, start_csms201, autojump_clock, tmp_path
 ):
     """A04 with design decision 5: an event is recorded in the version current when it
-    happens (the open link's, else the last agreed, else the first offered) and waits, with
-    everything behind it, for a link in that version; on a 2.0.1 link it is in 2.0.1 words."""
+    happens (the open link's, else the last agreed; on a first boot it waits for the first
+    link to agree one) and is delivered over a link in that version; rows of another version
+    wait for theirs and hold nothing; on a 2.0.1 link it is in 2.0.1 words."""
     old = await start_csms()
     async with charger201(nursery, old, state_dir=tmp_path, url=old.url) as cp:
         station = await cp.registered()
         await cp.settle(60)
-        # the start was before any link: recorded in 2.0.1, the first offered; held here
-        assert station.calls("SecurityEventNotification") == []
-        assert (await cp.status())["queue"]["held_for"] == "ocpp2.0.1"
+        # the start was before any link: recorded once the 1.6 link agreed, and told on it
+        told = station.calls("SecurityEventNotification")
+        assert [t.payload["type"] for t in told] == ["StartupOfTheDevice"]
+        assert (await cp.status())["queue"]["waiting_for"] == {}
         await cp.stop()
     new = await start_csms201()
     async with charger201(nursery, new, state_dir=tmp_path, url=new.url) as cp:
         station = await registered(cp)
         await cp.parts.security.occurred("InvalidCentralSystemCertificate", "test: on 2.0.1")
         await cp.settle(60)
-        # the first start's event goes out; the first stop's (on the 1.6 link) and this
-        # start's (1.6, the version the last link agreed) hold the queue, and the event just
-        # raised, in 2.0.1 words, waits behind them
+        # this start's event (1.6, the version the last link agreed) waits for a 1.6 link;
+        # the event just raised, in 2.0.1 words, passes it
         told = station.calls("SecurityEventNotification")
-        assert [t.payload["type"] for t in told] == ["StartupOfTheDevice"]
-        assert (await cp.status())["queue"]["held_for"] == "ocpp1.6"
+        assert [t.payload["type"] for t in told] == ["InvalidCsmsCertificate"]
+        status = await cp.status()
+        assert status["queue"]["waiting_for"] == {"ocpp1.6": 1}
+        assert status["queue"]["held_for"] == "ocpp1.6"
+        assert "1 wait for a connection in ocpp1.6" in ctl.format_status(status)
         pending = await cp.journal.pending_messages()
         assert [(m.protocol, m.payload["type"]) for m in pending] == [
-            ("ocpp1.6", "ResetOrReboot"),
-            ("ocpp1.6", "StartupOfTheDevice"),
-            ("ocpp2.0.1", "InvalidCsmsCertificate"),
+            ("ocpp1.6", "StartupOfTheDevice")
         ]
         await cp.stop()
     assert new.violations == []
@@ -263,8 +266,13 @@ async def test_a_security_event_is_delivered_in_the_version_it_was_recorded_in(
         station = await cp.registered(connection=2)  # this CSMS's second connection
         await cp.settle(60)
         told = station.calls("SecurityEventNotification")
-        assert [t.payload["type"] for t in told] == ["ResetOrReboot", "StartupOfTheDevice"]
-        assert (await cp.status())["queue"]["held_for"] == "ocpp2.0.1"
+        assert [t.payload["type"] for t in told] == ["StartupOfTheDevice"]  # the second start's
+        # this start's, recorded in 2.0.1 (the last agreed), waits for a 2.0.1 link
+        pending = await cp.journal.pending_messages()
+        assert [(m.protocol, m.payload["type"]) for m in pending] == [
+            ("ocpp2.0.1", "StartupOfTheDevice")
+        ]
+        assert (await cp.status())["queue"]["waiting_for"] == {"ocpp2.0.1": 1}
     assert old.violations == []
 
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 from ocpp.messages import Call, _validate_payload
 
-from ocppd.app import security_queue
+from ocppd.app import SecurityQueue
 from ocppd.connection import LinkState
 from ocppd.features.core.transactions import OutboxSignal
 from ocppd.features.link import Versions
@@ -87,7 +87,7 @@ async def test_a_security_event_is_journaled_in_the_current_version_with_its_wor
         outbox = OutboxSignal()
         for agreed in ("ocpp2.0.1", "ocpp1.6"):
             versions = Versions(link, lambda: ("ocpp2.0.1", "ocpp1.6"), agreed, keep=_nowhere)
-            queue = security_queue(j, outbox, versions)
+            queue = SecurityQueue(j, outbox, versions)
             event = {"type": "InvalidCentralSystemCertificate", "timestamp": "t"}
             await queue("SecurityEventNotification", event)
         rows = await j.pending_messages()
@@ -152,3 +152,18 @@ def test_basic_auth_password_never_shows_in_a_logged_2_0_1_frame():
         },
     ]
     assert "x" * 20 not in redact(json.dumps(result), SECRET_VARIABLES)
+
+
+async def test_before_any_version_was_agreed_a_security_event_waits_bounded(tmp_path):
+    """A first boot: no link ever agreed a version, so an event is not recorded in a guess;
+    it waits in memory, at most ``limit`` of them (the oldest goes first)."""
+    async with trio.open_nursery() as nursery, await Journal.open(tmp_path, inline=True) as j:
+        await nursery.start(j.run)
+        versions = Versions(LinkState(), lambda: ("ocpp2.0.1", "ocpp1.6"), None, keep=_nowhere)
+        assert versions.known() is None and versions.current == "ocpp2.0.1"
+        queue = SecurityQueue(j, OutboxSignal(), versions, limit=2)
+        for n in range(3):
+            await queue("SecurityEventNotification", {"type": f"E{n}", "timestamp": "t"})
+        assert await j.pending_messages() == []
+        assert [p["type"] for _, p in queue.waiting] == ["E1", "E2"]
+        nursery.cancel_scope.cancel()

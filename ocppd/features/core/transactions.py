@@ -32,7 +32,14 @@ import trio
 
 from ocppd.clock import Clock, resolve_payload
 from ocppd.features.core.words import STOP_REASON
-from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord, TxWords
+from ocppd.journal.records import (
+    Kind,
+    OutboxMessage,
+    QueueStats,
+    TransactionId,
+    TxRecord,
+    TxWords,
+)
 from ocppd.logs import fields
 from ocppd.model.auth import Authorizer, AuthStatus, IdTagInfo, parse_time
 from ocppd.model.charger import Charger
@@ -95,7 +102,8 @@ class Outbox(Protocol):
         payload: dict[str, Any],
         words: TxWords,
     ) -> int: ...
-    async def next_message(self) -> OutboxMessage | None: ...
+    async def next_message(self, protocol: str | None = None) -> OutboxMessage | None: ...
+    async def queue_stats(self) -> QueueStats: ...
     async def transaction(self, local_id: int) -> TxRecord | None: ...
     async def seal(
         self, seq: int, message_id: str, payload: dict[str, Any], *, number: int | None = None
@@ -106,6 +114,7 @@ class Outbox(Protocol):
         *,
         transaction_id: TransactionId | None = None,
         start_status: str | None = None,
+        protocol: str | None = None,
     ) -> OutboxMessage | None: ...
     async def record_failure(self, seq: int, error: str) -> int: ...
     async def give_up(
@@ -342,7 +351,7 @@ class OutboxSignal:
 
 class Carrier(Protocol):
     """How the courier sends the rows of one OCPP version and reads its answers: the rest of
-    the courier (order, sealing, resends, attempts, holding rows of another version) is the
+    the courier (order, sealing, resends, attempts, passing over rows of another version) is the
     same for every version."""
 
     words: TxWords
@@ -464,16 +473,14 @@ class Courier:
         unavailable: type[Exception],
         token: str,
         signal: OutboxSignal | None = None,
-        protocol: str = V16.subprotocol,
         carriers: Mapping[str, Carrier] | None = None,
     ) -> None:
         self.journal = journal
         self.carriers: Mapping[str, Carrier] = (
             carriers if carriers is not None else {V16.subprotocol: V16Carrier(delivery)}
         )
-        # the version of rows that name none; a row goes out only over a link in its version
-        self.protocol = protocol
-        self.held_for: str | None = None  # the version the head of the queue waits for
+        # every row names its version (a NOT NULL column) and goes out over a link of it only
+        self.speaking: str | None = None  # the version of the session being served
         self.clock = clock
         self.ids = ids
         self._attempts = attempts
@@ -487,8 +494,7 @@ class Courier:
         self.progress = trio.Event()  # set (and replaced) whenever a message leaves the queue
 
     def __repr__(self) -> str:
-        held = f" held for {self.held_for}" if self.held_for else ""
-        return f"<Courier {self.protocol} delivered={self.delivered}{held}>"
+        return f"<Courier {self.speaking} delivered={self.delivered}>"
 
     def wake(self) -> None:
         self.signal.ring()
@@ -498,49 +504,55 @@ class Courier:
         self.progress = trio.Event()
 
     async def run(self, session: Session) -> None:
-        """Deliver until the session ends (SessionClosed propagates to end the conversation)."""
-        self._following = None
-        while True:
-            self.signal.rearm()
-            message, self._following = self._following, None
-            if message is None:
-                try:
-                    message = await self.journal.next_message()
-                except self._unavailable:
-                    await self.journal.wait_healthy()
-                    continue
-            if message is None:
-                await self.signal.wait()
-                continue
-            spoken = session.rpc.dialect.subprotocol
-            protocol = message.protocol or self.protocol
-            if protocol != spoken or protocol not in self.carriers:
-                await self._hold(message, spoken)
-            pause = await self._deliver(session, message, self.carriers[protocol])
-            if pause == WAKE:
-                await self.signal.wait()
-            elif pause > 0:
-                await trio.sleep(pause)
+        """Deliver until the session ends (SessionClosed propagates to end the conversation).
 
-    async def _hold(self, message: OutboxMessage, spoken: str) -> None:
-        """The head of the queue was recorded in another OCPP version: it is delivered in
-        that version only, on a later connection, so that its payload stays valid and the
-        queue keeps its one order. Until then nothing behind it is sent either (a
-        transaction's events must not overtake their start). This returns never: the
-        session's end cancels it."""
-        self.held_for = message.protocol
-        log.warning(
-            "outbox: %s %d was recorded in %s: it and everything queued behind it wait "
-            "for a connection in that version (this one speaks %s)",
-            message.action,
-            message.seq,
-            message.protocol,
-            spoken,
-        )
-        try:
+        Only the rows of the session's version go, in journal order; a row of another
+        version stays queued for a link of its version and holds nothing behind it. That
+        keeps every transaction's order: a transaction is recorded in one version and all its
+        messages stay in it (see :mod:`ocppd.features.tx_versions`), so rows of different
+        versions never belong to one transaction."""
+        self._following = None
+        spoken = session.rpc.dialect.subprotocol
+        await self._tell_waiting(spoken)
+        if spoken not in self.carriers:  # nothing of this version can be carried
             await trio.sleep_forever()
+        carrier = self.carriers[spoken]
+        self.speaking = spoken
+        try:
+            while True:
+                self.signal.rearm()
+                message, self._following = self._following, None
+                if message is None:
+                    try:
+                        message = await self.journal.next_message(spoken)
+                    except self._unavailable:
+                        await self.journal.wait_healthy()
+                        continue
+                if message is None:
+                    await self.signal.wait()
+                    continue
+                pause = await self._deliver(session, message, carrier)
+                if pause == WAKE:
+                    await self.signal.wait()
+                elif pause > 0:
+                    await trio.sleep(pause)
         finally:
-            self.held_for = None
+            self.speaking = None
+
+    async def _tell_waiting(self, spoken: str) -> None:
+        """Say once per connection what stays queued for a link of another version."""
+        try:
+            stats = await self.journal.queue_stats()
+        except self._unavailable:
+            return
+        for protocol, count, _ in stats.by_protocol:
+            if protocol != spoken:
+                log.warning(
+                    "outbox: %d messages wait for an %s link (this one speaks %s)",
+                    count,
+                    protocol,
+                    spoken,
+                )
 
     async def _deliver(self, session: Session, message: OutboxMessage, carrier: Carrier) -> float:
         """Try once. Returns how long to pause before the next message (WAKE: until woken)."""
@@ -592,10 +604,13 @@ class Courier:
         if message.kind is Kind.TX_START:  # the id (1.6) and the verdict on the tag
             transaction_id, start_status = carrier.acknowledgement(message, answer)
             self._following = await self.journal.acknowledge(
-                message.seq, transaction_id=transaction_id, start_status=start_status
+                message.seq,
+                transaction_id=transaction_id,
+                start_status=start_status,
+                protocol=self.speaking,
             )
         else:
-            self._following = await self.journal.acknowledge(message.seq)
+            self._following = await self.journal.acknowledge(message.seq, protocol=self.speaking)
         self.delivered += 1
         self._left_queue()
         await carrier.delivered(message, payload, answer)

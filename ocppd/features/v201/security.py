@@ -6,7 +6,7 @@ for the central system is in the version current when the event happens
 (``features/link.py`` ``Versions``: the open link's, else the last agreed, else the first
 offered) and is delivered in that version only, as a transaction's messages are. The
 message is the same in both versions (type, timestamp, techInfo); only some event names
-differ: :data:`EVENT_WORDS`, which :func:`in_words` applies (``app.security_queue``).
+differ: :data:`EVENT_WORDS`, which :func:`in_words` applies (``app.SecurityQueue``).
 """
 
 from __future__ import annotations
