@@ -472,6 +472,10 @@ class Journal:
         entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
         await self._write(state.cache_store, entry, self.cache_max_entries, unless_listed)
 
+    async def cache_size(self) -> tuple[int, int]:
+        """The authorization cache's entries and the bytes their values take."""
+        return await self._read(state.cache_size)
+
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)

@@ -31,7 +31,8 @@ def list_key(id_tag: str) -> str:
 
 def lookup(conn: sqlite3.Connection, id_tag: str) -> ListedTag | None:
     row = conn.execute(
-        "SELECT id_tag, status, expiry, parent_id_tag FROM local_list WHERE id_tag = ?",
+        "SELECT id_tag, status, expiry, parent_id_tag, token_kind, connectors FROM local_list "
+        "WHERE id_tag = ?",
         (list_key(id_tag),),
     ).fetchone()
     return None if row is None else ListedTag(*row)
@@ -41,7 +42,12 @@ def summary(conn: sqlite3.Connection) -> ListSummary:
     version, entries = conn.execute(
         "SELECT version, entries FROM local_list_meta WHERE id = 1"
     ).fetchone()
-    return ListSummary(int(version), int(entries))
+    (size,) = conn.execute(
+        "SELECT coalesce(sum(length(id_tag) + length(status) + coalesce(length(expiry), 0) "
+        "+ coalesce(length(parent_id_tag), 0) + coalesce(length(token_kind), 0) "
+        "+ coalesce(length(connectors), 0)), 0) FROM local_list"
+    ).fetchone()
+    return ListSummary(int(version), int(entries), int(size))
 
 
 def update(
@@ -68,15 +74,17 @@ def update(
         conn.execute("DELETE FROM local_list")
     deleted = [(key,) for key, e in zip(keys, entries, strict=True) if e.status is None]
     kept = [
-        (key, e.status, e.expiry, e.parent_id_tag)
+        (key, e.status, e.expiry, e.parent_id_tag, e.token_kind, e.connectors)
         for key, e in zip(keys, entries, strict=True)
         if e.status is not None
     ]
     conn.executemany("DELETE FROM local_list WHERE id_tag = ?", deleted)
     conn.executemany(
-        "INSERT INTO local_list (id_tag, status, expiry, parent_id_tag) VALUES (?, ?, ?, ?) "
+        "INSERT INTO local_list (id_tag, status, expiry, parent_id_tag, token_kind, connectors) "
+        "VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "
-        "expiry = excluded.expiry, parent_id_tag = excluded.parent_id_tag",
+        "expiry = excluded.expiry, parent_id_tag = excluded.parent_id_tag, "
+        "token_kind = excluded.token_kind, connectors = excluded.connectors",
         kept,
     )
     size = int(conn.execute("SELECT count(*) FROM local_list").fetchone()[0])

@@ -99,12 +99,16 @@ class CacheEntry:
 @dataclass(frozen=True, slots=True)
 class ListEntry:
     """One entry of the local authorization list; id_tag is upper-cased. In an update,
-    ``status`` None deletes the entry (a differential update's entry without idTagInfo)."""
+    ``status`` None deletes the entry (a differential update's entry without idTagInfo).
+    ``token_kind`` (how the identifier is presented, the model's TokenKind value) and
+    ``connectors`` (where it is valid, comma-separated ids) are None for any (1.6)."""
 
     id_tag: str
     status: str | None
     expiry: str | None = None
     parent_id_tag: str | None = None
+    token_kind: str | None = None
+    connectors: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +119,18 @@ class ListedTag:
     status: str
     expiry: str | None
     parent_id_tag: str | None
+    token_kind: str | None = None
+    connectors: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ListSummary:
-    """The local authorization list as a whole: its version (0 when empty) and size."""
+    """The local authorization list as a whole: its version (0 when empty), size, and the
+    bytes its entries' values take (2.0.1 LocalAuthListCtrlr.Storage)."""
 
     version: int
     entries: int
+    bytes: int = 0
 
 
 class ListUpdate(StrEnum):

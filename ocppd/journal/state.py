@@ -88,6 +88,16 @@ def cache_store(
     return int(excess)
 
 
+def cache_size(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The cache's entries and the bytes their values take (2.0.1 AuthCacheCtrlr.Storage)."""
+    count, size = conn.execute(
+        "SELECT count(*), coalesce(sum(length(id_tag) + length(status) "
+        "+ coalesce(length(expiry), 0) + coalesce(length(parent_id_tag), 0) "
+        "+ length(updated_at)), 0) FROM auth_cache"
+    ).fetchone()
+    return int(count), int(size)
+
+
 def cache_clear(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM auth_cache")
 

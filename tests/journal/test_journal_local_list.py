@@ -25,7 +25,7 @@ async def test_a_refused_update_changes_nothing_and_survives_a_restart(state_dir
         too_long = await journal.list_update(full=False, version=5, entries=grow, max_entries=3)
         assert too_long is ListUpdate.TOO_LONG
     async with await Journal.open(state_dir) as journal:
-        assert await journal.list_summary() == ListSummary(4, 3)
+        assert await journal.list_summary() == ListSummary(4, 3, 3 * len("AAccepted"))
         assert (await journal.list_lookup("A")) is not None
         assert (await journal.list_lookup("d")) is None
         assert (await journal.list_lookup("b")).id_tag == "B"  # type: ignore[union-attr]
@@ -45,7 +45,7 @@ async def test_refusals_checked_before_any_row_changes(state_dir: Path) -> None:
                 full=full, version=version, entries=entries, max_entries=10
             )
             assert got is outcome
-        assert await journal.list_summary() == ListSummary(2, 1)
+        assert await journal.list_summary() == ListSummary(2, 1, len("AAccepted"))
 
 
 async def test_an_emptied_list_has_version_zero(state_dir: Path) -> None:
@@ -60,6 +60,25 @@ async def test_an_emptied_list_has_version_zero(state_dir: Path) -> None:
         assert await journal.list_update(
             full=False, version=1, entries=tags("c"), max_entries=10
         ) == (ListUpdate.APPLIED)
+
+
+async def test_an_entry_keeps_its_token_kind_and_connectors(state_dir: Path) -> None:
+    """What a 2.0.1 entry says beyond 1.6's idTagInfo (migration 0010); a 1.6 entry names
+    neither. Storage counts every value kept."""
+    async with await Journal.open(state_dir) as journal:
+        entries = [
+            ListEntry("CARD0001", "Accepted", None, "FLEET", "card", "1,2"),
+            ListEntry("OLD00001", "Blocked"),
+        ]
+        await journal.list_update(full=True, version=3, entries=entries, max_entries=10)
+    async with await Journal.open(state_dir) as journal:
+        found = await journal.list_lookup("card0001")
+        assert found is not None
+        assert (found.token_kind, found.connectors, found.parent_id_tag) == ("card", "1,2", "FLEET")
+        old = await journal.list_lookup("OLD00001")
+        assert old is not None and (old.token_kind, old.connectors) == (None, None)
+        size = len("CARD0001Accepted" "FLEET" "card" "1,2") + len("OLD00001Blocked")
+        assert await journal.list_summary() == ListSummary(3, 2, size)
 
 
 async def test_list_tags_are_kept_out_of_the_cache(state_dir: Path) -> None:

@@ -45,7 +45,8 @@ SEED[5] = SEED[4]  # 0005 adds the charging profiles' table
 SEED[6] = (  # 0006 adds the local authorization list
     SEED[5]
     + """
-    INSERT INTO local_list VALUES ('FLEET001', 'Accepted', NULL, NULL);
+    INSERT INTO local_list (id_tag, status, expiry, parent_id_tag)
+        VALUES ('FLEET001', 'Accepted', NULL, NULL);
     UPDATE local_list_meta SET version = 3, entries = 1;
 """
 )
@@ -68,6 +69,16 @@ SEED[EVENT_NUMBERS] = (
     SEED[EVENT_NUMBERS - 1]
     + """
     UPDATE transactions SET protocol = 'ocpp2.0.1', numbered = 2 WHERE local_id = 1;
+"""
+)
+# The local list's token columns (found by name, like the two above): an entry names its
+# token's kind and the connectors it is valid at.
+LIST_TOKENS = next(m.version for m in BUNDLED if m.name == "local_list_tokens")
+SEED[LIST_TOKENS] = (
+    SEED[LIST_TOKENS - 1]
+    + """
+    INSERT INTO local_list VALUES ('APP00001', 'Accepted', NULL, NULL, 'central', '2');
+    UPDATE local_list_meta SET entries = 2;
 """
 )
 
