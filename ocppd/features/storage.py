@@ -54,6 +54,12 @@ class ModelStorage:
         except JournalUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc
 
+    async def cache_touch(self, id_tag: str, now: str) -> None:
+        try:
+            await self.journal.cache_touch(id_tag, now)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
     async def cache_clear(self) -> None:
         try:
             await self.journal.cache_clear()

@@ -472,6 +472,10 @@ class Journal:
         entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
         await self._write(state.cache_store, entry, self.cache_max_entries, unless_listed)
 
+    async def cache_touch(self, id_tag: str, now: str) -> None:
+        """Mark the entry of ``id_tag`` (if any) as used at ``now`` (eviction order)."""
+        await self._write(state.cache_touch, id_tag, now)
+
     async def cache_size(self) -> tuple[int, int]:
         """The authorization cache's entries and the bytes their values take."""
         return await self._read(state.cache_size)

@@ -6,7 +6,7 @@ Blocking functions that run inside a transaction the journal's writer thread ope
 The authorization cache follows OCPP 1.6 section 3.5.1: it keeps the latest
 IdTagInfo per id (valid or not), compares ids case-insensitively (stored
 upper-cased), and when it is over ``max_entries`` evicts the entries that are not
-``Accepted`` first, then the least recently updated.
+``Accepted`` first, then the least recently updated or used (:func:`cache_touch`).
 """
 
 from __future__ import annotations
@@ -86,6 +86,11 @@ def cache_store(
         (excess,),
     )
     return int(excess)
+
+
+def cache_touch(conn: sqlite3.Connection, id_tag: str, now: str) -> None:
+    """The entry was used at ``now``: the eviction order is least recently used first."""
+    conn.execute("UPDATE auth_cache SET updated_at = ? WHERE id_tag = ?", (now, cache_key(id_tag)))
 
 
 def cache_size(conn: sqlite3.Connection) -> tuple[int, int]:

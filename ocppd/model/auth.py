@@ -31,6 +31,18 @@ that feed it:
   it refuses the tag, since a tag cached as blocked might otherwise pass as unknown.
 - Tags are compared case-insensitively (CiString20).
 - A list that cannot be read counts as a cache that cannot be read.
+
+Beyond 1.6 (OCPP 2.0.1, in neutral words):
+
+- A list entry may name how its identifier is presented (a token kind) and where it is
+  valid (connectors). An entry of another kind does not match the tag presented (2.0.1
+  identifies a token by its identifier *and* type); an entry without a kind (1.6) matches
+  any. Its connectors become the verdict's.
+- Remote authorization off (2.0.1 ``AuthCtrlr.DisableRemoteAuthorization``): the central
+  system is never asked; online, the list and the cache decide alone (a valid entry
+  starts, any other entry or an unknown tag is refused).
+- The master pass group (2.0.1 C16, :meth:`Authorizer.is_master_pass`): an accepted tag of
+  that group stops transactions and starts none; the charger acts on it.
 """
 
 from __future__ import annotations
@@ -140,14 +152,30 @@ class CacheStore(Protocol):
         the write (a list update cannot slip in between)."""
         ...
 
+    async def cache_touch(self, id_tag: str, now: str) -> None:
+        """The entry of ``id_tag`` was used now (the cache gives up the least recently
+        used first)."""
+        ...
+
     async def cache_clear(self) -> None: ...
+
+
+class ListedTag(CachedTag, Protocol):
+    """A local list entry: a cache entry's facts, and how the identifier is presented (a
+    :class:`TokenKind` value; None: any) and the connectors it is valid at ("1,2"; None:
+    any)."""
+
+    @property
+    def token_kind(self) -> str | None: ...
+    @property
+    def connectors(self) -> str | None: ...
 
 
 class ListStore(Protocol):
     """The journal's local authorization list, looked up one tag at a time by key. Raises
     StorageUnavailable when the journal cannot be read."""
 
-    async def list_lookup(self, id_tag: str) -> CachedTag | None: ...
+    async def list_lookup(self, id_tag: str) -> ListedTag | None: ...
 
 
 class ListConflicts:
@@ -242,6 +270,16 @@ def same_tag(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.upper() == b.upper()
 
 
+def parse_connectors(text: str | None) -> tuple[int, ...] | None:
+    """A list entry's connectors ("1,2"); None (any) when it names none or is unreadable."""
+    if not text:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        return None
+
+
 def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -291,9 +329,10 @@ class Authorizer:
             status = AuthStatus.EXPIRED
         return IdTagInfo(status, expiry, entry.parent_id_tag)
 
-    async def listed(self, id_tag: str) -> IdTagInfo | None:
+    async def listed(self, id_tag: str, kind: TokenKind | None = None) -> IdTagInfo | None:
         """The local list's info of ``id_tag`` (status Expired when its expiry has passed);
-        None when the list is disabled or does not hold it.
+        None when the list is disabled or does not hold it, or holds it as a token of
+        another kind than ``kind`` (None: any kind).
 
         Raises StorageUnavailable when the list cannot be read.
         """
@@ -301,7 +340,17 @@ class Authorizer:
             return None
         assert self.local_list is not None
         entry = await self.local_list.list_lookup(id_tag.upper())
-        return None if entry is None else self._effective(entry)
+        if entry is None:
+            return None
+        if kind is not None and entry.token_kind is not None and entry.token_kind != kind.value:
+            return None
+        return replace(self._effective(entry), connectors=parse_connectors(entry.connectors))
+
+    def is_master_pass(self, auth: AuthResult) -> bool:
+        """An accepted tag of the master pass group (2.0.1 C16): it stops transactions and
+        starts none."""
+        group = self.policies.auth.master_pass_group
+        return bool(group) and auth.accepted and same_tag(auth.parent_id_tag, group)
 
     async def lookup(self, id_tag: str) -> TagLookup:
         """Where ``id_tag`` is known here, without asking the central system: the list wins
@@ -382,9 +431,13 @@ class Authorizer:
         result = await self._authorize(id_tag, kind)
         return result if kind is TokenKind.CARD else replace(result, origin=Origin(kind))
 
+    @property
+    def _remote(self) -> bool:
+        return self.policies.auth.remote_authorization
+
     async def _authorize(self, id_tag: str, kind: TokenKind) -> AuthResult:
         try:
-            listed = await self.listed(id_tag)
+            listed = await self.listed(id_tag, kind)
         except StorageUnavailable as exc:
             log.warning("local authorization list cannot be read: %s", exc)
             return await self._by_central_system(id_tag, kind, "the local list cannot be read")
@@ -398,8 +451,14 @@ class Authorizer:
             cached, cache_readable = None, False
         valid_cached = cached is not None and cached.status is AuthStatus.ACCEPTED
         if self.uplink.online:
-            if valid_cached and self.policies.auth.local_pre_authorize:
+            if valid_cached and (self.policies.auth.local_pre_authorize or not self._remote):
+                await self._used(id_tag)
                 return AuthResult(True, cached, AuthSource.CACHE)
+            if not self._remote:
+                why = f"cached as {cached.status}" if cached is not None else "unknown here"
+                return AuthResult(
+                    False, cached, AuthSource.CACHE, f"{why} and remote authorization is off"
+                )
             answer = await self._ask(id_tag, kind)
             if answer is not None:
                 if answer.info is not None:
@@ -409,7 +468,18 @@ class Authorizer:
             return AuthResult(
                 False, None, AuthSource.CACHE, "offline and the authorization cache cannot be read"
             )
-        return self._offline(cached)
+        result = self._offline(cached)
+        if result.accepted and cached is not None:
+            await self._used(id_tag)
+        return result
+
+    async def _used(self, id_tag: str) -> None:
+        """A cached verdict decided a start: its entry is the most recently used (2.0.1
+        AuthCacheCtrlr.Policy LRU). Best effort: it is a cache."""
+        try:
+            await self.cache.cache_touch(id_tag.upper(), self.clock.timestamp())
+        except StorageUnavailable as exc:
+            log.warning("authorization cache entry not marked as used: %s", exc)
 
     async def _ask(self, id_tag: str, kind: TokenKind) -> AuthResult | None:
         """Authorize.req: the central system's verdict, a refusal when it answered without
@@ -440,8 +510,15 @@ class Authorizer:
         online and the list alone may not decide; never a cache entry."""
         valid = listed.status is AuthStatus.ACCEPTED
         if self.uplink.online:
-            if valid and self.policies.auth.local_pre_authorize:
+            if valid and (self.policies.auth.local_pre_authorize or not self._remote):
                 return AuthResult(True, listed, AuthSource.LOCAL_LIST)
+            if not self._remote:
+                return AuthResult(
+                    False,
+                    listed,
+                    AuthSource.LOCAL_LIST,
+                    f"in the local list as {listed.status} and remote authorization is off",
+                )
             answer = await self._ask(id_tag, kind)
             if answer is not None:
                 if answer.info is not None and is_valid(answer.info) is not is_valid(listed):
@@ -458,8 +535,9 @@ class Authorizer:
         return AuthResult(True, listed, AuthSource.LOCAL_LIST)
 
     async def _by_central_system(self, id_tag: str, kind: TokenKind, why_local: str) -> AuthResult:
-        """Only the central system may decide (local storage unreadable): offline, refused."""
-        if self.uplink.online:
+        """Only the central system may decide (local storage unreadable): offline, or when
+        it may not be asked, refused."""
+        if self.uplink.online and self._remote:
             answer = await self._ask(id_tag, kind)
             if answer is not None:
                 return answer

@@ -459,6 +459,8 @@ class Charger:
             auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
             if not auth.accepted:
                 raise Refused(f"tag refused: {auth.why}", why_refused(auth))
+            if self.authorizer.is_master_pass(auth):  # 2.0.1 C16.FR.03
+                raise Refused("a master pass starts no transaction", Why.OTHER)
             return await self._start_claimed(id_tag, auth, targets)
         finally:
             for connector in targets:  # claims nobody confirmed are given up
@@ -475,6 +477,16 @@ class Charger:
                 await connector.stop(StopReason.LOCAL, id_tag)
                 return f"transaction on connector {connector.id} stopped", None
         auth: AuthResult | None = None
+        running = [c for c in self.connectors.values() if c.tx is not None]
+        if running and self.authorizer.policies.auth.master_pass_group:
+            # 2.0.1 C16.FR.02: a master pass (a charger without a screen to choose on)
+            # stops every transaction, as a stop by its own driver's tag would (E07)
+            auth = await self.authorizer.authorize(id_tag, self.reader_kind)
+            if self.authorizer.is_master_pass(auth):
+                for connector in running:
+                    await connector.stop(StopReason.MASTER_PASS, id_tag)
+                where = ", ".join(str(c.id) for c in running)
+                return f"master pass: transactions stopped on connector {where}", auth
         for connector in self.connectors.values():
             tx = connector.tx
             if tx is not None and tx.parent_id_tag:

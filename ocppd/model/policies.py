@@ -26,6 +26,11 @@ class AuthPolicy:
     allow_offline_unknown: bool = False  # offline: an unknown tag starts
     local_list_enabled: bool = False  # the local authorization list is used
     cache_lifetime_s: int = 0  # a cached verdict without an expiry expires after this; 0: never
+    # online, the central system is asked about tags the list and cache do not accept;
+    # False: never asked, the list and the cache alone decide (2.0.1 DisableRemoteAuthorization)
+    remote_authorization: bool = True
+    # a tag of this group stops every transaction and starts none (2.0.1 C16 master pass)
+    master_pass_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

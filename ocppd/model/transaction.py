@@ -35,6 +35,7 @@ class StopReason(StrEnum):
     SOFT_RESET = "soft reset"
     UNLOCK_COMMAND = "unlock command"
     DE_AUTHORIZED = "deauthorized"  # the central system says the tag is not valid
+    MASTER_PASS = "master pass"  # a tag of the master pass group stopped every transaction
 
 
 class StartCause(StrEnum):

@@ -77,7 +77,7 @@ async def test_an_entry_keeps_its_token_kind_and_connectors(state_dir: Path) -> 
         assert (found.token_kind, found.connectors, found.parent_id_tag) == ("card", "1,2", "FLEET")
         old = await journal.list_lookup("OLD00001")
         assert old is not None and (old.token_kind, old.connectors) == (None, None)
-        size = len("CARD0001Accepted" "FLEET" "card" "1,2") + len("OLD00001Blocked")
+        size = len("CARD0001AcceptedFLEETcard1,2") + len("OLD00001Blocked")
         assert await journal.list_summary() == ListSummary(3, 2, size)
 
 

@@ -24,6 +24,8 @@ class Entry:
     status: str
     expiry: str | None = None
     parent_id_tag: str | None = None
+    token_kind: str | None = None
+    connectors: str | None = None
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Stores:
     listed: dict[str, Entry] = field(default_factory=dict)
     cached: dict[str, Entry] = field(default_factory=dict)
     list_broken: bool = False
+    used: list[str] = field(default_factory=list)  # cache entries touched, in order
 
     async def list_lookup(self, id_tag: str) -> Entry | None:
         await trio.lowlevel.checkpoint()
@@ -56,6 +59,10 @@ class Stores:
         if unless_listed and id_tag in self.listed:
             return
         self.cached[id_tag] = Entry(status, expiry, parent_id_tag)
+
+    async def cache_touch(self, id_tag: str, now: str) -> None:
+        await trio.lowlevel.checkpoint()
+        self.used.append(id_tag)
 
     async def cache_clear(self) -> None:
         self.cached.clear()

@@ -29,6 +29,12 @@ def auth_policy(keys: Keys) -> AuthPolicy:
         cache_lifetime_s=(
             keys.get_int("AuthCacheCtrlr.LifeTime") if keys.has("AuthCacheCtrlr.LifeTime") else 0
         ),
+        remote_authorization=not _flag(keys, "AuthCtrlr.DisableRemoteAuthorization"),
+        master_pass_group=(
+            keys.get_str("AuthCtrlr.MasterPassGroupId") or None
+            if keys.has("AuthCtrlr.MasterPassGroupId")
+            else None
+        ),
     )
 
 
@@ -58,6 +64,8 @@ def meter_policy(keys: Keys) -> MeterPolicy:
 POLICY_KEYS = (
     "AllowOfflineTxForUnknownId",
     "AuthCacheCtrlr.LifeTime",
+    "AuthCtrlr.DisableRemoteAuthorization",
+    "AuthCtrlr.MasterPassGroupId",
     "AuthorizationCacheEnabled",
     "LocalAuthListEnabled",
     "LocalAuthorizeOffline",

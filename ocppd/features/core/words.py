@@ -94,11 +94,19 @@ STOP_REASON: Mapping[StopReason, Reason] = MappingProxyType(
         StopReason.SOFT_RESET: Reason.SOFT_RESET,
         StopReason.UNLOCK_COMMAND: Reason.UNLOCK_COMMAND,
         StopReason.DE_AUTHORIZED: Reason.DE_AUTHORIZED,
+        # 1.6 has no master pass (a 2.0.1 setting that still holds while speaking 1.6): it
+        # is not the driver's own stop (Local), so Other
+        StopReason.MASTER_PASS: Reason.OTHER,
     }
 )
 """StopTransaction.reason (a Reason); the journal keeps this word in the stop's row."""
 
-STOP_REASON_OF: Mapping[Reason, StopReason] = _invert(STOP_REASON)
+BORROWED_REASONS = frozenset({StopReason.MASTER_PASS})
+"""The model's reasons 1.6 says with another reason's word (read back as that one)."""
+
+STOP_REASON_OF: Mapping[Reason, StopReason] = _invert(
+    {word: wire for word, wire in STOP_REASON.items() if word not in BORROWED_REASONS}
+)
 """The model's reason of a 1.6 one (a stop row the journal kept)."""
 
 AVAILABILITY: Mapping[AvailabilityResult, AvailabilityStatus] = MappingProxyType(

@@ -96,9 +96,22 @@ SAME_AS_V16: Mapping[tuple[str, str], str] = MappingProxyType(
 # 2.0.1-only variables of this block, as keys of their own ("Component.Variable", as the
 # device model names them; not ``listed``: no 1.6 message reaches them)
 CACHE_LIFETIME = "AuthCacheCtrlr.LifeTime"
+CACHE_POLICY = "AuthCacheCtrlr.Policy"
+MASTER_PASS_GROUP = "AuthCtrlr.MasterPassGroupId"
+DISABLE_REMOTE = "AuthCtrlr.DisableRemoteAuthorization"
 V201_ONLY: Mapping[tuple[str, str], str] = MappingProxyType(
-    {("AuthCacheCtrlr", "LifeTime"): CACHE_LIFETIME}
+    {
+        ("AuthCacheCtrlr", "LifeTime"): CACHE_LIFETIME,
+        ("AuthCacheCtrlr", "Policy"): CACHE_POLICY,
+        ("AuthCtrlr", "MasterPassGroupId"): MASTER_PASS_GROUP,
+        ("AuthCtrlr", "DisableRemoteAuthorization"): DISABLE_REMOTE,
+    }
 )
+# AuthCacheCtrlr.Policy: the journal's cache is full at its bound (README "Journal") and
+# then gives up the entries that are not Accepted first, then the least recently used
+# (a use: the central system's verdict, or a start the cache decided). That is LRU; LFU,
+# FIFO and CUSTOM are refused (SetVariables Rejected), not pretended.
+CACHE_POLICIES = frozenset({"LRU"})
 
 
 def keys(_site: Site) -> Iterable[KeySpec]:
@@ -110,6 +123,32 @@ def keys(_site: Site) -> Iterable[KeySpec]:
         listed=False,  # 2.0.1 only: 1.6's GetConfiguration and ChangeConfiguration miss it
         doc="2.0.1 AuthCacheCtrlr.LifeTime (s): how long a cached verdict without its own "
         "expiry stays valid; 0: no bound",
+    )
+    yield KeySpec(
+        CACHE_POLICY,
+        KeyType.STRING,
+        "LRU",
+        choices=CACHE_POLICIES,
+        listed=False,
+        doc="2.0.1 AuthCacheCtrlr.Policy: which cached verdict a full cache gives up; LRU "
+        "(refused first, then the least recently used) is the one the cache has",
+    )
+    yield KeySpec(
+        MASTER_PASS_GROUP,
+        KeyType.STRING,
+        "",
+        max_length=36,
+        listed=False,
+        doc="2.0.1 AuthCtrlr.MasterPassGroupId (C16): a token of this group stops every "
+        "transaction and starts none; empty: no master pass",
+    )
+    yield KeySpec(
+        DISABLE_REMOTE,
+        KeyType.BOOL,
+        False,
+        listed=False,
+        doc="2.0.1 AuthCtrlr.DisableRemoteAuthorization: never send Authorize; the local "
+        "list and the cache alone decide",
     )
 
 

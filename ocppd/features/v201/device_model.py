@@ -26,6 +26,7 @@ from ocppd.features.v201.variables import (
     split,
     too_many,
 )
+from ocppd.journal import Journal, JournalUnavailable
 from ocppd.model.keys import KeySpec
 from ocppd.model.status import Status
 from ocppd.protocol.v201 import messages as m
@@ -52,6 +53,8 @@ def facts(services: Services) -> Facts:
             return charger.current().status
         return charger.connectors[evse].reported.status
 
+    sizes = services.part("journal sizes", lambda: StoredSizes(services.journal))
+
     def certificates() -> int:
         store = services.certificates
         return 0 if store is None else store.count()
@@ -68,7 +71,38 @@ def facts(services: Services) -> Facts:
         call_timeout_s=settings.ocpp.call_timeout_s if settings is not None else 30.0,
         max_frame_bytes=settings.ocpp.max_frame_bytes if settings is not None else 1024 * 1024,
         certificates=certificates,
+        stored=sizes.current,
+        refresh=sizes.refresh,
     )
+
+
+class StoredSizes:
+    """What the journal holds, as the read-only variables report it (LocalAuthListCtrlr
+    Entries and Storage, AuthCacheCtrlr.Storage): read again before each answer."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.sizes: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"<StoredSizes {self.sizes}>"
+
+    def current(self) -> Mapping[str, int]:
+        return self.sizes
+
+    async def refresh(self) -> None:
+        try:
+            summary = await self.journal.list_summary()
+            _entries, cache_bytes = await self.journal.cache_size()
+        except JournalUnavailable as exc:  # reported without a value, not guessed
+            log.warning("device model: the journal's sizes cannot be read: %s", exc)
+            self.sizes = {}
+            return
+        self.sizes = {
+            "local_list.entries": summary.entries,
+            "local_list.bytes": summary.bytes,
+            "cache.bytes": cache_bytes,
+        }
 
 
 class DeviceModelHandlers:
@@ -126,6 +160,7 @@ class DeviceModelHandlers:
         return m.SetVariablesResponse(set_variable_result=tuple(results))
 
     async def get_variables(self, request: m.GetVariablesRequest) -> m.GetVariablesResponse:
+        await self.model.facts.refresh()
         limit = self.model.limit("GetVariables")
         return m.GetVariablesResponse(
             get_variable_result=tuple(
@@ -135,6 +170,7 @@ class DeviceModelHandlers:
         )
 
     async def get_base_report(self, request: m.GetBaseReportRequest) -> Then:
+        await self.model.facts.refresh()
         data = self.model.base_report(request.report_base)
         log.info(
             "GetBaseReport %s (request %d): %d variables",
@@ -148,6 +184,7 @@ class DeviceModelHandlers:
 
     async def get_report(self, request: m.GetReportRequest) -> Any:
         """B08: Accepted and the report, or EmptyResultSet when nothing matches (B08.FR.07)."""
+        await self.model.facts.refresh()
         wanted = request.component_variable
         limit = self.model.limit("GetReport")
         if wanted is not None and len(wanted) > limit:

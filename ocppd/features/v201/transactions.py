@@ -89,6 +89,7 @@ STOPPED_REASON: Mapping[StopReason, ReasonEnumType] = MappingProxyType(
         # runs, F05.FR.02); the triggerReason UnlockCommand says it
         StopReason.UNLOCK_COMMAND: ReasonEnumType.OTHER,
         StopReason.DE_AUTHORIZED: ReasonEnumType.DE_AUTHORIZED,
+        StopReason.MASTER_PASS: ReasonEnumType.MASTER_PASS,  # C16.FR.02
     }
 )
 """TransactionType.stoppedReason of Ended."""
@@ -106,6 +107,7 @@ STOP_TRIGGER: Mapping[StopReason, TriggerReasonEnumType] = MappingProxyType(
         StopReason.SOFT_RESET: TriggerReasonEnumType.RESET_COMMAND,
         StopReason.UNLOCK_COMMAND: TriggerReasonEnumType.UNLOCK_COMMAND,
         StopReason.DE_AUTHORIZED: TriggerReasonEnumType.DEAUTHORIZED,
+        StopReason.MASTER_PASS: TriggerReasonEnumType.STOP_AUTHORIZED,  # a token stopped it
     }
 )
 """TransactionEventRequest.triggerReason of Ended: what ended it."""

@@ -22,7 +22,7 @@ ChangeConfiguration does) and sends the NotifyReports.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -82,6 +82,10 @@ SCOPES: Mapping[str, Scope] = {"evse": Scope.EVSE, "connector": Scope.CONNECTOR}
 station's (decision 6: each 1.6 connector N is EVSE N with one connector, id 1)."""
 
 
+async def _nothing_to_refresh() -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the read-only variables read: the charger as it is now. ``evses`` gives each
@@ -98,6 +102,11 @@ class Facts:
     call_timeout_s: float = 30.0
     max_frame_bytes: int = 1024 * 1024
     certificates: Callable[[], int] = lambda: 0
+    # what the journal holds, by name ("local_list.entries", "local_list.bytes",
+    # "cache.bytes"), as last read by ``refresh`` (the device model is read synchronously;
+    # its handlers refresh before each answer or report)
+    stored: Callable[[], Mapping[str, int]] = lambda: {}
+    refresh: Callable[[], Awaitable[None]] = _nothing_to_refresh
 
 
 Reader = Callable[[Facts, int], "str | None"]
@@ -161,6 +170,16 @@ def _phases(facts: Facts, evse: int) -> str:
     return str(facts.evses[evse] if evse else max(facts.evses.values(), default=0))
 
 
+def stored(name: str) -> Reader:
+    """A size the journal holds (:attr:`Facts.stored`); None when it could not be read."""
+
+    def read(facts: Facts, _evse: int) -> str | None:
+        value = facts.stored().get(name)
+        return None if value is None else str(value)
+
+    return read
+
+
 def _date_time(facts: Facts, _evse: int) -> str | None:
     now = facts.now()
     return None if now is None else now.isoformat().replace("+00:00", "Z")
@@ -172,6 +191,7 @@ CS, EVSE, CONN = "ChargingStation", "EVSE", "Connector"
 COMM, TX, SAMPLED, ALIGNED = "OCPPCommCtrlr", "TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr"
 AUTH, CACHE, SECURITY = "AuthCtrlr", "AuthCacheCtrlr", "SecurityCtrlr"
 DEVICE_DATA, CLOCK = "DeviceDataCtrlr", "ClockCtrlr"
+LOCAL_LIST = "LocalAuthListCtrlr"
 
 INT, BOOL, STR = DataEnumType.INTEGER, DataEnumType.BOOLEAN, DataEnumType.STRING
 AVAILABILITY_STATES = tuple(word.value for word in ConnectorStatusEnumType)
@@ -281,6 +301,23 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
              data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
              constant=True),
+    # D LocalAuthListCtrlr, and C's AuthCtrlr/AuthCacheCtrlr rules (local_list.py,
+    # authorization.py): Enabled and ItemsPerMessage are the 1.6 keys; the list holds at
+    # most LocalAuthListMaxLength entries
+    Variable(LOCAL_LIST, "Enabled", key="LocalAuthListEnabled"),
+    Variable(LOCAL_LIST, "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable(LOCAL_LIST, "Entries", read=stored("local_list.entries"), data_type=INT,
+             persistent=False),
+    Variable(LOCAL_LIST, "ItemsPerMessage", key="SendLocalListMaxLength"),
+    Variable(LOCAL_LIST, "BytesPerMessage", read=lambda f, _: str(f.max_frame_bytes),
+             data_type=INT, constant=True),
+    Variable(LOCAL_LIST, "Storage", read=stored("local_list.bytes"), data_type=INT,
+             unit="B", persistent=False),
+    Variable(AUTH, "MasterPassGroupId", key="AuthCtrlr.MasterPassGroupId"),
+    Variable(AUTH, "DisableRemoteAuthorization", key="AuthCtrlr.DisableRemoteAuthorization"),
+    Variable(CACHE, "Policy", key="AuthCacheCtrlr.Policy"),
+    Variable(CACHE, "Storage", read=stored("cache.bytes"), data_type=INT, unit="B",
+             persistent=False),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
