@@ -56,6 +56,21 @@ async def test_full_cache_evicts_not_accepted_first_then_the_oldest(state_dir: P
             assert await journal.cache_lookup(tag) is not None
 
 
+async def test_a_used_entry_is_evicted_last_lru(state_dir: Path) -> None:
+    """2.0.1 AuthCacheCtrlr.Policy LRU: an entry used since (cache_touch) outlives one stored
+    after it; the size counts the values kept."""
+    async with await Journal.open(state_dir, cache_max_entries=2) as journal:
+        assert await journal.cache_size() == (0, 0)
+        await journal.cache_store("A", "Accepted", None, None, "2026-11-21T08:00:00Z")
+        await journal.cache_store("B", "Accepted", None, None, "2026-11-21T09:00:00Z")
+        await journal.cache_touch("a", "2026-11-21T10:00:00Z")
+        await journal.cache_touch("nobody", "2026-11-21T10:00:00Z")  # no entry: nothing
+        await journal.cache_store("C", "Accepted", None, None, "2026-11-21T11:00:00Z")
+        assert await journal.cache_lookup("B") is None
+        assert await journal.cache_lookup("A") is not None
+        assert await journal.cache_size() == (2, 2 * len("AAccepted2026-11-21T10:00:00Z"))
+
+
 async def test_clear_cache_empties_it_and_keeps_settings(journal: Journal) -> None:
     await journal.set_setting("AuthorizationCacheEnabled", "true")
     await journal.cache_store("A", "Accepted", None, None, "2026-11-21T10:00:00Z")
