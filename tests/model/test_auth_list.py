@@ -192,3 +192,86 @@ async def test_lookup_says_list_cache_or_unknown() -> None:
     assert (await auth.lookup("nobody")).source == "unknown"
     stores.listed["OLD"] = Entry("Accepted", "2026-11-21T09:00:00Z")
     assert (await auth.lookup("old")).info == IdTagInfo(E, datetime(2026, 11, 21, 9, tzinfo=UTC))
+
+
+# --- beyond 1.6 (2.0.1's rules in neutral words) ---
+
+
+async def test_an_entry_of_another_token_kind_does_not_match() -> None:
+    """An entry names how its identifier is presented: a card is not the central system's
+    token with the same identifier; an entry without a kind (1.6) matches any."""
+    stores = Stores(listed={"TAG": Entry("Accepted", token_kind=TokenKind.CENTRAL.value)})
+    up = Up(online=True, answer=B)
+    auth = authorizer(stores, up, local_pre_authorize=True)
+    result = await auth.authorize("TAG", TokenKind.CARD)
+    assert (result.accepted, result.source, up.asked) == (False, "central-system", ["TAG"])
+    assert (await auth.authorize("TAG", TokenKind.CENTRAL)).source == "local-list"
+    stores.listed["OLD"] = Entry("Accepted")
+    assert (await auth.authorize("OLD", TokenKind.KEY_CODE)).source == "local-list"
+    assert (await auth.lookup("TAG")).source == "local-list"  # ocppctl tag: any kind
+
+
+async def test_an_entry_names_its_connectors() -> None:
+    stores = Stores(
+        listed={
+            "TAG": Entry("Accepted", connectors="2,3"),
+            "BAD": Entry("Accepted", connectors="x"),
+        }
+    )
+    auth = authorizer(stores, Up(online=False))
+    result = await auth.authorize("TAG")
+    assert result.info is not None and result.info.connectors == (2, 3)
+    assert not result.info.allows(1) and result.info.allows(3)
+    unreadable = await auth.authorize("BAD")
+    assert unreadable.info is not None and unreadable.info.connectors is None
+
+
+# (listed, cached, policy) -> (accepted, why) with remote authorization off, online
+REMOTE_OFF = [
+    ({"TAG": Entry("Accepted")}, {}, {}, (True, "")),
+    ({"TAG": Entry("Blocked")}, {}, {},
+     (False, "in the local list as Blocked and remote authorization is off")),
+    ({}, {"TAG": Entry("Accepted")}, {}, (True, "")),
+    ({}, {"TAG": Entry("Blocked")}, {},
+     (False, "cached as Blocked and remote authorization is off")),
+    ({}, {}, {"allow_offline_unknown": True},
+     (False, "unknown here and remote authorization is off")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("listed", "cached", "policy", "expected"), REMOTE_OFF)
+async def test_remote_authorization_off_asks_nobody(
+    listed: dict[str, Entry],
+    cached: dict[str, Entry],
+    policy: dict[str, bool],
+    expected: tuple[bool, str],
+) -> None:
+    stores = Stores(listed=listed, cached=cached)
+    up = Up(online=True)
+    result = await authorizer(stores, up, remote_authorization=False, **policy).authorize("tag")
+    assert (result.accepted, result.why) == expected
+    assert up.asked == []
+
+
+async def test_a_start_the_cache_decided_marks_its_entry_used() -> None:
+    """LRU: a verdict the cache gave (online with LocalPreAuthorize, or offline) is a use."""
+    stores = Stores(cached={"TAG": Entry("Accepted")})
+    await authorizer(stores, Up(online=True), local_pre_authorize=True).authorize("tag")
+    await authorizer(stores, Up(online=False)).authorize("tag")
+    await authorizer(stores, Up(online=False)).authorize("unknown")
+    assert stores.used == ["TAG", "TAG"]
+
+
+async def test_the_master_pass_is_an_accepted_tag_of_its_group() -> None:
+    stores = Stores(
+        listed={
+            "COP": Entry("Accepted", parent_id_tag="police"),
+            "X": Entry("Blocked", parent_id_tag="POLICE"),
+        }
+    )
+    auth = authorizer(stores, Up(online=False))
+    auth.policies.update(auth=AuthPolicy(local_list_enabled=True, master_pass_group="POLICE"))
+    assert auth.is_master_pass(await auth.authorize("COP"))
+    assert not auth.is_master_pass(await auth.authorize("X"))  # refused: no master pass
+    auth.policies.update(auth=AuthPolicy(local_list_enabled=True))
+    assert not auth.is_master_pass(await auth.authorize("COP"))
