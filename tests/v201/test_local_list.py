@@ -2,10 +2,10 @@
 authorization it drives (C13 offline, C14 online) against the independent 2.0.1 CSMS (every
 frame the station sends is schema-checked), and the one list both versions share.
 
-OCTT cases replayed (OCPP 2.0.1 Part 6, as quoted on ocpplab.com): TC_D_01_CS (Full),
-TC_D_02_CS (Differential), TC_D_03_CS (Differential removal), TC_D_04_CS (Full empty list),
-TC_D_08_CS/TC_D_09_CS (GetLocalListVersion), TC_C_31/32/33_CS (C13/C14: the list decides
-offline and online). Requirement ids are named in each test.
+The OCTT's 2.0.1 charging-station cases of block D are not among the stored OCTT texts
+(ocpplab.com has their CSMS twins, e.g. TC_D_01_CSMS "Send Local Authorization List -
+Full"), so these tests are named by the requirements they check (D01.FR.*, D02.FR.*,
+C13/C14); where a test follows the scenario of a known case, its docstring names it.
 """
 
 from __future__ import annotations
@@ -70,10 +70,9 @@ async def source(cp: Any, token: str) -> str:
     return str((await cp.control({"cmd": "tag", "id_tag": token}))["source"])
 
 
-async def test_tc_d_01_d_02_full_then_differential_updates(
-    nursery, start_csms201, autojump_clock
-) -> None:
-    """TC_D_01_CS / TC_D_02_CS / TC_D_03_CS (D01.FR.01, D01.FR.04, D02.FR.01): a Full list
+async def test_d01_full_then_differential_updates(nursery, start_csms201, autojump_clock) -> None:
+    """D01.FR.01, D02.FR.01 (the scenario of TC_D_01_CSMS, then Differential
+    updates as 1.6's TC_043_CS): a Full list
     replaces, a Differential one adds, replaces and (without idTokenInfo) removes; the
     version is the one sent; the entries keep their group and expiry."""
     csms = await start_csms201()
@@ -103,11 +102,11 @@ async def test_tc_d_01_d_02_full_then_differential_updates(
     assert csms.violations == []
 
 
-async def test_tc_d_04_a_full_update_without_a_list_empties_it(
+async def test_d01_a_full_update_without_a_list_empties_it(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """TC_D_04_CS: Full without localAuthorizationList removes every entry; the version of an
-    empty list is 0 (D02.FR.02, as 1.6 says it: one list, one version)."""
+    """Full without localAuthorizationList removes every entry; the version of an empty list
+    is 0 (D02.FR.02; 1.6's TC_042_2_CS says the same: one list, one version)."""
     csms = await start_csms201()
     async with charger201(nursery, csms) as cp:
         station = await registered(cp)
@@ -146,7 +145,7 @@ async def test_refused_updates_change_nothing(
     status: str,
     reason: str,
 ) -> None:
-    """TC_D_05_CS-like refusals (D01.FR.18, D01.FR.19, D01.FR.06, the size limits: at most
+    """Refusals (D01.FR.18, D01.FR.19, D01.FR.06, the size limits: at most
     ItemsPerMessage entries per update, LocalAuthListCtrlr.Entries' maximum in the list):
     answered with a reasonCode, and the list and its version are as before."""
     csms = await start_csms201()
@@ -165,10 +164,10 @@ async def test_refused_updates_change_nothing(
     assert csms.violations == []
 
 
-async def test_tc_d_08_disabled_list_version_zero_and_updates_failed(
+async def test_d02_disabled_list_version_zero_and_updates_failed(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """TC_D_08_CS / D02.FR.03: while LocalAuthListCtrlr.Enabled is false GetLocalListVersion
+    """D02.FR.03: while LocalAuthListCtrlr.Enabled is false GetLocalListVersion
     answers 0 and SendLocalList Failed (2.0.1 has no NotSupported); Enabled is 1.6's
     LocalAuthListEnabled, and the list kept meanwhile is back when enabled again."""
     csms = await start_csms201()
@@ -211,7 +210,7 @@ async def test_the_local_list_controller_variables(nursery, start_csms201, autoj
 async def test_c14_online_a_listed_token_starts_without_authorize_with_local_pre_authorize(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """TC_C_32_CS-like (C14.FR.02): online with LocalPreAuthorize an Accepted entry starts
+    """C14.FR.02: online with LocalPreAuthorize an Accepted entry starts
     at once; without it (C14.FR.03-like) the CSMS is asked."""
     csms = await start_csms201()
     async with charger201(nursery, csms, keys={"LocalPreAuthorize": True}) as cp:
@@ -265,7 +264,7 @@ async def test_a_listed_token_charges_only_at_its_evses(
 async def test_c13_offline_the_list_decides(
     nursery, start_csms201, autojump_clock, tmp_path
 ) -> None:
-    """TC_C_31_CS / TC_C_33_CS-like (C13.FR.01-04): offline an Accepted entry starts with
+    """C13 (C13.FR.04): offline an Accepted entry starts with
     LocalAuthorizeOffline; a Blocked entry never starts, even with
     OfflineTxForUnknownIdEnabled (that is for unknown tokens only)."""
     csms = await start_csms201()
