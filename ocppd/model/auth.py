@@ -537,7 +537,10 @@ class Authorizer:
     async def _by_central_system(self, id_tag: str, kind: TokenKind, why_local: str) -> AuthResult:
         """Only the central system may decide (local storage unreadable): offline, or when
         it may not be asked, refused."""
-        if self.uplink.online and self._remote:
+        if self.uplink.online and not self._remote:
+            why = f"{why_local} and remote authorization is off"
+            return AuthResult(False, None, AuthSource.LOCAL_LIST, why)
+        if self.uplink.online:
             answer = await self._ask(id_tag, kind)
             if answer is not None:
                 return answer
