@@ -27,7 +27,7 @@ import trio
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
-from ocppd.testing.csms import CentralSystem, Received
+from ocppd.testing.csms import CentralSystem, NoAnswer, Received
 from ocppd.testing.csms201 import CentralSystem201
 from tests import harness
 from tests.harness import CP_ID, Charger, make_csms
@@ -154,6 +154,18 @@ class Version:
                     "StatusNotification", count=len(station.calls("StatusNotification")) + 1
                 )
 
+    def ends(self, csms: CentralSystem) -> list[Received]:
+        """Every copy of every message that ended a transaction, in arrival order."""
+        raise NotImplementedError
+
+    def hold_ends(self, csms: CentralSystem) -> None:
+        """From now on the central system does not answer the end of a transaction (an
+        answer lost on the way); :meth:`release_ends` undoes it."""
+        raise NotImplementedError
+
+    def release_ends(self, csms: CentralSystem) -> None:
+        raise NotImplementedError
+
     async def remote_start(self, station: Any, tag: str, connector: int) -> str:
         raise NotImplementedError
 
@@ -260,6 +272,15 @@ class Ocpp16(Version):
             if p["connectorId"] == connector
         ]
 
+    def ends(self, csms: CentralSystem) -> list[Received]:
+        return [c for c in csms.all_calls(CP_ID) if c.action == "StopTransaction"]
+
+    def hold_ends(self, csms: CentralSystem) -> None:
+        csms.overrides["StopTransaction"] = lambda station, payload: NoAnswer()
+
+    def release_ends(self, csms: CentralSystem) -> None:
+        del csms.overrides["StopTransaction"]
+
     async def remote_start(self, station: Any, tag: str, connector: int) -> str:
         request = call16.RemoteStartTransaction(id_tag=tag, connector_id=connector)
         return str((await station.call(request)).status)
@@ -365,6 +386,26 @@ class Ocpp201(Version):
             for p in (c.payload for c in station.calls("StatusNotification"))
             if p["evseId"] == connector
         ]
+
+    def ends(self, csms: CentralSystem) -> list[Received]:
+        return [
+            c
+            for c in csms.all_calls(CP_ID)
+            if c.action == "TransactionEvent" and c.payload["eventType"] == "Ended"
+        ]
+
+    def hold_ends(self, csms: CentralSystem) -> None:
+        def answer(station: Any, payload: dict[str, Any]) -> Any:
+            if payload["eventType"] == "Ended":
+                return NoAnswer()
+            token = payload.get("idToken")
+            return {"idTokenInfo": csms.id_token_info(token)} if token else {}
+
+        assert isinstance(csms, CentralSystem201)
+        csms.overrides["TransactionEvent"] = answer
+
+    def release_ends(self, csms: CentralSystem) -> None:
+        del csms.overrides["TransactionEvent"]
 
     async def remote_start(self, station: Any, tag: str, connector: int) -> str:
         request = call201.RequestStartTransaction(
