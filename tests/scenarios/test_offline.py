@@ -185,3 +185,57 @@ async def test_an_offline_session_cut_by_the_power_is_delivered_whole_after_the_
             assert all(session.offline)  # the stop too: made after the restart, offline
         assert (await cp.status())["queue"]["pending"] == 0
     assert csms.violations == []
+
+
+async def test_an_offline_start_the_central_system_finds_invalid_is_stopped_deauthorized(
+    nursery, version, autojump_clock
+) -> None:
+    """Offline, an unknown tag may start (AllowOfflineTxForUnknownId); when the link is
+    back the central system answers the start with Invalid: the session ends with reason
+    DeAuthorized (1.6 StopTransactionOnInvalidId, 2.0.1 StopTxOnInvalidId, E05) and the
+    contactor opens."""
+    csms = await version.start_csms(nursery, tags={TAG: "Invalid"})
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    keys = {**OFFLINE, "StopTransactionOnInvalidId": True}
+    async with version.charger(nursery, csms, url=proxy.url, keys=keys) as cp:
+        await version.registered(cp)
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await charging(version, cp, None)
+        await trio.sleep(600)
+        proxy.refuse = False
+        await version.registered(cp, connection=2)
+        await cp.settle(30)
+        session = version.session(csms)
+        assert session.reason == version.reason("deauthorized")
+        assert not cp.world(1).contactor_closed and cp.connector(1).tx is None
+        assert len(session.samples) == 10
+    assert csms.violations == []
+
+
+async def test_what_happened_before_registration_waits_for_it_to_be_accepted(
+    nursery, version, autojump_clock
+) -> None:
+    """A session before the charger ever reached the central system; then it answers
+    Pending: for 50 s the charger sends nothing but BootNotification (1.6 §4.2, 2.0.1
+    B02.FR.09, which the 2.0.1 central system also checks); once Accepted the whole session
+    arrives, in order."""
+    csms = await version.start_csms(nursery, boot_status="Pending", heartbeat_interval=60)
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    proxy.refuse = True
+    async with version.charger(nursery, csms, url=proxy.url, keys=OFFLINE) as cp:
+        await charging(version, cp, None)
+        await trio.sleep(5 * 60)
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+        proxy.refuse = False
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        await trio.sleep(50)
+        assert {c.action for c in station.inbox} == {"BootNotification"}
+        csms.boot_status = "Accepted"
+        await cp.settle(120)
+        check_delivered(version.session(csms), version, 5)
+        assert (await cp.status())["queue"]["pending"] == 0
+    assert csms.violations == []

@@ -6,9 +6,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
 import trio
 
-from tests.harness import Charger
+from tests.harness import Charger, ControlRefused
 from tests.scenarios.versions import Version
 
 TAG = "04A2B3C4"
@@ -138,4 +139,102 @@ async def test_periodic_samples_of_an_hour_are_every_minute_in_order(
         assert session.meter_start_wh <= values[0] and values[-1] <= session.meter_stop_wh
         assert session.stopped is not None and session.started <= times[0]
         assert times[-1] <= session.stopped
+    assert csms.violations == []
+
+
+async def test_a_tag_the_central_system_refuses_starts_nothing(
+    nursery, version, autojump_clock
+) -> None:
+    """The central system says Blocked (1.6 Authorize.conf, 2.0.1 C01.FR.02): the driver is
+    told so, nothing starts, the contactor stays open; the cable alone is Occupied."""
+    csms = await version.start_csms(nursery, tags={"BAD00001": "Blocked"})
+    async with version.charger(nursery, csms, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="Blocked"):
+            await cp.swipe("BAD00001")
+        await cp.settle(60)
+        assert version.sessions(csms) == []
+        assert cp.connector(1).tx is None and not cp.world(1).contactor_closed
+        assert version.states(station, 1) == ["Available", "Occupied"]
+    assert csms.violations == []
+
+
+async def test_an_ev_that_pauses_is_not_billed_for_the_pause(
+    nursery, version, autojump_clock
+) -> None:
+    """10 minutes of charging, the EV pauses 10 minutes (the contactor opens), 10 more
+    minutes: one session of 30 minutes, 20 minutes' energy; the connector stays in use."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(600)
+        await cp.sim("suspend", 1)
+        await cp.settle(1)
+        assert not cp.world(1).contactor_closed
+        await trio.sleep(600 - 1)
+        await cp.sim("resume", 1)
+        await cp.settle(1)
+        assert cp.world(1).contactor_closed
+        await trio.sleep(600 - 1)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        session = version.session(csms)
+        assert 1800 <= session.duration_s <= 1802
+        assert abs(session.energy_wh - 1200 * 2) <= 4  # 20 minutes at 7.2 kW
+        assert session.reason == version.reason("local")
+        assert version.states(station, 1) == ["Available", "Occupied"]
+    assert csms.violations == []
+
+
+async def test_the_ev_unplugged_and_back_when_that_does_not_stop_the_session(
+    nursery, version, autojump_clock
+) -> None:
+    """StopTransactionOnEVSideDisconnect false (2.0.1's StopTxOnEVSideDisconnect): the
+    cable out for 5 minutes suspends the session (no energy), the cable back resumes it,
+    the tag ends it: one session, reason Local."""
+    keys = {**QUIET, "StopTransactionOnEVSideDisconnect": False}
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(300)
+        await cp.sim("unplug", 1)
+        await cp.settle(1)
+        assert not cp.world(1).contactor_closed and cp.connector(1).tx is not None
+        await trio.sleep(300 - 1)
+        await cp.sim("plug", 1)
+        await cp.settle(1)
+        assert cp.world(1).contactor_closed
+        await trio.sleep(300 - 1)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        session = version.session(csms)
+        assert session.reason == version.reason("local")
+        assert 900 <= session.duration_s <= 902
+        assert abs(session.energy_wh - 600 * 2) <= 4  # 10 minutes at 7.2 kW
+    assert csms.violations == []
+
+
+async def test_the_daemon_stopped_in_order_mid_session_ends_it_with_reboot(
+    nursery, version, autojump_clock, tmp_path
+) -> None:
+    """systemctl stop (SIGTERM) while charging: the session ends before the daemon does,
+    reason Reboot (1.6 §7.41 and 2.0.1 ReasonEnumType alike: "a locally initiated reset or
+    reboot"), the contactor open; after the start nothing more is sent of it."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=QUIET, state_dir=tmp_path) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(300)
+        await cp.stop()
+        assert not cp.world(1).contactor_closed
+        session = version.session(csms)
+        assert session.reason == version.reason("reboot")
+        assert abs(session.energy_wh - session.duration_s * 2) <= 1
+    async with version.charger(nursery, csms, keys=QUIET, state_dir=tmp_path) as cp:
+        await version.registered(cp, connection=2)
+        await cp.settle(30)
+        assert version.sessions(csms) == [session]
     assert csms.violations == []
