@@ -115,3 +115,45 @@ async def test_the_station_out_of_service_is_kept_across_a_restart(
         again = await version.registered(cp, connection=2)
         assert version.states(again, 1) == version.states(again, 2) == ["Unavailable"]
     assert csms.violations == []
+
+
+async def test_the_station_out_of_service_during_a_transaction(
+    nursery, version, autojump_clock
+) -> None:
+    """The whole station Inoperative while connector 1 charges: Scheduled; connector 2 is
+    Unavailable at once, connector 1 once its session has ended (1.6 §5.2, 2.0.1
+    G04.FR.06)."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, connectors=2, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        assert await version.change_availability(station, 0, operative=False) == "Scheduled"
+        await version.wait_state(station, 2, "Unavailable")
+        await trio.sleep(300)
+        assert cp.world(1).contactor_closed
+        assert version.states(station, 1) == ["Available", "Occupied"]
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+        await version.wait_state(station, 1, "Unavailable")
+        assert version.states(station, 1) == ["Available", "Occupied", "Unavailable"]
+        assert version.session(csms).reason == version.reason("local")
+    assert csms.violations == []
+
+
+async def test_a_connector_with_a_cable_but_no_session_goes_out_of_service_at_once(
+    nursery, version, autojump_clock
+) -> None:
+    """A cable plugged in, no session: Inoperative is Accepted (nothing to wait for) and
+    the connector Unavailable; a tag then starts nothing."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        await cp.sim("plug", 1)
+        await version.wait_state(station, 1, "Occupied")
+        assert await version.change_availability(station, 1, operative=False) == "Accepted"
+        await version.wait_state(station, 1, "Unavailable")
+        with pytest.raises(ControlRefused):
+            await cp.swipe(TAG)
+        await cp.settle(10)
+        assert version.sessions(csms) == []
+    assert csms.violations == []

@@ -238,3 +238,57 @@ async def test_the_daemon_stopped_in_order_mid_session_ends_it_with_reboot(
         await cp.settle(30)
         assert version.sessions(csms) == [session]
     assert csms.violations == []
+
+
+async def test_a_remote_start_where_it_cannot_be_honoured_is_rejected(
+    nursery, version, autojump_clock
+) -> None:
+    """A connector the charger lacks, one out of service, one with a session: Rejected,
+    and nothing starts."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, connectors=2, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        assert await version.remote_start(station, "OTHER001", 3) == "Rejected"
+        assert await version.change_availability(station, 2, operative=False) == "Accepted"
+        await version.wait_state(station, 2, "Unavailable")
+        assert await version.remote_start(station, "OTHER001", 2) == "Rejected"
+        await charging(version, cp, station)
+        assert await version.remote_start(station, "OTHER001", 1) == "Rejected"
+        await cp.settle(60)
+        assert [s.tag for s in version.sessions(csms)] == [TAG]
+        assert version.states(station, 2) == ["Available", "Unavailable"]
+    assert csms.violations == []
+
+
+async def test_a_remote_start_without_a_cable_expires(nursery, version, autojump_clock) -> None:
+    """A remote start, and no cable within ConnectionTimeOut (2.0.1 EVConnectionTimeOut):
+    nothing starts; a cable after that starts nothing either."""
+    keys = {**QUIET, "ConnectionTimeOut": 45}
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        assert await version.remote_start(station, TAG, 1) == "Accepted"
+        await trio.sleep(60)
+        await cp.sim("plug", 1)
+        await cp.settle(60)
+        assert version.sessions(csms) == []
+        assert cp.connector(1).tx is None and not cp.world(1).contactor_closed
+        assert version.states(station, 1)[-1] == "Occupied"  # the cable
+    assert csms.violations == []
+
+
+async def test_a_tag_without_a_cable_expires(nursery, version, autojump_clock) -> None:
+    """The tag, and no cable within ConnectionTimeOut: the charger is free again (back to
+    Available where the version reported the wait), a cable later starts nothing."""
+    keys = {**QUIET, "ConnectionTimeOut": 45}
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        await cp.swipe(TAG)
+        await trio.sleep(60)
+        assert version.states(station, 1)[-1] == "Available"
+        await cp.sim("plug", 1)
+        await cp.settle(60)
+        assert version.sessions(csms) == []
+        assert cp.connector(1).tx is None and not cp.world(1).contactor_closed
+    assert csms.violations == []
