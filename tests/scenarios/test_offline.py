@@ -4,13 +4,13 @@ word, as under SIGKILL, and starts again on the same journal)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import trio
 
-from tests.harness import csms_now
+from tests.harness import EPOCH, csms_now
 from tests.netutil import Proxy
 from tests.scenarios.test_sessions import TAG, charging
 from tests.scenarios.versions import Session, Version
@@ -238,4 +238,42 @@ async def test_what_happened_before_registration_waits_for_it_to_be_accepted(
         await cp.settle(120)
         check_delivered(version.session(csms), version, 5)
         assert (await cp.status())["queue"]["pending"] == 0
+    assert csms.violations == []
+
+
+async def test_with_no_time_known_a_session_is_stamped_once_the_central_system_tells_it(
+    nursery, version, autojump_clock
+) -> None:
+    """A board without a clock boots in 1970 and offline; a 10-minute session; then the
+    link: the central system's time (BootNotification) places every stamp by the monotonic
+    clock: the session lasted 10 minutes, it began when it did, nothing says 1970."""
+    from tests import harness
+
+    def now() -> datetime:  # the central system's time: the test's (2026)
+        return datetime.fromtimestamp(EPOCH + trio.current_time(), UTC)
+
+    original = harness.wall
+    harness.wall = lambda: 86400.0 + trio.current_time()  # 1970-01-02
+    try:
+        csms = await version.start_csms(nursery, now=now)
+        proxy = await nursery.start(Proxy(csms.port).serve)
+        proxy.refuse = True
+        async with version.charger(nursery, csms, url=proxy.url, keys=OFFLINE) as cp:
+            assert cp.daemon.clock.source == "unknown"
+            plugged = now()
+            await charging(version, cp, None)
+            await trio.sleep(10 * 60)
+            await cp.swipe(TAG)
+            await cp.sim("unplug", 1)
+            await trio.sleep(100)
+            proxy.refuse = False
+            await version.registered(cp)
+            await cp.settle(30)
+            session = version.session(csms)
+            check_delivered(session, version, 10)
+            assert abs((session.started - plugged).total_seconds()) <= 2
+            for call in csms.all_calls():
+                assert "1970" not in str(call.payload), call
+    finally:
+        harness.wall = original
     assert csms.violations == []
