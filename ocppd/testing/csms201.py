@@ -206,6 +206,10 @@ class Station201(StationBase, _OcppChargePoint):
     def on_log_status(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
 
+    @on(Action.report_charging_profiles)
+    def on_report_charging_profiles(self, **_: Any) -> Any:
+        return call_result.ReportChargingProfiles()
+
     @on(Action.sign_certificate)
     def on_sign_certificate(self, **_: Any) -> Any:
         return call_result.SignCertificate(status=GenericStatusEnumType.accepted)

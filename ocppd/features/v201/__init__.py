@@ -25,6 +25,7 @@ from ocppd.features.v201 import (
     remote,
     remote_start,
     reset,
+    smart_charging,
     status,
     transactions,
 )
@@ -90,5 +91,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    smart_charging.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -98,6 +98,8 @@ class Facts:
     call_timeout_s: float = 30.0
     max_frame_bytes: int = 1024 * 1024
     certificates: Callable[[], int] = lambda: 0
+    charging_profiles: Callable[[], int] = lambda: 0  # installed now (SmartChargingCtrlr.Entries)
+    rate_units: Callable[[], str] = lambda: "A,W"  # SmartChargingCtrlr.RateUnit
 
 
 Reader = Callable[[Facts, int], "str | None"]
@@ -172,6 +174,7 @@ CS, EVSE, CONN = "ChargingStation", "EVSE", "Connector"
 COMM, TX, SAMPLED, ALIGNED = "OCPPCommCtrlr", "TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr"
 AUTH, CACHE, SECURITY = "AuthCtrlr", "AuthCacheCtrlr", "SecurityCtrlr"
 DEVICE_DATA, CLOCK = "DeviceDataCtrlr", "ClockCtrlr"
+SMART = "SmartChargingCtrlr"
 
 INT, BOOL, STR = DataEnumType.INTEGER, DataEnumType.BOOLEAN, DataEnumType.STRING
 AVAILABILITY_STATES = tuple(word.value for word in ConnectorStatusEnumType)
@@ -281,6 +284,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
              data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
              constant=True),
+    # K Smart Charging (smart_charging.py): the 1.6 Smart Charging keys where they mean the
+    # same; the limits are the charger's own (read-only, set in the config file)
+    Variable(SMART, "Enabled", read=const("true"), data_type=BOOL, constant=True),
+    Variable(SMART, "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable(SMART, "Entries", "ChargingProfiles", read=lambda f, _: str(f.charging_profiles()),
+             data_type=INT, persistent=False),
+    Variable(SMART, "ProfileStackLevel", key="ChargeProfileMaxStackLevel"),
+    Variable(SMART, "PeriodsPerSchedule", key="ChargingScheduleMaxPeriods"),
+    Variable(SMART, "RateUnit", read=lambda f, _: f.rate_units(),
+             data_type=DataEnumType.MEMBER_LIST, values_list=("A", "W"), constant=True),
+    Variable(SMART, "ACPhaseSwitchingSupported", key="ConnectorSwitch3to1PhaseSupported"),
+    Variable(SMART, "LimitChangeSignificance", key=f"{SMART}.LimitChangeSignificance", unit="%"),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
