@@ -24,6 +24,7 @@ from ocppd.features.v201 import (
     registration,
     remote,
     remote_start,
+    reservation,
     reset,
     status,
     transactions,
@@ -90,5 +91,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    reservation.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -281,6 +281,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
              data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
              constant=True),
+    # H Reservation (reservation.py): NonEvseSpecific is 1.6's ReserveConnectorZeroSupported
+    Variable("ReservationCtrlr", "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable("ReservationCtrlr", "Enabled", key="ReservationCtrlr.Enabled"),
+    Variable("ReservationCtrlr", "NonEvseSpecific", key="ReserveConnectorZeroSupported"),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
