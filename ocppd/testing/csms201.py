@@ -214,6 +214,10 @@ class Station201(StationBase, _OcppChargePoint):
     def on_sign_certificate(self, **_: Any) -> Any:
         return call_result.SignCertificate(status=GenericStatusEnumType.accepted)
 
+    @on(Action.reservation_status_update)
+    def on_reservation_status_update(self, **_: Any) -> Any:
+        return call_result.ReservationStatusUpdate()
+
 
 @dataclass
 class CentralSystem201(CentralSystem):

@@ -24,6 +24,7 @@ from ocppd.features.v201 import (
     registration,
     remote,
     remote_start,
+    reservation,
     reset,
     smart_charging,
     status,
@@ -92,5 +93,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     certificates.profile,
     transactions.profile,
     smart_charging.profile,
+    reservation.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -296,6 +296,10 @@ VARIABLES: tuple[Variable, ...] = (
              data_type=DataEnumType.MEMBER_LIST, values_list=("A", "W"), constant=True),
     Variable(SMART, "ACPhaseSwitchingSupported", key="ConnectorSwitch3to1PhaseSupported"),
     Variable(SMART, "LimitChangeSignificance", key=f"{SMART}.LimitChangeSignificance", unit="%"),
+    # H Reservation (reservation.py): NonEvseSpecific is 1.6's ReserveConnectorZeroSupported
+    Variable("ReservationCtrlr", "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable("ReservationCtrlr", "Enabled", key="ReservationCtrlr.Enabled"),
+    Variable("ReservationCtrlr", "NonEvseSpecific", key="ReserveConnectorZeroSupported"),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
