@@ -20,6 +20,7 @@ from ocppd.features.v201 import (
     data_transfer,
     device_model,
     faults,
+    firmware,
     heartbeat,
     registration,
     remote,
@@ -90,5 +91,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    firmware.firmware_management,
+    firmware.diagnostics,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -281,6 +281,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
              data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
              constant=True),
+    # L, N firmware and logs (firmware.py): where UpdateFirmware and GetLog may point
+    Variable(COMM, "FileTransferProtocols", key="SupportedFileTransferProtocols",
+             data_type=DataEnumType.MEMBER_LIST, values_list=("FTP", "FTPS", "HTTP", "HTTPS")),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
