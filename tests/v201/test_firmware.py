@@ -23,6 +23,7 @@ import trio
 from ocpp.v201 import call
 
 from ocppd import __version__
+from ocppd.ctl import format_firmware
 from ocppd.features.firmware.update import Verdict
 from ocppd.features.v201.firmware import UPDATE_STATUS
 from tests.fileservers import HttpServer
@@ -393,6 +394,9 @@ async def test_l02_a_non_secure_update_without_a_manufacturer_root(
             await station.wait_for(STATUS, lambda p: p["status"] == "Installing")
         assert reports(station) == [("Downloading", 114), ("Downloaded", 114), ("Installing", 114)]
         assert helper_inbox(state_dir).exists()
+        state = await cp.control({"cmd": "firmware"})  # ocppctl firmware
+        assert (state["signed"], state["request_id"], state["ocpp"]) == (False, 114, "ocpp2.0.1")
+        assert "asked in       ocpp2.0.1, requestId 114" in format_firmware(state)
     assert csms.violations == []
 
 

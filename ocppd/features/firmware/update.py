@@ -606,8 +606,9 @@ class Updater:
         signed = job.get("signed") or {}
         return {
             "status": str(self.status),
-            "signed": bool(signed),
+            "signed": verifies(job),
             "request_id": signed.get("request_id"),
+            "ocpp": job.get("protocol", V16_WORDS.protocol) if job else None,
             "install_date": iso(signed.get("install_at")),
             "phase": job.get("phase", "idle"),
             "location": redact_url(job["location"]) if "location" in job else None,
