@@ -20,6 +20,7 @@ from ocppd.features.v201 import (
     data_transfer,
     device_model,
     faults,
+    firmware,
     heartbeat,
     registration,
     remote,
@@ -94,5 +95,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     transactions.profile,
     smart_charging.profile,
     reservation.profile,
+    firmware.firmware_management,
+    firmware.diagnostics,
 )
 """The 2.0.1 functional blocks this charging station offers."""

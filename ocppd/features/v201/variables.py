@@ -300,6 +300,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ReservationCtrlr", "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable("ReservationCtrlr", "Enabled", key="ReservationCtrlr.Enabled"),
     Variable("ReservationCtrlr", "NonEvseSpecific", key="ReserveConnectorZeroSupported"),
+    # L, N firmware and logs (firmware.py): where UpdateFirmware and GetLog may point
+    Variable(COMM, "FileTransferProtocols", key="SupportedFileTransferProtocols",
+             data_type=DataEnumType.MEMBER_LIST, values_list=("FTP", "FTPS", "HTTP", "HTTPS")),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""
