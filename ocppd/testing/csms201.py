@@ -172,6 +172,14 @@ class Station201(StationBase, _OcppChargePoint):
     def on_sign_certificate(self, **_: Any) -> Any:
         return call_result.SignCertificate(status=GenericStatusEnumType.accepted)
 
+    @on(Action.notify_display_messages)
+    def on_notify_display_messages(self, **_: Any) -> Any:
+        return call_result.NotifyDisplayMessages()
+
+    @on(Action.notify_customer_information)
+    def on_notify_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
+
 
 @dataclass
 class CentralSystem201(CentralSystem):

@@ -19,6 +19,7 @@ from ocppd.features.v201 import (
     certificates,
     data_transfer,
     device_model,
+    display,
     faults,
     heartbeat,
     registration,
@@ -90,5 +91,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    display.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

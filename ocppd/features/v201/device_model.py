@@ -68,6 +68,7 @@ def facts(services: Services) -> Facts:
         call_timeout_s=settings.ocpp.call_timeout_s if settings is not None else 30.0,
         max_frame_bytes=settings.ocpp.max_frame_bytes if settings is not None else 1024 * 1024,
         certificates=certificates,
+        display=settings is not None and settings.display is not None,
     )
 
 
