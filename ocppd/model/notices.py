@@ -132,7 +132,9 @@ class MemoryNotices:
         return None
 
 
-def _rank(notice: Notice) -> tuple[int, int]:
+def precedence(notice: Notice) -> tuple[int, int]:
+    """Sort key of notices competing for the screen: front ones (the newest first), then
+    ahead, then cycle ones (the oldest first)."""
     first = {Priority.FRONT: 0, Priority.AHEAD: 1, Priority.CYCLE: 2}[notice.priority]
     newest_front_first = -notice.order if notice.priority is Priority.FRONT else notice.order
     return first, newest_front_first
@@ -229,7 +231,7 @@ class Notices:
             for n in self._notices.values()
             if n.in_window(now) and n.applies(when, transaction_id, evse_id)
         ]
-        return sorted(found, key=_rank)
+        return sorted(found, key=precedence)
 
     def next_change(self, now: datetime | None) -> datetime | None:
         """The next start or end of a notice's window after ``now`` (None: none, or no
@@ -260,5 +262,6 @@ __all__ = [
     "Priority",
     "TextForm",
     "When",
+    "precedence",
     "when_of",
 ]

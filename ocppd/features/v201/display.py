@@ -362,7 +362,7 @@ class DisplayMessages:
                 continue
             now = self.services.clock.now()
             ends = [(n.end - now).total_seconds() for n in self.notices.all() if n.end and now]
-            with trio.move_on_after(max(0.0, min(RECHECK_S, *ends))):
+            with trio.move_on_after(max(0.0, min([RECHECK_S, *ends]))):
                 await _first_of(self.charger.wait_notice, self.notices.wait_changed)
 
 
