@@ -19,6 +19,7 @@ from ocppd.features.v201 import (
     certificates,
     data_transfer,
     device_model,
+    display,
     faults,
     firmware,
     heartbeat,
@@ -97,5 +98,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     reservation.profile,
     firmware.firmware_management,
     firmware.diagnostics,
+    display.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""
