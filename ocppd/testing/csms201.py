@@ -217,6 +217,7 @@ class Station201(StationBase, _OcppChargePoint):
     @on(Action.reservation_status_update)
     def on_reservation_status_update(self, **_: Any) -> Any:
         return call_result.ReservationStatusUpdate()
+
     @on(Action.notify_display_messages)
     def on_notify_display_messages(self, **_: Any) -> Any:
         return call_result.NotifyDisplayMessages()
