@@ -501,6 +501,7 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
         "AuthCacheCtrlr",
         "SmartChargingCtrlr",
         "ReservationCtrlr",
+        "DisplayMessageCtrlr",
     }
     available = model.custom_report(None, [m.ComponentCriterionEnumType.AVAILABLE])
     assert {s[0] for s in slots(available)} == {

@@ -528,7 +528,15 @@ def rate_unit_words(keys: Keys) -> str:
     return ",".join(UNIT_WORD[u].value for u in units)
 
 
+def offered(services: Services) -> bool:
+    """Block K speaks over the 1.6 Smart Charging engine: a charger built without that
+    profile (its keys undeclared) does no smart charging in either version."""
+    return services.keys.has("MaxChargingProfilesInstalled")
+
+
 def handlers(services: Services) -> Mapping[str, Handler]:
+    if not offered(services):
+        return {}
     return SmartCharging201(runtime_of(services), services).table()
 
 
