@@ -492,17 +492,26 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
     }
     problems = model.custom_report(None, [m.ComponentCriterionEnumType.PROBLEM])
     assert {(s[0], s[1]) for s in slots(problems)} == {("EVSE", 2), ("Connector", 2)}
-    # a component meets a criterion by its variable of that name: AuthCtrlr, the cache and
-    # the local list are Enabled, the station, its EVSEs and connectors, the cache and the
-    # local list are Available; none is Active
+    # a component meets a criterion by its variable of that name: AuthCtrlr,
+    # SmartChargingCtrlr, the local list ... are Enabled, the station, its EVSEs and
+    # connectors, the cache, Smart Charging, the local list ... are Available; none is Active
     enabled = model.custom_report(None, [m.ComponentCriterionEnumType.ENABLED])
-    assert {s[0] for s in slots(enabled)} == {"AuthCtrlr", "AuthCacheCtrlr", "LocalAuthListCtrlr"}
+    assert {s[0] for s in slots(enabled)} == {
+        "AuthCtrlr",
+        "AuthCacheCtrlr",
+        "SmartChargingCtrlr",
+        "ReservationCtrlr",
+        "DisplayMessageCtrlr",
+        "LocalAuthListCtrlr",
+    }
     available = model.custom_report(None, [m.ComponentCriterionEnumType.AVAILABLE])
     assert {s[0] for s in slots(available)} == {
         "ChargingStation",
         "EVSE",
         "Connector",
         "AuthCacheCtrlr",
+        "SmartChargingCtrlr",
+        "ReservationCtrlr",
         "LocalAuthListCtrlr",
     }
     assert model.custom_report(None, [m.ComponentCriterionEnumType.ACTIVE]) == []
