@@ -207,6 +207,25 @@ async def test_the_local_list_controller_variables(nursery, start_csms201, autoj
     assert csms.violations == []
 
 
+async def test_get_report_gives_the_lists_largest_size(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """D01.FR.12: the CSMS sends no more entries than LocalAuthListCtrlr.Entries' maxLimit;
+    a GetReport gives it (LocalAuthListMaxLength) with the entries held now."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys={"LocalAuthListMaxLength": 400}) as cp:
+        station = await registered(cp)
+        await send_list(station, 1, "Full", [entry(LISTED)])
+        wanted = [{"component": {"name": "LocalAuthListCtrlr"}, "variable": {"name": "Entries"}}]
+        answer = await station.call(call.GetReport(request_id=4, component_variable=wanted))
+        assert answer.status == "Accepted"
+        (report,) = (await station.wait_for("NotifyReport")).payload["reportData"]
+        assert report["variableAttribute"][0]["value"] == "1"
+        limits = report["variableCharacteristics"]
+        assert (limits["minLimit"], limits["maxLimit"]) == (0, 400)
+    assert csms.violations == []
+
+
 async def test_c14_online_a_listed_token_starts_without_authorize_with_local_pre_authorize(
     nursery, start_csms201, autojump_clock
 ) -> None:

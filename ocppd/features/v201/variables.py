@@ -138,6 +138,9 @@ class Variable:
     values_list: tuple[str, ...] | None = None
     persistent: bool = True
     constant: bool = False
+    # a read-only count's largest value is this key's (its maxLimit: the CSMS sizes what it
+    # sends by it, as LocalAuthListCtrlr.Entries for SendLocalList, D01.FR.12)
+    max_key: str | None = None
 
     def __post_init__(self) -> None:
         if (self.key is None) == (self.read is None):
@@ -343,7 +346,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(LOCAL_LIST, "Enabled", key="LocalAuthListEnabled"),
     Variable(LOCAL_LIST, "Available", read=const("true"), data_type=BOOL, constant=True),
     Variable(LOCAL_LIST, "Entries", read=stored("local_list.entries"), data_type=INT,
-             persistent=False),
+             persistent=False, max_key="LocalAuthListMaxLength"),
     Variable(LOCAL_LIST, "ItemsPerMessage", key="SendLocalListMaxLength"),
     Variable(LOCAL_LIST, "BytesPerMessage", read=lambda f, _: str(f.max_frame_bytes),
              data_type=INT, constant=True),
@@ -612,6 +615,8 @@ class DeviceModel:
             data_type = variable.data_type or (
                 DataEnumType.OPTION_LIST if values is not None else DataEnumType.STRING
             )
+        if variable.max_key is not None and self.keys.has(variable.max_key):
+            low, high = 0, self.keys.get_int(variable.max_key)
         return m.VariableCharacteristicsType(
             data_type=data_type,
             supports_monitoring=False,  # monitoring (N) is not built
