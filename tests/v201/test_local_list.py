@@ -249,6 +249,28 @@ async def test_c14_online_a_listed_token_starts_without_authorize_with_local_pre
     assert csms.violations == []
 
 
+async def test_a_conflict_with_the_csms_is_a_station_problem_until_the_list_changes(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """The CSMS's verdict contradicts the list's (an Accepted entry, Blocked for the CSMS):
+    1.6's LocalListConflict on connector 0 is, over 2.0.1, the ChargingStation's Problem
+    (a NotifyEvent with techCode LocalListConflict), cleared by the next list update."""
+    csms = await start_csms201(tags={LISTED: "Blocked"})
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await send_list(station, 1, "Full", [entry(LISTED)])
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused, match="central system says Blocked"):
+            await cp.swipe(LISTED)
+        event = (await station.wait_for("NotifyEvent")).payload["eventData"][0]
+        assert event["component"] == {"name": "ChargingStation"}
+        assert (event["actualValue"], event["techCode"]) == ("true", "LocalListConflict")
+        await send_list(station, 2, "Full", [entry(LISTED, "Blocked")])
+        cleared = (await station.wait_for("NotifyEvent", count=2)).payload["eventData"][0]
+        assert (cleared["actualValue"], cleared.get("cleared")) == ("false", True)
+    assert csms.violations == []
+
+
 async def test_an_entry_matches_its_token_type_only(nursery, start_csms201, autojump_clock) -> None:
     """2.0.1 identifies a token by identifier and type: an entry for a Central token does
     not authorise an RFID card with the same identifier (the CSMS is asked about the card)."""
