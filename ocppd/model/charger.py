@@ -463,7 +463,7 @@ class Charger:
             auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
             if not auth.accepted:
                 raise Refused(f"tag refused: {auth.why}", why_refused(auth))
-            if self.authorizer.is_master_pass(auth):  # 2.0.1 C16.FR.03
+            if self.authorizer.is_master_pass(auth):  # 2.0.1 C16: it is for stopping
                 raise Refused("a master pass starts no transaction", Why.OTHER)
             return await self._start_claimed(id_tag, auth, targets)
         finally:

@@ -75,7 +75,7 @@ async def test_tc_c_49_a_master_pass_stops_every_transaction(
 async def test_c16_a_master_pass_starts_no_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """C16.FR.03: a master pass token never starts a transaction; without a group set, the
+    """C16: a master pass token never starts a transaction; without a group set, the
     same token is an ordinary driver's."""
     csms = await start_csms201()
     csms.overrides["Authorize"] = groups({MASTER: GROUP})
