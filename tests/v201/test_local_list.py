@@ -18,6 +18,7 @@ from ocpp.v201 import call
 
 from tests.harness import ControlRefused, charger
 from tests.netutil import Proxy
+from tests.test_offline import Disk
 from tests.v201.harness import charger201, registered
 
 LISTED = "FLEET001"
@@ -161,6 +162,37 @@ async def test_refused_updates_change_nothing(
         assert await source(cp, LISTED) == "local-list"
         assert await source(cp, "NEW00001") == "unknown"
         assert await variables(station, ("LocalAuthListCtrlr", "Entries")) == ["2"]
+    assert csms.violations == []
+
+
+async def test_a_list_that_cannot_be_stored_fails_and_the_old_one_stays(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """A journal that cannot be written (a full disk): Failed with StorageUnavailable, the
+    old list stays whole (1.6's TC_043_3_CS in 2.0.1 words); once the disk has room, the
+    same update is Accepted."""
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger201(nursery, csms, journal_options=options) as cp:
+        station = await registered(cp)
+        assert (await send_list(station, 1, "Full", [entry(LISTED)])).status == "Accepted"
+        # the outbox delivered first: a delivery acknowledged on a full disk ends the
+        # conversation (the courier's business, not the list's; reported to the coordinator)
+        with trio.fail_after(60):
+            while (await cp.status())["queue"]["pending"]:
+                await trio.sleep(1)
+        disk.full = True
+        answer = await send_list(station, 2, "Full", [entry("NEW00001")])
+        assert (answer.status, answer.status_info["reason_code"]) == (
+            "Failed",
+            "StorageUnavailable",
+        )
+        disk.full = False
+        assert await list_version(station) == 1
+        assert await source(cp, LISTED) == "local-list"
+        assert await source(cp, "NEW00001") == "unknown"
+        assert (await send_list(station, 2, "Full", [entry("NEW00001")])).status == "Accepted"
     assert csms.violations == []
 
 
