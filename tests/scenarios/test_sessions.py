@@ -342,3 +342,32 @@ async def test_a_remote_start_for_a_blocked_tag_starts_nothing_when_it_must_be_a
         await cp.settle(10)
         assert version.session(csms).tag == TAG and cp.world(1).contactor_closed
     assert csms.violations == []
+
+
+async def test_clock_aligned_readings_of_a_session_come_on_the_quarter_hour(
+    nursery, version, autojump_clock
+) -> None:
+    """ClockAlignedDataInterval 900 (2.0.1 AlignedDataCtrlr.Interval): an hour of charging
+    from 10:00 brings the register at 10:15, 10:30, 10:45 and 11:00, within the session
+    (1.6 MeterValues with its transactionId, 2.0.1 TransactionEvent MeterValueClock)."""
+    keys = {**QUIET, "ClockAlignedDataInterval": 900}
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(3600 + 30)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        session = version.session(csms)
+        assert [t.strftime("%H:%M:%S") for t, _ in session.aligned] == [
+            "10:15:00",
+            "10:30:00",
+            "10:45:00",
+            "11:00:00",
+        ]
+        values = [v for _, v in session.aligned]
+        assert values == sorted(values)
+        assert session.samples == ()
+        assert session.meter_stop_wh is not None
+        assert session.meter_start_wh < values[0] and values[-1] <= session.meter_stop_wh
+    assert csms.violations == []

@@ -51,6 +51,7 @@ class Session:
     stopped: datetime | None
     reason: str | None  # the version's own word (see Version.reason)
     samples: tuple[tuple[datetime, float], ...]  # periodic register samples, in order
+    aligned: tuple[tuple[datetime, float], ...]  # clock-aligned register samples, in order
     offline: tuple[bool, ...] | None  # 2.0.1: each event's offline flag; 1.6 has none
 
     @property
@@ -238,6 +239,7 @@ class Ocpp16(Version):
             assert tx_id not in stops, f"two StopTransactions for {tx_id}"
             stops[tx_id], stopped_at[tx_id] = c.payload, c.t
         samples: dict[str, list[tuple[datetime, float]]] = {tx: [] for tx in starts}
+        aligned: dict[str, list[tuple[datetime, float]]] = {tx: [] for tx in starts}
         for c in first_copies(csms, "MeterValues"):
             if c.payload.get("transactionId") is None:
                 continue
@@ -245,6 +247,7 @@ class Ocpp16(Version):
             assert tx_id in starts, f"MeterValues of no started transaction: {c.payload}"
             assert c.t <= stopped_at.get(tx_id, c.t), f"MeterValues after the stop: {c}"
             samples[tx_id] += registers(c.payload["meterValue"], "Sample.Periodic")
+            aligned[tx_id] += registers(c.payload["meterValue"], "Sample.Clock")
         out = []
         for tx_id, start in starts.items():
             stop = stops.get(tx_id)
@@ -260,6 +263,7 @@ class Ocpp16(Version):
                     stopped=when(stop["timestamp"]) if stop else None,
                     reason=stop.get("reason", "Local") if stop else None,  # Local: §7.41
                     samples=tuple(samples[tx_id]),
+                    aligned=tuple(aligned[tx_id]),
                     offline=None,
                 )
             )
@@ -360,6 +364,12 @@ class Ocpp201(Version):
                 if p["triggerReason"] == "MeterValuePeriodic"
                 for value in registers(p.get("meterValue", []), "Sample.Periodic")
             ]
+            aligned = [
+                value
+                for p in sent
+                if p["triggerReason"] == "MeterValueClock"
+                for value in registers(p.get("meterValue", []), "Sample.Clock")
+            ]
             out.append(
                 Session(
                     id=tx_id,
@@ -374,6 +384,7 @@ class Ocpp201(Version):
                     if ended
                     else None,
                     samples=tuple(samples),
+                    aligned=tuple(aligned),
                     offline=tuple(bool(p.get("offline", False)) for p in sent),
                 )
             )
