@@ -409,3 +409,26 @@ async def test_a_tag_accepted_online_charges_offline_and_an_unknown_one_does_not
         await cp.settle(30)
         assert [s.tag for s in version.sessions(csms)] == [TAG, TAG]
     assert csms.violations == []
+
+
+async def test_a_rejected_charger_sends_only_boot_notifications_until_accepted(
+    nursery, version, autojump_clock
+) -> None:
+    """Registration Rejected (interval 60 s): the charger tries again about every minute and
+    sends nothing else (1.6 §4.2, 2.0.1 B03.FR.07), not even the session a driver ran
+    meanwhile; once Accepted, that session arrives whole."""
+    csms = await version.start_csms(nursery, boot_status="Rejected", heartbeat_interval=60)
+    async with version.charger(nursery, csms, keys=OFFLINE) as cp:
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        await charging(version, cp, None)
+        await trio.sleep(5 * 60)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        boots = station.calls("BootNotification")
+        assert {c.action for c in station.inbox} == {"BootNotification"}
+        assert 4 <= len(boots) <= 7
+        csms.boot_status = "Accepted"
+        await cp.settle(120)
+        check_delivered(version.session(csms), version, 5)
+    assert csms.violations == []
