@@ -371,3 +371,31 @@ async def test_clock_aligned_readings_of_a_session_come_on_the_quarter_hour(
         assert session.meter_stop_wh is not None
         assert session.meter_start_wh < values[0] and values[-1] <= session.meter_stop_wh
     assert csms.violations == []
+
+
+async def test_a_cable_kept_locked_after_the_ev_left_is_freed_by_the_drivers_tag(
+    nursery, version, autojump_clock
+) -> None:
+    """UnlockConnectorOnEVSideDisconnect false (2.0.1 UnlockOnEVSideDisconnect): the EV
+    leaves, the session ends (EVDisconnected) and the cable stays locked, the connector in
+    use; another tag does not free it, the driver's own does: Available."""
+    keys = {**QUIET, "UnlockConnectorOnEVSideDisconnect": False}
+    lock = '[connector.lock]\ndriver = "sim"\n'
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys, connector_extra=lock) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(120)
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        assert version.session(csms).reason == version.reason("ev_disconnected")
+        locked = cp.parts.hardware.connectors[1].lock
+        assert locked.locked and version.states(station, 1) == ["Available", "Occupied"]
+        with pytest.raises(ControlRefused):
+            await cp.swipe("OTHER001")
+        assert locked.locked
+        await cp.swipe(TAG)
+        assert not locked.locked
+        await version.wait_state(station, 1, "Available", count=2)
+        assert len(version.sessions(csms)) == 1
+    assert csms.violations == []
