@@ -14,7 +14,7 @@ import trio
 from tests.harness import EPOCH, ControlRefused, csms_now
 from tests.netutil import Proxy
 from tests.scenarios.test_sessions import TAG, charging
-from tests.scenarios.versions import Session, Version
+from tests.scenarios.versions import Session, first_copies, when
 
 OFFLINE = {
     "MeterValueSampleInterval": 60,
@@ -23,7 +23,7 @@ OFFLINE = {
 }
 
 
-def check_delivered(session: Session, version: Version, minutes: int) -> None:
+def check_delivered(session: Session, minutes: int) -> None:
     """The session's facts whatever the link did: its energy is its time at 7.2 kW, one
     sample a minute, rising, in order, within the session."""
     assert session.stopped is not None, "the end was delivered"
@@ -65,7 +65,7 @@ async def test_a_session_wholly_offline_is_delivered_later_in_order(
         second = await version.registered(cp, connection=2)
         await cp.settle(30)
         session = version.session(csms)
-        check_delivered(session, version, 5)
+        check_delivered(session, 5)
         assert session.reason == version.reason("local")
         assert abs((session.started - plugged).total_seconds()) <= 2
         assert session.stopped is not None and session.stopped < back - timedelta(minutes=9)
@@ -100,7 +100,7 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
         await cp.swipe(TAG)
         await cp.settle(10)
         session = version.session(csms)
-        check_delivered(session, version, 10)
+        check_delivered(session, 10)
         assert session.reason == version.reason("local")
         if session.offline is not None:
             stamps = _event_times(csms, session.id)
@@ -111,8 +111,6 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
 
 def _event_times(csms: Any, transaction_id: str) -> list[Any]:
     """The times of a 2.0.1 transaction's events, in seqNo order."""
-    from tests.scenarios.versions import first_copies, when
-
     events = [
         c.payload
         for c in first_copies(csms, "TransactionEvent")
@@ -237,7 +235,7 @@ async def test_what_happened_before_registration_waits_for_it_to_be_accepted(
         assert {c.action for c in station.inbox} == {"BootNotification"}
         csms.boot_status = "Accepted"
         await cp.settle(120)
-        check_delivered(version.session(csms), version, 5)
+        check_delivered(version.session(csms), 5)
         assert (await cp.status())["queue"]["pending"] == 0
     assert csms.violations == []
 
@@ -271,7 +269,7 @@ async def test_with_no_time_known_a_session_is_stamped_once_the_central_system_t
             await version.registered(cp)
             await cp.settle(30)
             session = version.session(csms)
-            check_delivered(session, version, 10)
+            check_delivered(session, 10)
             assert abs((session.started - plugged).total_seconds()) <= 2
             for call in csms.all_calls():
                 assert "1970" not in str(call.payload), call
@@ -305,7 +303,7 @@ async def test_a_session_ended_offline_then_the_power_cut_keeps_its_own_end(
         await version.registered(cp, connection=2)
         await cp.settle(30)
         session = version.session(csms)
-        check_delivered(session, version, 4)
+        check_delivered(session, 4)
         assert session.reason == version.reason("local")
         assert len(version.ends(csms)) == 1
     assert csms.violations == []
@@ -339,7 +337,7 @@ async def test_two_sessions_offline_on_two_connectors_are_both_delivered_whole(
         await cp.settle(30)
         sessions = {s.connector: s for s in version.sessions(csms)}
         assert sorted(sessions) == [1, 2]
-        check_delivered(sessions[1], version, 5)
+        check_delivered(sessions[1], 5)
         assert sessions[1].tag == TAG
         second = sessions[2]
         assert second.tag == "SECOND01" and abs(second.duration_s - 360) <= 2
@@ -430,5 +428,5 @@ async def test_a_rejected_charger_sends_only_boot_notifications_until_accepted(
         assert 4 <= len(boots) <= 7
         csms.boot_status = "Accepted"
         await cp.settle(120)
-        check_delivered(version.session(csms), version, 5)
+        check_delivered(version.session(csms), 5)
     assert csms.violations == []

@@ -17,7 +17,7 @@ ocppd's own tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,7 +105,6 @@ class Version:
     name: str
     reasons: dict[str, str]  # the scenario's word -> this version's stop reason
     resets_on_idle: bool  # a Reset that waits for the transactions to end
-    boot_reason: Callable[[dict[str, Any]], str | None]
 
     def __repr__(self) -> str:
         return self.name
@@ -123,6 +122,10 @@ class Version:
 
     def reason(self, word: str) -> str:
         return self.reasons[word]
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        """The reason a BootNotification gives (None: the version has no such field)."""
+        raise NotImplementedError
 
     def sessions(self, csms: CentralSystem) -> list[Session]:
         raise NotImplementedError
@@ -186,10 +189,6 @@ class Version:
 _OCCUPIED_16 = {"Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing"}
 
 
-def _boot_reason_16(payload: dict[str, Any]) -> str | None:
-    return None  # 1.6's BootNotification says no reason
-
-
 class Ocpp16(Version):
     name = "ocpp1.6"
     # 1.6 §7.41 Reason
@@ -203,7 +202,9 @@ class Ocpp16(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = False  # 1.6 Reset is Soft or Hard, both at once (§5.13)
-    boot_reason = staticmethod(_boot_reason_16)
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        return None  # 1.6's BootNotification says no reason
 
     async def start_csms(self, nursery: trio.Nursery, **kwargs: Any) -> CentralSystem:
         csms = make_csms(**kwargs)
@@ -306,10 +307,6 @@ class Ocpp16(Version):
 # --- OCPP 2.0.1 -------------------------------------------------------------------------------
 
 
-def _boot_reason_201(payload: dict[str, Any]) -> str | None:
-    return str(payload["reason"])
-
-
 class Ocpp201(Version):
     name = "ocpp2.0.1"
     # 2.0.1 ReasonEnumType (TransactionType.stoppedReason)
@@ -323,7 +320,9 @@ class Ocpp201(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = True  # B12.FR.01: OnIdle
-    boot_reason = staticmethod(_boot_reason_201)
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        return str(boot["reason"])
 
     async def start_csms(self, nursery: trio.Nursery, **kwargs: Any) -> CentralSystem:
         csms = make_csms201(**kwargs)
@@ -380,7 +379,8 @@ class Ocpp201(Version):
                     meter_stop_wh=end[0][1] if ended else None,
                     started=when(started["timestamp"]),
                     stopped=when(ended["timestamp"]) if ended else None,
-                    reason=ended["transactionInfo"].get("stoppedReason", "Local")  # default: E
+                    # stoppedReason may be left out only when it is Local (TransactionType)
+                    reason=ended["transactionInfo"].get("stoppedReason", "Local")
                     if ended
                     else None,
                     samples=tuple(samples),
@@ -406,13 +406,15 @@ class Ocpp201(Version):
         ]
 
     def hold_ends(self, csms: CentralSystem) -> None:
+        assert isinstance(csms, CentralSystem201)
+        verdict = csms.id_token_info
+
         def answer(station: Any, payload: dict[str, Any]) -> Any:
             if payload["eventType"] == "Ended":
                 return NoAnswer()
             token = payload.get("idToken")
-            return {"idTokenInfo": csms.id_token_info(token)} if token else {}
+            return {"idTokenInfo": verdict(token)} if token else {}
 
-        assert isinstance(csms, CentralSystem201)
         csms.overrides["TransactionEvent"] = answer
 
     def release_ends(self, csms: CentralSystem) -> None:
@@ -442,6 +444,6 @@ class Ocpp201(Version):
         return str((await station.call(request)).status)
 
 
-_remote_start_ids = iter(range(1, 1 << 31))
+_remote_start_ids = itertools.count(1)
 
 VERSIONS: dict[str, Version] = {v.name: v for v in (Ocpp16(), Ocpp201())}
