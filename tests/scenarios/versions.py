@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import trio
@@ -30,7 +30,7 @@ from ocpp.v201 import call as call201
 from ocppd.testing.csms import CentralSystem, NoAnswer, Received
 from ocppd.testing.csms201 import CentralSystem201
 from tests import harness
-from tests.harness import CP_ID, Charger, make_csms
+from tests.harness import CP_ID, Charger, csms_now, make_csms
 from tests.v201.harness import charger201, make_csms201
 from tests.v201.harness import registered as registered201
 
@@ -50,6 +50,7 @@ class Session:
     started: datetime
     stopped: datetime | None
     reason: str | None  # the version's own word (see Version.reason)
+    reservation: int | None  # the reservation the session used
     samples: tuple[tuple[datetime, float], ...]  # periodic register samples, in order
     aligned: tuple[tuple[datetime, float], ...]  # clock-aligned register samples, in order
     offline: tuple[bool, ...] | None  # 2.0.1: each event's offline flag; 1.6 has none
@@ -183,6 +184,19 @@ class Version:
         """``connector`` 0 is the whole station."""
         raise NotImplementedError
 
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        """ReserveNow of ``connector`` (0: any) for ``tag``, expiring in ``minutes``."""
+        raise NotImplementedError
+
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        raise NotImplementedError
+
+
+def _expiry(minutes: float) -> str:
+    return (csms_now() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
 
 # --- OCPP 1.6 ---------------------------------------------------------------------------------
 
@@ -263,6 +277,7 @@ class Ocpp16(Version):
                     started=when(start["timestamp"]),
                     stopped=when(stop["timestamp"]) if stop else None,
                     reason=stop.get("reason", "Local") if stop else None,  # Local: §7.41
+                    reservation=start.get("reservationId"),
                     samples=tuple(samples[tx_id]),
                     aligned=tuple(aligned[tx_id]),
                     offline=None,
@@ -301,6 +316,21 @@ class Ocpp16(Version):
     async def change_availability(self, station: Any, connector: int, operative: bool) -> str:
         kind = "Operative" if operative else "Inoperative"
         request = call16.ChangeAvailability(connector_id=connector, type=kind)
+        return str((await station.call(request)).status)
+
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        request = call16.ReserveNow(
+            connector_id=connector,
+            expiry_date=_expiry(minutes),
+            id_tag=tag,
+            reservation_id=reservation,
+        )
+        return str((await station.call(request)).status)
+
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        request = call16.CancelReservation(reservation_id=reservation)
         return str((await station.call(request)).status)
 
 
@@ -383,6 +413,7 @@ class Ocpp201(Version):
                     reason=ended["transactionInfo"].get("stoppedReason", "Local")
                     if ended
                     else None,
+                    reservation=started.get("reservationId"),
                     samples=tuple(samples),
                     aligned=tuple(aligned),
                     offline=tuple(bool(p.get("offline", False)) for p in sent),
@@ -441,6 +472,21 @@ class Ocpp201(Version):
             operational_status="Operative" if operative else "Inoperative",
             evse=None if connector == 0 else {"id": connector},
         )
+        return str((await station.call(request)).status)
+
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        request = call201.ReserveNow(
+            id=reservation,
+            expiry_date_time=_expiry(minutes),
+            id_token={"id_token": tag, "type": "ISO14443"},
+            evse_id=None if connector == 0 else connector,
+        )
+        return str((await station.call(request)).status)
+
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        request = call201.CancelReservation(reservation_id=reservation)
         return str((await station.call(request)).status)
 
 
