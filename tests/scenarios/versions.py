@@ -106,6 +106,7 @@ class Version:
     name: str
     reasons: dict[str, str]  # the scenario's word -> this version's stop reason
     resets_on_idle: bool  # a Reset that waits for the transactions to end
+    purposes: dict[str, str]  # the scenario's word -> chargingProfilePurpose
 
     def __repr__(self) -> str:
         return self.name
@@ -193,9 +194,34 @@ class Version:
     async def cancel_reservation(self, station: Any, reservation: int) -> str:
         raise NotImplementedError
 
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        """SetChargingProfile: a constant ``amps`` from now on (Absolute); ``purpose``
+        "default" (for every session), "session" (the running ``session`` only) or
+        "station" (the whole station's maximum); connector 0 is the station."""
+        raise NotImplementedError
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        """ClearChargingProfile by the profile's id."""
+        raise NotImplementedError
+
 
 def _expiry(minutes: float) -> str:
     return (csms_now() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def _now_text() -> str:
+    """Now, to the second: an Absolute profile's startSchedule (Absolute, not Relative: a
+    2.0.1 ChargingStationMaxProfile may not be Relative, K01.FR.38)."""
+    return csms_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- OCPP 1.6 ---------------------------------------------------------------------------------
@@ -216,6 +242,12 @@ class Ocpp16(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = False  # 1.6 Reset is Soft or Hard, both at once (§5.13)
+    # 1.6 §7.13 ChargingProfilePurposeType
+    purposes = {
+        "default": "TxDefaultProfile",
+        "session": "TxProfile",
+        "station": "ChargePointMaxProfile",
+    }
 
     def boot_reason(self, boot: dict[str, Any]) -> str | None:
         return None  # 1.6's BootNotification says no reason
@@ -333,6 +365,35 @@ class Ocpp16(Version):
         request = call16.CancelReservation(reservation_id=reservation)
         return str((await station.call(request)).status)
 
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        wire: dict[str, Any] = {
+            "chargingProfileId": profile,
+            "stackLevel": 0,
+            "chargingProfilePurpose": self.purposes[purpose],
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": _now_text(),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+            },
+        }
+        if session is not None:
+            wire["transactionId"] = int(session)
+        payload = {"connectorId": connector, "csChargingProfiles": wire}
+        return str((await station.call_raw("SetChargingProfile", payload)).status)
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        return str((await station.call_raw("ClearChargingProfile", {"id": profile})).status)
+
 
 # --- OCPP 2.0.1 -------------------------------------------------------------------------------
 
@@ -350,6 +411,12 @@ class Ocpp201(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = True  # B12.FR.01: OnIdle
+    # 2.0.1 ChargingProfilePurposeEnumType
+    purposes = {
+        "default": "TxDefaultProfile",
+        "session": "TxProfile",
+        "station": "ChargingStationMaxProfile",
+    }
 
     def boot_reason(self, boot: dict[str, Any]) -> str | None:
         return str(boot["reason"])
@@ -488,6 +555,39 @@ class Ocpp201(Version):
     async def cancel_reservation(self, station: Any, reservation: int) -> str:
         request = call201.CancelReservation(reservation_id=reservation)
         return str((await station.call(request)).status)
+
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        wire: dict[str, Any] = {
+            "id": profile,
+            "stackLevel": 0,
+            "chargingProfilePurpose": self.purposes[purpose],
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": _now_text(),
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+                }
+            ],
+        }
+        if session is not None:
+            wire["transactionId"] = session
+        payload = {"evseId": connector, "chargingProfile": wire}
+        return str((await station.call_raw("SetChargingProfile", payload)).status)
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        payload = {"chargingProfileId": profile}
+        return str((await station.call_raw("ClearChargingProfile", payload)).status)
 
 
 _remote_start_ids = itertools.count(1)
