@@ -26,6 +26,7 @@ from ocppd import __version__
 from ocppd.ctl import format_firmware
 from ocppd.features.firmware.update import Verdict
 from ocppd.features.v201.firmware import UPDATE_STATUS
+from ocppd.testing.csms import CallFailed
 from tests.fileservers import FtpServer, HttpServer
 from tests.harness import csms_now
 from tests.pki import to_pem
@@ -373,7 +374,7 @@ async def test_tc_l_10_a_second_update_cancels_the_first(
         third = firmware(http.url("/fw/first.deb"), maker, maker.sign(deb))
         answer = await update(station, 113, third)
         assert answer.status == "Rejected"
-        assert answer.status_info["reason_code"] == "Rejected"
+        assert answer.status_info["reason_code"] == "InstallInProgress"
     assert csms.violations == []
 
 
@@ -424,6 +425,7 @@ async def test_a_location_it_cannot_use_is_rejected(
         station = await registered(cp)
         answer = await update(station, 116, firmware("gopher://127.0.0.1/fw.deb"))
         assert answer.status == "Rejected"
+        assert answer.status_info["reason_code"] == "UnsupportedProtocol"
         assert "unsupported protocol" in answer.status_info["additional_info"]
         await trio.sleep(5)
         assert reports(station) == []
@@ -582,4 +584,25 @@ async def test_a_garbage_signing_certificate_is_invalid_certificate(
         assert http.requests == []
         # the daemon goes on: the next request is judged as any
         assert (await update(station, 121, firmware("gopher://x/y"))).status == "InvalidCertificate"
+    assert csms.violations == []
+
+
+async def test_l03_l04_publish_firmware_is_a_local_controllers_not_supported_here(
+    nursery, start_csms201, autojump_clock, state_dir
+):
+    """L03/L04 are for a local controller, which ocppd is not: the CALLERROR NotSupported
+    (a 2.0.1 action no block takes), and TriggerMessage PublishFirmwareStatusNotification
+    stays NotImplemented."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=state_dir) as cp:
+        station = await registered(cp)
+        for request in (
+            call.PublishFirmware(
+                location="http://127.0.0.1/fw.deb", checksum="0" * 32, request_id=1
+            ),
+            call.UnpublishFirmware(checksum="0" * 32),
+        ):
+            with pytest.raises(CallFailed) as refused:
+                await station.call(request)
+            assert refused.value.code == "NotSupported"
     assert csms.violations == []
