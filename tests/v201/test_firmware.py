@@ -125,6 +125,11 @@ async def test_tc_l_01_a_secure_update_is_verified_and_handed_to_the_helper(
         assert station.calls("SignedFirmwareStatusNotification") == []  # 1.6's word, not here
         assert events(station) == []
         assert cp.charger.held is not None  # no new session while the helper works
+        # L01.FR.07: the EVSEs not in use are Unavailable until the installation ends
+        with trio.fail_after(30):
+            await station.wait_for(
+                "StatusNotification", lambda p: p["connectorStatus"] == "Unavailable"
+            )
     assert csms.violations == []
 
 
