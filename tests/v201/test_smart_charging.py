@@ -558,3 +558,30 @@ async def test_tc_k_39_and_42_cs_composite_without_profiles_and_in_a_unit_not_ta
         assert watts.status == "Rejected" and watts.schedule is None
         assert watts.status_info["reason_code"] == "UnsupportedRateUnit"
     assert csms.violations == []
+
+
+async def test_a_profile_the_journal_cannot_keep_is_rejected_and_changes_nothing(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """Accepted means kept: on a full disk SetChargingProfile is Rejected (InternalError),
+    a clear is Unknown, and what was in force stays."""
+    from tests.test_offline import Disk
+
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger201(nursery, csms, state_dir=tmp_path, journal_options=options) as cp:
+        station = await registered(cp)
+        t0 = whole_second(csms_now())
+        kept = profile(1, "TxDefaultProfile", [(0, 10.0)], start=t0)
+        assert await set_profile(station, 1, kept) == ("Accepted", "")
+        with trio.fail_after(60):  # the queue delivered (its acknowledgements write too)
+            while (await cp.status())["queue"]["pending"]:
+                await trio.sleep(1)
+        disk.full = True
+        lost = profile(2, "TxDefaultProfile", [(0, 8.0)], stack=1, start=t0)
+        assert await set_profile(station, 1, lost) == ("Rejected", "InternalError")
+        assert (await clear(station, chargingProfileId=1)).status == "Unknown"
+        assert periods(await composite(station, 1, 60)) == [(0, 10.0)]
+        disk.full = False
+    assert csms.violations == []

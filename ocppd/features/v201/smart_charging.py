@@ -362,16 +362,21 @@ class SmartCharging201:
             log.info("SetChargingProfile %d rejected: %s", wire.id, found.why)
             return _set_answer(found)
         profile = found
-        installed: list[Verdict] = []
+        outcome: list[Refused | None] = []
 
         def install(store: ProfileStore) -> None:
-            installed.append(store.install(profile, replace_slot=False))
+            # again under the store's lock: a remote start's profile may have come meanwhile
+            refused = conflict(profile, store)
+            if refused is None:
+                verdict = store.install(profile, replace_slot=False)
+                refused = None if verdict.accepted else _refused(verdict)
+            outcome.append(refused)
 
         if not await self.smart.change(f"profile {profile.id}", install):
             return _set_answer(Refused("InternalError", "the journal could not keep it"))
-        if not installed[0].accepted:  # the store filled up meanwhile (a remote start's)
-            log.info("SetChargingProfile %d rejected: %s", profile.id, installed[0].reason)
-            return _set_answer(_refused(installed[0]))
+        if outcome[0] is not None:
+            log.info("SetChargingProfile %d rejected: %s", profile.id, outcome[0].why)
+            return _set_answer(outcome[0])
         log.info(
             "SetChargingProfile %d accepted: %s on EVSE %d, stack level %d",
             profile.id,
