@@ -7,8 +7,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
+from ocppd.features import site
+from ocppd.features.v201 import smart_charging
 from ocppd.features.v201.smart_charging import (
     KIND,
     KIND_WORD,
@@ -116,3 +119,9 @@ def test_reports_are_one_evse_each_and_split_by_size() -> None:
         (1, [5]),
     ]
     assert report_parts(profiles[:1], max_bytes=1) == [(1, (profile_to_wire(profiles[0]),))]
+
+
+def test_the_2_0_1_smart_charging_key_is_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for spec in smart_charging.keys(site()):
+        assert f"`{spec.name}`" in readme
