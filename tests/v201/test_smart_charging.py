@@ -418,10 +418,23 @@ async def test_k05_remote_start_with_a_tx_profile_names_the_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
     """K05: RequestStartTransaction with a TxProfile: the session is offered
-    its limit from the start, and the profile then names the charger-made transactionId."""
+    its limit from the start, and the profile then names the charger-made transactionId.
+    One block K refuses (a Relative profile with a startSchedule, K01.FR.41) makes the
+    start Rejected."""
     csms = await start_csms201()
     async with charger201(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
         station = await registered(cp)
+        wrong = profile(9, "TxProfile", [(0, 8.0)], kind="Relative", start=csms_now())
+        refused = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "remoteStartId": 76,
+                "evseId": 1,
+                "idToken": {"idToken": TAG, "type": "ISO14443"},
+                "chargingProfile": wrong,
+            },
+        )
+        assert refused.status == "Rejected"
         wire = profile(9, "TxProfile", [(0, 8.0)], kind="Relative")
         answer = await station.call_raw(
             "RequestStartTransaction",
@@ -440,7 +453,9 @@ async def test_k05_remote_start_with_a_tx_profile_names_the_transaction(
         assert offered(cp) == 8.0
         tx_id = cp.connector(1).tx.transaction_id
         _, reports = await get_profiles(station, 1, {"chargingProfileId": [9]})
-        assert [p["transactionId"] for p in reports[0]["chargingProfile"]] == [tx_id]
+        (reported,) = reports[0]["chargingProfile"]
+        assert reported["transactionId"] == tx_id
+        assert reported["chargingSchedule"][0]["id"] == 1  # the CSMS's, kept
     assert csms.violations == []
 
 

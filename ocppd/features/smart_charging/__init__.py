@@ -10,6 +10,7 @@ The engine is the model's (``ocppd/model/charging_profile.py`` checks and keeps 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -228,10 +229,15 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     def remote_start_profile(connector_id: int, wire: Any) -> str | None:
         """RemoteStartTransaction's profile: checked now (Rejected when it may not be
-        used, TC_060), installed when the transaction begins (§5.16.2, errata §3.41-3.42)."""
-        if not isinstance(wire, m.ChargingProfile):  # a mistake in the wiring
+        used, TC_060), installed when the transaction begins (§5.16.2, errata §3.41-3.42).
+        It comes in 1.6 words, or already in the engine's (2.0.1's RequestStartTransaction,
+        K05: ``features/v201/remote_start.py``)."""
+        if isinstance(wire, m.ChargingProfile):
+            profile = profile_from_wire(connector_id, wire)
+        elif isinstance(wire, ChargingProfile):
+            profile = dataclasses.replace(wire, connector_id=connector_id)
+        else:  # a mistake in the wiring
             raise TypeError(f"a remote start's profile came as {type(wire).__name__}")
-        profile = profile_from_wire(connector_id, wire)
         verdict = check_remote_start_profile(profile, smart.limits())
         if verdict.accepted:
             verdict = smart.store.admits(profile)

@@ -146,8 +146,9 @@ class Refused:
 
 
 def profile_from_wire(evse_id: int, wire: m.ChargingProfileType) -> ChargingProfile | Refused:
-    """The engine's profile for a 2.0.1 ``chargingProfile`` set on ``evse_id``, or why it
-    cannot be one (the rules of the message itself; the engine checks the rest)."""
+    """The engine's profile for a 2.0.1 ``chargingProfile`` on ``evse_id`` (set with
+    SetChargingProfile, or carried by a RequestStartTransaction), or why it cannot be one:
+    the rules of the profile itself; the engine checks the rest."""
     purpose = PURPOSE.get(wire.charging_profile_purpose)
     if purpose is None:  # K01.FR.22
         return Refused("InvalidValue", "ChargingStationExternalConstraints is the charger's own")
@@ -167,8 +168,6 @@ def profile_from_wire(evse_id: int, wire: m.ChargingProfileType) -> ChargingProf
         return Refused("InvalidSchedule", "a Relative profile has no startSchedule")
     if purpose is Purpose.CHARGE_POINT_MAX and kind is Kind.RELATIVE:  # K01.FR.38
         return Refused("InvalidValue", "a ChargingStationMaxProfile cannot be Relative")
-    if purpose is Purpose.TX and wire.transaction_id is None:  # K01.FR.03
-        return Refused("MissingParam", "a TxProfile names its transaction")
     return ChargingProfile(
         id=wire.id,
         connector_id=evse_id,
@@ -346,6 +345,8 @@ class SmartCharging201:
         profile = profile_from_wire(request.evse_id, request.charging_profile)
         if isinstance(profile, Refused):
             return profile
+        if profile.purpose is Purpose.TX and profile.transaction_id is None:  # K01.FR.03
+            return Refused("MissingParam", "a TxProfile names its transaction")
         verdict = check_profile(profile, self.smart.limits(), self.smart.running())
         if verdict.accepted:
             refused = conflict(profile, self.smart.store)
