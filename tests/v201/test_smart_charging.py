@@ -600,3 +600,44 @@ async def test_a_profile_the_journal_cannot_keep_is_rejected_and_changes_nothing
         assert periods(await composite(station, 1, 60)) == [(0, 10.0)]
         disk.full = False
     assert csms.violations == []
+
+
+async def test_without_smart_charging_its_calls_are_not_supported(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """K01.FR.29: a daemon built without the Smart Charging profile answers block K's calls
+    with NotSupported; a RequestStartTransaction's profile is ignored (TC_K_38_CS)."""
+    from ocppd.features import PROFILES
+    from ocppd.testing.csms import CallFailed
+
+    without = tuple(p for p in PROFILES if p.name != "SmartCharging")
+    csms = await start_csms201()
+    async with charger201(nursery, csms, profiles=without) as cp:
+        station = await registered(cp)
+        wire = profile(1, "TxDefaultProfile", [(0, 10.0)], kind="Relative")
+        with pytest.raises(CallFailed) as failed:
+            await set_profile(station, 1, wire)
+        assert failed.value.code == "NotSupported"
+        start = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "remoteStartId": 5,
+                "evseId": 1,
+                "idToken": {"idToken": TAG, "type": "ISO14443"},
+                "chargingProfile": profile(2, "TxProfile", [(0, 6.0)], kind="Relative"),
+            },
+        )
+        assert start.status == "Accepted"
+        answer = await station.call_raw(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {
+                        "component": {"name": "SmartChargingCtrlr"},
+                        "variable": {"name": "Entries", "instance": "ChargingProfiles"},
+                    }
+                ]
+            },
+        )
+        assert answer.get_variable_result[0]["attribute_value"] == "0"
+    assert csms.violations == []

@@ -98,6 +98,12 @@ def _keys(site: Site) -> Iterable[KeySpec]:
     ]
 
 
+def offered(services: Services) -> bool:
+    """Whether this daemon runs Smart Charging (its profile, and so its keys, are there):
+    2.0.1's block K and the device model ask before they use :func:`runtime_of`."""
+    return services.keys.has("MaxChargingProfilesInstalled")
+
+
 def runtime_of(services: Services) -> SmartCharging:
     """The one Smart Charging runtime of this daemon (1.6 and 2.0.1 share it)."""
     return services.part(
@@ -256,4 +262,4 @@ def _tasks(services: Services) -> Iterable[Task]:
 
 profile = Profile(NAME, keys=_keys, handlers=_handlers, tasks=_tasks)
 
-__all__ = ["NAME", "SmartCharging", "profile", "runtime_of"]
+__all__ = ["NAME", "SmartCharging", "offered", "profile", "runtime_of"]

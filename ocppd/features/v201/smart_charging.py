@@ -52,7 +52,7 @@ from typing import Any
 
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
-from ocppd.features.smart_charging import MAX_COMPOSITE_S, SmartCharging, runtime_of
+from ocppd.features.smart_charging import MAX_COMPOSITE_S, SmartCharging, offered, runtime_of
 from ocppd.features.smart_charging.words import ALLOWED_UNIT
 from ocppd.model.charging_profile import (
     ChargingProfile,
@@ -535,6 +535,11 @@ def rate_unit_words(keys: Keys) -> str:
 
 
 def handlers(services: Services) -> Mapping[str, Handler]:
+    """Block K's calls, when this daemon runs Smart Charging (the 1.6 profile's engine);
+    without it the CSMS's calls are NotSupported (K01.FR.29) and a RequestStartTransaction's
+    profile is ignored (TC_K_38_CS)."""
+    if not offered(services):
+        return {}
     return SmartCharging201(runtime_of(services), services).table()
 
 
