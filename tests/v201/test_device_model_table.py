@@ -496,7 +496,13 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
     # SmartChargingCtrlr are Enabled, the station, its EVSEs and connectors, the cache and
     # Smart Charging are Available; none is Active
     enabled = model.custom_report(None, [m.ComponentCriterionEnumType.ENABLED])
-    assert {s[0] for s in slots(enabled)} == {"AuthCtrlr", "AuthCacheCtrlr", "SmartChargingCtrlr"}
+    assert {s[0] for s in slots(enabled)} == {
+        "AuthCtrlr",
+        "AuthCacheCtrlr",
+        "SmartChargingCtrlr",
+        "ReservationCtrlr",
+        "DisplayMessageCtrlr",
+    }
     available = model.custom_report(None, [m.ComponentCriterionEnumType.AVAILABLE])
     assert {s[0] for s in slots(available)} == {
         "ChargingStation",
@@ -504,6 +510,7 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
         "Connector",
         "AuthCacheCtrlr",
         "SmartChargingCtrlr",
+        "ReservationCtrlr",
     }
     assert model.custom_report(None, [m.ComponentCriterionEnumType.ACTIVE]) == []
     assert model.custom_report((m.ComponentVariableType(component=component("Foo")),), None) == []

@@ -75,6 +75,7 @@ def facts(services: Services) -> Facts:
         certificates=certificates,
         charging_profiles=charging_profiles,
         rate_units=lambda: rate_unit_words(services.keys),
+        display=settings is not None and settings.display is not None,
     )
 
 
