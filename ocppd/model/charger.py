@@ -228,7 +228,7 @@ class Charger:
             await self.wait_changed()
 
     def status_changed(self) -> None:
-        if self.reservations.zero is not None and self._nursery is not None:
+        if self.reservations.zeros and self._nursery is not None:
             self.spawn("reservation check", self.reservations.charger_changed)
         self._follow_zero()
         self._changed.set()
@@ -581,8 +581,10 @@ class Charger:
     # --- reservations (model/reservation.py) ---
 
     def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
-        zero = self.reservations.zero
-        return zero if zero is not None and zero.admits(id_tag, parent_id_tag) else None
+        """The connector-0 reservation ``id_tag`` uses: its own, else its group's."""
+        zeros = self.reservations.zeros
+        own = [z for z in zeros if z.admits(id_tag, None)]
+        return next(iter(own + [z for z in zeros if z.admits(id_tag, parent_id_tag)]), None)
 
     def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
         return self.reservations.zero_blocks(
@@ -638,8 +640,7 @@ class Charger:
         reserved = connector.reservation
         if reserved is not None:
             return not reserved.admits(id_tag, None)
-        zero = self.reservations.zero
-        return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
+        return self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
         self,

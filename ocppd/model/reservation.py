@@ -11,7 +11,7 @@ cancelled or replaced (the same id), and when its connector, or the charge point
 connector 0, becomes Faulted or Unavailable (§3.11).
 
 :class:`Reservations` is the room: it decides whether a reservation may be made (a
-:class:`ReserveResult`), keeps the connector-0 reservation, persists every change
+:class:`ReserveResult`), keeps the connector-0 reservations, persists every change
 through a :class:`ReservationStore` before it takes effect, and ends what expired.
 Connectors keep their own reservation and change it only through their verbs
 (:meth:`Connector.reserve`, :meth:`Connector.end_reservation`).
@@ -106,7 +106,7 @@ class ReservationStore(Protocol):
 
 
 class Reservations:
-    """The charge point's reservations: the connector-0 one here, the others on their
+    """The charge point's reservations: the connector-0 ones here, the others on their
     connectors; every change persisted first."""
 
     def __init__(
@@ -125,16 +125,21 @@ class Reservations:
         self.charger_status = charger_status
         self.retry_later = retry_later  # a journal write that must land, retried until it does
         self.changed = changed  # a reservation was made, ended or used (the set changed)
-        self.zero: Reservation | None = None  # on connector 0
+        self.zeros: list[Reservation] = []  # on connector 0, in the order they were made
         self._listeners: list[Listener] = []
         self._changed = trio.Event()
 
     def __repr__(self) -> str:
-        return f"<Reservations zero={self.zero} on={[str(r) for r in self.all()]}>"
+        return f"<Reservations on={[str(r) for r in self.all()]}>"
+
+    @property
+    def zero(self) -> Reservation | None:
+        """The first connector-0 reservation in force (the one ``ocppctl status`` shows)."""
+        return self.zeros[0] if self.zeros else None
 
     def all(self) -> list[Reservation]:
         found = [c.reservation for c in self.connectors.values() if c.reservation is not None]
-        return ([self.zero] if self.zero is not None else []) + found
+        return [*self.zeros, *found]
 
     def find(self, reservation_id: int) -> Reservation | None:
         return next((r for r in self.all() if r.reservation_id == reservation_id), None)
@@ -166,18 +171,23 @@ class Reservations:
                 await self._tell(reservation, Ending.EXPIRED if expired else Ending.REMOVED)
                 await self._forget(reservation)
             elif connector is None:
-                self.zero = reservation
+                self.zeros.append(reservation)
             else:
                 connector.restore_reservation(reservation)
         self._wake()
 
     # --- the central system's verbs ---
 
-    async def reserve(self, reservation: Reservation) -> ReserveResult:
+    async def reserve(self, reservation: Reservation, *, several: bool = False) -> ReserveResult:
         """ReserveNow: ACCEPTED (persisted, in force; one with the same id is replaced),
         else why not. The new reservation is judged as if the one it replaces were gone;
-        when it is refused, the old one stays."""
-        result = self._judge(reservation)
+        when it is refused, the old one stays.
+
+        ``several``: more than one connector-0 reservation may be in force, each keeping
+        one more connector free (2.0.1 H01.FR.04, H01.FR.07); without it a second one is
+        OCCUPIED (the 1.6 profile's rule, OCTT TC_050_2). Either way the model keeps as many
+        as it was given (a restart, a reservation made in the other version)."""
+        result = self._judge(reservation, several)
         if result is not ReserveResult.ACCEPTED:
             log.info("%s not made: %s", reservation, result)
             return result
@@ -186,7 +196,7 @@ class Reservations:
         except StorageUnavailable as exc:
             log.error("%s not made: it cannot be persisted (%s)", reservation, exc)
             return ReserveResult.REJECTED
-        result = self._judge(reservation)  # a driver may have come while it was written
+        result = self._judge(reservation, several)  # a driver may have come meanwhile
         if result is not ReserveResult.ACCEPTED:
             log.info("%s not made: %s", reservation, result)
             old = self.find(reservation.reservation_id)
@@ -199,7 +209,7 @@ class Reservations:
         if old is not None:
             await self._drop(old)
         if reservation.connector_id == ANY_CONNECTOR:
-            self.zero = reservation
+            self.zeros.append(reservation)
         else:
             await self.connectors[reservation.connector_id].reserve(reservation)
         log.info("%s made", reservation)
@@ -214,10 +224,11 @@ class Reservations:
         await self._end(reservation, Ending.CANCELLED, "cancelled")
         return True
 
-    def _judge(self, new: Reservation) -> ReserveResult:
+    def _judge(self, new: Reservation, several: bool) -> ReserveResult:
         """1.6 §5.13: Rejected (no such connector, already expired), Faulted,
         Unavailable, Occupied, or Accepted. Whether connector 0 may be reserved at all
         (ReserveConnectorZeroSupported) the feature decides before asking."""
+        others = [z for z in self.zeros if z.reservation_id != new.reservation_id]
         if new.expired(self.clock.now()):
             return ReserveResult.REJECTED
         charger = self.charger_status()
@@ -226,7 +237,7 @@ class Reservations:
         if charger is Status.UNAVAILABLE:
             return ReserveResult.UNAVAILABLE
         if new.connector_id == ANY_CONNECTOR:
-            if self.zero is not None and self.zero.reservation_id != new.reservation_id:
+            if others and not several:
                 return ReserveResult.OCCUPIED
             # A connector with a cable in it is taken by the EV parked there, as it is for
             # a reservation of that connector (below): 1.6 §5.13 "Occupied if the Charge
@@ -234,8 +245,10 @@ class Reservations:
             free = [
                 c for c in self.connectors.values() if self._free_for(c, new) and not c.plug.plugged
             ]
-            if free:
+            if len(free) > len(others):  # one for each other connector-0 one, and one more
                 return ReserveResult.ACCEPTED
+            if free:  # every free one is kept for another reservation (2.0.1 H01.FR.11)
+                return ReserveResult.OCCUPIED
             return _why_none(list(self.connectors.values()))
         connector = self.connectors.get(new.connector_id)
         if connector is None:
@@ -247,11 +260,10 @@ class Reservations:
             return ReserveResult.UNAVAILABLE
         if not self._free_for(connector, new) or connector.plug.plugged:
             return ReserveResult.OCCUPIED
-        zero = self.zero
-        if zero is not None and zero.reservation_id != new.reservation_id:
-            # the connector-0 reservation needs one free connector besides this one
-            others = [c for c in self.connectors.values() if c is not connector]
-            if not any(self._free_for(c, new) for c in others):
+        if others:
+            # each connector-0 reservation needs one free connector besides this one
+            rest = [c for c in self.connectors.values() if c is not connector]
+            if sum(self._free_for(c, new) for c in rest) < len(others):
                 return ReserveResult.OCCUPIED
         return ReserveResult.ACCEPTED
 
@@ -264,18 +276,20 @@ class Reservations:
     # --- who may start where ---
 
     def zero_excludes(self, id_tag: str, connector: Connector) -> bool:
-        """Before ``id_tag`` is authorised: the connector-0 reservation surely keeps it off
-        ``connector`` (the tag is not the reserved one and no parent group can admit it)."""
-        zero = self.zero
-        if zero is None or zero.may_admit(id_tag):
-            return False
-        return self.zero_blocks(id_tag, None, using=connector)
+        """Before ``id_tag`` is authorised: the connector-0 reservations surely keep it off
+        ``connector`` (counting as its own one whose parent group might admit it)."""
+        mine = any(z.may_admit(id_tag) for z in self.zeros)
+        return self._too_few_left(id_tag, len(self.zeros) - mine, using=connector)
 
     def zero_blocks(self, id_tag: str, parent_id_tag: str | None, *, using: Connector) -> bool:
-        """A start of ``id_tag`` on ``using`` would leave no free connector for the
-        connector-0 reservation of another driver (1.6 §5.13: one must stay free)."""
-        zero = self.zero
-        if zero is None or zero.admits(id_tag, parent_id_tag):
+        """A start of ``id_tag`` on ``using`` would leave too few free connectors for the
+        connector-0 reservations of other drivers (1.6 §5.13, 2.0.1 H01.FR.07: one must
+        stay free for each)."""
+        mine = any(z.admits(id_tag, parent_id_tag) for z in self.zeros)
+        return self._too_few_left(id_tag, len(self.zeros) - mine, using=using)
+
+    def _too_few_left(self, id_tag: str, needed: int, *, using: Connector) -> bool:
+        if needed <= 0:
             return False
         if using.reservation is not None:  # its own reservation admitted the tag
             return False
@@ -284,12 +298,13 @@ class Reservations:
             for c in self.connectors.values()
             if c is not using and c.reservation is None and (c.free or c.claimed_by(id_tag))
         ]
-        return not others
+        return len(others) < needed
 
     def held(self) -> set[int]:
-        """The connectors the connector-0 reservation holds: as many connectors are free
-        (and reserved for no one else) as it needs, one (the idea of MicroOcpp's
-        ``ReservationService::getReservation(connectorId)``). They report Reserved.
+        """The connectors the connector-0 reservations hold: when no more connectors are
+        free (and reserved for no one else) than they need, one each, those (the idea of
+        MicroOcpp's ``ReservationService::getReservation(connectorId)``; 2.0.1 H01.FR.20).
+        They report Reserved.
 
         1.6 §3.11: a connector-0 reservation "SHALL NOT reserve a specific connector, but
         SHALL make sure that ... one connector remains available for the reserved idTag".
@@ -303,18 +318,17 @@ class Reservations:
         transition. It is kept for the reservation all the same (:meth:`zero_blocks`). One
         held before the cable came stays held, as a reserved connector stays Reserved
         (transition E2)."""
-        if self.zero is None:
+        if not self.zeros:
             return set()
         free = [c for c in self.connectors.values() if c.free and c.reservation is None]
-        if len(free) > 1:
+        if len(free) > len(self.zeros):  # 2.0.1 H01.FR.20: held when as many as needed
             return set()
         return {c.id for c in free if not c.plug.plugged or c.held_for_zero}
 
     def use(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation`` (the connector dropped its own
         already): it is no longer in force. :meth:`used` forgets it on disk."""
-        if self.zero is reservation:
-            self.zero = None
+        self._unlist(reservation)
         self._wake()
 
     async def used(self, reservation: Reservation) -> None:
@@ -326,11 +340,12 @@ class Reservations:
     # --- the ends of a reservation ---
 
     async def charger_changed(self) -> None:
-        """The charge point became Faulted or Unavailable: the connector-0 reservation ends
+        """The charge point became Faulted or Unavailable: the connector-0 reservations end
         (1.6 §3.11)."""
-        if self.zero is not None and self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
+        if self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
             why = f"the charge point is {self.charger_status()}"
-            await self._end(self.zero, Ending.REMOVED, why)
+            for zero in list(self.zeros):
+                await self._end(zero, Ending.REMOVED, why)
 
     async def connector_lost(self, reservation: Reservation, why: str) -> None:
         """A connector ended its own reservation (it became Faulted or Unavailable)."""
@@ -346,9 +361,16 @@ class Reservations:
         await self._forget(reservation)
         self._wake()
 
+    def _unlist(self, reservation: Reservation) -> bool:
+        """Take a connector-0 reservation off the list; False when it is not one of them."""
+        for index, zero in enumerate(self.zeros):
+            if zero is reservation:
+                del self.zeros[index]
+                return True
+        return False
+
     async def _drop(self, reservation: Reservation) -> None:
-        if self.zero is reservation:
-            self.zero = None
+        if self._unlist(reservation):
             return
         connector = self.connectors.get(reservation.connector_id)
         if connector is not None:

@@ -209,6 +209,60 @@ async def test_an_unspecified_evse_keeps_one_free_for_the_token_among_two(
     assert csms.violations == []
 
 
+async def test_tc_h_14_as_many_unspecified_reservations_as_evses_reserve_them_all(
+    nursery, start_csms201, autojump_clock
+):
+    """TC_H_14_CS (H01.FR.04, H01.FR.20): one ReserveNow without evseId per EVSE, each for
+    another token: each Accepted; with as many reservations as free EVSEs, every EVSE
+    reports Reserved; one more is Occupied (H01.FR.11). A driver without a reservation is
+    refused; each reserved token starts, its TransactionEvent names its own reservation."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(141, evse_id=None, token=TAG))).status == "Accepted"
+        await trio.sleep(5)
+        said = {c.payload["connectorStatus"] for c in station.calls("StatusNotification")}
+        assert "Reserved" not in said  # two free EVSEs, one reservation: none named
+        assert (await station.call(reserve(142, evse_id=None, token=OTHER))).status == ("Accepted")
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        await station.wait_for("StatusNotification", status_of(2, "Reserved"))
+        third = await station.call(reserve(143, evse_id=None, token="THIRD001"))
+        assert third.status == "Occupied"
+        with pytest.raises(ControlRefused, match="reserved for other drivers"):
+            await cp.swipe("THIRD001")
+        await cp.swipe(OTHER)
+        await cp.sim("plug", 1)
+        assert (await started(station))["reservationId"] == 142
+        await cp.swipe(TAG)
+        await cp.sim("plug", 2)
+        event = await station.wait_for(
+            "TransactionEvent", lambda p: p["eventType"] == "Started" and p["evse"]["id"] == 2
+        )
+        assert event.payload["reservationId"] == 141
+        await trio.sleep(5)
+        assert cp.charger.reservations.all() == []
+    assert csms.violations == []
+
+
+async def test_unspecified_reservations_end_removed_when_the_station_goes_inoperative(
+    nursery, start_csms201, autojump_clock
+):
+    """H01.FR.17 for reservations without evseId: their targeted EVSEs are all of the
+    station's; the station Inoperative removes each (ReservationStatusUpdate Removed)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(151, evse_id=None))).status == "Accepted"
+        assert (await station.call(reserve(152, evse_id=None, token=OTHER))).status == ("Accepted")
+        answer = await station.call(call.ChangeAvailability(operational_status="Inoperative"))
+        assert answer.status == "Accepted"
+        await station.wait_for("ReservationStatusUpdate", update_of(151, "Removed"))
+        await station.wait_for("ReservationStatusUpdate", update_of(152, "Removed"))
+        assert cp.charger.reservations.all() == []
+        assert await cp.journal.reservations() == []
+    assert csms.violations == []
+
+
 async def test_tc_h_09_10_12_13_an_unspecified_evse_refused(nursery, start_csms201, autojump_clock):
     """TC_H_09_CS (every EVSE reserved: Occupied), TC_H_10_CS (every EVSE in use: Occupied),
     TC_H_12_CS (the station Inoperative: Unavailable)."""

@@ -119,7 +119,10 @@ class ReservationBlock:
         group = request.group_id_token.id_token if request.group_id_token is not None else None
         where = ANY_CONNECTOR if request.evse_id is None else request.evse_id
         reservation = Reservation(request.id, where, request.id_token.id_token, group, expiry)
-        result = RESERVATION[await self.charger.reservations.reserve(reservation)]
+        # several reservations without evseId may be in force, each keeping one more EVSE
+        # free (H01.FR.04, H01.FR.07)
+        made = await self.charger.reservations.reserve(reservation, several=True)
+        result = RESERVATION[made]
         log.info(
             "ReserveNow %d on %s: %s",
             request.id,
