@@ -15,6 +15,7 @@ from ocpp.v201 import call
 
 from tests.harness import ControlRefused, charger, csms_now
 from tests.netutil import Proxy
+from tests.test_offline import Disk
 from tests.v201.harness import BOTH, charger201, registered
 
 TAG = "RESV0001"
@@ -496,6 +497,34 @@ async def test_an_expiry_while_offline_is_told_after_the_reconnect(
         proxy.refuse = False
         again = await registered(cp, connection=2)
         await again.wait_for("ReservationStatusUpdate", update_of(131, "Expired"))
+    assert csms.violations == []
+
+
+async def test_an_expiry_while_the_journal_cannot_be_written_is_told_once_it_can(
+    nursery, start_csms201, autojump_clock
+):
+    """The journal refuses writes (a full disk) when the reservation expires: the EVSE is
+    Available again at once, the ReservationStatusUpdate waits in memory and is queued and
+    sent once the journal takes it, and the reservation is forgotten on disk then too."""
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger201(nursery, csms, journal_options=options) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(135, minutes=2))).status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        disk.full = True
+        await station.wait_for("StatusNotification", status_of(1, "Available"), count=2)
+        await trio.sleep(30)
+        assert not station.calls("ReservationStatusUpdate")
+        assert [r.reservation_id for r in await cp.journal.reservations()] == [135]
+        disk.full = False
+        await station.wait_for("ReservationStatusUpdate", update_of(135, "Expired"))
+        with trio.fail_after(120):
+            while await cp.journal.reservations():
+                await trio.sleep(1)
+        await trio.sleep(10)
+        assert len(station.calls("ReservationStatusUpdate")) == 1
     assert csms.violations == []
 
 

@@ -44,13 +44,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
 from ocppd.features.reservation import ENABLED_KEY, ZERO_KEY
 from ocppd.features.v201.words import RESERVATION, V201_WORDS
+from ocppd.journal import JournalUnavailable
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.model.reservation import ANY_CONNECTOR, Ending, Reservation
+from ocppd.model.transaction import StorageUnavailable
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.dialect import V201
 from ocppd.protocol.v201.enums import (
@@ -171,9 +174,27 @@ class ReservationBlock:
             "reservationId": reservation.reservation_id,
             "reservationUpdateStatus": told.value,
         }
-        await self.services.journal.add_message(STATUS_UPDATE, payload, words=V201_WORDS)
-        self.services.wake_outbox()
+        try:
+            await self._queue(payload)
+        except StorageUnavailable as exc:
+            # kept trying in the background until the journal takes it (at start, before
+            # the charger runs, this raises: the model logs it, and the reservation, not
+            # forgotten on disk either, ends again at the next start)
+            log.error(
+                "%s %s: ReservationStatusUpdate not queued yet (%s)", reservation, ending, exc
+            )
+            self.charger.spawn(
+                STATUS_UPDATE, self.charger.retry_storage, partial(self._queue, payload)
+            )
+            return
         log.info("%s %s: ReservationStatusUpdate %s queued", reservation, ending, told)
+
+    async def _queue(self, payload: dict[str, Any]) -> None:
+        try:
+            await self.services.journal.add_message(STATUS_UPDATE, payload, words=V201_WORDS)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        self.services.wake_outbox()
 
 
 def _block(services: Services) -> ReservationBlock:
