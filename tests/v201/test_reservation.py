@@ -13,6 +13,7 @@ import trio
 from ocpp.v16 import call as call16
 from ocpp.v201 import call
 
+from ocppd.testing.csms import CallFailed
 from tests.harness import ControlRefused, charger, csms_now
 from tests.netutil import Proxy
 from tests.test_offline import Disk
@@ -328,6 +329,35 @@ async def test_tc_h_15_a_connector_type_cannot_be_promised(nursery, start_csms20
         assert (await station.call(reserve(73, evse_id=1, connector_type="Unknown"))).status == (
             "Accepted"
         )
+    assert csms.violations == []
+
+
+async def test_a_reserve_now_already_expired_or_malformed_is_refused_and_harmless(
+    nursery, start_csms201, autojump_clock
+):
+    """An expiryDateTime already past: Rejected; a ReserveNow without its idToken, or with
+    an evseId that is not an integer: a CALLERROR, and the station goes on (a reservation
+    made afterwards works)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(75, minutes=-1))).status == "Rejected"
+        expiry = (csms_now() + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+        for payload in (
+            {"id": 76, "expiryDateTime": expiry},
+            {"id": 77, "expiryDateTime": expiry, "idToken": TOKEN, "evseId": "one"},
+            {"id": 78, "expiryDateTime": "soon", "idToken": TOKEN},
+        ):
+            with pytest.raises(CallFailed) as refused:
+                await station.call_raw("ReserveNow", payload, validate=False)
+            assert refused.value.code in (
+                "FormatViolation",
+                "OccurrenceConstraintViolation",
+                "TypeConstraintViolation",
+                "PropertyConstraintViolation",
+            )
+        assert cp.charger.reservations.all() == []
+        assert (await station.call(reserve(79))).status == "Accepted"
     assert csms.violations == []
 
 

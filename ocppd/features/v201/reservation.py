@@ -7,8 +7,10 @@ in one journal table. A reservation made over 1.6 is in force over 2.0.1 and the
 way round (the same id, tag, group and expiry; connector N is EVSE N, design decision 6).
 
 - ReserveNow with ``evseId`` reserves that EVSE (the model's connector); without one, the
-  station (the model's connector 0: any free EVSE serves it, the last free one is kept for
-  it and reports Reserved, H01.FR.07, H01.FR.20). ``ReservationCtrlr.NonEvseSpecific``
+  station (the model's connector 0: any free EVSE serves it). Several such reservations
+  may be in force (H01.FR.04; 1.6 keeps one): each keeps one more EVSE free (H01.FR.07),
+  and once no more EVSEs are free than they need, those report Reserved (H01.FR.20).
+  ``ReservationCtrlr.NonEvseSpecific``
   is 1.6's ReserveConnectorZeroSupported (the same key, decision 4): off, a ReserveNow
   without evseId is Rejected (H01.FR.19). ``ReservationCtrlr.Enabled`` false: every
   ReserveNow is Rejected (H01.FR.01), over 1.6 too; reservations already made stay.
@@ -33,8 +35,9 @@ way round (the same id, tag, group and expiry; connector N is EVSE N, design dec
   SHALL), possibly for a no-show fee, and an offline station must not forget it. In 1.6
   no such message exists: nothing is queued then (the StatusNotification Available tells
   a 1.6 central system). A reservation that expired while ocppd was not running is told
-  at the next start. A crash between the end and the journal's forgetting may tell it
-  twice, never zero times (``model/reservation.py``, ``Listener``).
+  at the next start; a journal that refuses the write (a full disk) is asked again until
+  it takes it. A crash between the end and the journal's forgetting may tell it twice,
+  never zero times (``model/reservation.py``, ``Listener``).
 
 OCTT: TC_H_01_CS ... TC_H_24_CS (tests/v201/test_reservation.py names each it replays).
 """
