@@ -13,6 +13,7 @@ import trio
 from ocpp.v16 import call as call16
 from ocpp.v201 import call
 
+from ocppd import ctl
 from ocppd.testing.csms import CallFailed
 from tests.harness import ControlRefused, charger, csms_now
 from tests.netutil import Proxy
@@ -230,6 +231,12 @@ async def test_tc_h_14_as_many_unspecified_reservations_as_evses_reserve_them_al
         await station.wait_for("StatusNotification", status_of(2, "Reserved"))
         third = await station.call(reserve(143, evse_id=None, token="THIRD001"))
         assert third.status == "Occupied"
+        status = await cp.status()
+        assert [r["id"] for r in status["charge_point"]["reservations"]] == [141, 142]
+        assert status["charge_point"]["reservation"]["id"] == 141
+        shown = ctl.format_status(status)
+        assert "reservation   141 on any connector" in shown
+        assert "reservation   142 on any connector" in shown
         with pytest.raises(ControlRefused, match="reserved for other drivers"):
             await cp.swipe("THIRD001")
         await cp.swipe(OTHER)
