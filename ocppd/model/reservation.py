@@ -341,11 +341,25 @@ class Reservations:
 
     async def charger_changed(self) -> None:
         """The charge point became Faulted or Unavailable: the connector-0 reservations end
-        (1.6 §3.11)."""
+        (1.6 §3.11). A status changed: when fewer connectors can still serve them than
+        there are connector-0 reservations (the others Faulted, Unavailable or reserved
+        on their own), the newest ones end, removed: the charger can no longer keep its
+        promise (2.0.1 H01.FR.16/17: a targeted EVSE became Faulted or Unavailable). A
+        connector in use counts as able: it is free again later."""
         if self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
             why = f"the charge point is {self.charger_status()}"
             for zero in list(self.zeros):
                 await self._end(zero, Ending.REMOVED, why)
+            return
+        able = [
+            c
+            for c in self.connectors.values()
+            if c.reservation is None
+            and c.reported.status not in (Status.FAULTED, Status.UNAVAILABLE)
+        ]
+        while len(self.zeros) > len(able):
+            why = f"{len(able)} connector(s) can serve {len(self.zeros)} reservations of any"
+            await self._end(self.zeros[-1], Ending.REMOVED, why)
 
     async def connector_lost(self, reservation: Reservation, why: str) -> None:
         """A connector ended its own reservation (it became Faulted or Unavailable)."""

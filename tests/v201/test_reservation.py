@@ -272,6 +272,28 @@ async def test_unspecified_reservations_end_removed_when_the_station_goes_inoper
     assert csms.violations == []
 
 
+async def test_an_evse_lost_under_unspecified_reservations_removes_the_newest(
+    nursery, start_csms201, autojump_clock
+):
+    """H01.FR.16 for reservations without evseId: two of them on two EVSEs; EVSE 2 faults:
+    one EVSE cannot serve two, the newest is removed (ReservationStatusUpdate Removed),
+    the first stays and EVSE 1 is kept for it (Reserved)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(155, evse_id=None))).status == "Accepted"
+        assert (await station.call(reserve(156, evse_id=None, token=OTHER))).status == ("Accepted")
+        await cp.sim("fault", 2, error_code="GroundFailure")
+        await station.wait_for("ReservationStatusUpdate", update_of(156, "Removed"))
+        await trio.sleep(5)
+        assert [r.reservation_id for r in cp.charger.reservations.all()] == [155]
+        assert [c.payload["reservationId"] for c in station.calls("ReservationStatusUpdate")] == [
+            156
+        ]
+        assert cp.connector(1).reported.status == "reserved"
+    assert csms.violations == []
+
+
 async def test_tc_h_09_10_12_13_an_unspecified_evse_refused(nursery, start_csms201, autojump_clock):
     """TC_H_09_CS (every EVSE reserved: Occupied), TC_H_10_CS (every EVSE in use: Occupied),
     TC_H_12_CS (the station Inoperative: Unavailable)."""
