@@ -147,9 +147,20 @@ class Charger:
         return f"<Charger connectors={list(self.connectors.values())!r} operative={self.operative}>"
 
     def add_connector(
-        self, devices: ConnectorDevices, *, max_current_a: float, phases: int
+        self,
+        devices: ConnectorDevices,
+        *,
+        max_current_a: float,
+        phases: int,
+        connector_type: str | None = None,
     ) -> Connector:
-        connector = Connector(self, devices, max_current_a=max_current_a, phases=phases)
+        connector = Connector(
+            self,
+            devices,
+            max_current_a=max_current_a,
+            phases=phases,
+            connector_type=connector_type,
+        )
         self.connectors[connector.id] = connector
         return connector
 
@@ -580,11 +591,10 @@ class Charger:
 
     # --- reservations (model/reservation.py) ---
 
-    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
-        """The connector-0 reservation ``id_tag`` uses: its own, else its group's."""
-        zeros = self.reservations.zeros
-        own = [z for z in zeros if z.admits(id_tag, None)]
-        return next(iter(own + [z for z in zeros if z.admits(id_tag, parent_id_tag)]), None)
+    def reservation_for(
+        self, id_tag: str, parent_id_tag: str | None, connector_id: int
+    ) -> Reservation | None:
+        return self.reservations.zero_for(id_tag, parent_id_tag, self.connectors[connector_id])
 
     def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
         return self.reservations.zero_blocks(

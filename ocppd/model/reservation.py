@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +57,13 @@ class Reservation:
     id_tag: str
     parent_id_tag: str | None
     expiry: datetime  # wall clock, aware
+    # only a connector of this type serves it (the config's word for the socket or cable,
+    # Connector.connector_type; OCPP 2.0.1's ConnectorEnumType), None: any connector
+    connector_type: str | None = None
+
+    def serves(self, connector: Connector) -> bool:
+        """``connector`` is of the type this reservation asks for (any, without one)."""
+        return self.connector_type is None or connector.connector_type == self.connector_type
 
     def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
         """The reserved tag, or one of the same parent group (1.6 §5.13), may use it."""
@@ -73,7 +80,8 @@ class Reservation:
 
     def __str__(self) -> str:
         where = "any connector" if self.connector_id == ANY_CONNECTOR else self.connector_id
-        return f"reservation {self.reservation_id} ({where}, until {self.expiry.isoformat()})"
+        kind = f" of type {self.connector_type}" if self.connector_type else ""
+        return f"reservation {self.reservation_id} ({where}{kind}, until {self.expiry.isoformat()})"
 
 
 class Ending(StrEnum):
@@ -236,6 +244,9 @@ class Reservations:
             return ReserveResult.FAULTED
         if charger is Status.UNAVAILABLE:
             return ReserveResult.UNAVAILABLE
+        typed = [c for c in self.connectors.values() if new.serves(c)]
+        if not typed:  # no connector of that type here (2.0.1 H01 S3)
+            return ReserveResult.REJECTED
         if new.connector_id == ANY_CONNECTOR:
             if others and not several:
                 return ReserveResult.OCCUPIED
@@ -245,13 +256,13 @@ class Reservations:
             free = [
                 c for c in self.connectors.values() if self._free_for(c, new) and not c.plug.plugged
             ]
-            if len(free) > len(others):  # one for each other connector-0 one, and one more
+            if fits([*others, new], free):  # one for each connector-0 one, this one too
                 return ReserveResult.ACCEPTED
-            if free:  # every free one is kept for another reservation (2.0.1 H01.FR.11)
+            if any(new.serves(c) for c in free):  # kept for others (2.0.1 H01.FR.11)
                 return ReserveResult.OCCUPIED
-            return _why_none(list(self.connectors.values()))
+            return _why_none(typed)
         connector = self.connectors.get(new.connector_id)
-        if connector is None:
+        if connector is None or not new.serves(connector):
             return ReserveResult.REJECTED
         status = connector.reported.status
         if status is Status.FAULTED:
@@ -263,7 +274,7 @@ class Reservations:
         if others:
             # each connector-0 reservation needs one free connector besides this one
             rest = [c for c in self.connectors.values() if c is not connector]
-            if sum(self._free_for(c, new) for c in rest) < len(others):
+            if not fits(others, [c for c in rest if self._free_for(c, new)]):
                 return ReserveResult.OCCUPIED
         return ReserveResult.ACCEPTED
 
@@ -275,21 +286,30 @@ class Reservations:
 
     # --- who may start where ---
 
+    def zero_for(
+        self, id_tag: str, parent_id_tag: str | None, connector: Connector
+    ) -> Reservation | None:
+        """The connector-0 reservation a start of ``id_tag`` at ``connector`` uses: its
+        own, else its group's, of a type the connector is."""
+        fitting = [z for z in self.zeros if z.serves(connector)]
+        own = [z for z in fitting if z.admits(id_tag, None)]
+        return next(iter(own + [z for z in fitting if z.admits(id_tag, parent_id_tag)]), None)
+
     def zero_excludes(self, id_tag: str, connector: Connector) -> bool:
         """Before ``id_tag`` is authorised: the connector-0 reservations surely keep it off
         ``connector`` (counting as its own one whose parent group might admit it)."""
-        mine = any(z.may_admit(id_tag) for z in self.zeros)
-        return self._too_few_left(id_tag, len(self.zeros) - mine, using=connector)
+        mine = next((z for z in self.zeros if z.may_admit(id_tag) and z.serves(connector)), None)
+        return self._too_few_left(id_tag, mine, using=connector)
 
     def zero_blocks(self, id_tag: str, parent_id_tag: str | None, *, using: Connector) -> bool:
         """A start of ``id_tag`` on ``using`` would leave too few free connectors for the
         connector-0 reservations of other drivers (1.6 §5.13, 2.0.1 H01.FR.07: one must
-        stay free for each)."""
-        mine = any(z.admits(id_tag, parent_id_tag) for z in self.zeros)
-        return self._too_few_left(id_tag, len(self.zeros) - mine, using=using)
+        stay free for each, of its type)."""
+        return self._too_few_left(id_tag, self.zero_for(id_tag, parent_id_tag, using), using=using)
 
-    def _too_few_left(self, id_tag: str, needed: int, *, using: Connector) -> bool:
-        if needed <= 0:
+    def _too_few_left(self, id_tag: str, mine: Reservation | None, *, using: Connector) -> bool:
+        pending = [z for z in self.zeros if z is not mine]
+        if not pending:
             return False
         if using.reservation is not None:  # its own reservation admitted the tag
             return False
@@ -298,7 +318,7 @@ class Reservations:
             for c in self.connectors.values()
             if c is not using and c.reservation is None and (c.free or c.claimed_by(id_tag))
         ]
-        return len(others) < needed
+        return not fits(pending, others)
 
     def held(self) -> set[int]:
         """The connectors the connector-0 reservations hold: when no more connectors are
@@ -321,9 +341,10 @@ class Reservations:
         if not self.zeros:
             return set()
         free = [c for c in self.connectors.values() if c.free and c.reservation is None]
-        if len(free) > len(self.zeros):  # 2.0.1 H01.FR.20: held when as many as needed
-            return set()
-        return {c.id for c in free if not c.plug.plugged or c.held_for_zero}
+        # held: a connector without which the reservations no longer fit (2.0.1 H01.FR.20,
+        # H01.FR.24: as many free, of their types, as they need)
+        needed = [c for c in free if not fits(self.zeros, [o for o in free if o is not c])]
+        return {c.id for c in needed if not c.plug.plugged or c.held_for_zero}
 
     def use(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation`` (the connector dropped its own
@@ -357,8 +378,8 @@ class Reservations:
             if c.reservation is None
             and c.reported.status not in (Status.FAULTED, Status.UNAVAILABLE)
         ]
-        while len(self.zeros) > len(able):
-            why = f"{len(able)} connector(s) can serve {len(self.zeros)} reservations of any"
+        while self.zeros and not fits(self.zeros, able):
+            why = f"{len(able)} connector(s) cannot serve {len(self.zeros)} reservations of any"
             await self._end(self.zeros[-1], Ending.REMOVED, why)
 
     async def connector_lost(self, reservation: Reservation, why: str) -> None:
@@ -443,6 +464,26 @@ class Reservations:
     def seconds_left(self, reservation: Reservation) -> float:
         now = self.clock.now()
         return math.inf if now is None else (reservation.expiry - now).total_seconds()
+
+
+def fits(reservations: Sequence[Reservation], connectors: Sequence[Connector]) -> bool:
+    """Each reservation can have a connector of its own among ``connectors``, one of its
+    type (a matching in the small bipartite graph, by augmenting paths)."""
+    if len(reservations) > len(connectors):
+        return False
+    taken: dict[int, int] = {}  # connector index -> reservation index
+
+    def place(r: int, seen: set[int]) -> bool:
+        for i, connector in enumerate(connectors):
+            if i in seen or not reservations[r].serves(connector):
+                continue
+            seen.add(i)
+            if i not in taken or place(taken[i], seen):
+                taken[i] = r
+                return True
+        return False
+
+    return all(place(r, set()) for r in range(len(reservations)))
 
 
 def _why_none(connectors: list[Connector]) -> ReserveResult:

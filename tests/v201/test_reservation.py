@@ -344,9 +344,11 @@ async def test_tc_h_13_without_non_evse_specific_an_unspecified_evse_is_rejected
     assert csms.violations == []
 
 
-async def test_tc_h_15_a_connector_type_cannot_be_promised(nursery, start_csms201, autojump_clock):
-    """H01 S3: the station does not know its connectors' types, so a ReserveNow naming one
-    is Rejected (TC_H_15/16_CS need a station that supports it); Unknown is no preference."""
+async def test_without_connector_types_in_the_config_a_type_cannot_be_promised(
+    nursery, start_csms201, autojump_clock
+):
+    """H01 S3 on a station whose config names no connector type: a ReserveNow naming one is
+    Rejected (UnknownConnectorType), with or without evseId; Unknown is no preference."""
     csms = await start_csms201()
     async with charger201(nursery, csms) as cp:
         station = await registered(cp)
@@ -358,6 +360,78 @@ async def test_tc_h_15_a_connector_type_cannot_be_promised(nursery, start_csms20
         assert (await station.call(reserve(73, evse_id=1, connector_type="Unknown"))).status == (
             "Accepted"
         )
+    assert csms.violations == []
+
+
+# connector 1 is a Type 2 cable ([[connector]] type); connector 2 says no type
+TYPE2 = """type = "cType2"
+[connector.contactor]
+driver = "sim"
+[connector.plug]
+driver = "sim"
+power_w = 7200.0
+[connector.meter]
+driver = "sim"
+initial_wh = 1000.0
+"""
+
+
+async def test_tc_h_15_16_a_connector_type_is_reserved(nursery, start_csms201, autojump_clock):
+    """TC_H_15_CS (H01.FR.06, H01.FR.09, H01.FR.24, H01.FR.15, H03.FR.02): connectorType
+    cType2 without evseId: Accepted; the only Type 2 EVSE reports Reserved and refuses
+    another driver, the other EVSE stays open; the token starts on the Type 2 EVSE and the
+    TransactionEvent names the reservation. TC_H_16_CS (H01.FR.11): with every EVSE of the
+    type reserved, another one of the type is Occupied. A type no connector has, or an
+    evseId of another type: Rejected."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2) as cp:
+        station = await registered(cp)
+        assert cp.connector(1).connector_type == "cType2" and cp.connector(2).connector_type is None
+        answer = await station.call(reserve(181, evse_id=None, connector_type="cType2"))
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        again = await station.call(reserve(182, evse_id=None, token=OTHER, connector_type="cType2"))
+        assert again.status == "Occupied"  # TC_H_16_CS
+        unknown = await station.call(reserve(183, evse_id=None, connector_type="cCCS2"))
+        assert (unknown.status, unknown.status_info["reason_code"]) == (
+            "Rejected",
+            "UnknownConnectorType",
+        )
+        assert (await station.call(reserve(184, evse_id=2, connector_type="cType2"))).status == (
+            "Rejected"
+        )
+        await cp.sim("plug", 1)
+        # the cable at the Type 2 EVSE is not the stranger's to use; EVSE 2 is open
+        assert "plug in at connector 2" in await cp.swipe(OTHER)
+        await cp.sim("plug", 2)
+        other = await started(station)
+        assert other["evse"]["id"] == 2 and "reservationId" not in other
+        assert "charging on connector 1" in await cp.swipe(TAG)
+        event = await station.wait_for(
+            "TransactionEvent", lambda p: p["eventType"] == "Started" and p["evse"]["id"] == 1
+        )
+        assert event.payload["reservationId"] == 181
+        await trio.sleep(5)
+        assert cp.charger.reservations.all() == []
+    assert csms.violations == []
+
+
+async def test_a_reservation_of_a_type_survives_a_restart_with_its_type(
+    nursery, start_csms201, autojump_clock, tmp_path
+):
+    """The journal keeps the type: after a restart the Type 2 EVSE is still the one kept."""
+    csms = await start_csms201()
+    state = tmp_path / "state"
+    state.mkdir()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2, state_dir=state) as cp:
+        station = await registered(cp)
+        answer = await station.call(reserve(191, evse_id=None, connector_type="cType2"))
+        assert answer.status == "Accepted"
+        await cp.stop()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2, state_dir=state) as cp:
+        station = await registered(cp, connection=2)
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        assert [r.connector_type for r in cp.charger.reservations.all()] == ["cType2"]
     assert csms.violations == []
 
 

@@ -14,10 +14,14 @@ way round (the same id, tag, group and expiry; connector N is EVSE N, design dec
   is 1.6's ReserveConnectorZeroSupported (the same key, decision 4): off, a ReserveNow
   without evseId is Rejected (H01.FR.19). ``ReservationCtrlr.Enabled`` false: every
   ReserveNow is Rejected (H01.FR.01), over 1.6 too; reservations already made stay.
-- ``connectorType``: ocppd does not know the type of its connectors (the config has no
-  such fact), so it cannot promise one (H01.FR.09): a ReserveNow naming a type is Rejected
-  (reasonCode UnknownConnectorType), unless the type is Unknown or Undetermined (no
-  preference).
+- ``connectorType`` (H01 S3): a connector's type is the config's ``[[connector]] type``.
+  Without ``evseId`` the reservation keeps one EVSE of that type free (H01.FR.06,
+  H01.FR.09); once no more EVSEs of the type are free than such reservations need, they
+  report Reserved (H01.FR.24), the others stay open to everyone; the journal keeps the
+  type (migration reservation_connector_type). A type no connector here
+  has (or any type, when the config names none) is Rejected (reasonCode
+  UnknownConnectorType); with ``evseId``, an EVSE of another type is Rejected. Unknown
+  and Undetermined mean no preference.
 - The token is compared by its value, as 1.6 compares idTags (case-insensitively); its type
   is not kept. ``groupIdToken`` is the reservation's parent: a driver of that group may use
   it (H03.FR.04-06), learnt from the cache, the local list or an Authorize (H03.FR.07/08).
@@ -124,7 +128,15 @@ class ReservationBlock:
             expiry = expiry.replace(tzinfo=UTC)
         group = request.group_id_token.id_token if request.group_id_token is not None else None
         where = ANY_CONNECTOR if request.evse_id is None else request.evse_id
-        reservation = Reservation(request.id, where, request.id_token.id_token, group, expiry)
+        kind = None if request.connector_type in NO_PREFERENCE else request.connector_type
+        reservation = Reservation(
+            request.id,
+            where,
+            request.id_token.id_token,
+            group,
+            expiry,
+            None if kind is None else kind.value,
+        )
         # several reservations without evseId may be in force, each keeping one more EVSE
         # free (H01.FR.04, H01.FR.07)
         made = await self.charger.reservations.reserve(reservation, several=True)
@@ -145,12 +157,10 @@ class ReservationBlock:
             return _rejected("NoEvse", "ReservationCtrlr.NonEvseSpecific is false")
         if request.evse_id is not None and request.evse_id <= 0:
             return _rejected("UnknownEvse", f"evseId {request.evse_id} is not an EVSE")
-        if request.connector_type is not None and request.connector_type not in NO_PREFERENCE:
-            return _rejected(
-                "UnknownConnectorType",
-                f"the connector types of this station are not known: {request.connector_type} "
-                "cannot be promised",
-            )
+        kind = request.connector_type
+        have = {c.connector_type for c in self.charger.connectors.values()}
+        if kind is not None and kind not in NO_PREFERENCE and kind.value not in have:
+            return _rejected("UnknownConnectorType", f"no connector of type {kind} here")
         return None
 
     async def cancel_reservation(self, request: m.CancelReservationRequest) -> Any:
