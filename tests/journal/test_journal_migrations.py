@@ -73,6 +73,15 @@ SEED[EVENT_NUMBERS] = (
 """
 )
 
+# The display messages' migration adds a table; found by name (the coordinator may renumber
+# it). Its seed keeps one message, which the journal reads back.
+DISPLAY_MESSAGES = next(m.version for m in BUNDLED if m.name == "display_messages")
+SEED[DISPLAY_MESSAGES] = (
+    SEED[DISPLAY_MESSAGES - 1]
+    + """
+    INSERT INTO display_messages VALUES (7, '{"text": "hello"}');
+"""
+)
 # The reservations' connector type (2.0.1 ReserveNow connectorType) adds a column; found by
 # name. Its seed gives reservation 7 a type.
 RESERVATION_TYPE = next(m.version for m in BUNDLED if m.name == "reservation_connector_type")
@@ -135,10 +144,12 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert (await journal.list_summary()).version == (3 if version >= 6 else 0)
         if version >= FIRMWARE:
             assert await journal.job("firmware") == {"phase": "waiting"}
+        kept = [(7, '{"text": "hello"}')] if version >= DISPLAY_MESSAGES else []
+        assert await journal.display_messages() == kept
         # 0007's reservation reads back, with the type it was given (none before it had one)
-        kept = [(r.reservation_id, r.connector_type) for r in await journal.reservations()]
+        reserved = [(r.reservation_id, r.connector_type) for r in await journal.reservations()]
         expected_type = "cType2" if version >= RESERVATION_TYPE else None
-        assert kept == ([(7, expected_type)] if version >= 7 else [])
+        assert reserved == ([(7, expected_type)] if version >= 7 else [])
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:

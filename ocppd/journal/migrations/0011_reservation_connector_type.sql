@@ -1,5 +1,5 @@
--- 0010: a reservation may ask for a connector type (OCPP 2.0.1 ReserveNow connectorType,
--- H01 S3). Task number 0010: the coordinator renumbers at merge (migrations are numbered
+-- 0011: a reservation may ask for a connector type (OCPP 2.0.1 ReserveNow connectorType,
+-- H01 S3). Task number 0011: the coordinator renumbers at merge (migrations are numbered
 -- 1, 2, 3 ... with no gap).
 --
 -- Applied inside BEGIN IMMEDIATE ... COMMIT together with `PRAGMA user_version`
