@@ -133,7 +133,8 @@ def format_status(status: dict[str, Any]) -> str:
         verdict = "accepted" if tag.get("accepted") else "refused"
         at = f" at {tag['at']}" if tag.get("at") else ""
         lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
-    reserved = [(0, point.get("reservation"))] if point else []
+    zeros = point.get("reservations", [point.get("reservation")]) if point else []
+    reserved = [(0, z) for z in zeros]
     reserved += [(c["id"], c.get("reservation")) for c in status.get("connectors", [])]
     for cid, reservation in reserved:
         if reservation:
