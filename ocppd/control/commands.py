@@ -1,5 +1,5 @@
-"""What ``ocppctl`` can ask: status, swipe, a tag lookup, the screen, and driving the simulated
-devices."""
+"""What ``ocppctl`` can ask: status, swipe, a tag lookup, the screen, the display messages, and
+driving the simulated devices."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ocppd.control.snapshot import (
     certificates_snapshot,
     charge_point_snapshot,
     connectors_snapshot,
+    notice_snapshot,
     tag_snapshot,
 )
 from ocppd.features.core.registration import Registration
@@ -281,6 +282,15 @@ def commands(src: Sources) -> dict[str, Handler]:
         log.info("sim: connector %d %s", cid, action)
         return f"connector {cid}: {action}"
 
+    async def messages(_request: dict[str, Any]) -> dict[str, Any]:
+        """``messages``: the display messages the central system set (2.0.1 block O)."""
+        now = src.charger.clock.now()
+        kept = src.charger.notices
+        return {
+            "capacity": kept.capacity,
+            "messages": [notice_snapshot(n, now) for n in kept.all()],
+        }
+
     async def security_log(request: dict[str, Any]) -> str:
         """``security-log clear``: the operator empties the security log; the
         SecurityLogWasCleared event (critical) is its new first line and goes to the
@@ -303,5 +313,6 @@ def commands(src: Sources) -> dict[str, Handler]:
         "sim": sim,
         **firmware_commands(src),
         "screen": screen,
+        "messages": messages,
     }
     return handlers

@@ -11,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from ocpp.v201 import call
 
-from tests.harness import csms_now
+from ocppd.ctl import format_messages
+from tests.harness import ControlRefused, csms_now
 from tests.test_display import screen, with_display
 from tests.v201.harness import charger201, registered
 from tests.v201.test_reset import OFFLINE_START, charging
@@ -262,4 +264,102 @@ async def test_tc_o_20_cs_messages_survive_a_restart(
         assert await reported(station, 3) == [
             message(message_id=4, content="Welcome back", state="Idle")
         ]
+    assert csms.violations == []
+
+
+async def shown_over(cp: Any, seconds: float, step: float = 1.0) -> list[str]:
+    """What the screen said at each ``step`` for ``seconds``."""
+    seen = []
+    for _ in range(int(seconds / step)):
+        seen.append(await screen(cp))
+        await trio.sleep(step)
+    return seen
+
+
+async def test_tc_o_22_24_cs_priorities_on_the_screen(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """NormalCycle takes turns with the charger's page; InFront ones take turns before it
+    (TC_O_22_CS: multiple InFront); the newest AlwaysFront replaces everything, a refused
+    card's page included (TC_O_24_CS: a second AlwaysFront replaces the first)."""
+    csms = await start_csms201(tags={"BADCAFE1": "Invalid"})
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        await set_message(station, message_id=1, content="Cycle one")
+        seen = await shown_over(cp, 12)
+        assert any("Cycle one" in s for s in seen) and any("Ready" in s for s in seen)
+        await set_message(station, message_id=2, content="Ahead two", priority="InFront")
+        await set_message(station, message_id=3, content="Ahead three", priority="InFront")
+        seen = await shown_over(cp, 12)
+        assert any("Ahead two" in s for s in seen) and any("Ahead three" in s for s in seen)
+        assert not any("Ready" in s or "Cycle one" in s for s in seen)
+        await set_message(station, message_id=4, content="Front four", priority="AlwaysFront")
+        await set_message(station, message_id=5, content="Front five", priority="AlwaysFront")
+        seen = await shown_over(cp, 12)
+        assert all("Front five" in s for s in seen)
+        with pytest.raises(ControlRefused):
+            await cp.swipe("BADCAFE1")
+        await trio.sleep(0.5)
+        assert cp.connector(1).refusal_shown is not None
+        assert "Front five" in await screen(cp)
+        await station.call(call.ClearDisplayMessage(id=5))
+        await trio.sleep(0.5)
+        assert "Front four" in await screen(cp)  # the first one was kept
+        listed = await cp.control({"cmd": "messages"})
+        assert [m["id"] for m in listed["messages"]] == [1, 2, 3, 4]
+        assert listed["capacity"] == 32
+        text = format_messages(listed)
+        assert text.startswith("4 display message(s) of at most 32")
+        assert "#4 AlwaysFront UTF8" in text and "    Front four" in text
+    assert csms.violations == []
+
+
+async def test_tc_o_36_38_cs_a_message_of_a_state_shows_in_that_state(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_O_36_CS: state Charging shows while charging only; TC_O_38_CS: state Unavailable
+    while the EVSE is out of service (ChangeAvailability) only."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=OFFLINE_START, **with_display()) as cp:
+        station = await registered(cp)
+        await set_message(
+            station, message_id=1, content="Enjoy", priority="InFront", state="Charging"
+        )
+        await set_message(
+            station, message_id=2, content="Closed", priority="InFront", state="Unavailable"
+        )
+        await trio.sleep(1)
+        text = await screen(cp)
+        assert "Enjoy" not in text and "Closed" not in text and "Ready" in text
+        await charging(cp)
+        await trio.sleep(1)
+        assert "Enjoy" in await screen(cp)
+        await cp.sim("unplug", 1)
+        await trio.sleep(2)
+        assert "Enjoy" not in await screen(cp)
+        answer = await station.call(
+            call.ChangeAvailability(operational_status="Inoperative", evse={"id": 1})
+        )
+        assert answer.status == "Accepted"
+        await trio.sleep(1)
+        assert "Closed" in await screen(cp)
+    assert csms.violations == []
+
+
+async def test_any_text_is_shown_and_never_stops_the_display(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """UTF-8 beyond the panel's font (the euro sign, CJK, control characters) is drawn as
+    "?" and the display keeps working (no display fault); the text model keeps the text."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        text = "Laden 0,39 €/kWh 充电\n\tüber Nacht"
+        answer = await set_message(station, content=text, priority="AlwaysFront")
+        assert answer.status == "Accepted"
+        await trio.sleep(1)
+        assert "Laden 0,39 €/kWh 充电 über Nacht" in await screen(cp)
+        shot = await cp.control({"cmd": "screen", "png": True})
+        assert shot["png"]
+        assert cp.charger.faults == {}
     assert csms.violations == []
