@@ -137,6 +137,7 @@ def make_facts(**status: Status) -> Facts:
         now=lambda: NOW,
         serial_number="SN-1",
         certificates=lambda: 2,
+        display=True,
     )
 
 
@@ -495,13 +496,14 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
     # a component meets a criterion by its variable of that name: AuthCtrlr is Enabled,
     # the station, its EVSEs and connectors and the cache are Available; none is Active
     enabled = model.custom_report(None, [m.ComponentCriterionEnumType.ENABLED])
-    assert {s[0] for s in slots(enabled)} == {"AuthCtrlr", "AuthCacheCtrlr"}
+    assert {s[0] for s in slots(enabled)} == {"AuthCtrlr", "AuthCacheCtrlr", "DisplayMessageCtrlr"}
     available = model.custom_report(None, [m.ComponentCriterionEnumType.AVAILABLE])
     assert {s[0] for s in slots(available)} == {
         "ChargingStation",
         "EVSE",
         "Connector",
         "AuthCacheCtrlr",
+        "DisplayMessageCtrlr",
     }
     assert model.custom_report(None, [m.ComponentCriterionEnumType.ACTIVE]) == []
     assert model.custom_report((m.ComponentVariableType(component=component("Foo")),), None) == []
