@@ -268,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     seclog.add_argument("log_action", choices=("clear",), metavar="clear")
     messages = sub.add_parser("messages", help="the display messages the central system set")
     messages.add_argument("--json", action="store_true", help="machine-readable")
+    messages.add_argument("--clear", type=int, metavar="ID", help="remove this message here")
     screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
     screen.add_argument("--connector", type=int, help="the screen of this connector")
     screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
@@ -340,8 +341,10 @@ def _screen(result: dict[str, Any], png: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     message: dict[str, Any]
-    if args.command in ("status", "firmware", "messages"):
+    if args.command in ("status", "firmware"):
         message = {"cmd": args.command}
+    elif args.command == "messages":
+        message = {"cmd": "messages", "clear": args.clear}
     elif args.command == "diagnostics":
         message = {"cmd": "diagnostics", "since": args.since, "until": args.until}
     elif args.command == "swipe":

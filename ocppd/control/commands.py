@@ -282,10 +282,21 @@ def commands(src: Sources) -> dict[str, Handler]:
         log.info("sim: connector %d %s", cid, action)
         return f"connector {cid}: {action}"
 
-    async def messages(_request: dict[str, Any]) -> dict[str, Any]:
-        """``messages``: the display messages the central system set (2.0.1 block O)."""
-        now = src.charger.clock.now()
+    async def messages(request: dict[str, Any]) -> dict[str, Any]:
+        """``messages``: the display messages the central system set (2.0.1 block O);
+        ``clear``: remove one here (a message left behind when the charger now talks to a
+        1.6 central system, which cannot clear it)."""
         kept = src.charger.notices
+        if request.get("clear") is not None:
+            notice_id = _int(request, "clear")
+            try:
+                removed = await kept.remove(notice_id)
+            except StorageUnavailable as exc:
+                raise ControlError(f"cannot remove it: {exc}") from None
+            if not removed:
+                raise ControlError(f"no display message {notice_id}")
+            log.info("ocppctl: display message %d removed", notice_id)
+        now = src.charger.clock.now()
         return {
             "capacity": kept.capacity,
             "messages": [notice_snapshot(n, now) for n in kept.all()],

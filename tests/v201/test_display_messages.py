@@ -311,6 +311,12 @@ async def test_tc_o_22_24_cs_priorities_on_the_screen(
         text = format_messages(listed)
         assert text.startswith("4 display message(s) of at most 32")
         assert "#4 AlwaysFront UTF8" in text and "    Front four" in text
+        listed = await cp.control({"cmd": "messages", "clear": 4})  # the installer's escape
+        assert [m["id"] for m in listed["messages"]] == [1, 2, 3]
+        with pytest.raises(ControlRefused, match="no display message 4"):
+            await cp.control({"cmd": "messages", "clear": 4})
+        answer = await station.call(call.GetDisplayMessages(request_id=9, id=[4]))
+        assert answer.status == "Unknown"
     assert csms.violations == []
 
 
@@ -362,4 +368,25 @@ async def test_any_text_is_shown_and_never_stops_the_display(
         shot = await cp.control({"cmd": "screen", "png": True})
         assert shot["png"]
         assert cp.charger.faults == {}
+    assert csms.violations == []
+
+
+async def test_a_hostile_central_system_cannot_grow_the_journal_or_break_the_handler(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """Ids beyond an OCPP integer are Rejected (InvalidValue), not a failure; a flood of new
+    ids keeps at most DisplayMessageCtrlr.DisplayMessages, in memory and in the journal."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        for bad in (2**70, -1):
+            answer = await set_message(station, message_id=bad)
+            assert answer.status == "Rejected"
+            assert answer.status_info["reason_code"] == "InvalidValue"
+        assert (await station.call(call.ClearDisplayMessage(id=2**70))).status == "Unknown"
+        answers = [(await set_message(station, message_id=i)).status for i in range(40)]
+        assert answers == ["Accepted"] * 32 + ["Rejected"] * 8
+        assert len(cp.charger.notices) == 32
+        assert len(await cp.journal.display_messages()) == 32
+        assert cp.journal.healthy
     assert csms.violations == []
