@@ -390,3 +390,41 @@ async def test_a_hostile_central_system_cannot_grow_the_journal_or_break_the_han
         assert len(await cp.journal.display_messages()) == 32
         assert cp.journal.healthy
     assert csms.violations == []
+
+
+async def test_tc_o_27_28_cs_a_transaction_message_with_a_start_and_an_end(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_O_27_CS: a transaction's message with a startDateTime shows from then; TC_O_28_CS:
+    one with an endDateTime is removed at its end while the transaction still runs."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=OFFLINE_START, **with_display()) as cp:
+        station = await registered(cp)
+        tx = await charging(cp)
+        tx_id = str(tx.transaction_id)
+        later = await set_message(
+            station,
+            message_id=1,
+            content="Later",
+            priority="InFront",
+            transaction_id=tx_id,
+            startDateTime=stamp(300),
+        )
+        ending = await set_message(
+            station,
+            message_id=2,
+            content="Ending",
+            priority="AlwaysFront",
+            transaction_id=tx_id,
+            endDateTime=stamp(120),
+        )
+        assert (later.status, ending.status) == ("Accepted", "Accepted")
+        await trio.sleep(1)
+        assert "Ending" in await screen(cp)
+        await trio.sleep(180)
+        assert [n.notice_id for n in cp.charger.notices.all()] == [1]
+        assert "Later" not in await screen(cp)
+        await trio.sleep(180)
+        assert "Later" in await screen(cp)
+        assert cp.connector(1).tx is tx
+    assert csms.violations == []
