@@ -428,3 +428,24 @@ async def test_tc_o_27_28_cs_a_transaction_message_with_a_start_and_an_end(
         assert "Later" in await screen(cp)
         assert cp.connector(1).tx is tx
     assert csms.violations == []
+
+
+async def test_a_transaction_message_does_not_outlive_a_restart_of_its_transaction(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """A transaction ends with the daemon (Reboot, or PowerLoss at the next start): its
+    message is removed at start, the others come back."""
+    csms = await start_csms201()
+    options: dict[str, Any] = {"state_dir": tmp_path, "keys": OFFLINE_START, **with_display()}
+    async with charger201(nursery, csms, **options) as cp:
+        station = await registered(cp)
+        tx = await charging(cp)
+        await set_message(station, message_id=1, transaction_id=str(tx.transaction_id))
+        await set_message(station, message_id=2)
+        assert len(await cp.journal.display_messages()) == 2
+    async with charger201(nursery, csms, **options) as cp:
+        await registered(cp, connection=2)
+        await trio.sleep(1)
+        assert [n.notice_id for n in cp.charger.notices.all()] == [2]
+        assert [row[0] for row in await cp.journal.display_messages()] == [2]
+    assert csms.violations == []
