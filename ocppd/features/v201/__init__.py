@@ -21,6 +21,7 @@ from ocppd.features.v201 import (
     device_model,
     faults,
     heartbeat,
+    network,
     registration,
     remote,
     remote_start,
@@ -90,5 +91,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    network.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""
