@@ -206,9 +206,25 @@ class Station201(StationBase, _OcppChargePoint):
     def on_log_status(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
 
+    @on(Action.report_charging_profiles)
+    def on_report_charging_profiles(self, **_: Any) -> Any:
+        return call_result.ReportChargingProfiles()
+
     @on(Action.sign_certificate)
     def on_sign_certificate(self, **_: Any) -> Any:
         return call_result.SignCertificate(status=GenericStatusEnumType.accepted)
+
+    @on(Action.reservation_status_update)
+    def on_reservation_status_update(self, **_: Any) -> Any:
+        return call_result.ReservationStatusUpdate()
+
+    @on(Action.notify_display_messages)
+    def on_notify_display_messages(self, **_: Any) -> Any:
+        return call_result.NotifyDisplayMessages()
+
+    @on(Action.notify_customer_information)
+    def on_notify_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
 
 
 @dataclass
