@@ -77,7 +77,7 @@ from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import TxLogs
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization, display
 from ocppd.features.v201.network import PART as NETWORK_PART
-from ocppd.features.v201.network import NetworkSlots
+from ocppd.features.v201.network import SECRET_FIELDS, NetworkSlots
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import in_words
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
@@ -507,7 +507,8 @@ class Daemon:
             conversation=conversation,
             call_timeout=lambda: network.call_timeout(self.settings.ocpp.call_timeout_s),
             secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
-            | SECRET_VARIABLES,
+            | SECRET_VARIABLES
+            | SECRET_FIELDS,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,

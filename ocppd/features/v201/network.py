@@ -71,6 +71,11 @@ VERSIONS: Mapping[OCPPVersionEnumType, str] = {
 """What a slot's ocppVersion offers as the websocket subprotocol; OCPP 1.2 and 1.5 are not
 spoken here."""
 
+SECRET_FIELDS = frozenset({"apn", "vpn"})
+"""Members of a SetNetworkProfile a logged frame shows as ``***`` whole: an APN carries its
+password and SIM PIN, a VPN its password and key (they are refused, but the frame is logged
+as it came)."""
+
 ACCEPTED, REJECTED, FAILED = (
     SetNetworkProfileStatusEnumType.ACCEPTED,
     SetNetworkProfileStatusEnumType.REJECTED,
