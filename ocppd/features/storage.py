@@ -82,6 +82,7 @@ class ModelStorage:
             reservation.id_tag,
             reservation.parent_id_tag,
             reservation.expiry.isoformat(),
+            reservation.connector_type,
         )
         try:
             await self.journal.save_reservation(record)
@@ -113,6 +114,7 @@ class ModelStorage:
                     record.id_tag,
                     record.parent_id_tag,
                     expiry,
+                    record.connector_type,
                 )
             )
         return found

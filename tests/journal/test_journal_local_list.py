@@ -63,7 +63,7 @@ async def test_an_emptied_list_has_version_zero(state_dir: Path) -> None:
 
 
 async def test_an_entry_keeps_its_token_kind_and_connectors(state_dir: Path) -> None:
-    """What a 2.0.1 entry says beyond 1.6's idTagInfo (migration 0011); a 1.6 entry names
+    """What a 2.0.1 entry says beyond 1.6's idTagInfo (migration 0012); a 1.6 entry names
     neither. Storage counts every value kept."""
     async with await Journal.open(state_dir) as journal:
         entries = [

@@ -17,6 +17,7 @@ from ocppd.features.v201 import (
     authorization,
     availability,
     certificates,
+    customer,
     data_transfer,
     device_model,
     display,
@@ -24,6 +25,7 @@ from ocppd.features.v201 import (
     firmware,
     heartbeat,
     local_list,
+    network,
     registration,
     remote,
     remote_start,
@@ -101,5 +103,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     firmware.diagnostics,
     display.profile,
     local_list.profile,
+    customer.profile,
+    network.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -3,7 +3,7 @@ and GetLocalListVersion (D02) over the one list 1.6's profile keeps, and the var
 LocalAuthListCtrlr.
 
 One list, one version number (design decision 1): the journal's ``local_list``
-(migrations 0006 and 0011). A list sent over 2.0.1 authorises over 1.6 and the other way
+(migrations 0006 and 0012). A list sent over 2.0.1 authorises over 1.6 and the other way
 round; GetLocalListVersion answers the same number in both versions. What a 2.0.1 entry
 says is kept as follows:
 

@@ -1,4 +1,4 @@
--- 0011: what an entry of the local authorization list says beyond 1.6's idTagInfo.
+-- 0012: what an entry of the local authorization list says beyond 1.6's idTagInfo.
 --
 -- Applied inside BEGIN IMMEDIATE ... COMMIT together with its `PRAGMA user_version`
 -- (ocppd/journal/schema.py). Never edit a released migration: add the next number.
