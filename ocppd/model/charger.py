@@ -500,6 +500,9 @@ class Charger:
         """
         if self.held is not None:
             raise Refused(self.held)
+        waiting = [c for c in self.connectors.values() if c.tx is not None and c.tx.awaits_driver]
+        if waiting:  # a transaction began at the cable and waits for its driver (EVConnected)
+            return waiting[:1]
         free = [
             c
             for c in self.connectors.values()
@@ -542,6 +545,15 @@ class Charger:
             if await chosen.start_for(id_tag, auth):
                 return f"authorised: charging on connector {chosen.id}"
             return f"authorised: plug in at connector {chosen.id}"
+        # start point Authorized: the transaction begins now, the cable comes within
+        # EVConnectionTimeOut. With several free connectors it begins where the cable is
+        # plugged in (a transaction here names its EVSE from its start).
+        if (
+            len(mine) == 1
+            and mine[0].begins_on_authorization()
+            and await mine[0].start_for(id_tag, auth)
+        ):
+            return f"authorised: transaction started, plug in at connector {mine[0].id}"
         for connector in mine:
             connector.claim(id_tag, auth)
         if len(mine) == 1:

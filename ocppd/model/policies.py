@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import trio
 
+from ocppd.model.txpoints import CLASSIC, TxPoints
+
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
@@ -38,6 +40,8 @@ class TxPolicy:
     stop_on_invalid_id: bool = True  # the central system says the tag is invalid: stop
     # ... after this much energy (Wh) since the verdict; 0: at once (else: suspend energy)
     max_energy_on_invalid_id_wh: int = 0
+    # where transactions begin and end, for a version that says it (model/txpoints.py)
+    points: TxPoints = CLASSIC
 
 
 @dataclass(frozen=True, slots=True)
