@@ -512,6 +512,7 @@ class Connector:
                         # UnlockConnector) releases it, as after a DeAuthorized stop
                         self.locked_for = driver
                 elif tx.flexible:  # it goes on without the cable (E10: suspended)
+                    tx.told_status = None  # the note tells the state; the next status is news
                     await self._note(tx, TxChange.CABLE_UNPLUGGED)
                 if self.policies.tx.unlock_on_ev_disconnect:
                     await self.outputs.unlock_quietly()
@@ -578,6 +579,7 @@ class Connector:
         """The cable came for a transaction that began before it (start point Authorized),
         or came back (E10)."""
         tx.plugged_once = True
+        tx.told_status = None  # the note tells the state; the next status is news
         if tx.authorized:
             tx.deadline = math.inf
         await self.outputs.lock()

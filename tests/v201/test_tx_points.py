@@ -136,3 +136,181 @@ async def test_authorized_start_without_a_cable_ends_at_ev_connection_timeout(
         assert sent[-1]["transactionInfo"]["stoppedReason"] == "Timeout"
         assert cp.connector(1).tx is None
     assert csms.violations == []
+
+
+async def test_tc_e_02_cs_energy_transfer_starts_when_the_ev_draws_energy(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_E_02_CS (E01.FR.06): TxStartPoint EnergyTransfer: cable and tag are not enough
+    while the EV does not ask for energy; the transaction starts when it does
+    (ChargingStateChanged), with the token."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        await points(station, start="EnergyTransfer")
+        await cp.sim("plug", 1)
+        await cp.sim("suspend", 1)
+        await cp.swipe(TAG)
+        await trio.sleep(120)  # longer than EVConnectionTimeOut: the cable is in
+        assert events(csms) == []
+        await cp.sim("resume", 1)
+        await cp.settle(5)
+        started = events(csms)[0]
+        assert started["eventType"] == "Started"
+        assert started["triggerReason"] == "ChargingStateChanged"
+        assert token_of(started) == TAG
+        assert cp.connector(1).outputs.contactor_closed
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        one_transaction(events(csms))
+    assert csms.violations == []
+
+
+async def test_tc_e_08_cs_energy_transfer_stop_ends_when_the_ev_stops_drawing(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_E_08_CS / TC_E_22 (E06.FR.07): TxStopPoint EnergyTransfer: the EV no longer asking
+    for energy ends the transaction: stoppedReason StoppedByEV, chargingState SuspendedEV."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        await points(station, stop="EnergyTransfer")
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await trio.sleep(90)
+        await cp.sim("suspend", 1)
+        await cp.settle(5)
+        sent = events(csms)
+        one_transaction(sent)
+        info = sent[-1]["transactionInfo"]
+        assert info["stoppedReason"] == "StoppedByEV"
+        assert info["chargingState"] == "SuspendedEV"
+        assert cp.connector(1).tx is None
+    assert csms.violations == []
+
+
+async def test_tc_e_14_cs_ev_connected_stop_waits_for_the_cable(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_E_14_CS (E06.FR.02): TxStopPoint EVConnected: the driver's tag ends the charge (an
+    Updated StopAuthorized, the energy stops) but not the transaction (EVConnectedPostSession);
+    unplugging ends it (EVCommunicationLost, stoppedReason EVDisconnected, Idle)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        await points(station, stop="EVConnected")
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await trio.sleep(90)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        assert cp.connector(1).tx is not None
+        assert not cp.connector(1).outputs.contactor_closed
+        last = events(csms)[-1]
+        assert last["eventType"] == "Updated" and last["triggerReason"] == "StopAuthorized"
+        assert token_of(last) == TAG
+        await cp.swipe(TAG)  # again: nothing more to end
+        await cp.settle(5)
+        assert cp.connector(1).tx is not None
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        sent = events(csms)
+        one_transaction(sent)
+        ended = sent[-1]
+        assert ended["triggerReason"] == "EVCommunicationLost"
+        assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+        assert ended["transactionInfo"]["chargingState"] == "Idle"
+    assert csms.violations == []
+
+
+async def test_tc_e_26_cs_authorized_stop_goes_on_without_the_cable(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_E_26_CS (E10, E06.FR.03): TxStopPoint Authorized, StopTxOnEVSideDisconnect false:
+    unplugging suspends the transaction (Updated EVCommunicationLost, Idle; the connector is
+    Available), plugging in again resumes it (CablePluggedIn, then Charging); the tag ends
+    it (Local)."""
+    csms = await start_csms201()
+    keys = {**KEYS, "StopTransactionOnEVSideDisconnect": False}
+    async with charger201(nursery, csms, keys=keys) as cp:
+        station = await registered(cp)
+        await points(station, stop="Authorized")
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await trio.sleep(90)
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        lost = events(csms)[-1]
+        assert lost["eventType"] == "Updated"
+        assert lost["triggerReason"] == "EVCommunicationLost"
+        assert lost["transactionInfo"]["chargingState"] == "Idle"
+        status = await station.wait_for(
+            "StatusNotification", lambda p: p["connectorStatus"] == "Available"
+        )
+        assert status.payload["evseId"] == 1
+        await cp.sim("plug", 1)
+        await cp.settle(5)
+        assert cp.connector(1).outputs.contactor_closed
+        triggers = [p["triggerReason"] for p in events(csms)]
+        assert triggers[-2:] == ["CablePluggedIn", "ChargingStateChanged"]
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        sent = events(csms)
+        one_transaction(sent)
+        assert sent[-1]["transactionInfo"]["stoppedReason"] == "Local"
+    assert csms.violations == []
+
+
+async def test_auth_disabled_lets_anyone_charge_with_the_no_authorization_token(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """AuthCtrlr.Enabled false (C01/E01): plugging in starts the transaction and energy
+    flows with no tag; the idToken is empty with type NoAuthorization; unplugging ends it."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        results = await set_variables(station, item("AuthCtrlr", "Enabled", "false"))
+        assert results[0]["attribute_status"] == "Accepted"
+        await cp.sim("plug", 1)
+        await cp.settle(5)
+        assert cp.connector(1).outputs.contactor_closed
+        started = events(csms)[0]
+        assert started["triggerReason"] == "CablePluggedIn"
+        assert started["idToken"] == {"idToken": "", "type": "NoAuthorization"}
+        assert station.calls("Authorize") == []
+        await trio.sleep(60)
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        sent = events(csms)
+        one_transaction(sent)
+        assert sent[-1]["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    assert csms.violations == []
+
+
+async def test_a_1_6_transaction_keeps_1_6_rules_whatever_the_2_0_1_points_say(
+    nursery, start_csms, autojump_clock
+) -> None:
+    """1.6 has no TxStartPoint, TxStopPoint or AuthCtrlr.Enabled: with them set (in the config
+    file here) a charger speaking 1.6 still starts at authorised + plugged (the cable alone
+    starts nothing, a tag is needed) and stops as 1.6 says."""
+    csms = await start_csms()
+    keys = {
+        **KEYS,
+        '"TxCtrlr.TxStartPoint"': "EVConnected",
+        '"TxCtrlr.TxStopPoint"': "EVConnected",
+        '"AuthCtrlr.Enabled"': False,
+    }
+    async with charger201(nursery, csms, versions=["ocpp1.6"], keys=keys) as cp:
+        assert cp.keys.text("TxCtrlr.TxStartPoint") == "EVConnected"
+        station = await cp.station()
+        await cp.sim("plug", 1)
+        await cp.settle(120)
+        assert station.calls("StartTransaction") == []
+        assert cp.connector(1).tx is None
+        await cp.swipe(TAG)
+        await station.wait_for("StartTransaction")
+        await cp.swipe(TAG)
+        stop = await station.wait_for("StopTransaction")
+        assert stop.payload["reason"] == "Local"
+        assert cp.connector(1).tx is None
+    assert csms.violations == []
