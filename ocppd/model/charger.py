@@ -63,7 +63,7 @@ from ocppd.model.status import (
 )
 from ocppd.model.supervise import Why, start_supervised
 from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
-from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
+from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction, TransactionLog
 
 log = logging.getLogger(__name__)
 
@@ -473,7 +473,7 @@ class Charger:
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 await connector.stop(StopReason.LOCAL, id_tag)
-                return f"transaction on connector {connector.id} stopped", None
+                return _stopped(connector, tx), None
         auth: AuthResult | None = None
         for connector in self.connectors.values():
             tx = connector.tx
@@ -481,7 +481,7 @@ class Charger:
                 auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if same_tag(auth.parent_id_tag, tx.parent_id_tag):
                     await connector.stop(StopReason.LOCAL, id_tag)
-                    return f"transaction on connector {connector.id} stopped (same group)", auth
+                    return f"{_stopped(connector, tx)} (same group)", auth
         for connector in self.connectors.values():
             if connector.locked_for is not None:
                 auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
@@ -879,6 +879,14 @@ class Charger:
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
+
+
+def _stopped(connector: Connector, tx: Transaction) -> str:
+    """What a driver's stop did: ended the transaction, or (stop point EVConnected alone) the
+    charge, the transaction ending when the cable is out."""
+    if connector.tx is tx:
+        return f"charge on connector {connector.id} ended; the transaction ends with the cable"
+    return f"transaction on connector {connector.id} stopped"
 
 
 def _may_claim(connector: Connector, id_tag: str) -> bool:

@@ -56,6 +56,8 @@ async def test_tc_e_09_cs_ev_connected_starts_at_the_cable_and_the_token_comes_l
         authorized = [p for p in events(csms) if p["triggerReason"] == "Authorized"]
         assert len(authorized) == 1 and authorized[0]["eventType"] == "Updated"
         assert authorized[0]["idToken"] == {"idToken": TAG, "type": "ISO14443"}
+        record = (await cp.journal.transactions())[-1]
+        assert record.id_tag == TAG  # the ledger learnt the driver with that event
         await cp.swipe(TAG)
         await cp.settle(5)
         sent = events(csms)

@@ -90,6 +90,7 @@ class Outbox(Protocol):
         payload: dict[str, Any],
         droppable: bool,
         words: TxWords,
+        driver: str | None = None,
     ) -> int: ...
     async def stop_transaction(
         self,

@@ -500,6 +500,7 @@ class Recorder201:
                 payload=payload,
                 droppable=False,
                 words=V201_WORDS,
+                driver=id_tag if change is TxChange.AUTHORIZED else None,
             )
         if state is not None:
             running.charging_state = state
