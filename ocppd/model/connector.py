@@ -1036,6 +1036,7 @@ class Connector:
             remote_start_id=remote_start_id,
             origin=auth.origin,
             plugged=self.plug.plugged,
+            begin=self.sampler.started(reading, timestamp, self.outputs.offered),
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(

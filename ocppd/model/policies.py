@@ -57,6 +57,9 @@ class MeterPolicy:
     aligned_interval_s: int = 0  # clock-aligned (from UTC midnight); 0: none
     aligned: tuple[str, ...] = ()
     stop_aligned: tuple[str, ...] = ()
+    # the start's own values at Transaction.Begin, for a version whose start carries them
+    # (2.0.1 TxStartedMeasurands; 1.6's StartTransaction has meterStart alone)
+    start_sampled: tuple[str, ...] = ()
 
 
 class Policies:

@@ -98,6 +98,7 @@ class TransactionLog(Protocol):
         remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,
         plugged: bool = True,
+        begin: Sample | None = None,
     ) -> int:
         """Journal the start; returns the local transaction id. StorageUnavailable.
 
@@ -105,7 +106,9 @@ class TransactionLog(Protocol):
         remote start that began it (a version may echo it in the transaction's messages);
         ``origin``: how the driver's identifier came (the kind of token), for a version that
         says it (1.6 does not). ``id_tag`` empty: no driver yet (it began at the cable);
-        ``plugged`` False: the cable is not there yet (it began at the authorisation)."""
+        ``plugged`` False: the cable is not there yet (it began at the authorisation);
+        ``begin``: the start's own values (Transaction.Begin), for a version whose start
+        carries them (``MeterPolicy.start_sampled``)."""
         ...
 
     @property

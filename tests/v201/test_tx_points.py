@@ -316,3 +316,48 @@ async def test_a_1_6_transaction_keeps_1_6_rules_whatever_the_2_0_1_points_say(
         assert stop.payload["reason"] == "Local"
         assert cp.connector(1).tx is None
     assert csms.violations == []
+
+
+async def test_started_carries_tx_started_measurands_and_updated_the_phases_used(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """SampledDataCtrlr.TxStartedMeasurands (E01/J02): Started carries those measurands at
+    Transaction.Begin beside the register; numberOfPhasesUsed is said (once, then when it
+    changes) in the periodic Updated, from the meter's current per phase. TxEndedMeasurands
+    (StopTxnSampledData) are in Ended."""
+    csms = await start_csms201()
+    keys = {
+        **KEYS,
+        "MeterValuesSampledData": "Energy.Active.Import.Register,Current.Import",
+        "StopTxnSampledData": "Energy.Active.Import.Register",
+    }
+    async with charger201(nursery, csms, keys=keys) as cp:
+        station = await registered(cp)
+        results = await set_variables(
+            station,
+            item(
+                "SampledDataCtrlr",
+                "TxStartedMeasurands",
+                "Energy.Active.Import.Register,Power.Active.Import",
+            ),
+        )
+        assert results[0]["attribute_status"] == "Accepted"
+        await cp.sim("plug", 1)
+        await cp.swipe(TAG)
+        await trio.sleep(3 * 60 + 5)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        sent = events(csms)
+        one_transaction(sent)
+        begin = sent[0]["meterValue"]
+        assert len(begin) == 1
+        measurands = [v["measurand"] for v in begin[0]["sampledValue"]]
+        assert measurands == ["Energy.Active.Import.Register", "Power.Active.Import"]
+        assert {v["context"] for v in begin[0]["sampledValue"]} == {"Transaction.Begin"}
+        told = [p["numberOfPhasesUsed"] for p in sent if "numberOfPhasesUsed" in p]
+        assert told == [3]
+        periodic = [p for p in sent if p["triggerReason"] == "MeterValuePeriodic"]
+        assert periodic and "numberOfPhasesUsed" in periodic[0]
+        ended_values = [v for mv in sent[-1]["meterValue"] for v in mv["sampledValue"]]
+        assert {v["context"] for v in ended_values} >= {"Transaction.Begin", "Transaction.End"}
+    assert csms.violations == []

@@ -17,6 +17,7 @@ from ocppd.model.txpoints import CLASSIC, TxPoint, TxPoints
 # a 1.6 transaction keeps 1.6's rule whatever they say (TransactionLog.follows_points)
 TX_START_POINT, TX_STOP_POINT = "TxCtrlr.TxStartPoint", "TxCtrlr.TxStopPoint"
 AUTH_ENABLED = "AuthCtrlr.Enabled"
+TX_STARTED = "SampledDataCtrlr.TxStartedMeasurands"
 
 
 def _flag(keys: Keys, name: str) -> bool:
@@ -77,6 +78,7 @@ def meter_policy(keys: Keys) -> MeterPolicy:
         aligned_interval_s=keys.get_int("ClockAlignedDataInterval"),
         aligned=keys.get_csl("MeterValuesAlignedData"),
         stop_aligned=keys.get_csl("StopTxnAlignedData"),
+        start_sampled=keys.get_csl(TX_STARTED) if keys.has(TX_STARTED) else (),
     )
 
 
@@ -101,6 +103,7 @@ POLICY_KEYS = (
     "MeterValuesSampledData",
     "StopTxnAlignedData",
     "StopTxnSampledData",
+    TX_STARTED,
 )
 """The keys that feed a policy (each is re-read when any of them changes)."""
 

@@ -198,9 +198,10 @@ class Recorder:
         remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,  # 1.6 has no words for it: its idTag is the identifier
         plugged: bool = True,  # always, in 1.6 (follows_points)
+        begin: Sample | None = None,  # StartTransaction has meterStart alone
     ) -> int:
         # StartTransaction tells neither what came last nor the remote start's number
-        del cause, remote_start_id, origin, plugged
+        del cause, remote_start_id, origin, plugged, begin
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "idTag": id_tag,

@@ -204,6 +204,26 @@ def meter_value(sample: Sample) -> dict[str, Any] | None:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
+PHASE_IN_USE_A = 1.0
+"""A phase carries the charge when the EV draws at least this current on it (the EVSE
+offers at least 6 A: an idle phase reads near 0)."""
+
+
+def phases_used(samples: list[Sample]) -> int | None:
+    """numberOfPhasesUsed as the meter measures it: the phases whose Current.Import is at
+    least PHASE_IN_USE_A; None when the samples measure no current per phase, or none flows
+    (the schema's "if known": the EVSE's SupplyPhases are the phases wired, not those the EV
+    uses, so they are not said here)."""
+    currents = [
+        v
+        for s in samples
+        for v in s.values
+        if v.measurand == "Current.Import" and v.phase and v.phase[:2] in ("L1", "L2", "L3")
+    ]
+    used = {v.phase[:2] for v in currents if v.phase and float(v.value) >= PHASE_IN_USE_A}
+    return len(used) or None
+
+
 def meter_values(samples: list[Sample]) -> list[dict[str, Any]]:
     return [mv for mv in (meter_value(s) for s in samples) if mv is not None]
 
@@ -259,9 +279,11 @@ def started(
     offline: bool = False,
     origin: Origin | None = None,
     plugged: bool = True,
+    begin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """TransactionEvent Started, without its seqNo (given when it is sealed). ``plugged``
-    False: it began before the cable (Idle)."""
+    False: it began before the cable (Idle). ``begin``: the TxStartedMeasurands values
+    (a MeterValueType); the register at Transaction.Begin is always there, once."""
     state = ChargingStateEnumType.EV_CONNECTED if plugged else ChargingStateEnumType.IDLE
     info: dict[str, Any] = {"transactionId": transaction_id, "chargingState": state.value}
     if remote_start_id is not None:
@@ -280,7 +302,11 @@ def started(
         payload["idToken"] = token
     if reservation_id is not None:
         payload["reservationId"] = reservation_id
-    payload["meterValue"] = [register_value(meter_start_wh, timestamp, Context.BEGIN)]
+    register = register_value(meter_start_wh, timestamp, Context.BEGIN)
+    if begin is not None:
+        others = [v for v in begin["sampledValue"] if v["measurand"] != ENERGY_REGISTER]
+        register["sampledValue"].extend(others)
+    payload["meterValue"] = [register]
     return payload
 
 
@@ -334,6 +360,7 @@ def updated(
     samples: list[dict[str, Any]] | None = None,
     offline: bool = False,
     token: dict[str, Any] | None = None,
+    phases: int | None = None,
 ) -> dict[str, Any]:
     """TransactionEvent Updated, without its seqNo; ``token``: the idToken it names."""
     info: dict[str, Any] = {"transactionId": transaction_id}
@@ -349,6 +376,8 @@ def updated(
         payload["offline"] = True
     if token is not None:
         payload["idToken"] = token
+    if phases is not None:
+        payload["numberOfPhasesUsed"] = phases
     if samples:
         payload["meterValue"] = samples
     return payload
@@ -361,6 +390,7 @@ class _Running:
     transaction_id: str
     connector_id: int
     charging_state: ChargingStateEnumType | None
+    phases: int | None = None  # numberOfPhasesUsed as last told
 
 
 class Recorder201:
@@ -415,6 +445,7 @@ class Recorder201:
         remote_start_id: int | None = None,
         origin: Origin | None = None,
         plugged: bool = True,
+        begin: Sample | None = None,
     ) -> int:
         """``origin``: how the driver's token came (its kind, further identifiers), when the
         authorisation knows; ``id_tag`` empty: no driver yet; ``plugged`` False: the cable
@@ -432,6 +463,7 @@ class Recorder201:
             offline=self._offline(),
             origin=origin,
             plugged=plugged,
+            begin=None if begin is None else meter_value(begin),
         )
         with self._as_model_error:
             local_id = await self.journal.start_transaction(
@@ -564,21 +596,25 @@ class Recorder201:
         running = await self._find(local_id)
         if running is None:
             return
+        phases = phases_used(samples)
         payload = updated(
             transaction_id=running.transaction_id,
             timestamp=samples[0].timestamp,
             trigger=SAMPLE_TRIGGER[samples[0].values[0].context],
             samples=values,
             offline=self._offline(),
+            phases=phases if phases != running.phases else None,  # when it changed
         )
         with self._as_model_error:
             await self.journal.add_meter_values(
                 local_id,
                 connector_id=connector_id,
                 payload=payload,
-                droppable=droppable,
+                droppable=droppable and "numberOfPhasesUsed" not in payload,
                 words=V201_WORDS,
             )
+        if phases is not None:
+            running.phases = phases
 
     async def stop(
         self,

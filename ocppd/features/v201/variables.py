@@ -332,13 +332,12 @@ def keys(site: Site) -> list[KeySpec]:
             doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
         # A TransactionEvent Started carries the energy register at Transaction.Begin
-        # (transactions.py), as 1.6's meterStart: read-only until Started follows a list.
+        # (transactions.py), as 1.6's meterStart, and the values of these measurands at
+        # Transaction.Begin (MeterPolicy.start_sampled).
         KeySpec(
             TX_STARTED_MEASURANDS,
             KeyType.CSL,
             register,
-            readonly=True,
-            derived=True,
             choices=measurands,
             max_items=12,
             listed=False,
