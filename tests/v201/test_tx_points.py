@@ -361,3 +361,38 @@ async def test_started_carries_tx_started_measurands_and_updated_the_phases_used
         ended_values = [v for mv in sent[-1]["meterValue"] for v in mv["sampledValue"]]
         assert {v["context"] for v in ended_values} >= {"Transaction.Begin", "Transaction.End"}
     assert csms.violations == []
+
+
+async def test_tc_e_13_cs_authorized_start_by_request_start_transaction(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_E_13_CS (E01.FR.03, F01/F02): TxStartPoint Authorized and RequestStartTransaction
+    for EVSE 1: the transaction starts at once (RemoteStart, the CSMS's token, its
+    remoteStartId, Idle) and the cable follows as CablePluggedIn."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        await points(station, start="Authorized")
+        answer = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "idToken": {"idToken": "APP-USER-9", "type": "Central"},
+                "remoteStartId": 7,
+                "evseId": 1,
+            },
+        )
+        assert answer.status == "Accepted"
+        started = (await station.wait_for("TransactionEvent")).payload
+        assert started["eventType"] == "Started"
+        assert started["triggerReason"] == "RemoteStart"
+        assert started["transactionInfo"]["remoteStartId"] == 7
+        assert started["transactionInfo"]["chargingState"] == "Idle"
+        assert started["idToken"] == {"idToken": "APP-USER-9", "type": "Central"}
+        await cp.sim("plug", 1)
+        await cp.settle(5)
+        assert [p["triggerReason"] for p in events(csms)][1:3] == [
+            "CablePluggedIn",
+            "ChargingStateChanged",
+        ]
+        assert cp.connector(1).outputs.contactor_closed
+    assert csms.violations == []
