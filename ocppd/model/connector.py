@@ -77,7 +77,7 @@ from ocppd.model.transaction import (
     Transaction,
     TxChange,
 )
-from ocppd.model.txpoints import CLASSIC, Moment
+from ocppd.model.txpoints import CLASSIC, Moment, TxPoint
 
 log = logging.getLogger(__name__)
 
@@ -593,9 +593,14 @@ class Connector:
             if self.policies.tx.points.ends_when_ev_pauses(energy_flowed=tx.energy_flowed):
                 await self._stop(StopReason.EV_STOPPED, None)
             return
-        if tx is not None or pending is None or pending.auth is None or not requesting:
+        if tx is not None or not requesting or not self.context.txlog.follows_points:
             return
-        if not self.context.txlog.follows_points or not self._begins(Moment(True, True, True)):
+        points = self.policies.tx.points
+        if pending is None:
+            if not points.authorization and TxPoint.ENERGY_TRANSFER in points.start:
+                await self._begin_at_cable()  # nobody is asked: the energy alone starts it
+            return
+        if pending.auth is None or not points.begins(Moment(True, True, True)):
             return
         self.pending = None
         self.context.claim_taken(self.id, pending.id_tag)
