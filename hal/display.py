@@ -123,6 +123,22 @@ def wrap(text: str, cols: int) -> list[str]:
     return out
 
 
+def drawable(text: str) -> str:
+    """``text`` as the built-in bitmap font can draw it: it has Latin-1 glyphs only (Pillow
+    raises on anything else), so every other character, and every control character
+    (a newline or tab included), becomes "?" or a space. A page may carry text the central
+    system wrote (2.0.1 display messages): it must never stop the screen."""
+    out = []
+    for ch in text:
+        if ch in "\t\n\r":
+            out.append(" ")
+        elif ord(ch) > 0xFF or not ch.isprintable():
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def render(page: Page, size: tuple[int, int]) -> Any:
     """The page as a 1-bit Pillow image of ``size`` (width, height), in the layout above.
 
@@ -142,23 +158,25 @@ def render(page: Page, size: tuple[int, int]) -> Any:
         image.paste(qr_image(page.qr, side), (width - side, (height - side) // 2))
         text_w = width - side - 2
     cols = max(1, text_w // CHAR_W)
-    corner = page.corner[:cols]
+    corner = drawable(page.corner[:cols])
+    title = drawable(page.title)
     draw.text(
-        (0, 0), page.title[: max(0, cols - len(corner) - 1) if corner else cols], font=font, fill=1
+        (0, 0), title[: max(0, cols - len(corner) - 1) if corner else cols], font=font, fill=1
     )
     if corner:
         draw.text((text_w - len(corner) * CHAR_W, 0), corner, font=font, fill=1)
     draw.line((0, LINE_H, text_w - 1, LINE_H), fill=1)
     y = LINE_H + 2
-    lines = [wrapped for line in page.lines for wrapped in wrap(line, cols)]
-    if page.big and not page.qr:
+    lines = [wrapped for line in page.lines for wrapped in wrap(drawable(line), cols)]
+    big = drawable(page.big)
+    if big and not page.qr:
         small = Image.new("1", (text_w // BIG, LINE_H), 0)
-        ImageDraw.Draw(small).text((0, 0), page.big[: cols // BIG], font=font, fill=1)
+        ImageDraw.Draw(small).text((0, 0), big[: cols // BIG], font=font, fill=1)
         scaled = small.resize((small.width * BIG, LINE_H * BIG), Image.Resampling.NEAREST)
         image.paste(scaled, (0, y))
         y += LINE_H * BIG + 1
-    elif page.big:
-        lines[:0] = wrap(page.big, cols)
+    elif big:
+        lines[:0] = wrap(big, cols)
     for line in lines:
         if y + LINE_H - 1 > height:
             break

@@ -75,7 +75,7 @@ from ocppd.features.security.profiles import (
 from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import TxLogs
-from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization
+from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization, display
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import in_words
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
@@ -87,6 +87,7 @@ from ocppd.model.auth import Authorizer
 from ocppd.model.charger import STORAGE_VENDOR_CODE, Charger, OpenTransaction
 from ocppd.model.keys import Keys, KeySpecs
 from ocppd.model.metering import supported_measurands
+from ocppd.model.notices import Notices
 from ocppd.model.outcomes import ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.supervise import start_supervised
@@ -323,6 +324,7 @@ class Daemon:
             uplink=uplink,
             authorizer=authorizer,
             storage=storage,
+            notices=Notices(storage, capacity=display.capacity(keys)),
         )
         ids = MessageIds()
         courier = build_courier(
@@ -401,6 +403,7 @@ class Daemon:
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
+        charger.notices.restore(await storage.notices())
         presenter = None
         if hardware.display is not None or hardware.buttons is not None:
             presenter = make_presenter(s, hardware, charger, connection)
@@ -840,6 +843,7 @@ def build_charger(
     uplink: Uplink,
     authorizer: Authorizer,
     storage: ModelStorage,
+    notices: Notices | None = None,
 ) -> Charger:
     """The model: the charger and its connectors, on their devices."""
     charger = Charger(
@@ -854,6 +858,7 @@ def build_charger(
         reader_kind=READER_KINDS[settings.rfid.options["token_type"]]
         if settings.rfid is not None
         else TokenKind.CARD,
+        notices=notices,
     )
     for c in settings.connectors:
         charger.add_connector(

@@ -279,6 +279,12 @@ def format_firmware(state: dict[str, Any]) -> str:
         ("location", state.get("location")),
         ("package", " ".join(str(v) for v in (state.get("package"), state.get("version")) if v)),
         ("signed", f"yes, requestId {state.get('request_id')}" if state.get("signed") else None),
+        (
+            "asked in",
+            f"{state['ocpp']}, requestId {state.get('request_id')}"
+            if state.get("ocpp") and state.get("request_id") is not None
+            else state.get("ocpp"),
+        ),
         ("retrieve date", state.get("retrieve_date")),
         ("install date", state.get("install_date")),
         ("next attempt", state.get("next_attempt")),

@@ -22,6 +22,10 @@ from ocppd.protocol.v16.enums import CancelReservationStatus, ReservationStatus
 log = logging.getLogger(__name__)
 
 ZERO_KEY = "ReserveConnectorZeroSupported"
+ENABLED_KEY = "ReservationCtrlr.Enabled"
+"""2.0.1's switch (declared by ``features/v201/reservation.py``): false, the charger takes
+no new reservation, in either version (1.6's Rejected says just that: "configured not to
+accept reservations")."""
 
 
 def _keys(site: Site) -> Iterable[KeySpec]:
@@ -51,6 +55,12 @@ class ReservationHandlers:
         }
 
     async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
+        if self.keys.has(ENABLED_KEY) and not self.keys.get_bool(ENABLED_KEY):
+            log.info(
+                "ReserveNow %d: Rejected (ReservationCtrlr.Enabled is false)",
+                request.reservation_id,
+            )
+            return m.ReserveNowResponse(status=ReservationStatus.REJECTED)
         if request.connector_id == ANY_CONNECTOR and not self.keys.get_bool(ZERO_KEY):
             log.info("ReserveNow %d on connector 0: Rejected (not offered)", request.reservation_id)
             return m.ReserveNowResponse(status=ReservationStatus.REJECTED)

@@ -1,5 +1,5 @@
-"""The journal as the model's SettingsStore, CacheStore, ListStore and ReservationStore,
-and as the profiles' RecordStore.
+"""The journal as the model's SettingsStore, CacheStore, ListStore, ReservationStore and
+NoticeStore, and as the profiles' RecordStore.
 
 The journal's JournalUnavailable becomes the model's StorageUnavailable: the model
 knows no journal, and the journal knows no model.
@@ -7,11 +7,14 @@ knows no journal, and the journal knows no model.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
+from typing import Any
 
 from ocppd.journal import Journal, JournalUnavailable, ReservationRecord
 from ocppd.journal.records import CacheEntry, ListedTag
+from ocppd.model.notices import Notice, Place, Priority, TextForm, When
 from ocppd.model.reservation import Reservation
 from ocppd.model.transaction import StorageUnavailable
 
@@ -107,6 +110,76 @@ class ModelStorage:
                 )
             )
         return found
+
+    # --- notices (display messages): one JSON record each, in the model's words ---
+
+    async def save_notice(self, notice: Notice) -> None:
+        try:
+            await self.journal.save_display_message(notice.notice_id, notice_record(notice))
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def delete_notice(self, notice_id: int) -> None:
+        try:
+            await self.journal.delete_display_message(notice_id)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def notices(self) -> list[Notice]:
+        """The notices kept last time; a record that cannot be read is logged and left out
+        (it is replaced when its id is set again, or removed when cleared)."""
+        found = []
+        for notice_id, record in await self.journal.display_messages():
+            try:
+                found.append(notice_of(notice_id, record))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("display message %d: unreadable record (%s), left out", notice_id, exc)
+        return found
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def notice_record(notice: Notice) -> str:
+    """A notice as the journal keeps it (JSON text)."""
+    place = notice.place
+    record: dict[str, Any] = {
+        "priority": notice.priority.value,
+        "text": notice.text,
+        "form": notice.form.value,
+        "language": notice.language,
+        "state": notice.state.value if notice.state is not None else None,
+        "start": notice.start.isoformat() if notice.start is not None else None,
+        "end": notice.end.isoformat() if notice.end is not None else None,
+        "transaction_id": notice.transaction_id,
+        "place": None
+        if place is None
+        else [place.name, place.instance, place.evse_id, place.connector_id],
+        "order": notice.order,
+    }
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+def notice_of(notice_id: int, record: str) -> Notice:
+    """The notice of a journal record; ValueError, KeyError or TypeError when unreadable."""
+    data = json.loads(record)
+    if not isinstance(data, dict):
+        raise TypeError("not an object")
+    place = data["place"]
+    return Notice(
+        notice_id=notice_id,
+        priority=Priority(data["priority"]),
+        text=str(data["text"]),
+        form=TextForm(data["form"]),
+        language=data["language"],
+        state=None if data["state"] is None else When(data["state"]),
+        start=_time(data["start"]),
+        end=_time(data["end"]),
+        transaction_id=data["transaction_id"],
+        place=None if place is None else Place(*place),
+        order=int(data["order"]),
+    )
 
 
 class ProfileRecords:

@@ -532,6 +532,20 @@ class Journal:
         """Forget a reservation (nothing when unknown)."""
         await self._write(state.delete_reservation, reservation_id)
 
+    # ------------------------------------------------------------------ display messages
+
+    async def display_messages(self) -> list[tuple[int, str]]:
+        """The display messages kept (2.0.1 block O): (id, record text), by id."""
+        return await self._read(state.display_messages)
+
+    async def save_display_message(self, message_id: int, record: str) -> None:
+        """Keep one display message durably, replacing the one with the same id."""
+        await self._write(state.save_display_message, message_id, record)
+
+    async def delete_display_message(self, message_id: int) -> None:
+        """Forget one display message (nothing when unknown)."""
+        await self._write(state.delete_display_message, message_id)
+
     # ------------------------------------------------------------------ transactions
 
     async def start_transaction(

@@ -1,5 +1,5 @@
-"""Small durable state: settings, the authorization cache, the charging profiles and
-reservations.
+"""Small durable state: settings, the authorization cache, the charging profiles,
+reservations and display messages.
 
 Blocking functions that run inside a transaction the journal's writer thread opened.
 
@@ -160,3 +160,22 @@ def save_reservation(conn: sqlite3.Connection, record: ReservationRecord) -> Non
 
 def delete_reservation(conn: sqlite3.Connection, reservation_id: int) -> None:
     conn.execute("DELETE FROM reservations WHERE reservation_id = ?", (reservation_id,))
+
+
+def display_messages(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    return [
+        (int(row[0]), str(row[1]))
+        for row in conn.execute("SELECT id, record FROM display_messages ORDER BY id")
+    ]
+
+
+def save_display_message(conn: sqlite3.Connection, message_id: int, record: str) -> None:
+    conn.execute(
+        "INSERT INTO display_messages (id, record) VALUES (?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+        (message_id, record),
+    )
+
+
+def delete_display_message(conn: sqlite3.Connection, message_id: int) -> None:
+    conn.execute("DELETE FROM display_messages WHERE id = ?", (message_id,))

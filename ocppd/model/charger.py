@@ -48,6 +48,7 @@ from ocppd.model.auth import (
     why_refused,
 )
 from ocppd.model.connector import Connector, Refused, TxMessage
+from ocppd.model.notices import Notices
 from ocppd.model.outcomes import AvailabilityResult, ResetKind
 from ocppd.model.policies import Policies
 from ocppd.model.reservation import Reservation, Reservations, ReservationStore
@@ -113,6 +114,7 @@ class Charger:
         reservation_store: ReservationStore,
         reader: RfidReader | None = None,
         reader_kind: TokenKind = TokenKind.CARD,
+        notices: Notices | None = None,
     ) -> None:
         self.policies = policies
         self.clock = clock
@@ -131,6 +133,8 @@ class Charger:
             retry_later=self._retry_later,
             changed=self._follow_zero,
         )
+        # what the central system asks the screen to show (2.0.1 display messages)
+        self.notices = notices if notices is not None else Notices()
         self.operative = True  # connector 0
         self.faults: dict[FaultKind, Fault] = {}
         self.last_tag: TagEvent | None = None

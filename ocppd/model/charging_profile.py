@@ -69,6 +69,7 @@ class ChargingSchedule:
     duration_s: int | None = None  # absent: the last period lasts (§7.13)
     start: datetime | None = None  # absolute and recurring profiles count from it
     min_rate: float | None = None  # the EV charges badly below this (informative, §3.13.4)
+    id: int | None = None  # the central system's number for it (2.0.1; 1.6 has none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,9 @@ class ChargingProfile:
     recurrency: Recurrency | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
-    transaction_id: int | None = None  # TX only: the transaction it belongs to
+    # TX only: the transaction it belongs to, by the id of the version it runs in (1.6:
+    # the central system's integer; 2.0.1: the charger-made string)
+    transaction_id: int | str | None = None
 
     @property
     def slot(self) -> tuple[int, Purpose, int]:
@@ -143,7 +146,7 @@ class RunningTransaction:
     system has assigned one (StartTransaction.conf not yet received)."""
 
     started: datetime
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
 
 
 def check_profile(
@@ -280,8 +283,10 @@ class ProfileFormatError(ValueError):
 class ProfileStore:
     """The installed profiles of one charger, a plain container (no I/O, no clock).
 
-    Rules: a new profile replaces the one with the same id and the one in the same slot
-    (connector, purpose, stack level) (§3.13.2, §5.16.3-4); at most ``max_installed``
+    Rules: a new profile replaces the one with the same id and, unless told otherwise, the
+    one in the same slot (connector, purpose, stack level) (1.6 §3.13.2, §5.16.3-4; OCPP
+    2.0.1 refuses a second profile in a slot instead, K01.FR.06, and keeps two whose
+    validity periods do not overlap: ``replace_slot=False``); at most ``max_installed``
     profiles are kept (MaxChargingProfilesInstalled); transaction profiles end with
     their transaction (§3.13.1, §7.10).
     """
@@ -313,22 +318,28 @@ class ProfileStore:
     def _ordered(self) -> list[ChargingProfile]:
         return sorted(self._profiles.values(), key=lambda p: p.id)
 
-    def replaced_by(self, profile: ChargingProfile) -> tuple[ChargingProfile, ...]:
-        """The installed profiles ``profile`` would replace: same id or same slot."""
-        return tuple(p for p in self._ordered() if p.id == profile.id or p.slot == profile.slot)
+    def replaced_by(
+        self, profile: ChargingProfile, *, replace_slot: bool = True
+    ) -> tuple[ChargingProfile, ...]:
+        """The installed profiles ``profile`` would replace: same id, or same slot."""
+        return tuple(
+            p
+            for p in self._ordered()
+            if p.id == profile.id or (replace_slot and p.slot == profile.slot)
+        )
 
-    def admits(self, profile: ChargingProfile) -> Verdict:
+    def admits(self, profile: ChargingProfile, *, replace_slot: bool = True) -> Verdict:
         """Whether there is room for ``profile`` (counting what it replaces)."""
-        after = len(self._profiles) - len(self.replaced_by(profile)) + 1
-        if after > self.max_installed:
+        gone = self.replaced_by(profile, replace_slot=replace_slot)
+        if len(self._profiles) - len(gone) + 1 > self.max_installed:
             return Verdict(Refusal.FULL, f"{self.max_installed} profiles are installed already")
         return ACCEPTED
 
-    def install(self, profile: ChargingProfile) -> Verdict:
+    def install(self, profile: ChargingProfile, *, replace_slot: bool = True) -> Verdict:
         """Install ``profile`` in place of what it replaces, if there is room."""
-        verdict = self.admits(profile)
+        verdict = self.admits(profile, replace_slot=replace_slot)
         if verdict.accepted:
-            for old in self.replaced_by(profile):
+            for old in self.replaced_by(profile, replace_slot=replace_slot):
                 del self._profiles[old.id]
             self._profiles[profile.id] = profile
         return verdict
@@ -364,9 +375,10 @@ class ProfileStore:
         """The transaction on ``connector_id`` ended: its profiles go (§7.10)."""
         return self.clear(connector_id=connector_id, purpose=Purpose.TX)
 
-    def bind_transaction(self, connector_id: int, transaction_id: int) -> None:
-        """The central system numbered the transaction on ``connector_id``: a profile
-        that came with its remote start now names it (errata 2025-04 §3.42)."""
+    def bind_transaction(self, connector_id: int, transaction_id: int | str) -> None:
+        """The transaction on ``connector_id`` has its id (1.6: the central system numbered
+        it; 2.0.1: the charger made it): a profile that came with its remote start now
+        names it (errata 2025-04 §3.42)."""
         for p in list(self._profiles.values()):
             mine = p.purpose is Purpose.TX and p.connector_id == connector_id
             if mine and p.transaction_id is None:
@@ -411,6 +423,7 @@ def profile_to_dict(profile: ChargingProfile) -> dict[str, Any]:
             "duration_s": schedule.duration_s,
             "start": _instant(schedule.start),
             "min_rate": schedule.min_rate,
+            "id": schedule.id,
             "periods": [
                 {"start_s": p.start_s, "limit": p.limit, "phases": p.phases}
                 for p in schedule.periods
@@ -437,6 +450,7 @@ def profile_from_dict(record: Mapping[str, Any]) -> ChargingProfile:
             duration_s=_opt(raw.get("duration_s"), _int),
             start=_opt(raw.get("start"), _aware),
             min_rate=_opt(raw.get("min_rate"), float),
+            id=_opt(raw.get("id"), _int),
         )
         field = "profile"
         return ChargingProfile(
@@ -449,7 +463,7 @@ def profile_from_dict(record: Mapping[str, Any]) -> ChargingProfile:
             recurrency=_opt(record.get("recurrency"), Recurrency),
             valid_from=_opt(record.get("valid_from"), _aware),
             valid_to=_opt(record.get("valid_to"), _aware),
-            transaction_id=_opt(record.get("transaction_id"), _int),
+            transaction_id=_opt(record.get("transaction_id"), _transaction_id),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProfileFormatError(f"charging profile {field}: {exc!r}") from exc
@@ -463,6 +477,12 @@ def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{value!r} is not an integer")
     return value
+
+
+def _transaction_id(value: Any) -> int | str:
+    if isinstance(value, str):
+        return value
+    return _int(value)
 
 
 def _aware(text: str) -> datetime:

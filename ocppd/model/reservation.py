@@ -24,6 +24,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import trio
@@ -75,6 +76,23 @@ class Reservation:
         return f"reservation {self.reservation_id} ({where}, until {self.expiry.isoformat()})"
 
 
+class Ending(StrEnum):
+    """How a reservation ended: what the listeners of :meth:`Reservations.listen` hear."""
+
+    EXPIRED = "expired"  # its expiry came and nobody used it
+    REMOVED = "removed"  # the charger ended it: its connector (or, for connector 0, the
+    # charge point) became Faulted or Unavailable, or the connector is gone from the config
+    CANCELLED = "cancelled"  # the central system cancelled it
+    USED = "used"  # a transaction started with it
+
+
+Listener = Callable[[Reservation, Ending], Awaitable[None]]
+"""Told of each reservation that ended, after the model let it go and before the journal
+forgets it: a listener that must not lose the news (2.0.1's ReservationStatusUpdate)
+records it first, and a crash in between brings the reservation back at the next start,
+where it ends again (at least once, never lost)."""
+
+
 class ReservationStore(Protocol):
     """Where reservations survive a restart (the journal, ``features/storage.py``)."""
 
@@ -108,6 +126,7 @@ class Reservations:
         self.retry_later = retry_later  # a journal write that must land, retried until it does
         self.changed = changed  # a reservation was made, ended or used (the set changed)
         self.zero: Reservation | None = None  # on connector 0
+        self._listeners: list[Listener] = []
         self._changed = trio.Event()
 
     def __repr__(self) -> str:
@@ -120,6 +139,19 @@ class Reservations:
     def find(self, reservation_id: int) -> Reservation | None:
         return next((r for r in self.all() if r.reservation_id == reservation_id), None)
 
+    def listen(self, listener: Listener) -> None:
+        """``listener`` is told of every reservation that ends from now on (see
+        :data:`Listener`). Register before :meth:`restore`, which ends the ones that ended
+        while ocppd was not running."""
+        self._listeners.append(listener)
+
+    async def _tell(self, reservation: Reservation, ending: Ending) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(reservation, ending)
+            except Exception:  # a listener's bug or its journal: the model goes on
+                log.exception("%s ended (%s): a listener failed", reservation, ending)
+
     # --- at start ---
 
     async def restore(self, stored: Iterable[Reservation]) -> None:
@@ -128,10 +160,10 @@ class Reservations:
         now = self.clock.now()
         for reservation in stored:
             connector = self.connectors.get(reservation.connector_id)
-            if reservation.expired(now) or (
-                connector is None and reservation.connector_id != ANY_CONNECTOR
-            ):
+            expired = reservation.expired(now)
+            if expired or (connector is None and reservation.connector_id != ANY_CONNECTOR):
                 log.info("%s ended while ocppd was not running", reservation)
+                await self._tell(reservation, Ending.EXPIRED if expired else Ending.REMOVED)
                 await self._forget(reservation)
             elif connector is None:
                 self.zero = reservation
@@ -179,7 +211,7 @@ class Reservations:
         reservation = self.find(reservation_id)
         if reservation is None:
             return False
-        await self._end(reservation, "cancelled")
+        await self._end(reservation, Ending.CANCELLED, "cancelled")
         return True
 
     def _judge(self, new: Reservation) -> ReserveResult:
@@ -288,6 +320,7 @@ class Reservations:
     async def used(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation``: forget it durably."""
         log.info("%s used by a transaction", reservation)
+        await self._tell(reservation, Ending.USED)
         await self._forget(reservation)
 
     # --- the ends of a reservation ---
@@ -296,17 +329,20 @@ class Reservations:
         """The charge point became Faulted or Unavailable: the connector-0 reservation ends
         (1.6 §3.11)."""
         if self.zero is not None and self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
-            await self._end(self.zero, f"the charge point is {self.charger_status()}")
+            why = f"the charge point is {self.charger_status()}"
+            await self._end(self.zero, Ending.REMOVED, why)
 
     async def connector_lost(self, reservation: Reservation, why: str) -> None:
         """A connector ended its own reservation (it became Faulted or Unavailable)."""
         log.info("%s ended: %s", reservation, why)
+        await self._tell(reservation, Ending.REMOVED)
         await self._forget(reservation)
         self._wake()
 
-    async def _end(self, reservation: Reservation, why: str) -> None:
+    async def _end(self, reservation: Reservation, ending: Ending, why: str) -> None:
         log.info("%s ended: %s", reservation, why)
         await self._drop(reservation)
+        await self._tell(reservation, ending)
         await self._forget(reservation)
         self._wake()
 
@@ -366,7 +402,7 @@ class Reservations:
                 continue
             for reservation in pending:
                 if reservation.expired(now):
-                    await self._end(reservation, "expired")
+                    await self._end(reservation, Ending.EXPIRED, "expired")
 
     def seconds_left(self, reservation: Reservation) -> float:
         now = self.clock.now()

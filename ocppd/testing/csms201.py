@@ -6,7 +6,14 @@ every frame the charging station sends against the official 2.0.1 JSON schemas, 
 anything it rejects is recorded in :attr:`CentralSystem201.violations`, which tests
 assert empty. It also records as violations what the station must not send (B02.FR.09,
 B03.FR.07): a CALL other than BootNotification while its registration is Pending
-(unless this CSMS triggered that message) or Rejected.
+(unless this CSMS asked for that message) or Rejected.
+
+While Pending "the CSMS may send messages to retrieve information from the Charging Station
+or change its configuration" (B02.FR.01), and the station sends nothing of its own unless
+the CSMS instructs it to (B02.FR.02). What the CSMS asked for is therefore allowed: a
+message it requested with TriggerMessage, and the NotifyReports that carry a report it asked
+for with GetBaseReport or GetReport (B07.FR.03, B08.FR.03: the report *is* those messages,
+matched by its requestId). A NotifyReport of a report nobody asked for is still flagged.
 
 Knobs beyond the 1.6 central system's: ``tags`` (idToken -> AuthorizationStatus) answer
 Authorize and TransactionEvent's ``idTokenInfo``.
@@ -33,6 +40,7 @@ from ocppd.testing.csms import CentralSystem, StationBase, Violation
 
 SUBPROTOCOL = "ocpp2.0.1"
 ALWAYS_ALLOWED = frozenset({"BootNotification"})
+REPORT_REQUESTS = frozenset({"GetBaseReport", "GetReport"})  # answered by NotifyReports
 
 
 class Station201(StationBase, _OcppChargePoint):
@@ -46,6 +54,7 @@ class Station201(StationBase, _OcppChargePoint):
         # reconnect without a restart does not boot again)
         self.registration: str | None = csms.registrations.get(cp_id)
         self.triggered: set[str] = set()  # messages asked for with TriggerMessage, Accepted
+        self.reports: set[int] = set()  # requestIds of the reports asked for, Accepted
         self._actions: dict[str, str] = {}  # the station's CALLs: unique id -> action
 
     def __repr__(self) -> str:
@@ -72,11 +81,20 @@ class Station201(StationBase, _OcppChargePoint):
             what = f"{action} before any BootNotification was answered (B01)"
         elif self.registration == "Rejected":
             what = f"{action} while Rejected (B03.FR.07)"
-        elif action in self.triggered:
+        elif action in self.triggered or self._asked_report(action, text):
             return
         else:
             what = f"{action} while Pending and not triggered (B02.FR.09)"
         self.csms.violations.append(Violation(self.id, what, text))
+
+    def _asked_report(self, action: str, text: str) -> bool:
+        """A NotifyReport of a report this CSMS asked for (B02.FR.01, B07.FR.03, B08.FR.03)."""
+        if action != "NotifyReport":
+            return False
+        try:
+            return json.loads(text)[3]["requestId"] in self.reports
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError):
+            return False
 
     async def send(self, text: str) -> None:
         try:
@@ -85,6 +103,7 @@ class Station201(StationBase, _OcppChargePoint):
                 self.registration = self.csms.registrations[self.id] = msg[2]["status"]
                 if self.registration == "Accepted":
                     self.triggered.clear()
+                    self.reports.clear()
         except (ValueError, IndexError, KeyError, TypeError, RecursionError):
             pass  # garbage on purpose: the base class sends it as it is
         await super().send(text)
@@ -97,6 +116,8 @@ class Station201(StationBase, _OcppChargePoint):
         timeout: float | None = None,
         validate: bool = True,
     ) -> Any:
+        if action in REPORT_REQUESTS and isinstance(payload.get("requestId"), int):
+            return await self._asking_report(action, payload, timeout, validate)
         if action != "TriggerMessage" or not isinstance(payload.get("requestedMessage"), str):
             return await super().call_raw(action, payload, timeout=timeout, validate=validate)
         # allowed before the answer is read: the station sends the message right after
@@ -111,6 +132,23 @@ class Station201(StationBase, _OcppChargePoint):
             raise
         if getattr(answer, "status", None) != "Accepted" and not known:
             self.triggered.discard(wanted)
+        return answer
+
+    async def _asking_report(
+        self, action: str, payload: dict[str, Any], timeout: float | None, validate: bool
+    ) -> Any:
+        """A GetBaseReport or GetReport: its NotifyReports are allowed from before its answer
+        is read (the station sends them right after it) unless it is not Accepted."""
+        request_id, known = payload["requestId"], payload["requestId"] in self.reports
+        self.reports.add(request_id)
+        try:
+            answer = await super().call_raw(action, payload, timeout=timeout, validate=validate)
+        except BaseException:
+            if not known:
+                self.reports.discard(request_id)
+            raise
+        if getattr(answer, "status", None) != "Accepted" and not known:
+            self.reports.discard(request_id)
         return answer
 
     # --- default CSMS behaviour (overridable per action) ---
@@ -168,9 +206,25 @@ class Station201(StationBase, _OcppChargePoint):
     def on_log_status(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
 
+    @on(Action.report_charging_profiles)
+    def on_report_charging_profiles(self, **_: Any) -> Any:
+        return call_result.ReportChargingProfiles()
+
     @on(Action.sign_certificate)
     def on_sign_certificate(self, **_: Any) -> Any:
         return call_result.SignCertificate(status=GenericStatusEnumType.accepted)
+
+    @on(Action.reservation_status_update)
+    def on_reservation_status_update(self, **_: Any) -> Any:
+        return call_result.ReservationStatusUpdate()
+
+    @on(Action.notify_display_messages)
+    def on_notify_display_messages(self, **_: Any) -> Any:
+        return call_result.NotifyDisplayMessages()
+
+    @on(Action.notify_customer_information)
+    def on_notify_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
 
 
 @dataclass

@@ -8,6 +8,13 @@ connector, refresh the figures of a running session (every ``refresh_s``), dim o
 the panel after inactivity. An idle charger with a blank screen has no deadline at all:
 it wakes for nothing (``wakeups`` counts its turns for the tests).
 
+Messages of the central system (2.0.1 display messages, ``Charger.notices``) take the
+screen by their priority (``_notice``): the newest front one before everything but a
+person's own button screens; ahead ones before the charger's page, taking turns; cycle
+ones taking turns with the charger's page (every ``turn_s``). Only those in force are
+shown: in their time window, for the state of the connector shown, during their
+transaction, for its EVSE.
+
 The stop button asks for a second press within ``CONFIRM_S`` and then ends the session
 through :meth:`Charger.stop_local` (reason Local, the same stop as the driver's tag).
 The info button cycles the information screens: last session, meter, network, version.
@@ -29,8 +36,18 @@ from hal.display import Display, Level, Page
 from ocppd import __version__
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Connector
+from ocppd.model.notices import Notice, Priority, precedence, when_of
 from ocppd.model.status import Status, worst
-from ocppd.view.screens import Scene, confirm_stop, duration, kw, kwh, page_for, summary
+from ocppd.view.screens import (
+    Scene,
+    confirm_stop,
+    duration,
+    kw,
+    kwh,
+    notice_page,
+    page_for,
+    summary,
+)
 from ocppd.view.strings import Words
 
 log = logging.getLogger(__name__)
@@ -218,10 +235,52 @@ class Presenter:
                 deadline = min(deadline, shown[1])
         if any(c.tx is not None for c in connectors):
             deadline = min(deadline, self._refreshed_at + self.options.refresh_s)
+        corner = ""
+        if connector is not None and len(connectors) > 1:
+            corner = f"{connector.id}/{len(connectors)}"
+        notice, notice_at = self._notice(now, connector)
+        deadline = min(deadline, notice_at)
+        if notice is not None:
+            title = (
+                self.words.say("charger")
+                if connector is None
+                else self.words.say("connector", n=connector.id)
+            )
+            online = self.charger.uplink.online
+            return notice_page(
+                notice.text, title, corner if online else self.words.say("offline")
+            ), deadline
         if connector is None:
             return summary([self._scene(c) for c in connectors], self.words), deadline
-        corner = f"{connector.id}/{len(connectors)}" if len(connectors) > 1 else ""
         return page_for(self._scene(connector, corner), self.words), deadline
+
+    def _notice(self, now: float, connector: Connector | None) -> tuple[Notice | None, float]:
+        """The central system's message to show now instead of the charger's page (None:
+        the charger's page) and when that may change (a window's start or end, a turn)."""
+        wall = self.charger.clock.now()
+        shown = [connector] if connector is not None else self._connectors()
+        found: dict[int, Notice] = {}
+        for c in shown:
+            tx = c.tx
+            tx_id = None if tx is None or tx.transaction_id is None else str(tx.transaction_id)
+            for n in self.charger.notices.showing(wall, when_of(c.reported.status), tx_id, c.id):
+                found.setdefault(n.notice_id, n)
+        deadline = math.inf
+        change = self.charger.notices.next_change(wall)
+        if change is not None and wall is not None:
+            deadline = now + max(0.0, (change - wall).total_seconds())
+        ordered = sorted(found.values(), key=precedence)
+        if ordered and ordered[0].priority is Priority.FRONT:
+            return ordered[0], deadline  # the newest front message replaces the others
+        if any(c.refusal_shown is not None for c in shown):
+            return None, deadline  # the driver's own outcome first
+        ahead = [n for n in ordered if n.priority is Priority.AHEAD]
+        turns: list[Notice | None] = list(ahead) if ahead else [None, *ordered]
+        if len(turns) == 1:
+            return turns[0], deadline
+        turn = max(self.options.turn_s, 1.0)
+        slot = int(now // turn)
+        return turns[slot % len(turns)], min(deadline, (slot + 1) * turn)
 
     def _info_page(self, which: str) -> Page:
         w = self.words
@@ -279,6 +338,8 @@ class Presenter:
             if self.buttons is not None:
                 nursery.start_soon(self.buttons.run, self)
             nursery.start_soon(lambda: self._forward(self.charger.wait_notice, active=True))
+            notices = self.charger.notices
+            nursery.start_soon(lambda: self._forward(notices.wait_changed, active=True))
             if self.link_changed is not None:
                 changed = self.link_changed
                 nursery.start_soon(lambda: self._forward(changed, active=False))

@@ -131,6 +131,13 @@ def confirm_stop(scene: Scene, words: Words) -> Page:
     )
 
 
+def notice_page(text: str, title: str, corner: str = "") -> Page:
+    """A message of the central system (a 2.0.1 display message) in place of the charger's
+    page: the title and corner stay the charger's, the text fills the lines (the display
+    wraps it; what does not fit is cut)."""
+    return Page(title, corner, "", (" ".join(text.split()),))
+
+
 def summary(scenes: Sequence[Scene], words: Words) -> Page:
     """Several connectors on one page: one line each."""
     online = all(s.online for s in scenes)
@@ -143,4 +150,13 @@ def summary(scenes: Sequence[Scene], words: Words) -> Page:
     return Page(words.say("charger"), corner, "", tuple(lines), qr)
 
 
-__all__ = ["Scene", "confirm_stop", "duration", "kw", "kwh", "page_for", "summary"]
+__all__ = [
+    "Scene",
+    "confirm_stop",
+    "duration",
+    "kw",
+    "kwh",
+    "notice_page",
+    "page_for",
+    "summary",
+]

@@ -71,6 +71,16 @@ SEED[EVENT_NUMBERS] = (
 """
 )
 
+# The display messages' migration adds a table; found by name (the coordinator may renumber
+# it). Its seed keeps one message, which the journal reads back.
+DISPLAY_MESSAGES = next(m.version for m in BUNDLED if m.name == "display_messages")
+SEED[DISPLAY_MESSAGES] = (
+    SEED[DISPLAY_MESSAGES - 1]
+    + """
+    INSERT INTO display_messages VALUES (7, '{"text": "hello"}');
+"""
+)
+
 SECOND = Migration(
     LATEST + 1,
     "throwaway_add_column",
@@ -125,6 +135,8 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
         assert (await journal.list_summary()).version == (3 if version >= 6 else 0)
         if version >= FIRMWARE:
             assert await journal.job("firmware") == {"phase": "waiting"}
+        kept = [(7, '{"text": "hello"}')] if version >= DISPLAY_MESSAGES else []
+        assert await journal.display_messages() == kept
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:

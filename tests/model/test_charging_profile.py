@@ -237,6 +237,20 @@ def test_a_profile_in_the_same_slot_replaces_the_old_one() -> None:
     assert [p.id for p in store] == [2, 3, 4]
 
 
+def test_without_slot_replacement_only_the_same_id_is_replaced() -> None:
+    # OCPP 2.0.1 K01.FR.06: a second profile in a slot is refused by the caller when valid
+    # at the same time, else kept beside the first; the same id still replaces (K01.FR.05)
+    store = ProfileStore(max_installed=2)
+    store.install(profile(1, stack=1))
+    assert store.replaced_by(profile(2, stack=1), replace_slot=False) == ()
+    assert store.install(profile(2, stack=1), replace_slot=False).accepted
+    assert [p.id for p in store] == [1, 2]
+    assert store.admits(profile(3, stack=1), replace_slot=False).refusal is Refusal.FULL
+    assert store.admits(profile(3, stack=1)).accepted  # 1.6: it would replace both
+    assert store.install(profile(2, stack=3), replace_slot=False).accepted
+    assert [(p.id, p.stack_level) for p in store] == [(1, 1), (2, 3)]
+
+
 def test_the_installed_count_is_limited_but_a_replacement_needs_no_room() -> None:
     store = ProfileStore(max_installed=2)
     assert store.install(profile(1, stack=0)).accepted
@@ -291,6 +305,18 @@ def test_a_remote_start_profile_takes_the_transaction_id_once_it_is_known() -> N
     assert store.get(2) == profile(2)
 
 
+def test_a_2_0_1_transaction_is_named_by_its_string_id() -> None:
+    store = ProfileStore(profiles=[profile(1, purpose=Purpose.TX)])
+    store.bind_transaction(1, "c0ffee-1")
+    assert store.get(1) == profile(1, purpose=Purpose.TX, transaction_id="c0ffee-1")
+    running = {1: RunningTransaction(started=T0, transaction_id="c0ffee-1")}
+    mine = profile(2, purpose=Purpose.TX, transaction_id="c0ffee-1")
+    assert check_profile(mine, LIMITS, running).accepted
+    # a 1.6 integer never names a 2.0.1 transaction (transactions stay in their version)
+    other = profile(3, purpose=Purpose.TX, transaction_id=41)
+    assert check_profile(other, LIMITS, running).refusal is Refusal.OTHER_TRANSACTION
+
+
 def test_the_profiles_of_a_connector_include_connector_0s() -> None:
     store = ProfileStore(
         profiles=[profile(1, connector=0), profile(2, connector=1), profile(3, connector=2)]
@@ -311,12 +337,20 @@ def test_the_store_survives_a_round_trip_through_json() -> None:
             86400,
             T0,
             1380.0,
+            4,  # the central system's schedule id (2.0.1)
         ),
         recurrency=Recurrency.DAILY,
         valid_from=T0 - timedelta(days=1),
         valid_to=T0 + timedelta(days=30),
     )
-    store = ProfileStore(5, [rich, profile(1, purpose=Purpose.TX, transaction_id=41)])
+    store = ProfileStore(
+        5,
+        [
+            rich,
+            profile(1, purpose=Purpose.TX, transaction_id=41),
+            profile(2, purpose=Purpose.TX, connector=2, transaction_id="9f2c-4e"),
+        ],
+    )
     text = json.dumps(store.to_records())
     again = ProfileStore.from_records(json.loads(text), max_installed=5)
     assert list(again) == list(store)

@@ -44,3 +44,16 @@ def test_rejected_allows_nothing_but_a_boot() -> None:
 
 def test_accepted_allows_everything_and_is_remembered_across_connections() -> None:
     assert judged(station("Accepted"), "Heartbeat") == []
+
+
+def test_pending_allows_the_notify_reports_of_a_report_the_csms_asked_for() -> None:
+    """B02.FR.01: while Pending the CSMS may retrieve information; a GetBaseReport's answer
+    is its NotifyReports (B07.FR.03), matched by requestId. Another report is not asked for."""
+    made = station("Pending")
+    made.reports.add(7)
+    made._judge("NotifyReport", '[2,"1","NotifyReport",{"requestId":7}]')
+    assert made.csms.violations == []
+    made._judge("NotifyReport", '[2,"2","NotifyReport",{"requestId":8}]')
+    assert [v.what for v in made.csms.violations] == [
+        "NotifyReport while Pending and not triggered (B02.FR.09)"
+    ]

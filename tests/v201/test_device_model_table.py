@@ -501,16 +501,25 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
     }
     problems = model.custom_report(None, [m.ComponentCriterionEnumType.PROBLEM])
     assert {(s[0], s[1]) for s in slots(problems)} == {("EVSE", 2), ("Connector", 2)}
-    # a component meets a criterion by its variable of that name: AuthCtrlr is Enabled,
-    # the station, its EVSEs and connectors and the cache are Available; none is Active
+    # a component meets a criterion by its variable of that name: AuthCtrlr and
+    # SmartChargingCtrlr are Enabled, the station, its EVSEs and connectors, the cache and
+    # Smart Charging are Available; none is Active
     enabled = model.custom_report(None, [m.ComponentCriterionEnumType.ENABLED])
-    assert {s[0] for s in slots(enabled)} == {"AuthCtrlr", "AuthCacheCtrlr"}
+    assert {s[0] for s in slots(enabled)} == {
+        "AuthCtrlr",
+        "AuthCacheCtrlr",
+        "SmartChargingCtrlr",
+        "ReservationCtrlr",
+        "DisplayMessageCtrlr",
+    }
     available = model.custom_report(None, [m.ComponentCriterionEnumType.AVAILABLE])
     assert {s[0] for s in slots(available)} == {
         "ChargingStation",
         "EVSE",
         "Connector",
         "AuthCacheCtrlr",
+        "SmartChargingCtrlr",
+        "ReservationCtrlr",
     }
     assert model.custom_report(None, [m.ComponentCriterionEnumType.ACTIVE]) == []
     assert model.custom_report((m.ComponentVariableType(component=component("Foo")),), None) == []

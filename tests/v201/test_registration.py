@@ -108,6 +108,28 @@ async def test_tc_b_02_cs_pending_sends_nothing_but_what_is_triggered(
         assert csms.violations == []
 
 
+async def test_tc_b_02_cs_pending_the_csms_retrieves_a_base_report(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_B_02_CS with the retrieval B02 is for: while Pending the CSMS may retrieve
+    information (B02.FR.01) with GetBaseReport, whose answer is the NotifyReports
+    (B07.FR.03). They are what the CSMS asked for, so the strict CSMS counts no violation;
+    nothing else goes out until Accepted (B02.FR.02)."""
+    csms = await start_csms201(boot_status="Pending", heartbeat_interval=30)
+    async with charger201(nursery, csms) as cp:
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        answer = await station.call(
+            call.GetBaseReport(request_id=5, report_base="ConfigurationInventory")
+        )
+        assert answer.status == "Accepted"
+        last = await station.wait_for("NotifyReport", lambda p: not p.get("tbc", False))
+        assert last.payload["requestId"] == 5
+        await trio.sleep(10)
+        assert {r.action for r in station.calls()} == {"BootNotification", "NotifyReport"}
+        assert csms.violations == []
+
+
 async def test_tc_b_03_cs_rejected_is_silent_until_the_interval_but_for_a_triggered_boot(
     nursery, start_csms201, autojump_clock
 ) -> None:

@@ -1,7 +1,7 @@
 """What a reservation makes a 2.0.1 StatusNotification say: the connector status Reserved,
 for the last free connector a charge-point-wide reservation holds too (the model's
-Status.RESERVED, mapped in features/v201/words.py). 2.0.1's ReserveNow (H01) is not built
-yet: the reservation is made through the model's own verb, as a 1.6 ReserveNow makes it."""
+Status.RESERVED, mapped in features/v201/words.py). The reservation is made here through the
+model's own verb, which ReserveNow of either version calls (2.0.1's: test_reservation.py)."""
 
 from __future__ import annotations
 

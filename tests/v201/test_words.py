@@ -10,7 +10,7 @@ import pytest
 
 from ocppd.features.core.speech import BootReason
 from ocppd.features.v201 import words
-from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.outcomes import AvailabilityResult, ReserveResult, UnlockResult
 from ocppd.model.status import Status
 from ocppd.protocol.v201 import enums as v201
 
@@ -19,6 +19,7 @@ TABLES = [
     ("BOOT_REASON", BootReason, v201.BootReasonEnumType, False),
     ("AVAILABILITY", AvailabilityResult, v201.ChangeAvailabilityStatusEnumType, True),
     ("UNLOCK", UnlockResult, v201.UnlockStatusEnumType, False),
+    ("RESERVATION", ReserveResult, v201.ReserveNowStatusEnumType, True),
 ]
 
 

@@ -13,11 +13,27 @@ from ocppd.config import Settings
 from ocppd.features.link import open_session
 from ocppd.features.profile import Services
 from ocppd.journal import Journal
+from ocppd.journal.records import TxWords
 from ocppd.system.transfer import Limits, Runner, in_thread, inline
 
 FIRMWARE_STATUS = "FirmwareStatusNotification"
 SIGNED_FIRMWARE_STATUS = "SignedFirmwareStatusNotification"
 DIAGNOSTICS_STATUS = "DiagnosticsStatusNotification"
+LOG_STATUS = "LogStatusNotification"
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """How one OCPP version reports a job the central system numbered (a requestId): the
+    protocol's words for the journal and the action of the report. The payload is the same
+    in 1.6's security whitepaper and in 2.0.1 (``status``, ``requestId``); a job keeps the
+    version it was asked in and is reported in that version only, as a transaction is."""
+
+    words: TxWords
+    action: str
+    says_canceled: bool = False
+    """The version reports an upload that a newer GetLog canceled (2.0.1's AcceptedCanceled
+    LogStatusNotification; 1.6's UploadLogStatus has no such word)."""
 
 
 @dataclass(frozen=True, slots=True)

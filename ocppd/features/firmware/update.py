@@ -40,12 +40,22 @@ SignedUpdateFirmware cancels the update under way (AcceptedCanceled, L01.FR.26) 
 the helper has it already (Rejected, L01.FR.27). Once a ManufacturerRootCertificate is
 installed, the unsigned UpdateFirmware is answered NotSupported [L01.FR.20]: a charger
 set up for signed firmware takes no other.
+
+OCPP 2.0.1's UpdateFirmware (L01, L02) is SignedUpdateFirmware's request with the signing
+certificate and the signature optional: the same job (:meth:`Updater.order`, an
+:class:`Order` in neutral words), reported in the version it was asked in (the job's
+``protocol``, :class:`~ocppd.features.firmware.base.Speech`), by
+``features/v201/firmware.py``. A job is checked against a signature only when it came
+with a signing certificate (:func:`verifies`).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +63,13 @@ import trio
 
 from ocppd import __version__
 from ocppd.features.core.transactions import V16_WORDS
-from ocppd.features.firmware.base import FIRMWARE_STATUS, SIGNED_FIRMWARE_STATUS, Context, iso
+from ocppd.features.firmware.base import (
+    FIRMWARE_STATUS,
+    SIGNED_FIRMWARE_STATUS,
+    Context,
+    Speech,
+    iso,
+)
 from ocppd.protocol.errors import OcppError, Violation
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import FirmwareStatus, SignedFirmwareStatus, UpdateFirmwareStatus
@@ -83,6 +99,42 @@ SIGNED_PHASES: dict[str, SignedFirmwareStatus] = {
 }
 """A signed job's phase, as the status last reported (after a restart)."""
 
+V16_SIGNED = Speech(V16_WORDS, SIGNED_FIRMWARE_STATUS)
+
+
+class Verdict(Enum):
+    """What the charge point answers a numbered firmware update (SignedUpdateFirmware in
+    1.6, UpdateFirmware in 2.0.1), in its own words; each version says them."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_CANCELED = "accepted, the update under way canceled"  # [L01.FR.24/26]
+    REJECTED = "rejected"  # a location it cannot use, or the helper has an update already
+    INVALID_CERTIFICATE = "invalid signing certificate"  # [L01.FR.22/23]
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A firmware update the central system numbered, in neutral words. ``certificate``
+    and ``signature`` are None for an update that is not signed (2.0.1 L02);
+    ``protocol`` is the version its statuses are reported in."""
+
+    request_id: int
+    location: str
+    retrieve_at: float
+    retries: int | None
+    retry_interval: int | None
+    certificate: str | None
+    signature: str | None
+    install_at: float | None
+    protocol: str
+
+
+def verifies(job: dict[str, Any]) -> bool:
+    """Whether the job's file is checked against a signature: it came with a signing
+    certificate (a 1.6 signed update always does)."""
+    signed = job.get("signed") or {}
+    return bool(signed.get("certificate"))
+
 
 class Updater:
     """The one firmware update of this charge point."""
@@ -100,6 +152,11 @@ class Updater:
         self.signed_last: tuple[str, int] | None = None  # the last signed status, requestId
         self.last_error: str | None = None
         self._new = trio.Event()
+        self.speeches: dict[str, Speech] = {V16_WORDS.protocol: V16_SIGNED}
+
+    def speaks(self, speech: Speech) -> None:
+        """Report numbered jobs asked in ``speech.words.protocol`` with ``speech``."""
+        self.speeches[speech.words.protocol] = speech
 
     def __repr__(self) -> str:
         phase = None if self.job is None else self.job.get("phase")
@@ -120,14 +177,18 @@ class Updater:
         FirmwareStatusNotification."""
         report = None
         signed = None
+        words = V16_WORDS
         if status is not None:
-            signed = ((job if about is None else about) or {}).get("signed")
+            subject = (job if about is None else about) or {}
+            signed = subject.get("signed")
             if signed:
+                # in the version the update was asked in (a job of before 2.0.1: 1.6)
+                speech = self.speeches[subject.get("protocol", V16_WORDS.protocol)]
                 payload = {"status": str(status), "requestId": signed["request_id"]}
-                report = (SIGNED_FIRMWARE_STATUS, payload)
+                report, words = (speech.action, payload), speech.words
             else:
                 report = (FIRMWARE_STATUS, {"status": str(status)})
-        await self.journal.put_job(JOB, job, report=report, words=V16_WORDS)
+        await self.journal.put_job(JOB, job, report=report, words=words)
         self.job = job
         if status is not None:
             self.status = str(status)
@@ -189,59 +250,85 @@ class Updater:
 
     async def signed_update_firmware(self, request: m.SignedUpdateFirmwareRequest) -> Any:
         firmware = request.firmware
-        kept = self.context.kept("firmware")
-        try:
-            self._signing_certificate(firmware.signing_certificate)
-        except CertificateProblem as exc:
-            why = str(exc)
-            log.warning("SignedUpdateFirmware %d: InvalidCertificate: %s", request.request_id, why)
+        install = firmware.install_date_time
+        order = Order(
+            request_id=request.request_id,
+            location=firmware.location,
+            retrieve_at=firmware.retrieve_date_time.timestamp(),
+            retries=request.retries,
+            retry_interval=request.retry_interval,
+            certificate=firmware.signing_certificate,
+            signature=firmware.signature,
+            install_at=None if install is None else install.timestamp(),
+            protocol=V16_WORDS.protocol,
+        )
+        verdict, _why, work = self.order(order, certificate_required=True)
+        response = m.SignedUpdateFirmwareResponse(status=SIGNED_VERDICTS[verdict])
+        if work is None:
+            return response
+        return Then(response, work, owner=self.context.kept("firmware"))
 
-            async def tell() -> None:  # [L01.FR.02, L01.FR.24]
-                await self.context.security_event("InvalidFirmwareSigningCertificate", why)
+    def order(
+        self, order: Order, *, certificate_required: bool
+    ) -> tuple[Verdict, str, Callable[[], Awaitable[None]] | None]:
+        """Judge a numbered update now: the verdict, why (for a refusal), and the work to
+        start once the answer is out (None: nothing). A signing certificate, when given or
+        ``certificate_required``, is checked against the ManufacturerRootCertificates
+        before anything else [L01.FR.21-23]; a refused one raises the security event
+        InvalidFirmwareSigningCertificate [L01.FR.02]. A new update cancels the one under
+        way (AcceptedCanceled) unless the helper has it already (Rejected) [L01.FR.24/27]."""
+        what = f"firmware update {order.request_id}"
+        if order.certificate is not None or certificate_required:
+            try:
+                self._signing_certificate(order.certificate or "")
+            except CertificateProblem as exc:
+                why = str(exc) if order.certificate is not None else "no signing certificate"
+                log.warning("%s: InvalidCertificate: %s", what, why)
 
-            invalid = UpdateFirmwareStatus.INVALID_CERTIFICATE
-            return Then(m.SignedUpdateFirmwareResponse(status=invalid), tell, owner=kept)
+                async def tell() -> None:
+                    await self.context.security_event("InvalidFirmwareSigningCertificate", why)
+
+                return Verdict.INVALID_CERTIFICATE, why, tell
         try:
-            scheme_of(firmware.location)
+            scheme_of(order.location)
         except TransferError as exc:
-            log.warning("SignedUpdateFirmware %d refused: %s", request.request_id, exc.reason)
-            return m.SignedUpdateFirmwareResponse(status=UpdateFirmwareStatus.REJECTED)
-        status = UpdateFirmwareStatus.ACCEPTED
+            log.warning("%s refused: %s", what, exc.reason)
+            return Verdict.REJECTED, exc.reason, None
+        verdict = Verdict.ACCEPTED
         if self.job is not None:
             if self.job.get("phase") == "installing":  # the helper has it [L01.FR.27]
-                log.warning(
-                    "SignedUpdateFirmware %d refused: an update is being installed",
-                    request.request_id,
-                )
-                return m.SignedUpdateFirmwareResponse(status=UpdateFirmwareStatus.REJECTED)
-            status = UpdateFirmwareStatus.ACCEPTED_CANCELED  # [L01.FR.26]
-        import uuid
+                why = "an update is being installed"
+                log.warning("%s refused: %s", what, why)
+                return Verdict.REJECTED, why, None
+            verdict = Verdict.ACCEPTED_CANCELED  # [L01.FR.24/26]
+        import uuid  # only when an update is asked for (see update_firmware)
 
-        retrieve_at = firmware.retrieve_date_time.timestamp()
-        install = firmware.install_date_time
+        retrieve_at = order.retrieve_at
         job = {
             "id": uuid.uuid4().hex,
-            "location": firmware.location,
+            "location": order.location,
             "retrieve_at": retrieve_at,
-            "retries": max(0, request.retries or 0),
-            "retry_interval_s": max(0, request.retry_interval or 0),
+            "retries": max(0, order.retries or 0),
+            "retry_interval_s": max(0, order.retry_interval or 0),
             "attempts": 0,
             "phase": "waiting",
             "next_attempt_at": retrieve_at,
             "last_error": None,
+            "protocol": order.protocol,
             "signed": {
-                "request_id": request.request_id,
-                "certificate": firmware.signing_certificate,
-                "signature": firmware.signature,
-                "install_at": None if install is None else install.timestamp(),
+                "request_id": order.request_id,
+                "certificate": order.certificate,
+                "signature": order.signature,
+                "install_at": order.install_at,
             },
         }
         log.info(
-            "SignedUpdateFirmware %d: %s at %s (%s)",
-            request.request_id,
-            redact_url(firmware.location),
+            "%s (%s): %s at %s, %s",
+            what,
+            order.protocol,
+            redact_url(order.location),
             iso(retrieve_at),
-            status,
+            verdict.value,
         )
 
         async def keep() -> None:
@@ -251,7 +338,7 @@ class Updater:
             await self._save(job, SignedFirmwareStatus.DOWNLOAD_SCHEDULED if later else None)
             self._new.set()
 
-        return Then(m.SignedUpdateFirmwareResponse(status=status), keep, owner=kept)
+        return verdict, "", keep
 
     def _signing_certificate(self, pem: str) -> None:
         """[L01.FR.23] The Firmware Signing certificate, against the installed
@@ -266,6 +353,8 @@ class Updater:
         """Why the downloaded file's signature does not hold, or None [L01.FR.04, L01.FR.12].
         Blocking (the whole file is hashed): run through ``self.blocking``."""
         signed = job["signed"]
+        if not signed.get("signature"):
+            return "no signature came with the signing certificate"  # 2.0.1 L01 step 5
         try:
             cert = load_chain(signed["certificate"])[0]
             verify_file(cert, self._package_path(job), signed["signature"])
@@ -355,7 +444,7 @@ class Updater:
                 return
             job = downloaded
         signed = job.get("signed")
-        if signed and job["phase"] == "downloaded":
+        if verifies(job) and job["phase"] == "downloaded":
             verified = await self._verify(job)
             if verified is None:
                 return
@@ -428,7 +517,7 @@ class Updater:
             if charger.transactions_running:
                 log.info("firmware: installation waits until no transaction runs")
             await charger.wait_no_transactions()
-            if job.get("signed"):  # once more, as the helper takes the file as it is
+            if verifies(job):  # once more, as the helper takes the file as it is
                 problem = await self.blocking(self._signature_problem, job)
                 if problem is not None:
                     await self._invalid_signature(job, problem)
@@ -498,16 +587,18 @@ class Updater:
         }.get(phase or "", FirmwareStatus.IDLE)
         await self.context.send_now(FIRMWARE_STATUS, {"status": str(status)})
 
-    async def send_signed_firmware_status(self) -> None:
+    async def send_signed_firmware_status(self, action: str = SIGNED_FIRMWARE_STATUS) -> None:
         """SignedFirmwareStatusNotification now (ExtendedTriggerMessage
         FirmwareStatusNotification, SEC §6.16): the status last sent, or Idle when that was
-        Installed or none was [L01.FR.28-29]; the requestId with all but Idle [L01.FR.21]."""
+        Installed or none was [L01.FR.28-29]; the requestId with all but Idle [L01.FR.21].
+        2.0.1's FirmwareStatusNotification (``action``) says the same [2.0.1 L01.FR.25-26,
+        L01.FR.20]."""
         last = self.signed_last
         if last is None or last[0] == SignedFirmwareStatus.INSTALLED:
             payload: dict[str, Any] = {"status": str(SignedFirmwareStatus.IDLE)}
         else:
             payload = {"status": last[0], "requestId": last[1]}
-        await self.context.send_now(SIGNED_FIRMWARE_STATUS, payload)
+        await self.context.send_now(action, payload)
 
     def state(self) -> dict[str, Any]:
         """What ``ocppctl firmware`` shows: what, where, next attempt, last error."""
@@ -515,8 +606,9 @@ class Updater:
         signed = job.get("signed") or {}
         return {
             "status": str(self.status),
-            "signed": bool(signed),
+            "signed": verifies(job),
             "request_id": signed.get("request_id"),
+            "ocpp": job.get("protocol", V16_WORDS.protocol) if job else None,
             "install_date": iso(signed.get("install_at")),
             "phase": job.get("phase", "idle"),
             "location": redact_url(job["location"]) if "location" in job else None,
@@ -531,3 +623,12 @@ class Updater:
             "last_error": job.get("last_error") or self.last_error,
             "sessions_held": self.services.charger.held,
         }
+
+
+SIGNED_VERDICTS: dict[Verdict, UpdateFirmwareStatus] = {
+    Verdict.ACCEPTED: UpdateFirmwareStatus.ACCEPTED,
+    Verdict.ACCEPTED_CANCELED: UpdateFirmwareStatus.ACCEPTED_CANCELED,
+    Verdict.REJECTED: UpdateFirmwareStatus.REJECTED,
+    Verdict.INVALID_CERTIFICATE: UpdateFirmwareStatus.INVALID_CERTIFICATE,
+}
+"""SignedUpdateFirmware.conf's status for each verdict (a total map)."""

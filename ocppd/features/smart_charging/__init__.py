@@ -97,7 +97,8 @@ def _keys(site: Site) -> Iterable[KeySpec]:
     ]
 
 
-def _runtime(services: Services) -> SmartCharging:
+def runtime_of(services: Services) -> SmartCharging:
+    """The one Smart Charging runtime of this daemon (1.6 and 2.0.1 share it)."""
     return services.part(
         NAME,
         lambda: SmartCharging(
@@ -223,7 +224,7 @@ def _shown(criteria: Mapping[str, Any]) -> str:
 
 
 def _handlers(services: Services) -> Mapping[str, Handler]:
-    smart = _runtime(services)
+    smart = runtime_of(services)
 
     def remote_start_profile(connector_id: int, wire: Any) -> str | None:
         """RemoteStartTransaction's profile: checked now (Rejected when it may not be
@@ -244,9 +245,9 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
 
 def _tasks(services: Services) -> Iterable[Task]:
-    return [_runtime(services).run]
+    return [runtime_of(services).run]
 
 
 profile = Profile(NAME, keys=_keys, handlers=_handlers, tasks=_tasks)
 
-__all__ = ["NAME", "SmartCharging", "profile"]
+__all__ = ["NAME", "SmartCharging", "profile", "runtime_of"]

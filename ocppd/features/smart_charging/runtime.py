@@ -124,10 +124,10 @@ class SmartCharging:
             tx = connector.tx
             if tx is not None:
                 started = self._start_of(tx.local_id, tx.started)
-                # 1.6 smart charging: its profiles name transactions by the central
-                # system's integer id (a 2.0.1 transaction's string id binds none)
-                tx_id = tx.transaction_id if isinstance(tx.transaction_id, int) else None
-                found[number] = RunningTransaction(started, tx_id)
+                # by the id of its own version: a 1.6 integer, a 2.0.1 string; a profile
+                # naming the other kind names another transaction (transactions stay in
+                # the version they began in)
+                found[number] = RunningTransaction(started, tx.transaction_id)
         return found
 
     def _start_of(self, local_id: int, started: str) -> datetime:
@@ -255,7 +255,7 @@ class SmartCharging:
                         f"the remote start's profile {pending.id}",
                         functools.partial(_install, pending),
                     )
-            if tx is not None and isinstance(tx.transaction_id, int):
+            if tx is not None and tx.transaction_id is not None:
                 unbound = [
                     p
                     for p in self.store
@@ -333,7 +333,7 @@ def _end(connector_id: int, store: ProfileStore) -> None:
     store.end_transaction(connector_id)
 
 
-def _bind(connector_id: int, transaction_id: int, store: ProfileStore) -> None:
+def _bind(connector_id: int, transaction_id: int | str, store: ProfileStore) -> None:
     store.bind_transaction(connector_id, transaction_id)
 
 

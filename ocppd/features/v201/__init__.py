@@ -19,12 +19,16 @@ from ocppd.features.v201 import (
     certificates,
     data_transfer,
     device_model,
+    display,
     faults,
+    firmware,
     heartbeat,
     registration,
     remote,
     remote_start,
+    reservation,
     reset,
+    smart_charging,
     status,
     transactions,
 )
@@ -90,5 +94,10 @@ V201_PROFILES: tuple[Profile, ...] = (
     remote_start.profile,
     certificates.profile,
     transactions.profile,
+    smart_charging.profile,
+    reservation.profile,
+    firmware.firmware_management,
+    firmware.diagnostics,
+    display.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -17,7 +17,10 @@ from typing import Any
 
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
+from ocppd.features.smart_charging import runtime_of
 from ocppd.features.v201 import variables
+from ocppd.features.v201.smart_charging import offered as smart_charging_offered
+from ocppd.features.v201.smart_charging import rate_unit_words
 from ocppd.features.v201.variables import (
     DEVICE_DATA,
     DeviceModel,
@@ -56,6 +59,9 @@ def facts(services: Services) -> Facts:
         store = services.certificates
         return 0 if store is None else store.count()
 
+    def charging_profiles() -> int:
+        return len(runtime_of(services).store) if smart_charging_offered(services) else 0
+
     return Facts(
         evses={cid: c.phases for cid, c in charger.connectors.items()},
         status=status,
@@ -68,6 +74,9 @@ def facts(services: Services) -> Facts:
         call_timeout_s=settings.ocpp.call_timeout_s if settings is not None else 30.0,
         max_frame_bytes=settings.ocpp.max_frame_bytes if settings is not None else 1024 * 1024,
         certificates=certificates,
+        charging_profiles=charging_profiles,
+        rate_units=lambda: rate_unit_words(services.keys),
+        display=settings is not None and settings.display is not None,
     )
 
 

@@ -29,6 +29,7 @@ from enum import Enum
 
 from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
+from ocppd.features.v201 import display
 from ocppd.features.v201.words import CONNECTOR_STATUS, TX_POINT
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.model.metering import default_measurands
@@ -88,6 +89,9 @@ class Facts:
     call_timeout_s: float = 30.0
     max_frame_bytes: int = 1024 * 1024
     certificates: Callable[[], int] = lambda: 0
+    charging_profiles: Callable[[], int] = lambda: 0  # installed now (SmartChargingCtrlr.Entries)
+    rate_units: Callable[[], str] = lambda: "A,W"  # SmartChargingCtrlr.RateUnit
+    display: bool = False  # a local display is configured ([display])
 
 
 Reader = Callable[[Facts, int], "str | None"]
@@ -162,6 +166,10 @@ CS, EVSE, CONN = "ChargingStation", "EVSE", "Connector"
 COMM, TX, SAMPLED, ALIGNED = "OCPPCommCtrlr", "TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr"
 AUTH, CACHE, SECURITY = "AuthCtrlr", "AuthCacheCtrlr", "SecurityCtrlr"
 DEVICE_DATA, CLOCK = "DeviceDataCtrlr", "ClockCtrlr"
+SMART = "SmartChargingCtrlr"
+DISPLAY = display.CONTROLLER
+FORMATS = tuple(word.value for word in display.SUPPORTED_FORMATS)
+PRIORITIES = tuple(word.value for word in display.SUPPORTED_PRIORITIES)
 
 INT, BOOL, STR = DataEnumType.INTEGER, DataEnumType.BOOLEAN, DataEnumType.STRING
 AVAILABILITY_STATES = tuple(word.value for word in ConnectorStatusEnumType)
@@ -272,6 +280,34 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(CLOCK, "TimeSource", read=const("Heartbeat,RealTimeClock"),
              data_type=DataEnumType.SEQUENCE_LIST, values_list=("Heartbeat", "RealTimeClock"),
              constant=True),
+    # K Smart Charging (smart_charging.py): the 1.6 Smart Charging keys where they mean the
+    # same; the limits are the charger's own (read-only, set in the config file)
+    Variable(SMART, "Enabled", read=const("true"), data_type=BOOL, constant=True),
+    Variable(SMART, "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable(SMART, "Entries", "ChargingProfiles", read=lambda f, _: str(f.charging_profiles()),
+             data_type=INT, persistent=False),
+    Variable(SMART, "ProfileStackLevel", key="ChargeProfileMaxStackLevel"),
+    Variable(SMART, "PeriodsPerSchedule", key="ChargingScheduleMaxPeriods"),
+    Variable(SMART, "RateUnit", read=lambda f, _: f.rate_units(),
+             data_type=DataEnumType.MEMBER_LIST, values_list=("A", "W"), constant=True),
+    Variable(SMART, "ACPhaseSwitchingSupported", key="ConnectorSwitch3to1PhaseSupported"),
+    Variable(SMART, "LimitChangeSignificance", key=f"{SMART}.LimitChangeSignificance", unit="%"),
+    # H Reservation (reservation.py): NonEvseSpecific is 1.6's ReserveConnectorZeroSupported
+    Variable("ReservationCtrlr", "Available", read=const("true"), data_type=BOOL, constant=True),
+    Variable("ReservationCtrlr", "Enabled", key="ReservationCtrlr.Enabled"),
+    Variable("ReservationCtrlr", "NonEvseSpecific", key="ReserveConnectorZeroSupported"),
+    # L, N firmware and logs (firmware.py): where UpdateFirmware and GetLog may point
+    Variable(COMM, "FileTransferProtocols", key="SupportedFileTransferProtocols",
+             data_type=DataEnumType.MEMBER_LIST, values_list=("FTP", "FTPS", "HTTP", "HTTPS")),
+    # O DisplayMessage (display.py)
+    Variable(DISPLAY, "Available", read=lambda f, _: "true" if f.display else "false",
+             data_type=BOOL, constant=True),
+    Variable(DISPLAY, "Enabled", key=display.ENABLED),
+    Variable(DISPLAY, "DisplayMessages", key=display.CAPACITY),
+    Variable(DISPLAY, "SupportedFormats", read=const(",".join(FORMATS)),
+             data_type=DataEnumType.MEMBER_LIST, values_list=FORMATS, constant=True),
+    Variable(DISPLAY, "SupportedPriorities", read=const(",".join(PRIORITIES)),
+             data_type=DataEnumType.MEMBER_LIST, values_list=PRIORITIES, constant=True),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""

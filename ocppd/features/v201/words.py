@@ -12,13 +12,14 @@ from types import MappingProxyType
 
 from ocppd.features.core.speech import BootReason
 from ocppd.journal.records import TxWords
-from ocppd.model.outcomes import AvailabilityResult, UnlockResult
+from ocppd.model.outcomes import AvailabilityResult, ReserveResult, UnlockResult
 from ocppd.model.status import Status
 from ocppd.model.txpoints import TxPoint
 from ocppd.protocol.v201.enums import (
     BootReasonEnumType,
     ChangeAvailabilityStatusEnumType,
     ConnectorStatusEnumType,
+    ReserveNowStatusEnumType,
     UnlockStatusEnumType,
 )
 
@@ -88,3 +89,14 @@ TX_POINT_BY_WORD: Mapping[str, TxPoint] = MappingProxyType(
 V201_WORDS = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
 """What the journal stores with each 2.0.1 message: its protocol, and TransactionEvent as
 the action of every row of a transaction's life (Started, Updated, Ended)."""
+
+RESERVATION: Mapping[ReserveResult, ReserveNowStatusEnumType] = MappingProxyType(
+    {
+        ReserveResult.ACCEPTED: ReserveNowStatusEnumType.ACCEPTED,
+        ReserveResult.FAULTED: ReserveNowStatusEnumType.FAULTED,  # H01.FR.12
+        ReserveResult.OCCUPIED: ReserveNowStatusEnumType.OCCUPIED,  # H01.FR.11
+        ReserveResult.REJECTED: ReserveNowStatusEnumType.REJECTED,
+        ReserveResult.UNAVAILABLE: ReserveNowStatusEnumType.UNAVAILABLE,  # H01.FR.14
+    }
+)
+"""ReserveNowResponse.status (H01)."""
