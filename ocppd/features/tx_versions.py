@@ -130,6 +130,7 @@ class TxLogs:
         id_tag: str | None = None,
         origin: Origin | None = None,
         reason: StopReason | None = None,
+        remote_start_id: int | None = None,
     ) -> None:
         await (await self._of(local_id)).noted(
             local_id,
@@ -138,6 +139,7 @@ class TxLogs:
             id_tag=id_tag,
             origin=origin,
             reason=reason,
+            remote_start_id=remote_start_id,
         )
 
     def known_id(self, local_id: int) -> int | str | None:

@@ -633,19 +633,25 @@ class Charger:
                 return reserved.may_admit(id_tag)
             return not self.reservations.zero_excludes(id_tag, c)
 
+        def waits(c: Connector) -> bool:
+            """A transaction began at the cable and waits for its driver (2.0.1 F01,
+            TxStartPoint EVConnected): the remote start authorises it."""
+            return c.tx is not None and c.tx.awaits_driver and c.pending is None
+
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
             if (
                 connector is not None
-                and (connector.free or connector.restartable)
+                and (connector.free or connector.restartable or waits(connector))
                 and usable(connector)
             ):
                 return connector
             return None
+        waiting = [c for c in self.connectors.values() if waits(c) and usable(c)]
         free = [c for c in self.connectors.values() if c.free and usable(c)]
         reserved = [c for c in free if c.reservation is not None]
         plugged = [c for c in free if c.plug.plugged]
-        return next(iter(reserved + plugged + free), None)
+        return next(iter(waiting + reserved + plugged + free), None)
 
     def needs_group(self, connector: Connector, id_tag: str) -> bool:
         """A start of ``id_tag`` at ``connector`` may happen only if the tag belongs to the

@@ -612,9 +612,12 @@ class Connector:
             remote_start_id=pending.remote_start_id,
         )
 
-    async def _authorize_waiting(self, id_tag: str, auth: AuthResult, remote: bool) -> None:
-        """A driver authorises the transaction that began at the cable (E.. triggerReason
-        Authorized, the idToken in that event); energy may flow from now on."""
+    async def _authorize_waiting(
+        self, id_tag: str, auth: AuthResult, remote_start_id: int | None
+    ) -> None:
+        """A driver authorises the transaction that began at the cable (triggerReason
+        Authorized, the idToken in that event; a remote start's RemoteStart with its
+        remoteStartId: F01); energy may flow from now on."""
         tx = self.tx
         assert tx is not None
         tx.id_tag, tx.parent_id_tag, tx.authorized = id_tag, auth.parent_id_tag, True
@@ -624,10 +627,17 @@ class Connector:
             self.id,
             tx.local_id,
             auth.source,
-            ", remote start" if remote else "",
+            "" if remote_start_id is None else f", remote start {remote_start_id}",
             extra=fields(connector=self.id),
         )
-        await self._note(tx, TxChange.AUTHORIZED, id_tag=id_tag, origin=auth.origin)
+        tx.remote_start_id = remote_start_id
+        await self._note(
+            tx,
+            TxChange.AUTHORIZED,
+            id_tag=id_tag,
+            origin=auth.origin,
+            remote_start_id=remote_start_id,
+        )
 
     async def _end(self, reason: StopReason, id_tag: str | None) -> None:
         """End the running transaction for ``reason``; where the stop points keep it until
@@ -665,6 +675,7 @@ class Connector:
         id_tag: str | None = None,
         origin: Origin | None = None,
         reason: StopReason | None = None,
+        remote_start_id: int | None = None,
     ) -> None:
         """Tell the transaction's log; a journal that cannot be written loses only this note
         (the facts it tells are in the events that follow: the idToken in Ended)."""
@@ -676,6 +687,7 @@ class Connector:
                 id_tag=id_tag,
                 origin=origin,
                 reason=reason,
+                remote_start_id=remote_start_id,
             )
         except StorageUnavailable as exc:
             log.warning("connector %d: %s not journaled: %s", self.id, change, exc)
@@ -874,8 +886,10 @@ class Connector:
             try:
                 mine = self.pending is None or same_tag(self.pending.id_tag, id_tag)
                 if self.tx is not None and self.tx.awaits_driver and mine:
-                    self.pending = None
-                    await self._authorize_waiting(id_tag, auth, remote)
+                    claim, self.pending = self.pending, None
+                    if remote_start_id is None and claim is not None:
+                        remote_start_id = claim.remote_start_id
+                    await self._authorize_waiting(id_tag, auth, remote_start_id)
                     return True
                 if self.tx is not None:
                     raise self.refuse(

@@ -128,9 +128,11 @@ class TransactionLog(Protocol):
         id_tag: str | None = None,
         origin: Origin | None = None,
         reason: StopReason | None = None,
+        remote_start_id: int | None = None,
     ) -> None:
         """``change`` happened to running transaction ``local_id`` (``id_tag``/``origin``: the
-        driver that authorised it; ``reason``: why the authorisation ended).
+        driver that authorised it, ``remote_start_id`` the remote start that did; ``reason``:
+        why the authorisation ended).
         StorageUnavailable."""
         ...
 

@@ -396,3 +396,36 @@ async def test_tc_e_13_cs_authorized_start_by_request_start_transaction(
         ]
         assert cp.connector(1).outputs.contactor_closed
     assert csms.violations == []
+
+
+async def test_f01_a_remote_start_authorises_the_transaction_begun_at_the_cable(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """F01 (cable plugged in first) with TxStartPoint EVConnected: the transaction started
+    at the cable; RequestStartTransaction for that EVSE is Accepted and names it
+    (transactionId), and authorises it: an Updated RemoteStart with the CSMS's token and its
+    remoteStartId; energy flows."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=KEYS) as cp:
+        station = await registered(cp)
+        await points(station, start="EVConnected")
+        await cp.sim("plug", 1)
+        started = (await station.wait_for("TransactionEvent")).payload
+        transaction_id = started["transactionInfo"]["transactionId"]
+        answer = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "idToken": {"idToken": "APP-USER-5", "type": "Central"},
+                "remoteStartId": 11,
+                "evseId": 1,
+            },
+        )
+        assert answer.status == "Accepted"
+        assert answer.transaction_id == transaction_id
+        await cp.settle(5)
+        update = [p for p in events(csms) if p["triggerReason"] == "RemoteStart"]
+        assert len(update) == 1 and update[0]["eventType"] == "Updated"
+        assert update[0]["transactionInfo"]["remoteStartId"] == 11
+        assert update[0]["idToken"] == {"idToken": "APP-USER-5", "type": "Central"}
+        assert cp.connector(1).outputs.contactor_closed
+    assert csms.violations == []

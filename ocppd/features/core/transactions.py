@@ -240,6 +240,7 @@ class Recorder:
         id_tag: str | None = None,
         origin: Origin | None = None,
         reason: StopReason | None = None,
+        remote_start_id: int | None = None,
     ) -> None:
         """Never reached: a 1.6 transaction follows 1.6's rule (:attr:`follows_points`)."""
         log.error("a 1.6 transaction has no %s event (transaction %d)", change, local_id)

@@ -361,11 +361,15 @@ def updated(
     offline: bool = False,
     token: dict[str, Any] | None = None,
     phases: int | None = None,
+    remote_start_id: int | None = None,
 ) -> dict[str, Any]:
-    """TransactionEvent Updated, without its seqNo; ``token``: the idToken it names."""
+    """TransactionEvent Updated, without its seqNo; ``token``: the idToken it names;
+    ``remote_start_id``: the remote start that authorised it (F01)."""
     info: dict[str, Any] = {"transactionId": transaction_id}
     if charging_state is not None:
         info["chargingState"] = charging_state.value
+    if remote_start_id is not None:
+        info["remoteStartId"] = remote_start_id
     payload: dict[str, Any] = {
         "eventType": "Updated",
         "timestamp": timestamp,
@@ -491,6 +495,7 @@ class Recorder201:
         id_tag: str | None = None,
         origin: Origin | None = None,
         reason: StopReason | None = None,
+        remote_start_id: int | None = None,
     ) -> None:
         """Updated for what happened to the transaction: a driver authorised it (Authorized,
         with the idToken), the cable came (CablePluggedIn, EVConnected) or went while it goes
@@ -502,7 +507,11 @@ class Recorder201:
         token = None
         state: ChargingStateEnumType | None = None
         if change is TxChange.AUTHORIZED:
-            trigger = TriggerReasonEnumType.AUTHORIZED
+            trigger = (
+                TriggerReasonEnumType.AUTHORIZED
+                if remote_start_id is None
+                else TriggerReasonEnumType.REMOTE_START
+            )
             token = id_token(id_tag or "", origin)
         elif change is TxChange.CABLE_PLUGGED:
             trigger, state = (
@@ -524,6 +533,7 @@ class Recorder201:
             charging_state=state,
             offline=self._offline(),
             token=token,
+            remote_start_id=remote_start_id,
         )
         with self._as_model_error:
             await self.journal.add_meter_values(
