@@ -273,7 +273,8 @@ class Connector:
             transaction=self._in_session(),
             evse_permits=self.tx is None
             or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
-            finishing=self.finishing or (self.tx is not None and not self.tx.authorized),
+            # the charge ended and the transaction waits for the cable (stop point EVConnected)
+            finishing=self.finishing or (self.tx is not None and self.tx.charge_ended),
             reserved=self.reservation is not None,
             held=self.held_for_zero,
         )

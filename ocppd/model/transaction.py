@@ -202,6 +202,11 @@ class Transaction:
     stop_data: list[Sample] = field(default_factory=list)
 
     @property
+    def charge_ended(self) -> bool:
+        """Its driver's authorisation ended and it waits for the cable (EVConnected stop)."""
+        return not self.authorized and bool(self.id_tag)
+
+    @property
     def awaits_driver(self) -> bool:
         """It began at the cable and no driver has authorised it yet."""
         return not self.authorized and not self.id_tag
