@@ -53,9 +53,12 @@ def holds(point: TxPoint, now: Moment) -> bool:
 _ENDS_WITH_AUTHORIZATION = frozenset(
     {TxPoint.AUTHORIZED, TxPoint.POWER_PATH_CLOSED, TxPoint.ENERGY_TRANSFER}
 )
-_ENDS_AT_UNPLUG = frozenset(
-    {TxPoint.EV_CONNECTED, TxPoint.POWER_PATH_CLOSED, TxPoint.ENERGY_TRANSFER}
-)
+# PowerPathClosed is not here: the cable leaving ends such a transaction as it always did
+# (1.6, and ocppd's 2.0.1 default), by StopTxOnEVSideDisconnect, true by default. Read
+# strictly, E06.FR.06 would end it at every unplug and make that key meaningless with the
+# default stop point; an installer who set it false expects the session to survive a cable
+# out and back (E10), in either version.
+_ENDS_AT_UNPLUG = frozenset({TxPoint.EV_CONNECTED, TxPoint.ENERGY_TRANSFER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +87,10 @@ class TxPoints:
         return bool(self.stop & _ENDS_WITH_AUTHORIZATION)
 
     def ends_at_unplug(self, *, energy_flowed: bool) -> bool:
-        """The cable leaving the EV ends the transaction (E06.FR.02, .06, .07), regardless of
-        StopTxOnEVSideDisconnect (which may end it too). Energy transfer ends there only if
-        it ever began: a point that never held cannot stop holding."""
+        """The cable leaving the EV ends the transaction (E06.FR.02, .07), regardless of
+        StopTxOnEVSideDisconnect (which may end it too, and alone decides for
+        PowerPathClosed). Energy transfer ends there only if it ever began: a point that
+        never held cannot stop holding."""
         points = self.stop if energy_flowed else self.stop - {TxPoint.ENERGY_TRANSFER}
         return bool(points & _ENDS_AT_UNPLUG)
 

@@ -60,7 +60,7 @@ def test_a_transaction_begins_at_the_first_start_point_reached(
 @pytest.mark.parametrize(
     ("stop", "with_authorization", "at_unplug", "at_unplug_before_energy", "ev_pause"),
     [
-        ({PPC}, True, True, True, False),
+        ({PPC}, True, False, False, False),  # StopTxOnEVSideDisconnect decides
         ({EV}, False, True, True, False),
         ({AUTH}, True, False, False, False),
         ({ENERGY}, True, True, False, True),
