@@ -81,6 +81,8 @@ def format_status(status: dict[str, Any]) -> str:
     registration = conn.get("registration") or "-"
     profile = conn.get("security_profile")
     shown = f", security profile {profile}" if profile is not None else ""
+    if conn.get("slot"):  # a 2.0.1 network profile slot other than the config file's
+        shown += f", network profile slot {conn['slot']}"
     spoken = f" in {conn['protocol']}" if conn.get("protocol") else ""
     lines.append(f"  connection    {conn['state']}{spoken}{since}  ({conn.get('url', '')}{shown})")
     if conn.get("last_error"):
@@ -133,7 +135,8 @@ def format_status(status: dict[str, Any]) -> str:
         verdict = "accepted" if tag.get("accepted") else "refused"
         at = f" at {tag['at']}" if tag.get("at") else ""
         lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
-    reserved = [(0, point.get("reservation"))] if point else []
+    zeros = point.get("reservations", [point.get("reservation")]) if point else []
+    reserved = [(0, z) for z in zeros]
     reserved += [(c["id"], c.get("reservation")) for c in status.get("connectors", [])]
     for cid, reservation in reserved:
         if reservation:

@@ -58,6 +58,8 @@ class Sources:
     # the OCPP version messages made now are recorded in (the open link's, else the last
     # agreed, else the first offered): queued rows of other versions wait for another link
     version: Callable[[], str | None] | None = None
+    # the 2.0.1 network profile slot dialled or in use (0: the config file's ocpp.url)
+    network_slot: Callable[[], int | None] | None = None
     certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
     security: SecurityEvents | None = None  # the security log (``security-log clear``)
@@ -134,6 +136,8 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "state": conn.state,
                 "url": conn.url,
                 "security_profile": conn.security_profile,
+                # the network profile slot dialled (0: the config file's; 2.0.1 B09-B10)
+                "slot": src.network_slot() if src.network_slot else None,
                 # the OCPP version of the open link (None while there is none)
                 "protocol": conn.dialect.subprotocol if conn.dialect else None,
                 "registration": None if registration is None else registration.value,

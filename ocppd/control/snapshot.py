@@ -120,6 +120,9 @@ def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
         "info": zero.info,
         "operative": charger.operative,
         "reservation": reservation_snapshot(charger.reservations.zero),
+        # every reservation of the charge point as a whole (2.0.1 may make several; the
+        # first is ``reservation`` too)
+        "reservations": [reservation_snapshot(z) for z in charger.reservations.zeros],
         "faults": [
             {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
             for f in charger.faults.values()

@@ -24,6 +24,7 @@ from ocppd.features.v201 import (
     faults,
     firmware,
     heartbeat,
+    network,
     registration,
     remote,
     remote_start,
@@ -101,5 +102,6 @@ V201_PROFILES: tuple[Profile, ...] = (
     firmware.diagnostics,
     display.profile,
     customer.profile,
+    network.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""
