@@ -278,3 +278,30 @@ async def test_tc_a_19_cs_upgrade_from_profile_2_to_3(
         assert await set_priority(secure, "2,1") == "Rejected"  # slot 2 is profile 2
         assert await set_priority(secure, "1,0") == "Accepted"
     assert two.violations == [] and three.violations == []
+
+
+async def test_a_reload_of_the_config_files_connection_wins_over_the_csms_slots(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """The installer's config stays the anchor: after a migration to the CSMS's slot 1, an
+    edited `ocpp.url` and a reload dial the config file's connection at once, and the
+    order is `0` again, durably; the CSMS's slot is kept."""
+    old = await start_csms201()
+    new = await start_csms201()
+    installer = await start_csms201()
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        station = await registered(cp)
+        assert await set_profile(station, 1, profile(new.url, 0)) == ("Accepted", None)
+        assert await set_priority(station, "1,0") == "Accepted"
+        await reset(cp, station)
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        await registered_at(cp, new)
+        await trio.Path(cp.settings.path).write_text(
+            cp.settings_text.replace(old.url, installer.url)
+        )
+        assert cp.daemon.reload() == []
+        back = await registered_at(cp, installer)
+        assert await variable(back, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "0"
+        assert (await cp.status())["connection"]["slot"] == 0
+        assert "network.slot.1" in await cp.journal.settings()
+    assert old.violations == [] and new.violations == [] and installer.violations == []
