@@ -305,3 +305,27 @@ async def test_a_reload_of_the_config_files_connection_wins_over_the_csms_slots(
         assert (await cp.status())["connection"]["slot"] == 0
         assert "network.slot.1" in await cp.journal.settings()
     assert old.violations == [] and new.violations == [] and installer.violations == []
+
+
+async def test_tc_a_21_cs_no_station_certificate_no_profile_3(
+    nursery, start_csms201, autojump_clock, ca, tmp_path: Path
+) -> None:
+    """TC_A_21_CS: profile 3 without a valid ChargingStationCertificate (A05.FR.03): the
+    network profile is refused (the 2025-04 errata allow it for TC_A_20_CS, and a slot
+    that could never connect is not kept), so a priority naming its slot is refused too;
+    the link stays as it is. TC_A_20_CS (no CSMSRootCertificate, A05.FR.02) is in
+    test_tc_b_43_cs_invalid_network_profiles_are_rejected."""
+    files = pki_files(ca, tmp_path)
+    tls = await start_csms201(ssl_context=tls_server(ca), passwords={CP_ID: KEY})
+    ocpp = {"security_profile": 2, "authorization_key": KEY, "ca_file": files["ca_file"]}
+    async with charger201(nursery, tls, ocpp=ocpp) as cp:
+        station = await registered(cp)
+        assert await set_profile(station, 1, profile(tls.url, 3)) == (
+            "Rejected",
+            "InvalidNetworkConf",
+        )
+        assert await set_priority(station, "1,0") == "Rejected"
+        await trio.sleep(30)
+        assert cp.parts.connection.connects == 1
+        assert cp.keys.get_int("SecurityProfile") == 2
+    assert tls.violations == []
