@@ -84,6 +84,7 @@ def test_b09_verdicts() -> None:
         {"ocppVersion": "OCPP12"},
         {"ocppCsmsUrl": "ftp://csms/ocpp"},
         {"ocppCsmsUrl": "ws://csms/ocpp?x=1"},
+        {"ocppCsmsUrl": "ws://cp:secret@csms/ocpp"},  # a URL is logged; a password never
         {"ocppCsmsUrl": "ws://:99999/ocpp"},
         {"securityProfile": 2},  # ws:// for TLS
         {"securityProfile": 4},

@@ -196,6 +196,9 @@ def _content_problem(data: m.NetworkConnectionProfileType, offered: Collection[s
         return "ocppCsmsUrl is not a URL"
     if url.scheme not in ("ws", "wss") or not host or url.query or url.fragment:
         return "ocppCsmsUrl must be a ws:// or wss:// URL without query"
+    if url.username is not None or url.password is not None:
+        # the password is BasicAuthPassword's (write-only, never logged); a URL is logged
+        return "ocppCsmsUrl must not carry credentials (the password is BasicAuthPassword)"
     if data.security_profile >= 2 and url.scheme != "wss":
         return f"profile {data.security_profile} is TLS: the URL must be wss:// [A00.FR.311]"
     return None
