@@ -19,6 +19,7 @@ import trustme
 from ocpp.v201 import call
 
 from ocppd.app import Outcome
+from ocppd.ctl import format_status
 from tests.harness import CP_ID, Charger
 from tests.v201.harness import charger201, registered
 
@@ -162,6 +163,7 @@ async def test_tc_b_45_cs_migrate_to_a_new_csms(
         status = await cp.status()
         assert status["connection"]["slot"] == 1
         assert status["connection"]["url"] == f"{new.url}/{CP_ID}"
+        assert "network profile slot 1)" in format_status(status)
     assert old.connections == [CP_ID]
     assert old.violations == [] and new.violations == []
 
