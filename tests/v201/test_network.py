@@ -21,6 +21,7 @@ from ocpp.v201 import call
 from ocppd.app import Outcome
 from ocppd.ctl import format_status
 from tests.harness import CP_ID, Charger
+from tests.test_offline import Disk
 from tests.v201.harness import charger201, registered
 
 KEY = "0123456789abcdef0123"  # a BasicAuthPassword (passwordString, 16-40 characters)
@@ -331,3 +332,22 @@ async def test_tc_a_21_cs_no_station_certificate_no_profile_3(
         assert cp.parts.connection.connects == 1
         assert cp.keys.get_int("SecurityProfile") == 2
     assert tls.violations == []
+
+
+async def test_b09_fr_03_a_profile_the_journal_cannot_keep_fails(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """B09.FR.03: a valid network profile that cannot be stored (the journal's disk is full)
+    is Failed, and nothing of it is kept: a priority naming its slot is refused."""
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    async with charger201(
+        nursery, csms, journal_options={"connection_factory": disk.factory()}
+    ) as cp:
+        station = await registered(cp)
+        disk.full = True
+        assert await set_profile(station, 1, profile(csms.url, 0)) == ("Failed", "WriteFailed")
+        disk.full = False
+        assert await set_priority(station, "1,0") == "Rejected"
+        assert await set_profile(station, 1, profile(csms.url, 0)) == ("Accepted", None)
+    assert csms.violations == []

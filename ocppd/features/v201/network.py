@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 from ocppd.features.profile import Handler, Persist, Profile, Services, Site, TypedHandler
 from ocppd.features.security.profiles import Credentials, usable_authorization_key
+from ocppd.journal import JournalError
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import (
@@ -420,6 +421,8 @@ def network_of(services: Services) -> NetworkSlots:
 
 
 class NetworkHandlers:
+    """SetNetworkProfile: judged, kept in the journal, then answered (B09)."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
@@ -439,7 +442,7 @@ class NetworkHandlers:
         if slot is not None:
             try:
                 await network_of(services).keep(slot)  # B09.FR.01: stored, then Accepted
-            except Exception as exc:  # not kept = not set
+            except JournalError as exc:  # not kept = not set
                 log.error("SetNetworkProfile slot %d: cannot keep it (%s)", slot.number, exc)
                 verdict = Verdict(FAILED, "WriteFailed", "the journal refused it")  # B09.FR.03
         if verdict.status is ACCEPTED and slot is not None:
