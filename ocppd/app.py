@@ -372,6 +372,7 @@ class Daemon:
             keys=keys,
             stored=stored,
             store=setting_keeper(journal),
+            persist_key=key_keeper(journal),
             credentials=credentials,
             forget_registration=registration.forget,
         )
@@ -758,6 +759,10 @@ class Daemon:
             conn.backoff.minimum = new.ocpp.reconnect_min_s
             conn.backoff.maximum = new.ocpp.reconnect_max_s
             if _link_fields(old) != _link_fields(new):
+                network = self.parts.network
+                if network is not None:  # the installer's connection wins over the CSMS's slots
+                    network.config_changed()
+                    self.parts.charger.spawn("the config file's connection", network.config_wins)
                 conn.hang_up("central system settings changed")
             elif conn.state != "connected":  # e.g. a CA file replaced in place: try it now
                 conn.hang_up("configuration reloaded")

@@ -19,7 +19,9 @@ import trustme
 from ocpp.v201 import call
 
 from ocppd.app import Outcome
+from ocppd.ctl import format_status
 from tests.harness import CP_ID, Charger
+from tests.test_offline import Disk
 from tests.v201.harness import charger201, registered
 
 KEY = "0123456789abcdef0123"  # a BasicAuthPassword (passwordString, 16-40 characters)
@@ -162,6 +164,7 @@ async def test_tc_b_45_cs_migrate_to_a_new_csms(
         status = await cp.status()
         assert status["connection"]["slot"] == 1
         assert status["connection"]["url"] == f"{new.url}/{CP_ID}"
+        assert "network profile slot 1)" in format_status(status)
     assert old.connections == [CP_ID]
     assert old.violations == [] and new.violations == []
 
@@ -278,3 +281,73 @@ async def test_tc_a_19_cs_upgrade_from_profile_2_to_3(
         assert await set_priority(secure, "2,1") == "Rejected"  # slot 2 is profile 2
         assert await set_priority(secure, "1,0") == "Accepted"
     assert two.violations == [] and three.violations == []
+
+
+async def test_a_reload_of_the_config_files_connection_wins_over_the_csms_slots(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """The installer's config stays the anchor: after a migration to the CSMS's slot 1, an
+    edited `ocpp.url` and a reload dial the config file's connection at once, and the
+    order is `0` again, durably; the CSMS's slot is kept."""
+    old = await start_csms201()
+    new = await start_csms201()
+    installer = await start_csms201()
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        station = await registered(cp)
+        assert await set_profile(station, 1, profile(new.url, 0)) == ("Accepted", None)
+        assert await set_priority(station, "1,0") == "Accepted"
+        await reset(cp, station)
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        await registered_at(cp, new)
+        await trio.Path(cp.settings.path).write_text(
+            cp.settings_text.replace(old.url, installer.url)
+        )
+        assert cp.daemon.reload() == []
+        back = await registered_at(cp, installer)
+        assert await variable(back, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "0"
+        assert (await cp.status())["connection"]["slot"] == 0
+        assert "network.slot.1" in await cp.journal.settings()
+    assert old.violations == [] and new.violations == [] and installer.violations == []
+
+
+async def test_tc_a_21_cs_no_station_certificate_no_profile_3(
+    nursery, start_csms201, autojump_clock, ca, tmp_path: Path
+) -> None:
+    """TC_A_21_CS: profile 3 without a valid ChargingStationCertificate (A05.FR.03): the
+    network profile is refused (the 2025-04 errata allow it for TC_A_20_CS, and a slot
+    that could never connect is not kept), so a priority naming its slot is refused too;
+    the link stays as it is. TC_A_20_CS (no CSMSRootCertificate, A05.FR.02) is in
+    test_tc_b_43_cs_invalid_network_profiles_are_rejected."""
+    files = pki_files(ca, tmp_path)
+    tls = await start_csms201(ssl_context=tls_server(ca), passwords={CP_ID: KEY})
+    ocpp = {"security_profile": 2, "authorization_key": KEY, "ca_file": files["ca_file"]}
+    async with charger201(nursery, tls, ocpp=ocpp) as cp:
+        station = await registered(cp)
+        assert await set_profile(station, 1, profile(tls.url, 3)) == (
+            "Rejected",
+            "InvalidNetworkConf",
+        )
+        assert await set_priority(station, "1,0") == "Rejected"
+        await trio.sleep(30)
+        assert cp.parts.connection.connects == 1
+        assert cp.keys.get_int("SecurityProfile") == 2
+    assert tls.violations == []
+
+
+async def test_b09_fr_03_a_profile_the_journal_cannot_keep_fails(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """B09.FR.03: a valid network profile that cannot be stored (the journal's disk is full)
+    is Failed, and nothing of it is kept: a priority naming its slot is refused."""
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    async with charger201(
+        nursery, csms, journal_options={"connection_factory": disk.factory()}
+    ) as cp:
+        station = await registered(cp)
+        disk.full = True
+        assert await set_profile(station, 1, profile(csms.url, 0)) == ("Failed", "WriteFailed")
+        disk.full = False
+        assert await set_priority(station, "1,0") == "Rejected"
+        assert await set_profile(station, 1, profile(csms.url, 0)) == ("Accepted", None)
+    assert csms.violations == []

@@ -84,6 +84,7 @@ def test_b09_verdicts() -> None:
         {"ocppVersion": "OCPP12"},
         {"ocppCsmsUrl": "ftp://csms/ocpp"},
         {"ocppCsmsUrl": "ws://csms/ocpp?x=1"},
+        {"ocppCsmsUrl": "ws://cp:secret@csms/ocpp"},  # a URL is logged; a password never
         {"ocppCsmsUrl": "ws://:99999/ocpp"},
         {"securityProfile": 2},  # ws:// for TLS
         {"securityProfile": 4},
@@ -116,10 +117,14 @@ def slots(keys: Keys, stored: dict[str, str] | None = None) -> tuple[NetworkSlot
     async def store(name: str, value: str | None) -> None:
         kept[name] = value
 
+    async def persist_key(name: str, value: str) -> None:
+        kept[f"key.{name}"] = value
+
     made = NetworkSlots(
         keys=keys,
         stored=stored or {},
         store=store,
+        persist_key=persist_key,
         credentials=Credentials(),
         forget_registration=lambda: forgotten.append("boot again"),
     )
@@ -198,3 +203,15 @@ def test_the_secrets_of_an_apn_or_a_vpn_are_not_logged() -> None:
     shown = redact(json.dumps(frame), SECRET_FIELDS)
     for secret in ("apn-secret", "1234", "vpn-secret", "vpn-key"):
         assert secret not in shown
+
+
+async def test_a_reload_of_the_config_files_connection_wins() -> None:
+    """The installer changed ocpp.url and reloaded: slot 0 next, and the order is 0 again."""
+    keys = make_keys(**{PRIORITY: "1,0"})
+    network_slots, _ = slots(keys, stored(slot(1)))
+    network_slots.config_changed()
+    assert network_slots.choose() is None  # slot 0
+    await network_slots.config_wins()
+    assert keys.get_csl(PRIORITY) == ("0",)
+    assert network_slots.choose() is None
+    assert sorted(network_slots.slots) == [1]  # kept

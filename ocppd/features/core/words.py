@@ -94,6 +94,9 @@ STOP_REASON: Mapping[StopReason, Reason] = MappingProxyType(
         StopReason.SOFT_RESET: Reason.SOFT_RESET,
         StopReason.UNLOCK_COMMAND: Reason.UNLOCK_COMMAND,
         StopReason.DE_AUTHORIZED: Reason.DE_AUTHORIZED,
+        # never in a 1.6 transaction (1.6 has no TxStartPoint/TxStopPoint: follows_points)
+        StopReason.TIMEOUT: Reason.OTHER,
+        StopReason.EV_STOPPED: Reason.OTHER,
         # 1.6 has no master pass (a 2.0.1 setting that still holds while speaking 1.6): it
         # is not the driver's own stop (Local), so Other
         StopReason.MASTER_PASS: Reason.OTHER,
@@ -101,11 +104,17 @@ STOP_REASON: Mapping[StopReason, Reason] = MappingProxyType(
 )
 """StopTransaction.reason (a Reason); the journal keeps this word in the stop's row."""
 
+NEVER_IN_16 = frozenset({StopReason.TIMEOUT, StopReason.EV_STOPPED})
+"""Reasons that end only transactions which begin or end at 2.0.1's points (a 1.6 transaction
+follows 1.6's rule: ``TransactionLog.follows_points``): said Other, should one reach 1.6,
+and never read back from a 1.6 word."""
+
 BORROWED_REASONS = frozenset({StopReason.MASTER_PASS})
-"""The model's reasons 1.6 says with another reason's word (read back as that one)."""
+"""Reasons 1.6 has no word for that do end 1.6 transactions (a 2.0.1 setting that still
+holds while speaking 1.6): said with another reason's word, read back as that one."""
 
 STOP_REASON_OF: Mapping[Reason, StopReason] = _invert(
-    {word: wire for word, wire in STOP_REASON.items() if word not in BORROWED_REASONS}
+    {word: wire for word, wire in STOP_REASON.items() if word not in NEVER_IN_16 | BORROWED_REASONS}
 )
 """The model's reason of a 1.6 one (a stop row the journal kept)."""
 

@@ -16,6 +16,9 @@ OCPP version, security profile, message timeout), and dials them in the order of
   password: every slot uses the one basic-auth password, SecurityCtrlr.BasicAuthPassword
   (the AuthorizationKey), never logged.
 
+A reload of the config file that changes its connection (``ocpp.url`` ...) wins: slot 0 is
+dialled at once and the order becomes ``0`` again, durably; the CSMS's slots are kept.
+
 B10: the order takes effect at the next dial after a link ends or the daemon restarts
 (a Reset): each entry gets ``NetworkProfileConnectionAttempts`` attempts before the next
 one (B10.FR.03), and a restart, or a registered link that ends, begins again with the
@@ -41,8 +44,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
+from ocppd.features.profile import Handler, Persist, Profile, Services, Site, TypedHandler
 from ocppd.features.security.profiles import Credentials, usable_authorization_key
+from ocppd.journal import JournalError
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import (
@@ -193,6 +197,9 @@ def _content_problem(data: m.NetworkConnectionProfileType, offered: Collection[s
         return "ocppCsmsUrl is not a URL"
     if url.scheme not in ("ws", "wss") or not host or url.query or url.fragment:
         return "ocppCsmsUrl must be a ws:// or wss:// URL without query"
+    if url.username is not None or url.password is not None:
+        # the password is BasicAuthPassword's (write-only, never logged); a URL is logged
+        return "ocppCsmsUrl must not carry credentials (the password is BasicAuthPassword)"
     if data.security_profile >= 2 and url.scheme != "wss":
         return f"profile {data.security_profile} is TLS: the URL must be wss:// [A00.FR.311]"
     return None
@@ -263,11 +270,13 @@ class NetworkSlots:
         keys: Keys,
         stored: Mapping[str, str],
         store: Store,
+        persist_key: Persist,
         credentials: Credentials,
         forget_registration: Callable[[], None],
     ) -> None:
         self._keys = keys
         self._store = store
+        self._persist_key = persist_key
         self.credentials = credentials
         self._forget_registration = forget_registration
         self.slots: dict[int, Slot] = {}
@@ -284,6 +293,7 @@ class NetworkSlots:
         self.position = 0  # in the dialling order
         self.failures = 0  # attempts that failed on the slot at ``position``
         self.dialled: int | None = None  # the slot of the link being dialled or open
+        self.config_first = False  # a reload changed the config file's connection
         keys.guard(PRIORITY, self.refusal)
 
     def __repr__(self) -> str:
@@ -314,7 +324,7 @@ class NetworkSlots:
         """The slot to dial now (None: slot 0). Dialling another slot than the one the last
         registration was made on boots again on the new link (B10.FR.10)."""
         order = self.order()
-        number = order[self.position % len(order)]
+        number = CONFIG_SLOT if self.config_first else order[self.position % len(order)]
         if self.registered_on is not None and number != self.registered_on:
             self._forget_registration()
         self.dialled = number
@@ -358,6 +368,23 @@ class NetworkSlots:
         profile = self.profile_of(number)
         return profile if profile > self._keys.get_int(SECURITY_PROFILE) else None
 
+    def config_changed(self) -> None:
+        """The installer changed the config file's connection and reloaded it: slot 0 is
+        dialled next, whatever the order says (the installer on site wins over the CSMS);
+        :meth:`config_wins` then makes the order ``0``, durably (the slots stay)."""
+        self.config_first = True
+        self.position, self.failures = 0, 0
+
+    async def config_wins(self) -> None:
+        if tuple(self._keys.get_csl(PRIORITY)) != (str(CONFIG_SLOT),):
+            log.warning(
+                "the config file's connection changed: NetworkConfigurationPriority is 0 again "
+                "(the network profile slots are kept)"
+            )
+            await self._persist_key(PRIORITY, str(CONFIG_SLOT))
+            await self._keys.apply(PRIORITY, (str(CONFIG_SLOT),))
+        self.config_first = False
+
     async def keep(self, slot: Slot) -> None:
         """Keep a slot SetNetworkProfile set (JournalError when it cannot be kept)."""
         await self._store(f"{SLOT_SETTING}{slot.number}", slot.text())
@@ -394,6 +421,8 @@ def network_of(services: Services) -> NetworkSlots:
 
 
 class NetworkHandlers:
+    """SetNetworkProfile: judged, kept in the journal, then answered (B09)."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
@@ -413,7 +442,7 @@ class NetworkHandlers:
         if slot is not None:
             try:
                 await network_of(services).keep(slot)  # B09.FR.01: stored, then Accepted
-            except Exception as exc:  # not kept = not set
+            except JournalError as exc:  # not kept = not set
                 log.error("SetNetworkProfile slot %d: cannot keep it (%s)", slot.number, exc)
                 verdict = Verdict(FAILED, "WriteFailed", "the journal refused it")  # B09.FR.03
         if verdict.status is ACCEPTED and slot is not None:
