@@ -890,7 +890,10 @@ def build_charger(
     )
     for c in settings.connectors:
         charger.add_connector(
-            hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
+            hardware.connectors[c.id],
+            max_current_a=c.max_current_a,
+            phases=c.phases,
+            connector_type=c.connector_type,
         )
     return charger
 
