@@ -91,8 +91,9 @@ async def no_security_events(_kind: str, _tech_info: str) -> None:
 
 RemoteStartProfileTaker = Callable[[int, Any], str | None]
 """Takes the charging profile a RemoteStartTransaction carries (connector id, the 1.6
-``ChargingProfile``) for the transaction about to start there: None when taken, else why
-not (the remote start is then Rejected)."""
+``ChargingProfile``, or 2.0.1's RequestStartTransaction profile already in the engine's
+words) for the transaction about to start there: None when taken, else why not (the remote
+start is then Rejected)."""
 
 
 class RemoteStartProfiles:

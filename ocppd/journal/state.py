@@ -88,6 +88,12 @@ def cache_store(
     return int(excess)
 
 
+def cache_forget(conn: sqlite3.Connection, id_tag: str) -> bool:
+    """Remove one entry (case-insensitive); False when there was none."""
+    cursor = conn.execute("DELETE FROM auth_cache WHERE id_tag = ?", (cache_key(id_tag),))
+    return cursor.rowcount > 0
+
+
 def cache_clear(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM auth_cache")
 

@@ -11,7 +11,8 @@ import pytest
 import trio
 
 from ocppd.features.profile import RemoteStartProfiles
-from ocppd.features.v201.remote_start import RemoteStartStop, as_simple_profile
+from ocppd.features.v201.remote_start import RemoteStartStop
+from ocppd.model.charging_profile import Kind, Purpose
 from ocppd.model.token import TokenKind
 from ocppd.protocol.v201.dialect import V201
 from ocppd.session import Then
@@ -154,24 +155,27 @@ async def test_a_simple_profile_goes_to_smart_charging_and_a_rich_one_is_rejecte
         assert await answered(handlers(cp, profiles), request) == "Rejected"
         request = start_request(evseId=1, chargingProfile=PROFILE)
         assert await answered(handlers(cp, profiles), request) == "Accepted"
-        ((connector_id, wire),) = taken
-        assert connector_id == 1 and wire.charging_profile_id == 7
-        assert wire.charging_schedule.charging_schedule_period[0].limit == 10.0
+        ((connector_id, profile),) = taken
+        assert connector_id == 1 and profile.id == 7 and profile.connector_id == 1
+        assert profile.purpose is Purpose.TX and profile.kind is Kind.RELATIVE
+        assert profile.schedule.id == 1 and profile.schedule.periods[0].limit == 10.0
 
 
-def test_a_simple_profile_says_the_same_in_the_engines_words() -> None:
-    request = start_request(chargingProfile=PROFILE)
-    wire = as_simple_profile(request.charging_profile)
-    assert not isinstance(wire, str)
-    assert V201.to_payload(request.charging_profile)["chargingSchedule"][0][
-        "chargingSchedulePeriod"
-    ] == [{"startPeriod": 0, "limit": 10.0}]
-    assert str(wire.charging_profile_kind) == "Relative"
-    assert str(wire.charging_schedule.charging_rate_unit) == "A"
-    phased = {**PROFILE["chargingSchedule"][0]}
-    phased["chargingSchedulePeriod"] = [{"startPeriod": 0, "limit": 10.0, "phaseToUse": 1}]
-    request = start_request(chargingProfile={**PROFILE, "chargingSchedule": [phased]})
-    assert as_simple_profile(request.charging_profile) == "phaseToUse (not supported)"
+async def test_a_profile_with_phase_to_use_is_rejected(nursery, start_csms, autojump_clock):
+    """K01.FR.20 as K05 meets it: no hardware ocppd drives switches phases."""
+    taken: list[tuple[int, Any]] = []
+    profiles = RemoteStartProfiles()
+    profiles.taken_by(lambda connector_id, wire: taken.append((connector_id, wire)))
+    csms = await start_csms()
+    async with charger(nursery, csms) as cp:
+        await cp.registered()
+        phased = {**PROFILE["chargingSchedule"][0]}
+        phased["chargingSchedulePeriod"] = [
+            {"startPeriod": 0, "limit": 10.0, "numberPhases": 1, "phaseToUse": 1}
+        ]
+        request = start_request(evseId=1, chargingProfile={**PROFILE, "chargingSchedule": [phased]})
+        assert await answered(handlers(cp, profiles), request) == "Rejected"
+        assert taken == []
 
 
 def test_the_token_kind_of_a_remote_start() -> None:

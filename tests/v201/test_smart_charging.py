@@ -194,7 +194,7 @@ async def test_tc_k_02_cs_a_tx_profile_without_its_transaction_is_rejected(
 async def test_k02_central_smart_charging_during_a_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """K02 (TC_K_03_CS-like, K01.FR.33, K01.FR.39, K01.FR.05): a TxProfile naming the running
+    """K02 (K01.FR.33, K01.FR.39, K01.FR.05): a TxProfile naming the running
     transaction limits it at once; one naming another transaction is Rejected; a second
     profile at the same stack level for it is Rejected; the same id replaces the profile.
     The TxProfile ends with the transaction."""
@@ -306,10 +306,11 @@ async def test_k01_fr_06_and_52_a_second_profile_in_a_slot_is_refused_while_vali
 async def test_tc_k_08_cs_like_composite_schedule_worked_out_by_hand(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """K08: a station maximum of 20 A and a TxDefaultProfile on EVSE 1 of 10 A, then 16 A
-    from 300 s, for 900 s. EVSE 1's composite: 10 A, 16 A at 300 s, then the station's
-    20 A at 900 s (the connector allows 32 A); in W on 3 phases at 230 V: 6900, 11040,
-    13800. The station (evseId 0) has one EVSE: the same. Unknown EVSE: Rejected."""
+    """K08, TC_K_41_CS (combining purposes), TC_K_47_CS (unknown EVSE): a station maximum
+    of 20 A and a TxDefaultProfile on EVSE 1 of 10 A, then 16 A from 300 s, for 900 s.
+    EVSE 1's composite: 10 A, 16 A at 300 s, then the station's 20 A at 900 s (the
+    connector allows 32 A); in W on 3 phases at 230 V: 6900, 11040, 13800. The station
+    (evseId 0) has one EVSE: the same. Unknown EVSE: Rejected."""
     csms = await start_csms201()
     async with charger201(nursery, csms) as cp:
         station = await registered(cp)
@@ -338,7 +339,7 @@ async def test_tc_k_08_cs_like_composite_schedule_worked_out_by_hand(
 
 
 async def test_k10_clear_by_id_by_criteria_and_all(nursery, start_csms201, autojump_clock) -> None:
-    """K10 (TC_K_10_CS-like): by id; by evseId and purpose; nothing matching: Unknown;
+    """K10: by id; by evseId and purpose; nothing matching: Unknown;
     ChargingStationExternalConstraints: Unknown with a reason (K10.FR.06); no criteria:
     every profile."""
     csms = await start_csms201()
@@ -378,9 +379,10 @@ async def test_k10_clear_by_id_by_criteria_and_all(nursery, start_csms201, autoj
 async def test_k09_criteria_select_and_a_large_set_comes_in_parts(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """K09: all given criteria must hold; evseId 0 is the station's own; a source other than
-    CSO finds nothing (every profile here came from the CSMS); no criteria: every profile,
-    one report per EVSE, tbc on all but the last."""
+    """K09, TC_K_29_CS to TC_K_34_CS (evseId 0, an EVSE, none, chargingProfileId,
+    stackLevel, chargingLimitSource): all given criteria must hold; evseId 0 is the
+    station's own; a source other than CSO finds nothing (every profile here came from the
+    CSMS); no criteria: every profile, one report per EVSE, tbc on all but the last."""
     csms = await start_csms201()
     async with charger201(nursery, csms, connectors=2) as cp:
         station = await registered(cp)
@@ -415,11 +417,24 @@ async def test_k09_criteria_select_and_a_large_set_comes_in_parts(
 async def test_k05_remote_start_with_a_tx_profile_names_the_transaction(
     nursery, start_csms201, autojump_clock
 ) -> None:
-    """K05 (TC_K_37_CS-like): RequestStartTransaction with a TxProfile: the session is offered
-    its limit from the start, and the profile then names the charger-made transactionId."""
+    """K05: RequestStartTransaction with a TxProfile: the session is offered
+    its limit from the start, and the profile then names the charger-made transactionId.
+    One block K refuses (a Relative profile with a startSchedule, K01.FR.41) makes the
+    start Rejected."""
     csms = await start_csms201()
     async with charger201(nursery, csms, keys=QUIET, connector_extra=PILOT) as cp:
         station = await registered(cp)
+        wrong = profile(9, "TxProfile", [(0, 8.0)], kind="Relative", start=csms_now())
+        refused = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "remoteStartId": 76,
+                "evseId": 1,
+                "idToken": {"idToken": TAG, "type": "ISO14443"},
+                "chargingProfile": wrong,
+            },
+        )
+        assert refused.status == "Rejected"
         wire = profile(9, "TxProfile", [(0, 8.0)], kind="Relative")
         answer = await station.call_raw(
             "RequestStartTransaction",
@@ -438,7 +453,9 @@ async def test_k05_remote_start_with_a_tx_profile_names_the_transaction(
         assert offered(cp) == 8.0
         tx_id = cp.connector(1).tx.transaction_id
         _, reports = await get_profiles(station, 1, {"chargingProfileId": [9]})
-        assert [p["transactionId"] for p in reports[0]["chargingProfile"]] == [tx_id]
+        (reported,) = reports[0]["chargingProfile"]
+        assert reported["transactionId"] == tx_id
+        assert reported["chargingSchedule"][0]["id"] == 1  # the CSMS's, kept
     assert csms.violations == []
 
 
@@ -535,4 +552,92 @@ async def test_smart_charging_ctrlr_variables(nursery, start_csms201, autojump_c
         )
         assert change.set_variable_result[0]["attribute_status"] == "Accepted"
         assert cp.keys.get_int("SmartChargingCtrlr.LimitChangeSignificance") == 5
+    assert csms.violations == []
+
+
+async def test_tc_k_39_and_42_cs_composite_without_profiles_and_in_a_unit_not_taken(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_K_39_CS: no profile installed: the composite is the local maximum (the connector's
+    32 A; the station: the sum of its two EVSEs). TC_K_42_CS: a unit RateUnit does not list
+    is Rejected without a schedule."""
+    csms = await start_csms201()
+    keys = {"ChargingScheduleAllowedChargingRateUnit": "Current"}
+    async with charger201(nursery, csms, keys=keys, connectors=2) as cp:
+        station = await registered(cp)
+        evse = await composite(station, 1, 300)
+        assert evse.status == "Accepted" and periods(evse) == [(0, 32.0)]
+        whole = await composite(station, 0, 300)
+        assert whole.schedule["duration"] == 300 and periods(whole) == [(0, 64.0)]
+        watts = await composite(station, 0, 300, "W")
+        assert watts.status == "Rejected" and watts.schedule is None
+        assert watts.status_info["reason_code"] == "UnsupportedRateUnit"
+    assert csms.violations == []
+
+
+async def test_a_profile_the_journal_cannot_keep_is_rejected_and_changes_nothing(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """Accepted means kept: on a full disk SetChargingProfile is Rejected (InternalError),
+    a clear is Unknown, and what was in force stays."""
+    from tests.test_offline import Disk
+
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger201(nursery, csms, state_dir=tmp_path, journal_options=options) as cp:
+        station = await registered(cp)
+        t0 = whole_second(csms_now())
+        kept = profile(1, "TxDefaultProfile", [(0, 10.0)], start=t0)
+        assert await set_profile(station, 1, kept) == ("Accepted", "")
+        with trio.fail_after(60):  # the queue delivered (its acknowledgements write too)
+            while (await cp.status())["queue"]["pending"]:
+                await trio.sleep(1)
+        disk.full = True
+        lost = profile(2, "TxDefaultProfile", [(0, 8.0)], stack=1, start=t0)
+        assert await set_profile(station, 1, lost) == ("Rejected", "InternalError")
+        assert (await clear(station, chargingProfileId=1)).status == "Unknown"
+        assert periods(await composite(station, 1, 60)) == [(0, 10.0)]
+        disk.full = False
+    assert csms.violations == []
+
+
+async def test_without_smart_charging_its_calls_are_not_supported(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """K01.FR.29: a daemon built without the Smart Charging profile answers block K's calls
+    with NotSupported; a RequestStartTransaction's profile is ignored (TC_K_38_CS)."""
+    from ocppd.features import PROFILES
+    from ocppd.testing.csms import CallFailed
+
+    without = tuple(p for p in PROFILES if p.name != "SmartCharging")
+    csms = await start_csms201()
+    async with charger201(nursery, csms, profiles=without) as cp:
+        station = await registered(cp)
+        wire = profile(1, "TxDefaultProfile", [(0, 10.0)], kind="Relative")
+        with pytest.raises(CallFailed) as failed:
+            await set_profile(station, 1, wire)
+        assert failed.value.code == "NotSupported"
+        start = await station.call_raw(
+            "RequestStartTransaction",
+            {
+                "remoteStartId": 5,
+                "evseId": 1,
+                "idToken": {"idToken": TAG, "type": "ISO14443"},
+                "chargingProfile": profile(2, "TxProfile", [(0, 6.0)], kind="Relative"),
+            },
+        )
+        assert start.status == "Accepted"
+        answer = await station.call_raw(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {
+                        "component": {"name": "SmartChargingCtrlr"},
+                        "variable": {"name": "Entries", "instance": "ChargingProfiles"},
+                    }
+                ]
+            },
+        )
+        assert answer.get_variable_result[0]["attribute_value"] == "0"
     assert csms.violations == []

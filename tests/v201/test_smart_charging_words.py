@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
+from ocppd.features import site
+from ocppd.features.v201 import smart_charging
 from ocppd.features.v201.smart_charging import (
     KIND,
     KIND_WORD,
@@ -20,6 +24,7 @@ from ocppd.features.v201.smart_charging import (
     Refused,
     profile_from_wire,
     profile_to_wire,
+    report_parts,
 )
 from ocppd.model.charging_profile import Kind, Purpose, RateUnit, Recurrency, Refusal
 from ocppd.protocol.v201.dialect import V201
@@ -99,3 +104,24 @@ def test_a_tx_profile_keeps_its_transaction_id_and_a_1_6_one_is_said_as_text() -
     assert V201.to_payload(profile_to_wire(profile)) == wire
     from_1_6 = dataclasses.replace(profile, transaction_id=41)
     assert V201.to_payload(profile_to_wire(from_1_6))["transactionId"] == "41"
+
+
+def test_reports_are_one_evse_each_and_split_by_size() -> None:
+    base = profile_from_wire(2, decoded(RICH))
+    assert not isinstance(base, Refused)
+    profiles = [dataclasses.replace(base, id=n, connector_id=n % 2) for n in range(1, 7)]
+    one = len(json.dumps(V201.to_payload(profile_to_wire(base)), separators=(",", ":"))) + 1
+    parts = report_parts(profiles, max_bytes=2 * one)
+    assert [(evse, [p.id for p in wires]) for evse, wires in parts] == [
+        (0, [2, 4]),
+        (0, [6]),
+        (1, [1, 3]),
+        (1, [5]),
+    ]
+    assert report_parts(profiles[:1], max_bytes=1) == [(1, (profile_to_wire(profiles[0]),))]
+
+
+def test_the_2_0_1_smart_charging_key_is_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for spec in smart_charging.keys(site()):
+        assert f"`{spec.name}`" in readme

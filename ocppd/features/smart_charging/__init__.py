@@ -10,6 +10,7 @@ The engine is the model's (``ocppd/model/charging_profile.py`` checks and keeps 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -95,6 +96,12 @@ def _keys(site: Site) -> Iterable[KeySpec]:
             doc="false: no hardware ocppd drives switches phases during a transaction",
         ),
     ]
+
+
+def offered(services: Services) -> bool:
+    """Whether this daemon runs Smart Charging (its profile, and so its keys, are there):
+    2.0.1's block K and the device model ask before they use :func:`runtime_of`."""
+    return services.keys.has("MaxChargingProfilesInstalled")
 
 
 def runtime_of(services: Services) -> SmartCharging:
@@ -228,10 +235,15 @@ def _handlers(services: Services) -> Mapping[str, Handler]:
 
     def remote_start_profile(connector_id: int, wire: Any) -> str | None:
         """RemoteStartTransaction's profile: checked now (Rejected when it may not be
-        used, TC_060), installed when the transaction begins (§5.16.2, errata §3.41-3.42)."""
-        if not isinstance(wire, m.ChargingProfile):  # a mistake in the wiring
+        used, TC_060), installed when the transaction begins (§5.16.2, errata §3.41-3.42).
+        It comes in 1.6 words, or already in the engine's (2.0.1's RequestStartTransaction,
+        K05: ``features/v201/remote_start.py``)."""
+        if isinstance(wire, m.ChargingProfile):
+            profile = profile_from_wire(connector_id, wire)
+        elif isinstance(wire, ChargingProfile):
+            profile = dataclasses.replace(wire, connector_id=connector_id)
+        else:  # a mistake in the wiring
             raise TypeError(f"a remote start's profile came as {type(wire).__name__}")
-        profile = profile_from_wire(connector_id, wire)
         verdict = check_remote_start_profile(profile, smart.limits())
         if verdict.accepted:
             verdict = smart.store.admits(profile)
@@ -250,4 +262,4 @@ def _tasks(services: Services) -> Iterable[Task]:
 
 profile = Profile(NAME, keys=_keys, handlers=_handlers, tasks=_tasks)
 
-__all__ = ["NAME", "SmartCharging", "profile", "runtime_of"]
+__all__ = ["NAME", "SmartCharging", "offered", "profile", "runtime_of"]

@@ -17,9 +17,8 @@ from typing import Any
 
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
-from ocppd.features.smart_charging import runtime_of
+from ocppd.features.smart_charging import offered, runtime_of
 from ocppd.features.v201 import variables
-from ocppd.features.v201.smart_charging import offered as smart_charging_offered
 from ocppd.features.v201.smart_charging import rate_unit_words
 from ocppd.features.v201.variables import (
     DEVICE_DATA,
@@ -60,7 +59,7 @@ def facts(services: Services) -> Facts:
         return 0 if store is None else store.count()
 
     def charging_profiles() -> int:
-        return len(runtime_of(services).store) if smart_charging_offered(services) else 0
+        return len(runtime_of(services).store) if offered(services) else 0
 
     return Facts(
         evses={cid: c.phases for cid, c in charger.connectors.items()},

@@ -19,10 +19,11 @@ F01-F03 say in 2.0.1 what the model already does for 1.6's remote start and stop
   nothing to ask about and is never authorised. ``groupIdToken`` is the session's group
   (its parent), so a tag of that group may stop it;
 - a ``chargingProfile`` must be a TxProfile without a transactionId (the transaction does
-  not exist yet), else Rejected; a simple one (one schedule, no phaseToUse, no sales tariff)
-  goes to the Smart Charging engine the 1.6 profile runs, as 1.6's RemoteStartTransaction
-  profile does; a richer one is Rejected, as it cannot be honoured. Without Smart Charging
-  configured it is ignored (as in 1.6, §5.11);
+  not exist yet), else Rejected (K05); it goes to the Smart Charging engine the 1.6 profile
+  runs, as 1.6's RemoteStartTransaction profile does, read by block K's rules
+  (``smart_charging.py``: one schedule, no phaseToUse, no sales tariff ...); one the engine
+  cannot honour is Rejected. Without Smart Charging configured it is ignored (as in 1.6,
+  §5.11; TC_K_38_CS);
 - ``transactionId`` in the answer (F01, cable plugged in first: a transaction that began
   before authorisation, at TxStartPoint EVConnected) never applies here: this charger
   starts a transaction only once its driver is authorised, so a free EVSE has none; an
@@ -54,13 +55,12 @@ from ocppd.features.profile import (
     TypedHandler,
 )
 from ocppd.features.v201.authorization import origin_of
+from ocppd.features.v201.smart_charging import Refused, profile_from_wire
 from ocppd.model.auth import AuthResult, AuthSource, AuthStatus, IdTagInfo
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys, KeySpec
 from ocppd.model.token import TokenKind
 from ocppd.model.transaction import StopReason
-from ocppd.protocol.v16 import enums as v16_enums
-from ocppd.protocol.v16 import messages as v16
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.enums import ChargingProfilePurposeEnumType, RequestStartStopStatusEnumType
 from ocppd.session import Starter, Then
@@ -189,10 +189,10 @@ class RemoteStartStop:
         if not self.remote_start_profiles.supported:
             log.info("RequestStartTransaction carries a charging profile; ignored")
             return None
-        simple = as_simple_profile(profile)
-        if isinstance(simple, str):
-            return simple
-        return self.remote_start_profiles.hand_over(connector_id, simple)
+        engine = profile_from_wire(connector_id, profile)
+        if isinstance(engine, Refused):
+            return engine.why
+        return self.remote_start_profiles.hand_over(connector_id, engine)
 
     async def request_stop(self, request: m.RequestStopTransactionRequest) -> Any:
         connector = self.charger.find_transaction(request.transaction_id)
@@ -209,44 +209,6 @@ class RemoteStartStop:
             stop,
             owner=self._kept(f"RequestStopTransaction on EVSE {connector.id}"),
         )
-
-
-def as_simple_profile(profile: m.ChargingProfileType) -> v16.ChargingProfile | str:
-    """A 2.0.1 TxProfile the Smart Charging engine can take as it is (the engine reads the
-    profile in the words of 1.6, which has the same fields): one schedule, no phase to
-    use, no sales tariff. Otherwise why not (the start is then Rejected)."""
-    if len(profile.charging_schedule) != 1:
-        return f"{len(profile.charging_schedule)} schedules (one is supported)"
-    schedule = profile.charging_schedule[0]
-    if schedule.sales_tariff is not None:
-        return "a sales tariff (not supported)"
-    if any(p.phase_to_use is not None for p in schedule.charging_schedule_period):
-        return "phaseToUse (not supported)"
-    return v16.ChargingProfile(
-        charging_profile_id=profile.id,
-        stack_level=profile.stack_level,
-        charging_profile_purpose=v16_enums.ChargingProfilePurposeType.TX_PROFILE,
-        charging_profile_kind=v16_enums.ChargingProfileKindType(
-            profile.charging_profile_kind.value
-        ),
-        charging_schedule=v16.ChargingSchedule(
-            charging_rate_unit=v16_enums.ChargingRateUnitType(schedule.charging_rate_unit.value),
-            charging_schedule_period=tuple(
-                v16.ChargingSchedulePeriod(p.start_period, p.limit, p.number_phases)
-                for p in schedule.charging_schedule_period
-            ),
-            duration=schedule.duration,
-            start_schedule=schedule.start_schedule,
-            min_charging_rate=schedule.min_charging_rate,
-        ),
-        recurrency_kind=(
-            None
-            if profile.recurrency_kind is None
-            else v16_enums.RecurrencyKindType(profile.recurrency_kind.value)
-        ),
-        valid_from=profile.valid_from,
-        valid_to=profile.valid_to,
-    )
 
 
 def remote_start_stop(services: Services) -> Mapping[str, Handler]:

@@ -52,7 +52,7 @@ from typing import Any
 
 from ocppd.features.link import open_session
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
-from ocppd.features.smart_charging import MAX_COMPOSITE_S, SmartCharging, runtime_of
+from ocppd.features.smart_charging import MAX_COMPOSITE_S, SmartCharging, offered, runtime_of
 from ocppd.features.smart_charging.words import ALLOWED_UNIT
 from ocppd.model.charging_profile import (
     ChargingProfile,
@@ -146,8 +146,9 @@ class Refused:
 
 
 def profile_from_wire(evse_id: int, wire: m.ChargingProfileType) -> ChargingProfile | Refused:
-    """The engine's profile for a 2.0.1 ``chargingProfile`` set on ``evse_id``, or why it
-    cannot be one (the rules of the message itself; the engine checks the rest)."""
+    """The engine's profile for a 2.0.1 ``chargingProfile`` on ``evse_id`` (set with
+    SetChargingProfile, or carried by a RequestStartTransaction), or why it cannot be one:
+    the rules of the profile itself; the engine checks the rest."""
     purpose = PURPOSE.get(wire.charging_profile_purpose)
     if purpose is None:  # K01.FR.22
         return Refused("InvalidValue", "ChargingStationExternalConstraints is the charger's own")
@@ -167,8 +168,6 @@ def profile_from_wire(evse_id: int, wire: m.ChargingProfileType) -> ChargingProf
         return Refused("InvalidSchedule", "a Relative profile has no startSchedule")
     if purpose is Purpose.CHARGE_POINT_MAX and kind is Kind.RELATIVE:  # K01.FR.38
         return Refused("InvalidValue", "a ChargingStationMaxProfile cannot be Relative")
-    if purpose is Purpose.TX and wire.transaction_id is None:  # K01.FR.03
-        return Refused("MissingParam", "a TxProfile names its transaction")
     return ChargingProfile(
         id=wire.id,
         connector_id=evse_id,
@@ -346,6 +345,8 @@ class SmartCharging201:
         profile = profile_from_wire(request.evse_id, request.charging_profile)
         if isinstance(profile, Refused):
             return profile
+        if profile.purpose is Purpose.TX and profile.transaction_id is None:  # K01.FR.03
+            return Refused("MissingParam", "a TxProfile names its transaction")
         verdict = check_profile(profile, self.smart.limits(), self.smart.running())
         if verdict.accepted:
             refused = conflict(profile, self.smart.store)
@@ -362,16 +363,21 @@ class SmartCharging201:
             log.info("SetChargingProfile %d rejected: %s", wire.id, found.why)
             return _set_answer(found)
         profile = found
-        installed: list[Verdict] = []
+        outcome: list[Refused | None] = []
 
         def install(store: ProfileStore) -> None:
-            installed.append(store.install(profile, replace_slot=False))
+            # again under the store's lock: a remote start's profile may have come meanwhile
+            refused = conflict(profile, store)
+            if refused is None:
+                verdict = store.install(profile, replace_slot=False)
+                refused = None if verdict.accepted else _refused(verdict)
+            outcome.append(refused)
 
         if not await self.smart.change(f"profile {profile.id}", install):
             return _set_answer(Refused("InternalError", "the journal could not keep it"))
-        if not installed[0].accepted:  # the store filled up meanwhile (a remote start's)
-            log.info("SetChargingProfile %d rejected: %s", profile.id, installed[0].reason)
-            return _set_answer(_refused(installed[0]))
+        if outcome[0] is not None:
+            log.info("SetChargingProfile %d rejected: %s", profile.id, outcome[0].why)
+            return _set_answer(outcome[0])
         log.info(
             "SetChargingProfile %d accepted: %s on EVSE %d, stack level %d",
             profile.id,
@@ -528,13 +534,10 @@ def rate_unit_words(keys: Keys) -> str:
     return ",".join(UNIT_WORD[u].value for u in units)
 
 
-def offered(services: Services) -> bool:
-    """Block K speaks over the 1.6 Smart Charging engine: a charger built without that
-    profile (its keys undeclared) does no smart charging in either version."""
-    return services.keys.has("MaxChargingProfilesInstalled")
-
-
 def handlers(services: Services) -> Mapping[str, Handler]:
+    """Block K's calls, when this daemon runs Smart Charging (the 1.6 profile's engine);
+    without it the CSMS's calls are NotSupported (K01.FR.29) and a RequestStartTransaction's
+    profile is ignored (TC_K_38_CS)."""
     if not offered(services):
         return {}
     return SmartCharging201(runtime_of(services), services).table()
