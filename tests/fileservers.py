@@ -35,7 +35,7 @@ def build_deb(tmp: Path, name: str = "ocppd", version: str = "9.9.9", arch: str 
 class HttpServer:
     """A small real HTTP/1.1 server on loopback: GET serves ``files``; PUT/POST store the
     body in ``received``; a path in ``stall`` is answered never; in ``fail_first`` with
-    503 that many times."""
+    503 that many times; in ``deny`` with 403."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.tls = tls  # serve https with this server context
@@ -44,6 +44,7 @@ class HttpServer:
         self.received: dict[str, bytes] = {}
         self.stall: set[str] = set()
         self.fail_first: dict[str, int] = {}
+        self.deny: set[str] = set()  # answered 403 Forbidden
         self.requests: list[tuple[str, str]] = []
         self.port = 0
 
@@ -81,7 +82,9 @@ class HttpServer:
         self.requests.append((method, path))
         if path in self.stall:
             await trio.sleep_forever()
-        if self.fail_first.get(path, 0) > 0:
+        if path in self.deny:
+            await self._answer(stream, 403, b"forbidden")
+        elif self.fail_first.get(path, 0) > 0:
             self.fail_first[path] -= 1
             await self._answer(stream, 503, b"busy")
         elif method == "GET" and path in self.files:

@@ -48,6 +48,15 @@ class TooLarge(TransferError):
     """The file would not fit in the space it may take."""
 
 
+class Denied(TransferError):
+    """The server refused us: our credentials or our right to the file (HTTP 401 or 403;
+    FTP 530 not logged in, 532 an account is needed)."""
+
+
+DENIED_HTTP = frozenset({401, 403})
+DENIED_FTP = ("530", "532")
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """How long a transfer may wait for the peer, and for how long in all."""
@@ -256,7 +265,8 @@ async def _http_send(
     except OSError as exc:
         raise TransferError(f"{shown}: {exc.__class__.__name__}") from None
     if not 200 <= response.status_code < 300:
-        raise TransferError(f"{shown}: HTTP {response.status_code}")
+        kind = Denied if response.status_code in DENIED_HTTP else TransferError
+        raise kind(f"{shown}: HTTP {response.status_code}")
 
 
 # --- FTP(S), in a worker thread ---
@@ -326,7 +336,8 @@ def _ftp_put(url: str, path: Path, stall_s: float, ca_file: str | None) -> None:
             with path.open("rb") as data:
                 ftp.storbinary(f"STOR {target}", data)
     except ftplib.Error as exc:
-        raise TransferError(f"{shown}: FTP {str(exc)[:80]}") from None
+        kind = Denied if str(exc).startswith(DENIED_FTP) else TransferError
+        raise kind(f"{shown}: FTP {str(exc)[:80]}") from None
     except (OSError, EOFError) as exc:
         raise TransferError(f"{shown}: {exc.__class__.__name__}") from None
 

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
-from tests.harness import EPOCH, csms_now
+from tests.harness import EPOCH, ControlRefused, csms_now
 from tests.netutil import Proxy
 from tests.scenarios.test_sessions import TAG, charging
-from tests.scenarios.versions import Session, Version
+from tests.scenarios.versions import Session, first_copies, when
 
 OFFLINE = {
     "MeterValueSampleInterval": 60,
@@ -22,7 +23,7 @@ OFFLINE = {
 }
 
 
-def check_delivered(session: Session, version: Version, minutes: int) -> None:
+def check_delivered(session: Session, minutes: int) -> None:
     """The session's facts whatever the link did: its energy is its time at 7.2 kW, one
     sample a minute, rising, in order, within the session."""
     assert session.stopped is not None, "the end was delivered"
@@ -64,7 +65,7 @@ async def test_a_session_wholly_offline_is_delivered_later_in_order(
         second = await version.registered(cp, connection=2)
         await cp.settle(30)
         session = version.session(csms)
-        check_delivered(session, version, 5)
+        check_delivered(session, 5)
         assert session.reason == version.reason("local")
         assert abs((session.started - plugged).total_seconds()) <= 2
         assert session.stopped is not None and session.stopped < back - timedelta(minutes=9)
@@ -99,7 +100,7 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
         await cp.swipe(TAG)
         await cp.settle(10)
         session = version.session(csms)
-        check_delivered(session, version, 10)
+        check_delivered(session, 10)
         assert session.reason == version.reason("local")
         if session.offline is not None:
             stamps = _event_times(csms, session.id)
@@ -110,8 +111,6 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
 
 def _event_times(csms: Any, transaction_id: str) -> list[Any]:
     """The times of a 2.0.1 transaction's events, in seqNo order."""
-    from tests.scenarios.versions import first_copies, when
-
     events = [
         c.payload
         for c in first_copies(csms, "TransactionEvent")
@@ -236,7 +235,7 @@ async def test_what_happened_before_registration_waits_for_it_to_be_accepted(
         assert {c.action for c in station.inbox} == {"BootNotification"}
         csms.boot_status = "Accepted"
         await cp.settle(120)
-        check_delivered(version.session(csms), version, 5)
+        check_delivered(version.session(csms), 5)
         assert (await cp.status())["queue"]["pending"] == 0
     assert csms.violations == []
 
@@ -270,10 +269,164 @@ async def test_with_no_time_known_a_session_is_stamped_once_the_central_system_t
             await version.registered(cp)
             await cp.settle(30)
             session = version.session(csms)
-            check_delivered(session, version, 10)
+            check_delivered(session, 10)
             assert abs((session.started - plugged).total_seconds()) <= 2
             for call in csms.all_calls():
                 assert "1970" not in str(call.payload), call
     finally:
         harness.wall = original
+    assert csms.violations == []
+
+
+async def test_a_session_ended_offline_then_the_power_cut_keeps_its_own_end(
+    nursery, version, autojump_clock, tmp_path: Path
+) -> None:
+    """Offline, a session ends by the driver's tag; before the link is back the power is
+    cut: after the restart its end is the driver's (Local), not PowerLoss, and it is sent
+    once."""
+    csms = await version.start_csms(nursery)
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    options: dict[str, Any] = {"url": proxy.url, "state_dir": tmp_path, "keys": OFFLINE}
+    async with trio.open_nursery() as doomed, version.charger(doomed, csms, **options) as cp:
+        await version.registered(cp)
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await charging(version, cp, None)
+        await trio.sleep(4 * 60)
+        await cp.swipe(TAG)
+        await trio.sleep(30)
+        doomed.cancel_scope.cancel()
+    async with version.charger(nursery, csms, **options) as cp:
+        await trio.sleep(30)
+        proxy.refuse = False
+        await version.registered(cp, connection=2)
+        await cp.settle(30)
+        session = version.session(csms)
+        check_delivered(session, 4)
+        assert session.reason == version.reason("local")
+        assert len(version.ends(csms)) == 1
+    assert csms.violations == []
+
+
+async def test_two_sessions_offline_on_two_connectors_are_both_delivered_whole(
+    nursery, version, autojump_clock
+) -> None:
+    """Offline, two overlapping sessions on two connectors (different tags, different
+    power): each arrives whole, with its own energy, samples and end; a tag stops only
+    its own session."""
+    csms = await version.start_csms(nursery)
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with version.charger(nursery, csms, url=proxy.url, keys=OFFLINE, connectors=2) as cp:
+        await version.registered(cp)
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await cp.sim("power", 2, watts=3600)
+        await charging(version, cp, None)  # connector 1, 7.2 kW
+        await trio.sleep(2 * 60)
+        await cp.sim("plug", 2)
+        await cp.swipe("SECOND01")
+        await trio.sleep(3 * 60)
+        await cp.swipe(TAG)  # connector 1's session ends, after 5 minutes
+        assert cp.connector(2).tx is not None
+        await trio.sleep(3 * 60)
+        await cp.swipe("SECOND01")  # connector 2's, after 6 minutes
+        proxy.refuse = False
+        await version.registered(cp, connection=2)
+        await cp.settle(30)
+        sessions = {s.connector: s for s in version.sessions(csms)}
+        assert sorted(sessions) == [1, 2]
+        check_delivered(sessions[1], 5)
+        assert sessions[1].tag == TAG
+        second = sessions[2]
+        assert second.tag == "SECOND01" and abs(second.duration_s - 360) <= 2
+        assert abs(second.energy_wh - second.duration_s) <= 1  # 3.6 kW: 1 Wh a second
+        assert len(second.samples) == 6
+        assert sessions[1].id != second.id
+        assert {s.reason for s in sessions.values()} == {version.reason("local")}
+    assert csms.violations == []
+
+
+async def test_a_session_started_offline_can_be_stopped_remotely_once_online(
+    nursery, version, autojump_clock
+) -> None:
+    """Started offline; once the link is back the central system knows it by the id it
+    was told and stops it remotely: reason Remote."""
+    csms = await version.start_csms(nursery)
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with version.charger(nursery, csms, url=proxy.url, keys=OFFLINE) as cp:
+        await version.registered(cp)
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await charging(version, cp, None)
+        await trio.sleep(5 * 60)
+        proxy.refuse = False
+        station = await version.registered(cp, connection=2)
+        await cp.settle(30)
+        running = version.session(csms)
+        assert running.stopped is None
+        assert await version.remote_stop(station, running.id) == "Accepted"
+        await cp.settle(10)
+        session = version.session(csms)
+        assert session.reason == version.reason("remote")
+        assert not cp.world(1).contactor_closed
+    assert csms.violations == []
+
+
+async def test_a_tag_accepted_online_charges_offline_and_an_unknown_one_does_not(
+    nursery, version, autojump_clock
+) -> None:
+    """The central system accepted a tag once (the authorization cache keeps it); offline,
+    with LocalAuthorizeOffline and without AllowOfflineTxForUnknownId, that tag starts a
+    session and an unknown one is refused."""
+    keys = {"MeterValueSampleInterval": 0, "LocalAuthorizeOffline": True}
+    keys["AllowOfflineTxForUnknownId"] = False
+    csms = await version.start_csms(nursery)
+    proxy = await nursery.start(Proxy(csms.port).serve)
+    async with version.charger(nursery, csms, url=proxy.url, keys=keys) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await cp.swipe(TAG)
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        proxy.refuse = True
+        proxy.cut()
+        await trio.sleep(5)
+        await cp.sim("plug", 1)
+        with pytest.raises(ControlRefused):
+            await cp.swipe("UNKNOWN1")
+        assert cp.connector(1).tx is None
+        await cp.swipe(TAG)
+        assert cp.connector(1).tx is not None and cp.world(1).contactor_closed
+        await trio.sleep(60)
+        await cp.swipe(TAG)
+        proxy.refuse = False
+        await version.registered(cp, connection=2)
+        await cp.settle(30)
+        assert [s.tag for s in version.sessions(csms)] == [TAG, TAG]
+    assert csms.violations == []
+
+
+async def test_a_rejected_charger_sends_only_boot_notifications_until_accepted(
+    nursery, version, autojump_clock
+) -> None:
+    """Registration Rejected (interval 60 s): the charger tries again about every minute and
+    sends nothing else (1.6 §4.2, 2.0.1 B03.FR.07), not even the session a driver ran
+    meanwhile; once Accepted, that session arrives whole."""
+    csms = await version.start_csms(nursery, boot_status="Rejected", heartbeat_interval=60)
+    async with version.charger(nursery, csms, keys=OFFLINE) as cp:
+        station = await cp.station()
+        await station.wait_for("BootNotification")
+        await charging(version, cp, None)
+        await trio.sleep(5 * 60)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        boots = station.calls("BootNotification")
+        assert {c.action for c in station.inbox} == {"BootNotification"}
+        assert 4 <= len(boots) <= 7
+        csms.boot_status = "Accepted"
+        await cp.settle(120)
+        check_delivered(version.session(csms), 5)
     assert csms.violations == []

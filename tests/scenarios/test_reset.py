@@ -122,3 +122,26 @@ async def test_a_reset_on_idle_waits_for_the_transaction_to_end(
         await cp.settle(10)
         assert version.sessions(csms) == [session]
     assert csms.violations == []
+
+
+async def test_a_connector_out_of_service_stays_so_across_a_reset(
+    nursery, version, autojump_clock, tmp_path: Path
+) -> None:
+    """TC_013/TC_014 (1.6) and alike in 2.0.1: connector 1 Inoperative, then a reset: it
+    comes back Unavailable, connector 2 Available; Operative makes it Available."""
+    csms = await version.start_csms(nursery)
+    options = {"state_dir": tmp_path, "keys": QUIET, "connectors": 2}
+    async with version.charger(nursery, csms, **options) as cp:
+        station = await version.registered(cp)
+        assert await version.change_availability(station, 1, operative=False) == "Accepted"
+        await version.wait_state(station, 1, "Unavailable")
+        assert await version.reset(station) == "Accepted"
+        with trio.fail_after(60):
+            await cp.done.wait()
+    async with version.charger(nursery, csms, **options) as cp:
+        again = await version.registered(cp, connection=2)
+        assert version.states(again, 1) == ["Unavailable"]
+        assert version.states(again, 2) == ["Available"]
+        assert await version.change_availability(again, 1, operative=True) == "Accepted"
+        await version.wait_state(again, 1, "Available")
+    assert csms.violations == []

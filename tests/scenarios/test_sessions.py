@@ -292,3 +292,110 @@ async def test_a_tag_without_a_cable_expires(nursery, version, autojump_clock) -
         assert version.sessions(csms) == []
         assert cp.connector(1).tx is None and not cp.world(1).contactor_closed
     assert csms.violations == []
+
+
+async def test_a_fault_while_charging_pauses_the_session_and_clearing_it_resumes(
+    nursery, version, autojump_clock
+) -> None:
+    """5 minutes of charging; a ground fault for a minute (the contactor opens, the
+    connector Faulted, the session kept); cleared: charging again; the tag ends it: the
+    faulted minute delivered no energy."""
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=QUIET) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(300)
+        await cp.sim("fault", 1, error_code="GroundFailure")
+        await version.wait_state(station, 1, "Faulted")
+        assert not cp.world(1).contactor_closed and cp.connector(1).tx is not None
+        await trio.sleep(60)
+        await cp.sim("fault", 1, error_code="NoError")
+        await version.wait_state(station, 1, "Occupied", count=2)
+        assert cp.world(1).contactor_closed
+        await trio.sleep(60)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        session = version.session(csms)
+        assert session.reason == version.reason("local")
+        assert abs(session.duration_s - 420) <= 3
+        assert abs(session.energy_wh - 360 * 2) <= 6  # 6 of the 7 minutes at 7.2 kW
+        assert version.states(station, 1) == ["Available", "Occupied", "Faulted", "Occupied"]
+    assert csms.violations == []
+
+
+async def test_a_remote_start_for_a_blocked_tag_starts_nothing_when_it_must_be_authorized(
+    nursery, version, autojump_clock
+) -> None:
+    """AuthorizeRemoteTxRequests (2.0.1 AuthorizeRemoteStart) true: the charger asks about
+    the tag first; Blocked: no session, although the request itself was Accepted; an
+    accepted tag then starts one."""
+    keys = {**QUIET, "AuthorizeRemoteTxRequests": True}
+    csms = await version.start_csms(nursery, tags={"BLOCKED1": "Blocked"})
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        await cp.sim("plug", 1)
+        assert await version.remote_start(station, "BLOCKED1", 1) == "Accepted"
+        await cp.settle(30)
+        assert station.calls("Authorize") and version.sessions(csms) == []
+        assert not cp.world(1).contactor_closed
+        assert await version.remote_start(station, TAG, 1) == "Accepted"
+        await cp.settle(10)
+        assert version.session(csms).tag == TAG and cp.world(1).contactor_closed
+    assert csms.violations == []
+
+
+async def test_clock_aligned_readings_of_a_session_come_on_the_quarter_hour(
+    nursery, version, autojump_clock
+) -> None:
+    """ClockAlignedDataInterval 900 (2.0.1 AlignedDataCtrlr.Interval): an hour of charging
+    from 10:00 brings the register at 10:15, 10:30, 10:45 and 11:00, within the session
+    (1.6 MeterValues with its transactionId, 2.0.1 TransactionEvent MeterValueClock)."""
+    keys = {**QUIET, "ClockAlignedDataInterval": 900}
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(3600 + 30)
+        await cp.swipe(TAG)
+        await cp.settle(5)
+        session = version.session(csms)
+        assert [t.strftime("%H:%M:%S") for t, _ in session.aligned] == [
+            "10:15:00",
+            "10:30:00",
+            "10:45:00",
+            "11:00:00",
+        ]
+        values = [v for _, v in session.aligned]
+        assert values == sorted(values)
+        assert session.samples == ()
+        assert session.meter_stop_wh is not None
+        assert session.meter_start_wh < values[0] and values[-1] <= session.meter_stop_wh
+    assert csms.violations == []
+
+
+async def test_a_cable_kept_locked_after_the_ev_left_is_freed_by_the_drivers_tag(
+    nursery, version, autojump_clock
+) -> None:
+    """UnlockConnectorOnEVSideDisconnect false (2.0.1 UnlockOnEVSideDisconnect): the EV
+    leaves, the session ends (EVDisconnected) and the cable stays locked, the connector in
+    use; another tag does not free it, the driver's own does: Available."""
+    keys = {**QUIET, "UnlockConnectorOnEVSideDisconnect": False}
+    lock = '[connector.lock]\ndriver = "sim"\n'
+    csms = await version.start_csms(nursery)
+    async with version.charger(nursery, csms, keys=keys, connector_extra=lock) as cp:
+        station = await version.registered(cp)
+        await charging(version, cp, station)
+        await trio.sleep(120)
+        await cp.sim("unplug", 1)
+        await cp.settle(5)
+        assert version.session(csms).reason == version.reason("ev_disconnected")
+        locked = cp.parts.hardware.connectors[1].lock
+        assert locked.locked and version.states(station, 1) == ["Available", "Occupied"]
+        with pytest.raises(ControlRefused):
+            await cp.swipe("OTHER001")
+        assert locked.locked
+        await cp.swipe(TAG)
+        assert not locked.locked
+        await version.wait_state(station, 1, "Available", count=2)
+        assert len(version.sessions(csms)) == 1
+    assert csms.violations == []

@@ -17,10 +17,10 @@ ocppd's own tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import trio
@@ -30,7 +30,7 @@ from ocpp.v201 import call as call201
 from ocppd.testing.csms import CentralSystem, NoAnswer, Received
 from ocppd.testing.csms201 import CentralSystem201
 from tests import harness
-from tests.harness import CP_ID, Charger, make_csms
+from tests.harness import CP_ID, Charger, csms_now, make_csms
 from tests.v201.harness import charger201, make_csms201
 from tests.v201.harness import registered as registered201
 
@@ -50,7 +50,9 @@ class Session:
     started: datetime
     stopped: datetime | None
     reason: str | None  # the version's own word (see Version.reason)
+    reservation: int | None  # the reservation the session used
     samples: tuple[tuple[datetime, float], ...]  # periodic register samples, in order
+    aligned: tuple[tuple[datetime, float], ...]  # clock-aligned register samples, in order
     offline: tuple[bool, ...] | None  # 2.0.1: each event's offline flag; 1.6 has none
 
     @property
@@ -104,7 +106,7 @@ class Version:
     name: str
     reasons: dict[str, str]  # the scenario's word -> this version's stop reason
     resets_on_idle: bool  # a Reset that waits for the transactions to end
-    boot_reason: Callable[[dict[str, Any]], str | None]
+    purposes: dict[str, str]  # the scenario's word -> chargingProfilePurpose
 
     def __repr__(self) -> str:
         return self.name
@@ -122,6 +124,10 @@ class Version:
 
     def reason(self, word: str) -> str:
         return self.reasons[word]
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        """The reason a BootNotification gives (None: the version has no such field)."""
+        raise NotImplementedError
 
     def sessions(self, csms: CentralSystem) -> list[Session]:
         raise NotImplementedError
@@ -179,14 +185,48 @@ class Version:
         """``connector`` 0 is the whole station."""
         raise NotImplementedError
 
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        """ReserveNow of ``connector`` (0: any) for ``tag``, expiring in ``minutes``."""
+        raise NotImplementedError
+
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        raise NotImplementedError
+
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        """SetChargingProfile: a constant ``amps`` from now on (Absolute); ``purpose``
+        "default" (for every session), "session" (the running ``session`` only) or
+        "station" (the whole station's maximum); connector 0 is the station."""
+        raise NotImplementedError
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        """ClearChargingProfile by the profile's id."""
+        raise NotImplementedError
+
+
+def _expiry(minutes: float) -> str:
+    return (csms_now() + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def _now_text() -> str:
+    """Now, to the second: an Absolute profile's startSchedule (Absolute, not Relative: a
+    2.0.1 ChargingStationMaxProfile may not be Relative, K01.FR.38)."""
+    return csms_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 # --- OCPP 1.6 ---------------------------------------------------------------------------------
 
 _OCCUPIED_16 = {"Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing"}
-
-
-def _boot_reason_16(payload: dict[str, Any]) -> str | None:
-    return None  # 1.6's BootNotification says no reason
 
 
 class Ocpp16(Version):
@@ -202,7 +242,15 @@ class Ocpp16(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = False  # 1.6 Reset is Soft or Hard, both at once (§5.13)
-    boot_reason = staticmethod(_boot_reason_16)
+    # 1.6 §7.13 ChargingProfilePurposeType
+    purposes = {
+        "default": "TxDefaultProfile",
+        "session": "TxProfile",
+        "station": "ChargePointMaxProfile",
+    }
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        return None  # 1.6's BootNotification says no reason
 
     async def start_csms(self, nursery: trio.Nursery, **kwargs: Any) -> CentralSystem:
         csms = make_csms(**kwargs)
@@ -238,6 +286,7 @@ class Ocpp16(Version):
             assert tx_id not in stops, f"two StopTransactions for {tx_id}"
             stops[tx_id], stopped_at[tx_id] = c.payload, c.t
         samples: dict[str, list[tuple[datetime, float]]] = {tx: [] for tx in starts}
+        aligned: dict[str, list[tuple[datetime, float]]] = {tx: [] for tx in starts}
         for c in first_copies(csms, "MeterValues"):
             if c.payload.get("transactionId") is None:
                 continue
@@ -245,6 +294,7 @@ class Ocpp16(Version):
             assert tx_id in starts, f"MeterValues of no started transaction: {c.payload}"
             assert c.t <= stopped_at.get(tx_id, c.t), f"MeterValues after the stop: {c}"
             samples[tx_id] += registers(c.payload["meterValue"], "Sample.Periodic")
+            aligned[tx_id] += registers(c.payload["meterValue"], "Sample.Clock")
         out = []
         for tx_id, start in starts.items():
             stop = stops.get(tx_id)
@@ -259,7 +309,9 @@ class Ocpp16(Version):
                     started=when(start["timestamp"]),
                     stopped=when(stop["timestamp"]) if stop else None,
                     reason=stop.get("reason", "Local") if stop else None,  # Local: §7.41
+                    reservation=start.get("reservationId"),
                     samples=tuple(samples[tx_id]),
+                    aligned=tuple(aligned[tx_id]),
                     offline=None,
                 )
             )
@@ -298,12 +350,52 @@ class Ocpp16(Version):
         request = call16.ChangeAvailability(connector_id=connector, type=kind)
         return str((await station.call(request)).status)
 
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        request = call16.ReserveNow(
+            connector_id=connector,
+            expiry_date=_expiry(minutes),
+            id_tag=tag,
+            reservation_id=reservation,
+        )
+        return str((await station.call(request)).status)
+
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        request = call16.CancelReservation(reservation_id=reservation)
+        return str((await station.call(request)).status)
+
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        wire: dict[str, Any] = {
+            "chargingProfileId": profile,
+            "stackLevel": 0,
+            "chargingProfilePurpose": self.purposes[purpose],
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": _now_text(),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+            },
+        }
+        if session is not None:
+            wire["transactionId"] = int(session)
+        payload = {"connectorId": connector, "csChargingProfiles": wire}
+        return str((await station.call_raw("SetChargingProfile", payload)).status)
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        return str((await station.call_raw("ClearChargingProfile", {"id": profile})).status)
+
 
 # --- OCPP 2.0.1 -------------------------------------------------------------------------------
-
-
-def _boot_reason_201(payload: dict[str, Any]) -> str | None:
-    return str(payload["reason"])
 
 
 class Ocpp201(Version):
@@ -319,7 +411,15 @@ class Ocpp201(Version):
         "deauthorized": "DeAuthorized",
     }
     resets_on_idle = True  # B12.FR.01: OnIdle
-    boot_reason = staticmethod(_boot_reason_201)
+    # 2.0.1 ChargingProfilePurposeEnumType
+    purposes = {
+        "default": "TxDefaultProfile",
+        "session": "TxProfile",
+        "station": "ChargingStationMaxProfile",
+    }
+
+    def boot_reason(self, boot: dict[str, Any]) -> str | None:
+        return str(boot["reason"])
 
     async def start_csms(self, nursery: trio.Nursery, **kwargs: Any) -> CentralSystem:
         csms = make_csms201(**kwargs)
@@ -360,6 +460,12 @@ class Ocpp201(Version):
                 if p["triggerReason"] == "MeterValuePeriodic"
                 for value in registers(p.get("meterValue", []), "Sample.Periodic")
             ]
+            aligned = [
+                value
+                for p in sent
+                if p["triggerReason"] == "MeterValueClock"
+                for value in registers(p.get("meterValue", []), "Sample.Clock")
+            ]
             out.append(
                 Session(
                     id=tx_id,
@@ -370,10 +476,13 @@ class Ocpp201(Version):
                     meter_stop_wh=end[0][1] if ended else None,
                     started=when(started["timestamp"]),
                     stopped=when(ended["timestamp"]) if ended else None,
-                    reason=ended["transactionInfo"].get("stoppedReason", "Local")  # default: E
+                    # stoppedReason may be left out only when it is Local (TransactionType)
+                    reason=ended["transactionInfo"].get("stoppedReason", "Local")
                     if ended
                     else None,
+                    reservation=started.get("reservationId"),
                     samples=tuple(samples),
+                    aligned=tuple(aligned),
                     offline=tuple(bool(p.get("offline", False)) for p in sent),
                 )
             )
@@ -395,13 +504,15 @@ class Ocpp201(Version):
         ]
 
     def hold_ends(self, csms: CentralSystem) -> None:
+        assert isinstance(csms, CentralSystem201)
+        verdict = csms.id_token_info
+
         def answer(station: Any, payload: dict[str, Any]) -> Any:
             if payload["eventType"] == "Ended":
                 return NoAnswer()
             token = payload.get("idToken")
-            return {"idTokenInfo": csms.id_token_info(token)} if token else {}
+            return {"idTokenInfo": verdict(token)} if token else {}
 
-        assert isinstance(csms, CentralSystem201)
         csms.overrides["TransactionEvent"] = answer
 
     def release_ends(self, csms: CentralSystem) -> None:
@@ -430,7 +541,55 @@ class Ocpp201(Version):
         )
         return str((await station.call(request)).status)
 
+    async def reserve(
+        self, station: Any, reservation: int, connector: int, tag: str, minutes: float
+    ) -> str:
+        request = call201.ReserveNow(
+            id=reservation,
+            expiry_date_time=_expiry(minutes),
+            id_token={"id_token": tag, "type": "ISO14443"},
+            evse_id=None if connector == 0 else connector,
+        )
+        return str((await station.call(request)).status)
 
-_remote_start_ids = iter(range(1, 1 << 31))
+    async def cancel_reservation(self, station: Any, reservation: int) -> str:
+        request = call201.CancelReservation(reservation_id=reservation)
+        return str((await station.call(request)).status)
+
+    async def limit(
+        self,
+        station: Any,
+        profile: int,
+        connector: int,
+        amps: float,
+        *,
+        purpose: str = "default",
+        session: str | None = None,
+    ) -> str:
+        wire: dict[str, Any] = {
+            "id": profile,
+            "stackLevel": 0,
+            "chargingProfilePurpose": self.purposes[purpose],
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": _now_text(),
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+                }
+            ],
+        }
+        if session is not None:
+            wire["transactionId"] = session
+        payload = {"evseId": connector, "chargingProfile": wire}
+        return str((await station.call_raw("SetChargingProfile", payload)).status)
+
+    async def clear_limit(self, station: Any, profile: int) -> str:
+        payload = {"chargingProfileId": profile}
+        return str((await station.call_raw("ClearChargingProfile", payload)).status)
+
+
+_remote_start_ids = itertools.count(1)
 
 VERSIONS: dict[str, Version] = {v.name: v for v in (Ocpp16(), Ocpp201())}

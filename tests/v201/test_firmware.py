@@ -26,7 +26,8 @@ from ocppd import __version__
 from ocppd.ctl import format_firmware
 from ocppd.features.firmware.update import Verdict
 from ocppd.features.v201.firmware import UPDATE_STATUS
-from tests.fileservers import HttpServer
+from ocppd.testing.csms import CallFailed
+from tests.fileservers import FtpServer, HttpServer
 from tests.harness import csms_now
 from tests.pki import to_pem
 from tests.test_signed_firmware import Maker, bootstrap, helper_inbox, package
@@ -124,6 +125,11 @@ async def test_tc_l_01_a_secure_update_is_verified_and_handed_to_the_helper(
         assert station.calls("SignedFirmwareStatusNotification") == []  # 1.6's word, not here
         assert events(station) == []
         assert cp.charger.held is not None  # no new session while the helper works
+        # L01.FR.07: the EVSEs not in use are Unavailable until the installation ends
+        with trio.fail_after(30):
+            await station.wait_for(
+                "StatusNotification", lambda p: p["connectorStatus"] == "Unavailable"
+            )
     assert csms.violations == []
 
 
@@ -373,7 +379,7 @@ async def test_tc_l_10_a_second_update_cancels_the_first(
         third = firmware(http.url("/fw/first.deb"), maker, maker.sign(deb))
         answer = await update(station, 113, third)
         assert answer.status == "Rejected"
-        assert answer.status_info["reason_code"] == "Rejected"
+        assert answer.status_info["reason_code"] == "InstallInProgress"
     assert csms.violations == []
 
 
@@ -424,6 +430,7 @@ async def test_a_location_it_cannot_use_is_rejected(
         station = await registered(cp)
         answer = await update(station, 116, firmware("gopher://127.0.0.1/fw.deb"))
         assert answer.status == "Rejected"
+        assert answer.status_info["reason_code"] == "UnsupportedProtocol"
         assert "unsupported protocol" in answer.status_info["additional_info"]
         await trio.sleep(5)
         assert reports(station) == []
@@ -526,4 +533,81 @@ async def test_file_transfer_protocols_is_the_1_6_key(
         result = answer.get_variable_result[0]
         assert result["attribute_status"] == "Accepted"
         assert set(result["attribute_value"].split(",")) == {"HTTP", "HTTPS", "FTP", "FTPS"}
+    assert csms.violations == []
+
+
+@pytest.fixture
+def ftp(tmp_path: Path) -> Any:
+    root = tmp_path / "ftp"
+    root.mkdir()
+    with FtpServer(root) as server:
+        yield server
+
+
+async def test_tc_l_01_over_ftp(nursery, start_csms201, autojump_clock, ftp, tmp_path, state_dir):
+    """OCTT TC_L_01_CS with the package on an FTP server (FileTransferProtocols)."""
+    maker = Maker(tmp_path)
+    deb = package(tmp_path)
+    (ftp.root / "ocppd.deb").write_bytes(deb.read_bytes())
+    bootstrap(state_dir, maker.root)
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=state_dir) as cp:
+        station = await registered(cp)
+        fw = firmware(ftp.url("/ocppd.deb"), maker, maker.sign(deb))
+        assert (await update(station, 119, fw)).status == "Accepted"
+        with trio.fail_after(300):
+            await station.wait_for(STATUS, lambda p: p["status"] == "Installing")
+        # read without yielding: on the autojump clock virtual time would run on to the
+        # helper's deadline, which removes the file
+        request = json.loads(helper_inbox(state_dir).read_text())
+        assert Path(request["file"]).read_bytes() == deb.read_bytes()  # noqa: ASYNC240
+        assert reports(station) == [(s, 119) for s in SECURE_RUN]
+    assert csms.violations == []
+
+
+@pytest.mark.parametrize(
+    "certificate",
+    [
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        "-----BEGIN CERTIFICATE-----\n" + "A" * 5000,
+    ],
+)
+async def test_a_garbage_signing_certificate_is_invalid_certificate(
+    nursery, start_csms201, autojump_clock, http, tmp_path, state_dir, certificate
+):
+    """Hostile input is a refusal with its security event, never a crash."""
+    await secure_setup(tmp_path, state_dir, http)
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=state_dir) as cp:
+        station = await registered(cp)
+        fw = {**firmware(http.url("/fw/ocppd.deb")), "signingCertificate": certificate}
+        fw["signature"] = "bm90IGEgc2lnbmF0dXJl"
+        assert (await update(station, 120, fw)).status == "InvalidCertificate"
+        with trio.fail_after(60):
+            await station.wait_for(EVENT, lambda p: "Firmware" in p["type"])
+        assert http.requests == []
+        # the daemon goes on: the next request is judged as any
+        assert (await update(station, 121, firmware("gopher://x/y"))).status == "InvalidCertificate"
+    assert csms.violations == []
+
+
+async def test_l03_l04_publish_firmware_is_a_local_controllers_not_supported_here(
+    nursery, start_csms201, autojump_clock, state_dir
+):
+    """L03/L04 are for a local controller, which ocppd is not: the CALLERROR NotSupported
+    (a 2.0.1 action no block takes), and TriggerMessage PublishFirmwareStatusNotification
+    stays NotImplemented."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=state_dir) as cp:
+        station = await registered(cp)
+        for request in (
+            call.PublishFirmware(
+                location="http://127.0.0.1/fw.deb", checksum="0" * 32, request_id=1
+            ),
+            call.UnpublishFirmware(checksum="0" * 32),
+        ):
+            with pytest.raises(CallFailed) as refused:
+                await station.call(request)
+            assert refused.value.code == "NotSupported"
     assert csms.violations == []

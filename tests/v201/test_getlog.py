@@ -8,7 +8,9 @@ TC_N_36_CS (a second request cancels the first).
 from __future__ import annotations
 
 import io
+import json
 import tarfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from ocpp.v201 import call
 
 from ocppd.features.firmware.logs import LogVerdict
 from ocppd.features.v201.firmware import LOG_STATUS_WORDS
-from tests.fileservers import HttpServer
+from tests.fileservers import FtpServer, HttpServer
 from tests.v201.harness import charger201, registered
 
 STATUS = "LogStatusNotification"
@@ -151,4 +153,55 @@ async def test_a_location_it_cannot_use_is_rejected(nursery, start_csms201, auto
         assert answer.status_info["reason_code"] == "UnsupportedProtocol"
         await trio.sleep(30)
         assert log_statuses(station) == []
+    assert csms.violations == []
+
+
+@pytest.fixture
+def ftp(tmp_path: Path) -> Any:
+    root = tmp_path / "ftp"
+    root.mkdir()
+    with FtpServer(root) as server:
+        yield server
+
+
+async def test_the_security_log_over_ftp_and_a_wrong_password(
+    nursery, start_csms201, autojump_clock, ftp
+):
+    """FTP (FileTransferProtocols): a refused login is PermissionDenied, its password never
+    sent back; the right one stores the file under the name the answer gave."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await get_log(station, "SecurityLog", ftp.url("/", "fw:wrong@"), 4)
+        with trio.fail_after(120):
+            await station.wait_for(STATUS, lambda p: p["status"] == "PermissionDenied")
+        answer = await get_log(station, "SecurityLog", ftp.url("/"), 5)
+        assert answer.status == "Accepted"
+        with trio.fail_after(120):
+            await station.wait_for(STATUS, lambda p: p["status"] == "Uploaded")
+        assert log_statuses(station) == [
+            ("Uploading", 4),
+            ("PermissionDenied", 4),
+            ("Uploading", 5),
+            ("Uploaded", 5),
+        ]
+        assert b"StartupOfTheDevice" in (ftp.root / answer.filename).read_bytes()
+        assert not [r for r in station.calls() if "wrong" in json.dumps(r.payload)]
+    assert csms.violations == []
+
+
+async def test_a_server_that_forbids_the_upload_is_permission_denied(
+    nursery, start_csms201, autojump_clock, http
+):
+    """HTTP 403 at every attempt: PermissionDenied (UploadLogStatusEnumType), not
+    UploadFailure."""
+    http.deny.add("/closed/")
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        await get_log(station, "SecurityLog", http.url("/closed/"), 6, retries=1, retry_interval=5)
+        with trio.fail_after(120):
+            await station.wait_for(STATUS, lambda p: p["status"] == "PermissionDenied")
+        assert log_statuses(station) == [("Uploading", 6), ("PermissionDenied", 6)]
+        assert [p for _, p in http.requests].count("/closed/") == 2
     assert csms.violations == []

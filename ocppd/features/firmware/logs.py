@@ -1,7 +1,8 @@
 """GetLog and LogStatusNotification (security whitepaper edition 3 and OCPP 2.0.1, use case
 N01): the diagnostics log (the GetDiagnostics bundle) or the security log, uploaded as
 GetDiagnostics uploads, with retries; reported by LogStatusNotification (Uploading,
-Uploaded, UploadFailure) through the outbox, in the version the GetLog came in
+Uploaded, UploadFailure, or PermissionDenied when the server refused our credentials or
+rights at the last attempt) through the outbox, in the version the GetLog came in
 (:class:`~ocppd.features.firmware.base.Speech`). The request is judged in neutral words
 (:class:`LogOrder`, :meth:`Logs.order`); 1.6 (here) and 2.0.1 (``features/v201/firmware.py``)
 say the answer.
@@ -32,7 +33,7 @@ from ocppd.features.security.events import SecurityLog
 from ocppd.protocol.v16 import messages as m
 from ocppd.protocol.v16.enums import LogStatus, LogType, UploadLogStatus
 from ocppd.session import Then
-from ocppd.system.transfer import TransferError, scheme_of, upload
+from ocppd.system.transfer import Denied, TransferError, scheme_of, upload
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ class Logs:
                 await self._make(order, path)
                 await self._status(UploadLogStatus.UPLOADING, rid, protocol)
                 retries = max(0, order.retries or 0)
+                denied = False
                 for attempt in range(retries + 1):
                     try:
                         await upload(
@@ -187,12 +189,17 @@ class Logs:
                         )
                     except TransferError as exc:
                         log.warning("GetLog: upload attempt %d failed: %s", attempt + 1, exc.reason)
+                        denied = isinstance(exc, Denied)
                         if attempt < retries:
                             await trio.sleep(max(0, order.retry_interval or 0))
                         continue
                     await self._status(UploadLogStatus.UPLOADED, rid, protocol)
                     return
-                await self._status(UploadLogStatus.UPLOAD_FAILURE, rid, protocol)
+                # the server refused us (credentials, rights): PermissionDenied says why
+                failed = (
+                    UploadLogStatus.PERMISSION_DENIED if denied else UploadLogStatus.UPLOAD_FAILURE
+                )
+                await self._status(failed, rid, protocol)
             finally:
                 if self._running is scope:
                     self._running = None

@@ -108,7 +108,8 @@ class Verdict(Enum):
 
     ACCEPTED = "accepted"
     ACCEPTED_CANCELED = "accepted, the update under way canceled"  # [L01.FR.24/26]
-    REJECTED = "rejected"  # a location it cannot use, or the helper has an update already
+    REJECTED = "rejected"  # a location it cannot use
+    INSTALLING = "rejected: the helper is installing an update"  # [L01.FR.27]
     INVALID_CERTIFICATE = "invalid signing certificate"  # [L01.FR.22/23]
 
 
@@ -299,7 +300,7 @@ class Updater:
             if self.job.get("phase") == "installing":  # the helper has it [L01.FR.27]
                 why = "an update is being installed"
                 log.warning("%s refused: %s", what, why)
-                return Verdict.REJECTED, why, None
+                return Verdict.INSTALLING, why, None
             verdict = Verdict.ACCEPTED_CANCELED  # [L01.FR.24/26]
         import uuid  # only when an update is asked for (see update_firmware)
 
@@ -629,6 +630,7 @@ SIGNED_VERDICTS: dict[Verdict, UpdateFirmwareStatus] = {
     Verdict.ACCEPTED: UpdateFirmwareStatus.ACCEPTED,
     Verdict.ACCEPTED_CANCELED: UpdateFirmwareStatus.ACCEPTED_CANCELED,
     Verdict.REJECTED: UpdateFirmwareStatus.REJECTED,
+    Verdict.INSTALLING: UpdateFirmwareStatus.REJECTED,
     Verdict.INVALID_CERTIFICATE: UpdateFirmwareStatus.INVALID_CERTIFICATE,
 }
 """SignedUpdateFirmware.conf's status for each verdict (a total map)."""

@@ -35,7 +35,7 @@ never paused), InstallRebooting (the helper restarts the daemon after installing
 before) and RevokedCertificate (no certificate revocation list is kept).
 
 PublishFirmware and UnpublishFirmware [L03, L04] are for a local controller, which ocppd is
-not: they are not offered (NotImplemented).
+not: they are not offered (the RPC error NotSupported).
 
 GetLog [N01] is 1.6's GetLog (``features/firmware/logs.py``, :meth:`Logs.order`): the
 diagnostics bundle or the security log, uploaded with retries, reported by
@@ -79,7 +79,8 @@ UPDATE_STATUS: Mapping[Verdict, tuple[UpdateFirmwareStatusEnumType, str | None]]
     {
         Verdict.ACCEPTED: (UpdateFirmwareStatusEnumType.ACCEPTED, None),
         Verdict.ACCEPTED_CANCELED: (UpdateFirmwareStatusEnumType.ACCEPTED_CANCELED, None),
-        Verdict.REJECTED: (UpdateFirmwareStatusEnumType.REJECTED, "Rejected"),
+        Verdict.REJECTED: (UpdateFirmwareStatusEnumType.REJECTED, "UnsupportedProtocol"),
+        Verdict.INSTALLING: (UpdateFirmwareStatusEnumType.REJECTED, "InstallInProgress"),
         Verdict.INVALID_CERTIFICATE: (
             UpdateFirmwareStatusEnumType.INVALID_CERTIFICATE,
             "InvalidCertificate",
