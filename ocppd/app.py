@@ -76,6 +76,8 @@ from ocppd.features.security.watch import memory_watch, start_checks
 from ocppd.features.storage import ModelStorage, ProfileRecords
 from ocppd.features.tx_versions import TxLogs
 from ocppd.features.v201 import V201_PROFILES, V201_SPEECH, authorization, display
+from ocppd.features.v201.network import PART as NETWORK_PART
+from ocppd.features.v201.network import SECRET_FIELDS, NetworkSlots
 from ocppd.features.v201.registration import answered_while_rejected
 from ocppd.features.v201.security import in_words
 from ocppd.features.v201.transactions import Recorder201, V201Carrier
@@ -184,6 +186,7 @@ class Parts:
     dialect_handlers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
     """Every version's handlers: subprotocol -> action -> handler."""
     versions: Versions | None = None  # which version a message made now is recorded in
+    network: NetworkSlots | None = None  # 2.0.1's network profile slots (B09-B10)
 
 
 class Daemon:
@@ -213,14 +216,19 @@ class Daemon:
 
     # --- start ---
 
-    def _link_target(self, keys: Keys, store: CertificateStore) -> Callable[[], LinkTarget]:
-        """Built at each dial: the roots and the client certificate come from the certificate
-        store as it is now (the config file's files until the store has its own)."""
+    def _link_target(
+        self, keys: Keys, store: CertificateStore, network: NetworkSlots
+    ) -> Callable[[], LinkTarget]:
+        """Built at each dial: the network profile slot to dial (B10: slot 0 is the config
+        file's ``ocpp`` section at the security profile in force), the roots and the client
+        certificate from the certificate store as it is now (the config file's files until
+        the store has its own)."""
 
         def target() -> LinkTarget:
             o = self.settings.ocpp
             key = keys.get_str("AuthorizationKey") or o.authorization_key
-            profile = keys.get_int("SecurityProfile")
+            slot = network.choose()
+            profile = keys.get_int("SecurityProfile") if slot is None else slot.security_profile
             try:
                 roots = store.trust()
                 own = store.identity() if profile == 3 else None
@@ -228,9 +236,9 @@ class Daemon:
                 log.error("certificate store unreadable, using the config file's files: %s", exc)
                 roots, own = None, None
             return LinkTarget(
-                url=o.endpoint_for(profile),
+                url=o.endpoint_for(profile) if slot is None else slot.endpoint(o.charge_point_id),
                 charge_point_id=o.charge_point_id,
-                subprotocols=o.versions,
+                subprotocols=o.versions if slot is None else (slot.version,),
                 security_profile=profile,
                 authorization_key=key,
                 ca_file=o.ca_file,
@@ -351,6 +359,22 @@ class Daemon:
             now=lambda: clock.now() or datetime.now(UTC),
             bootstrap_ca=Path(s.ocpp.ca_file) if s.ocpp.ca_file else None,
         )
+        credentials = ConfiguredCredentials(
+            keys,
+            config_key=s.ocpp.authorization_key,
+            ca_file=s.ocpp.ca_file,
+            cert_file=s.ocpp.cert_file,
+            key_file=s.ocpp.key_file,
+            now=clock.now,
+            store=store,
+        )
+        network = NetworkSlots(  # 2.0.1's network profiles (B09-B10); slot 0 is the config's
+            keys=keys,
+            stored=stored,
+            store=setting_keeper(journal),
+            credentials=credentials,
+            forget_registration=registration.forget,
+        )
         services = Services(
             charger=charger,
             keys=keys,
@@ -371,6 +395,7 @@ class Daemon:
             inline=self.virtual_time,
             protocol=lambda: versions.current,
         )
+        services.part(NETWORK_PART, lambda: network)
         # 2.0.1's blocks share the same services, with 2.0.1's triggerable messages
         services201 = replace(services, triggers=build_triggers(self.v201_profiles))
         tables = MappingProxyType(
@@ -400,6 +425,8 @@ class Daemon:
             events,
             store,
             invalid,
+            credentials,
+            network,
         )
         charger.restore_availability(stored)
         await charger.reservations.restore(await storage.reservations())
@@ -426,6 +453,7 @@ class Daemon:
                 ("OCPP versions", versions.follow),
                 ("Security", security_queue.run),
                 ("Security", lambda: confirm_trials(security, link)),
+                ("NetworkConfiguration", lambda: follow_slots(network, security, link)),
                 ("Security", lambda: steady_links(events, link)),
                 ("Security", lambda: clock_settings(events, clock)),
                 ("Security", invalid.run),
@@ -436,6 +464,7 @@ class Daemon:
             certificates=store,
             services=services,
             versions=versions,
+            network=network,
         )
 
     def _connection(
@@ -451,6 +480,8 @@ class Daemon:
         events: SecurityEvents,
         store: CertificateStore,
         invalid: InvalidMessages,
+        credentials: ConfiguredCredentials,
+        network: NetworkSlots,
     ) -> tuple[Connection, SecurityProfiles]:
         """The supervisor of the link, built last: everything it runs exists. A new
         AuthorizationKey re-dials with it; a raised SecurityProfile is tried, and left if
@@ -463,19 +494,21 @@ class Daemon:
             event = LINK_EVENTS.get(ended.kind) if ended.kind else None
             if event is not None:
                 await events.occurred(event, ended.reason)
+            network.link_ended(healthy=ended.healthy)
             profile = ended.target.security_profile if ended.target else None
             await security.link_ended(profile, ended.reason, ended.healthy)
 
         connection = Connection(
-            target=self._link_target(keys, store),
+            target=self._link_target(keys, store, network),
             dialects=DIALECTS,
             ids=ids,
             supported=lambda dialect: frozenset(tables[dialect.subprotocol]),
             handler=dispatcher(tables, link),
             conversation=conversation,
-            call_timeout=o.call_timeout_s,
+            call_timeout=lambda: network.call_timeout(self.settings.ocpp.call_timeout_s),
             secret_keys=frozenset(spec.name for spec in keys.specs.values() if spec.secret)
-            | SECRET_VARIABLES,
+            | SECRET_VARIABLES
+            | SECRET_FIELDS,
             backoff=Backoff(o.reconnect_min_s, o.reconnect_max_s),
             ping_interval=lambda: keys.get_int("WebSocketPingInterval"),
             settings_changed=keys.wait_changed,
@@ -491,23 +524,12 @@ class Daemon:
             await events.occurred("ReconfigurationOfSecurityParameters", "new AuthorizationKey")
             connection.hang_up("new AuthorizationKey")
 
-        async def keep_setting(name: str, value: str | None) -> None:
-            await journal.set_setting(name, value)
-
         keys.on_change("AuthorizationKey", new_key)
         security = SecurityProfiles(
             keys=keys,
-            credentials=ConfiguredCredentials(
-                keys,
-                config_key=o.authorization_key,
-                ca_file=o.ca_file,
-                cert_file=o.cert_file,
-                key_file=o.key_file,
-                now=self.clock.now,
-                store=store,
-            ),
+            credentials=credentials,
             persist_key=key_keeper(journal),
-            store=keep_setting,
+            store=setting_keeper(journal),
             trial=Trial.parse(stored.get(TRIAL_SETTING)),
             reconnect=connection.hang_up,
             note=events.occurred,
@@ -602,6 +624,7 @@ class Daemon:
             lambda: self.clock.source,
             lambda: parts.screen(self.settings),
             version=lambda: parts.versions.current if parts.versions else None,
+            network_slot=lambda: parts.network.dialled if parts.network else None,
             certificates=parts.certificates,
             security=parts.security,
             firmware=(
@@ -862,7 +885,10 @@ def build_charger(
     )
     for c in settings.connectors:
         charger.add_connector(
-            hardware.connectors[c.id], max_current_a=c.max_current_a, phases=c.phases
+            hardware.connectors[c.id],
+            max_current_a=c.max_current_a,
+            phases=c.phases,
+            connector_type=c.connector_type,
         )
     return charger
 
@@ -1028,6 +1054,29 @@ def protocol_keeper(journal: Journal) -> Callable[[str], Awaitable[None]]:
         await journal.set_setting(PROTOCOL_SETTING, protocol)
 
     return keep
+
+
+def setting_keeper(journal: Journal) -> Callable[[str, str | None], Awaitable[None]]:
+    """Keeps (or, with None, removes) a journal setting."""
+
+    async def keep(name: str, value: str | None) -> None:
+        await journal.set_setting(name, value)
+
+    return keep
+
+
+async def follow_slots(network: NetworkSlots, security: SecurityProfiles, link: LinkState) -> None:
+    """For as long as the daemon runs: a link that registers makes its network profile slot
+    the active one, and a higher security profile it proved the one in force (A05)."""
+    seen = False  # this link's registration was taken
+    while True:
+        if link.healthy and not seen:
+            seen = True
+            raised = await network.registered()
+            if raised is not None:
+                await security.settle(raised, f"network profile slot {network.dialled}")
+        seen = seen and link.healthy
+        await link.wait_changed()
 
 
 def key_keeper(journal: Journal) -> Persist:

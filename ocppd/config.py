@@ -158,6 +158,7 @@ class ConnectorSettings:
     max_current_a: float
     phases: int
     devices: Mapping[DeviceKind, DeviceSpec]
+    connector_type: str | None = None  # its socket or cable (CONNECTOR_TYPES), if said
 
     def spec(self) -> ConnectorSpec:
         return ConnectorSpec(self.id, self.devices, self.max_current_a, self.phases)
@@ -358,10 +359,20 @@ DISPLAY_OPTIONS = (
 # 2.0.1 sends it with each tag: ISO14443 proximity cards, ISO15693 vicinity cards)
 RFID_OPTIONS = (Option("token_type", choice("iso14443", "iso15693"), "iso14443"),)
 
+CONNECTOR_TYPES = (
+    "cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A",
+    "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A",
+    "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant",
+)  # fmt: skip
+"""What a connector's ``type`` may say: its socket (s...) or cable (c...), in OCPP 2.0.1's
+words (ConnectorEnumType, less Undetermined and Unknown: then leave the key out). A
+reservation of a connector type needs one of that type."""
+
 CONNECTOR_OPTIONS = (
     Option("id", integer(1, 99)),
     Option("max_current_a", number(6, 1000), 32.0),
     Option("phases", choice(1, 3), 3),
+    Option("type", choice(*CONNECTOR_TYPES), None),
 )
 
 TOP_LEVEL = (
@@ -472,7 +483,11 @@ def _connector(c: _Collector, where: str, raw: Any) -> ConnectorSettings | None:
     ):
         return None  # the problems are reported already
     return ConnectorSettings(
-        values["id"], values["max_current_a"], values["phases"], MappingProxyType(devices)
+        values["id"],
+        values["max_current_a"],
+        values["phases"],
+        MappingProxyType(devices),
+        values["type"],
     )
 
 

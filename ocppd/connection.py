@@ -125,7 +125,7 @@ class Connection:
         handler: Handler,
         conversation: Conversation,
         backoff: Backoff,
-        call_timeout: float,
+        call_timeout: float | Callable[[], float],
         secret_keys: frozenset[str],
         ping_interval: Callable[[], int] = lambda: 0,
         settings_changed: Callable[[], Awaitable[None]] = trio.sleep_forever,
@@ -145,6 +145,7 @@ class Connection:
         self._handler = handler
         self._conversation = conversation
         self.backoff = backoff
+        # a number, or asked at each link (a 2.0.1 network profile's messageTimeout)
         self._call_timeout = call_timeout
         self._secret_keys = secret_keys
         self._ping_interval = ping_interval
@@ -288,7 +289,9 @@ class Connection:
             link,
             rpc,
             self._handler,
-            call_timeout=self._call_timeout,
+            call_timeout=self._call_timeout()
+            if callable(self._call_timeout)
+            else self._call_timeout,
             answering=self._answering,
             secret_keys=self._secret_keys,
             on_invalid=self._on_invalid,

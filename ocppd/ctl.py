@@ -81,6 +81,8 @@ def format_status(status: dict[str, Any]) -> str:
     registration = conn.get("registration") or "-"
     profile = conn.get("security_profile")
     shown = f", security profile {profile}" if profile is not None else ""
+    if conn.get("slot"):  # a 2.0.1 network profile slot other than the config file's
+        shown += f", network profile slot {conn['slot']}"
     spoken = f" in {conn['protocol']}" if conn.get("protocol") else ""
     lines.append(f"  connection    {conn['state']}{spoken}{since}  ({conn.get('url', '')}{shown})")
     if conn.get("last_error"):
@@ -133,7 +135,8 @@ def format_status(status: dict[str, Any]) -> str:
         verdict = "accepted" if tag.get("accepted") else "refused"
         at = f" at {tag['at']}" if tag.get("at") else ""
         lines.append(f"  last tag      {verdict} ({tag.get('source')}{at}): {tag.get('outcome')}")
-    reserved = [(0, point.get("reservation"))] if point else []
+    zeros = point.get("reservations", [point.get("reservation")]) if point else []
+    reserved = [(0, z) for z in zeros]
     reserved += [(c["id"], c.get("reservation")) for c in status.get("connectors", [])]
     for cid, reservation in reserved:
         if reservation:
@@ -266,6 +269,9 @@ def _parser() -> argparse.ArgumentParser:
     press.add_argument("button", choices=("stop", "info"))
     seclog = sub.add_parser("security-log", help="the security log: clear it")
     seclog.add_argument("log_action", choices=("clear",), metavar="clear")
+    messages = sub.add_parser("messages", help="the display messages the central system set")
+    messages.add_argument("--json", action="store_true", help="machine-readable")
+    messages.add_argument("--clear", type=int, metavar="ID", help="remove this message here")
     screen = sub.add_parser("screen", help="what the display shows, as text (or a PNG)")
     screen.add_argument("--connector", type=int, help="the screen of this connector")
     screen.add_argument("--png", metavar="FILE", help="write the display's image to FILE")
@@ -301,6 +307,25 @@ def format_firmware(state: dict[str, Any]) -> str:
     )
 
 
+def format_messages(result: dict[str, Any]) -> str:
+    """One block per display message: id, priority, when it applies, its text."""
+    found = result.get("messages") or []
+    out = [f"{len(found)} display message(s) of at most {result.get('capacity')}"]
+    for msg in found:
+        when = [
+            f"state {msg['state']}" if msg.get("state") else "",
+            f"from {msg['start']}" if msg.get("start") else "",
+            f"until {msg['end']}" if msg.get("end") else "",
+            f"transaction {msg['transaction_id']}" if msg.get("transaction_id") else "",
+            f"EVSE {msg['evse']}" if msg.get("evse") else "",
+            "" if msg.get("in_window") else "(not in its time window now)",
+        ]
+        head = f"#{msg['id']} {msg['priority']} {msg['format']}"
+        out.append(" ".join(part for part in (head, *when) if part))
+        out.append(f"    {msg['text']}")
+    return "\n".join(out)
+
+
 def _write_bundle(result: dict[str, Any], output: str | None) -> str:
     path = output or os.path.basename(str(result["name"]))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -327,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     message: dict[str, Any]
     if args.command in ("status", "firmware"):
         message = {"cmd": args.command}
+    elif args.command == "messages":
+        message = {"cmd": "messages", "clear": args.clear}
     elif args.command == "diagnostics":
         message = {"cmd": "diagnostics", "since": args.since, "until": args.until}
     elif args.command == "swipe":
@@ -359,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2) if args.json else format_status(result))
     elif args.command == "firmware":
         print(json.dumps(result, indent=2) if args.json else format_firmware(result))
+    elif args.command == "messages":
+        print(json.dumps(result, indent=2) if args.json else format_messages(result))
     elif args.command == "diagnostics":
         try:
             print(_write_bundle(result, args.output))

@@ -1,5 +1,5 @@
-"""What ``ocppctl`` can ask: status, swipe, a tag lookup, the screen, and driving the simulated
-devices."""
+"""What ``ocppctl`` can ask: status, swipe, a tag lookup, the screen, the display messages, and
+driving the simulated devices."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ocppd.control.snapshot import (
     certificates_snapshot,
     charge_point_snapshot,
     connectors_snapshot,
+    notice_snapshot,
     tag_snapshot,
 )
 from ocppd.features.core.registration import Registration
@@ -57,6 +58,8 @@ class Sources:
     # the OCPP version messages made now are recorded in (the open link's, else the last
     # agreed, else the first offered): queued rows of other versions wait for another link
     version: Callable[[], str | None] | None = None
+    # the 2.0.1 network profile slot dialled or in use (0: the config file's ocpp.url)
+    network_slot: Callable[[], int | None] | None = None
     certificates: CertificateStore | None = None
     firmware: Firmware | None = None  # when the Firmware Management profile is offered
     security: SecurityEvents | None = None  # the security log (``security-log clear``)
@@ -133,6 +136,8 @@ def commands(src: Sources) -> dict[str, Handler]:
                 "state": conn.state,
                 "url": conn.url,
                 "security_profile": conn.security_profile,
+                # the network profile slot dialled (0: the config file's; 2.0.1 B09-B10)
+                "slot": src.network_slot() if src.network_slot else None,
                 # the OCPP version of the open link (None while there is none)
                 "protocol": conn.dialect.subprotocol if conn.dialect else None,
                 "registration": None if registration is None else registration.value,
@@ -281,6 +286,26 @@ def commands(src: Sources) -> dict[str, Handler]:
         log.info("sim: connector %d %s", cid, action)
         return f"connector {cid}: {action}"
 
+    async def messages(request: dict[str, Any]) -> dict[str, Any]:
+        """``messages``: the display messages the central system set (2.0.1 block O);
+        ``clear``: remove one here (a message left behind when the charger now talks to a
+        1.6 central system, which cannot clear it)."""
+        kept = src.charger.notices
+        if request.get("clear") is not None:
+            notice_id = _int(request, "clear")
+            try:
+                removed = await kept.remove(notice_id)
+            except StorageUnavailable as exc:
+                raise ControlError(f"cannot remove it: {exc}") from None
+            if not removed:
+                raise ControlError(f"no display message {notice_id}")
+            log.info("ocppctl: display message %d removed", notice_id)
+        now = src.charger.clock.now()
+        return {
+            "capacity": kept.capacity,
+            "messages": [notice_snapshot(n, now) for n in kept.all()],
+        }
+
     async def security_log(request: dict[str, Any]) -> str:
         """``security-log clear``: the operator empties the security log; the
         SecurityLogWasCleared event (critical) is its new first line and goes to the
@@ -303,5 +328,6 @@ def commands(src: Sources) -> dict[str, Handler]:
         "sim": sim,
         **firmware_commands(src),
         "screen": screen,
+        "messages": messages,
     }
     return handlers

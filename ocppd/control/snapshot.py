@@ -8,16 +8,37 @@ Never the tag of the last swipe: tags are personal data.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ocppd.features.core.words import ERROR_CODE, STATUS
 from ocppd.features.smart_charging.words import PURPOSE_WORD
+from ocppd.features.v201.display import FORM_WORD, PRIORITY_WORD, STATE_WORD
 from ocppd.model.charger import Charger
 from ocppd.model.connector import Connector, CurrentLimit
+from ocppd.model.notices import Notice
 from ocppd.model.reservation import Reservation
 from ocppd.model.status import severity
 from ocppd.security.store import CertificateStore, RootKind
 from ocppd.security.x509 import not_after, not_before
+
+
+def notice_snapshot(notice: Notice, now: datetime | None) -> dict[str, Any]:
+    """A display message as the central system set it (2.0.1 words: the operator set them
+    so), and whether it is in its time window now."""
+    return {
+        "id": notice.notice_id,
+        "priority": PRIORITY_WORD[notice.priority].value,
+        "state": STATE_WORD[notice.state].value if notice.state is not None else None,
+        "start": notice.start.isoformat() if notice.start is not None else None,
+        "end": notice.end.isoformat() if notice.end is not None else None,
+        "transaction_id": notice.transaction_id,
+        "evse": notice.place.evse_id if notice.place is not None else None,
+        "format": FORM_WORD[notice.form].value,
+        "language": notice.language,
+        "text": notice.text,
+        "in_window": notice.in_window(now),
+    }
 
 
 def reservation_snapshot(reservation: Reservation | None) -> dict[str, Any] | None:
@@ -99,6 +120,9 @@ def charge_point_snapshot(charger: Charger) -> dict[str, Any]:
         "info": zero.info,
         "operative": charger.operative,
         "reservation": reservation_snapshot(charger.reservations.zero),
+        # every reservation of the charge point as a whole (2.0.1 may make several; the
+        # first is ``reservation`` too)
+        "reservations": [reservation_snapshot(z) for z in charger.reservations.zeros],
         "faults": [
             {"kind": f.kind.value, "severity": severity(f).value, "info": f.info}
             for f in charger.faults.values()

@@ -76,6 +76,7 @@ class ModelStorage:
             reservation.id_tag,
             reservation.parent_id_tag,
             reservation.expiry.isoformat(),
+            reservation.connector_type,
         )
         try:
             await self.journal.save_reservation(record)
@@ -107,6 +108,7 @@ class ModelStorage:
                     record.id_tag,
                     record.parent_id_tag,
                     expiry,
+                    record.connector_type,
                 )
             )
         return found

@@ -472,6 +472,10 @@ class Journal:
         entry = CacheEntry(state.cache_key(id_tag), status, expiry, parent_id_tag, now)
         await self._write(state.cache_store, entry, self.cache_max_entries, unless_listed)
 
+    async def cache_forget(self, id_tag: str) -> bool:
+        """Remove the entry of ``id_tag`` (case-insensitive); False when there was none."""
+        return await self._write(state.cache_forget, id_tag)
+
     async def cache_clear(self) -> None:
         """Empty the authorization cache (ClearCache)."""
         await self._write(state.cache_clear)
@@ -693,6 +697,11 @@ class Journal:
     async def transactions(self, *, since_local_id: int = 0) -> list[TxRecord]:
         """Ledger rows with ``local_id > since_local_id``, oldest first (audits, tests)."""
         return await self._read(ledger.since, since_local_id)
+
+    async def transactions_of(self, id_tag: str, *, limit: int = 100) -> list[TxRecord]:
+        """The newest ``limit`` ledger rows ``id_tag`` started or stopped, newest first
+        (what the charger holds about a customer, 2.0.1 N09)."""
+        return await self._read(ledger.of_tag, id_tag, limit)
 
     # ------------------------------------------------------------------ the outbox
 

@@ -157,6 +157,17 @@ def since(conn: sqlite3.Connection, since_local_id: int) -> list[TxRecord]:
     return [tx_from_row(r) for r in rows]
 
 
+def of_tag(conn: sqlite3.Connection, id_tag: str, limit: int) -> list[TxRecord]:
+    """The newest ``limit`` rows ``id_tag`` started or stopped (case-insensitive)."""
+    key = id_tag.upper()
+    rows = conn.execute(
+        f"{_SELECT} WHERE upper(id_tag) = ? OR upper(stop_id_tag) = ? "
+        "ORDER BY local_id DESC LIMIT ?",
+        (key, key, limit),
+    ).fetchall()
+    return [tx_from_row(r) for r in rows]
+
+
 def state_of(conn: sqlite3.Connection, local_id: int) -> str | None:
     row = conn.execute("SELECT state FROM transactions WHERE local_id = ?", (local_id,)).fetchone()
     return None if row is None else str(row[0])

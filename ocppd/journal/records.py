@@ -144,6 +144,7 @@ class ReservationRecord:
     id_tag: str
     parent_id_tag: str | None
     expiry: str  # ISO 8601, UTC
+    connector_type: str | None = None  # only a connector of this type serves it
 
 
 @dataclass(frozen=True, slots=True)

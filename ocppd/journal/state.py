@@ -88,6 +88,12 @@ def cache_store(
     return int(excess)
 
 
+def cache_forget(conn: sqlite3.Connection, id_tag: str) -> bool:
+    """Remove one entry (case-insensitive); False when there was none."""
+    cursor = conn.execute("DELETE FROM auth_cache WHERE id_tag = ?", (cache_key(id_tag),))
+    return cursor.rowcount > 0
+
+
 def cache_clear(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM auth_cache")
 
@@ -136,24 +142,26 @@ def replace_charging_profiles(conn: sqlite3.Connection, records: list[tuple[int,
 
 def reservations(conn: sqlite3.Connection) -> list[ReservationRecord]:
     rows = conn.execute(
-        "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expiry FROM reservations "
-        "ORDER BY reservation_id"
+        "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expiry, connector_type "
+        "FROM reservations ORDER BY reservation_id"
     ).fetchall()
     return [ReservationRecord(*row) for row in rows]
 
 
 def save_reservation(conn: sqlite3.Connection, record: ReservationRecord) -> None:
     conn.execute(
-        "INSERT INTO reservations (reservation_id, connector_id, id_tag, parent_id_tag, expiry) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reservation_id) DO UPDATE SET "
+        "INSERT INTO reservations (reservation_id, connector_id, id_tag, parent_id_tag, expiry, "
+        "connector_type) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (reservation_id) DO UPDATE SET "
         "connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
-        "parent_id_tag = excluded.parent_id_tag, expiry = excluded.expiry",
+        "parent_id_tag = excluded.parent_id_tag, expiry = excluded.expiry, "
+        "connector_type = excluded.connector_type",
         (
             record.reservation_id,
             record.connector_id,
             record.id_tag,
             record.parent_id_tag,
             record.expiry,
+            record.connector_type,
         ),
     )
 

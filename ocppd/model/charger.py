@@ -151,9 +151,20 @@ class Charger:
         return f"<Charger connectors={list(self.connectors.values())!r} operative={self.operative}>"
 
     def add_connector(
-        self, devices: ConnectorDevices, *, max_current_a: float, phases: int
+        self,
+        devices: ConnectorDevices,
+        *,
+        max_current_a: float,
+        phases: int,
+        connector_type: str | None = None,
     ) -> Connector:
-        connector = Connector(self, devices, max_current_a=max_current_a, phases=phases)
+        connector = Connector(
+            self,
+            devices,
+            max_current_a=max_current_a,
+            phases=phases,
+            connector_type=connector_type,
+        )
         self.connectors[connector.id] = connector
         return connector
 
@@ -232,7 +243,7 @@ class Charger:
             await self.wait_changed()
 
     def status_changed(self) -> None:
-        if self.reservations.zero is not None and self._nursery is not None:
+        if self.reservations.zeros and self._nursery is not None:
             self.spawn("reservation check", self.reservations.charger_changed)
         self._follow_zero()
         self._changed.set()
@@ -584,9 +595,10 @@ class Charger:
 
     # --- reservations (model/reservation.py) ---
 
-    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
-        zero = self.reservations.zero
-        return zero if zero is not None and zero.admits(id_tag, parent_id_tag) else None
+    def reservation_for(
+        self, id_tag: str, parent_id_tag: str | None, connector_id: int
+    ) -> Reservation | None:
+        return self.reservations.zero_for(id_tag, parent_id_tag, self.connectors[connector_id])
 
     def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:
         return self.reservations.zero_blocks(
@@ -642,8 +654,7 @@ class Charger:
         reserved = connector.reservation
         if reserved is not None:
             return not reserved.admits(id_tag, None)
-        zero = self.reservations.zero
-        return zero is not None and self.reservations.zero_blocks(id_tag, None, using=connector)
+        return self.reservations.zero_blocks(id_tag, None, using=connector)
 
     async def remote_start(
         self,

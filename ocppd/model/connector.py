@@ -155,12 +155,16 @@ class Connector:
         *,
         max_current_a: float,
         phases: int,
+        connector_type: str | None = None,
     ) -> None:
         self.id = devices.connector_id
         self.context = context
         self.devices = devices
         self.max_current_a = max_current_a
         self.phases = phases
+        # the socket or cable, in the config's word (OCPP 2.0.1's ConnectorEnumType: cType2,
+        # cCCS2 ...); None: not known. A reservation of a type needs one of it.
+        self.connector_type = connector_type
         self.plug = PlugState()
         self.faults: dict[FaultKind, Fault] = {}
         self.operative = True  # applied availability
@@ -727,7 +731,9 @@ class Connector:
         why_not = self._why_no_start() or self._reserved_for_another(id_tag, auth)
         if why_not is not None:
             raise self.refuse(what, *why_not)
-        reservation = self.reservation or self.context.reservation_for(id_tag, auth.parent_id_tag)
+        reservation = self.reservation or self.context.reservation_for(
+            id_tag, auth.parent_id_tag, self.id
+        )
         reading = await self.read_meter()
         if reading is None:
             raise self.refuse(what, "the meter does not answer")

@@ -103,8 +103,11 @@ class ChargePointContext(Protocol):
 
     # --- reservations (model/reservation.py) ---
 
-    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
-        """The charge point's reservation (connector 0) this driver may use, if any."""
+    def reservation_for(
+        self, id_tag: str, parent_id_tag: str | None, connector_id: int
+    ) -> Reservation | None:
+        """The charge point's reservation (connector 0) this driver may use at
+        ``connector_id``, if any."""
         ...
 
     def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:

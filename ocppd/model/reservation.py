@@ -11,7 +11,7 @@ cancelled or replaced (the same id), and when its connector, or the charge point
 connector 0, becomes Faulted or Unavailable (§3.11).
 
 :class:`Reservations` is the room: it decides whether a reservation may be made (a
-:class:`ReserveResult`), keeps the connector-0 reservation, persists every change
+:class:`ReserveResult`), keeps the connector-0 reservations, persists every change
 through a :class:`ReservationStore` before it takes effect, and ends what expired.
 Connectors keep their own reservation and change it only through their verbs
 (:meth:`Connector.reserve`, :meth:`Connector.end_reservation`).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +57,13 @@ class Reservation:
     id_tag: str
     parent_id_tag: str | None
     expiry: datetime  # wall clock, aware
+    # only a connector of this type serves it (the config's word for the socket or cable,
+    # Connector.connector_type; OCPP 2.0.1's ConnectorEnumType), None: any connector
+    connector_type: str | None = None
+
+    def serves(self, connector: Connector) -> bool:
+        """``connector`` is of the type this reservation asks for (any, without one)."""
+        return self.connector_type is None or connector.connector_type == self.connector_type
 
     def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
         """The reserved tag, or one of the same parent group (1.6 §5.13), may use it."""
@@ -73,7 +80,8 @@ class Reservation:
 
     def __str__(self) -> str:
         where = "any connector" if self.connector_id == ANY_CONNECTOR else self.connector_id
-        return f"reservation {self.reservation_id} ({where}, until {self.expiry.isoformat()})"
+        kind = f" of type {self.connector_type}" if self.connector_type else ""
+        return f"reservation {self.reservation_id} ({where}{kind}, until {self.expiry.isoformat()})"
 
 
 class Ending(StrEnum):
@@ -106,7 +114,7 @@ class ReservationStore(Protocol):
 
 
 class Reservations:
-    """The charge point's reservations: the connector-0 one here, the others on their
+    """The charge point's reservations: the connector-0 ones here, the others on their
     connectors; every change persisted first."""
 
     def __init__(
@@ -125,16 +133,21 @@ class Reservations:
         self.charger_status = charger_status
         self.retry_later = retry_later  # a journal write that must land, retried until it does
         self.changed = changed  # a reservation was made, ended or used (the set changed)
-        self.zero: Reservation | None = None  # on connector 0
+        self.zeros: list[Reservation] = []  # on connector 0, in the order they were made
         self._listeners: list[Listener] = []
         self._changed = trio.Event()
 
     def __repr__(self) -> str:
-        return f"<Reservations zero={self.zero} on={[str(r) for r in self.all()]}>"
+        return f"<Reservations on={[str(r) for r in self.all()]}>"
+
+    @property
+    def zero(self) -> Reservation | None:
+        """The first connector-0 reservation in force (the one ``ocppctl status`` shows)."""
+        return self.zeros[0] if self.zeros else None
 
     def all(self) -> list[Reservation]:
         found = [c.reservation for c in self.connectors.values() if c.reservation is not None]
-        return ([self.zero] if self.zero is not None else []) + found
+        return [*self.zeros, *found]
 
     def find(self, reservation_id: int) -> Reservation | None:
         return next((r for r in self.all() if r.reservation_id == reservation_id), None)
@@ -166,18 +179,23 @@ class Reservations:
                 await self._tell(reservation, Ending.EXPIRED if expired else Ending.REMOVED)
                 await self._forget(reservation)
             elif connector is None:
-                self.zero = reservation
+                self.zeros.append(reservation)
             else:
                 connector.restore_reservation(reservation)
         self._wake()
 
     # --- the central system's verbs ---
 
-    async def reserve(self, reservation: Reservation) -> ReserveResult:
+    async def reserve(self, reservation: Reservation, *, several: bool = False) -> ReserveResult:
         """ReserveNow: ACCEPTED (persisted, in force; one with the same id is replaced),
         else why not. The new reservation is judged as if the one it replaces were gone;
-        when it is refused, the old one stays."""
-        result = self._judge(reservation)
+        when it is refused, the old one stays.
+
+        ``several``: more than one connector-0 reservation may be in force, each keeping
+        one more connector free (2.0.1 H01.FR.04, H01.FR.07); without it a second one is
+        OCCUPIED (the 1.6 profile's rule, OCTT TC_050_2). Either way the model keeps as many
+        as it was given (a restart, a reservation made in the other version)."""
+        result = self._judge(reservation, several)
         if result is not ReserveResult.ACCEPTED:
             log.info("%s not made: %s", reservation, result)
             return result
@@ -186,7 +204,7 @@ class Reservations:
         except StorageUnavailable as exc:
             log.error("%s not made: it cannot be persisted (%s)", reservation, exc)
             return ReserveResult.REJECTED
-        result = self._judge(reservation)  # a driver may have come while it was written
+        result = self._judge(reservation, several)  # a driver may have come meanwhile
         if result is not ReserveResult.ACCEPTED:
             log.info("%s not made: %s", reservation, result)
             old = self.find(reservation.reservation_id)
@@ -199,7 +217,7 @@ class Reservations:
         if old is not None:
             await self._drop(old)
         if reservation.connector_id == ANY_CONNECTOR:
-            self.zero = reservation
+            self.zeros.append(reservation)
         else:
             await self.connectors[reservation.connector_id].reserve(reservation)
         log.info("%s made", reservation)
@@ -214,10 +232,11 @@ class Reservations:
         await self._end(reservation, Ending.CANCELLED, "cancelled")
         return True
 
-    def _judge(self, new: Reservation) -> ReserveResult:
+    def _judge(self, new: Reservation, several: bool) -> ReserveResult:
         """1.6 §5.13: Rejected (no such connector, already expired), Faulted,
         Unavailable, Occupied, or Accepted. Whether connector 0 may be reserved at all
         (ReserveConnectorZeroSupported) the feature decides before asking."""
+        others = [z for z in self.zeros if z.reservation_id != new.reservation_id]
         if new.expired(self.clock.now()):
             return ReserveResult.REJECTED
         charger = self.charger_status()
@@ -225,8 +244,11 @@ class Reservations:
             return ReserveResult.FAULTED
         if charger is Status.UNAVAILABLE:
             return ReserveResult.UNAVAILABLE
+        typed = [c for c in self.connectors.values() if new.serves(c)]
+        if not typed:  # no connector of that type here (2.0.1 H01 S3)
+            return ReserveResult.REJECTED
         if new.connector_id == ANY_CONNECTOR:
-            if self.zero is not None and self.zero.reservation_id != new.reservation_id:
+            if others and not several:
                 return ReserveResult.OCCUPIED
             # A connector with a cable in it is taken by the EV parked there, as it is for
             # a reservation of that connector (below): 1.6 §5.13 "Occupied if the Charge
@@ -234,11 +256,13 @@ class Reservations:
             free = [
                 c for c in self.connectors.values() if self._free_for(c, new) and not c.plug.plugged
             ]
-            if free:
+            if fits([*others, new], free):  # one for each connector-0 one, this one too
                 return ReserveResult.ACCEPTED
-            return _why_none(list(self.connectors.values()))
+            if any(new.serves(c) for c in free):  # kept for others (2.0.1 H01.FR.11)
+                return ReserveResult.OCCUPIED
+            return _why_none(typed)
         connector = self.connectors.get(new.connector_id)
-        if connector is None:
+        if connector is None or not new.serves(connector):
             return ReserveResult.REJECTED
         status = connector.reported.status
         if status is Status.FAULTED:
@@ -247,11 +271,10 @@ class Reservations:
             return ReserveResult.UNAVAILABLE
         if not self._free_for(connector, new) or connector.plug.plugged:
             return ReserveResult.OCCUPIED
-        zero = self.zero
-        if zero is not None and zero.reservation_id != new.reservation_id:
-            # the connector-0 reservation needs one free connector besides this one
-            others = [c for c in self.connectors.values() if c is not connector]
-            if not any(self._free_for(c, new) for c in others):
+        if others:
+            # each connector-0 reservation needs one free connector besides this one
+            rest = [c for c in self.connectors.values() if c is not connector]
+            if not fits(others, [c for c in rest if self._free_for(c, new)]):
                 return ReserveResult.OCCUPIED
         return ReserveResult.ACCEPTED
 
@@ -263,19 +286,30 @@ class Reservations:
 
     # --- who may start where ---
 
+    def zero_for(
+        self, id_tag: str, parent_id_tag: str | None, connector: Connector
+    ) -> Reservation | None:
+        """The connector-0 reservation a start of ``id_tag`` at ``connector`` uses: its
+        own, else its group's, of a type the connector is."""
+        fitting = [z for z in self.zeros if z.serves(connector)]
+        own = [z for z in fitting if z.admits(id_tag, None)]
+        return next(iter(own + [z for z in fitting if z.admits(id_tag, parent_id_tag)]), None)
+
     def zero_excludes(self, id_tag: str, connector: Connector) -> bool:
-        """Before ``id_tag`` is authorised: the connector-0 reservation surely keeps it off
-        ``connector`` (the tag is not the reserved one and no parent group can admit it)."""
-        zero = self.zero
-        if zero is None or zero.may_admit(id_tag):
-            return False
-        return self.zero_blocks(id_tag, None, using=connector)
+        """Before ``id_tag`` is authorised: the connector-0 reservations surely keep it off
+        ``connector`` (counting as its own one whose parent group might admit it)."""
+        mine = next((z for z in self.zeros if z.may_admit(id_tag) and z.serves(connector)), None)
+        return self._too_few_left(id_tag, mine, using=connector)
 
     def zero_blocks(self, id_tag: str, parent_id_tag: str | None, *, using: Connector) -> bool:
-        """A start of ``id_tag`` on ``using`` would leave no free connector for the
-        connector-0 reservation of another driver (1.6 §5.13: one must stay free)."""
-        zero = self.zero
-        if zero is None or zero.admits(id_tag, parent_id_tag):
+        """A start of ``id_tag`` on ``using`` would leave too few free connectors for the
+        connector-0 reservations of other drivers (1.6 §5.13, 2.0.1 H01.FR.07: one must
+        stay free for each, of its type)."""
+        return self._too_few_left(id_tag, self.zero_for(id_tag, parent_id_tag, using), using=using)
+
+    def _too_few_left(self, id_tag: str, mine: Reservation | None, *, using: Connector) -> bool:
+        pending = [z for z in self.zeros if z is not mine]
+        if not pending:
             return False
         if using.reservation is not None:  # its own reservation admitted the tag
             return False
@@ -284,12 +318,13 @@ class Reservations:
             for c in self.connectors.values()
             if c is not using and c.reservation is None and (c.free or c.claimed_by(id_tag))
         ]
-        return not others
+        return not fits(pending, others)
 
     def held(self) -> set[int]:
-        """The connectors the connector-0 reservation holds: as many connectors are free
-        (and reserved for no one else) as it needs, one (the idea of MicroOcpp's
-        ``ReservationService::getReservation(connectorId)``). They report Reserved.
+        """The connectors the connector-0 reservations hold: when no more connectors are
+        free (and reserved for no one else) than they need, one each, those (the idea of
+        MicroOcpp's ``ReservationService::getReservation(connectorId)``; 2.0.1 H01.FR.20).
+        They report Reserved.
 
         1.6 §3.11: a connector-0 reservation "SHALL NOT reserve a specific connector, but
         SHALL make sure that ... one connector remains available for the reserved idTag".
@@ -303,18 +338,18 @@ class Reservations:
         transition. It is kept for the reservation all the same (:meth:`zero_blocks`). One
         held before the cable came stays held, as a reserved connector stays Reserved
         (transition E2)."""
-        if self.zero is None:
+        if not self.zeros:
             return set()
         free = [c for c in self.connectors.values() if c.free and c.reservation is None]
-        if len(free) > 1:
-            return set()
-        return {c.id for c in free if not c.plug.plugged or c.held_for_zero}
+        # held: a connector without which the reservations no longer fit (2.0.1 H01.FR.20,
+        # H01.FR.24: as many free, of their types, as they need)
+        needed = [c for c in free if not fits(self.zeros, [o for o in free if o is not c])]
+        return {c.id for c in needed if not c.plug.plugged or c.held_for_zero}
 
     def use(self, reservation: Reservation) -> None:
         """A transaction started with ``reservation`` (the connector dropped its own
         already): it is no longer in force. :meth:`used` forgets it on disk."""
-        if self.zero is reservation:
-            self.zero = None
+        self._unlist(reservation)
         self._wake()
 
     async def used(self, reservation: Reservation) -> None:
@@ -326,11 +361,26 @@ class Reservations:
     # --- the ends of a reservation ---
 
     async def charger_changed(self) -> None:
-        """The charge point became Faulted or Unavailable: the connector-0 reservation ends
-        (1.6 §3.11)."""
-        if self.zero is not None and self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
+        """The charge point became Faulted or Unavailable: the connector-0 reservations end
+        (1.6 §3.11). A status changed: when fewer connectors can still serve them than
+        there are connector-0 reservations (the others Faulted, Unavailable or reserved
+        on their own), the newest ones end, removed: the charger can no longer keep its
+        promise (2.0.1 H01.FR.16/17: a targeted EVSE became Faulted or Unavailable). A
+        connector in use counts as able: it is free again later."""
+        if self.charger_status() in (Status.FAULTED, Status.UNAVAILABLE):
             why = f"the charge point is {self.charger_status()}"
-            await self._end(self.zero, Ending.REMOVED, why)
+            for zero in list(self.zeros):
+                await self._end(zero, Ending.REMOVED, why)
+            return
+        able = [
+            c
+            for c in self.connectors.values()
+            if c.reservation is None
+            and c.reported.status not in (Status.FAULTED, Status.UNAVAILABLE)
+        ]
+        while self.zeros and not fits(self.zeros, able):
+            why = f"{len(able)} connector(s) cannot serve {len(self.zeros)} reservations of any"
+            await self._end(self.zeros[-1], Ending.REMOVED, why)
 
     async def connector_lost(self, reservation: Reservation, why: str) -> None:
         """A connector ended its own reservation (it became Faulted or Unavailable)."""
@@ -346,9 +396,16 @@ class Reservations:
         await self._forget(reservation)
         self._wake()
 
+    def _unlist(self, reservation: Reservation) -> bool:
+        """Take a connector-0 reservation off the list; False when it is not one of them."""
+        for index, zero in enumerate(self.zeros):
+            if zero is reservation:
+                del self.zeros[index]
+                return True
+        return False
+
     async def _drop(self, reservation: Reservation) -> None:
-        if self.zero is reservation:
-            self.zero = None
+        if self._unlist(reservation):
             return
         connector = self.connectors.get(reservation.connector_id)
         if connector is not None:
@@ -407,6 +464,26 @@ class Reservations:
     def seconds_left(self, reservation: Reservation) -> float:
         now = self.clock.now()
         return math.inf if now is None else (reservation.expiry - now).total_seconds()
+
+
+def fits(reservations: Sequence[Reservation], connectors: Sequence[Connector]) -> bool:
+    """Each reservation can have a connector of its own among ``connectors``, one of its
+    type (a matching in the small bipartite graph, by augmenting paths)."""
+    if len(reservations) > len(connectors):
+        return False
+    taken: dict[int, int] = {}  # connector index -> reservation index
+
+    def place(r: int, seen: set[int]) -> bool:
+        for i, connector in enumerate(connectors):
+            if i in seen or not reservations[r].serves(connector):
+                continue
+            seen.add(i)
+            if i not in taken or place(taken[i], seen):
+                taken[i] = r
+                return True
+        return False
+
+    return all(place(r, set()) for r in range(len(reservations)))
 
 
 def _why_none(connectors: list[Connector]) -> ReserveResult:

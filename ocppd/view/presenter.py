@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 CONFIRM_S = 5.0  # a second press of stop within this ends the session
 INFO_S = 10.0  # an info screen stays this long
 INFO_SCREENS = ("session", "meter", "network", "version")
+RECHECK_S = 600.0  # a message's window far ahead is looked at again this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +268,9 @@ class Presenter:
                 found.setdefault(n.notice_id, n)
         deadline = math.inf
         change = self.charger.notices.next_change(wall)
-        if change is not None and wall is not None:
-            deadline = now + max(0.0, (change - wall).total_seconds())
+        if change is not None and wall is not None:  # looked at again at least every
+            # RECHECK_S: the wall clock may step (the central system's time)
+            deadline = now + min(RECHECK_S, max(0.0, (change - wall).total_seconds()))
         ordered = sorted(found.values(), key=precedence)
         if ordered and ordered[0].priority is Priority.FRONT:
             return ordered[0], deadline  # the newest front message replaces the others

@@ -49,8 +49,10 @@ SEED[6] = (  # 0006 adds the local authorization list
     UPDATE local_list_meta SET version = 3, entries = 1;
 """
 )
-SEED[7] = (  # 0007 adds the reservations table
-    SEED[6] + "INSERT INTO reservations VALUES (7, 1, 'TAG', NULL, '2026-11-21T11:00:00+00:00');"
+SEED[7] = (  # 0007 adds the reservations table (columns named: a later one adds columns)
+    SEED[6]
+    + "INSERT INTO reservations (reservation_id, connector_id, id_tag, parent_id_tag, expiry) "
+    "VALUES (7, 1, 'TAG', NULL, '2026-11-21T11:00:00+00:00');"
 )
 # The firmware migration adds the jobs table; found by name, so a renumbering at merge
 # needs no change here (the data of 0007 is valid at every later schema).
@@ -79,6 +81,13 @@ SEED[DISPLAY_MESSAGES] = (
     + """
     INSERT INTO display_messages VALUES (7, '{"text": "hello"}');
 """
+)
+# The reservations' connector type (2.0.1 ReserveNow connectorType) adds a column; found by
+# name. Its seed gives reservation 7 a type.
+RESERVATION_TYPE = next(m.version for m in BUNDLED if m.name == "reservation_connector_type")
+SEED[RESERVATION_TYPE] = (
+    SEED[RESERVATION_TYPE - 1]
+    + "UPDATE reservations SET connector_type = 'cType2' WHERE reservation_id = 7;"
 )
 
 SECOND = Migration(
@@ -137,6 +146,10 @@ async def test_every_older_schema_migrates_with_its_data(tmp_path: Path, version
             assert await journal.job("firmware") == {"phase": "waiting"}
         kept = [(7, '{"text": "hello"}')] if version >= DISPLAY_MESSAGES else []
         assert await journal.display_messages() == kept
+        # 0007's reservation reads back, with the type it was given (none before it had one)
+        reserved = [(r.reservation_id, r.connector_type) for r in await journal.reservations()]
+        expected_type = "cType2" if version >= RESERVATION_TYPE else None
+        assert reserved == ([(7, expected_type)] if version >= 7 else [])
 
 
 async def test_an_empty_file_counts_as_new(tmp_path: Path) -> None:

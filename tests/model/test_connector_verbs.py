@@ -124,7 +124,9 @@ class Context:
         pass
 
     # a connector alone: no charge-point (connector 0) reservation
-    def reservation_for(self, id_tag: str, parent_id_tag: str | None) -> Reservation | None:
+    def reservation_for(
+        self, id_tag: str, parent_id_tag: str | None, connector_id: int
+    ) -> Reservation | None:
         return None
 
     def reservation_blocks(self, id_tag: str, parent_id_tag: str | None, connector_id: int) -> bool:

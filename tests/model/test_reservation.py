@@ -19,7 +19,7 @@ from ocppd.model.auth import Authorizer
 from ocppd.model.charger import Charger
 from ocppd.model.keys import Keys
 from ocppd.model.outcomes import ReserveResult
-from ocppd.model.reservation import Reservation
+from ocppd.model.reservation import Reservation, fits
 from ocppd.model.status import Status
 from tests.model.test_supervise import TxLog, Uplink
 
@@ -145,3 +145,24 @@ async def test_connector_zero_needs_a_free_connector_and_judges_others_by_it(
         assert await reservations.reserve(booking(5, 0)) is ReserveResult.OCCUPIED
         assert not await reservations.cancel(99)
         nursery.cancel_scope.cancel()
+
+
+def test_fits_gives_each_reservation_a_connector_of_its_type() -> None:
+    """Reservations of the whole charge point, some of a connector type (2.0.1 H01 S3): each
+    needs a connector of its own, of its type; an untyped one placed on the only typed
+    connector makes way for a typed one (augmenting path)."""
+
+    def connector(kind: str | None) -> Any:
+        return type("C", (), {"connector_type": kind})()
+
+    def reservation(rid: int, kind: str | None = None) -> Reservation:
+        return Reservation(rid, 0, "TAG", None, EPOCH, kind)
+
+    type2, plain = connector("cType2"), connector(None)
+    assert fits([], [])
+    assert fits([reservation(1)], [plain])
+    assert fits([reservation(1), reservation(2, "cType2")], [type2, plain])
+    assert fits([reservation(2, "cType2"), reservation(1)], [plain, type2])
+    assert not fits([reservation(1, "cType2"), reservation(2, "cType2")], [type2, plain])
+    assert not fits([reservation(1, "cCCS2")], [type2, plain])
+    assert not fits([reservation(1), reservation(2), reservation(3)], [type2, plain])

@@ -137,6 +137,7 @@ def make_facts(**status: Status) -> Facts:
         now=lambda: NOW,
         serial_number="SN-1",
         certificates=lambda: 2,
+        display=True,
     )
 
 
@@ -511,6 +512,7 @@ def test_a_custom_report_by_component_variable_and_criterion(model):
         "AuthCacheCtrlr",
         "SmartChargingCtrlr",
         "ReservationCtrlr",
+        "DisplayMessageCtrlr",
     }
     assert model.custom_report(None, [m.ComponentCriterionEnumType.ACTIVE]) == []
     assert model.custom_report((m.ComponentVariableType(component=component("Foo")),), None) == []

@@ -11,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from ocpp.v201 import call
 
-from tests.harness import csms_now
+from ocppd.ctl import format_messages
+from tests.harness import ControlRefused, csms_now
 from tests.test_display import screen, with_display
 from tests.v201.harness import charger201, registered
 from tests.v201.test_reset import OFFLINE_START, charging
@@ -262,4 +264,188 @@ async def test_tc_o_20_cs_messages_survive_a_restart(
         assert await reported(station, 3) == [
             message(message_id=4, content="Welcome back", state="Idle")
         ]
+    assert csms.violations == []
+
+
+async def shown_over(cp: Any, seconds: float, step: float = 1.0) -> list[str]:
+    """What the screen said at each ``step`` for ``seconds``."""
+    seen = []
+    for _ in range(int(seconds / step)):
+        seen.append(await screen(cp))
+        await trio.sleep(step)
+    return seen
+
+
+async def test_tc_o_22_24_cs_priorities_on_the_screen(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """NormalCycle takes turns with the charger's page; InFront ones take turns before it
+    (TC_O_22_CS: multiple InFront); the newest AlwaysFront replaces everything, a refused
+    card's page included (TC_O_24_CS: a second AlwaysFront replaces the first)."""
+    csms = await start_csms201(tags={"BADCAFE1": "Invalid"})
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        await set_message(station, message_id=1, content="Cycle one")
+        seen = await shown_over(cp, 12)
+        assert any("Cycle one" in s for s in seen) and any("Ready" in s for s in seen)
+        await set_message(station, message_id=2, content="Ahead two", priority="InFront")
+        await set_message(station, message_id=3, content="Ahead three", priority="InFront")
+        seen = await shown_over(cp, 12)
+        assert any("Ahead two" in s for s in seen) and any("Ahead three" in s for s in seen)
+        assert not any("Ready" in s or "Cycle one" in s for s in seen)
+        await set_message(station, message_id=4, content="Front four", priority="AlwaysFront")
+        await set_message(station, message_id=5, content="Front five", priority="AlwaysFront")
+        seen = await shown_over(cp, 12)
+        assert all("Front five" in s for s in seen)
+        with pytest.raises(ControlRefused):
+            await cp.swipe("BADCAFE1")
+        await trio.sleep(0.5)
+        assert cp.connector(1).refusal_shown is not None
+        assert "Front five" in await screen(cp)
+        await station.call(call.ClearDisplayMessage(id=5))
+        await trio.sleep(0.5)
+        assert "Front four" in await screen(cp)  # the first one was kept
+        listed = await cp.control({"cmd": "messages"})
+        assert [m["id"] for m in listed["messages"]] == [1, 2, 3, 4]
+        assert listed["capacity"] == 32
+        text = format_messages(listed)
+        assert text.startswith("4 display message(s) of at most 32")
+        assert "#4 AlwaysFront UTF8" in text and "    Front four" in text
+        listed = await cp.control({"cmd": "messages", "clear": 4})  # the installer's escape
+        assert [m["id"] for m in listed["messages"]] == [1, 2, 3]
+        with pytest.raises(ControlRefused, match="no display message 4"):
+            await cp.control({"cmd": "messages", "clear": 4})
+        answer = await station.call(call.GetDisplayMessages(request_id=9, id=[4]))
+        assert answer.status == "Unknown"
+    assert csms.violations == []
+
+
+async def test_tc_o_36_38_cs_a_message_of_a_state_shows_in_that_state(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_O_36_CS: state Charging shows while charging only; TC_O_38_CS: state Unavailable
+    while the EVSE is out of service (ChangeAvailability) only."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=OFFLINE_START, **with_display()) as cp:
+        station = await registered(cp)
+        await set_message(
+            station, message_id=1, content="Enjoy", priority="InFront", state="Charging"
+        )
+        await set_message(
+            station, message_id=2, content="Closed", priority="InFront", state="Unavailable"
+        )
+        await trio.sleep(1)
+        text = await screen(cp)
+        assert "Enjoy" not in text and "Closed" not in text and "Ready" in text
+        await charging(cp)
+        await trio.sleep(1)
+        assert "Enjoy" in await screen(cp)
+        await cp.sim("unplug", 1)
+        await trio.sleep(2)
+        assert "Enjoy" not in await screen(cp)
+        answer = await station.call(
+            call.ChangeAvailability(operational_status="Inoperative", evse={"id": 1})
+        )
+        assert answer.status == "Accepted"
+        await trio.sleep(1)
+        assert "Closed" in await screen(cp)
+    assert csms.violations == []
+
+
+async def test_any_text_is_shown_and_never_stops_the_display(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """UTF-8 beyond the panel's font (the euro sign, CJK, control characters) is drawn as
+    "?" and the display keeps working (no display fault); the text model keeps the text."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        text = "Laden 0,39 €/kWh 充电\n\tüber Nacht"
+        answer = await set_message(station, content=text, priority="AlwaysFront")
+        assert answer.status == "Accepted"
+        await trio.sleep(1)
+        assert "Laden 0,39 €/kWh 充电 über Nacht" in await screen(cp)
+        shot = await cp.control({"cmd": "screen", "png": True})
+        assert shot["png"]
+        assert cp.charger.faults == {}
+    assert csms.violations == []
+
+
+async def test_a_hostile_central_system_cannot_grow_the_journal_or_break_the_handler(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """Ids beyond an OCPP integer are Rejected (InvalidValue), not a failure; a flood of new
+    ids keeps at most DisplayMessageCtrlr.DisplayMessages, in memory and in the journal."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, **with_display()) as cp:
+        station = await registered(cp)
+        for bad in (2**70, -1):
+            answer = await set_message(station, message_id=bad)
+            assert answer.status == "Rejected"
+            assert answer.status_info["reason_code"] == "InvalidValue"
+        assert (await station.call(call.ClearDisplayMessage(id=2**70))).status == "Unknown"
+        answers = [(await set_message(station, message_id=i)).status for i in range(40)]
+        assert answers == ["Accepted"] * 32 + ["Rejected"] * 8
+        assert len(cp.charger.notices) == 32
+        assert len(await cp.journal.display_messages()) == 32
+        assert cp.journal.healthy
+    assert csms.violations == []
+
+
+async def test_tc_o_27_28_cs_a_transaction_message_with_a_start_and_an_end(
+    nursery, start_csms201, autojump_clock
+) -> None:
+    """TC_O_27_CS: a transaction's message with a startDateTime shows from then; TC_O_28_CS:
+    one with an endDateTime is removed at its end while the transaction still runs."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, keys=OFFLINE_START, **with_display()) as cp:
+        station = await registered(cp)
+        tx = await charging(cp)
+        tx_id = str(tx.transaction_id)
+        later = await set_message(
+            station,
+            message_id=1,
+            content="Later",
+            priority="InFront",
+            transaction_id=tx_id,
+            startDateTime=stamp(300),
+        )
+        ending = await set_message(
+            station,
+            message_id=2,
+            content="Ending",
+            priority="AlwaysFront",
+            transaction_id=tx_id,
+            endDateTime=stamp(120),
+        )
+        assert (later.status, ending.status) == ("Accepted", "Accepted")
+        await trio.sleep(1)
+        assert "Ending" in await screen(cp)
+        await trio.sleep(180)
+        assert [n.notice_id for n in cp.charger.notices.all()] == [1]
+        assert "Later" not in await screen(cp)
+        await trio.sleep(180)
+        assert "Later" in await screen(cp)
+        assert cp.connector(1).tx is tx
+    assert csms.violations == []
+
+
+async def test_a_transaction_message_does_not_outlive_a_restart_of_its_transaction(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """A transaction ends with the daemon (Reboot, or PowerLoss at the next start): its
+    message is removed at start, the others come back."""
+    csms = await start_csms201()
+    options: dict[str, Any] = {"state_dir": tmp_path, "keys": OFFLINE_START, **with_display()}
+    async with charger201(nursery, csms, **options) as cp:
+        station = await registered(cp)
+        tx = await charging(cp)
+        await set_message(station, message_id=1, transaction_id=str(tx.transaction_id))
+        await set_message(station, message_id=2)
+        assert len(await cp.journal.display_messages()) == 2
+    async with charger201(nursery, csms, **options) as cp:
+        await registered(cp, connection=2)
+        await trio.sleep(1)
+        assert [n.notice_id for n in cp.charger.notices.all()] == [2]
+        assert [row[0] for row in await cp.journal.display_messages()] == [2]
     assert csms.violations == []

@@ -611,3 +611,27 @@ async def test_l03_l04_publish_firmware_is_a_local_controllers_not_supported_her
                 await station.call(request)
             assert refused.value.code == "NotSupported"
     assert csms.violations == []
+
+
+async def test_a_charger_without_firmware_management_offers_neither_l_nor_n(
+    nursery, start_csms201, autojump_clock, state_dir
+):
+    """Blocks L and N run 1.6's Firmware Management job: a daemon built without that profile
+    answers them NotSupported (nothing would ever run an accepted update)."""
+    from ocppd.features import core
+
+    csms = await start_csms201()
+    async with charger201(nursery, csms, state_dir=state_dir, profiles=(core.profile,)) as cp:
+        station = await registered(cp)
+        for request in (
+            call.UpdateFirmware(request_id=1, firmware=firmware("http://127.0.0.1/fw.deb")),
+            call.GetLog(
+                log={"remoteLocation": "http://127.0.0.1/"}, log_type="SecurityLog", request_id=2
+            ),
+        ):
+            with pytest.raises(CallFailed) as refused:
+                await station.call(request)
+            assert refused.value.code == "NotSupported"
+        answer = await station.call(call.TriggerMessage(requested_message=STATUS))
+        assert answer.status == "Rejected"  # the message exists; this charger cannot send it
+    assert csms.violations == []

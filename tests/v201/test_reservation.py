@@ -13,8 +13,11 @@ import trio
 from ocpp.v16 import call as call16
 from ocpp.v201 import call
 
+from ocppd import ctl
+from ocppd.testing.csms import CallFailed
 from tests.harness import ControlRefused, charger, csms_now
 from tests.netutil import Proxy
+from tests.test_offline import Disk
 from tests.v201.harness import BOTH, charger201, registered
 
 TAG = "RESV0001"
@@ -209,6 +212,88 @@ async def test_an_unspecified_evse_keeps_one_free_for_the_token_among_two(
     assert csms.violations == []
 
 
+async def test_tc_h_14_as_many_unspecified_reservations_as_evses_reserve_them_all(
+    nursery, start_csms201, autojump_clock
+):
+    """TC_H_14_CS (H01.FR.04, H01.FR.20): one ReserveNow without evseId per EVSE, each for
+    another token: each Accepted; with as many reservations as free EVSEs, every EVSE
+    reports Reserved; one more is Occupied (H01.FR.11). A driver without a reservation is
+    refused; each reserved token starts, its TransactionEvent names its own reservation."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(141, evse_id=None, token=TAG))).status == "Accepted"
+        await trio.sleep(5)
+        said = {c.payload["connectorStatus"] for c in station.calls("StatusNotification")}
+        assert "Reserved" not in said  # two free EVSEs, one reservation: none named
+        assert (await station.call(reserve(142, evse_id=None, token=OTHER))).status == ("Accepted")
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        await station.wait_for("StatusNotification", status_of(2, "Reserved"))
+        third = await station.call(reserve(143, evse_id=None, token="THIRD001"))
+        assert third.status == "Occupied"
+        status = await cp.status()
+        assert [r["id"] for r in status["charge_point"]["reservations"]] == [141, 142]
+        assert status["charge_point"]["reservation"]["id"] == 141
+        shown = ctl.format_status(status)
+        assert "reservation   141 on any connector" in shown
+        assert "reservation   142 on any connector" in shown
+        with pytest.raises(ControlRefused, match="reserved for other drivers"):
+            await cp.swipe("THIRD001")
+        await cp.swipe(OTHER)
+        await cp.sim("plug", 1)
+        assert (await started(station))["reservationId"] == 142
+        await cp.swipe(TAG)
+        await cp.sim("plug", 2)
+        event = await station.wait_for(
+            "TransactionEvent", lambda p: p["eventType"] == "Started" and p["evse"]["id"] == 2
+        )
+        assert event.payload["reservationId"] == 141
+        await trio.sleep(5)
+        assert cp.charger.reservations.all() == []
+    assert csms.violations == []
+
+
+async def test_unspecified_reservations_end_removed_when_the_station_goes_inoperative(
+    nursery, start_csms201, autojump_clock
+):
+    """H01.FR.17 for reservations without evseId: their targeted EVSEs are all of the
+    station's; the station Inoperative removes each (ReservationStatusUpdate Removed)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(151, evse_id=None))).status == "Accepted"
+        assert (await station.call(reserve(152, evse_id=None, token=OTHER))).status == ("Accepted")
+        answer = await station.call(call.ChangeAvailability(operational_status="Inoperative"))
+        assert answer.status == "Accepted"
+        await station.wait_for("ReservationStatusUpdate", update_of(151, "Removed"))
+        await station.wait_for("ReservationStatusUpdate", update_of(152, "Removed"))
+        assert cp.charger.reservations.all() == []
+        assert await cp.journal.reservations() == []
+    assert csms.violations == []
+
+
+async def test_an_evse_lost_under_unspecified_reservations_removes_the_newest(
+    nursery, start_csms201, autojump_clock
+):
+    """H01.FR.16 for reservations without evseId: two of them on two EVSEs; EVSE 2 faults:
+    one EVSE cannot serve two, the newest is removed (ReservationStatusUpdate Removed),
+    the first stays and EVSE 1 is kept for it (Reserved)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(155, evse_id=None))).status == "Accepted"
+        assert (await station.call(reserve(156, evse_id=None, token=OTHER))).status == ("Accepted")
+        await cp.sim("fault", 2, error_code="GroundFailure")
+        await station.wait_for("ReservationStatusUpdate", update_of(156, "Removed"))
+        await trio.sleep(5)
+        assert [r.reservation_id for r in cp.charger.reservations.all()] == [155]
+        assert [c.payload["reservationId"] for c in station.calls("ReservationStatusUpdate")] == [
+            156
+        ]
+        assert cp.connector(1).reported.status == "reserved"
+    assert csms.violations == []
+
+
 async def test_tc_h_09_10_12_13_an_unspecified_evse_refused(nursery, start_csms201, autojump_clock):
     """TC_H_09_CS (every EVSE reserved: Occupied), TC_H_10_CS (every EVSE in use: Occupied),
     TC_H_12_CS (the station Inoperative: Unavailable)."""
@@ -259,9 +344,11 @@ async def test_tc_h_13_without_non_evse_specific_an_unspecified_evse_is_rejected
     assert csms.violations == []
 
 
-async def test_tc_h_15_a_connector_type_cannot_be_promised(nursery, start_csms201, autojump_clock):
-    """H01 S3: the station does not know its connectors' types, so a ReserveNow naming one
-    is Rejected (TC_H_15/16_CS need a station that supports it); Unknown is no preference."""
+async def test_without_connector_types_in_the_config_a_type_cannot_be_promised(
+    nursery, start_csms201, autojump_clock
+):
+    """H01 S3 on a station whose config names no connector type: a ReserveNow naming one is
+    Rejected (UnknownConnectorType), with or without evseId; Unknown is no preference."""
     csms = await start_csms201()
     async with charger201(nursery, csms) as cp:
         station = await registered(cp)
@@ -273,6 +360,107 @@ async def test_tc_h_15_a_connector_type_cannot_be_promised(nursery, start_csms20
         assert (await station.call(reserve(73, evse_id=1, connector_type="Unknown"))).status == (
             "Accepted"
         )
+    assert csms.violations == []
+
+
+# connector 1 is a Type 2 cable ([[connector]] type); connector 2 says no type
+TYPE2 = """type = "cType2"
+[connector.contactor]
+driver = "sim"
+[connector.plug]
+driver = "sim"
+power_w = 7200.0
+[connector.meter]
+driver = "sim"
+initial_wh = 1000.0
+"""
+
+
+async def test_tc_h_15_16_a_connector_type_is_reserved(nursery, start_csms201, autojump_clock):
+    """TC_H_15_CS (H01.FR.06, H01.FR.09, H01.FR.24, H01.FR.15, H03.FR.02): connectorType
+    cType2 without evseId: Accepted; the only Type 2 EVSE reports Reserved and refuses
+    another driver, the other EVSE stays open; the token starts on the Type 2 EVSE and the
+    TransactionEvent names the reservation. TC_H_16_CS (H01.FR.11): with every EVSE of the
+    type reserved, another one of the type is Occupied. A type no connector has, or an
+    evseId of another type: Rejected."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2) as cp:
+        station = await registered(cp)
+        assert cp.connector(1).connector_type == "cType2" and cp.connector(2).connector_type is None
+        answer = await station.call(reserve(181, evse_id=None, connector_type="cType2"))
+        assert answer.status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        again = await station.call(reserve(182, evse_id=None, token=OTHER, connector_type="cType2"))
+        assert again.status == "Occupied"  # TC_H_16_CS
+        unknown = await station.call(reserve(183, evse_id=None, connector_type="cCCS2"))
+        assert (unknown.status, unknown.status_info["reason_code"]) == (
+            "Rejected",
+            "UnknownConnectorType",
+        )
+        assert (await station.call(reserve(184, evse_id=2, connector_type="cType2"))).status == (
+            "Rejected"
+        )
+        await cp.sim("plug", 1)
+        # the cable at the Type 2 EVSE is not the stranger's to use; EVSE 2 is open
+        assert "plug in at connector 2" in await cp.swipe(OTHER)
+        await cp.sim("plug", 2)
+        other = await started(station)
+        assert other["evse"]["id"] == 2 and "reservationId" not in other
+        assert "charging on connector 1" in await cp.swipe(TAG)
+        event = await station.wait_for(
+            "TransactionEvent", lambda p: p["eventType"] == "Started" and p["evse"]["id"] == 1
+        )
+        assert event.payload["reservationId"] == 181
+        await trio.sleep(5)
+        assert cp.charger.reservations.all() == []
+    assert csms.violations == []
+
+
+async def test_a_reservation_of_a_type_survives_a_restart_with_its_type(
+    nursery, start_csms201, autojump_clock, tmp_path
+):
+    """The journal keeps the type: after a restart the Type 2 EVSE is still the one kept."""
+    csms = await start_csms201()
+    state = tmp_path / "state"
+    state.mkdir()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2, state_dir=state) as cp:
+        station = await registered(cp)
+        answer = await station.call(reserve(191, evse_id=None, connector_type="cType2"))
+        assert answer.status == "Accepted"
+        await cp.stop()
+    async with charger201(nursery, csms, connectors=2, devices=TYPE2, state_dir=state) as cp:
+        station = await registered(cp, connection=2)
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        assert [r.connector_type for r in cp.charger.reservations.all()] == ["cType2"]
+    assert csms.violations == []
+
+
+async def test_a_reserve_now_already_expired_or_malformed_is_refused_and_harmless(
+    nursery, start_csms201, autojump_clock
+):
+    """An expiryDateTime already past: Rejected; a ReserveNow without its idToken, or with
+    an evseId that is not an integer: a CALLERROR, and the station goes on (a reservation
+    made afterwards works)."""
+    csms = await start_csms201()
+    async with charger201(nursery, csms) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(75, minutes=-1))).status == "Rejected"
+        expiry = (csms_now() + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+        for payload in (
+            {"id": 76, "expiryDateTime": expiry},
+            {"id": 77, "expiryDateTime": expiry, "idToken": TOKEN, "evseId": "one"},
+            {"id": 78, "expiryDateTime": "soon", "idToken": TOKEN},
+        ):
+            with pytest.raises(CallFailed) as refused:
+                await station.call_raw("ReserveNow", payload, validate=False)
+            assert refused.value.code in (
+                "FormatViolation",
+                "OccurrenceConstraintViolation",
+                "TypeConstraintViolation",
+                "PropertyConstraintViolation",
+            )
+        assert cp.charger.reservations.all() == []
+        assert (await station.call(reserve(79))).status == "Accepted"
     assert csms.violations == []
 
 
@@ -442,6 +630,34 @@ async def test_an_expiry_while_offline_is_told_after_the_reconnect(
         proxy.refuse = False
         again = await registered(cp, connection=2)
         await again.wait_for("ReservationStatusUpdate", update_of(131, "Expired"))
+    assert csms.violations == []
+
+
+async def test_an_expiry_while_the_journal_cannot_be_written_is_told_once_it_can(
+    nursery, start_csms201, autojump_clock
+):
+    """The journal refuses writes (a full disk) when the reservation expires: the EVSE is
+    Available again at once, the ReservationStatusUpdate waits in memory and is queued and
+    sent once the journal takes it, and the reservation is forgotten on disk then too."""
+    csms = await start_csms201()
+    disk = type("DiskOf", (Disk,), {"full": False})
+    options = {"connection_factory": disk.factory()}
+    async with charger201(nursery, csms, journal_options=options) as cp:
+        station = await registered(cp)
+        assert (await station.call(reserve(135, minutes=2))).status == "Accepted"
+        await station.wait_for("StatusNotification", status_of(1, "Reserved"))
+        disk.full = True
+        await station.wait_for("StatusNotification", status_of(1, "Available"), count=2)
+        await trio.sleep(30)
+        assert not station.calls("ReservationStatusUpdate")
+        assert [r.reservation_id for r in await cp.journal.reservations()] == [135]
+        disk.full = False
+        await station.wait_for("ReservationStatusUpdate", update_of(135, "Expired"))
+        with trio.fail_after(120):
+            while await cp.journal.reservations():
+                await trio.sleep(1)
+        await trio.sleep(10)
+        assert len(station.calls("ReservationStatusUpdate")) == 1
     assert csms.violations == []
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from hal.base import FaultKind
-from hal.display import Page, render, wrap
+from hal.display import Page, drawable, render, wrap
 from ocppd.model.status import Status
 from ocppd.model.supervise import Why
-from ocppd.view.screens import Scene, confirm_stop, page_for, summary
+from ocppd.view.screens import Scene, confirm_stop, notice_page, page_for, summary
 from ocppd.view.strings import LANGUAGES, STRINGS, Words
 
 EN, DE = Words("en"), Words("de")
@@ -207,3 +207,16 @@ def test_a_page_with_a_qr_code_draws_the_code_on_the_right() -> None:
     left_of_text = image.crop((40, 12, 62, 64))  # below the title rule
     assert right.getbbox() is not None
     assert left_of_text.getbbox() is None  # text keeps to the left (a short title here)
+
+
+def test_a_display_message_fills_the_lines_and_any_text_draws() -> None:
+    """A 2.0.1 display message keeps the charger's title and corner; text beyond the
+    panel's Latin-1 font and control characters are drawn as "?" or a space, never an
+    error."""
+    page = notice_page("Heute  kostenlos\nladen €", "Connector 1", "offline")
+    assert page.title == "Connector 1" and page.corner == "offline"
+    assert page.lines == ("Heute kostenlos laden €",)
+    assert drawable("a€\tb\x00ü") == "a? b?ü"
+    for size in ((128, 64), (128, 32)):
+        image = render(notice_page("充电 " * 200, "Charger"), size)
+        assert image.size == size and image.getbbox() is not None

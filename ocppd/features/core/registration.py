@@ -96,6 +96,16 @@ class Registration:
         )
         return not rejected or (call is not None and self._answered_while_rejected(call))
 
+    def forget(self) -> None:
+        """The next link leads to another central system (a 2.0.1 network profile, B10.FR.10):
+        the registration is not known there, so that link boots again."""
+        if self.status is not None:
+            log.info("another central system: registering again on the next link")
+        self.status = None
+        self.since = None
+        if self._accepted.is_set():
+            self._accepted = trio.Event()
+
     async def send_boot(
         self, session: Session | None = None, *, triggered: bool = False
     ) -> RegistrationStatus:

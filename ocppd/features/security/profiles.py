@@ -144,7 +144,7 @@ class SecurityProfiles:
         self.trial = trial
         self._reconnect = reconnect
         self._note = note
-        self._falling_back = False
+        self._own_change = False
         # the last profile a link proved (or the config file's): where a failed trial goes
         self._settled = trial.previous if trial is not None else keys.get_int(KEY)
         keys.guard(KEY, self.refusal)
@@ -172,7 +172,7 @@ class SecurityProfiles:
 
     async def _raised(self, value: Value) -> None:
         """The central system raised the profile (persisted already): try it."""
-        if self._falling_back:
+        if self._own_change:
             return
         assert isinstance(value, int)
         previous = self._settled
@@ -201,17 +201,40 @@ class SecurityProfiles:
             return
         await self.fall_back(reason)
 
+    async def settle(self, value: int, why: str) -> None:
+        """A link with the higher profile ``value`` registered (2.0.1: a network profile
+        raised it, A05): it is the profile in force from now on, durably, with no trial (a
+        registered link proved it) and no reconnect (the link has it already)."""
+        if value <= self.current:
+            return
+        previous = self.current
+        self._own_change = True
+        try:
+            await self._persist_key(KEY, str(value))
+            await self._keys.apply(KEY, value)
+        finally:
+            self._own_change = False
+        self._settled = value
+        if self.trial is not None:
+            self.trial = None
+            await self._store(TRIAL_SETTING, None)
+        log.info("security profile %d is in force (%s)", value, why)
+        await self._note(
+            "ReconfigurationOfSecurityParameters",
+            f"SecurityProfile raised from {previous} to {value} ({why})",
+        )
+
     async def fall_back(self, reason: str) -> None:
         """The profile on trial failed: the previous one is in force again, durably."""
         trial = self.trial
         if trial is None:
             return
-        self._falling_back = True
+        self._own_change = True
         try:
             await self._persist_key(KEY, str(trial.previous))
             await self._keys.apply(KEY, trial.previous)
         finally:
-            self._falling_back = False
+            self._own_change = False
         self.trial = None
         await self._store(TRIAL_SETTING, None)
         log.warning(

@@ -17,12 +17,14 @@ from ocppd.features.v201 import (
     authorization,
     availability,
     certificates,
+    customer,
     data_transfer,
     device_model,
     display,
     faults,
     firmware,
     heartbeat,
+    network,
     registration,
     remote,
     remote_start,
@@ -99,5 +101,7 @@ V201_PROFILES: tuple[Profile, ...] = (
     firmware.firmware_management,
     firmware.diagnostics,
     display.profile,
+    customer.profile,
+    network.profile,
 )
 """The 2.0.1 functional blocks this charging station offers."""

@@ -58,6 +58,7 @@ CONTROLLER = "DisplayMessageCtrlr"
 ENABLED = f"{CONTROLLER}.Enabled"
 CAPACITY = f"{CONTROLLER}.DisplayMessages"
 MAX_CAPACITY = 256
+MAX_ID = 2**31 - 1  # an OCPP integer (32 bits)
 PER_NOTIFY = 8  # messages in one NotifyDisplayMessages (each may carry 512 characters)
 RECHECK_S = 600.0  # the wall clock may step: the next end is computed again this often
 STORAGE_RETRY_S = 60.0  # the journal failed a removal: try again after this
@@ -242,6 +243,10 @@ class DisplayMessages:
         """Why a SetDisplayMessage cannot be taken, in the order of the schema's statuses;
         None: it can."""
         status = DisplayMessageStatusEnumType
+        if not 0 <= info.id <= MAX_ID:  # the schema: a positive integer; the journal's range
+            return m.SetDisplayMessageResponse(
+                status=status.REJECTED, status_info=_info("InvalidValue", f"id outside 0-{MAX_ID}")
+            )
         if not self.has_display:
             return m.SetDisplayMessageResponse(
                 status=status.REJECTED, status_info=_info("NoDisplay", "no local display")

@@ -107,6 +107,13 @@ def _no_keys(_site: Site) -> Iterable[KeySpec]:
     return ()
 
 
+def offered(services: Services) -> bool:
+    """Blocks L and N speak over 1.6's Firmware Management (its job runs as that profile's
+    task): a charger built without that profile (its key undeclared) offers neither, and
+    a daemon built without its settings (tests) neither."""
+    return services.settings is not None and services.keys.has("SupportedFileTransferProtocols")
+
+
 def _firmware(services: Services) -> Firmware:
     """The daemon's one Firmware (1.6's), taught to report 2.0.1's jobs in 2.0.1."""
     firmware = firmware_of(services)
@@ -122,7 +129,7 @@ def _info(reason: str | None, why: str) -> m.StatusInfoType | None:
 
 
 def firmware_handlers(services: Services) -> Mapping[str, Handler]:
-    if services.settings is None:  # built without the daemon's settings (tests)
+    if not offered(services):
         return {}
     firmware = _firmware(services)
     kept = firmware.update.context.kept
@@ -169,7 +176,7 @@ def firmware_handlers(services: Services) -> Mapping[str, Handler]:
 
 
 def log_handlers(services: Services) -> Mapping[str, Handler]:
-    if services.settings is None:  # built without the daemon's settings (tests)
+    if not offered(services):
         return {}
     firmware = _firmware(services)
     kept = firmware.update.context.kept
@@ -198,7 +205,7 @@ def log_handlers(services: Services) -> Mapping[str, Handler]:
 
 def firmware_status(services: Services, _evse_id: int | None) -> Task | None:
     """[L01.FR.25-26] The status last sent with its requestId, or Idle."""
-    if services.settings is None:
+    if not offered(services):
         return None
     updater = _firmware(services).update
 
@@ -210,7 +217,7 @@ def firmware_status(services: Services, _evse_id: int | None) -> Task | None:
 
 def log_status(services: Services, _evse_id: int | None) -> Task | None:
     """Uploading with the requestId of the upload that runs, or Idle [N01]."""
-    if services.settings is None:
+    if not offered(services):
         return None
     return _firmware(services).logs.send_log_status
 

@@ -7,15 +7,21 @@ in one journal table. A reservation made over 1.6 is in force over 2.0.1 and the
 way round (the same id, tag, group and expiry; connector N is EVSE N, design decision 6).
 
 - ReserveNow with ``evseId`` reserves that EVSE (the model's connector); without one, the
-  station (the model's connector 0: any free EVSE serves it, the last free one is kept for
-  it and reports Reserved, H01.FR.07, H01.FR.20). ``ReservationCtrlr.NonEvseSpecific``
+  station (the model's connector 0: any free EVSE serves it). Several such reservations
+  may be in force (H01.FR.04; 1.6 keeps one): each keeps one more EVSE free (H01.FR.07),
+  and once no more EVSEs are free than they need, those report Reserved (H01.FR.20).
+  ``ReservationCtrlr.NonEvseSpecific``
   is 1.6's ReserveConnectorZeroSupported (the same key, decision 4): off, a ReserveNow
   without evseId is Rejected (H01.FR.19). ``ReservationCtrlr.Enabled`` false: every
   ReserveNow is Rejected (H01.FR.01), over 1.6 too; reservations already made stay.
-- ``connectorType``: ocppd does not know the type of its connectors (the config has no
-  such fact), so it cannot promise one (H01.FR.09): a ReserveNow naming a type is Rejected
-  (reasonCode UnknownConnectorType), unless the type is Unknown or Undetermined (no
-  preference).
+- ``connectorType`` (H01 S3): a connector's type is the config's ``[[connector]] type``.
+  Without ``evseId`` the reservation keeps one EVSE of that type free (H01.FR.06,
+  H01.FR.09); once no more EVSEs of the type are free than such reservations need, they
+  report Reserved (H01.FR.24), the others stay open to everyone; the journal keeps the
+  type (migration reservation_connector_type). A type no connector here
+  has (or any type, when the config names none) is Rejected (reasonCode
+  UnknownConnectorType); with ``evseId``, an EVSE of another type is Rejected. Unknown
+  and Undetermined mean no preference.
 - The token is compared by its value, as 1.6 compares idTags (case-insensitively); its type
   is not kept. ``groupIdToken`` is the reservation's parent: a driver of that group may use
   it (H03.FR.04-06), learnt from the cache, the local list or an Authorize (H03.FR.07/08).
@@ -33,8 +39,9 @@ way round (the same id, tag, group and expiry; connector N is EVSE N, design dec
   SHALL), possibly for a no-show fee, and an offline station must not forget it. In 1.6
   no such message exists: nothing is queued then (the StatusNotification Available tells
   a 1.6 central system). A reservation that expired while ocppd was not running is told
-  at the next start. A crash between the end and the journal's forgetting may tell it
-  twice, never zero times (``model/reservation.py``, ``Listener``).
+  at the next start; a journal that refuses the write (a full disk) is asked again until
+  it takes it. A crash between the end and the journal's forgetting may tell it twice,
+  never zero times (``model/reservation.py``, ``Listener``).
 
 OCTT: TC_H_01_CS ... TC_H_24_CS (tests/v201/test_reservation.py names each it replays).
 """
@@ -44,13 +51,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 from ocppd.features.profile import Handler, Profile, Services, Site, TypedHandler
 from ocppd.features.reservation import ENABLED_KEY, ZERO_KEY
 from ocppd.features.v201.words import RESERVATION, V201_WORDS
+from ocppd.journal import JournalUnavailable
 from ocppd.model.keys import KeySpec, KeyType
 from ocppd.model.reservation import ANY_CONNECTOR, Ending, Reservation
+from ocppd.model.transaction import StorageUnavailable
 from ocppd.protocol.v201 import messages as m
 from ocppd.protocol.v201.dialect import V201
 from ocppd.protocol.v201.enums import (
@@ -118,8 +128,19 @@ class ReservationBlock:
             expiry = expiry.replace(tzinfo=UTC)
         group = request.group_id_token.id_token if request.group_id_token is not None else None
         where = ANY_CONNECTOR if request.evse_id is None else request.evse_id
-        reservation = Reservation(request.id, where, request.id_token.id_token, group, expiry)
-        result = RESERVATION[await self.charger.reservations.reserve(reservation)]
+        kind = None if request.connector_type in NO_PREFERENCE else request.connector_type
+        reservation = Reservation(
+            request.id,
+            where,
+            request.id_token.id_token,
+            group,
+            expiry,
+            None if kind is None else kind.value,
+        )
+        # several reservations without evseId may be in force, each keeping one more EVSE
+        # free (H01.FR.04, H01.FR.07)
+        made = await self.charger.reservations.reserve(reservation, several=True)
+        result = RESERVATION[made]
         log.info(
             "ReserveNow %d on %s: %s",
             request.id,
@@ -136,12 +157,10 @@ class ReservationBlock:
             return _rejected("NoEvse", "ReservationCtrlr.NonEvseSpecific is false")
         if request.evse_id is not None and request.evse_id <= 0:
             return _rejected("UnknownEvse", f"evseId {request.evse_id} is not an EVSE")
-        if request.connector_type is not None and request.connector_type not in NO_PREFERENCE:
-            return _rejected(
-                "UnknownConnectorType",
-                f"the connector types of this station are not known: {request.connector_type} "
-                "cannot be promised",
-            )
+        kind = request.connector_type
+        have = {c.connector_type for c in self.charger.connectors.values()}
+        if kind is not None and kind not in NO_PREFERENCE and kind.value not in have:
+            return _rejected("UnknownConnectorType", f"no connector of type {kind} here")
         return None
 
     async def cancel_reservation(self, request: m.CancelReservationRequest) -> Any:
@@ -168,9 +187,27 @@ class ReservationBlock:
             "reservationId": reservation.reservation_id,
             "reservationUpdateStatus": told.value,
         }
-        await self.services.journal.add_message(STATUS_UPDATE, payload, words=V201_WORDS)
-        self.services.wake_outbox()
+        try:
+            await self._queue(payload)
+        except StorageUnavailable as exc:
+            # kept trying in the background until the journal takes it (at start, before
+            # the charger runs, this raises: the model logs it, and the reservation, not
+            # forgotten on disk either, ends again at the next start)
+            log.error(
+                "%s %s: ReservationStatusUpdate not queued yet (%s)", reservation, ending, exc
+            )
+            self.charger.spawn(
+                STATUS_UPDATE, self.charger.retry_storage, partial(self._queue, payload)
+            )
+            return
         log.info("%s %s: ReservationStatusUpdate %s queued", reservation, ending, told)
+
+    async def _queue(self, payload: dict[str, Any]) -> None:
+        try:
+            await self.services.journal.add_message(STATUS_UPDATE, payload, words=V201_WORDS)
+        except JournalUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        self.services.wake_outbox()
 
 
 def _block(services: Services) -> ReservationBlock:

@@ -224,9 +224,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(COMM, "UnlockOnEVSideDisconnect", key="UnlockConnectorOnEVSideDisconnect"),
     Variable(COMM, "MessageTimeout", "Default", read=lambda f, _: f"{f.call_timeout_s:g}",
              data_type=INT, unit="s", constant=True),
-    # One connection: the config file's ocpp.url (slot 0); SetNetworkProfile is not built.
-    Variable(COMM, "NetworkConfigurationPriority", read=const("0"),
-             data_type=DataEnumType.SEQUENCE_LIST, values_list=("0",), constant=True),
     Variable(COMM, "OfflineThreshold", key=OFFLINE_THRESHOLD, unit="s"),
     # TxCtrlr
     Variable(TX, "EVConnectionTimeOut", key="ConnectionTimeOut", unit="s"),
@@ -317,6 +314,14 @@ VARIABLES: tuple[Variable, ...] = (
              data_type=DataEnumType.MEMBER_LIST, values_list=FORMATS, constant=True),
     Variable(DISPLAY, "SupportedPriorities", read=const(",".join(PRIORITIES)),
              data_type=DataEnumType.MEMBER_LIST, values_list=PRIORITIES, constant=True),
+    # B Network configuration (network.py): slot 0 is the config file's ocpp.url, 1-3 are
+    # set with SetNetworkProfile (B09); the order takes effect at the next dial (B10)
+    Variable(COMM, "NetworkConfigurationPriority", key=f"{COMM}.NetworkConfigurationPriority",
+             data_type=DataEnumType.SEQUENCE_LIST, values_list=("0", "1", "2", "3")),
+    Variable(COMM, "NetworkProfileConnectionAttempts",
+             key=f"{COMM}.NetworkProfileConnectionAttempts"),
+    Variable(COMM, "ActiveNetworkProfile", key=f"{COMM}.ActiveNetworkProfile",
+             persistent=False),
 )  # fmt: skip
 """Every variable of the device model. A variable whose key this charger does not declare
 is left out (a profile that is not offered)."""

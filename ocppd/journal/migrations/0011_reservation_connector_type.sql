@@ -1,0 +1,11 @@
+-- 0011: a reservation may ask for a connector type (OCPP 2.0.1 ReserveNow connectorType,
+-- H01 S3). Task number 0011: the coordinator renumbers at merge (migrations are numbered
+-- 1, 2, 3 ... with no gap).
+--
+-- Applied inside BEGIN IMMEDIATE ... COMMIT together with `PRAGMA user_version`
+-- (ocppd/journal/schema.py). Never edit a released migration: add the next number.
+--
+-- NULL (every row written before, and every reservation without a type): any connector
+-- serves it. The word is the config's connector type ([[connector]] type), as the
+-- reservation named it.
+ALTER TABLE reservations ADD COLUMN connector_type TEXT;
