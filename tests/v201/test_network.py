@@ -351,3 +351,28 @@ async def test_b09_fr_03_a_profile_the_journal_cannot_keep_fails(
         assert await set_priority(station, "1,0") == "Rejected"
         assert await set_profile(station, 1, profile(csms.url, 0)) == ("Accepted", None)
     assert csms.violations == []
+
+
+async def test_b10_fr_10_a_switch_of_slot_without_a_restart_boots_again(
+    nursery, start_csms201, autojump_clock, tmp_path: Path
+) -> None:
+    """B10.FR.03 and B10.FR.10: the new CSMS (slot 1) goes away; after its attempts the
+    station dials slot 0 and, though the process did not restart, sends a BootNotification
+    there before anything else."""
+    old = await start_csms201()
+    new = await start_csms201()
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        station = await registered(cp)
+        assert await set_profile(station, 1, profile(new.url, 0)) == ("Accepted", None)
+        assert await set_priority(station, "1,0") == "Accepted"
+        await reset(cp, station)
+    async with charger201(nursery, old, state_dir=tmp_path) as cp:
+        moved = await registered_at(cp, new)
+        new.passwords[CP_ID] = "not-this-charger-00"  # it refuses the station from now on
+        with trio.move_on_after(10):
+            await moved.close()
+        back = await registered_at(cp, old, connection=2)
+        assert back.calls()[0].action == "BootNotification"
+        assert (await cp.status())["connection"]["slot"] == 0
+    assert len(new.connections) == 1
+    assert old.violations == [] and new.violations == []
