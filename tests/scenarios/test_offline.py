@@ -79,9 +79,9 @@ async def test_a_session_wholly_offline_is_delivered_later_in_order(
 async def test_a_session_that_loses_the_link_midway_loses_nothing(
     nursery, version, autojump_clock
 ) -> None:
-    """Online at the start, the link gone for 4 minutes of a 10-minute session, back before
-    the end: every sample arrives, in order; 2.0.1 marks offline exactly the events that
-    happened while the link was down."""
+    """Online at the start, the link gone from minute 2.5 to about minute 7 of a 10-minute
+    session, back before the end: every sample arrives, in order; 2.0.1 marks offline
+    the events that happened while the link was down, and only those."""
     csms = await version.start_csms(nursery)
     proxy = await nursery.start(Proxy(csms.port).serve)
     async with version.charger(nursery, csms, url=proxy.url, keys=OFFLINE) as cp:
@@ -92,9 +92,10 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
         proxy.refuse = True
         proxy.cut()
         gone = csms_now()
-        await trio.sleep(4 * 60)
+        await trio.sleep_until(plugged + 7 * 60 + 5)  # between two samples
         proxy.refuse = False
-        await version.registered(cp, connection=2)
+        reachable = csms_now()
+        await version.registered(cp, connection=2)  # the reconnect waits a random back-off
         back = csms_now()
         await trio.sleep_until(plugged + 10 * 60)
         await cp.swipe(TAG)
@@ -104,7 +105,10 @@ async def test_a_session_that_loses_the_link_midway_loses_nothing(
         assert session.reason == version.reason("local")
         if session.offline is not None:
             stamps = _event_times(csms, session.id)
-            assert session.offline == tuple(gone <= t < back for t in stamps), stamps
+            for t, offline in zip(stamps, session.offline, strict=True):
+                if reachable <= t < back:
+                    continue  # the charger may be back online a little before the test sees it
+                assert offline == (gone <= t < reachable), (t, offline, gone, reachable)
             assert any(session.offline) and not all(session.offline)
     assert csms.violations == []
 

@@ -472,7 +472,7 @@ class Ocpp201(Version):
             assert kinds.count("Ended") <= 1 and "Ended" not in kinds[:-1], f"{tx_id}: {kinds}"
             started = sent[0]
             ended = sent[-1] if kinds[-1] == "Ended" else None
-            stamps = [p["timestamp"] for p in sent]
+            stamps = [when(p["timestamp"]) for p in sent]  # as times: precisions differ
             assert stamps == sorted(stamps), f"{tx_id}: timestamps {stamps}"
             begin = registers(started.get("meterValue", []), "Transaction.Begin")
             assert len(begin) == 1, f"{tx_id}: Started has {begin} as its Transaction.Begin"
