@@ -38,7 +38,9 @@ def test_every_model_word_has_a_16_word(name: str, model: type[Enum], wire: type
     ("name", "inverse"), [("ERROR_CODE", "ERROR_CODE_OF"), ("STOP_REASON", "STOP_REASON_OF")]
 )
 def test_words_read_back_from_the_wire_round_trip(name: str, inverse: str) -> None:
-    table: Mapping[Enum, Enum] = getattr(words, name)
+    table: Mapping[Enum, Enum] = {
+        word: wire for word, wire in getattr(words, name).items() if word not in words.NEVER_IN_16
+    }
     back: Mapping[Enum, Enum] = getattr(words, inverse)
     assert {back[wire] for wire in table.values()} == set(table)
     assert all(back[table[word]] is word for word in table)

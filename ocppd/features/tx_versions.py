@@ -19,7 +19,8 @@ from typing import Any
 from ocppd.features.core.transactions import AsModelError
 from ocppd.model.metering import Sample
 from ocppd.model.status import Status
-from ocppd.model.transaction import StartCause, StopReason, TransactionLog
+from ocppd.model.token import Origin
+from ocppd.model.transaction import StartCause, StopReason, TransactionLog, TxChange
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,33 @@ class TxLogs:
         )
         self._versions[local_id] = version
         return local_id
+
+    @property
+    def follows_points(self) -> bool:
+        """Whether a transaction that starts now (in the version current now) follows the
+        policy's start and stop points."""
+        return self._current().follows_points
+
+    async def noted(
+        self,
+        local_id: int,
+        *,
+        change: TxChange,
+        timestamp: str,
+        id_tag: str | None = None,
+        origin: Origin | None = None,
+        reason: StopReason | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        await (await self._of(local_id)).noted(
+            local_id,
+            change=change,
+            timestamp=timestamp,
+            id_tag=id_tag,
+            origin=origin,
+            reason=reason,
+            remote_start_id=remote_start_id,
+        )
 
     def known_id(self, local_id: int) -> int | str | None:
         version = self._versions.get(local_id)

@@ -597,12 +597,15 @@ class Journal:
         payload: dict[str, Any],
         droppable: bool,
         words: TxWords,
+        driver: str | None = None,
     ) -> int:
         """Queue a sample (``words.event``, payload without the transaction id): a tx-event
         of transaction ``local_id``, or other when it belongs to none; returns its seq.
 
         ``droppable`` marks intermediate periodic samples that may be thinned under
         the size cap; Transaction.Begin/End and anything else must pass False.
+        ``driver``: the tag that now authorises a transaction begun without one (the
+        ledger's id_tag, in the same unit).
         """
         unit = functools.partial(
             units.add_meter_values,
@@ -612,6 +615,7 @@ class Journal:
             droppable=droppable,
             words=words,
             max_bytes=self.max_bytes,
+            driver=driver,
         )
         return await self._write(unit)
 

@@ -29,8 +29,11 @@ def add_meter_values(
     droppable: bool,
     words: TxWords,
     max_bytes: int,
+    driver: str | None = None,
 ) -> int:
-    """A sample: tx-event of its transaction, or other when it belongs to none."""
+    """A sample: tx-event of its transaction, or other when it belongs to none.
+    ``driver``: the tag that now authorises a transaction begun without one; the ledger
+    keeps it in the same unit (its id_tag, empty until then)."""
     if local_id is not None:
         tx_state = ledger.require(conn, local_id)
         if tx_state != ledger.RUNNING:
@@ -39,6 +42,11 @@ def add_meter_values(
                 words.event,
                 local_id,
                 tx_state,
+            )
+        if driver:
+            conn.execute(
+                "UPDATE transactions SET id_tag = ? WHERE local_id = ? AND id_tag = ''",
+                (driver, local_id),
             )
     return outbox.enqueue(
         conn,

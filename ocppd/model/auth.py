@@ -203,6 +203,7 @@ class AuthSource(StrEnum):
     CACHE = "cache"  # the authorization cache (or that it cannot be read)
     OFFLINE_UNKNOWN = "offline-unknown"  # offline, a tag the cache does not know
     REMOTE = "remote"  # a remote start the central system asked for itself
+    NOT_REQUIRED = "not-required"  # nobody is asked: at the cable (a driver comes later), or free
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ from ocppd.model.status import (
 )
 from ocppd.model.supervise import Why, start_supervised
 from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
-from ocppd.model.transaction import StopReason, StorageUnavailable, TransactionLog
+from ocppd.model.transaction import StopReason, StorageUnavailable, Transaction, TransactionLog
 
 log = logging.getLogger(__name__)
 
@@ -488,7 +488,7 @@ class Charger:
             tx = connector.tx
             if tx is not None and same_tag(tx.id_tag, id_tag):
                 await connector.stop(StopReason.LOCAL, id_tag)
-                return f"transaction on connector {connector.id} stopped", None
+                return _stopped(connector, tx), None
         auth: AuthResult | None = None
         for connector in self.connectors.values():
             tx = connector.tx
@@ -496,7 +496,7 @@ class Charger:
                 auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
                 if same_tag(auth.parent_id_tag, tx.parent_id_tag):
                     await connector.stop(StopReason.LOCAL, id_tag)
-                    return f"transaction on connector {connector.id} stopped (same group)", auth
+                    return f"{_stopped(connector, tx)} (same group)", auth
         for connector in self.connectors.values():
             if connector.locked_for is not None:
                 auth = auth or await self.authorizer.authorize(id_tag, self.reader_kind)
@@ -515,6 +515,9 @@ class Charger:
         """
         if self.held is not None:
             raise Refused(self.held)
+        waiting = [c for c in self.connectors.values() if c.tx is not None and c.tx.awaits_driver]
+        if waiting:  # a transaction began at the cable and waits for its driver (EVConnected)
+            return waiting[:1]
         free = [
             c
             for c in self.connectors.values()
@@ -557,6 +560,15 @@ class Charger:
             if await chosen.start_for(id_tag, auth):
                 return f"authorised: charging on connector {chosen.id}"
             return f"authorised: plug in at connector {chosen.id}"
+        # start point Authorized: the transaction begins now, the cable comes within
+        # EVConnectionTimeOut. With several free connectors it begins where the cable is
+        # plugged in (a transaction here names its EVSE from its start).
+        if (
+            len(mine) == 1
+            and mine[0].begins_on_authorization()
+            and await mine[0].start_for(id_tag, auth)
+        ):
+            return f"authorised: transaction started, plug in at connector {mine[0].id}"
         for connector in mine:
             connector.claim(id_tag, auth)
         if len(mine) == 1:
@@ -633,19 +645,25 @@ class Charger:
                 return reserved.may_admit(id_tag)
             return not self.reservations.zero_excludes(id_tag, c)
 
+        def waits(c: Connector) -> bool:
+            """A transaction began at the cable and waits for its driver (2.0.1 F01,
+            TxStartPoint EVConnected): the remote start authorises it."""
+            return c.tx is not None and c.tx.awaits_driver and c.pending is None
+
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
             if (
                 connector is not None
-                and (connector.free or connector.restartable)
+                and (connector.free or connector.restartable or waits(connector))
                 and usable(connector)
             ):
                 return connector
             return None
+        waiting = [c for c in self.connectors.values() if waits(c) and usable(c)]
         free = [c for c in self.connectors.values() if c.free and usable(c)]
         reserved = [c for c in free if c.reservation is not None]
         plugged = [c for c in free if c.plug.plugged]
-        return next(iter(reserved + plugged + free), None)
+        return next(iter(waiting + reserved + plugged + free), None)
 
     def needs_group(self, connector: Connector, id_tag: str) -> bool:
         """A start of ``id_tag`` at ``connector`` may happen only if the tag belongs to the
@@ -882,6 +900,14 @@ class Charger:
             stamp = format_time(datetime.fromtimestamp(boundary, UTC))
             for connector in self.connectors.values():
                 await connector.aligned_sample(stamp)
+
+
+def _stopped(connector: Connector, tx: Transaction) -> str:
+    """What a driver's stop did: ended the transaction, or (stop point EVConnected alone) the
+    charge, the transaction ending when the cable is out."""
+    if connector.tx is tx:
+        return f"charge on connector {connector.id} ended; the transaction ends with the cable"
+    return f"transaction on connector {connector.id} stopped"
 
 
 def _may_claim(connector: Connector, id_tag: str) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import trio
@@ -47,7 +47,7 @@ from hal.base import (
 )
 from ocppd.clock import format_time
 from ocppd.logs import fields
-from ocppd.model.auth import AuthResult, AuthStatus, IdTagInfo, same_tag
+from ocppd.model.auth import AuthResult, AuthSource, AuthStatus, IdTagInfo, same_tag
 from ocppd.model.context import ChargePointContext
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.outcomes import AvailabilityResult, UnlockResult
@@ -69,7 +69,15 @@ from ocppd.model.status import (
     worst,
 )
 from ocppd.model.supervise import Refused, Why, start_supervised
-from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable, Transaction
+from ocppd.model.token import Origin, TokenKind
+from ocppd.model.transaction import (
+    StartCause,
+    StopReason,
+    StorageUnavailable,
+    Transaction,
+    TxChange,
+)
+from ocppd.model.txpoints import CLASSIC, Moment, TxPoint
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,15 @@ MIN_CURRENT_A = 6.0
 pauses charging: no offer, the contactor open, SuspendedEVSE (1.6 §7.7, errata §3.64)."""
 
 LOCAL_MAX = "local_max"  # the source name of the configured max_current_a
+
+# a transaction begun at the cable, before any driver (start point EVConnected): it waits
+# for one; and one begun where nobody needs to be authorised (the idToken NoAuthorization)
+NO_DRIVER = AuthResult(True, None, AuthSource.NOT_REQUIRED)
+ANYONE = AuthResult(True, None, AuthSource.NOT_REQUIRED, origin=Origin(TokenKind.NONE))
+
+# the ends of a driver's authorisation: with stop point EVConnected alone they end the charge,
+# and the transaction goes on until the cable is out (E06.FR.02)
+AUTHORIZATION_ENDS = frozenset({StopReason.LOCAL, StopReason.REMOTE, StopReason.DE_AUTHORIZED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,11 +273,12 @@ class Connector:
             plugged=self.plug.plugged,
             ev_requesting=self.plug.ev_requesting,
             faulted=self.blocking_fault() is not None or self.context.faulted,
-            authorized=self.pending is not None,
-            transaction=self.tx is not None,
+            authorized=self.pending is not None or self._waits_for_cable(),
+            transaction=self._in_session(),
             evse_permits=self.tx is None
             or (self.tx.permitted and self.current_limit_a() >= MIN_CURRENT_A),
-            finishing=self.finishing,
+            # the charge ended and the transaction waits for the cable (stop point EVConnected)
+            finishing=self.finishing or (self.tx is not None and self.tx.charge_ended),
             reserved=self.reservation is not None,
             held=self.held_for_zero,
         )
@@ -369,6 +387,8 @@ class Connector:
     async def _process_events(self) -> None:
         while True:
             deadline = self.pending.expires_at if self.pending else math.inf
+            if self.tx is not None:
+                deadline = min(deadline, self.tx.deadline)
             if self.outputs.refused_until > trio.current_time():
                 deadline = min(deadline, self.outputs.refused_until)
             event: DeviceEvent | _Rearm | None = None
@@ -381,7 +401,7 @@ class Connector:
                     if event is not None:
                         await self._on_event(event)
                     else:
-                        self._on_deadline()
+                        await self._on_deadline()
                 except Refused:
                     pass  # begin() logged it and keeps it for `ocppctl status`
                 except Exception:  # a bug: this event is lost, the connector goes on
@@ -393,8 +413,18 @@ class Connector:
                     )
                 await self._settle_or_open()
 
-    def _on_deadline(self) -> None:
+    async def _on_deadline(self) -> None:
         now = trio.current_time()
+        tx = self.tx
+        if tx is not None and now >= tx.deadline:
+            log.info(
+                "connector %d: %s within EVConnectionTimeOut: transaction %d ends",
+                self.id,
+                "no driver authorised" if tx.awaits_driver else "no cable",
+                tx.local_id,
+                extra=fields(connector=self.id),
+            )
+            await self._stop(StopReason.TIMEOUT, None)
         if self.pending is not None and now >= self.pending.expires_at:
             log.info(
                 "connector %d: %s within ConnectionTimeOut; %s no longer authorised here",
@@ -450,8 +480,14 @@ class Connector:
         if state.plugged and not before.plugged:
             log.info("connector %d: EV connected", self.id, extra=fields(connector=self.id))
             pending = self.pending
-            if self.tx is None and pending is not None and pending.auth is not None:
+            if self.tx is not None and self.tx.flexible:
+                await self._cable_came(self.tx)
+            elif self.tx is None and pending is not None and pending.auth is not None:
                 # the driver was authorised first: this is where the EV is (1.6 §4.9 B3)
+                if not self._begins(Moment(True, True, state.ev_requesting)):
+                    # start point energy transfer: the claim holds until the EV asks
+                    self.pending = replace(pending, expires_at=math.inf)
+                    return
                 self.pending = None
                 self.context.claim_taken(self.id, pending.id_tag)
                 what = "remote start" if pending.remote else "tag"
@@ -462,18 +498,27 @@ class Connector:
                     cause=StartCause.CABLE,
                     remote_start_id=pending.remote_start_id,
                 )
+            elif self.tx is None and pending is None:
+                await self._begin_at_cable()
         elif not state.plugged and before.plugged:
             log.info("connector %d: EV disconnected", self.id, extra=fields(connector=self.id))
             self.finishing = False
             if self.tx is not None:
-                driver = self.tx.id_tag
-                if self.policies.tx.stop_on_ev_disconnect:
+                tx = self.tx
+                driver = tx.id_tag
+                points = self.policies.tx.points
+                if self.policies.tx.stop_on_ev_disconnect or (
+                    tx.flexible and points.ends_at_unplug(energy_flowed=tx.energy_flowed)
+                ):
                     await self._stop(StopReason.EV_DISCONNECTED, None)
                     self.finishing = False
                     if not self.policies.tx.unlock_on_ev_disconnect and self.outputs.has_lock:
                         # the cable stays locked in the socket: its driver's tag (or
                         # UnlockConnector) releases it, as after a DeAuthorized stop
                         self.locked_for = driver
+                elif tx.flexible:  # it goes on without the cable (E10: suspended)
+                    tx.told_status = None  # the note tells the state; the next status is news
+                    await self._note(tx, TxChange.CABLE_UNPLUGGED)
                 if self.policies.tx.unlock_on_ev_disconnect:
                     await self.outputs.unlock_quietly()
             elif self.locked_for is None:
@@ -484,6 +529,175 @@ class Connector:
                 # the tag). With UnlockConnectorOnEVSideDisconnect false that is what OCTT
                 # TC_005_2 expects after the EVDisconnected stop.
                 self.finishing = True
+        elif state.plugged and before.plugged and state.ev_requesting != before.ev_requesting:
+            await self._ev_asks(state.ev_requesting)
+
+    # --- where a transaction begins and ends (model/txpoints.py) ---
+
+    def _begins(self, now: Moment) -> bool:
+        """A transaction that starts now begins at ``now``: by the policy's start points when
+        its version says them (``TransactionLog.follows_points``), else 1.6's rule."""
+        points = self.policies.tx.points if self.context.txlog.follows_points else CLASSIC
+        return points.begins(now)
+
+    def _in_session(self) -> bool:
+        """A transaction runs with its driver and its cable (1.6: while it runs at all). A
+        2.0.1 one without either (begun at the cable or the tag, the cable out and the
+        transaction going on: E10) reads as the connector without it, and the transaction's
+        own events tell its state (TxChange)."""
+        tx = self.tx
+        if tx is None:
+            return False
+        if not tx.flexible:
+            return True
+        return tx.authorized and tx.plugged_once and self.plug.plugged
+
+    def _waits_for_cable(self) -> bool:
+        """A transaction runs for an authorised driver and the cable never came yet."""
+        tx = self.tx
+        return tx is not None and tx.authorized and not tx.plugged_once
+
+    def begins_on_authorization(self) -> bool:
+        """A driver authorised now begins a transaction here before the cable is in (start
+        point Authorized)."""
+        return not self.plug.plugged and self._begins(Moment(False, True))
+
+    async def _begin_at_cable(self) -> None:
+        """The cable came with no driver waiting: a transaction begins now when a start point
+        says so (EVConnected; or any where nobody needs to be authorised). Its driver comes
+        later, within EVConnectionTimeOut. A connector kept for a reservation waits for its
+        driver."""
+        if not self.context.txlog.follows_points:
+            return
+        points = self.policies.tx.points
+        if self.reservation is not None or self.held_for_zero:
+            return
+        anyone = not points.authorization
+        if not points.begins(Moment(True, anyone, self.plug.ev_requesting)):
+            return
+        if anyone:
+            await self.begin("", ANYONE, "cable", cause=StartCause.CABLE)
+        else:
+            await self.begin("", NO_DRIVER, "cable", cause=StartCause.CABLE, driver=False)
+
+    async def _cable_came(self, tx: Transaction) -> None:
+        """The cable came for a transaction that began before it (start point Authorized),
+        or came back (E10)."""
+        tx.plugged_once = True
+        tx.told_status = None  # the note tells the state; the next status is news
+        if tx.authorized:
+            tx.deadline = math.inf
+        await self.outputs.lock()
+        await self._note(tx, TxChange.CABLE_PLUGGED)
+
+    async def _ev_asks(self, requesting: bool) -> None:
+        """The EV began or stopped asking for energy: start point energy transfer begins a
+        claimed driver's transaction; stop point energy transfer ends one that charged."""
+        tx, pending = self.tx, self.pending
+        if tx is not None and tx.flexible and not requesting:
+            if self.policies.tx.points.ends_when_ev_pauses(energy_flowed=tx.energy_flowed):
+                await self._stop(StopReason.EV_STOPPED, None)
+            return
+        if tx is not None or not requesting or not self.context.txlog.follows_points:
+            return
+        points = self.policies.tx.points
+        if pending is None:
+            if not points.authorization and TxPoint.ENERGY_TRANSFER in points.start:
+                await self._begin_at_cable()  # nobody is asked: the energy alone starts it
+            return
+        if pending.auth is None or not points.begins(Moment(True, True, True)):
+            return
+        self.pending = None
+        self.context.claim_taken(self.id, pending.id_tag)
+        await self.begin(
+            pending.id_tag,
+            pending.auth,
+            "remote start" if pending.remote else "tag",
+            cause=StartCause.ENERGY,
+            remote_start_id=pending.remote_start_id,
+        )
+
+    async def _authorize_waiting(
+        self, id_tag: str, auth: AuthResult, remote_start_id: int | None
+    ) -> None:
+        """A driver authorises the transaction that began at the cable (triggerReason
+        Authorized, the idToken in that event; a remote start's RemoteStart with its
+        remoteStartId: F01); energy may flow from now on."""
+        tx = self.tx
+        assert tx is not None
+        tx.id_tag, tx.parent_id_tag, tx.authorized = id_tag, auth.parent_id_tag, True
+        tx.deadline = math.inf
+        log.info(
+            "connector %d: transaction %d authorised (%s%s)",
+            self.id,
+            tx.local_id,
+            auth.source,
+            "" if remote_start_id is None else f", remote start {remote_start_id}",
+            extra=fields(connector=self.id),
+        )
+        tx.remote_start_id = remote_start_id
+        await self._note(
+            tx,
+            TxChange.AUTHORIZED,
+            id_tag=id_tag,
+            origin=auth.origin,
+            remote_start_id=remote_start_id,
+        )
+
+    async def _end(self, reason: StopReason, id_tag: str | None) -> None:
+        """End the running transaction for ``reason``; where the stop points keep it until
+        the cable is out (EVConnected alone), a driver's authorisation ending ends the charge
+        only: the energy stops, the transaction waits for the cable."""
+        tx = self.tx
+        assert tx is not None
+        if (
+            tx.flexible
+            and reason in AUTHORIZATION_ENDS
+            and self.plug.plugged
+            and tx.id_tag
+            and not self.policies.tx.points.ends_with_authorization()
+        ):
+            if not tx.authorized:
+                return  # the charge ended already
+            tx.authorized = False
+            self._record(await self.outputs.stop_energy(f"authorisation ended ({reason})"))
+            log.info(
+                "connector %d: charge of transaction %d ended (%s); it ends with the cable",
+                self.id,
+                tx.local_id,
+                reason,
+                extra=fields(connector=self.id),
+            )
+            await self._note(tx, TxChange.AUTHORIZATION_ENDED, id_tag=id_tag, reason=reason)
+            return
+        await self._stop(reason, id_tag)
+
+    async def _note(
+        self,
+        tx: Transaction,
+        change: TxChange,
+        *,
+        id_tag: str | None = None,
+        origin: Origin | None = None,
+        reason: StopReason | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        """Tell the transaction's log; a journal that cannot be written loses only this note
+        (the facts it tells are in the events that follow: the idToken in Ended)."""
+        try:
+            await self.context.txlog.noted(
+                tx.local_id,
+                change=change,
+                timestamp=self.context.clock.timestamp(),
+                id_tag=id_tag,
+                origin=origin,
+                reason=reason,
+                remote_start_id=remote_start_id,
+            )
+        except StorageUnavailable as exc:
+            log.warning("connector %d: %s not journaled: %s", self.id, change, exc)
+            return
+        self.context.uplink.wake()
 
     # --- outputs follow facts ---
 
@@ -493,6 +707,7 @@ class Connector:
         allowed = (
             tx is not None
             and tx.permitted
+            and tx.authorized
             and self.plug.plugged
             and self.blocking_fault() is None
             and not self.context.faulted
@@ -503,13 +718,20 @@ class Connector:
         self._record(
             await self.outputs.follow(offer=offer, close=allowed and self.plug.ev_requesting)
         )
+        if tx is not None and self.outputs.contactor_closed:
+            tx.energy_flowed = True
         if self.tx is None and self.scheduled_operative is not None:
             # persisted when it was asked for; takes effect now the transaction has ended
             self.operative, self.scheduled_operative = self.scheduled_operative, None
             if not self.operative:
                 self._drop_claim()
         self._publish()
-        if tx is not None and tx is self.tx and tx.told_status is not self.reported.status:
+        if (
+            tx is not None
+            and tx is self.tx
+            and tx.told_status is not self.reported.status
+            and (self._in_session() or not tx.flexible or tx.awaits_driver)
+        ):
             await self._tell_status(tx)
 
     async def _tell_status(self, tx: Transaction) -> None:
@@ -667,16 +889,31 @@ class Connector:
         """
         async with self._lock:
             try:
+                mine = self.pending is None or same_tag(self.pending.id_tag, id_tag)
+                if self.tx is not None and self.tx.awaits_driver and mine:
+                    claim, self.pending = self.pending, None
+                    if remote_start_id is None and claim is not None:
+                        remote_start_id = claim.remote_start_id
+                    await self._authorize_waiting(id_tag, auth, remote_start_id)
+                    return True
                 if self.tx is not None:
                     raise self.refuse(
                         what, f"connector {self.id} already has a transaction", Why.BUSY
                     )
-                if self.pending is not None and not same_tag(self.pending.id_tag, id_tag):
+                if not mine:
                     raise self.refuse(
                         what, f"connector {self.id} was taken by another driver", Why.BUSY
                     )
-                if not self.plug.plugged:
+                plugged = self.plug.plugged
+                flexible = self.context.txlog.follows_points
+                if not plugged and not (flexible and self._begins(Moment(False, True))):
                     self.claim(id_tag, auth, remote=remote, remote_start_id=remote_start_id)
+                    return False
+                if flexible and not self._begins(Moment(plugged, True, self.plug.ev_requesting)):
+                    # start point energy transfer: the claim holds until the EV asks
+                    self.claim(id_tag, auth, remote=remote, remote_start_id=remote_start_id)
+                    assert self.pending is not None
+                    self.pending = replace(self.pending, expires_at=math.inf)
                     return False
                 claim = self.pending
                 self.pending = None
@@ -721,9 +958,11 @@ class Connector:
         *,
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
+        driver: bool = True,
     ) -> None:
         """Start a transaction now (the caller holds the connector's lock); ``cause``: what
-        came last (the tag, the cable or a remote start).
+        came last (the tag, the cable or a remote start); ``driver`` False: it began at the
+        cable and a driver must authorise it within EVConnectionTimeOut (``id_tag`` empty).
 
         Raises Refused when it cannot (ocppd is stopping, the journal cannot be written, the
         meter does not answer); the reason is logged and kept in :attr:`refusal`.
@@ -738,12 +977,18 @@ class Connector:
         if reading is None:
             raise self.refuse(what, "the meter does not answer")
         timestamp = self.context.clock.timestamp()
+        flexible = self.context.txlog.follows_points
         try:
             tx = await self._journal_start(
                 id_tag, auth, reading, timestamp, reservation, cause, remote_start_id
             )
         except StorageUnavailable as exc:
             raise self.refuse(what, f"the journal cannot be written ({exc})") from None
+        tx.flexible, tx.authorized = flexible, driver
+        tx.plugged_once = self.plug.plugged or not flexible
+        if flexible and not (driver and self.plug.plugged):  # the cable, or a driver, to come
+            tx.deadline = trio.current_time() + self.policies.tx.connection_timeout_s
+            self._wake()  # the event loop re-reads its deadline
         if reservation is not None:  # the start used it: it ends (1.6 §3.11)
             if reservation is self.reservation:
                 self.reservation = None
@@ -752,14 +997,16 @@ class Connector:
         self.tx = tx
         self.finishing = False
         log.info(
-            "connector %d: transaction %d started for a tag (meterStart %d Wh, %s)",
+            "connector %d: transaction %d started %s (meterStart %d Wh, %s)",
             self.id,
             tx.local_id,
+            "for a tag" if id_tag else "at the cable",
             tx.meter_start_wh,
             auth.source,
             extra=fields(connector=self.id),
         )
-        await self.outputs.lock()
+        if tx.plugged_once:  # a cable still to come is locked when it comes
+            await self.outputs.lock()
         self.context.uplink.wake()
         if self._nursery is not None:
             start_supervised(self._nursery, f"connector {self.id} sampling", self._sampling, tx)
@@ -814,6 +1061,8 @@ class Connector:
             cause=cause,
             remote_start_id=remote_start_id,
             origin=auth.origin,
+            plugged=self.plug.plugged,
+            begin=self.sampler.started(reading, timestamp, self.outputs.offered),
         )
         self.awaiting.add((local_id, TxMessage.START))
         return Transaction(
@@ -835,7 +1084,7 @@ class Connector:
         async with self._lock:
             if self.tx is None:
                 return False
-            await self._stop(reason, id_tag)
+            await self._end(reason, id_tag)
             await self._settle()
             return True
 
@@ -1007,14 +1256,14 @@ class Connector:
         allowance is used up (1.6 StopTransactionOnInvalidId, MaxEnergyOnInvalidId: §3.5.4,
         errata 3.17)."""
         tx = self.tx
-        if tx is None or tx.invalid_at_wh is None:
+        if tx is None or tx.invalid_at_wh is None or not tx.authorized:
             return
         allowance = self.policies.tx.max_energy_on_invalid_id_wh
         delivered = tx.last_energy_wh - tx.meter_start_wh
         if allowance > 0 and delivered < allowance:
             return
         if self.policies.tx.stop_on_invalid_id:
-            await self._stop(StopReason.DE_AUTHORIZED, None)
+            await self._end(StopReason.DE_AUTHORIZED, None)
         elif tx.permitted:
             log.info("connector %d: energy suspended: the tag is not valid", self.id)
             tx.permitted = False

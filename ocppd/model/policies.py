@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import trio
 
+from ocppd.model.txpoints import CLASSIC, TxPoints
+
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
@@ -38,6 +40,8 @@ class TxPolicy:
     stop_on_invalid_id: bool = True  # the central system says the tag is invalid: stop
     # ... after this much energy (Wh) since the verdict; 0: at once (else: suspend energy)
     max_energy_on_invalid_id_wh: int = 0
+    # where transactions begin and end, for a version that says it (model/txpoints.py)
+    points: TxPoints = CLASSIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,9 @@ class MeterPolicy:
     aligned_interval_s: int = 0  # clock-aligned (from UTC midnight); 0: none
     aligned: tuple[str, ...] = ()
     stop_aligned: tuple[str, ...] = ()
+    # the start's own values at Transaction.Begin, for a version whose start carries them
+    # (2.0.1 TxStartedMeasurands; 1.6's StartTransaction has meterStart alone)
+    start_sampled: tuple[str, ...] = ()
 
 
 class Policies:

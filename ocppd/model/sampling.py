@@ -95,6 +95,14 @@ class MeterSampler:
         if begin is not None:
             tx.keep_for_stop(begin)
 
+    def started(
+        self, reading: MeterReading, timestamp: str, offered_a: float | None
+    ) -> Sample | None:
+        """The start's own values (Transaction.Begin), for a version whose start carries
+        them (MeterPolicy.start_sampled)."""
+        measurands = self.context.policies.meter.start_sampled
+        return self.values(reading, measurands, Context.BEGIN, timestamp, offered_a=offered_a)
+
     def end(
         self, tx: Transaction, reading: MeterReading, timestamp: str, offered_a: float | None
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -35,6 +36,10 @@ class StopReason(StrEnum):
     SOFT_RESET = "soft reset"
     UNLOCK_COMMAND = "unlock command"
     DE_AUTHORIZED = "deauthorized"  # the central system says the tag is not valid
+    # the missing fact did not come in time (the cable, or a driver's authorisation): only
+    # where a transaction may begin before both are there (model/txpoints.py)
+    TIMEOUT = "timeout"
+    EV_STOPPED = "EV stopped"  # the EV no longer asks for energy (stop point energy transfer)
 
 
 class StartCause(StrEnum):
@@ -44,6 +49,18 @@ class StartCause(StrEnum):
     TAG = "tag"  # the driver's tag was authorised while the cable was in
     CABLE = "cable"  # the cable came while an authorised driver waited
     REMOTE = "remote"  # the central system's remote start, with the cable in
+    ENERGY = "energy"  # the EV began to draw energy (start point energy transfer)
+
+
+class TxChange(StrEnum):
+    """Something that happens to a running transaction besides its samples and its status,
+    where a transaction may begin before a driver or the cable is there (model/txpoints.py):
+    a version that tells its transactions' course journals it (2.0.1), 1.6 never sees one."""
+
+    AUTHORIZED = "authorized"  # a driver's token now authorises it (it began without one)
+    CABLE_PLUGGED = "cable plugged"  # the EV's cable came (it began before, or was out)
+    CABLE_UNPLUGGED = "cable unplugged"  # the cable went and the transaction goes on
+    AUTHORIZATION_ENDED = "authorization ended"  # the charge ended; it waits for the cable
 
 
 class StorageUnavailable(Exception):
@@ -80,13 +97,43 @@ class TransactionLog(Protocol):
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,
+        plugged: bool = True,
+        begin: Sample | None = None,
     ) -> int:
         """Journal the start; returns the local transaction id. StorageUnavailable.
 
         ``cause``: what came last; ``remote_start_id``: the central system's number of the
         remote start that began it (a version may echo it in the transaction's messages);
         ``origin``: how the driver's identifier came (the kind of token), for a version that
-        says it (1.6 does not)."""
+        says it (1.6 does not). ``id_tag`` empty: no driver yet (it began at the cable);
+        ``plugged`` False: the cable is not there yet (it began at the authorisation);
+        ``begin``: the start's own values (Transaction.Begin), for a version whose start
+        carries them (``MeterPolicy.start_sampled``)."""
+        ...
+
+    @property
+    def follows_points(self) -> bool:
+        """A transaction that starts now may begin and end at the points the policy names
+        (``TxPolicy.points``): its version says those points. False: it begins when a driver
+        is authorised and the EV plugged in, and ends when either ends (OCPP 1.6 has no such
+        setting, so a 1.6 transaction keeps 1.6's rule whatever the 2.0.1 variables say)."""
+        ...
+
+    async def noted(
+        self,
+        local_id: int,
+        *,
+        change: TxChange,
+        timestamp: str,
+        id_tag: str | None = None,
+        origin: Origin | None = None,
+        reason: StopReason | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        """``change`` happened to running transaction ``local_id`` (``id_tag``/``origin``: the
+        driver that authorised it, ``remote_start_id`` the remote start that did; ``reason``:
+        why the authorisation ended).
+        StorageUnavailable."""
         ...
 
     def known_id(self, local_id: int) -> int | str | None:
@@ -141,10 +188,28 @@ class Transaction:
     cause: StartCause = StartCause.TAG
     remote_start_id: int | None = None  # the remote start that began it, if one did
     told_status: Status | None = None  # the connector's status its log last heard of
+    # it follows the policy's start and stop points (model/txpoints.py); False: 1.6's rule
+    flexible: bool = False
+    authorized: bool = True  # a driver's authorisation lets energy flow (False: none yet, or ended)
+    plugged_once: bool = True  # the cable came (False: it began at the authorisation)
+    deadline: float = (
+        math.inf
+    )  # trio clock: the missing cable or driver by then (EVConnectionTimeOut)
+    energy_flowed: bool = False  # the contactor closed for it once
     permitted: bool = True  # False: the charger suspends energy (SuspendedEVSE)
     invalid_at_wh: float | None = None  # register when the central system said the tag is invalid
     last_energy_wh: float = 0.0
     stop_data: list[Sample] = field(default_factory=list)
+
+    @property
+    def charge_ended(self) -> bool:
+        """Its driver's authorisation ended and it waits for the cable (EVConnected stop)."""
+        return not self.authorized and bool(self.id_tag)
+
+    @property
+    def awaits_driver(self) -> bool:
+        """It began at the cable and no driver has authorised it yet."""
+        return not self.authorized and not self.id_tag
 
     def keep_for_stop(self, sample: Sample) -> None:
         """Add a sample for StopTransaction.transactionData, thinning intermediates when full."""

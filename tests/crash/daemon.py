@@ -58,10 +58,13 @@ def config_text(
     connectors: int,
     log_level: str = "info",
     version: str = "ocpp1.6",
+    more_keys: dict[str, Any] | None = None,
 ) -> str:
     """The daemon's config; ``version``: the one OCPP version it offers (the same keys serve
-    both: a 2.0.1 variable that means a 1.6 key is that key)."""
-    keys = "\n".join(f"{k} = {_toml(v)}" for k, v in KEYS.items())
+    both: a 2.0.1 variable that means a 1.6 key is that key); ``more_keys``: the run's own
+    (a dotted 2.0.1 name is quoted, as TOML wants)."""
+    every = {**KEYS, **(more_keys or {})}
+    keys = "\n".join(f"{json.dumps(k) if '.' in k else k} = {_toml(v)}" for k, v in every.items())
     text = f"""
 [ocpp]
 url = "{url}"

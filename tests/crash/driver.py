@@ -89,10 +89,12 @@ class Driver:
         status = await control(self.socket, {"cmd": "status"})
         connectors = {c["id"]: c for c in status["connectors"]}
         for c in connectors.values():
-            if c["transaction"] is not None:
-                self.seen.setdefault(
-                    c["transaction"]["local_id"], {**c["transaction"], "connector": c["id"]}
-                )
+            shown = c["transaction"]
+            if shown is not None:
+                known = self.seen.get(shown["local_id"])
+                # a transaction begun at the cable (2.0.1 EVConnected) shows its driver later
+                if known is None or (not known["id_tag"] and shown["id_tag"]):
+                    self.seen[shown["local_id"]] = {**shown, "connector": c["id"]}
         cid = self.rng.choice(self.connectors)
         c = connectors[cid]
         tx = c["transaction"]
@@ -103,7 +105,10 @@ class Driver:
             planned = self._charge_for.setdefault(local_id, self.rng.uniform(0.3, 2.0))
             if now - seen < planned:
                 return
-            if self.rng.random() < 0.5:
+            if not tx["id_tag"] and self.rng.random() < 0.5:
+                # begun at the cable (2.0.1 EVConnected, or nobody is asked): a driver's tag
+                await self._do("swipe", cid, self._new_tag())
+            elif tx["id_tag"] and self.rng.random() < 0.5:
                 await self._do("swipe", cid, tx["id_tag"])
             else:
                 await self._do("unplug", cid)

@@ -677,7 +677,7 @@ class Oracle:
                         f"connector {tx.connector_id}",
                         life=begun,
                     )
-            else:
+            elif not self.explained(tx, begun):
                 self.bad("C", f"{tx.local_id}: unexpected stop reason {tx.stop_reason}", life=begun)
         self.stats["reasons"] = dict(reasons)
         for life in lives:
@@ -701,6 +701,10 @@ class Oracle:
                             life=life.index,
                         )
             self._log(life)
+
+    def explained(self, tx: TxRecord, life: int) -> bool:
+        """A stop reason of the version's own, and whether the run explains it (1.6: none)."""
+        return False
 
     def durable(self) -> None:
         """What the daemon told people (status, swipe answers) is in the ledger, as told."""

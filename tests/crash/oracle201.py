@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from tests.crash.daemon import KEYS
 from tests.crash.oracle import (
     FLOOR,
     LIFE_SLACK_S,
@@ -71,6 +72,15 @@ class Oracle201(Oracle):
         self.crash_contract()
         self.durable()
         return self.violations
+
+    def explained(self, tx: Any, life: int) -> bool:
+        """2.0.1's own stop reasons: Timeout ends a transaction begun at the cable or the tag
+        whose driver or cable did not come within EVConnectionTimeOut (E01, E03); StoppedByEV
+        one whose EV stopped drawing energy (TxStopPoint EnergyTransfer)."""
+        if tx.stop_reason == "Timeout":
+            lasted = wall(str(tx.stopped_at)) - wall(tx.started_at)
+            return lasted >= float(KEYS["ConnectionTimeOut"]) - 1
+        return tx.stop_reason == "StoppedByEV"
 
     def sort_events(self) -> dict[int, list[Call]]:
         """TransactionEvents per ledger local id, in arrival order (phantoms are violations)."""
@@ -160,7 +170,7 @@ class Oracle201(Oracle):
                 p = call.payload
                 if p["eventType"] == "Started":
                     want = ({"id": tx.connector_id, "connectorId": 1}, tx.id_tag)
-                    got = (p.get("evse"), (p.get("idToken") or {}).get("idToken"))
+                    got = (p.get("evse"), driver_of(ordered))
                     if got != want:
                         self.bad("E3", f"Started of {tx.local_id}: {got}, ledger {want}", [call])
                     begin = [
@@ -239,6 +249,19 @@ class Oracle201(Oracle):
             for call, t in zip(ordered, stamps, strict=True):
                 if t < FLOOR or not low - LIFE_SLACK_S - 1 <= t <= high + 1:
                     self.bad("E4", f"timestamp outside the test's window: {t}", [call])
+
+
+def driver_of(ordered: list[Call]) -> str:
+    """The token of a transaction: Started's, or (begun at the cable, TxStartPoint
+    EVConnected) that of the first Updated with triggerReason Authorized; empty without."""
+    for call in ordered:
+        p = call.payload
+        token = (p.get("idToken") or {}).get("idToken")
+        if p["eventType"] == "Started" and token is not None:
+            return str(token)
+        if p["eventType"] == "Updated" and p["triggerReason"] == "Authorized":
+            return str(token)
+    return ""
 
 
 def check201(evidence: Evidence) -> tuple[list[Violation], dict[str, Any]]:

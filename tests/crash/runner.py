@@ -64,6 +64,23 @@ LIFE_S = (0.8, 3.5)  # otherwise a life lasts this long (seconds after spawn)
 DRAIN_TIMEOUT_S = 120.0
 
 
+POINTS_SALT = 0x7C5  # the points' generator: the run's seed with this salt
+START_POINTS = ("PowerPathClosed", "EVConnected", "Authorized", "EnergyTransfer")
+STOP_POINTS = (*START_POINTS, "EVConnected,Authorized")
+
+
+def tx_points(rng: random.Random) -> dict[str, Any]:
+    """A 2.0.1 run's TxStartPoint and TxStopPoint (one in three runs the default, 1.6's
+    rule) and, one run in six, AuthCtrlr.Enabled false (anyone charges)."""
+    keys: dict[str, Any] = {}
+    if rng.random() < 2 / 3:
+        keys["TxCtrlr.TxStartPoint"] = rng.choice(START_POINTS)
+        keys["TxCtrlr.TxStopPoint"] = rng.choice(STOP_POINTS)
+    if rng.random() < 1 / 6:
+        keys["AuthCtrlr.Enabled"] = False
+    return keys
+
+
 @dataclass
 class RunResult:
     seed: int
@@ -85,7 +102,7 @@ class RunResult:
         final = self.lives[-1] if self.lives and self.lives[-1].end == "final" else None
         drain = f"{final.died_t - final.spawned_t:.0f} s" if final else "-"
         return (
-            f"{self.version} seed {self.seed}: {len(self.lives) - 1} lives "
+            f"{self.version} seed {self.seed}{self._points()}: {len(self.lives) - 1} lives "
             f"({ends['kill']} SIGKILL, "
             f"{ends['term']} SIGTERM, {ends['term-kill']} SIGTERM+SIGKILL, {alive:.0f} s) "
             f"+ final drain ({drain}) "
@@ -98,6 +115,12 @@ class RunResult:
             f"longest gap between samples {s.get('max_sample_gap_s', 0)} s; "
             f"{len(self.violations)} violation(s)"
         )
+
+    def _points(self) -> str:
+        if self.version != V201:
+            return ""
+        shown = tx_points(random.Random(self.seed ^ POINTS_SALT))
+        return f" ({', '.join(f'{k}={v}' for k, v in shown.items()) or 'default points'})"
 
     def report(self, context: str = "") -> str:
         lines = [
@@ -157,6 +180,9 @@ class _Run:
         self.counts = {"refused": 0, "ignored": 0, "delayed": 0, "link_downs": 0}
         self.csms = self._central_system()
         self.proxy: Proxy | None = None
+        # 2.0.1: where this run's transactions begin and end (E01, E06), from a generator of
+        # its own so the 1.6 plan of a seed stays what it was
+        self.points = tx_points(random.Random(seed ^ POINTS_SALT)) if version == V201 else {}
 
     # --- the central system's behaviour ---
 
@@ -336,6 +362,7 @@ class _Run:
                     connectors=self.connectors,
                     log_level=os.environ.get("CRASH_LOG_LEVEL", "info"),
                     version=self.version,
+                    more_keys=self.points,
                 )
             )
             async with trio.open_nursery() as links:

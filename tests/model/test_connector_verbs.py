@@ -69,6 +69,11 @@ class Journal:
     async def changed(self, local_id: int, **_: Any) -> None:
         pass
 
+    follows_points = False  # OCPP 1.6's rule: authorised and plugged in
+
+    async def noted(self, local_id: int, **_: Any) -> None:
+        pass
+
 
 class Uplink:
     online = True

@@ -142,19 +142,21 @@ class Version:
         """The connector's reported states as Available / Occupied / Reserved / Unavailable
         / Faulted, a repeat of the same state left out."""
         out: list[str] = []
-        for state in self._states(station, connector):
+        for state in self.reports(station, connector):
             if not out or out[-1] != state:
                 out.append(state)
         return out
 
-    def _states(self, station: Any, connector: int) -> list[str]:
+    def reports(self, station: Any, connector: int) -> list[str]:
+        """Every state reported for ``connector``, in the words of :meth:`states`, repeats
+        included."""
         raise NotImplementedError
 
     async def wait_state(self, station: Any, connector: int, state: str, count: int = 1) -> None:
         """Wait for the ``count``-th report of ``state`` for ``connector``."""
         with trio.fail_after(600):
             while True:
-                if self._states(station, connector).count(state) >= count:
+                if self.reports(station, connector).count(state) >= count:
                     return
                 await station.wait_for(
                     "StatusNotification", count=len(station.calls("StatusNotification")) + 1
@@ -211,6 +213,15 @@ class Version:
 
     async def clear_limit(self, station: Any, profile: int) -> str:
         """ClearChargingProfile by the profile's id."""
+        raise NotImplementedError
+
+    async def trigger(self, station: Any, message: str, connector: int | None) -> str:
+        """TriggerMessage for ``message`` (StatusNotification, Heartbeat, MeterValues: the
+        names are the same in both versions) of ``connector`` (None: not named)."""
+        raise NotImplementedError
+
+    def readings(self, station: Any, context: str) -> list[tuple[int, float]]:
+        """(connector, Wh) of every register value of ``context`` in MeterValues, in order."""
         raise NotImplementedError
 
 
@@ -317,7 +328,7 @@ class Ocpp16(Version):
             )
         return out
 
-    def _states(self, station: Any, connector: int) -> list[str]:
+    def reports(self, station: Any, connector: int) -> list[str]:
         return [
             "Occupied" if p["status"] in _OCCUPIED_16 else p["status"]
             for p in (c.payload for c in station.calls("StatusNotification"))
@@ -393,6 +404,19 @@ class Ocpp16(Version):
 
     async def clear_limit(self, station: Any, profile: int) -> str:
         return str((await station.call_raw("ClearChargingProfile", {"id": profile})).status)
+
+    async def trigger(self, station: Any, message: str, connector: int | None) -> str:
+        payload: dict[str, Any] = {"requestedMessage": message}
+        if connector is not None:
+            payload["connectorId"] = connector
+        return str((await station.call_raw("TriggerMessage", payload)).status)
+
+    def readings(self, station: Any, context: str) -> list[tuple[int, float]]:
+        return [
+            (c.payload["connectorId"], wh)
+            for c in station.calls("MeterValues")
+            for _, wh in registers(c.payload["meterValue"], context)
+        ]
 
 
 # --- OCPP 2.0.1 -------------------------------------------------------------------------------
@@ -488,7 +512,7 @@ class Ocpp201(Version):
             )
         return out
 
-    def _states(self, station: Any, connector: int) -> list[str]:
+    def reports(self, station: Any, connector: int) -> list[str]:
         assert connector != 0, "2.0.1 reports no state of the station as a whole"
         return [
             p["connectorStatus"]
@@ -588,6 +612,19 @@ class Ocpp201(Version):
     async def clear_limit(self, station: Any, profile: int) -> str:
         payload = {"chargingProfileId": profile}
         return str((await station.call_raw("ClearChargingProfile", payload)).status)
+
+    async def trigger(self, station: Any, message: str, connector: int | None) -> str:
+        payload: dict[str, Any] = {"requestedMessage": message}
+        if connector is not None:  # one connector per EVSE: its connectorId is 1
+            payload["evse"] = {"id": connector, "connectorId": 1}
+        return str((await station.call_raw("TriggerMessage", payload)).status)
+
+    def readings(self, station: Any, context: str) -> list[tuple[int, float]]:
+        return [
+            (c.payload["evseId"], wh)
+            for c in station.calls("MeterValues")
+            for _, wh in registers(c.payload["meterValue"], context)
+        ]
 
 
 _remote_start_ids = itertools.count(1)

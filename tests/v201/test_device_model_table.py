@@ -212,7 +212,8 @@ def test_the_2_0_1_only_keys_persist_and_check_like_1_6_keys():
     spec = keys.specs["ocppcommctrlr.offlinethreshold"]
     with pytest.raises(ValueError, match="below 0"):
         spec.parse("-1")
-    assert keys.specs["TxCtrlr.TxStartPoint"].readonly
+    # TxStartPoint / TxStopPoint are the central system's to set (E01, E06)
+    assert not keys.specs["TxCtrlr.TxStartPoint"].readonly
     assert keys.get_csl("SampledDataCtrlr.TxStartedMeasurands") == (
         "Energy.Active.Import.Register",
     )
@@ -350,7 +351,15 @@ async def test_a_set_of_a_mapped_variable_is_the_1_6_keys_value():
         (set_data("OCPPCommCtrlr", "HeartbeatInterval", "-1"), "Rejected", "below 0"),
         (set_data("SecurityCtrlr", "SecurityProfile", "1"), "Rejected", "ReadOnly"),
         (set_data("ChargingStation", "VendorName", "x"), "Rejected", "ReadOnly"),
-        (set_data("TxCtrlr", "TxStartPoint", "EVConnected"), "Rejected", "ReadOnly"),
+        # no parking bay sensor, no signing meter (E01.FR.01, .04)
+        (set_data("TxCtrlr", "TxStartPoint", "ParkingBayOccupancy"), "Rejected", "not supported"),
+        (
+            set_data("TxCtrlr", "TxStopPoint", "EVConnected,DataSigned"),
+            "Rejected",
+            "not supported: DataSigned",
+        ),
+        (set_data("TxCtrlr", "TxStopPoint", ""), "Rejected", "at least one point"),
+        (set_data("AuthCtrlr", "Enabled", "no"), "Rejected", "true or false"),
         (set_data("SampledDataCtrlr", "TxEndedInterval", "5"), "Rejected", "ReadOnly"),
         (set_data("OCPPCommCtrlr", "Foo", "1"), "UnknownVariable", ""),
         (set_data("FooCtrlr", "HeartbeatInterval", "1"), "UnknownComponent", ""),
@@ -628,3 +637,18 @@ def test_the_blocks_own_tables_agree_with_the_device_model():
     table = {(v.component, v.name): v.key for v in VARIABLES if v.instance is None}
     for slot, key in {**authorization.SAME_AS_V16, **authorization.V201_ONLY}.items():
         assert table[slot] == key, slot
+
+
+def test_tx_points_say_what_this_charger_supports(model):
+    """TC_E_*: TxStartPoint and TxStopPoint are MemberLists whose valuesList names the four
+    points the charger follows (no ParkingBayOccupancy, no DataSigned)."""
+    for name in ("TxStartPoint", "TxStopPoint"):
+        variable = next(v for v in model.variables if (v.component, v.name) == ("TxCtrlr", name))
+        found = model.characteristics(variable)
+        assert found.data_type is DataEnumType.MEMBER_LIST
+        assert set(found.values_list.split(",")) == {
+            "Authorized",
+            "EVConnected",
+            "EnergyTransfer",
+            "PowerPathClosed",
+        }

@@ -8,8 +8,16 @@ on every ChangeConfiguration.
 
 from __future__ import annotations
 
+from ocppd.features.v201.words import TX_POINT_BY_WORD
 from ocppd.model.keys import Keys, Value
 from ocppd.model.policies import AuthPolicy, MeterPolicy, Policies, TxPolicy
+from ocppd.model.txpoints import CLASSIC, TxPoint, TxPoints
+
+# declared by OCPP 2.0.1's transactions block (features/v201/variables.py, transactions.py);
+# a 1.6 transaction keeps 1.6's rule whatever they say (TransactionLog.follows_points)
+TX_START_POINT, TX_STOP_POINT = "TxCtrlr.TxStartPoint", "TxCtrlr.TxStopPoint"
+AUTH_ENABLED = "AuthCtrlr.Enabled"
+TX_STARTED = "SampledDataCtrlr.TxStartedMeasurands"
 
 
 def _flag(keys: Keys, name: str) -> bool:
@@ -32,6 +40,23 @@ def auth_policy(keys: Keys) -> AuthPolicy:
     )
 
 
+def _points(keys: Keys, name: str, default: frozenset[TxPoint]) -> frozenset[TxPoint]:
+    if not keys.has(name):
+        return default
+    return frozenset(TX_POINT_BY_WORD[w] for w in keys.get_csl(name) if w in TX_POINT_BY_WORD) or (
+        default
+    )
+
+
+def tx_points(keys: Keys) -> TxPoints:
+    """Where transactions begin and end (2.0.1 TxStartPoint, TxStopPoint, AuthCtrlr.Enabled)."""
+    return TxPoints(
+        start=_points(keys, TX_START_POINT, CLASSIC.start),
+        stop=_points(keys, TX_STOP_POINT, CLASSIC.stop),
+        authorization=keys.get_bool(AUTH_ENABLED) if keys.has(AUTH_ENABLED) else True,
+    )
+
+
 def tx_policy(keys: Keys) -> TxPolicy:
     return TxPolicy(
         connection_timeout_s=keys.get_int("ConnectionTimeOut"),
@@ -41,6 +66,7 @@ def tx_policy(keys: Keys) -> TxPolicy:
         max_energy_on_invalid_id_wh=(
             keys.get_int("MaxEnergyOnInvalidId") if keys.has("MaxEnergyOnInvalidId") else 0
         ),
+        points=tx_points(keys),
     )
 
 
@@ -52,6 +78,7 @@ def meter_policy(keys: Keys) -> MeterPolicy:
         aligned_interval_s=keys.get_int("ClockAlignedDataInterval"),
         aligned=keys.get_csl("MeterValuesAlignedData"),
         stop_aligned=keys.get_csl("StopTxnAlignedData"),
+        start_sampled=keys.get_csl(TX_STARTED) if keys.has(TX_STARTED) else (),
     )
 
 
@@ -64,6 +91,9 @@ POLICY_KEYS = (
     "LocalPreAuthorize",
     "ConnectionTimeOut",
     "MaxEnergyOnInvalidId",
+    TX_START_POINT,
+    TX_STOP_POINT,
+    AUTH_ENABLED,
     "StopTransactionOnEVSideDisconnect",
     "StopTransactionOnInvalidId",
     "UnlockConnectorOnEVSideDisconnect",
@@ -73,6 +103,7 @@ POLICY_KEYS = (
     "MeterValuesSampledData",
     "StopTxnAlignedData",
     "StopTxnSampledData",
+    TX_STARTED,
 )
 """The keys that feed a policy (each is re-read when any of them changes)."""
 

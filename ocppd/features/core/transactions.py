@@ -46,7 +46,7 @@ from ocppd.model.charger import Charger
 from ocppd.model.metering import Sample
 from ocppd.model.status import Status
 from ocppd.model.token import DEFAULT_ORIGIN, Origin
-from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable, TxChange
 from ocppd.protocol.ids import MessageIds
 from ocppd.protocol.v16.dialect import V16
 from ocppd.session import CallRejected, CallTimeout, Session, SessionClosed
@@ -90,6 +90,7 @@ class Outbox(Protocol):
         payload: dict[str, Any],
         droppable: bool,
         words: TxWords,
+        driver: str | None = None,
     ) -> int: ...
     async def stop_transaction(
         self,
@@ -196,9 +197,11 @@ class Recorder:
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
         origin: Origin = DEFAULT_ORIGIN,  # 1.6 has no words for it: its idTag is the identifier
+        plugged: bool = True,  # always, in 1.6 (follows_points)
+        begin: Sample | None = None,  # StartTransaction has meterStart alone
     ) -> int:
         # StartTransaction tells neither what came last nor the remote start's number
-        del cause, remote_start_id, origin
+        del cause, remote_start_id, origin, plugged, begin
         payload: dict[str, Any] = {
             "connectorId": connector_id,
             "idTag": id_tag,
@@ -220,6 +223,27 @@ class Recorder:
 
     def known_id(self, local_id: int) -> int | str | None:
         return None  # StartTransaction.conf brings it
+
+    @property
+    def follows_points(self) -> bool:
+        """1.6 has no TxStartPoint/TxStopPoint: a StartTransaction is sent when a driver is
+        authorised and the EV plugged in, a StopTransaction when either ends, whatever the
+        2.0.1 variables (kept in the same key store) say."""
+        return False
+
+    async def noted(
+        self,
+        local_id: int,
+        *,
+        change: TxChange,
+        timestamp: str,
+        id_tag: str | None = None,
+        origin: Origin | None = None,
+        reason: StopReason | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        """Never reached: a 1.6 transaction follows 1.6's rule (:attr:`follows_points`)."""
+        log.error("a 1.6 transaction has no %s event (transaction %d)", change, local_id)
 
     async def changed(self, local_id: int, *, status: Status, timestamp: str) -> None:
         """1.6 tells a status in StatusNotification only (``status_report.py``)."""

@@ -94,11 +94,21 @@ STOP_REASON: Mapping[StopReason, Reason] = MappingProxyType(
         StopReason.SOFT_RESET: Reason.SOFT_RESET,
         StopReason.UNLOCK_COMMAND: Reason.UNLOCK_COMMAND,
         StopReason.DE_AUTHORIZED: Reason.DE_AUTHORIZED,
+        # never in a 1.6 transaction (1.6 has no TxStartPoint/TxStopPoint: follows_points)
+        StopReason.TIMEOUT: Reason.OTHER,
+        StopReason.EV_STOPPED: Reason.OTHER,
     }
 )
 """StopTransaction.reason (a Reason); the journal keeps this word in the stop's row."""
 
-STOP_REASON_OF: Mapping[Reason, StopReason] = _invert(STOP_REASON)
+NEVER_IN_16 = frozenset({StopReason.TIMEOUT, StopReason.EV_STOPPED})
+"""Reasons that end only transactions which begin or end at 2.0.1's points (a 1.6 transaction
+follows 1.6's rule: ``TransactionLog.follows_points``): said Other, should one reach 1.6,
+and never read back from a 1.6 word."""
+
+STOP_REASON_OF: Mapping[Reason, StopReason] = _invert(
+    {word: wire for word, wire in STOP_REASON.items() if word not in NEVER_IN_16}
+)
 """The model's reason of a 1.6 one (a stop row the journal kept)."""
 
 AVAILABILITY: Mapping[AvailabilityResult, AvailabilityStatus] = MappingProxyType(

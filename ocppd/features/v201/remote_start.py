@@ -24,10 +24,10 @@ F01-F03 say in 2.0.1 what the model already does for 1.6's remote start and stop
   (``smart_charging.py``: one schedule, no phaseToUse, no sales tariff ...); one the engine
   cannot honour is Rejected. Without Smart Charging configured it is ignored (as in 1.6,
   §5.11; TC_K_38_CS);
-- ``transactionId`` in the answer (F01, cable plugged in first: a transaction that began
-  before authorisation, at TxStartPoint EVConnected) never applies here: this charger
-  starts a transaction only once its driver is authorised, so a free EVSE has none; an
-  EVSE where a transaction runs is not free (Rejected);
+- ``transactionId`` in the answer (F01, cable plugged in first): a transaction that began
+  at the cable before any driver (TxCtrlr.TxStartPoint EVConnected) is named, and the
+  remote start authorises it (an Updated RemoteStart with the token and remoteStartId);
+  any other EVSE where a transaction runs is not free (Rejected);
 - RequestStopTransaction names the transaction by the charger-made 2.0.1 id: Accepted and
   stopped with reason Remote (F03), Rejected when no such transaction runs here.
 
@@ -161,8 +161,12 @@ class RemoteStartStop:
                 remote_start_id=request.remote_start_id,
             )
 
+        running = connector.tx  # begun at the cable, waiting for its driver (remote_target)
         return Then(
-            m.RequestStartTransactionResponse(status=ACCEPTED),
+            m.RequestStartTransactionResponse(
+                status=ACCEPTED,
+                transaction_id=None if running is None else str(running.transaction_id),
+            ),
             start,
             owner=self._kept(f"RequestStartTransaction on EVSE {connector.id}"),
         )

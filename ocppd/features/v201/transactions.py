@@ -46,11 +46,11 @@ from ocppd.features.v201.authorization import TOKEN_TYPE, VERDICT
 from ocppd.features.v201.words import V201_WORDS
 from ocppd.journal.records import Kind, OutboxMessage, TransactionId, TxRecord
 from ocppd.model.auth import AuthStatus, IdTagInfo, parse_time
-from ocppd.model.keys import KeySpec
+from ocppd.model.keys import KeySpec, KeyType
 from ocppd.model.metering import ENERGY_REGISTER, Context, Sample
 from ocppd.model.status import Status
-from ocppd.model.token import DEFAULT_ORIGIN, Origin
-from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable
+from ocppd.model.token import DEFAULT_ORIGIN, Origin, TokenKind
+from ocppd.model.transaction import StartCause, StopReason, StorageUnavailable, TxChange
 from ocppd.protocol.v201.enums import (
     AuthorizationStatusEnumType,
     ChargingStateEnumType,
@@ -89,6 +89,8 @@ STOPPED_REASON: Mapping[StopReason, ReasonEnumType] = MappingProxyType(
         # runs, F05.FR.02); the triggerReason UnlockCommand says it
         StopReason.UNLOCK_COMMAND: ReasonEnumType.OTHER,
         StopReason.DE_AUTHORIZED: ReasonEnumType.DE_AUTHORIZED,
+        StopReason.TIMEOUT: ReasonEnumType.TIMEOUT,
+        StopReason.EV_STOPPED: ReasonEnumType.STOPPED_BY_EV,
     }
 )
 """TransactionType.stoppedReason of Ended."""
@@ -106,6 +108,9 @@ STOP_TRIGGER: Mapping[StopReason, TriggerReasonEnumType] = MappingProxyType(
         StopReason.SOFT_RESET: TriggerReasonEnumType.RESET_COMMAND,
         StopReason.UNLOCK_COMMAND: TriggerReasonEnumType.UNLOCK_COMMAND,
         StopReason.DE_AUTHORIZED: TriggerReasonEnumType.DEAUTHORIZED,
+        # the cable (start point Authorized) or the driver (EVConnected) did not come
+        StopReason.TIMEOUT: TriggerReasonEnumType.EV_CONNECT_TIMEOUT,
+        StopReason.EV_STOPPED: TriggerReasonEnumType.CHARGING_STATE_CHANGED,
     }
 )
 """TransactionEventRequest.triggerReason of Ended: what ended it."""
@@ -115,6 +120,7 @@ START_TRIGGER: Mapping[StartCause, TriggerReasonEnumType] = MappingProxyType(
         StartCause.TAG: TriggerReasonEnumType.AUTHORIZED,
         StartCause.CABLE: TriggerReasonEnumType.CABLE_PLUGGED_IN,
         StartCause.REMOTE: TriggerReasonEnumType.REMOTE_START,
+        StartCause.ENERGY: TriggerReasonEnumType.CHARGING_STATE_CHANGED,
     }
 )
 """TransactionEventRequest.triggerReason of Started: what came last (E01-E03)."""
@@ -198,6 +204,26 @@ def meter_value(sample: Sample) -> dict[str, Any] | None:
     return {"timestamp": sample.timestamp, "sampledValue": values}
 
 
+PHASE_IN_USE_A = 1.0
+"""A phase carries the charge when the EV draws at least this current on it (the EVSE
+offers at least 6 A: an idle phase reads near 0)."""
+
+
+def phases_used(samples: list[Sample]) -> int | None:
+    """numberOfPhasesUsed as the meter measures it: the phases whose Current.Import is at
+    least PHASE_IN_USE_A; None when the samples measure no current per phase, or none flows
+    (the schema's "if known": the EVSE's SupplyPhases are the phases wired, not those the EV
+    uses, so they are not said here)."""
+    currents = [
+        v
+        for s in samples
+        for v in s.values
+        if v.measurand == "Current.Import" and v.phase and v.phase[:2] in ("L1", "L2", "L3")
+    ]
+    used = {v.phase[:2] for v in currents if v.phase and float(v.value) >= PHASE_IN_USE_A}
+    return len(used) or None
+
+
 def meter_values(samples: list[Sample]) -> list[dict[str, Any]]:
     return [mv for mv in (meter_value(s) for s in samples) if mv is not None]
 
@@ -218,9 +244,13 @@ def register_value(energy_wh: int, timestamp: str, context: Context) -> dict[str
     }
 
 
-def id_token(id_tag: str, origin: Origin | None = None) -> dict[str, Any]:
+def id_token(id_tag: str, origin: Origin | None = None) -> dict[str, Any] | None:
     """IdTokenType of a tag; ``origin``: how it came (its kind and further identifiers), when
-    the model knows (an authorisation's origin; None: a card)."""
+    the model knows (an authorisation's origin; None: a card). None: no driver yet (a
+    transaction begun at the cable: its idToken comes in the Updated that authorises it);
+    where nobody is asked, the identifier is empty with type NoAuthorization."""
+    if not id_tag and (origin is None or origin.kind is not TokenKind.NONE):
+        return None
     word = TOKEN_TYPE[origin.kind].value if origin is not None else DEFAULT_TYPE
     token: dict[str, Any] = {"idToken": id_tag, "type": word}
     extra = [
@@ -248,12 +278,14 @@ def started(
     remote_start_id: int | None = None,
     offline: bool = False,
     origin: Origin | None = None,
+    plugged: bool = True,
+    begin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """TransactionEvent Started, without its seqNo (given when it is sealed)."""
-    info: dict[str, Any] = {
-        "transactionId": transaction_id,
-        "chargingState": ChargingStateEnumType.EV_CONNECTED.value,
-    }
+    """TransactionEvent Started, without its seqNo (given when it is sealed). ``plugged``
+    False: it began before the cable (Idle). ``begin``: the TxStartedMeasurands values
+    (a MeterValueType); the register at Transaction.Begin is always there, once."""
+    state = ChargingStateEnumType.EV_CONNECTED if plugged else ChargingStateEnumType.IDLE
+    info: dict[str, Any] = {"transactionId": transaction_id, "chargingState": state.value}
     if remote_start_id is not None:
         info["remoteStartId"] = remote_start_id
     payload: dict[str, Any] = {
@@ -265,10 +297,16 @@ def started(
     if offline:
         payload["offline"] = True
     payload["evse"] = evse(connector_id)
-    payload["idToken"] = id_token(id_tag, origin)
+    token = id_token(id_tag, origin)
+    if token is not None:
+        payload["idToken"] = token
     if reservation_id is not None:
         payload["reservationId"] = reservation_id
-    payload["meterValue"] = [register_value(meter_start_wh, timestamp, Context.BEGIN)]
+    register = register_value(meter_start_wh, timestamp, Context.BEGIN)
+    if begin is not None:
+        others = [v for v in begin["sampledValue"] if v["measurand"] != ENERGY_REGISTER]
+        register["sampledValue"].extend(others)
+    payload["meterValue"] = [register]
     return payload
 
 
@@ -300,8 +338,9 @@ def ended(
     }
     if offline:
         payload["offline"] = True
-    if id_tag:
-        payload["idToken"] = id_token(id_tag)
+    token = id_token(id_tag) if id_tag else None
+    if token is not None:
+        payload["idToken"] = token
     values = list(samples)
     end = READING_CONTEXT[Context.END].value
     has_end = any(v.get("context") == end for mv in values for v in mv["sampledValue"])
@@ -320,11 +359,17 @@ def updated(
     charging_state: ChargingStateEnumType | None = None,
     samples: list[dict[str, Any]] | None = None,
     offline: bool = False,
+    token: dict[str, Any] | None = None,
+    phases: int | None = None,
+    remote_start_id: int | None = None,
 ) -> dict[str, Any]:
-    """TransactionEvent Updated, without its seqNo."""
+    """TransactionEvent Updated, without its seqNo; ``token``: the idToken it names;
+    ``remote_start_id``: the remote start that authorised it (F01)."""
     info: dict[str, Any] = {"transactionId": transaction_id}
     if charging_state is not None:
         info["chargingState"] = charging_state.value
+    if remote_start_id is not None:
+        info["remoteStartId"] = remote_start_id
     payload: dict[str, Any] = {
         "eventType": "Updated",
         "timestamp": timestamp,
@@ -333,6 +378,10 @@ def updated(
     }
     if offline:
         payload["offline"] = True
+    if token is not None:
+        payload["idToken"] = token
+    if phases is not None:
+        payload["numberOfPhasesUsed"] = phases
     if samples:
         payload["meterValue"] = samples
     return payload
@@ -345,6 +394,7 @@ class _Running:
     transaction_id: str
     connector_id: int
     charging_state: ChargingStateEnumType | None
+    phases: int | None = None  # numberOfPhasesUsed as last told
 
 
 class Recorder201:
@@ -398,9 +448,12 @@ class Recorder201:
         cause: StartCause = StartCause.TAG,
         remote_start_id: int | None = None,
         origin: Origin | None = None,
+        plugged: bool = True,
+        begin: Sample | None = None,
     ) -> int:
         """``origin``: how the driver's token came (its kind, further identifiers), when the
-        authorisation knows."""
+        authorisation knows; ``id_tag`` empty: no driver yet; ``plugged`` False: the cable
+        comes later."""
         transaction_id = self._make_id()  # before the first write: the ledger keeps it
         payload = started(
             transaction_id=transaction_id,
@@ -413,6 +466,8 @@ class Recorder201:
             remote_start_id=remote_start_id,
             offline=self._offline(),
             origin=origin,
+            plugged=plugged,
+            begin=None if begin is None else meter_value(begin),
         )
         with self._as_model_error:
             local_id = await self.journal.start_transaction(
@@ -425,10 +480,72 @@ class Recorder201:
                 words=V201_WORDS,
                 transaction_id=transaction_id,
             )
-        self._running[local_id] = _Running(
-            transaction_id, connector_id, ChargingStateEnumType.EV_CONNECTED
-        )
+        state = ChargingStateEnumType.EV_CONNECTED if plugged else ChargingStateEnumType.IDLE
+        self._running[local_id] = _Running(transaction_id, connector_id, state)
         return local_id
+
+    follows_points = True  # TxCtrlr.TxStartPoint / TxStopPoint (E01, E06)
+
+    async def noted(
+        self,
+        local_id: int,
+        *,
+        change: TxChange,
+        timestamp: str,
+        id_tag: str | None = None,
+        origin: Origin | None = None,
+        reason: StopReason | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        """Updated for what happened to the transaction: a driver authorised it (Authorized,
+        with the idToken), the cable came (CablePluggedIn, EVConnected) or went while it goes
+        on (EVCommunicationLost, Idle: E10), the driver's authorisation ended while it waits
+        for the cable (the trigger of the reason: StopAuthorized, RemoteStop, Deauthorized)."""
+        running = await self._find(local_id)
+        if running is None:
+            return
+        token = None
+        state: ChargingStateEnumType | None = None
+        if change is TxChange.AUTHORIZED:
+            trigger = (
+                TriggerReasonEnumType.AUTHORIZED
+                if remote_start_id is None
+                else TriggerReasonEnumType.REMOTE_START
+            )
+            token = id_token(id_tag or "", origin)
+        elif change is TxChange.CABLE_PLUGGED:
+            trigger, state = (
+                TriggerReasonEnumType.CABLE_PLUGGED_IN,
+                ChargingStateEnumType.EV_CONNECTED,
+            )
+        elif change is TxChange.CABLE_UNPLUGGED:
+            trigger, state = TriggerReasonEnumType.EV_COMMUNICATION_LOST, ChargingStateEnumType.IDLE
+        else:
+            trigger = STOP_TRIGGER[reason or StopReason.LOCAL]
+            state = ChargingStateEnumType.EV_CONNECTED
+            token = id_token(id_tag) if id_tag else None
+        if state is running.charging_state:
+            state = None
+        payload = updated(
+            transaction_id=running.transaction_id,
+            timestamp=timestamp,
+            trigger=trigger,
+            charging_state=state,
+            offline=self._offline(),
+            token=token,
+            remote_start_id=remote_start_id,
+        )
+        with self._as_model_error:
+            await self.journal.add_meter_values(
+                local_id,
+                connector_id=running.connector_id,
+                payload=payload,
+                droppable=False,
+                words=V201_WORDS,
+                driver=id_tag if change is TxChange.AUTHORIZED else None,
+            )
+        if state is not None:
+            running.charging_state = state
 
     def known_id(self, local_id: int) -> int | str | None:
         running = self._running.get(local_id)
@@ -489,21 +606,25 @@ class Recorder201:
         running = await self._find(local_id)
         if running is None:
             return
+        phases = phases_used(samples)
         payload = updated(
             transaction_id=running.transaction_id,
             timestamp=samples[0].timestamp,
             trigger=SAMPLE_TRIGGER[samples[0].values[0].context],
             samples=values,
             offline=self._offline(),
+            phases=phases if phases != running.phases else None,  # when it changed
         )
         with self._as_model_error:
             await self.journal.add_meter_values(
                 local_id,
                 connector_id=connector_id,
                 payload=payload,
-                droppable=droppable,
+                droppable=droppable and "numberOfPhasesUsed" not in payload,
                 words=V201_WORDS,
             )
+        if phases is not None:
+            running.phases = phases
 
     async def stop(
         self,
@@ -521,12 +642,12 @@ class Recorder201:
         # The energy has stopped: the EV is still connected, or gone (TC_E_37_CS: an EV
         # side disconnect ends Idle). A state not known (a transaction found running after
         # a restart) is not told.
-        final = (
-            ChargingStateEnumType.IDLE
-            if reason is StopReason.EV_DISCONNECTED
-            else ChargingStateEnumType.EV_CONNECTED
-        )
         known = running.charging_state
+        final = {
+            StopReason.EV_DISCONNECTED: ChargingStateEnumType.IDLE,
+            StopReason.EV_STOPPED: ChargingStateEnumType.SUSPENDED_EV,
+            StopReason.TIMEOUT: known,  # nothing came: the state stays as it was
+        }.get(reason, ChargingStateEnumType.EV_CONNECTED)
         payload = ended(
             charging_state=final if known is not None and known is not final else None,
             transaction_id=running.transaction_id,
@@ -592,8 +713,23 @@ TRIGGERS: Mapping[str, Trigger] = MappingProxyType({TRANSACTION_EVENT: transacti
 """The messages of this block a TriggerMessage may ask for."""
 
 
-def _no_keys(_site: Site) -> Iterable[KeySpec]:
-    return ()  # its variables are 1.6 keys or the device model's (v201-devmodel)
+AUTH_ENABLED = "AuthCtrlr.Enabled"
+
+
+def _keys(_site: Site) -> Iterable[KeySpec]:
+    """Its other variables are 1.6 keys or the device model's (variables.py)."""
+    return (
+        # C..: false lets anyone charge: the EV plugged in begins the transaction, whose
+        # idToken is empty with type NoAuthorization. A 2.0.1 variable: a 1.6 transaction
+        # still needs a tag (1.6 has no such key).
+        KeySpec(
+            AUTH_ENABLED,
+            KeyType.BOOL,
+            True,
+            listed=False,
+            doc="2.0.1 AuthCtrlr.Enabled: false lets anyone charge without a token",
+        ),
+    )
 
 
 def _no_handlers(_services: Services) -> Mapping[str, Handler]:
@@ -601,7 +737,7 @@ def _no_handlers(_services: Services) -> Mapping[str, Handler]:
 
 
 profile = Profile(
-    "Transactions", keys=_no_keys, handlers=_no_handlers, triggers=TRIGGERS, advertised=False
+    "Transactions", keys=_keys, handlers=_no_handlers, triggers=TRIGGERS, advertised=False
 )
 """E and J02: the model's TransactionLog in 2.0.1 is wired by app.py (``TxLogs``); the block
 offers TriggerMessage TransactionEvent."""

@@ -30,7 +30,7 @@ from enum import Enum
 from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
 from ocppd.features.v201 import display
-from ocppd.features.v201.words import CONNECTOR_STATUS
+from ocppd.features.v201.words import CONNECTOR_STATUS, TX_POINT
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.model.metering import default_measurands
 from ocppd.model.status import Status
@@ -58,16 +58,6 @@ READ_ONLY, READ_WRITE, WRITE_ONLY = (
 ITEMS_PER_MESSAGE = 50
 REPORTING_VALUE_SIZE = 2500  # GetVariableResult.attributeValue, VariableAttribute.value
 CONFIGURATION_VALUE_SIZE = 1000  # SetVariableData.attributeValue
-
-# TxStartPoint / TxStopPoint words (2.0.1 Part 2, TxCtrlr; E01)
-TX_POINTS = (
-    "ParkingBayOccupancy",
-    "EVConnected",
-    "Authorized",
-    "DataSigned",
-    "PowerPathClosed",
-    "EnergyTransfer",
-)
 
 
 class Scope(Enum):
@@ -187,6 +177,7 @@ AVAILABILITY_STATES = tuple(word.value for word in ConnectorStatusEnumType)
 TX_START_POINT = f"{TX}.TxStartPoint"
 TX_STOP_POINT = f"{TX}.TxStopPoint"
 TX_STARTED_MEASURANDS = f"{SAMPLED}.TxStartedMeasurands"
+AUTH_ENABLED = f"{AUTH}.Enabled"
 OFFLINE_THRESHOLD = f"{COMM}.OfflineThreshold"
 
 
@@ -247,7 +238,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ALIGNED, "TxEndedInterval", key="ClockAlignedDataInterval", mutability=READ_ONLY,
              unit="s"),
     # AuthCtrlr
-    Variable(AUTH, "Enabled", read=const("true"), data_type=BOOL, constant=True),
+    Variable(AUTH, "Enabled", key=AUTH_ENABLED),  # transactions.py
     Variable(AUTH, "AuthorizeRemoteStart", key="AuthorizeRemoteTxRequests"),
     Variable(AUTH, "LocalAuthorizeOffline", key="LocalAuthorizeOffline"),
     Variable(AUTH, "LocalPreAuthorize", key="LocalPreAuthorize"),
@@ -331,6 +322,10 @@ SECRET_VARIABLES = frozenset(v.name for v in VARIABLES if v.mutability is WRITE_
 secret keys'."""
 
 
+def _some_point(value: Value) -> str | None:
+    return None if value else "at least one point"
+
+
 def keys(site: Site) -> list[KeySpec]:
     """The 2.0.1-only keys: what the central system may set that no 1.6 key means, and
     the limits DeviceDataCtrlr reports (read-only, like 1.6's GetConfigurationMaxKeys).
@@ -338,30 +333,31 @@ def keys(site: Site) -> list[KeySpec]:
     them (they mean nothing in 1.6); SetVariables and ``[ocpp.keys]`` do."""
     measurands = site.measurands
     register = tuple(q for q in default_measurands(measurands) if q.startswith("Energy"))[:1]
-    points = frozenset(TX_POINTS)
+    # where a 2.0.1 transaction begins and ends (features/v201/transactions.py, E01/E06):
+    # PowerPathClosed (a driver authorised and the EV plugged in) is 1.6's rule. The charger
+    # has no parking bay sensor and no signing meter: ParkingBayOccupancy and DataSigned are
+    # not in the valuesList, and SetVariables with them is Rejected.
+    points = frozenset(TX_POINT.values())
     return [
-        # The charger's transactions begin when a driver is authorised and the EV is
-        # plugged in, and end when either stops (1.6's rules): PowerPathClosed. The
-        # transactions block may make these writable once it follows them.
         KeySpec(
             TX_START_POINT,
             KeyType.CSL,
             ("PowerPathClosed",),
-            readonly=True,
-            derived=True,
             listed=False,
             choices=points,
-            doc="2.0.1 TxCtrlr.TxStartPoint: where a transaction begins",
+            max_items=len(points),
+            check=_some_point,
+            doc="2.0.1 TxCtrlr.TxStartPoint: where a transaction begins (the first reached)",
         ),
         KeySpec(
             TX_STOP_POINT,
             KeyType.CSL,
             ("PowerPathClosed",),
-            readonly=True,
-            derived=True,
             listed=False,
             choices=points,
-            doc="2.0.1 TxCtrlr.TxStopPoint: where a transaction ends",
+            max_items=len(points),
+            check=_some_point,
+            doc="2.0.1 TxCtrlr.TxStopPoint: where a transaction ends (the first that ends)",
         ),
         # B04: after an outage longer than this, the status of every connector is sent
         # again. The charger sends every status on each new connection, however short the
@@ -377,13 +373,12 @@ def keys(site: Site) -> list[KeySpec]:
             doc="2.0.1 OCPPCommCtrlr.OfflineThreshold (s); every status is sent on reconnect",
         ),
         # A TransactionEvent Started carries the energy register at Transaction.Begin
-        # (transactions.py), as 1.6's meterStart: read-only until Started follows a list.
+        # (transactions.py), as 1.6's meterStart, and the values of these measurands at
+        # Transaction.Begin (MeterPolicy.start_sampled).
         KeySpec(
             TX_STARTED_MEASURANDS,
             KeyType.CSL,
             register,
-            readonly=True,
-            derived=True,
             choices=measurands,
             max_items=12,
             listed=False,

@@ -14,6 +14,7 @@ from ocppd.features.core.speech import BootReason
 from ocppd.journal.records import TxWords
 from ocppd.model.outcomes import AvailabilityResult, ReserveResult, UnlockResult
 from ocppd.model.status import Status
+from ocppd.model.txpoints import TxPoint
 from ocppd.protocol.v201.enums import (
     BootReasonEnumType,
     ChangeAvailabilityStatusEnumType,
@@ -68,6 +69,22 @@ UNLOCK: Mapping[UnlockResult, UnlockStatusEnumType] = MappingProxyType(
 )
 """UnlockConnectorResponse.status, for a connector that exists and runs no transaction
 (the two other words are the handler's: UnknownConnector, OngoingAuthorizedTransaction)."""
+
+TX_POINT: Mapping[TxPoint, str] = MappingProxyType(
+    {
+        TxPoint.EV_CONNECTED: "EVConnected",
+        TxPoint.AUTHORIZED: "Authorized",
+        TxPoint.POWER_PATH_CLOSED: "PowerPathClosed",
+        TxPoint.ENERGY_TRANSFER: "EnergyTransfer",
+    }
+)
+"""TxCtrlr.TxStartPoint / TxStopPoint members (2.0.1 Part 2, TxStartStopPointEnumType). The
+two others, ParkingBayOccupancy and DataSigned, need a bay sensor and a signing meter this
+charger does not have: SetVariables with them is Rejected."""
+
+TX_POINT_BY_WORD: Mapping[str, TxPoint] = MappingProxyType(
+    {word: point for point, word in TX_POINT.items()}
+)
 
 V201_WORDS = TxWords("ocpp2.0.1", "TransactionEvent", "TransactionEvent", "TransactionEvent")
 """What the journal stores with each 2.0.1 message: its protocol, and TransactionEvent as
