@@ -73,6 +73,11 @@ class Oracle201(Oracle):
         self.durable()
         return self.violations
 
+    def driver_came_later(self, shown: str, kept: str) -> bool:
+        """A transaction begun at the cable (TxStartPoint EVConnected) shows no driver until
+        one is authorised; the last status before a kill may predate it."""
+        return shown == "" and kept != ""
+
     def explained(self, tx: Any, life: int) -> bool:
         """2.0.1's own stop reasons: Timeout ends a transaction begun at the cable or the tag
         whose driver or cable did not come within EVConnectionTimeOut (E01, E03); StoppedByEV
