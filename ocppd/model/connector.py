@@ -290,13 +290,16 @@ class Connector:
         fault = (
             self.blocking_fault() or self.context.blocking_fault() or worst(self.faults.values())
         )
+        # a cable is in: the EV's, or one held locked in the socket after the EV left
+        plugged = self.plug.plugged or (self.locked_for is not None and self.outputs.has_lock)
         if fault is None:
-            return Reported(status, ErrorCode.NO_ERROR, None, None)
+            return Reported(status, ErrorCode.NO_ERROR, None, None, plugged)
         return Reported(
             status,
             FAULT_CODES[fault.kind],
             fault.info[:50] or None,
             fault.vendor_code[:255] if fault.vendor_code else None,
+            plugged,
         )
 
     def current_limit_a(self) -> float:
@@ -758,7 +761,12 @@ class Connector:
         if free != self._was_free:
             self._was_free = free
             self.context.free_changed()
-        if now != self.reported:
+        if now != self.reported and replace(now, plugged=self.reported.plugged) == self.reported:
+            # only the cable changed, not the status: no news for 1.6, but 2.0.1 tells a
+            # cable apart from a driver (its Occupied), so the reporter hears of it
+            self.reported = now
+            self.context.status_changed()
+        elif now != self.reported:
             log.info(
                 "connector %d: %s%s",
                 self.id,

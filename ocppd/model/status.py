@@ -202,6 +202,10 @@ class Reported:
     error_code: ErrorCode
     info: str | None
     vendor_error_code: str | None
+    # a cable is in the connector (the EV's, or one held locked in the socket after the EV
+    # left): 1.6's statuses do not always say it (Preparing is a cable or a driver, Finishing
+    # a cable or not); OCPP 2.0.1's Occupied is the cable
+    plugged: bool = False
 
 
 def derive_status(f: Facts) -> Status:

@@ -43,6 +43,7 @@ class StatusReport:
     info: str | None
     vendor_error_code: str | None
     at: datetime | None  # when it began (None: the time is not known yet)
+    plugged: bool = False  # a cable is in (2.0.1's Occupied; 1.6 does not say it apart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +54,15 @@ class Speech:
     - ``heartbeat()``: the Heartbeat request;
     - ``status(report)``: the StatusNotification request, or None when this version does
       not report that connector (2.0.1 has no station-wide status);
-    - ``heard(status, error_code, info)``: what the central system hears of a status; two
-      statuses it hears alike are one (2.0.1's Occupied covers Charging and SuspendedEV).
+    - ``heard(status, error_code, info, plugged)``: what the central system hears of a
+      status; two statuses it hears alike are one (2.0.1's Occupied covers Charging and
+      SuspendedEV; a driver's tag without a cable is Preparing in 1.6, Available in 2.0.1).
     """
 
     boot: Callable[[ChargePointInfo, str | None, BootReason], Any]
     heartbeat: Callable[[], Any]
     status: Callable[[StatusReport], Any | None]
-    heard: Callable[[Status, ErrorCode, str | None], Hashable]
+    heard: Callable[[Status, ErrorCode, str | None, bool], Hashable]
 
 
 def _v16_boot(info: ChargePointInfo, firmware_version: str | None, _reason: BootReason) -> Any:
@@ -92,7 +94,7 @@ V16_SPEECH = Speech(
     boot=_v16_boot,
     heartbeat=m.HeartbeatRequest,
     status=_v16_status,
-    heard=lambda status, code, info: (status, code, info),
+    heard=lambda status, code, info, _plugged: (status, code, info),
 )
 """OCPP 1.6's BootNotification, Heartbeat and StatusNotification."""
 

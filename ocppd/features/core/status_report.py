@@ -49,8 +49,9 @@ TX_HOLD_S = 10.0
 # longer than this would lose its oldest, shortest-lived entries first.
 MAX_TRANSITIONS = 16
 
-Current = tuple[Status, ErrorCode, str | None, str | None, float]
-"""status, error code, info, vendor error code, and when (trio clock) it began"""
+Current = tuple[Status, ErrorCode, str | None, str | None, float, bool]
+"""status, error code, info, vendor error code, when (trio clock) it began, and whether a
+cable is in"""
 
 
 Heard = Hashable
@@ -67,9 +68,10 @@ class Transition:
     vendor_error_code: str | None
     since: float  # trio clock: when it changed
     after_tx_message: bool  # a Start/Stop of this connector awaited its answer when it changed
+    plugged: bool = False  # a cable is in (2.0.1 hears it: Occupied)
 
     def heard(self, speech: Speech) -> Heard:
-        return speech.heard(self.status, self.error_code, self.info)
+        return speech.heard(self.status, self.error_code, self.info, self.plugged)
 
 
 class StatusFeed:
@@ -114,7 +116,7 @@ class StatusReporter:
         self._changed = trio.Event()
         self._sent: dict[int, Heard] = {}
         self._transitions: dict[int, list[Transition]] = {}  # not yet sent, oldest first
-        self._captured: dict[int, tuple[Status, ErrorCode, str | None]] = {}
+        self._captured: dict[int, tuple[Status, ErrorCode, str | None, bool]] = {}
         # connector 0: its status, and when (trio clock) it last changed
         self._zero: tuple[Reported | None, float] = (None, 0.0)
         self._note_charger_status()
@@ -130,10 +132,12 @@ class StatusReporter:
         self._changed.set()
 
     def _capture(self) -> None:
-        for cid, (status, code, info, vendor, since) in self._current().items():
-            key = (status, code, info)
+        for cid, (status, code, info, vendor, began, plugged) in self._current().items():
+            key = (status, code, info, plugged)
             if self._captured.get(cid) == key:
                 continue
+            cable_alone = self._captured.get(cid) == (status, code, info, not plugged)
+            since = trio.current_time() if cable_alone else began  # the cable changed now
             self._captured[cid] = key
             connector = self.charger.connectors.get(cid)
             queue = self._transitions.setdefault(cid, [])
@@ -145,6 +149,7 @@ class StatusReporter:
                     vendor,
                     since,
                     connector is not None and bool(connector.awaiting),
+                    plugged,
                 )
             )
             if len(queue) > MAX_TRANSITIONS:
@@ -160,10 +165,19 @@ class StatusReporter:
     def _current(self) -> dict[int, Current]:
         self._note_charger_status()
         zero, since0 = self.charger.current(), self._zero[1]
-        out: dict[int, Current] = {0: (zero.status, zero.error_code, zero.info, None, since0)}
+        out: dict[int, Current] = {
+            0: (zero.status, zero.error_code, zero.info, None, since0, False)
+        }
         for cid, c in self.charger.connectors.items():
             r = c.reported
-            out[cid] = (r.status, r.error_code, r.info, r.vendor_error_code, c.changed_at)
+            out[cid] = (
+                r.status,
+                r.error_code,
+                r.info,
+                r.vendor_error_code,
+                c.changed_at,
+                r.plugged,
+            )
         return out
 
     async def send_status(self, connector_id: int, session: Session | None = None) -> None:
@@ -175,9 +189,10 @@ class StatusReporter:
             raise ValueError(f"no connector {connector_id}")
         session = session if session is not None else open_session(self.link)
         self._capture()
-        status, code, info, vendor, since = current
-        await self._send(session, connector_id, status, code, info, vendor, since)
-        self._sent[connector_id] = speech_of(self.speeches, session).heard(status, code, info)
+        status, code, info, vendor, since, plugged = current
+        await self._send(session, connector_id, status, code, info, vendor, since, plugged)
+        speech = speech_of(self.speeches, session)
+        self._sent[connector_id] = speech.heard(status, code, info, plugged)
         self._changed.set()  # what is queued and now sent is dropped by the loop
 
     async def run(self, session: Session) -> None:
@@ -198,12 +213,12 @@ class StatusReporter:
         self._sent.clear()
         for queue in self._transitions.values():
             del queue[:-1]
-        for cid, (status, code, info, vendor, since) in self._current().items():
+        for cid, (status, code, info, vendor, since, plugged) in self._current().items():
             queue = self._transitions.setdefault(cid, [])
             if not queue:  # unchanged since last sent: its current status, once more
                 connector = self.charger.connectors.get(cid)
                 awaiting = connector is not None and bool(connector.awaiting)
-                queue.append(Transition(status, code, info, vendor, since, awaiting))
+                queue.append(Transition(status, code, info, vendor, since, awaiting, plugged))
         while True:
             self._changed = trio.Event()
             due = float("inf")
@@ -250,6 +265,7 @@ class StatusReporter:
                 change.info,
                 change.vendor_error_code,
                 change.since,
+                change.plugged,
             )
             self._sent[cid] = heard
             if queue and queue[0] is change:
@@ -265,9 +281,10 @@ class StatusReporter:
         info: str | None,
         vendor: str | None,
         since: float,
+        plugged: bool,
     ) -> None:
         try:
-            await self._send(session, cid, status, code, info, vendor, since)
+            await self._send(session, cid, status, code, info, vendor, since, plugged)
         except CallFailure as exc:
             if session.closed:
                 raise
@@ -287,9 +304,10 @@ class StatusReporter:
         info: str | None,
         vendor: str | None,
         since: float,
+        plugged: bool,
     ) -> None:
         at = self.clock.at(since)  # when it changed, not now
-        report = StatusReport(cid, status, code, info, vendor, at)
+        report = StatusReport(cid, status, code, info, vendor, at, plugged)
         request = speech_of(self.speeches, session).status(report)
         if request is not None:  # None: a connector this version does not report
             await session.call(request)

@@ -57,6 +57,11 @@ def facts(services: Services) -> Facts:
 
     sizes = services.part("journal sizes", lambda: StoredSizes(services.journal))
 
+    def plugged(evse: int) -> bool:
+        if evse == 0:
+            return any(c.reported.plugged for c in charger.connectors.values())
+        return charger.connectors[evse].reported.plugged
+
     def certificates() -> int:
         store = services.certificates
         return 0 if store is None else store.count()
@@ -67,6 +72,7 @@ def facts(services: Services) -> Facts:
     return Facts(
         evses={cid: c.phases for cid, c in charger.connectors.items()},
         status=status,
+        plugged=plugged,
         vendor=info.vendor,
         model=info.model,
         identity=settings.ocpp.charge_point_id if settings is not None else info.model,

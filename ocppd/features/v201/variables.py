@@ -30,7 +30,8 @@ from enum import Enum
 from ocppd.features.core.keys import V201_RULES
 from ocppd.features.profile import Site
 from ocppd.features.v201 import display
-from ocppd.features.v201.words import CONNECTOR_STATUS, TX_POINT
+from ocppd.features.v201.status import connector_status
+from ocppd.features.v201.words import TX_POINT
 from ocppd.model.keys import Keys, KeySpec, KeyType, Value
 from ocppd.model.metering import default_measurands
 from ocppd.model.status import Status
@@ -101,6 +102,8 @@ class Facts:
     # its handlers refresh before each answer or report)
     stored: Callable[[], Mapping[str, int]] = lambda: {}
     refresh: Callable[[], Awaitable[None]] = _nothing_to_refresh
+    # a cable is in EVSE n (0: any): Occupied needs one (status.connector_status)
+    plugged: Callable[[int], bool] = lambda _evse: True
 
 
 Reader = Callable[[Facts, int], "str | None"]
@@ -154,8 +157,8 @@ def const(text: str) -> Reader:
 
 
 def _availability(facts: Facts, evse: int) -> str:
-    """AvailabilityState: the word a StatusNotification says (words.CONNECTOR_STATUS)."""
-    return CONNECTOR_STATUS[facts.status(evse)].value
+    """AvailabilityState: the word a StatusNotification says (``status.connector_status``)."""
+    return connector_status(facts.status(evse), facts.plugged(evse)).value
 
 
 def _problem(facts: Facts, evse: int) -> str:
