@@ -16,6 +16,7 @@ when absent).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ class Logs:
         self.request_id: int | None = None
         self.protocol = V16_WORDS.protocol  # the version the running upload reports in
         self._running: trio.CancelScope | None = None
+        self._uploads = 0  # each upload makes its file in a directory of its own
         self.speeches: dict[str, Speech] = {V16_WORDS.protocol: V16_LOGS}
 
     def __repr__(self) -> str:
@@ -167,7 +169,12 @@ class Logs:
             await self.diagnostics.bundle(path, order.since, order.until)
 
     async def _upload(self, order: LogOrder, name: str) -> None:
-        path = self.context.state_dir / "diagnostics" / name
+        # Its own directory: two GetLogs in one second name the same file (the name is what
+        # the server receives), and the cancelled one's clean-up must not take the new one's
+        # file (OCTT TC_N_36_CS sends the second at once).
+        self._uploads += 1
+        work = self.context.state_dir / "diagnostics" / f"upload-{self._uploads}"
+        path = work / name
         rid, protocol = order.request_id, order.protocol
         with trio.CancelScope() as scope:
             self._running = scope
@@ -204,6 +211,8 @@ class Logs:
                 if self._running is scope:
                     self._running = None
                 path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a file of a killed daemon's life stays
+                    work.rmdir()
 
     async def send_log_status(self) -> None:
         """LogStatusNotification now (ExtendedTriggerMessage, 2.0.1 TriggerMessage):
