@@ -5,6 +5,7 @@ triggered and nothing is uploading)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -37,6 +38,7 @@ class Diagnostics:
         self.firmware_state = firmware_state  # the update's state, for the bundle
         self.diagnostics = DiagnosticsStatus.IDLE
         self.diagnostics_error: str | None = None
+        self._uploads = 0  # each upload makes its bundle in a directory of its own
 
     def __repr__(self) -> str:
         return f"<Diagnostics status={self.diagnostics} error={self.diagnostics_error!r}>"
@@ -91,7 +93,10 @@ class Diagnostics:
         }
 
     async def _upload_diagnostics(self, request: m.GetDiagnosticsRequest, name: str) -> None:
-        work = self.state_dir / "diagnostics"
+        # Its own directory: two GetDiagnostics in one second name the same file (the name is
+        # what the server receives); one's clean-up must not take the other's file.
+        self._uploads += 1
+        work = self.state_dir / "diagnostics" / f"upload-{self._uploads}"
         path = work / name
         try:
             await self.bundle(path, request.start_time, request.stop_time)
@@ -119,10 +124,9 @@ class Diagnostics:
                 return
             await self._diagnostics_status(DiagnosticsStatus.UPLOAD_FAILED)
         finally:
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a file of a killed daemon's life stays
+                work.rmdir()
             self.diagnostics = (
                 DiagnosticsStatus.IDLE
                 if self.diagnostics is DiagnosticsStatus.UPLOADING
